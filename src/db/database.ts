@@ -1,0 +1,134 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Pool } from 'pg';
+import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient as SqlitePrismaClient } from '../generated/sqlite';
+import { PrismaClient as PostgresPrismaClient } from '../generated/postgresql';
+import { migrate, type MigrationResult, type MigrationTarget } from './migrate';
+
+/**
+ * The Prisma client type services use. Both generated clients come from the same models
+ * (prisma/postgresql/schema.prisma is derived from prisma/schema.prisma), so their APIs agree.
+ */
+export type Prisma = SqlitePrismaClient;
+
+export type DatabaseProvider = 'sqlite' | 'postgresql';
+
+export interface Database {
+  provider: DatabaseProvider;
+  prisma: Prisma;
+  /** Applies pending migrations from the provider's migrations folder. */
+  migrate(log?: (message: string) => void): Promise<MigrationResult>;
+  /** True when a trivial query succeeds. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+const PRISMA_DIR = path.resolve(__dirname, '../../prisma');
+
+export function providerOf(url: string): DatabaseProvider {
+  return url.startsWith('file:') ? 'sqlite' : 'postgresql';
+}
+
+/** Opens the database named by `url` (file:... or postgresql://...). Nothing is migrated yet. */
+export function openDatabase(url: string): Database {
+  return providerOf(url) === 'sqlite' ? openSqlite(url) : openPostgres(url);
+}
+
+function openSqlite(url: string): Database {
+  const file = url.slice('file:'.length);
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  // A second connection of our own for migrations; Prisma's adapter keeps its own.
+  const migrationTarget = (): { target: MigrationTarget; close: () => void } => {
+    const db = new BetterSqlite3(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    const target: MigrationTarget = {
+      provider: 'sqlite',
+      execute: async (sql, params) => {
+        if (params) db.prepare(sql).run(...params);
+        else db.exec(sql);
+      },
+      query: async <T>(sql: string, params: unknown[] = []) => db.prepare(sql).all(...params) as T[],
+      exclusive: async (work) => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await work();
+          db.exec('COMMIT');
+          return result;
+        } catch (error) {
+          db.exec('ROLLBACK');
+          throw error;
+        }
+      },
+    };
+    return { target, close: () => db.close() };
+  };
+  const prisma = new SqlitePrismaClient({ adapter: new PrismaBetterSQLite3({ url: file }) });
+  return {
+    provider: 'sqlite',
+    prisma,
+    async migrate(log) {
+      const { target, close } = migrationTarget();
+      try {
+        return await migrate(target, path.join(PRISMA_DIR, 'migrations'), log);
+      } finally {
+        close();
+      }
+    },
+    ping: () => ping(prisma),
+    close: () => prisma.$disconnect(),
+  };
+}
+
+function openPostgres(url: string): Database {
+  const prisma = new PostgresPrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  return {
+    provider: 'postgresql',
+    // Same models, same API: see the Prisma type above.
+    prisma: prisma as unknown as Prisma,
+    async migrate(log) {
+      const pool = new Pool({ connectionString: url, max: 1 });
+      const client = await pool.connect();
+      try {
+        const target: MigrationTarget = {
+          provider: 'postgresql',
+          execute: async (sql, params) => {
+            await client.query(sql, params);
+          },
+          query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
+          exclusive: async (work) => {
+            await client.query('BEGIN');
+            try {
+              // Prisma Migrate's own advisory lock key: replicas starting together migrate one at a time.
+              await client.query('SELECT pg_advisory_xact_lock(72707369)');
+              const result = await work();
+              await client.query('COMMIT');
+              return result;
+            } catch (error) {
+              await client.query('ROLLBACK');
+              throw error;
+            }
+          },
+        };
+        return await migrate(target, path.join(PRISMA_DIR, 'postgresql', 'migrations'), log);
+      } finally {
+        client.release();
+        await pool.end();
+      }
+    },
+    ping: () => ping(prisma as unknown as Prisma),
+    close: () => prisma.$disconnect(),
+  };
+}
+
+async function ping(prisma: Prisma): Promise<boolean> {
+  try {
+    await prisma.$queryRawUnsafe('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}

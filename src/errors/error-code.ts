@@ -1,0 +1,15 @@
+/** Every error code a ganql client can see, in `errors[].extensions.code`. */
+export enum ErrorCode {
+  /** The request's arguments are wrong; the message says what was expected and what came. */
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  /** A model, sample or run id that does not exist. */
+  NOT_FOUND = 'NOT_FOUND',
+  /** The inference queue is full; retry later. */
+  OVERLOADED = 'OVERLOADED',
+  /** The work did not finish within the configured time. */
+  TIMEOUT = 'TIMEOUT',
+  /** The server is starting or shutting down. */
+  UNAVAILABLE = 'UNAVAILABLE',
+  /** Anything else; details are in the server log, never in the response. */
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}

@@ -1,0 +1,19 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: 'An image as a PNG data URL.' })
+export class Image {
+  @Field(() => String, { description: 'Always "image/png".' })
+  mimeType!: string;
+
+  @Field(() => Int)
+  width!: number;
+
+  @Field(() => Int)
+  height!: number;
+
+  @Field(() => Int, { description: '1 for grayscale, 3 for RGB.' })
+  channels!: number;
+
+  @Field(() => String, { description: 'data:image/png;base64,... usable directly as an <img> src.' })
+  dataUrl!: string;
+}

@@ -1,0 +1,95 @@
+import { GraphQLJSON } from 'graphql-scalars';
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { RUN_KINDS, RUN_STATUSES, type RunKind, type RunStatus } from '../../runs/run.kind';
+
+// type-graphql takes enums as objects; these mirror the string unions in runs/run.kind.ts.
+export const RunKindEnum = Object.fromEntries(RUN_KINDS.map((k) => [k, k])) as { [K in RunKind]: K };
+export const RunStatusEnum = Object.fromEntries(RUN_STATUSES.map((s) => [s, s])) as { [S in RunStatus]: S };
+
+registerEnumType(RunKindEnum, {
+  name: 'RunKind',
+  description: 'What a run did.',
+  valuesConfig: {
+    SAMPLE: { description: 'samples: generated new images.' },
+    REGENERATE: { description: 'sample(id): regenerated a stored image from its latent.' },
+    REQUEST: { description: 'A request refused before any work (it did not match the schema).' },
+  },
+});
+registerEnumType(RunStatusEnum, {
+  name: 'RunStatus',
+  valuesConfig: {
+    RUNNING: { description: 'Started, not finished.' },
+    SUCCEEDED: { description: 'Finished with a result.' },
+    FAILED: { description: 'Finished with an error (errorCode, errorMessage).' },
+    INTERRUPTED: { description: 'The process stopped while it ran.' },
+  },
+});
+
+@ObjectType({ description: 'One recorded operation. Every sampling request is a run, failed ones included.' })
+export class Run {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => RunKindEnum)
+  kind!: RunKind;
+
+  @Field(() => RunStatusEnum)
+  status!: RunStatus;
+
+  @Field(() => GraphQLJSON, { description: 'The request parameters.' })
+  parameters!: unknown;
+
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Summary of the result (seed, sample ids), when succeeded.' })
+  result!: unknown;
+
+  @Field(() => ID, { nullable: true })
+  modelId!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The tfjs backend the run used.' })
+  backend!: string | null;
+
+  @Field(() => String, { nullable: true })
+  errorCode!: string | null;
+
+  @Field(() => String, { nullable: true })
+  errorMessage!: string | null;
+
+  @Field(() => Float, { nullable: true, description: 'Wall-clock milliseconds from start to finish.' })
+  durationMs!: number | null;
+
+  @Field(() => Date)
+  createdAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  finishedAt!: Date | null;
+}
+
+@ObjectType()
+export class RunEdge {
+  @Field(() => String, { description: 'Pass as `after` to continue after this run.' })
+  cursor!: string;
+
+  @Field(() => Run)
+  node!: Run;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+@ObjectType({ description: 'Runs, newest first.' })
+export class RunConnection {
+  @Field(() => [RunEdge])
+  edges!: RunEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: 'Runs matching the filter, over all pages.' })
+  totalCount!: number;
+}

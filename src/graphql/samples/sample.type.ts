@@ -1,0 +1,29 @@
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Image } from '../common/image.type';
+
+@ObjectType({ description: 'A generated image and the latent vector that regenerates it.' })
+export class Sample {
+  @Field(() => ID, { description: 'Pass to sample(id) to regenerate the same image.' })
+  id!: string;
+
+  @Field(() => ID)
+  modelId!: string;
+
+  @Field(() => ID, { description: 'The run that first produced this sample.' })
+  runId!: string;
+
+  @Field(() => Int, { description: 'Position within its run.' })
+  index!: number;
+
+  @Field(() => [Float], { description: 'The latent vector z (float32 values).' })
+  latent!: number[];
+
+  @Field(() => Image)
+  image!: Image;
+
+  @Field(() => String, { description: 'The tfjs backend that made the image.' })
+  backend!: string;
+
+  @Field(() => Date)
+  createdAt!: Date;
+}

@@ -1,0 +1,13 @@
+import { Query, Resolver } from 'type-graphql';
+import { SystemService } from '../../system/system.service';
+import { ServerInfo } from './server-info.type';
+
+@Resolver(() => ServerInfo)
+export class ServerInfoResolver {
+  constructor(private readonly system: SystemService) {}
+
+  @Query(() => ServerInfo, { description: 'Backend, database and pool limits of this server.' })
+  serverInfo(): ServerInfo {
+    return this.system.info();
+  }
+}

@@ -1,0 +1,43 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: 'Limits of the shared inference pool (as in Triton dynamic batching).' })
+export class PoolInfo {
+  @Field(() => String, { description: 'Where forward passes run.' })
+  executor!: string;
+
+  @Field(() => Int)
+  maxBatchSize!: number;
+
+  @Field(() => Int)
+  maxQueueDelayMs!: number;
+
+  @Field(() => Int)
+  maxQueueSize!: number;
+
+  @Field(() => Int)
+  requestTimeoutMs!: number;
+
+  @Field(() => Int, { description: 'Items waiting or running now.' })
+  queued!: number;
+}
+
+@ObjectType({ description: 'What this ganql process runs on.' })
+export class ServerInfo {
+  @Field(() => String)
+  version!: string;
+
+  @Field(() => String, { description: 'The tfjs backend chosen at start-up: tensorflow-gpu, tensorflow, wasm or cpu.' })
+  backend!: string;
+
+  @Field(() => [String], { description: "ganql's own kernels registered for that backend." })
+  customKernels!: string[];
+
+  @Field(() => String, { description: 'sqlite or postgresql.' })
+  database!: string;
+
+  @Field(() => Int, { description: 'Most images one request may ask for.' })
+  maxSamplesPerRequest!: number;
+
+  @Field(() => PoolInfo)
+  pool!: PoolInfo;
+}

@@ -1,0 +1,185 @@
+import DataLoader from 'dataloader';
+import type { PoolConfig } from '../config/config';
+import { ErrorCode } from '../errors/error-code';
+import { GanqlError } from '../errors/ganql-error';
+import type { Executor } from './executor';
+
+/** What the pool reports about each batch it dispatches (for metrics). */
+export interface BatchEvent {
+  modelId: string;
+  size: number;
+  /** Longest time an item of the batch waited in the queue. */
+  queueWaitMs: number;
+  computeMs: number;
+  ok: boolean;
+}
+
+export type RequestOutcome = 'ok' | 'overloaded' | 'timeout' | 'error' | 'unavailable';
+
+export interface PoolListener {
+  onBatch?(event: BatchEvent): void;
+  onRequest?(outcome: RequestOutcome, items: number): void;
+}
+
+export interface PoolStats {
+  /** Items admitted and not yet finished. */
+  queued: number;
+  batches: number;
+  items: number;
+  largestBatch: number;
+}
+
+interface Item {
+  latent: Float32Array;
+  enqueuedAt: number;
+  /** Set when the request gave up (timeout); the batch skips it. */
+  abandoned: boolean;
+}
+
+const abandonedError = (): GanqlError => new GanqlError(ErrorCode.TIMEOUT, 'request timed out before its batch ran');
+
+/**
+ * The shared inference pool: every generator forward pass in ganql goes through here. Items from
+ * all requests for a model are collected by one DataLoader per model (cache off) into batches of at
+ * most `maxBatchSize`, waiting at most `maxQueueDelayMs` for company, then handed to the executor.
+ */
+export class InferencePool {
+  private readonly loaders = new Map<string, DataLoader<Item, Float32Array>>();
+  private readonly idleWaiters: (() => void)[] = [];
+  private queued = 0;
+  private closed = false;
+  private readonly stats_ = { batches: 0, items: 0, largestBatch: 0 };
+
+  constructor(
+    private readonly executor: Executor,
+    private readonly options: PoolConfig,
+    private readonly listener: PoolListener = {},
+  ) {
+    for (const [key, value] of Object.entries(options)) {
+      if (!Number.isFinite(value) || value < 0) throw new Error(`InferencePool: expected ${key} >= 0, got ${value}`);
+    }
+    if (options.maxBatchSize < 1) throw new Error(`InferencePool: expected maxBatchSize >= 1, got ${options.maxBatchSize}`);
+  }
+
+  get description(): string {
+    return this.executor.description;
+  }
+
+  stats(): PoolStats {
+    return { queued: this.queued, ...this.stats_ };
+  }
+
+  /**
+   * Generates one image per latent. All-or-nothing admission: if the queue cannot take every item
+   * the request fails with OVERLOADED at once; if it does not finish in time, with TIMEOUT.
+   */
+  async generate(modelId: string, latents: readonly Float32Array[]): Promise<Float32Array[]> {
+    if (this.closed) {
+      this.listener.onRequest?.('unavailable', latents.length);
+      throw new GanqlError(ErrorCode.UNAVAILABLE, 'the server is shutting down; retry on another replica or later');
+    }
+    if (this.queued + latents.length > this.options.maxQueueSize) {
+      this.listener.onRequest?.('overloaded', latents.length);
+      throw new GanqlError(
+        ErrorCode.OVERLOADED,
+        `inference queue full (${this.queued} of ${this.options.maxQueueSize} items waiting, request needs ${latents.length}); retry later`,
+      );
+    }
+    const loader = this.loaderFor(modelId);
+    const now = performance.now();
+    const items: Item[] = latents.map((latent) => ({ latent, enqueuedAt: now, abandoned: false }));
+    this.queued += items.length;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = items.map((item) =>
+      loader.load(item).finally(() => {
+        this.queued -= 1;
+        if (this.queued === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+      }),
+    );
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        for (const item of items) item.abandoned = true;
+        reject(new GanqlError(ErrorCode.TIMEOUT, `inference did not finish within ${this.options.requestTimeoutMs} ms`));
+      }, this.options.requestTimeoutMs);
+    });
+    try {
+      const images = await Promise.race([Promise.all(finished), timeout]);
+      this.listener.onRequest?.('ok', items.length);
+      return images;
+    } catch (error) {
+      const code = error instanceof GanqlError ? error.code : undefined;
+      this.listener.onRequest?.(code === ErrorCode.TIMEOUT ? 'timeout' : 'error', items.length);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      // Keep unhandled rejections of the remaining items from surfacing after a race was lost.
+      for (const f of finished) f.catch(() => undefined);
+    }
+  }
+
+  /** Resolves when no item is waiting or running (p-queue's onIdle). */
+  onIdle(): Promise<void> {
+    if (this.queued === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops intake, lets admitted work finish, then closes the executor. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.onIdle();
+    await this.executor.close();
+  }
+
+  private loaderFor(modelId: string): DataLoader<Item, Float32Array> {
+    let loader = this.loaders.get(modelId);
+    if (!loader) {
+      const delay = this.options.maxQueueDelayMs;
+      loader = new DataLoader<Item, Float32Array>((items) => this.runBatch(modelId, items), {
+        cache: false,
+        maxBatchSize: this.options.maxBatchSize,
+        batchScheduleFn: (callback) => setTimeout(callback, delay),
+      });
+      this.loaders.set(modelId, loader);
+    }
+    return loader;
+  }
+
+  /** One value or one Error per item, in item order (dataloader's batch contract). */
+  private async runBatch(modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
+    const live = items.filter((item) => !item.abandoned);
+    const results: (Float32Array | Error)[] = items.map(() => abandonedError());
+    if (live.length === 0) return results;
+    const outputs = await this.compute(modelId, live);
+    let k = 0;
+    items.forEach((item, i) => {
+      if (!item.abandoned) results[i] = outputs[k++];
+    });
+    return results;
+  }
+
+  private async compute(modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
+    const started = performance.now();
+    const queueWaitMs = started - Math.min(...items.map((i) => i.enqueuedAt));
+    const latentSize = items[0].latent.length;
+    const batch = new Float32Array(items.length * latentSize);
+    items.forEach((item, i) => batch.set(item.latent, i * latentSize));
+    try {
+      const out = await this.executor.generate(modelId, batch, items.length);
+      const per = out.length / items.length;
+      this.record(modelId, items.length, queueWaitMs, performance.now() - started, true);
+      return items.map((_, i) => out.slice(i * per, (i + 1) * per));
+    } catch (error) {
+      this.record(modelId, items.length, queueWaitMs, performance.now() - started, false);
+      // One bad item must fail only itself: retry one by one to find it.
+      if (items.length > 1) return Promise.all(items.map(async (item) => (await this.compute(modelId, [item]))[0]));
+      return [error instanceof Error ? error : new Error(String(error))];
+    }
+  }
+
+  private record(modelId: string, size: number, queueWaitMs: number, computeMs: number, ok: boolean): void {
+    this.stats_.batches += 1;
+    this.stats_.items += size;
+    this.stats_.largestBatch = Math.max(this.stats_.largestBatch, size);
+    this.listener.onBatch?.({ modelId, size, queueWaitMs, computeMs, ok });
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The manifest written beside every model version (models/<name>/manifest.json).
+ * It is the contract between the training scripts, which write it, and the model
+ * registry, which reads it at start-up.
+ */
+export interface ModelManifest {
+  /** Manifest format version; bump when fields change meaning. */
+  formatVersion: 1;
+  /** Stable name of the model family, e.g. "dcgan-mnist". */
+  name: string;
+  /** Version label of this trained artefact, e.g. "1" or "2026-11-27T04-10". */
+  version: string;
+  /** Architecture key understood by src/models (e.g. "dcgan"). */
+  architecture: string;
+  /** Dataset the model was trained on (e.g. "mnist"). */
+  dataset: string;
+  /** Length of the latent vector z fed to the generator. */
+  latentSize: number;
+  /** Output image shape [height, width, channels]. */
+  imageShape: [number, number, number];
+  /** Pixel range of the generator output; tanh generators emit [-1, 1]. */
+  outputRange: [number, number];
+  /** Relative path (from the manifest's folder) of the generator in tfjs layers format. */
+  generatorPath: string;
+  /** Relative path of the discriminator in tfjs layers format, if shipped. */
+  discriminatorPath?: string;
+  /** Hyper-parameters and provenance of the training run. */
+  training: {
+    seed: number;
+    epochs: number;
+    batchSize: number;
+    learningRate: number;
+    beta1: number;
+    /** Number of training examples used. */
+    examples: number;
+    /** The exact command line that produced this version. */
+    command: string;
+    /** tfjs backend the training ran on. */
+    backend: string;
+    /** Final mean losses of the last epoch. */
+    finalLosses: { generator: number; discriminator: number };
+    /** Wall-clock seconds the training took. */
+    durationSeconds: number;
+    /** ISO time the training finished. */
+    finishedAt: string;
+    /** Architecture settings passed to the builders (filters, kernel size, ...). */
+    architectureConfig: Record<string, number | string | boolean>;
+  };
+}
+
+/** Checks an unknown JSON value and returns it typed, or throws naming the first bad field. */
+export function parseManifest(value: unknown, source: string): ModelManifest {
+  const fail = (field: string, expected: string, got: unknown): never => {
+    throw new Error(`${source}: manifest field "${field}": expected ${expected}, got ${JSON.stringify(got)}`);
+  };
+  if (typeof value !== 'object' || value === null) return fail('(root)', 'an object', value);
+  const m = value as Record<string, unknown>;
+  if (m.formatVersion !== 1) fail('formatVersion', '1', m.formatVersion);
+  for (const key of ['name', 'version', 'architecture', 'dataset', 'generatorPath'] as const) {
+    if (typeof m[key] !== 'string' || (m[key] as string).length === 0) fail(key, 'a non-empty string', m[key]);
+  }
+  if (!Number.isInteger(m.latentSize) || (m.latentSize as number) < 1) fail('latentSize', 'a positive integer', m.latentSize);
+  const shape = m.imageShape;
+  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+    fail('imageShape', '[height, width, channels] of positive integers', shape);
+  }
+  const range = m.outputRange;
+  if (!Array.isArray(range) || range.length !== 2 || !range.every((d) => typeof d === 'number' && Number.isFinite(d))) {
+    fail('outputRange', '[min, max] of finite numbers', range);
+  }
+  if (m.discriminatorPath !== undefined && typeof m.discriminatorPath !== 'string') {
+    fail('discriminatorPath', 'a string when present', m.discriminatorPath);
+  }
+  if (typeof m.training !== 'object' || m.training === null) fail('training', 'an object', m.training);
+  const t = m.training as Record<string, unknown>;
+  for (const key of ['seed', 'epochs', 'batchSize', 'learningRate', 'examples', 'durationSeconds'] as const) {
+    if (typeof t[key] !== 'number' || !Number.isFinite(t[key])) fail(`training.${key}`, 'a finite number', t[key]);
+  }
+  if (typeof t.command !== 'string') fail('training.command', 'a string', t.command);
+  // Every field is checked above; the cast only narrows the already-validated object.
+  return value as ModelManifest;
+}

@@ -1,0 +1,124 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import type { Prisma } from '../db/database';
+import { badInput, notFound } from '../errors/ganql-error';
+import type { Logger } from '../log/logger';
+import { loadLayersModel } from './io';
+import { parseManifest, type ModelManifest } from './manifest';
+
+/** A model version loaded into memory and registered in the database. */
+export interface LoadedModel {
+  /** "<name>@<version>", stable across restarts. */
+  id: string;
+  manifest: ModelManifest;
+  /** Folder of the version, relative to the models root. */
+  path: string;
+  generator: tf.LayersModel;
+  createdAt: Date;
+}
+
+export function modelId(manifest: Pick<ModelManifest, 'name' | 'version'>): string {
+  return `${manifest.name}@${manifest.version}`;
+}
+
+/** Every servable model version; the source of truth for what `models` returns. */
+export class ModelRegistry {
+  private readonly byId: Map<string, LoadedModel>;
+
+  private constructor(
+    models: LoadedModel[],
+    private readonly defaultId: string | undefined,
+  ) {
+    this.byId = new Map(models.map((m) => [m.id, m]));
+  }
+
+  /**
+   * Loads every `<root>/<folder>/manifest.json` with its generator and records the versions in the
+   * database. A folder that fails to load is logged and skipped; the process serves the rest.
+   */
+  static async load(root: string, prisma: Prisma, log: Logger, defaultId?: string): Promise<ModelRegistry> {
+    if (!existsSync(root)) throw new Error(`models folder ${root} does not exist`);
+    const folders = readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && existsSync(path.join(root, e.name, 'manifest.json')))
+      .map((e) => e.name)
+      .sort();
+    const models: LoadedModel[] = [];
+    for (const folder of folders) {
+      const dir = path.join(root, folder);
+      try {
+        const manifest = parseManifest(JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')), path.join(dir, 'manifest.json'));
+        const generator = await loadLayersModel(path.join(dir, manifest.generatorPath));
+        checkGeneratorShape(generator, manifest, dir);
+        const id = modelId(manifest);
+        if (models.some((m) => m.id === id)) throw new Error(`duplicate model id ${id}`);
+        const [height, width, channels] = manifest.imageShape;
+        const createdAt = new Date(manifest.training.finishedAt);
+        const fields = {
+          name: manifest.name,
+          version: manifest.version,
+          architecture: manifest.architecture,
+          dataset: manifest.dataset,
+          latentSize: manifest.latentSize,
+          imageHeight: height,
+          imageWidth: width,
+          imageChannels: channels,
+          path: folder,
+          manifest: JSON.stringify(manifest),
+        };
+        const row = await prisma.model.upsert({
+          where: { id },
+          create: { id, ...fields, createdAt: Number.isNaN(createdAt.getTime()) ? new Date() : createdAt },
+          update: fields,
+        });
+        models.push({ id, manifest, path: folder, generator, createdAt: row.createdAt });
+        log.info('model loaded', { id, folder });
+      } catch (error) {
+        log.error('model not loaded', { folder, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    if (defaultId !== undefined && !models.some((m) => m.id === defaultId)) {
+      throw new Error(`GANQL_DEFAULT_MODEL: expected one of ${models.map((m) => m.id).join(', ') || '(no models)'}, got ${JSON.stringify(defaultId)}`);
+    }
+    return new ModelRegistry(models, defaultId);
+  }
+
+  list(): LoadedModel[] {
+    return [...this.byId.values()];
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** The model with this id; NOT_FOUND names the ids that exist. */
+  get(id: string): LoadedModel {
+    const model = this.byId.get(id);
+    if (!model) throw notFound('model', id);
+    return model;
+  }
+
+  /** `id` if given, else the configured default, else the first model. */
+  resolve(id: string | undefined | null): LoadedModel {
+    if (id !== undefined && id !== null) return this.get(id);
+    const fallback = this.defaultId ?? this.list()[0]?.id;
+    if (fallback === undefined) throw badInput('modelId: no model is loaded on this server, so one cannot be chosen');
+    return this.get(fallback);
+  }
+
+  dispose(): void {
+    for (const model of this.byId.values()) model.generator.dispose();
+    this.byId.clear();
+  }
+}
+
+function checkGeneratorShape(generator: tf.LayersModel, manifest: ModelManifest, dir: string): void {
+  const input = generator.inputs[0]?.shape;
+  const output = generator.outputs[0]?.shape;
+  if (!input || input[1] !== manifest.latentSize) {
+    throw new Error(`${dir}: generator input ${JSON.stringify(input)} does not take latentSize ${manifest.latentSize}`);
+  }
+  if (!output || JSON.stringify(output.slice(1)) !== JSON.stringify(manifest.imageShape)) {
+    throw new Error(`${dir}: generator output ${JSON.stringify(output)} does not match imageShape ${JSON.stringify(manifest.imageShape)}`);
+  }
+}

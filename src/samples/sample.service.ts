@@ -1,0 +1,108 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type { Prisma } from '../db/database';
+import { badInput, notFound } from '../errors/ganql-error';
+import { encodePng } from '../images/png';
+import type { InferencePool } from '../inference/pool';
+import type { LoadedModel, ModelRegistry } from '../models/model-registry';
+import type { RunService } from '../runs/run.service';
+import { expectFiniteVector, expectIntInRange } from '../validation/checks';
+import { latentFromBytes, latentToBytes, seededLatents } from './latents';
+
+export const MAX_SEED = 2 ** 31 - 1;
+
+export interface SampleRequest {
+  modelId?: string | null;
+  count?: number | null;
+  seed?: number | null;
+  latents?: number[][] | null;
+}
+
+/** One generated image with what regenerates it. */
+export interface SampleView {
+  id: string;
+  modelId: string;
+  runId: string;
+  index: number;
+  latent: Float32Array;
+  png: Buffer;
+  width: number;
+  height: number;
+  channels: number;
+  backend: string;
+  createdAt: Date;
+}
+
+export class SampleService {
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly registry: ModelRegistry,
+    private readonly pool: InferencePool,
+    private readonly runs: RunService,
+    private readonly backend: string,
+    private readonly maxSamples: number,
+  ) {}
+
+  /** Generates images from a seed or from explicit latents; each is stored by its latent. */
+  samples(request: SampleRequest): Promise<SampleView[]> {
+    const parameters = { ...request, latents: request.latents ? `${request.latents.length} vectors` : undefined };
+    return this.runs.record({ kind: 'SAMPLE', modelId: request.modelId ?? undefined, parameters }, async (run) => {
+      const model = this.registry.resolve(request.modelId);
+      run.setModel(model.id);
+      const { latents, seed } = this.latentsFor(model, request);
+      const images = await this.pool.generate(model.id, latents);
+      const createdAt = new Date();
+      const views = images.map((pixels, index) => this.view(model, randomUUID(), run.runId, index, latents[index], pixels, createdAt));
+      await this.prisma.sample.createMany({
+        data: views.map((v) => ({
+          id: v.id,
+          modelId: model.id,
+          runId: run.runId,
+          index: v.index,
+          latent: latentToBytes(v.latent),
+          backend: this.backend,
+          createdAt,
+        })),
+      });
+      return { value: views, result: { seed, sampleIds: views.map((v) => v.id) } };
+    });
+  }
+
+  /** Regenerates a stored sample from its model version and latent. */
+  sample(id: string): Promise<SampleView> {
+    return this.runs.record({ kind: 'REGENERATE', parameters: { sampleId: id } }, async (run) => {
+      const row = await this.prisma.sample.findUnique({ where: { id } });
+      if (!row) throw notFound('sample', id);
+      const model = this.registry.get(row.modelId);
+      run.setModel(model.id);
+      const latent = latentFromBytes(row.latent);
+      const [pixels] = await this.pool.generate(model.id, [latent]);
+      return { value: this.view(model, row.id, row.runId, row.index, latent, pixels, row.createdAt), result: { sampleId: id } };
+    });
+  }
+
+  private latentsFor(model: LoadedModel, request: SampleRequest): { latents: Float32Array[]; seed?: number } {
+    const { latentSize } = model.manifest;
+    if (request.latents !== undefined && request.latents !== null) {
+      if (request.seed !== undefined && request.seed !== null) {
+        throw badInput('seed: expected no seed when latents are given (latents are used as given), got both');
+      }
+      expectIntInRange('latents (number of vectors)', request.latents.length, 1, this.maxSamples);
+      if (request.count !== undefined && request.count !== null && request.count !== request.latents.length) {
+        throw badInput(`count: expected ${request.latents.length} (the number of latents) or no count, got ${request.count}`);
+      }
+      return { latents: request.latents.map((z, i) => expectFiniteVector(`latents[${i}]`, z, latentSize)) };
+    }
+    const count = request.count ?? 1;
+    expectIntInRange('count', count, 1, this.maxSamples);
+    const seed = request.seed ?? randomInt(0, MAX_SEED);
+    expectIntInRange('seed', seed, 0, MAX_SEED);
+    return { latents: seededLatents(seed, count, latentSize), seed };
+  }
+
+  private view(model: LoadedModel, id: string, runId: string, index: number, latent: Float32Array, pixels: Float32Array, createdAt: Date): SampleView {
+    const [height, width, channels] = model.manifest.imageShape;
+    if (channels !== 1 && channels !== 3) throw new Error(`model ${model.id}: cannot encode ${channels} channels as PNG`);
+    const png = encodePng(pixels, width, height, channels, model.manifest.outputRange);
+    return { id, modelId: model.id, runId, index, latent, png, width, height, channels, backend: this.backend, createdAt };
+  }
+}

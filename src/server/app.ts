@@ -1,0 +1,123 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { initBackend, type BackendInfo } from '../backend/backend';
+import type { Config } from '../config/config';
+import { openDatabase, type Database } from '../db/database';
+import { createContext, type GraphqlContext } from '../graphql/context';
+import { ModelResolver } from '../graphql/models/model.resolver';
+import { RunResolver } from '../graphql/runs/run.resolver';
+import { SampleResolver } from '../graphql/samples/sample.resolver';
+import { buildGanqlSchema } from '../graphql/schema';
+import { ServerInfoResolver } from '../graphql/server/server-info.resolver';
+import { InProcessExecutor } from '../inference/in-process-executor';
+import { InferencePool } from '../inference/pool';
+import type { Logger } from '../log/logger';
+import { ModelRegistry } from '../models/model-registry';
+import { ModelService } from '../models/model.service';
+import { RunService } from '../runs/run.service';
+import { SampleService } from '../samples/sample.service';
+import { SystemService } from '../system/system.service';
+import { explorerRouter } from './explorer';
+import { createFormatError } from './format-error';
+import { healthHandler } from './health';
+import { recordRejectedRequests } from './record-rejected.plugin';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- read at run time so dist/ needs no copy
+const VERSION: string = (require('../../package.json') as { version: string }).version;
+
+/** Largest request body accepted (explicit latents are the biggest legitimate input). */
+const BODY_LIMIT = '5mb';
+
+/** A running ganql: everything a test or main() needs to use it and to stop it. */
+export interface Ganql {
+  config: Config;
+  backend: BackendInfo;
+  database: Database;
+  httpServer: http.Server;
+  /** Starts listening; resolves with the bound address. */
+  listen(): Promise<AddressInfo>;
+  /** Stops intake, drains requests and the pool, closes the database. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Builds and starts every piece of ganql except the listening socket. */
+export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
+  const backend = await initBackend({ order: config.backendOrder, log: (m) => log.info(m) });
+  log.info('backend chosen', { backend: backend.name, customKernels: backend.customKernels });
+
+  const database = openDatabase(config.databaseUrl);
+  const migrations = await database.migrate((m) => log.info(m));
+  log.info('database ready', { provider: database.provider, applied: migrations.applied });
+
+  const runService = new RunService(database.prisma, backend.name, log);
+  const interrupted = await runService.closeInterrupted('the process stopped while this run was in progress');
+  if (interrupted > 0) log.warn('closed runs left RUNNING by a previous process', { interrupted });
+
+  const registry = await ModelRegistry.load(config.modelsDir, database.prisma, log, config.defaultModelId);
+  if (registry.size === 0) log.warn('no model loaded', { modelsDir: config.modelsDir });
+
+  const pool = new InferencePool(new InProcessExecutor(registry, backend.name), config.pool);
+  const modelService = new ModelService(registry, backend.name);
+  const sampleService = new SampleService(database.prisma, registry, pool, runService, backend.name, config.maxSamplesPerRequest);
+  const systemService = new SystemService(config, backend, database.provider, pool, VERSION);
+
+  const schema = await buildGanqlSchema(
+    new Map<Function, object>([
+      [ModelResolver, new ModelResolver(modelService, runService)],
+      [SampleResolver, new SampleResolver(sampleService)],
+      [RunResolver, new RunResolver(runService)],
+      [ServerInfoResolver, new ServerInfoResolver(systemService)],
+    ]),
+  );
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const apollo = new ApolloServer<GraphqlContext>({
+    schema,
+    introspection: true,
+    formatError: createFormatError(log),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), recordRejectedRequests(runService, log)],
+  });
+  await apollo.start();
+
+  let accepting = true;
+  app.get(
+    '/healthz',
+    healthHandler({ accepting: () => accepting, databaseOk: () => database.ping(), modelCount: () => registry.size, backend: backend.name }),
+  );
+  app.use('/graphql', express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: async () => createContext(runService) }));
+  app.use(explorerRouter('/graphql'));
+  app.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(err);
+    const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
+    if (status >= 500) log.error('http error', { error: String(err) });
+    const message = status === 413 ? `request body larger than ${BODY_LIMIT}` : status < 500 ? 'malformed request body' : 'internal server error';
+    res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    backend,
+    database,
+    httpServer,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => resolve(httpServer.address() as AddressInfo));
+      }),
+    stop: () =>
+      (stopping ??= (async () => {
+        accepting = false;
+        await apollo.stop();
+        await pool.close();
+        registry.dispose();
+        await database.close();
+      })()),
+  };
+}

@@ -1,0 +1,35 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { ErrorCode } from '../errors/error-code';
+import { isGanqlError } from '../errors/ganql-error';
+import type { Logger } from '../log/logger';
+
+// Codes Apollo Server and graphql-js give to errors about the request itself: safe to show.
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+/** Client-facing errors: ganql's own pass with their code, request errors as Apollo made them, the rest masked. */
+export function createFormatError(log: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (isGanqlError(original)) {
+      return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: { code: original.code } };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code) && !formatted.path) {
+      return { message: formatted.message, locations: formatted.locations, extensions: { code } };
+    }
+    log.error('internal error in a GraphQL request', {
+      path: formatted.path,
+      error: original instanceof Error ? `${original.name}: ${original.message}\n${original.stack ?? ''}` : String(original),
+    });
+    return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  };
+}

@@ -1,0 +1,40 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { Kind, type DocumentNode } from 'graphql';
+import type { Logger } from '../log/logger';
+import type { RunService } from '../runs/run.service';
+import type { GraphqlContext } from '../graphql/context';
+
+const MAX_RECORDED_VARIABLES = 4096;
+
+// Errors raised before any resolver ran carry no path: parse, validation, variable coercion.
+const REJECTION_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']);
+
+function rootFields(document: DocumentNode | undefined): string[] {
+  if (!document) return [];
+  return document.definitions.flatMap((d) =>
+    d.kind === Kind.OPERATION_DEFINITION ? d.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : [])) : [],
+  );
+}
+
+/**
+ * Records a FAILED run of kind REQUEST for a request refused before execution (it did not parse,
+ * did not match the schema, or its variables had the wrong types), so no bad input goes unrecorded.
+ */
+export function recordRejectedRequests(runs: RunService, log: Logger): ApolloServerPlugin<GraphqlContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, request, document }) {
+          const rejected = errors.filter((e) => !e.path && REJECTION_CODES.has(String(e.extensions?.code)));
+          if (rejected.length === 0 || rejected.length !== errors.length) return;
+          let variables = JSON.stringify(request.variables ?? {}) ?? '{}';
+          if (variables.length > MAX_RECORDED_VARIABLES) variables = `${variables.slice(0, MAX_RECORDED_VARIABLES)}...(truncated)`;
+          const parameters = { operationName: request.operationName ?? null, fields: rootFields(document), variables };
+          await runs
+            .recordRejected('REQUEST', parameters, String(rejected[0].extensions?.code), rejected.map((e) => e.message).join('; '))
+            .catch((error: unknown) => log.error('could not record a rejected request', { error: String(error) }));
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { BackendInfo } from '../backend/backend';
+import type { Config } from '../config/config';
+import type { DatabaseProvider } from '../db/database';
+import type { InferencePool } from '../inference/pool';
+
+export interface SystemInfo {
+  version: string;
+  backend: string;
+  customKernels: string[];
+  database: DatabaseProvider;
+  maxSamplesPerRequest: number;
+  pool: Config['pool'] & { executor: string; queued: number };
+}
+
+/** Facts about this process for the API and /healthz. */
+export class SystemService {
+  constructor(
+    private readonly config: Config,
+    private readonly backend: BackendInfo,
+    private readonly database: DatabaseProvider,
+    private readonly pool: InferencePool,
+    private readonly version: string,
+  ) {}
+
+  info(): SystemInfo {
+    return {
+      version: this.version,
+      backend: this.backend.name,
+      customKernels: this.backend.customKernels,
+      database: this.database,
+      maxSamplesPerRequest: this.config.maxSamplesPerRequest,
+      pool: { ...this.config.pool, executor: this.pool.description, queued: this.pool.stats().queued },
+    };
+  }
+}

@@ -1,0 +1,265 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend/backend';
+import { loadMnist } from '../data/mnist';
+import { gridPng } from '../images/grid';
+import { buildDiscriminator, buildGenerator, resolveDcganConfig, type DcganConfig } from '../models/dcgan';
+import { loadLayersModel, saveLayersModel } from '../models/io';
+import type { ModelManifest } from '../models/manifest';
+import { DcganTrainer, resolveTrainerOptions, seededNoise, type DcganTrainerOptions, type Losses } from './dcgan-trainer';
+
+/** Validated command line of `npm run train`. */
+export interface TrainArgs {
+  model: 'dcgan';
+  dataset: 'mnist';
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  out: string;
+  learningRate: number;
+  beta1: number;
+  k: number;
+  latentSize: number;
+  /** Use at most this many training images. */
+  limit?: number;
+  /** Continue from out/checkpoint after the last completed epoch. */
+  resume: boolean;
+}
+
+const USAGE =
+  'usage: npm run train -- --model dcgan --dataset mnist --epochs N --batch-size B --seed S --out DIR ' +
+  '[--lr 0.0002] [--beta1 0.5] [--k 1] [--latent-size 100] [--limit N] [--resume]';
+
+const SAMPLE_COUNT = 64;
+/** The fixed noise of the sample grids is seeded apart from the training noise. */
+const SAMPLE_NOISE_SALT = 1_000_003;
+
+export function parseTrainArgs(argv: readonly string[]): TrainArgs {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new Error(`Expected an option like --epochs, got ${JSON.stringify(arg)}\n${USAGE}`);
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    if (name === 'resume') {
+      flags.add(name);
+      continue;
+    }
+    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new Error(`--${name}: expected a value, got nothing\n${USAGE}`);
+    values.set(name, value);
+  }
+  const known = ['model', 'dataset', 'epochs', 'batch-size', 'seed', 'out', 'lr', 'beta1', 'k', 'latent-size', 'limit'];
+  for (const name of values.keys()) {
+    if (!known.includes(name)) throw new Error(`Expected one of --${known.join(', --')}, --resume, got --${name}\n${USAGE}`);
+  }
+  const required = (name: string): string => {
+    const v = values.get(name);
+    if (v === undefined) throw new Error(`--${name}: expected a value, got none\n${USAGE}`);
+    return v;
+  };
+  const int = (name: string, min: number, fallback?: number): number => {
+    const raw = values.get(name);
+    if (raw === undefined && fallback !== undefined) return fallback;
+    const text = raw ?? required(name);
+    const v = Number(text);
+    if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(v) || v < min) throw new Error(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(text)}`);
+    return v;
+  };
+  const real = (name: string, min: number, max: number, fallback: number): number => {
+    const text = values.get(name);
+    if (text === undefined) return fallback;
+    const v = Number(text);
+    if (text.trim() === '' || !Number.isFinite(v) || v <= min || v >= max) throw new Error(`--${name}: expected a number in (${min}, ${max}), got ${JSON.stringify(text)}`);
+    return v;
+  };
+  const model = required('model');
+  if (model !== 'dcgan') throw new Error(`--model: expected "dcgan", got ${JSON.stringify(model)}`);
+  const dataset = required('dataset');
+  if (dataset !== 'mnist') throw new Error(`--dataset: expected "mnist", got ${JSON.stringify(dataset)}`);
+  const out = required('out');
+  if (out.trim() === '') throw new Error(`--out: expected a folder, got ""`);
+  return {
+    model,
+    dataset,
+    epochs: int('epochs', 1),
+    batchSize: int('batch-size', 1),
+    seed: int('seed', 0),
+    out,
+    learningRate: real('lr', 0, 1, 0.0002),
+    beta1: real('beta1', -1e-12, 1, 0.5),
+    k: int('k', 1, 1),
+    latentSize: int('latent-size', 1, 100),
+    limit: values.has('limit') ? int('limit', 1) : undefined,
+    resume: flags.has('resume'),
+  };
+}
+
+/** The command line as a user would retype it. */
+export function commandLine(argv: readonly string[]): string {
+  const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return ['npm', 'run', 'train', '--', ...argv.map(quote)].join(' ');
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`;
+}
+
+function progressBar(done: number, total: number, width = 24): string {
+  const filled = Math.round((done / total) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+interface CheckpointState {
+  completedEpochs: number;
+  epochLosses: Losses[];
+  elapsedSeconds: number;
+}
+
+async function writeJson(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  await fs.rename(tmp, file);
+}
+
+export async function runTraining(argv: readonly string[], log: (msg: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<ModelManifest> {
+  const args = parseTrainArgs(argv);
+  const backend = await initBackend({ log });
+  const trainerOptions: DcganTrainerOptions = resolveTrainerOptions({
+    batchSize: args.batchSize,
+    learningRate: args.learningRate,
+    beta1: args.beta1,
+    k: args.k,
+    seed: args.seed,
+  });
+  const dcganConfig: DcganConfig = resolveDcganConfig({ latentSize: args.latentSize, seed: args.seed });
+  // The split seed is fixed, not --seed, so the held-out test digits are the same for every run.
+  const data = loadMnist({ split: 'train', seed: 0, limit: args.limit });
+  log(`mnist: ${data.count} training digits`);
+
+  const out = path.resolve(args.out);
+  const checkpointDir = path.join(out, 'checkpoint');
+  await fs.mkdir(path.join(out, 'samples'), { recursive: true });
+
+  let generator = buildGenerator(dcganConfig);
+  let discriminator = buildDiscriminator(dcganConfig);
+  let state: CheckpointState = { completedEpochs: 0, epochLosses: [], elapsedSeconds: 0 };
+  if (args.resume) {
+    state = JSON.parse(await fs.readFile(path.join(checkpointDir, 'state.json'), 'utf8')) as CheckpointState;
+    generator.dispose();
+    discriminator.dispose();
+    generator = await loadLayersModel(path.join(checkpointDir, 'generator'));
+    discriminator = await loadLayersModel(path.join(checkpointDir, 'discriminator'));
+    log(`resuming after epoch ${state.completedEpochs} (optimizer moments restart from zero)`);
+  }
+
+  const trainer = new DcganTrainer(generator, discriminator, { images: data.images, count: data.count, shape: [28, 28, 1] }, trainerOptions);
+  const fixedNoise = seededNoise(SAMPLE_COUNT, dcganConfig.latentSize, args.seed + SAMPLE_NOISE_SALT);
+  const grid = (): Buffer =>
+    gridPng(trainer.generate(fixedNoise, SAMPLE_COUNT), { width: 28, height: 28, channels: 1, range: [-1, 1], columns: 8 });
+
+  const onSignal = (): void => {
+    log('\nstop requested: finishing the current step');
+    trainer.stop();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const steps = trainer.stepsPerEpoch();
+  const totalSteps = steps * args.epochs;
+  const started = performance.now() - state.elapsedSeconds * 1000;
+  let stepsDone = steps * state.completedEpochs;
+  const runStarted = performance.now();
+  let runSteps = 0;
+  let stopped = false;
+  for (let epoch = state.completedEpochs; epoch < args.epochs; epoch++) {
+    const losses = await trainer.trainEpoch(epoch, (p) => {
+      stepsDone++;
+      runSteps++;
+      const sPerStep = (performance.now() - runStarted) / 1000 / runSteps;
+      const eta = sPerStep * (totalSteps - stepsDone);
+      if (process.stderr.isTTY) process.stderr.write('\r');
+      process.stderr.write(
+        `epoch ${epoch + 1}/${args.epochs} ${progressBar(p.step, p.stepsPerEpoch)} step ${p.step}/${p.stepsPerEpoch} ` +
+          `D ${p.losses.discriminator.toFixed(3)} G ${p.losses.generator.toFixed(3)} ` +
+          `${(p.msPerStep / 1000).toFixed(2)} s/step ETA ${formatSeconds(eta)}${process.stderr.isTTY ? '' : '\n'}`,
+      );
+    });
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    if (stepsDone < steps * (epoch + 1)) {
+      stopped = true;
+      break;
+    }
+    state = {
+      completedEpochs: epoch + 1,
+      epochLosses: [...state.epochLosses, losses],
+      elapsedSeconds: (performance.now() - started) / 1000,
+    };
+    const label = String(epoch + 1).padStart(3, '0');
+    await fs.writeFile(path.join(out, 'samples', `epoch-${label}.png`), grid());
+    await saveLayersModel(generator, path.join(checkpointDir, 'generator'));
+    await saveLayersModel(discriminator, path.join(checkpointDir, 'discriminator'));
+    await writeJson(path.join(checkpointDir, 'state.json'), state);
+    log(
+      `epoch ${epoch + 1} done: mean D ${losses.discriminator.toFixed(4)} G ${losses.generator.toFixed(4)}, ` +
+        `samples/epoch-${label}.png, checkpoint saved, tensors ${tf.memory().numTensors}`,
+    );
+  }
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (stopped) {
+    trainer.dispose();
+    throw new Error(`training stopped after ${state.completedEpochs} complete epochs; rerun with --resume to continue`);
+  }
+
+  const durationSeconds = (performance.now() - started) / 1000;
+  await saveLayersModel(generator, path.join(out, 'generator'));
+  await saveLayersModel(discriminator, path.join(out, 'discriminator'));
+  await fs.writeFile(path.join(out, 'samples.png'), grid());
+  const final = state.epochLosses[state.epochLosses.length - 1];
+  const finishedAt = new Date();
+  const manifest: ModelManifest = {
+    formatVersion: 1,
+    name: path.basename(out),
+    version: finishedAt.toISOString().slice(0, 16).replace(':', '-'),
+    architecture: args.model,
+    dataset: args.dataset,
+    latentSize: dcganConfig.latentSize,
+    imageShape: [28, 28, 1],
+    outputRange: [-1, 1],
+    generatorPath: 'generator',
+    discriminatorPath: 'discriminator',
+    training: {
+      seed: args.seed,
+      epochs: args.epochs,
+      batchSize: args.batchSize,
+      learningRate: args.learningRate,
+      beta1: args.beta1,
+      examples: data.count,
+      command: commandLine(argv),
+      backend: backend.name,
+      finalLosses: { generator: final.generator, discriminator: final.discriminator },
+      durationSeconds: Math.round(durationSeconds),
+      finishedAt: finishedAt.toISOString(),
+      architectureConfig: { ...dcganConfig, k: args.k },
+    },
+  };
+  await writeJson(path.join(out, 'manifest.json'), manifest);
+  trainer.dispose();
+  log(`done in ${formatSeconds(durationSeconds)}: ${path.join(out, 'manifest.json')}`);
+  return manifest;
+}
+
+if (require.main === module) {
+  runTraining(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`train: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

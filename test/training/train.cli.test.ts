@@ -1,0 +1,62 @@
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodePng } from '../../src/images/png';
+import { parseManifest } from '../../src/models/manifest';
+import { commandLine, parseTrainArgs, runTraining } from '../../src/training/train.cli';
+
+const base = ['--model', 'dcgan', '--dataset', 'mnist', '--epochs', '2', '--batch-size', '16', '--seed', '7', '--out', 'x'];
+
+describe('train CLI arguments', () => {
+  it('parses the documented options with defaults', () => {
+    expect(parseTrainArgs(base)).toEqual({
+      model: 'dcgan', dataset: 'mnist', epochs: 2, batchSize: 16, seed: 7, out: 'x',
+      learningRate: 0.0002, beta1: 0.5, k: 1, latentSize: 100, limit: undefined, resume: false,
+    });
+    const more = parseTrainArgs([...base, '--lr', '0.001', '--beta1=0.9', '--k', '2', '--latent-size', '64', '--limit', '500']);
+    expect(more).toMatchObject({ learningRate: 0.001, beta1: 0.9, k: 2, latentSize: 64, limit: 500 });
+  });
+
+  it('says what it expected and what it got', () => {
+    const without = (name: string): string[] => {
+      const i = base.indexOf(name);
+      return [...base.slice(0, i), ...base.slice(i + 2)];
+    };
+    expect(() => parseTrainArgs([...without('--epochs'), '--epochs', 'ten'])).toThrow('--epochs: expected an integer >= 1, got "ten"');
+    expect(() => parseTrainArgs([...without('--model'), '--model', 'wgan'])).toThrow('--model: expected "dcgan", got "wgan"');
+    expect(() => parseTrainArgs(without('--out'))).toThrow('--out: expected a value, got none');
+    expect(() => parseTrainArgs([...base, '--lr', '-1'])).toThrow('--lr: expected a number in (0, 1), got "-1"');
+    expect(() => parseTrainArgs([...base, '--colour', 'red'])).toThrow(/Expected one of .*, got --colour/);
+    expect(() => parseTrainArgs([...base, 'stray'])).toThrow('Expected an option like --epochs, got "stray"');
+  });
+
+  it('records the command as npm run train -- <args>', () => {
+    expect(commandLine(['--out', 'models/a b'])).toBe("npm run train -- --out 'models/a b'");
+  });
+});
+
+describe('runTraining', () => {
+  it('writes generator, discriminator, per-epoch grids, samples.png and a valid manifest', async () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'ganql-train-')), 'dcgan-tiny');
+    const argv = ['--model', 'dcgan', '--dataset', 'mnist', '--epochs', '1', '--batch-size', '16', '--seed', '3', '--out', out, '--limit', '32', '--latent-size', '8'];
+    const lines: string[] = [];
+    const manifest = await runTraining(argv, (m) => lines.push(m));
+    const onDisk = parseManifest(JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')), 'manifest.json');
+    expect(onDisk).toEqual(manifest);
+    expect(manifest).toMatchObject({
+      name: 'dcgan-tiny', architecture: 'dcgan', dataset: 'mnist', latentSize: 8, imageShape: [28, 28, 1], outputRange: [-1, 1],
+      generatorPath: 'generator', discriminatorPath: 'discriminator',
+    });
+    expect(manifest.training).toMatchObject({ seed: 3, epochs: 1, batchSize: 16, learningRate: 0.0002, beta1: 0.5, examples: 32, backend: 'wasm' });
+    expect(manifest.training.command).toBe(commandLine(argv));
+    expect(Number.isFinite(manifest.training.finalLosses.generator)).toBe(true);
+    expect(manifest.training.architectureConfig).toMatchObject({ latentSize: 8, generatorFilters: 32, k: 1 });
+    for (const f of ['generator/model.json', 'generator/weights.bin', 'discriminator/model.json', 'samples/epoch-001.png', 'checkpoint/state.json']) {
+      expect(existsSync(path.join(out, f))).toBe(true);
+    }
+    const grid = decodePng(readFileSync(path.join(out, 'samples.png')));
+    expect([grid.width, grid.height, grid.channels]).toEqual([8 * 28 + 9 * 2, 8 * 28 + 9 * 2, 1]);
+    expect(lines.some((l) => /epoch 1 done/.test(l))).toBe(true);
+  });
+});
