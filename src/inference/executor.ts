@@ -2,6 +2,8 @@
 export interface Executor {
   /** Human-readable description for logs and the API (e.g. "in-process wasm"). */
   readonly description: string;
+  /** How many batches it can compute at once; the pool never hands it more. */
+  readonly concurrency: number;
   /**
    * Runs the generator of `modelId` on `n` latents laid out row-major in `latents`
    * and returns the `n` images row-major (each height*width*channels values).

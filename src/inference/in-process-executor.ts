@@ -5,6 +5,7 @@ import type { Executor } from './executor';
 /** Runs batches one at a time on this thread's tfjs backend. */
 export class InProcessExecutor implements Executor {
   readonly description: string;
+  readonly concurrency = 1;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(

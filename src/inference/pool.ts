@@ -47,6 +47,9 @@ export class InferencePool {
   private readonly loaders = new Map<string, DataLoader<Item, Float32Array>>();
   private readonly idleWaiters: (() => void)[] = [];
   private queued = 0;
+  /** Batches computing now, and batches waiting for the executor to have room. */
+  private running = 0;
+  private readonly waitingForExecutor: (() => void)[] = [];
   private closed = false;
   private readonly stats_ = { batches: 0, items: 0, largestBatch: 0 };
 
@@ -146,15 +149,36 @@ export class InferencePool {
 
   /** One value or one Error per item, in item order (dataloader's batch contract). */
   private async runBatch(modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
-    const live = items.filter((item) => !item.abandoned);
-    const results: (Float32Array | Error)[] = items.map(() => abandonedError());
-    if (live.length === 0) return results;
-    const outputs = await this.compute(modelId, live);
-    let k = 0;
-    items.forEach((item, i) => {
-      if (!item.abandoned) results[i] = outputs[k++];
-    });
-    return results;
+    await this.acquireExecutor();
+    try {
+      // Checked once the executor has room: items whose request gave up meanwhile are skipped.
+      const live = items.filter((item) => !item.abandoned);
+      const results: (Float32Array | Error)[] = items.map(() => abandonedError());
+      if (live.length === 0) return results;
+      const outputs = await this.compute(modelId, live);
+      let k = 0;
+      items.forEach((item, i) => {
+        if (!item.abandoned) results[i] = outputs[k++];
+      });
+      return results;
+    } finally {
+      this.releaseExecutor();
+    }
+  }
+
+  private acquireExecutor(): Promise<void> {
+    if (this.running < this.executor.concurrency) {
+      this.running += 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waitingForExecutor.push(resolve));
+  }
+
+  private releaseExecutor(): void {
+    const next = this.waitingForExecutor.shift();
+    // Hand the slot straight to the next batch; otherwise free it.
+    if (next) next();
+    else this.running -= 1;
   }
 
   private async compute(modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {

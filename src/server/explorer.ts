@@ -52,6 +52,7 @@ export function explorerRouter(endpoint: string): Router {
   const html = page(endpoint);
   router.get('/', (_req, res) => res.redirect(302, '/playground'));
   router.get('/playground', (_req, res) => res.type('html').send(html));
+  router.get('/favicon.ico', (_req, res) => res.status(204).end());
   router.get('/playground/assets/:name', (req, res) => {
     const asset = ASSETS[req.params.name];
     if (!asset) {

@@ -1,7 +1,7 @@
 import type { BackendInfo } from '../backend/backend';
 import type { Config } from '../config/config';
 import type { DatabaseProvider } from '../db/database';
-import type { InferencePool } from '../inference/pool';
+import type { InferencePool, PoolStats } from '../inference/pool';
 
 export interface SystemInfo {
   version: string;
@@ -9,7 +9,7 @@ export interface SystemInfo {
   customKernels: string[];
   database: DatabaseProvider;
   maxSamplesPerRequest: number;
-  pool: Config['pool'] & { executor: string; queued: number };
+  pool: Config['pool'] & PoolStats & { executor: string };
 }
 
 /** Facts about this process for the API and /healthz. */
@@ -29,7 +29,7 @@ export class SystemService {
       customKernels: this.backend.customKernels,
       database: this.database,
       maxSamplesPerRequest: this.config.maxSamplesPerRequest,
-      pool: { ...this.config.pool, executor: this.pool.description, queued: this.pool.stats().queued },
+      pool: { ...this.config.pool, ...this.pool.stats(), executor: this.pool.description },
     };
   }
 }

@@ -68,11 +68,15 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(v) || v < min) throw new Error(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(text)}`);
     return v;
   };
-  const real = (name: string, min: number, max: number, fallback: number): number => {
+  /** A number in (min, max), or [min, max) when minIncluded. */
+  const real = (name: string, min: number, max: number, fallback: number, minIncluded = false): number => {
     const text = values.get(name);
     if (text === undefined) return fallback;
     const v = Number(text);
-    if (text.trim() === '' || !Number.isFinite(v) || v <= min || v >= max) throw new Error(`--${name}: expected a number in (${min}, ${max}), got ${JSON.stringify(text)}`);
+    const aboveMin = minIncluded ? v >= min : v > min;
+    if (text.trim() === '' || !Number.isFinite(v) || !aboveMin || v >= max) {
+      throw new Error(`--${name}: expected a number in ${minIncluded ? '[' : '('}${min}, ${max}), got ${JSON.stringify(text)}`);
+    }
     return v;
   };
   const model = required('model');
@@ -89,7 +93,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     seed: int('seed', 0),
     out,
     learningRate: real('lr', 0, 1, 0.0002),
-    beta1: real('beta1', -1e-12, 1, 0.5),
+    beta1: real('beta1', 0, 1, 0.5, true),
     k: int('k', 1, 1),
     latentSize: int('latent-size', 1, 100),
     limit: values.has('limit') ? int('limit', 1) : undefined,
@@ -249,6 +253,8 @@ export async function runTraining(argv: readonly string[], log: (msg: string) =>
     },
   };
   await writeJson(path.join(out, 'manifest.json'), manifest);
+  // The final models equal the last checkpoint; keep the shipped folder small.
+  await fs.rm(checkpointDir, { recursive: true, force: true });
   trainer.dispose();
   log(`done in ${formatSeconds(durationSeconds)}: ${path.join(out, 'manifest.json')}`);
   return manifest;

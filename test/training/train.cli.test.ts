@@ -27,6 +27,8 @@ describe('train CLI arguments', () => {
     expect(() => parseTrainArgs([...without('--model'), '--model', 'wgan'])).toThrow('--model: expected "dcgan", got "wgan"');
     expect(() => parseTrainArgs(without('--out'))).toThrow('--out: expected a value, got none');
     expect(() => parseTrainArgs([...base, '--lr', '-1'])).toThrow('--lr: expected a number in (0, 1), got "-1"');
+    expect(() => parseTrainArgs([...base, '--beta1', '1'])).toThrow('--beta1: expected a number in [0, 1), got "1"');
+    expect(parseTrainArgs([...base, '--beta1', '0']).beta1).toBe(0);
     expect(() => parseTrainArgs([...base, '--colour', 'red'])).toThrow(/Expected one of .*, got --colour/);
     expect(() => parseTrainArgs([...base, 'stray'])).toThrow('Expected an option like --epochs, got "stray"');
   });
@@ -52,9 +54,11 @@ describe('runTraining', () => {
     expect(manifest.training.command).toBe(commandLine(argv));
     expect(Number.isFinite(manifest.training.finalLosses.generator)).toBe(true);
     expect(manifest.training.architectureConfig).toMatchObject({ latentSize: 8, generatorFilters: 32, k: 1 });
-    for (const f of ['generator/model.json', 'generator/weights.bin', 'discriminator/model.json', 'samples/epoch-001.png', 'checkpoint/state.json']) {
+    for (const f of ['generator/model.json', 'generator/weights.bin', 'discriminator/model.json', 'samples/epoch-001.png']) {
       expect(existsSync(path.join(out, f))).toBe(true);
     }
+    // The per-epoch checkpoint is removed once the final models are written.
+    expect(existsSync(path.join(out, 'checkpoint'))).toBe(false);
     const grid = decodePng(readFileSync(path.join(out, 'samples.png')));
     expect([grid.width, grid.height, grid.channels]).toEqual([8 * 28 + 9 * 2, 8 * 28 + 9 * 2, 1]);
     expect(lines.some((l) => /epoch 1 done/.test(l))).toBe(true);

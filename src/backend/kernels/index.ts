@@ -15,7 +15,8 @@ function install(config: tf.KernelConfig): void {
 
 /**
  * Registers ganql's custom kernels for `backendName` and returns their names.
- * Call it after `await tf.setBackend(name)`: native kernels we wrap must have run their setup.
+ * Best called after `await tf.setBackend(name)` (initBackend does); registered earlier, the wrapped
+ * native kernel's setup still runs when the backend initialises.
  * Calling it twice is harmless: kernels already ours are left in place.
  */
 export function registerCustomKernels(backendName: string): string[] {
@@ -28,7 +29,13 @@ export function registerCustomKernels(backendName: string): string[] {
 
   const input = tf.getKernel('Conv2DBackpropInput', 'wasm');
   if (input === undefined || !ganqlKernels.has(input.kernelFunc)) {
-    install({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: makeConv2dBackpropInputWasm(input?.kernelFunc) });
+    install({
+      kernelName: 'Conv2DBackpropInput',
+      backendName: 'wasm',
+      kernelFunc: makeConv2dBackpropInputWasm(input?.kernelFunc),
+      // Keeps the native kernel's setup, which wasm runs at init if we were registered before it.
+      setupFunc: input?.setupFunc,
+    });
   }
   names.push('Conv2DBackpropInput');
   return names;

@@ -19,6 +19,15 @@ export class PoolInfo {
 
   @Field(() => Int, { description: 'Items waiting or running now.' })
   queued!: number;
+
+  @Field(() => Int, { description: 'Forward passes run since start.' })
+  batches!: number;
+
+  @Field(() => Int, { description: 'Images generated since start.' })
+  items!: number;
+
+  @Field(() => Int, { description: 'Largest batch run since start.' })
+  largestBatch!: number;
 }
 
 @ObjectType({ description: 'What this ganql process runs on.' })

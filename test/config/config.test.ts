@@ -1,0 +1,33 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 4000,
+      host: '0.0.0.0',
+      databaseUrl: 'file:./data/ganql.db',
+      modelsDir: path.resolve('models'),
+      backendOrder: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
+      maxSamplesPerRequest: 256,
+      logLevel: 'info',
+      pool: { maxBatchSize: 64, maxQueueDelayMs: 5, maxQueueSize: 4096, requestTimeoutMs: 30000 },
+    });
+  });
+
+  it('reads the environment', () => {
+    const config = loadConfig({ PORT: '5000', GANQL_BACKEND: 'wasm, cpu', GANQL_MAX_SAMPLES: '16', GANQL_MAX_BATCH_SIZE: '8', DATABASE_URL: 'postgresql://u@h/db' });
+    expect(config).toMatchObject({ port: 5000, backendOrder: ['wasm', 'cpu'], maxSamplesPerRequest: 16, databaseUrl: 'postgresql://u@h/db' });
+    expect(config.pool.maxBatchSize).toBe(8);
+  });
+
+  it('refuses bad values, naming the variable, what was expected and what came', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow('PORT: expected an integer in 0..65535, got "eighty"');
+    expect(() => loadConfig({ GANQL_BACKEND: 'wasm,tpu' })).toThrow('GANQL_BACKEND: expected a comma list of tensorflow-gpu, tensorflow, wasm, cpu, got "tpu"');
+    expect(() => loadConfig({ GANQL_MAX_QUEUE_DELAY_MS: '-1' })).toThrow('GANQL_MAX_QUEUE_DELAY_MS: expected an integer in 0..10000, got "-1"');
+    expect(() => loadConfig({ GANQL_LOG_LEVEL: 'loud' })).toThrow('GANQL_LOG_LEVEL: expected one of debug, info, warn, error, silent, got "loud"');
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://root:secret@h/db' })).toThrow('DATABASE_URL: expected file:<path> or postgresql://..., got "mysql://***@h/db"');
+  });
+});

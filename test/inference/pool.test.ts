@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import type { PoolConfig } from '../../src/config/config';
+import { ErrorCode } from '../../src/errors/error-code';
+import { GanqlError } from '../../src/errors/ganql-error';
+import type { Executor } from '../../src/inference/executor';
+import { InferencePool, type BatchEvent } from '../../src/inference/pool';
+
+const OPTIONS: PoolConfig = { maxBatchSize: 8, maxQueueDelayMs: 5, maxQueueSize: 64, requestTimeoutMs: 1000 };
+
+/** Doubles each latent value; records batch sizes; fails on a latent whose first value is NaN. */
+class FakeExecutor implements Executor {
+  readonly description = 'fake';
+  readonly concurrency = 1;
+  readonly batches: number[] = [];
+  delayMs = 0;
+  closed = false;
+
+  async generate(_modelId: string, latents: Float32Array, n: number): Promise<Float32Array> {
+    this.batches.push(n);
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    const size = latents.length / n;
+    for (let i = 0; i < n; i++) if (Number.isNaN(latents[i * size])) throw new Error('poisoned item');
+    return latents.map((v) => v * 2);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+const z = (...values: number[]) => Float32Array.from(values);
+
+describe('InferencePool', () => {
+  it('batches items of concurrent requests, up to maxBatchSize, and returns each its own result in order', async () => {
+    const executor = new FakeExecutor();
+    const events: BatchEvent[] = [];
+    const pool = new InferencePool(executor, OPTIONS, { onBatch: (e) => events.push(e) });
+    const requests = Array.from({ length: 5 }, (_, r) => pool.generate('m', [z(r, 1), z(r, 2), z(r, 3)]));
+    const results = await Promise.all(requests);
+    results.forEach((images, r) => expect(images.map((a) => Array.from(a))).toEqual([[2 * r, 2], [2 * r, 4], [2 * r, 6]]));
+    expect(executor.batches).toEqual([8, 7]);
+    expect(events.map((e) => e.size)).toEqual([8, 7]);
+    expect(pool.stats()).toMatchObject({ queued: 0, batches: 2, items: 15, largestBatch: 8 });
+  });
+
+  it('keeps one model per batch', async () => {
+    const executor = new FakeExecutor();
+    const pool = new InferencePool(executor, OPTIONS);
+    await Promise.all([pool.generate('a', [z(1)]), pool.generate('b', [z(2)]), pool.generate('a', [z(3)])]);
+    expect(executor.batches.sort()).toEqual([1, 2]);
+  });
+
+  it('fails only the bad item of a batch', async () => {
+    const pool = new InferencePool(new FakeExecutor(), OPTIONS);
+    const [good, bad, alsoGood] = await Promise.allSettled([
+      pool.generate('m', [z(1)]),
+      pool.generate('m', [z(NaN)]),
+      pool.generate('m', [z(3)]),
+    ]);
+    expect(good).toMatchObject({ status: 'fulfilled', value: [z(2)] });
+    expect(alsoGood).toMatchObject({ status: 'fulfilled', value: [z(6)] });
+    expect(bad.status).toBe('rejected');
+    expect((bad as PromiseRejectedResult).reason.message).toBe('poisoned item');
+  });
+
+  it('refuses a request that does not fit the queue with OVERLOADED, at once, and serves again afterwards', async () => {
+    const executor = new FakeExecutor();
+    executor.delayMs = 50;
+    const outcomes: string[] = [];
+    const pool = new InferencePool(executor, { ...OPTIONS, maxQueueSize: 10 }, { onRequest: (o) => outcomes.push(o) });
+    const admitted = pool.generate('m', Array.from({ length: 8 }, (_, i) => z(i)));
+    const started = performance.now();
+    const refused = await pool.generate('m', [z(1), z(2), z(3)]).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(20);
+    expect(refused).toBeInstanceOf(GanqlError);
+    expect((refused as GanqlError).code).toBe(ErrorCode.OVERLOADED);
+    expect((refused as GanqlError).message).toBe('inference queue full (8 of 10 items waiting, request needs 3); retry later');
+    await admitted;
+    expect(await pool.generate('m', [z(1), z(2), z(3)])).toHaveLength(3);
+    expect(outcomes).toEqual(['overloaded', 'ok', 'ok']);
+  });
+
+  it('fails a request that outlives requestTimeoutMs with TIMEOUT and skips its items if they have not run', async () => {
+    const executor = new FakeExecutor();
+    executor.delayMs = 100;
+    const pool = new InferencePool(executor, { ...OPTIONS, maxBatchSize: 1, requestTimeoutMs: 30 });
+    const slow = pool.generate('m', [z(1), z(2), z(3)]).catch((e: unknown) => e);
+    const error = await slow;
+    expect((error as GanqlError).code).toBe(ErrorCode.TIMEOUT);
+    expect((error as GanqlError).message).toBe('inference did not finish within 30 ms');
+    await pool.onIdle();
+    // The first item was already running; the other two were abandoned before their batches ran.
+    expect(executor.batches).toEqual([1]);
+    expect(pool.stats().queued).toBe(0);
+  });
+
+  it('close() lets admitted work finish, then refuses new work with UNAVAILABLE', async () => {
+    const executor = new FakeExecutor();
+    executor.delayMs = 20;
+    const pool = new InferencePool(executor, OPTIONS);
+    const inFlight = pool.generate('m', [z(5)]);
+    const closing = pool.close();
+    await expect(pool.generate('m', [z(1)])).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
+    expect(await inFlight).toEqual([z(10)]);
+    await closing;
+    expect(executor.closed).toBe(true);
+  });
+
+  it('rejects invalid options with the option named', () => {
+    expect(() => new InferencePool(new FakeExecutor(), { ...OPTIONS, maxBatchSize: 0 })).toThrow('expected maxBatchSize >= 1, got 0');
+    expect(() => new InferencePool(new FakeExecutor(), { ...OPTIONS, maxQueueDelayMs: -1 })).toThrow('expected maxQueueDelayMs >= 0, got -1');
+  });
+});
