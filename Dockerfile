@@ -1,0 +1,45 @@
+# ganql: a standard multi-stage image.
+#
+#   docker build -t ganql .                      CPU image (tfjs-node if it installs, else wasm)
+#   docker run -p 4000:4000 -v ganql-data:/app/data ganql
+#
+# GPU: build on a CUDA 11.8 + cuDNN 8 base (what @tensorflow/tfjs-node-gpu 4.22 links against) and run
+# with the NVIDIA container toolkit; the backend chooser then picks tensorflow-gpu by itself:
+#   docker build --build-arg BASE=nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04 -t ganql:gpu .
+#   docker run --gpus all -p 4000:4000 ganql:gpu
+ARG BASE=node:20-bookworm-slim
+
+FROM ${BASE} AS base
+# A CUDA base image has no Node.js: install Node 20 there (the node image already has it).
+RUN if ! command -v node >/dev/null; then \
+      apt-get update && apt-get install -y --no-install-recommends ca-certificates curl gnupg \
+      && curl -fsSL https://deb.nodesource.com/setup_20.x | bash - \
+      && apt-get install -y --no-install-recommends nodejs && rm -rf /var/lib/apt/lists/*; \
+    fi
+WORKDIR /app
+
+FROM base AS deps
+# Toolchain for better-sqlite3's native build when no prebuilt binary matches.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json prisma.config.ts tsconfig.json ./
+COPY prisma ./prisma
+COPY scripts ./scripts
+# Installs production dependencies (and the optional native tfjs backends where they can
+# download libtensorflow), then generates both Prisma clients (postinstall).
+RUN npm ci --omit=dev
+
+FROM base AS runtime
+ENV NODE_ENV=production PORT=4000 HOST=0.0.0.0 DATABASE_URL=file:/app/data/ganql.db
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /app/src/generated ./src/generated
+COPY package.json package-lock.json prisma.config.ts tsconfig.json schema.graphql ./
+COPY prisma ./prisma
+COPY scripts ./scripts
+COPY src ./src
+COPY models ./models
+RUN mkdir -p /app/data && chown -R node:node /app/data 2>/dev/null || true
+VOLUME /app/data
+EXPOSE 4000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node_modules/.bin/tsx", "src/main.ts"]
