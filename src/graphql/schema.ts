@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type ContainerType } from 'type-graphql';
+import { LatentResolver } from './latent/latent.resolver';
 import { ModelResolver } from './models/model.resolver';
 import { RunResolver } from './runs/run.resolver';
 import { SampleResolver } from './samples/sample.resolver';
 import { ServerInfoResolver } from './server/server-info.resolver';
 
-export const RESOLVERS = [ModelResolver, SampleResolver, RunResolver, ServerInfoResolver] as const;
+export const RESOLVERS = [ModelResolver, SampleResolver, LatentResolver, RunResolver, ServerInfoResolver] as const;
 
 /** Resolver instances by class, built by the caller with their services. */
 export type ResolverInstances = Map<Function, object>;

@@ -24,6 +24,8 @@ export interface SampleView {
   runId: string;
   index: number;
   latent: Float32Array;
+  /** The generator's raw output (image shape, output range), for grids. */
+  pixels: Float32Array;
   png: Buffer;
   width: number;
   height: number;
@@ -49,20 +51,7 @@ export class SampleService {
       const model = this.registry.resolve(request.modelId);
       run.setModel(model.id);
       const { latents, seed } = this.latentsFor(model, request);
-      const images = await this.pool.generate(model.id, latents);
-      const createdAt = new Date();
-      const views = images.map((pixels, index) => this.view(model, randomUUID(), run.runId, index, latents[index], pixels, createdAt));
-      await this.prisma.sample.createMany({
-        data: views.map((v) => ({
-          id: v.id,
-          modelId: model.id,
-          runId: run.runId,
-          index: v.index,
-          latent: latentToBytes(v.latent),
-          backend: this.backend,
-          createdAt,
-        })),
-      });
+      const views = await this.generateAndStore(model, run.runId, latents);
       return { value: views, result: { seed, sampleIds: views.map((v) => v.id) } };
     });
   }
@@ -77,6 +66,47 @@ export class SampleService {
       const latent = latentFromBytes(row.latent);
       const [pixels] = await this.pool.generate(model.id, [latent]);
       return { value: this.view(model, row.id, row.runId, row.index, latent, pixels, row.createdAt), result: { sampleId: id } };
+    });
+  }
+
+  /**
+   * Generates one image per latent through the shared pool and stores each as a sample of `runId`,
+   * so that sample(id) regenerates it. Used by every operation that returns images.
+   */
+  async generateAndStore(model: LoadedModel, runId: string, latents: Float32Array[]): Promise<SampleView[]> {
+    const images = await this.pool.generate(model.id, latents);
+    const createdAt = new Date();
+    const views = images.map((pixels, index) => this.view(model, randomUUID(), runId, index, latents[index], pixels, createdAt));
+    await this.prisma.sample.createMany({
+      data: views.map((v) => ({
+        id: v.id,
+        modelId: model.id,
+        runId,
+        index: v.index,
+        latent: latentToBytes(v.latent),
+        backend: this.backend,
+        createdAt,
+      })),
+    });
+    return views;
+  }
+
+  /**
+   * The stored latents of the named sample ids, in order. An unknown id, or one of another model,
+   * is bad input here: the caller named it as an input of an operation on `model`; `field` says where.
+   */
+  async latentsOf(model: LoadedModel, refs: readonly { id: string; field: string }[]): Promise<Float32Array[]> {
+    if (refs.length === 0) return [];
+    const ids = [...new Set(refs.map((r) => r.id))];
+    const rows = await this.prisma.sample.findMany({ where: { id: { in: ids } }, select: { id: true, modelId: true, latent: true } });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return refs.map(({ id, field }) => {
+      const row = byId.get(id);
+      if (!row) throw badInput(`${field}: expected the id of a stored sample, got ${JSON.stringify(id)} (no such sample)`);
+      if (row.modelId !== model.id) {
+        throw badInput(`${field}: expected a sample of model ${model.id}, got sample ${JSON.stringify(id)} of model ${row.modelId}`);
+      }
+      return latentFromBytes(row.latent);
     });
   }
 
@@ -103,6 +133,6 @@ export class SampleService {
     const [height, width, channels] = model.manifest.imageShape;
     if (channels !== 1 && channels !== 3) throw new Error(`model ${model.id}: cannot encode ${channels} channels as PNG`);
     const png = encodePng(pixels, width, height, channels, model.manifest.outputRange);
-    return { id, modelId: model.id, runId, index, latent, png, width, height, channels, backend: this.backend, createdAt };
+    return { id, modelId: model.id, runId, index, latent, pixels, png, width, height, channels, backend: this.backend, createdAt };
   }
 }

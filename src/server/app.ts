@@ -9,6 +9,7 @@ import { initBackend, type BackendInfo } from '../backend/backend';
 import type { Config } from '../config/config';
 import { openDatabase, type Database } from '../db/database';
 import { createContext, type GraphqlContext } from '../graphql/context';
+import { LatentResolver } from '../graphql/latent/latent.resolver';
 import { ModelResolver } from '../graphql/models/model.resolver';
 import { RunResolver } from '../graphql/runs/run.resolver';
 import { SampleResolver } from '../graphql/samples/sample.resolver';
@@ -16,6 +17,7 @@ import { buildGanqlSchema } from '../graphql/schema';
 import { ServerInfoResolver } from '../graphql/server/server-info.resolver';
 import { InProcessExecutor } from '../inference/in-process-executor';
 import { InferencePool } from '../inference/pool';
+import { LatentService } from '../latent/latent.service';
 import type { Logger } from '../log/logger';
 import { ModelRegistry } from '../models/model-registry';
 import { ModelService } from '../models/model.service';
@@ -64,12 +66,14 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   const pool = new InferencePool(new InProcessExecutor(registry, backend.name), config.pool);
   const modelService = new ModelService(registry, backend.name);
   const sampleService = new SampleService(database.prisma, registry, pool, runService, backend.name, config.maxSamplesPerRequest);
+  const latentService = new LatentService(registry, sampleService, runService);
   const systemService = new SystemService(config, backend, database.provider, pool, VERSION);
 
   const schema = await buildGanqlSchema(
     new Map<Function, object>([
       [ModelResolver, new ModelResolver(modelService, runService)],
       [SampleResolver, new SampleResolver(sampleService)],
+      [LatentResolver, new LatentResolver(latentService)],
       [RunResolver, new RunResolver(runService)],
       [ServerInfoResolver, new ServerInfoResolver(systemService)],
     ]),

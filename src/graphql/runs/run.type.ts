@@ -12,6 +12,8 @@ registerEnumType(RunKindEnum, {
   valuesConfig: {
     SAMPLE: { description: 'samples: generated new images.' },
     REGENERATE: { description: 'sample(id): regenerated a stored image from its latent.' },
+    INTERPOLATE: { description: 'interpolate: a walk between two latents.' },
+    ARITHMETIC: { description: 'latentArithmetic: vector arithmetic on concept means.' },
     REQUEST: { description: 'A request refused before any work (it did not match the schema).' },
   },
 });

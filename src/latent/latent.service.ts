@@ -1,0 +1,196 @@
+import { randomInt } from 'node:crypto';
+import { createPrng } from '../data/prng';
+import { badInput } from '../errors/ganql-error';
+import { gridPng } from '../images/grid';
+import type { LoadedModel, ModelRegistry } from '../models/model-registry';
+import type { RunService } from '../runs/run.service';
+import { MAX_SEED, type SampleService, type SampleView } from '../samples/sample.service';
+import { describe as show, expectFiniteVector, expectIntInRange } from '../validation/checks';
+import { combine, interpolate, mean, uniformNeighbour, type InterpolationMethod } from './latent-math';
+
+/** Limits of the latent operations; the GraphQL descriptions state them too. */
+export const LATENT_LIMITS = {
+  minSteps: 2,
+  maxSteps: 64,
+  maxTerms: 16,
+  maxExemplars: 32,
+  maxNoise: 2,
+  maxNeighbours: 24,
+  maxCoefficient: 100,
+} as const;
+
+/** A point in latent space: a stored sample's latent, or an explicit vector. Exactly one. */
+export interface LatentRef {
+  sampleId?: string | null;
+  latent?: number[] | null;
+}
+
+export interface InterpolateRequest {
+  modelId?: string | null;
+  from: LatentRef;
+  to: LatentRef;
+  steps?: number | null;
+  method?: InterpolationMethod | null;
+}
+
+export interface ConceptTerm {
+  coefficient: number;
+  exemplars: LatentRef[];
+}
+
+export interface ArithmeticRequest {
+  modelId?: string | null;
+  terms: ConceptTerm[];
+  noise?: number | null;
+  neighbours?: number | null;
+  seed?: number | null;
+}
+
+export interface GridView {
+  png: Buffer;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+export interface InterpolationView {
+  runId: string;
+  method: InterpolationMethod;
+  samples: SampleView[];
+  grid: GridView;
+}
+
+export interface ArithmeticView {
+  runId: string;
+  seed: number;
+  result: SampleView;
+  neighbours: SampleView[];
+  concepts: { coefficient: number; exemplarCount: number; mean: SampleView }[];
+  grid: GridView;
+}
+
+const GRID_PADDING = 2;
+
+/** Latent walks and vector arithmetic (Radford et al. 2015, section 6), every image a stored sample. */
+export class LatentService {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly samples: SampleService,
+    private readonly runs: RunService,
+  ) {}
+
+  interpolate(request: InterpolateRequest): Promise<InterpolationView> {
+    const parameters = { ...request, from: summarise(request.from), to: summarise(request.to) };
+    return this.runs.record({ kind: 'INTERPOLATE', modelId: request.modelId ?? undefined, parameters }, async (run) => {
+      const model = this.registry.resolve(request.modelId);
+      run.setModel(model.id);
+      const steps = request.steps ?? 8;
+      expectIntInRange('steps', steps, LATENT_LIMITS.minSteps, LATENT_LIMITS.maxSteps);
+      const method = request.method ?? 'SLERP';
+      const [from, to] = await this.resolve(model, [
+        { ref: request.from, field: 'from' },
+        { ref: request.to, field: 'to' },
+      ]);
+      const views = await this.samples.generateAndStore(model, run.runId, interpolate(from, to, steps, method));
+      const grid = this.grid(model, views, Math.min(steps, 16));
+      return { value: { runId: run.runId, method, samples: views, grid }, result: { sampleIds: views.map((v) => v.id) } };
+    });
+  }
+
+  latentArithmetic(request: ArithmeticRequest): Promise<ArithmeticView> {
+    const parameters = {
+      ...request,
+      terms: request.terms.map((t) => ({ coefficient: t.coefficient, exemplars: t.exemplars.map(summarise) })),
+    };
+    return this.runs.record({ kind: 'ARITHMETIC', modelId: request.modelId ?? undefined, parameters }, async (run) => {
+      const model = this.registry.resolve(request.modelId);
+      run.setModel(model.id);
+      const { terms } = request;
+      expectIntInRange('terms (number of terms)', terms.length, 1, LATENT_LIMITS.maxTerms);
+      terms.forEach((term, i) => {
+        if (!Number.isFinite(term.coefficient) || Math.abs(term.coefficient) > LATENT_LIMITS.maxCoefficient) {
+          throw badInput(`terms[${i}].coefficient: expected a finite number in -${LATENT_LIMITS.maxCoefficient}..${LATENT_LIMITS.maxCoefficient}, got ${show(term.coefficient)}`);
+        }
+        expectIntInRange(`terms[${i}].exemplars (number of exemplars)`, term.exemplars.length, 1, LATENT_LIMITS.maxExemplars);
+      });
+      const noise = request.noise ?? 0.25;
+      if (!Number.isFinite(noise) || noise < 0 || noise > LATENT_LIMITS.maxNoise) {
+        throw badInput(`noise: expected a number in 0..${LATENT_LIMITS.maxNoise}, got ${show(noise)}`);
+      }
+      const neighbourCount = request.neighbours ?? 8;
+      expectIntInRange('neighbours', neighbourCount, 0, LATENT_LIMITS.maxNeighbours);
+      const seed = request.seed ?? randomInt(0, MAX_SEED);
+      expectIntInRange('seed', seed, 0, MAX_SEED);
+
+      const exemplars = await this.resolve(
+        model,
+        terms.flatMap((term, i) => term.exemplars.map((ref, j) => ({ ref, field: `terms[${i}].exemplars[${j}]` }))),
+      );
+      let offset = 0;
+      const means = terms.map((term) => mean(exemplars.slice(offset, (offset += term.exemplars.length))));
+      const result = combine(
+        terms.map((t) => t.coefficient),
+        means,
+      );
+      const prng = createPrng(seed);
+      const neighbours = Array.from({ length: neighbourCount }, () => uniformNeighbour(result, noise, prng));
+
+      // One pass through the pool: result, its neighbours, then each concept's mean.
+      const views = await this.samples.generateAndStore(model, run.runId, [result, ...neighbours, ...means]);
+      const [resultView, ...rest] = views;
+      const neighbourViews = rest.slice(0, neighbourCount);
+      const meanViews = rest.slice(neighbourCount);
+      const value: ArithmeticView = {
+        runId: run.runId,
+        seed,
+        result: resultView,
+        neighbours: neighbourViews,
+        concepts: terms.map((t, i) => ({ coefficient: t.coefficient, exemplarCount: t.exemplars.length, mean: meanViews[i] })),
+        grid: this.grid(model, centred(resultView, neighbourViews), Math.ceil(Math.sqrt(neighbourCount + 1))),
+      };
+      return { value, result: { seed, sampleIds: views.map((v) => v.id) } };
+    });
+  }
+
+  /** Latents of refs in order; explicit latents are checked, sample ids looked up in one query. */
+  private async resolve(model: LoadedModel, refs: { ref: LatentRef; field: string }[]): Promise<Float32Array[]> {
+    const out: Float32Array[] = new Array(refs.length);
+    const lookups: { id: string; field: string; at: number }[] = [];
+    refs.forEach(({ ref, field }, at) => {
+      const hasId = ref.sampleId !== undefined && ref.sampleId !== null;
+      const hasLatent = ref.latent !== undefined && ref.latent !== null;
+      if (hasId === hasLatent) {
+        throw badInput(`${field}: expected exactly one of sampleId or latent, got ${hasId ? 'both' : 'neither'}`);
+      }
+      if (hasLatent) out[at] = expectFiniteVector(`${field}.latent`, ref.latent!, model.manifest.latentSize);
+      else lookups.push({ id: ref.sampleId!, field: `${field}.sampleId`, at });
+    });
+    const found = await this.samples.latentsOf(model, lookups);
+    lookups.forEach((l, i) => (out[l.at] = found[i]));
+    return out;
+  }
+
+  private grid(model: LoadedModel, views: SampleView[], columns: number): GridView {
+    const [height, width, channels] = model.manifest.imageShape;
+    const png = gridPng(
+      views.map((v) => v.pixels),
+      { width, height, channels: channels as 1 | 3, range: model.manifest.outputRange, columns, padding: GRID_PADDING },
+    );
+    const rows = Math.ceil(views.length / columns);
+    return { png, width: columns * width + (columns + 1) * GRID_PADDING, height: rows * height + (rows + 1) * GRID_PADDING, channels };
+  }
+}
+
+/** The result in the middle cell when the images fill an odd square (8 neighbours: a 3x3 box), else first. */
+function centred(result: SampleView, neighbours: SampleView[]): SampleView[] {
+  const side = Math.sqrt(neighbours.length + 1);
+  if (!Number.isInteger(side) || side % 2 === 0) return [result, ...neighbours];
+  const middle = (neighbours.length + 1 - 1) / 2;
+  return [...neighbours.slice(0, middle), result, ...neighbours.slice(middle)];
+}
+
+/** A ref as recorded in a run's parameters: ids as they are, explicit latents by their length. */
+function summarise(ref: LatentRef): unknown {
+  if (ref.latent !== undefined && ref.latent !== null) return { latent: `${ref.latent.length} numbers` };
+  return { sampleId: ref.sampleId ?? null };
+}
