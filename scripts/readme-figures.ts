@@ -1,0 +1,64 @@
+/**
+ * Makes the README's pictures through the public GraphQL API of a real in-process server, so each
+ * picture comes with the query that made it:
+ *
+ *   npx tsx scripts/readme-figures.ts        writes docs/*.png and prints the queries and answers
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config/config';
+import { createLogger } from '../src/log/logger';
+import { createGanql } from '../src/server/app';
+
+const DOCS = path.resolve(__dirname, '../docs');
+
+function savePng(name: string, dataUrl: string): void {
+  writeFileSync(path.join(DOCS, name), Buffer.from(dataUrl.split(',')[1], 'base64'));
+  console.log(`wrote docs/${name}`);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-figures-'));
+  const config = loadConfig({ GANQL_BACKEND: 'wasm', GANQL_LOG_LEVEL: 'error', DATABASE_URL: `file:${path.join(dir, 'figures.db')}`, HOST: '127.0.0.1', PORT: '0' });
+  const ganql = await createGanql(config, createLogger('error'));
+  const { port } = await ganql.listen();
+  // Answers are read by their known shape; a query error throws below.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const gql = async (query: string): Promise<any> => {
+    const res = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    const body = (await res.json()) as { data?: unknown; errors?: unknown };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  };
+  try {
+    const sampleQuery = '{ samples(count: 2, seed: 7) { id index latent image { width height dataUrl } run { id status } } }';
+    const answer = await gql(sampleQuery);
+    const shortened = JSON.parse(JSON.stringify(answer), (key, value) =>
+      key === 'latent' ? [...value.slice(0, 3).map((v: number) => Number(v.toFixed(4))), '...'] : key === 'dataUrl' ? `${value.slice(0, 40)}...` : value,
+    );
+    console.log(`\n# example\n${sampleQuery}\n${JSON.stringify(shortened, null, 2)}`);
+
+    const grid = await gql('{ samples(count: 16, seed: 7) { id latent } }');
+    const ids: string[] = grid.samples.map((s: { id: string }) => s.id);
+
+    const walkQuery = `{ interpolate(from: { sampleId: "${ids[0]}" }, to: { sampleId: "${ids[1]}" }, steps: 10, method: SLERP) { grid { dataUrl width height } samples { id } } }`;
+    const walk = await gql(walkQuery);
+    savePng('walk.png', walk.interpolate.grid.dataUrl);
+    console.log(`\n# walk (ids are samples(count: 16, seed: 7)[0] and [1])\n${walkQuery}`);
+
+    const concept = (from: number) => `{ coefficient: COEF, exemplars: [${ids.slice(from, from + 3).map((id) => `{ sampleId: "${id}" }`).join(', ')}] }`;
+    const arithmeticQuery = `{ latentArithmetic(terms: [${concept(2).replace('COEF', '1')}, ${concept(5).replace('COEF', '-1')}, ${concept(8).replace('COEF', '1')}], noise: 0.25, neighbours: 8, seed: 3) { grid { dataUrl width height } concepts { mean { image { dataUrl } } } } }`;
+    const box = await gql(arithmeticQuery);
+    savePng('arithmetic.png', box.latentArithmetic.grid.dataUrl);
+    console.log(`\n# arithmetic (samples(count: 16, seed: 7)[2..4] - [5..7] + [8..10])\n${arithmeticQuery}`);
+  } finally {
+    await ganql.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
