@@ -7,7 +7,7 @@ import { createLogger } from '../../src/log/logger';
 import { createGanql, type Ganql } from '../../src/server/app';
 
 /** The repo's shipped models: integration tests run the real trained generator. */
-export const MODELS_DIR = process.env.TMP_MODELS ?? path.resolve(__dirname, '../../models');
+export const MODELS_DIR = path.resolve(__dirname, '../../models');
 
 export interface TestServer {
   ganql: Ganql;
