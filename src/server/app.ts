@@ -5,6 +5,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
+import { Registry } from 'prom-client';
 import { initBackend, type BackendInfo } from '../backend/backend';
 import type { Config } from '../config/config';
 import { openDatabase, type Database } from '../db/database';
@@ -19,6 +20,7 @@ import { InProcessExecutor } from '../inference/in-process-executor';
 import { InferencePool } from '../inference/pool';
 import { LatentService } from '../latent/latent.service';
 import type { Logger } from '../log/logger';
+import { createMetrics } from '../metrics/metrics';
 import { ModelRegistry } from '../models/model-registry';
 import { ModelService } from '../models/model.service';
 import { RunService } from '../runs/run.service';
@@ -63,7 +65,9 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   const registry = await ModelRegistry.load(config.modelsDir, database.prisma, log, config.defaultModelId);
   if (registry.size === 0) log.warn('no model loaded', { modelsDir: config.modelsDir });
 
-  const pool = new InferencePool(new InProcessExecutor(registry, backend.name), config.pool);
+  // poolStats is read at scrape time only, after `pool` exists.
+  const metrics = createMetrics({ registry: new Registry(), backend: backend.name, poolStats: () => pool.stats() });
+  const pool = new InferencePool(new InProcessExecutor(registry, backend.name), config.pool, metrics.poolListener);
   const modelService = new ModelService(registry, backend.name);
   const sampleService = new SampleService(database.prisma, registry, pool, runService, backend.name, config.maxSamplesPerRequest);
   const latentService = new LatentService(registry, sampleService, runService);
@@ -95,6 +99,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     '/healthz',
     healthHandler({ accepting: () => accepting, databaseOk: () => database.ping(), modelCount: () => registry.size, backend: backend.name }),
   );
+  app.get('/metrics', metrics.handler);
   app.use('/graphql', express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: async () => createContext(runService) }));
   app.use(explorerRouter('/graphql'));
   app.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {

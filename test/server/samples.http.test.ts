@@ -55,6 +55,20 @@ describe('GET /healthz', () => {
   });
 });
 
+describe('GET /metrics', () => {
+  it('exposes pool, backend and process metrics in Prometheus format', async () => {
+    await samples('count: 3, seed: 1');
+    const res = await server.http.get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(res.text).toContain('ganql_backend_info{backend="wasm"} 1');
+    expect(res.text).toMatch(/^ganql_inference_requests_total\{outcome="ok"\} [1-9]\d*$/m);
+    expect(res.text).toMatch(/^ganql_inference_queue_items 0$/m);
+    expect(res.text).toMatch(/^ganql_inference_batch_size_count\{model="[^"]+"\} [1-9]\d*$/m);
+    expect(res.text).toContain('process_resident_memory_bytes');
+  });
+});
+
 describe('models', () => {
   it('describes the shipped DCGAN with its provenance and the backend in use', async () => {
     const body = await server.gql<{ models: Record<string, unknown>[]; serverInfo: Record<string, unknown> }>(

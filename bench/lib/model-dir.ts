@@ -1,0 +1,27 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseManifest } from '../../src/models/manifest';
+
+export interface BenchModel {
+  /** "name@version" from the manifest, or the folder name when there is none. */
+  label: string;
+  /** Folder of the generator's model.json + weights.bin. */
+  generatorDir: string;
+}
+
+/**
+ * A model folder as the server loads it (manifest.json naming the generator), or, while a training
+ * run has not written its manifest yet, any folder with generator/model.json.
+ */
+export function resolveBenchModel(dir: string): BenchModel {
+  const manifestPath = path.join(dir, 'manifest.json');
+  if (existsSync(manifestPath)) {
+    const manifest = parseManifest(JSON.parse(readFileSync(manifestPath, 'utf8')), manifestPath);
+    return { label: `${manifest.name}@${manifest.version}`, generatorDir: path.join(dir, manifest.generatorPath) };
+  }
+  const generatorDir = path.join(dir, 'generator');
+  if (!existsSync(path.join(generatorDir, 'model.json'))) {
+    throw new Error(`${dir}: expected manifest.json or generator/model.json, got neither`);
+  }
+  return { label: `${path.basename(dir)} (no manifest)`, generatorDir };
+}
