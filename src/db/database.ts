@@ -21,12 +21,25 @@ export interface Database {
   prisma: Prisma;
   /** Applies pending migrations from the provider's migrations folder. */
   migrate(log?: (message: string) => void): Promise<MigrationResult>;
+  /**
+   * Runs one write statement written with `?` placeholders (rewritten to `$n` on PostgreSQL) and
+   * returns the rows affected. For the per-request hot path: Prisma's model queries spend ~2-4 ms
+   * each compiling the query in wasm here, a raw statement ~0.4 ms.
+   */
+  execute(sql: string, params: readonly unknown[]): Promise<number>;
   /** True when a trivial query succeeds. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
 const PRISMA_DIR = path.resolve(__dirname, '../../prisma');
+
+/** `?` placeholders as the provider wants them: unchanged for SQLite, `$1..$n` for PostgreSQL. */
+export function placeholdersFor(provider: DatabaseProvider, sql: string): string {
+  if (provider === 'sqlite') return sql;
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
 
 export function providerOf(url: string): DatabaseProvider {
   return url.startsWith('file:') ? 'sqlite' : 'postgresql';
@@ -78,6 +91,7 @@ function openSqlite(url: string): Database {
         close();
       }
     },
+    execute: (sql, params) => prisma.$executeRawUnsafe(sql, ...params),
     ping: () => ping(prisma),
     close: () => prisma.$disconnect(),
   };
@@ -119,6 +133,7 @@ function openPostgres(url: string): Database {
         await pool.end();
       }
     },
+    execute: (sql, params) => prisma.$executeRawUnsafe(placeholdersFor('postgresql', sql), ...params),
     ping: () => ping(prisma as unknown as Prisma),
     close: () => prisma.$disconnect(),
   };

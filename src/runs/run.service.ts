@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import type { Prisma } from '../db/database';
+import type { Database, Prisma } from '../db/database';
 import { ErrorCode } from '../errors/error-code';
 import { isGanqlError, notFound } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
 import { expectIntInRange } from '../validation/checks';
+import { createUuidV7Generator } from './run-id';
 import type { RunKind, RunStatus } from './run.kind';
 
 /** Largest page `list` returns. */
@@ -57,42 +57,41 @@ export interface StartRun {
 
 /** The one place that writes runs: a row RUNNING before the work, finished after it, always. */
 export class RunService {
+  private readonly prisma: Prisma;
+  /** Time-ordered ids: listings break createdAt ties by id. */
+  private readonly newId = createUuidV7Generator();
+
   constructor(
-    private readonly prisma: Prisma,
+    private readonly db: Database,
     private readonly backend: string,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.prisma = db.prisma;
+  }
 
   /**
    * Runs `work` inside a recorded run. Errors are re-thrown after the run is marked FAILED;
    * a GanqlError's message is stored as is, anything else as an internal error.
    */
   async record<T>(start: StartRun, work: (context: RunContext) => Promise<RunOutcome<T>>): Promise<T> {
-    const id = randomUUID();
+    const id = this.newId();
     const began = performance.now();
     let modelId = start.modelId;
-    await this.prisma.run.create({
-      data: {
-        id,
-        kind: start.kind,
-        status: 'RUNNING',
-        parameters: JSON.stringify(start.parameters ?? {}),
-        backend: this.backend,
-        // The model may not exist (that is then the error); link only known ids later.
-      },
-    });
+    // Raw statements on this path: it runs for every request (see Database.execute).
+    await this.db.execute('INSERT INTO "Run" ("id", "kind", "status", "parameters", "backend", "createdAt") VALUES (?, ?, ?, ?, ?, ?)', [
+      id,
+      start.kind,
+      'RUNNING',
+      JSON.stringify(start.parameters ?? {}),
+      this.backend,
+      new Date(),
+    ]);
     try {
       const outcome = await work({ runId: id, setModel: (m) => (modelId = m) });
-      await this.prisma.run.update({
-        where: { id },
-        data: {
-          status: 'SUCCEEDED',
-          modelId: modelId ?? null,
-          result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
-          durationMs: performance.now() - began,
-          finishedAt: new Date(),
-        },
-      });
+      await this.db.execute(
+        'UPDATE "Run" SET "status" = ?, "modelId" = ?, "result" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?',
+        ['SUCCEEDED', modelId ?? null, outcome.result === undefined ? null : JSON.stringify(outcome.result), performance.now() - began, new Date(), id],
+      );
       return outcome.value;
     } catch (error) {
       const known = isGanqlError(error);
@@ -109,7 +108,7 @@ export class RunService {
 
   /** Records a request that failed before any work started (e.g. it did not match the schema). */
   async recordRejected(kind: RunKind, parameters: unknown, code: string, message: string): Promise<string> {
-    const id = randomUUID();
+    const id = this.newId();
     await this.prisma.run.create({
       data: {
         id,
@@ -127,12 +126,16 @@ export class RunService {
   }
 
   private async finishFailed(id: string, f: { modelId?: string; code: string; message: string; durationMs: number }): Promise<void> {
-    const data = { status: 'FAILED', errorCode: f.code, errorMessage: f.message.slice(0, 2000), durationMs: f.durationMs, finishedAt: new Date() };
+    const finish = (modelId: string | null) =>
+      this.db.execute(
+        'UPDATE "Run" SET "status" = ?, "modelId" = ?, "errorCode" = ?, "errorMessage" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?',
+        ['FAILED', modelId, f.code, f.message.slice(0, 2000), f.durationMs, new Date(), id],
+      );
     try {
-      await this.prisma.run.update({ where: { id }, data: { ...data, modelId: f.modelId ?? null } });
+      await finish(f.modelId ?? null);
     } catch (error) {
       // The model id may not exist (foreign key); keep the failure recorded without it.
-      await this.prisma.run.update({ where: { id }, data }).catch((e: unknown) => {
+      await finish(null).catch((e: unknown) => {
         this.log.error('could not record a failed run', { runId: id, error: errorDetail(e), first: errorDetail(error) });
       });
     }

@@ -1,5 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { Prisma } from '../db/database';
+import type { Database } from '../db/database';
 import { badInput, notFound } from '../errors/ganql-error';
 import { encodePng } from '../images/png';
 import type { InferencePool } from '../inference/pool';
@@ -36,7 +36,7 @@ export interface SampleView {
 
 export class SampleService {
   constructor(
-    private readonly prisma: Prisma,
+    private readonly db: Database,
     private readonly registry: ModelRegistry,
     private readonly pool: InferencePool,
     private readonly runs: RunService,
@@ -59,7 +59,7 @@ export class SampleService {
   /** Regenerates a stored sample from its model version and latent. */
   sample(id: string): Promise<SampleView> {
     return this.runs.record({ kind: 'REGENERATE', parameters: { sampleId: id } }, async (run) => {
-      const row = await this.prisma.sample.findUnique({ where: { id } });
+      const row = await this.db.prisma.sample.findUnique({ where: { id } });
       if (!row) throw notFound('sample', id);
       const model = this.registry.get(row.modelId);
       run.setModel(model.id);
@@ -77,17 +77,13 @@ export class SampleService {
     const images = await this.pool.generate(model.id, latents);
     const createdAt = new Date();
     const views = images.map((pixels, index) => this.view(model, randomUUID(), runId, index, latents[index], pixels, createdAt));
-    await this.prisma.sample.createMany({
-      data: views.map((v) => ({
-        id: v.id,
-        modelId: model.id,
-        runId,
-        index: v.index,
-        latent: latentToBytes(v.latent),
-        backend: this.backend,
-        createdAt,
-      })),
-    });
+    // One multi-row raw INSERT: this runs for every request (see Database.execute).
+    const columns = '("id", "modelId", "runId", "index", "latent", "backend", "createdAt")';
+    const rows = views.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
+    await this.db.execute(
+      `INSERT INTO "Sample" ${columns} VALUES ${rows}`,
+      views.flatMap((v) => [v.id, model.id, runId, v.index, latentToBytes(v.latent), this.backend, createdAt]),
+    );
     return views;
   }
 
@@ -98,7 +94,7 @@ export class SampleService {
   async latentsOf(model: LoadedModel, refs: readonly { id: string; field: string }[]): Promise<Float32Array[]> {
     if (refs.length === 0) return [];
     const ids = [...new Set(refs.map((r) => r.id))];
-    const rows = await this.prisma.sample.findMany({ where: { id: { in: ids } }, select: { id: true, modelId: true, latent: true } });
+    const rows = await this.db.prisma.sample.findMany({ where: { id: { in: ids } }, select: { id: true, modelId: true, latent: true } });
     const byId = new Map(rows.map((r) => [r.id, r]));
     return refs.map(({ id, field }) => {
       const row = byId.get(id);

@@ -58,7 +58,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   const migrations = await database.migrate((m) => log.info(m));
   log.info('database ready', { provider: database.provider, applied: migrations.applied });
 
-  const runService = new RunService(database.prisma, backend.name, log);
+  const runService = new RunService(database, backend.name, log);
   const interrupted = await runService.closeInterrupted('the process stopped while this run was in progress');
   if (interrupted > 0) log.warn('closed runs left RUNNING by a previous process', { interrupted });
 
@@ -69,7 +69,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   const metrics = createMetrics({ registry: new Registry(), backend: backend.name, poolStats: () => pool.stats() });
   const pool = new InferencePool(new InProcessExecutor(registry, backend.name), config.pool, metrics.poolListener);
   const modelService = new ModelService(registry, backend.name);
-  const sampleService = new SampleService(database.prisma, registry, pool, runService, backend.name, config.maxSamplesPerRequest);
+  const sampleService = new SampleService(database, registry, pool, runService, backend.name, config.maxSamplesPerRequest);
   const latentService = new LatentService(registry, sampleService, runService);
   const systemService = new SystemService(config, backend, database.provider, pool, VERSION);
 

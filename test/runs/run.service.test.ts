@@ -18,7 +18,7 @@ beforeAll(async () => {
   await db.prisma.model.create({
     data: { id: 'm@1', name: 'm', version: '1', architecture: 'dcgan', dataset: 'mnist', latentSize: 2, imageHeight: 1, imageWidth: 1, imageChannels: 1, path: 'm', manifest: '{}' },
   });
-  runs = new RunService(db.prisma, 'wasm', createLogger('error', (l) => logged.push(l)));
+  runs = new RunService(db, 'wasm', createLogger('error', (l) => logged.push(l)));
 });
 
 afterAll(async () => {
