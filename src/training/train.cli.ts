@@ -8,6 +8,7 @@ import { buildDiscriminator, buildGenerator, resolveDcganConfig, type DcganConfi
 import { loadLayersModel, saveLayersModel } from '../models/io';
 import type { ModelManifest } from '../models/manifest';
 import { DcganTrainer, resolveTrainerOptions, seededNoise, type DcganTrainerOptions, type Losses } from './dcgan-trainer';
+import { formatSeconds, progressBar } from '../log/progress-bar';
 
 /** Validated command line of `npm run train`. */
 export interface TrainArgs {
@@ -105,17 +106,6 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
 export function commandLine(argv: readonly string[]): string {
   const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   return ['npm', 'run', 'train', '--', ...argv.map(quote)].join(' ');
-}
-
-function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`;
-}
-
-function progressBar(done: number, total: number, width = 24): string {
-  const filled = Math.round((done / total) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
 interface CheckpointState {
