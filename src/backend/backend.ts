@@ -46,7 +46,14 @@ function loadBackendPackage(name: BackendName): void {
  * kernels for it, and returns what was chosen. Safe to call more than once in a process.
  * Ops must not run before this resolves: importing the wasm package makes wasm the default at once.
  */
-export async function initBackend(options: { order?: readonly BackendName[]; log?: (msg: string) => void } = {}): Promise<BackendInfo> {
+export async function initBackend(
+  options: {
+    order?: readonly BackendName[];
+    log?: (msg: string) => void;
+    /** Register ganql's kernels; false leaves tfjs's own (if none were registered before), for comparisons. @default true */
+    customKernels?: boolean;
+  } = {},
+): Promise<BackendInfo> {
   const order = options.order ?? defaultBackendOrder;
   const log = options.log ?? (() => undefined);
   if (order.length === 0) throw new Error(`Expected a non-empty backend order, got []`);
@@ -61,7 +68,7 @@ export async function initBackend(options: { order?: readonly BackendName[]; log
       const ok = await tf.setBackend(tfName);
       if (!ok) throw new Error(`tf.setBackend('${tfName}') returned false`);
       await tf.ready();
-      const customKernels = registerCustomKernels(tfName);
+      const customKernels = options.customKernels === false ? [] : registerCustomKernels(tfName);
       const why = skipped.length > 0 ? ` (skipped ${skipped.join('; ')})` : '';
       const extra = customKernels.length > 0 ? `, custom kernels: ${customKernels.join(', ')}` : '';
       log(`tfjs backend: ${name}${extra}${why}`);

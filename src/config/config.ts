@@ -20,6 +20,14 @@ export interface Config {
   backendOrder: BackendName[];
   /** Most images one request may ask for. @default 256 (env GANQL_MAX_SAMPLES) */
   maxSamplesPerRequest: number;
+  /**
+   * Inference worker threads, each with its own backend and copy of every model (see planExecutor):
+   * 0 runs inference in-process, on the event loop. Unset picks by backend: one per core
+   * (os.availableParallelism()) for wasm and cpu, 1 for tensorflow (TensorFlow spreads each op over
+   * the cores itself), and always in-process for tensorflow-gpu (one executor owns the GPU).
+   * @default unset (env GANQL_INFERENCE_WORKERS, 0..256)
+   */
+  inferenceWorkers: number | undefined;
   /** Inference pool settings, as in Triton's dynamic batcher. */
   pool: PoolConfig;
   /** Log level. @default "info" (env GANQL_LOG_LEVEL) */
@@ -100,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     defaultModelId: env.GANQL_DEFAULT_MODEL || undefined,
     backendOrder: backendOrder(env.GANQL_BACKEND),
     maxSamplesPerRequest: integer(env, 'GANQL_MAX_SAMPLES', 256, 1, 65_536),
+    inferenceWorkers: env.GANQL_INFERENCE_WORKERS ? integer(env, 'GANQL_INFERENCE_WORKERS', 0, 0, 256) : undefined,
     logLevel: logLevel(env.GANQL_LOG_LEVEL),
     ...overrides,
     pool: { ...pool, ...overrides.pool },

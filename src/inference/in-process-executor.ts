@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelRegistry } from '../models/model-registry';
 import type { Executor } from './executor';
+import { runGenerator } from './run-generator';
 
 /** Runs batches one at a time on this thread's tfjs backend. */
 export class InProcessExecutor implements Executor {
@@ -16,23 +17,14 @@ export class InProcessExecutor implements Executor {
   }
 
   generate(modelId: string, latents: Float32Array, n: number): Promise<Float32Array> {
-    const run = async (): Promise<Float32Array> => {
-      const model = this.registry.get(modelId);
-      const latentSize = model.manifest.latentSize;
-      if (latents.length !== n * latentSize) {
-        throw new Error(`executor: expected ${n * latentSize} latent values, got ${latents.length}`);
-      }
-      const images = tf.tidy(() => model.generator.predict(tf.tensor2d(latents, [n, latentSize]), { batchSize: n }) as tf.Tensor);
-      try {
-        // Read outside tidy: returning typed data from inside it makes tidy walk every element.
-        return (await images.data()) as Float32Array;
-      } finally {
-        images.dispose();
-      }
-    };
+    const run = (): Promise<Float32Array> => runGenerator(this.registry.get(modelId).generator, latents, n);
     const result = this.tail.then(run, run);
     this.tail = result.catch(() => undefined);
     return result;
+  }
+
+  tensorCount(): number {
+    return tf.memory().numTensors;
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,8 @@ export interface PoolListener {
 export interface PoolStats {
   /** Items admitted and not yet finished. */
   queued: number;
+  /** Live tensors on the executor's backend(s); flat over requests means no leak. */
+  tensors: number;
   batches: number;
   items: number;
   largestBatch: number;
@@ -69,7 +71,7 @@ export class InferencePool {
   }
 
   stats(): PoolStats {
-    return { queued: this.queued, ...this.stats_ };
+    return { queued: this.queued, tensors: this.executor.tensorCount(), ...this.stats_ };
   }
 
   /**

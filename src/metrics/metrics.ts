@@ -51,6 +51,14 @@ export function createMetrics(options: MetricsOptions): GanqlMetrics {
       this.set(poolStats().queued);
     },
   });
+  new Gauge({
+    name: 'ganql_inference_tensors',
+    help: 'Live tensors on the inference backend(s), summed over workers; growth over time means a leak.',
+    registers,
+    collect() {
+      this.set(poolStats().tensors);
+    },
+  });
   const batchSize = new Histogram({
     name: 'ganql_inference_batch_size',
     help: 'Items per forward pass the pool dispatched, by model.',

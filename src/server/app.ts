@@ -16,7 +16,7 @@ import { RunResolver } from '../graphql/runs/run.resolver';
 import { SampleResolver } from '../graphql/samples/sample.resolver';
 import { buildGanqlSchema } from '../graphql/schema';
 import { ServerInfoResolver } from '../graphql/server/server-info.resolver';
-import { InProcessExecutor } from '../inference/in-process-executor';
+import { chooseExecutor } from '../inference/choose-executor';
 import { InferencePool } from '../inference/pool';
 import { LatentService } from '../latent/latent.service';
 import type { Logger } from '../log/logger';
@@ -67,7 +67,8 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
 
   // poolStats is read at scrape time only, after `pool` exists.
   const metrics = createMetrics({ registry: new Registry(), backend: backend.name, poolStats: () => pool.stats() });
-  const pool = new InferencePool(new InProcessExecutor(registry, backend.name), config.pool, metrics.poolListener);
+  const executor = await chooseExecutor({ backend: backend.name, workers: config.inferenceWorkers, registry, modelsDir: config.modelsDir, log });
+  const pool = new InferencePool(executor, config.pool, metrics.poolListener);
   const modelService = new ModelService(registry, backend.name);
   const sampleService = new SampleService(database, registry, pool, runService, backend.name, config.maxSamplesPerRequest);
   const latentService = new LatentService(registry, sampleService, runService);

@@ -7,7 +7,7 @@ type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, numb
 interface Case {
   x: [number, number, number, number];
   filter: [number, number, number, number];
-  strides: number;
+  strides: number | [number, number];
   pad: Pad;
 }
 
@@ -17,10 +17,18 @@ const cases: Case[] = [
   { x: [3, 8, 7, 2], filter: [3, 3, 2, 5], strides: 2, pad: 'valid' },
   { x: [1, 10, 10, 4], filter: [4, 4, 4, 3], strides: 3, pad: 'same' },
   { x: [2, 7, 7, 3], filter: [3, 3, 3, 2], strides: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
-  // One input channel: Conv2DBackpropInput delegates to the native kernel.
+  // One input channel: Conv2DBackpropInput's matMul + col2im route.
   { x: [2, 28, 28, 1], filter: [5, 5, 1, 8], strides: 2, pad: 'same' },
   // The DCGAN's own layers.
   { x: [4, 14, 14, 32], filter: [5, 5, 32, 64], strides: 2, pad: 'same' },
+  // 8+ dx channels: Conv2DBackpropInput's phase convs, at stride 1, 2 'valid', 3, and unequal strides.
+  { x: [2, 9, 9, 8], filter: [3, 3, 8, 5], strides: 1, pad: 'same' },
+  { x: [2, 11, 10, 8], filter: [3, 3, 8, 4], strides: 2, pad: 'valid' },
+  { x: [1, 10, 11, 12], filter: [4, 5, 12, 3], strides: 3, pad: 'same' },
+  { x: [2, 9, 8, 8], filter: [5, 3, 8, 6], strides: [2, 1], pad: 'same' },
+  // Padding beyond the kernel: phases whose ideal padding is negative.
+  { x: [1, 6, 6, 8], filter: [3, 3, 8, 4], strides: 2, pad: [[0, 0], [3, 3], [1, 4], [0, 0]] },
+  { x: [1, 5, 5, 8], filter: [3, 3, 8, 4], strides: 1, pad: [[0, 0], [3, 0], [0, 3], [0, 0]] },
 ];
 
 /** N(0, 0.25): activations and weights of the scale a trained net sees, so float32 rounding stays well below 1e-4. */
@@ -72,6 +80,10 @@ describe('wasm custom conv kernels vs the cpu backend', () => {
   cases.forEach((c, i) => {
     it(`matches on x ${JSON.stringify(c.x)} filter ${JSON.stringify(c.filter)} stride ${c.strides} pad ${JSON.stringify(c.pad)}`, () => {
       const before = tf.memory().numTensors;
+      // A first run leaves the tensors the kernels derive from its filter cached; a second run frees those
+      // (that filter is gone) and caches its own: the count of backend buffers must not grow per run.
+      convGrads(c, inputs[i].x, inputs[i].w, inputs[i].dy, inputs[i].outShape);
+      const dataIdsBefore = tf.backend().numDataIds();
       const got = convGrads(c, inputs[i].x, inputs[i].w, inputs[i].dy, inputs[i].outShape);
       const dw = maxAbsDiff(got.dw, reference[i].dw);
       const dx = maxAbsDiff(got.dx, reference[i].dx);
@@ -81,6 +93,9 @@ describe('wasm custom conv kernels vs the cpu backend', () => {
       expect(dx).toBeLessThanOrEqual(1e-4);
       expect(tr).toBeLessThanOrEqual(1e-4);
       expect(tf.memory().numTensors).toBe(before);
+      // The kernels' scratch buffers (made outside the engine's sight) are all freed.
+      convGrads(c, inputs[i].x, inputs[i].w, inputs[i].dy, inputs[i].outShape);
+      expect(tf.backend().numDataIds()).toBe(dataIdsBefore);
     });
   });
 

@@ -23,6 +23,10 @@ class FakeExecutor implements Executor {
     return latents.map((v) => v * 2);
   }
 
+  tensorCount(): number {
+    return 0;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

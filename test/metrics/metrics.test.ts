@@ -7,7 +7,7 @@ import type { Executor } from '../../src/inference/executor';
 import { InferencePool, type PoolStats } from '../../src/inference/pool';
 import { createMetrics } from '../../src/metrics/metrics';
 
-const IDLE: PoolStats = { queued: 0, batches: 0, items: 0, largestBatch: 0 };
+const IDLE: PoolStats = { queued: 0, tensors: 0, batches: 0, items: 0, largestBatch: 0 };
 
 /** The value of one series in Prometheus text format, e.g. series(text, 'x_total{outcome="ok"}'). */
 function series(text: string, name: string): number {
@@ -83,6 +83,7 @@ describe('createMetrics', () => {
     const out = await setup().text();
     const names = [
       ['ganql_inference_queue_items', 'gauge'],
+      ['ganql_inference_tensors', 'gauge'],
       ['ganql_inference_batch_size', 'histogram'],
       ['ganql_inference_queue_wait_seconds', 'histogram'],
       ['ganql_inference_compute_seconds', 'histogram'],
@@ -117,6 +118,7 @@ describe('createMetrics', () => {
         await gate;
         return latents.map((v) => -v);
       },
+      tensorCount: () => 0,
       async close() {},
     };
     const registry = new Registry();

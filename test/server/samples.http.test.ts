@@ -21,6 +21,7 @@ function png(dataUrl: string): Buffer {
 let server: TestServer;
 let modelId: string;
 let latentSize: number;
+let mainThreadTensors: number;
 
 async function samples(args: string, variables?: Record<string, unknown>) {
   const vars = variables ? `(${Object.keys(variables).map((k) => `$${k}: ${k === 'latents' ? '[[Float!]!]' : 'Int'}`).join(', ')})` : '';
@@ -40,6 +41,7 @@ beforeAll(async () => {
   const body = await server.gql<{ models: { id: string; latentSize: number }[] }>('{ models { id latentSize } }');
   expect(body.data!.models.length).toBeGreaterThan(0);
   ({ id: modelId, latentSize } = body.data!.models[0]);
+  mainThreadTensors = tf.memory().numTensors;
 });
 
 afterAll(async () => {
@@ -64,6 +66,7 @@ describe('GET /metrics', () => {
     expect(res.text).toContain('ganql_backend_info{backend="wasm"} 1');
     expect(res.text).toMatch(/^ganql_inference_requests_total\{outcome="ok"\} [1-9]\d*$/m);
     expect(res.text).toMatch(/^ganql_inference_queue_items 0$/m);
+    expect(res.text).toMatch(/^ganql_inference_tensors [1-9]\d*$/m);
     expect(res.text).toMatch(/^ganql_inference_batch_size_count\{model="[^"]+"\} [1-9]\d*$/m);
     expect(res.text).toContain('process_resident_memory_bytes');
   });
@@ -170,14 +173,20 @@ describe('samples', () => {
     expect(info.data!.serverInfo.pool.items).toBeGreaterThan(info.data!.serverInfo.pool.batches);
   });
 
-  it('keeps the tensor count flat over 100 requests', async () => {
+  it('keeps the tensor count of the inference backends flat over 100 requests', async () => {
+    const tensors = async () =>
+      (await server.gql<{ serverInfo: { pool: { tensors: number; executor: string } } }>('{ serverInfo { pool { tensors executor } } }')).data!.serverInfo.pool;
     await samples('count: 2, seed: 1');
-    const before = tf.memory().numTensors;
+    const before = await tensors();
+    // The model's weights at least: a count of 0 would mean nothing was measured.
+    expect(before.tensors).toBeGreaterThan(0);
     for (let i = 0; i < 100; i++) {
       const body = await samples(`count: 2, seed: ${i}`);
       expect(body.data!.samples).toHaveLength(2);
     }
-    expect(tf.memory().numTensors).toBe(before);
+    expect((await tensors()).tensors).toBe(before.tensors);
+    // And nothing leaks on the server's own thread either.
+    expect(tf.memory().numTensors).toBe(mainThreadTensors);
   });
 });
 

@@ -32,9 +32,7 @@ export function registerCustomKernels(backendName: string): string[] {
     install({
       kernelName: 'Conv2DBackpropInput',
       backendName: 'wasm',
-      kernelFunc: makeConv2dBackpropInputWasm(input?.kernelFunc),
-      // Keeps the native kernel's setup, which wasm runs at init if we were registered before it.
-      setupFunc: input?.setupFunc,
+      kernelFunc: makeConv2dBackpropInputWasm(),
     });
   }
   names.push('Conv2DBackpropInput');

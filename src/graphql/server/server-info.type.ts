@@ -28,6 +28,9 @@ export class PoolInfo {
 
   @Field(() => Int, { description: 'Largest batch run since start.' })
   largestBatch!: number;
+
+  @Field(() => Int, { description: 'Live tensors on the inference backend(s), summed over workers: flat over requests means no leak.' })
+  tensors!: number;
 }
 
 @ObjectType({ description: 'What this ganql process runs on.' })

@@ -1,0 +1,90 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { BackendName } from '../backend/backend';
+import { UnreachableCaseError } from '../errors/unreachable';
+import type { Logger } from '../log/logger';
+import type { ModelRegistry } from '../models/model-registry';
+import type { Executor } from './executor';
+import { InProcessExecutor } from './in-process-executor';
+import { WorkerExecutor, type WorkerEvent } from './worker-executor';
+
+/** How inference should run for a backend, and why. */
+export type ExecutorPlan = { kind: 'in-process'; reason: string } | { kind: 'workers'; workers: number; reason: string };
+
+/**
+ * Decides where forward passes run. `workers` is the configured count (GANQL_INFERENCE_WORKERS):
+ * undefined for the default, 0 for in-process.
+ * - tensorflow-gpu: in-process, always. One executor owns the GPU; the device runs one batch at a
+ *   time anyway, and a context per worker would split its memory.
+ * - tensorflow (native CPU): default 1 worker. TensorFlow spreads each op over every core itself;
+ *   the worker only keeps those ops off the event loop (more would oversubscribe the cores).
+ * - wasm, cpu: default one worker per core (`cores`). These backends use one thread each here
+ *   (tfjs turns wasm threads off in Node), so workers are how a second core gets used.
+ */
+export function planExecutor(backend: BackendName, workers: number | undefined, cores = os.availableParallelism()): ExecutorPlan {
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) {
+    throw new Error(`planExecutor: expected workers to be an integer >= 0 or undefined, got ${workers}`);
+  }
+  switch (backend) {
+    case 'tensorflow-gpu':
+      return { kind: 'in-process', reason: 'tensorflow-gpu: one executor owns the GPU' };
+    case 'tensorflow':
+    case 'wasm':
+    case 'cpu': {
+      if (workers === 0) return { kind: 'in-process', reason: 'inference workers set to 0' };
+      if (workers !== undefined) return { kind: 'workers', workers, reason: 'configured' };
+      if (backend === 'tensorflow') return { kind: 'workers', workers: 1, reason: 'tensorflow parallelises each op itself; one worker keeps it off the event loop' };
+      return { kind: 'workers', workers: Math.max(1, cores), reason: `one single-threaded ${backend} backend per core` };
+    }
+    default:
+      throw new UnreachableCaseError(backend);
+  }
+}
+
+export interface ChooseExecutorOptions {
+  /** The backend initBackend chose on the main thread; workers use the same one. */
+  backend: BackendName;
+  /** Configured worker count; undefined for the default, 0 for in-process (see planExecutor). */
+  workers: number | undefined;
+  /** The loaded models; every worker loads each of them from its folder. */
+  registry: ModelRegistry;
+  /** Root the registry loaded from, to find each generator's folder. */
+  modelsDir: string;
+  log: Logger;
+}
+
+/** Builds the executor planExecutor picks; resolves once its workers (if any) have loaded every model. */
+export async function chooseExecutor(options: ChooseExecutorOptions): Promise<Executor> {
+  const plan = planExecutor(options.backend, options.workers);
+  const models = options.registry.list().map((m) => ({ id: m.id, dir: path.resolve(options.modelsDir, m.path, m.manifest.generatorPath) }));
+  // Workers with nothing to load would only cost start-up time.
+  if (plan.kind === 'in-process' || models.length === 0) {
+    options.log.info('inference executor', { kind: 'in-process', reason: models.length === 0 ? 'no model loaded' : plan.reason });
+    return new InProcessExecutor(options.registry, options.backend);
+  }
+  const started = performance.now();
+  const executor = await WorkerExecutor.create({
+    workers: plan.workers,
+    models,
+    backendOrder: [options.backend],
+    onEvent: (event) => logWorkerEvent(options.log, event),
+  });
+  options.log.info('inference executor', { kind: 'workers', workers: plan.workers, reason: plan.reason, startMs: Math.round(performance.now() - started) });
+  return executor;
+}
+
+function logWorkerEvent(log: Logger, event: WorkerEvent): void {
+  switch (event.type) {
+    case 'exited':
+      log.error('inference worker exited; restarting it', { worker: event.worker, code: event.code, reason: event.reason, lostBatch: event.lostBatch });
+      return;
+    case 'restarted':
+      log.info('inference worker restarted', { worker: event.worker });
+      return;
+    case 'restartFailed':
+      log.error('inference worker failed to restart', { worker: event.worker, error: event.message, retryInMs: event.retryInMs });
+      return;
+    default:
+      throw new UnreachableCaseError(event);
+  }
+}
