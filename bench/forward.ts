@@ -1,5 +1,6 @@
 /**
- * Raw forward throughput of a shipped generator on this machine's backend, by batch size.
+ * Raw forward throughput of a shipped generator as served (batchnorm folded), in-process on this
+ * machine's backend, by batch size.
  *
  *   npx tsx bench/forward.ts [--model models/dcgan-mnist] [--backend wasm] [--seconds 3]
  *
@@ -7,10 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../src/backend/backend';
 import { parseManifest } from '../src/models/manifest';
-import { loadLayersModel } from '../src/models/io';
+import { loadServedGenerator, timeForward } from './lib/forward-timing';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,29 +22,14 @@ async function main(): Promise<void> {
   const seconds = Number(arg('seconds', '3'));
   const backend = await initBackend({ order: [arg('backend', 'wasm') as BackendName] });
   const manifest = parseManifest(JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')), dir);
-  const generator = await loadLayersModel(path.join(dir, manifest.generatorPath));
+  const generator = await loadServedGenerator(path.join(dir, manifest.generatorPath));
   console.log(`model ${manifest.name}@${manifest.version}, backend ${backend.name} (custom kernels: ${backend.customKernels.join(', ') || 'none'})`);
   console.log('batch  samples/s  ms/batch  ratio-to-b1');
   let base = 0;
   for (const batch of [1, 8, 32, 64, 128, 256]) {
-    const z = tf.randomNormal([batch, manifest.latentSize], 0, 1, 'float32', 1);
-    const run = () => {
-      const out = tf.tidy(() => generator.predict(z) as tf.Tensor);
-      out.dataSync(); // read outside tidy: returning typed data from it makes tidy walk every element
-      out.dispose();
-    };
-    run(); // warm-up: kernels compiled, buffers allocated
-    let n = 0;
-    const start = performance.now();
-    while (performance.now() - start < seconds * 1000) {
-      run();
-      n++;
-    }
-    const ms = (performance.now() - start) / n;
-    const perSecond = (batch * 1000) / ms;
-    if (batch === 1) base = perSecond;
-    console.log(`${String(batch).padStart(5)}  ${perSecond.toFixed(1).padStart(9)}  ${ms.toFixed(2).padStart(8)}  ${(perSecond / base).toFixed(2).padStart(11)}x`);
-    z.dispose();
+    const t = timeForward(generator, manifest.latentSize, batch, seconds);
+    if (batch === 1) base = t.samplesPerSecond;
+    console.log(`${String(batch).padStart(5)}  ${t.samplesPerSecond.toFixed(1).padStart(9)}  ${t.msPerBatch.toFixed(2).padStart(8)}  ${(t.samplesPerSecond / base).toFixed(2).padStart(11)}x`);
   }
 }
 

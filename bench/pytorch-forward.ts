@@ -15,10 +15,10 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/backend';
-import { loadLayersModel } from '../src/models/io';
 import { seededLatents } from '../src/samples/latents';
 import { numberArg, stringArg } from './lib/cli-args';
-import { timeForward, type ForwardTiming } from './lib/forward-timing';
+import { WorkerExecutor } from '../src/inference/worker-executor';
+import { loadServedGenerator, timeExecutor, timeForward, type ForwardTiming } from './lib/forward-timing';
 import { resolveBenchModel } from './lib/model-dir';
 
 /** Debian's torch is importable only from the system interpreter, not a pyenv python3 on PATH. */
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   ensurePackages();
 
   const backend = await initBackend({ order: ['wasm'] });
-  const generator = await loadLayersModel(model.generatorDir);
+  const generator = await loadServedGenerator(model.generatorDir);
   const latentSize = generator.inputs[0].shape[1];
   if (typeof latentSize !== 'number') throw new Error(`generator input: expected [null, latentSize], got ${JSON.stringify(generator.inputs[0].shape)}`);
   console.log(`model ${model.label} (${model.generatorDir}); ${os.cpus().length} CPUs, shared with whatever else runs (see load average ${os.loadavg()[0].toFixed(2)})`);
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const latents = seededLatents(7, CHECK_COUNT, latentSize);
   const flat = new Float32Array(CHECK_COUNT * latentSize);
   latents.forEach((z, i) => flat.set(z, i * latentSize));
-  const tfImages = tf.tidy(() => generator.predict(tf.tensor2d(flat, [CHECK_COUNT, latentSize])) as tf.Tensor);
+  const tfImages = tf.tidy(() => generator.predict(tf.tensor2d(flat, [CHECK_COUNT, latentSize]), { batchSize: CHECK_COUNT }) as tf.Tensor);
   const tfData = tfImages.dataSync() as Float32Array;
   tfImages.dispose();
 
@@ -132,8 +132,18 @@ async function main(): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
   }
 
-  const tfjs = BATCHES.map((b) => timeForward(generator, latentSize, b, seconds));
+  const inProcess = BATCHES.map((b) => timeForward(generator, latentSize, b, seconds));
   generator.dispose();
+  // ganql's default executor on 2 cores: 2 worker threads, each its own single-threaded wasm backend.
+  const workers = Math.min(2, os.availableParallelism());
+  const executor = await WorkerExecutor.create({ workers, models: [{ id: 'g', dir: model.generatorDir }] });
+  const pooled: ForwardTiming[] = [];
+  try {
+    for (const b of BATCHES) pooled.push(await timeExecutor(executor, 'g', latentSize, b, seconds));
+  } finally {
+    await executor.close();
+  }
+  const tfjs = BATCHES.map((_, k) => (pooled[k].samplesPerSecond > inProcess[k].samplesPerSecond ? pooled[k] : inProcess[k]));
 
   const r0 = reports[0];
   console.log(`PyTorch ${r0.torch} CPU, BLAS loaded: ${r0.blasLibraries.join(', ') || 'none found'}, mkldnn ${r0.mkldnn ? 'available' : 'absent'}`);
@@ -151,11 +161,12 @@ async function main(): Promise<void> {
     }
   }
   rows.push(['PyTorch best', best.map((b) => b.samplesPerSecond)]);
-  rows.push([`tfjs ${backend.name}`, tfjs.map((t) => t.samplesPerSecond)]);
+  rows.push([`tfjs ${backend.name}, in-process (1 thread)`, inProcess.map((t) => t.samplesPerSecond)]);
+  rows.push([`tfjs ${backend.name}, ${workers} worker threads`, pooled.map((t) => t.samplesPerSecond)]);
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;
   console.log(`\n${'samples/s'.padEnd(width)}${BATCHES.map((b) => `b=${b}`.padStart(9)).join('')}`);
   for (const [label, values] of rows) console.log(`${label.padEnd(width)}${values.map((v) => fmt(v)).join('')}`);
-  console.log(`${'tfjs / PyTorch best'.padEnd(width)}${tfjs.map((t, k) => fmt(t.samplesPerSecond / best[k].samplesPerSecond, 2)).join('')}`);
+  console.log(`${'tfjs best / PyTorch best'.padEnd(width)}${tfjs.map((t, k) => fmt(t.samplesPerSecond / best[k].samplesPerSecond, 2)).join('')}`);
   const k64 = BATCHES.indexOf(64);
   const ratio = tfjs[k64].samplesPerSecond / best[k64].samplesPerSecond;
   console.log(`\nPyTorch best at b=64: ${best[k64].label}`);

@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Executor } from '../../src/inference/executor';
+import { foldBatchNorm } from '../../src/models/fold-batch-norm';
+import { loadLayersModel } from '../../src/models/io';
 
 export interface ForwardTiming {
   batch: number;
@@ -6,11 +9,22 @@ export interface ForwardTiming {
   msPerBatch: number;
 }
 
-/** Raw generator throughput at one batch size on the current backend, timed for about `seconds`. */
+/** The generator as ganql serves it: loaded from its folder, batchnorm folded (see ModelRegistry). */
+export async function loadServedGenerator(dir: string): Promise<tf.LayersModel> {
+  const saved = await loadLayersModel(dir);
+  try {
+    return await foldBatchNorm(saved);
+  } finally {
+    saved.dispose();
+  }
+}
+
+/** Raw generator throughput at one batch size on this thread's backend, timed for about `seconds`. */
 export function timeForward(generator: tf.LayersModel, latentSize: number, batch: number, seconds: number): ForwardTiming {
   const z = tf.randomNormal([batch, latentSize], 0, 1, 'float32', 1);
   const run = () => {
-    const out = tf.tidy(() => generator.predict(z) as tf.Tensor);
+    // The whole batch in one pass, as ganql's executors run it (predict's default splits into 32s).
+    const out = tf.tidy(() => generator.predict(z, { batchSize: batch }) as tf.Tensor);
     out.dataSync(); // read outside tidy: returning typed data from it makes tidy walk every element
     out.dispose();
   };
@@ -27,4 +41,25 @@ export function timeForward(generator: tf.LayersModel, latentSize: number, batch
   } finally {
     z.dispose();
   }
+}
+
+/**
+ * Throughput of an executor at one batch size, keeping `executor.concurrency` batches in flight
+ * (one per worker), for about `seconds`. msPerBatch is wall time per batch over all workers.
+ */
+export async function timeExecutor(executor: Executor, modelId: string, latentSize: number, batch: number, seconds: number): Promise<ForwardTiming> {
+  const latents = () => Float32Array.from({ length: batch * latentSize }, (_, i) => Math.sin(i));
+  await Promise.all(Array.from({ length: executor.concurrency }, () => executor.generate(modelId, latents(), batch))); // warm-up
+  let n = 0;
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  const lane = async () => {
+    while (performance.now() < deadline) {
+      await executor.generate(modelId, latents(), batch);
+      n++;
+    }
+  };
+  await Promise.all(Array.from({ length: executor.concurrency }, lane));
+  const msPerBatch = (performance.now() - start) / n;
+  return { batch, samplesPerSecond: (batch * 1000) / msPerBatch, msPerBatch };
 }
