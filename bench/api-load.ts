@@ -112,16 +112,24 @@ async function loadRun(server: Server, label: string, clients: number, seconds: 
 }
 
 interface MemoryReading {
+  /** Live tensors in the inference workers (serverInfo.pool.tensors) and on the server's own thread. */
   tensors: number;
-  tensorBytes: number;
+  mainThreadTensors: number;
   rss: number;
   heapUsed: number;
 }
 
-function readMemory(): MemoryReading {
+async function readMemory(server: Server): Promise<MemoryReading> {
   gc();
   const { rss, heapUsed } = process.memoryUsage();
-  return { tensors: tf.memory().numTensors, tensorBytes: tf.memory().numBytes, rss, heapUsed };
+  const res = await fetch(`${server.base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ serverInfo { pool { tensors } } }' }),
+  });
+  const body = (await res.json()) as { data?: { serverInfo: { pool: { tensors: number } } } };
+  if (!body.data) throw new Error(`serverInfo: expected data, got ${JSON.stringify(body)}`);
+  return { tensors: body.data.serverInfo.pool.tensors, mainThreadTensors: tf.memory().numTensors, rss, heapUsed };
 }
 
 /** Memory readings within a flatness run: enough to tell a plateau from a steady climb. */
@@ -136,7 +144,7 @@ async function flatnessRun(server: Server, clients: number, requests: number, ma
   const deadline = performance.now() + maxSeconds * 1000;
   const secondsLeft = () => Math.max(0.001, (deadline - performance.now()) / 1000);
   await runHttpWorker({ url, body: QUERY, graphql: true, clients, seconds: secondsLeft(), requests: Math.ceil(requests / 10) });
-  const readings = [readMemory()];
+  const readings = [await readMemory(server)];
   let completed = 0;
   let errors = 0;
   const start = performance.now();
@@ -145,7 +153,7 @@ async function flatnessRun(server: Server, clients: number, requests: number, ma
     const run = await runHttpWorker({ url, body: QUERY, graphql: true, clients: Math.min(clients, share), seconds: secondsLeft(), requests: share });
     completed += run.latenciesMs.length;
     errors += errorCount(run);
-    readings.push(readMemory());
+    readings.push(await readMemory(server));
   }
   return { readings, before: readings[0], after: readings[readings.length - 1], completed, errors, seconds: (performance.now() - start) / 1000 };
 }
@@ -224,7 +232,7 @@ async function main(): Promise<void> {
     `over ${flat.completed} of ${requests} requests (${flat.errors} errors, ${flat.seconds.toFixed(1)} s, after ${Math.ceil(requests / 10)} warm-up; ` +
       `server and clients share this process), before and after each fifth:`,
   );
-  console.log(`  tensors        ${flat.readings.map((r) => r.tensors).join(' -> ')} (${flat.readings.map((r) => mib(r.tensorBytes)).join(' -> ')})`);
+  console.log(`  tensors        ${flat.readings.map((r) => r.tensors).join(' -> ')} in the inference workers, ${flat.readings.map((r) => r.mainThreadTensors).join(' -> ')} on the server thread`);
   console.log(`  RSS            ${flat.readings.map((r) => mib(r.rss)).join(' -> ')} (${(rssGrowth * 100).toFixed(1)}%)`);
   console.log(`  JS heap used   ${flat.readings.map((r) => mib(r.heapUsed)).join(' -> ')}`);
 

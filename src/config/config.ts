@@ -14,6 +14,8 @@ export interface Config {
   databaseUrl: string;
   /** Folder holding one sub-folder per model version, each with a manifest.json. @default "./models" (env GANQL_MODELS_DIR) */
   modelsDir: string;
+  /** Folder holding one sub-folder per scorer, each with a scorer.json. @default "<modelsDir>/scorers" (env GANQL_SCORERS_DIR) */
+  scorersDir: string;
   /** Model id used when a query names none. @default the first model by name (env GANQL_DEFAULT_MODEL) */
   defaultModelId: string | undefined;
   /** Backends to try, in order. @default tensorflow-gpu,tensorflow,wasm,cpu (env GANQL_BACKEND, comma list) */
@@ -30,6 +32,13 @@ export interface Config {
   inferenceWorkers: number | undefined;
   /** Inference pool settings, as in Triton's dynamic batcher. */
   pool: PoolConfig;
+  /**
+   * GraphQL requests handled at once; more wait unread, so /healthz and /metrics stay responsive
+   * under load. @default 32 (env GANQL_MAX_CONCURRENT_REQUESTS)
+   */
+  maxConcurrentRequests: number;
+  /** Requests allowed to wait for admission; beyond it HTTP 503 with OVERLOADED. @default 1024 (env GANQL_MAX_WAITING_REQUESTS) */
+  maxWaitingRequests: number;
   /** Log level. @default "info" (env GANQL_LOG_LEVEL) */
   logLevel: LogLevel;
 }
@@ -100,14 +109,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxQueueSize: integer(env, 'GANQL_MAX_QUEUE_SIZE', 4096, 1, 1_000_000),
     requestTimeoutMs: integer(env, 'GANQL_REQUEST_TIMEOUT_MS', 30_000, 1, 3_600_000),
   };
+  const modelsDir = overrides.modelsDir ?? path.resolve(env.GANQL_MODELS_DIR || 'models');
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '0.0.0.0',
     databaseUrl: databaseUrl(env.DATABASE_URL),
-    modelsDir: path.resolve(env.GANQL_MODELS_DIR || 'models'),
+    modelsDir,
+    scorersDir: env.GANQL_SCORERS_DIR ? path.resolve(env.GANQL_SCORERS_DIR) : path.join(modelsDir, 'scorers'),
     defaultModelId: env.GANQL_DEFAULT_MODEL || undefined,
     backendOrder: backendOrder(env.GANQL_BACKEND),
     maxSamplesPerRequest: integer(env, 'GANQL_MAX_SAMPLES', 256, 1, 65_536),
+    maxConcurrentRequests: integer(env, 'GANQL_MAX_CONCURRENT_REQUESTS', 32, 1, 100_000),
+    maxWaitingRequests: integer(env, 'GANQL_MAX_WAITING_REQUESTS', 1024, 0, 1_000_000),
     inferenceWorkers: env.GANQL_INFERENCE_WORKERS ? integer(env, 'GANQL_INFERENCE_WORKERS', 0, 0, 256) : undefined,
     logLevel: logLevel(env.GANQL_LOG_LEVEL),
     ...overrides,

@@ -35,7 +35,9 @@ export async function loadFashionMnist(options: FashionMnistOptions): Promise<Mn
   let images;
   let labels;
   try {
-    [images, labels] = await Promise.all([readIdxFile(imagesFile), readIdxFile(labelsFile)]);
+    // One after the other, so a missing pair always names the images file first.
+    images = await readIdxFile(imagesFile);
+    labels = await readIdxFile(labelsFile);
   } catch (err) {
     throw new Error(`loadFashionMnist: ${(err as Error).message} (on Debian: apt-get install dataset-fashion-mnist)`);
   }

@@ -1,13 +1,14 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type ContainerType } from 'type-graphql';
+import { EvaluationResolver } from './evaluation/evaluation.resolver';
 import { LatentResolver } from './latent/latent.resolver';
 import { ModelResolver } from './models/model.resolver';
 import { RunResolver } from './runs/run.resolver';
 import { SampleResolver } from './samples/sample.resolver';
 import { ServerInfoResolver } from './server/server-info.resolver';
 
-export const RESOLVERS = [ModelResolver, SampleResolver, LatentResolver, RunResolver, ServerInfoResolver] as const;
+export const RESOLVERS = [ModelResolver, SampleResolver, LatentResolver, EvaluationResolver, RunResolver, ServerInfoResolver] as const;
 
 /** Resolver instances by class, built by the caller with their services. */
 export type ResolverInstances = Map<Function, object>;

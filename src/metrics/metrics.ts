@@ -9,6 +9,8 @@ export interface MetricsOptions {
   poolStats: () => PoolStats;
   /** The tfjs backend in use, exported as ganql_backend_info{backend}. */
   backend: string;
+  /** Read at each scrape: GraphQL requests in progress and waiting for admission (src/server/admission.ts). */
+  admissionStats?: () => { active: number; waiting: number };
   /**
    * Also register prom-client's process metrics (RSS, CPU, event-loop lag, GC, heap) on the registry,
    * under their standard unprefixed names so stock Node.js dashboards read them. @default true
@@ -19,6 +21,8 @@ export interface MetricsOptions {
 export interface GanqlMetrics {
   /** Pass to `new InferencePool(executor, options, listener)`. */
   poolListener: PoolListener;
+  /** Count a request refused by admission control (HTTP 503, OVERLOADED). */
+  onAdmissionRejected(): void;
   /** Express handler for GET /metrics (Prometheus text exposition format). */
   handler: (req: Request, res: Response) => Promise<void>;
 }
@@ -40,8 +44,30 @@ const COMPUTE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  * compute time, requests by outcome), the backend in use, and the process itself.
  */
 export function createMetrics(options: MetricsOptions): GanqlMetrics {
-  const { registry, poolStats, backend } = options;
+  const { registry, poolStats, backend, admissionStats } = options;
   const registers = [registry];
+
+  new Gauge({
+    name: 'ganql_http_requests_in_progress',
+    help: 'GraphQL requests admitted and not finished (at most GANQL_MAX_CONCURRENT_REQUESTS).',
+    registers,
+    collect() {
+      this.set(admissionStats?.().active ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'ganql_http_requests_waiting',
+    help: 'GraphQL requests waiting for admission (at most GANQL_MAX_WAITING_REQUESTS).',
+    registers,
+    collect() {
+      this.set(admissionStats?.().waiting ?? 0);
+    },
+  });
+  const admissionRejected = new Counter({
+    name: 'ganql_http_requests_rejected_total',
+    help: 'GraphQL requests refused at once with OVERLOADED because too many were waiting.',
+    registers,
+  });
 
   new Gauge({
     name: 'ganql_inference_queue_items',
@@ -108,11 +134,82 @@ export function createMetrics(options: MetricsOptions): GanqlMetrics {
         requests.inc({ outcome });
       },
     },
+    onAdmissionRejected() {
+      admissionRejected.inc();
+    },
     async handler(_req, res) {
       // A rejection here reaches express 5's error handler, which logs it and answers 500.
       const text = await registry.metrics();
       res.setHeader('Content-Type', registry.contentType);
       res.end(text);
+    },
+  };
+}
+
+/** The latest values of one evaluation, as the gauges export them (absent: not computed). */
+export interface EvaluationSnapshot {
+  modelId: string;
+  scorer: string;
+  isMean?: number | null;
+  fid?: number | null;
+  kidMean?: number | null;
+  parzenMean?: number | null;
+  at: Date;
+}
+
+export interface EvaluationGauges {
+  /** Sets the gauges of the snapshot's model (and scorer) to its values. */
+  record(snapshot: EvaluationSnapshot): void;
+}
+
+/**
+ * Gauges of the latest evaluation results per model version and scorer, for dashboards and alerts
+ * (e.g. on FID rising for a new version). Parzen is computed in pixel space, so it has no scorer label.
+ */
+export function createEvaluationGauges(registry: Registry): EvaluationGauges {
+  const registers = [registry];
+  const labelNames = ['model', 'scorer'] as const;
+  const inceptionScore = new Gauge({
+    name: 'ganql_evaluation_inception_score',
+    help: 'Inception Score (mean over splits) of the latest evaluation of a model under a scorer; higher is better.',
+    labelNames,
+    registers,
+  });
+  const fid = new Gauge({
+    name: 'ganql_evaluation_fid',
+    help: "Frechet distance of the latest evaluation's scorer features to the training split's; lower is better.",
+    labelNames,
+    registers,
+  });
+  const kid = new Gauge({
+    name: 'ganql_evaluation_kid',
+    help: 'Kernel Inception Distance (mean over subsets) of the latest evaluation to the training split; lower is better.',
+    labelNames,
+    registers,
+  });
+  const parzen = new Gauge({
+    name: 'ganql_evaluation_parzen_log_likelihood',
+    help: 'Parzen-window log-likelihood (nats per test image, pixels in [0, 1]) of the latest evaluation of a model; higher is better.',
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const timestamp = new Gauge({
+    name: 'ganql_evaluation_timestamp_seconds',
+    help: 'Unix time of the latest evaluation of a model under a scorer.',
+    labelNames,
+    registers,
+  });
+  const set = (gauge: Gauge<'model' | 'scorer'>, labels: { model: string; scorer: string }, value: number | null | undefined): void => {
+    if (value !== undefined && value !== null) gauge.set(labels, value);
+  };
+  return {
+    record(s) {
+      const labels = { model: s.modelId, scorer: s.scorer };
+      set(inceptionScore, labels, s.isMean);
+      set(fid, labels, s.fid);
+      set(kid, labels, s.kidMean);
+      if (s.parzenMean !== undefined && s.parzenMean !== null) parzen.set({ model: s.modelId }, s.parzenMean);
+      timestamp.set(labels, s.at.getTime() / 1000);
     },
   };
 }

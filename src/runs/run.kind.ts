@@ -1,5 +1,5 @@
 /** What a run did. */
-export const RUN_KINDS = ['SAMPLE', 'REGENERATE', 'INTERPOLATE', 'ARITHMETIC', 'REQUEST'] as const;
+export const RUN_KINDS = ['SAMPLE', 'REGENERATE', 'INTERPOLATE', 'ARITHMETIC', 'EVALUATE', 'NEAREST_NEIGHBOURS', 'REQUEST'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
 /** A run's life: RUNNING until it ends in one of the other three. */

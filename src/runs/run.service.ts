@@ -3,11 +3,15 @@ import { ErrorCode } from '../errors/error-code';
 import { isGanqlError, notFound } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
 import { expectIntInRange } from '../validation/checks';
+import { ProgressWriter } from './progress-writer';
 import { createUuidV7Generator } from './run-id';
 import type { RunKind, RunStatus } from './run.kind';
 
 /** Largest page `list` returns. */
 export const MAX_RUNS_PAGE = 100;
+
+/** A job's progress is written at most this often (a poll every second sees it move, the database barely). */
+const PROGRESS_INTERVAL_MS = 250;
 
 export interface RunRecord {
   id: string;
@@ -20,6 +24,8 @@ export interface RunRecord {
   errorCode: string | null;
   errorMessage: string | null;
   durationMs: number | null;
+  /** 0..1 while a job runs, 1 once it succeeded; null for short runs. */
+  progress: number | null;
   createdAt: Date;
   finishedAt: Date | null;
 }
@@ -55,11 +61,33 @@ export interface StartRun {
   parameters: unknown;
 }
 
+/** What the background part of a job gets besides its run. */
+export interface JobContext extends RunContext {
+  /** How far the work is, 0..1; written to Run.progress, throttled. */
+  progress(fraction: number): void;
+  /**
+   * Aborted when the server stops (interruptJobs): the work should stop at its next step by
+   * throwing (e.g. `signal.throwIfAborted()`); the run is then INTERRUPTED, not FAILED.
+   */
+  signal: AbortSignal;
+}
+
+/** A job whose preparation succeeded and whose work goes on in the background. */
+export interface StartedJob<P> {
+  runId: string;
+  /** What `prepare` returned. */
+  prepared: P;
+  /** Settles with the run's final status when the work has ended and been recorded; never rejects. */
+  done: Promise<RunStatus>;
+}
+
 /** The one place that writes runs: a row RUNNING before the work, finished after it, always. */
 export class RunService {
   private readonly prisma: Prisma;
   /** Time-ordered ids: listings break createdAt ties by id. */
   private readonly newId = createUuidV7Generator();
+  /** Jobs whose background work has not ended yet, by run id. */
+  private readonly jobs = new Map<string, { controller: AbortController; done: Promise<RunStatus> }>();
 
   constructor(
     private readonly db: Database,
@@ -94,16 +122,120 @@ export class RunService {
       );
       return outcome.value;
     } catch (error) {
-      const known = isGanqlError(error);
-      if (!known) this.log.error('run failed with an internal error', { runId: id, kind: start.kind, error: errorDetail(error) });
-      await this.finishFailed(id, {
-        modelId: known && error.code === ErrorCode.NOT_FOUND ? undefined : modelId,
-        code: known ? error.code : ErrorCode.INTERNAL_SERVER_ERROR,
-        message: known ? error.message : 'Internal error; see the server log for run ' + id,
-        durationMs: performance.now() - began,
-      });
+      await this.recordFailure(id, start.kind, error, modelId, performance.now() - began);
       throw error;
     }
+  }
+
+  /**
+   * Starts a long job as one run: writes it RUNNING (progress 0), runs `prepare` (validation and
+   * anything the caller must wait for) inside the recorded scope, and returns as soon as it
+   * succeeds, while `work` goes on in the background with a progress callback. A `prepare` failure
+   * is recorded FAILED and re-thrown, as in record(); a `work` failure is recorded FAILED and
+   * logged (nobody awaits it); work stopped by interruptJobs() is recorded INTERRUPTED.
+   */
+  async startJob<P, T>(
+    start: StartRun,
+    prepare: (run: RunContext) => Promise<P>,
+    work: (prepared: P, job: JobContext) => Promise<RunOutcome<T>>,
+  ): Promise<StartedJob<P>> {
+    const id = this.newId();
+    const began = performance.now();
+    let modelId = start.modelId;
+    const setModel = (m: string): void => {
+      modelId = m;
+    };
+    await this.db.execute('INSERT INTO "Run" ("id", "kind", "status", "parameters", "backend", "progress", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      id,
+      start.kind,
+      'RUNNING',
+      JSON.stringify(start.parameters ?? {}),
+      this.backend,
+      0,
+      new Date(),
+    ]);
+    let prepared: P;
+    try {
+      prepared = await prepare({ runId: id, setModel });
+      // A job runs for minutes: show its model while it runs (filters by model see it), not only at the end.
+      if (modelId !== undefined) await this.db.execute('UPDATE "Run" SET "modelId" = ? WHERE "id" = ?', [modelId, id]);
+    } catch (error) {
+      await this.recordFailure(id, start.kind, error, modelId, performance.now() - began);
+      throw error;
+    }
+
+    const controller = new AbortController();
+    const progress = new ProgressWriter(
+      async (fraction) => {
+        await this.db.execute('UPDATE "Run" SET "progress" = ? WHERE "id" = ? AND "status" = ?', [fraction, id, 'RUNNING']);
+      },
+      PROGRESS_INTERVAL_MS,
+      (error) => this.log.warn('could not record job progress', { runId: id, error: errorDetail(error) }),
+    );
+    const context: JobContext = { runId: id, setModel, progress: (f) => progress.report(f), signal: controller.signal };
+    const done = (async (): Promise<RunStatus> => {
+      try {
+        const outcome = await work(prepared, context);
+        // A progress write still in flight must land before the final one.
+        await progress.close();
+        await this.db.execute(
+          'UPDATE "Run" SET "status" = ?, "modelId" = ?, "result" = ?, "progress" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?',
+          ['SUCCEEDED', modelId ?? null, outcome.result === undefined ? null : JSON.stringify(outcome.result), 1, performance.now() - began, new Date(), id],
+        );
+        return 'SUCCEEDED';
+      } catch (error) {
+        await progress.close();
+        if (controller.signal.aborted) {
+          const reason = String(controller.signal.reason instanceof Error ? controller.signal.reason.message : controller.signal.reason);
+          await this.db
+            .execute('UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?', [
+              'INTERRUPTED',
+              reason,
+              performance.now() - began,
+              new Date(),
+              id,
+            ])
+            .catch((e: unknown) => this.log.error('could not record an interrupted job', { runId: id, error: errorDetail(e) }));
+          return 'INTERRUPTED';
+        }
+        await this.recordFailure(id, start.kind, error, modelId, performance.now() - began);
+        return 'FAILED';
+      } finally {
+        this.jobs.delete(id);
+      }
+    })();
+    this.jobs.set(id, { controller, done });
+    return { runId: id, prepared, done };
+  }
+
+  /** Jobs whose work is still going on. */
+  get activeJobs(): number {
+    return this.jobs.size;
+  }
+
+  /** Resolves when every job started so far has ended and been recorded (p-queue's onIdle). */
+  async onJobsIdle(): Promise<void> {
+    while (this.jobs.size > 0) await Promise.all([...this.jobs.values()].map((j) => j.done));
+  }
+
+  /**
+   * Asks every running job to stop (its signal aborts with `reason`) and resolves once each has
+   * ended and been recorded, INTERRUPTED unless it finished first. For shutdown.
+   */
+  async interruptJobs(reason: string): Promise<void> {
+    for (const job of this.jobs.values()) job.controller.abort(new Error(reason));
+    await this.onJobsIdle();
+  }
+
+  private async recordFailure(id: string, kind: RunKind, error: unknown, modelId: string | undefined, durationMs: number): Promise<void> {
+    const known = isGanqlError(error);
+    if (!known) this.log.error('run failed with an internal error', { runId: id, kind, error: errorDetail(error) });
+    await this.finishFailed(id, {
+      modelId: known && error.code === ErrorCode.NOT_FOUND ? undefined : modelId,
+      code: known ? error.code : ErrorCode.INTERNAL_SERVER_ERROR,
+      message: known ? error.message : 'Internal error; see the server log for run ' + id,
+      durationMs,
+    });
   }
 
   /** Records a request that failed before any work started (e.g. it did not match the schema). */

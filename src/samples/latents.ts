@@ -5,12 +5,21 @@ import { createPrng } from '../data/prng';
  * i, so the first k vectors of a larger request equal a request for k.
  */
 export function seededLatents(seed: number, count: number, latentSize: number): Float32Array[] {
+  return seededLatentStream(seed, latentSize)(count);
+}
+
+/**
+ * The vectors of seededLatents(seed, ...) in installments: each call returns the next `count`, so
+ * a long job (an evaluation of 50,000 samples) draws them chunk by chunk, identical to one call.
+ */
+export function seededLatentStream(seed: number, latentSize: number): (count: number) => Float32Array[] {
   const prng = createPrng(seed);
-  return Array.from({ length: count }, () => {
-    const z = new Float32Array(latentSize);
-    for (let j = 0; j < latentSize; j++) z[j] = prng.nextNormal();
-    return z;
-  });
+  return (count) =>
+    Array.from({ length: count }, () => {
+      const z = new Float32Array(latentSize);
+      for (let j = 0; j < latentSize; j++) z[j] = prng.nextNormal();
+      return z;
+    });
 }
 
 /** Float32 little-endian bytes, as stored in Sample.latent. */

@@ -70,6 +70,35 @@ export class SampleService {
   }
 
   /**
+   * Regenerates stored samples (of any models) through the pool, in the order named, one pool call
+   * per model. An unknown id is bad input naming its field (e.g. "sampleIds[2]").
+   */
+  async regenerateMany(refs: readonly { id: string; field: string }[]): Promise<SampleView[]> {
+    const rows = await this.db.prisma.sample.findMany({ where: { id: { in: [...new Set(refs.map((r) => r.id))] } } });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const found = refs.map(({ id, field }) => {
+      const row = byId.get(id);
+      if (!row) throw badInput(`${field}: expected the id of a stored sample, got ${JSON.stringify(id)} (no such sample)`);
+      return row;
+    });
+    const positionsByModel = new Map<string, number[]>();
+    found.forEach((row, i) => positionsByModel.set(row.modelId, [...(positionsByModel.get(row.modelId) ?? []), i]));
+    const views: SampleView[] = new Array(refs.length);
+    await Promise.all(
+      [...positionsByModel].map(async ([modelId, positions]) => {
+        const model = this.registry.get(modelId);
+        const latents = positions.map((i) => latentFromBytes(found[i].latent));
+        const images = await this.pool.generate(model.id, latents);
+        positions.forEach((i, k) => {
+          const row = found[i];
+          views[i] = this.view(model, row.id, row.runId, row.index, latents[k], images[k], row.createdAt);
+        });
+      }),
+    );
+    return views;
+  }
+
+  /**
    * Generates one image per latent through the shared pool and stores each as a sample of `runId`,
    * so that sample(id) regenerates it. Used by every operation that returns images.
    */

@@ -9,7 +9,13 @@ import { Registry } from 'prom-client';
 import { initBackend, type BackendInfo } from '../backend/backend';
 import type { Config } from '../config/config';
 import { openDatabase, type Database } from '../db/database';
+import { DatasetCache } from '../evaluation/dataset-cache';
+import { EvaluationService } from '../evaluation/evaluation.service';
+import { computeMetricsInWorker } from '../evaluation/metrics-runner';
+import { NearestNeighbourService } from '../evaluation/nearest-neighbour.service';
+import { ScorerCatalog } from '../evaluation/scorer-catalog';
 import { createContext, type GraphqlContext } from '../graphql/context';
+import { EvaluationResolver } from '../graphql/evaluation/evaluation.resolver';
 import { LatentResolver } from '../graphql/latent/latent.resolver';
 import { ModelResolver } from '../graphql/models/model.resolver';
 import { RunResolver } from '../graphql/runs/run.resolver';
@@ -20,12 +26,13 @@ import { chooseExecutor } from '../inference/choose-executor';
 import { InferencePool } from '../inference/pool';
 import { LatentService } from '../latent/latent.service';
 import type { Logger } from '../log/logger';
-import { createMetrics } from '../metrics/metrics';
+import { createEvaluationGauges, createMetrics } from '../metrics/metrics';
 import { ModelRegistry } from '../models/model-registry';
 import { ModelService } from '../models/model.service';
 import { RunService } from '../runs/run.service';
 import { SampleService } from '../samples/sample.service';
 import { SystemService } from '../system/system.service';
+import { createAdmission } from './admission';
 import { explorerRouter } from './explorer';
 import { createFormatError } from './format-error';
 import { healthHandler } from './health';
@@ -45,7 +52,7 @@ export interface Ganql {
   httpServer: http.Server;
   /** Starts listening; resolves with the bound address. */
   listen(): Promise<AddressInfo>;
-  /** Stops intake, drains requests and the pool, closes the database. Idempotent. */
+  /** Stops intake, drains requests, interrupts background jobs, drains the pool, closes the database. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -65,20 +72,39 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   const registry = await ModelRegistry.load(config.modelsDir, database.prisma, log, config.defaultModelId);
   if (registry.size === 0) log.warn('no model loaded', { modelsDir: config.modelsDir });
 
-  // poolStats is read at scrape time only, after `pool` exists.
-  const metrics = createMetrics({ registry: new Registry(), backend: backend.name, poolStats: () => pool.stats() });
+  const metricsRegistry = new Registry();
+  const admission = createAdmission({
+    maxConcurrent: config.maxConcurrentRequests,
+    maxWaiting: config.maxWaitingRequests,
+    onReject: () => metrics.onAdmissionRejected(),
+  });
+  // poolStats and admissionStats are read at scrape time only, after both exist.
+  const metrics = createMetrics({
+    registry: metricsRegistry,
+    backend: backend.name,
+    poolStats: () => pool.stats(),
+    admissionStats: () => admission.stats(),
+  });
   const executor = await chooseExecutor({ backend: backend.name, workers: config.inferenceWorkers, registry, modelsDir: config.modelsDir, log });
   const pool = new InferencePool(executor, config.pool, metrics.poolListener);
   const modelService = new ModelService(registry, backend.name);
   const sampleService = new SampleService(database, registry, pool, runService, backend.name, config.maxSamplesPerRequest);
   const latentService = new LatentService(registry, sampleService, runService);
   const systemService = new SystemService(config, backend, database.provider, pool, VERSION);
+  const scorers = ScorerCatalog.load(config.scorersDir, (folder, reason) => log.error('scorer not loaded', { folder, reason }));
+  log.info('scorers found', { scorersDir: config.scorersDir, scorers: scorers.list().map((s) => s.name) });
+  const datasets = new DatasetCache();
+  const evaluationGauges = createEvaluationGauges(metricsRegistry);
+  const evaluationService = new EvaluationService(database, registry, pool, runService, scorers, datasets, evaluationGauges, computeMetricsInWorker, log);
+  await evaluationService.primeGauges();
+  const nearestNeighbourService = new NearestNeighbourService(registry, sampleService, datasets, runService);
 
   const schema = await buildGanqlSchema(
     new Map<Function, object>([
       [ModelResolver, new ModelResolver(modelService, runService)],
       [SampleResolver, new SampleResolver(sampleService)],
       [LatentResolver, new LatentResolver(latentService)],
+      [EvaluationResolver, new EvaluationResolver(evaluationService, nearestNeighbourService)],
       [RunResolver, new RunResolver(runService)],
       [ServerInfoResolver, new ServerInfoResolver(systemService)],
     ]),
@@ -101,7 +127,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     healthHandler({ accepting: () => accepting, databaseOk: () => database.ping(), modelCount: () => registry.size, backend: backend.name }),
   );
   app.get('/metrics', metrics.handler);
-  app.use('/graphql', express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: async () => createContext(runService) }));
+  app.use('/graphql', admission.middleware, express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: async () => createContext(runService) }));
   app.use(explorerRouter('/graphql'));
   app.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(err);
@@ -126,8 +152,11 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
       (stopping ??= (async () => {
         accepting = false;
         await apollo.stop();
+        // Background jobs (evaluations) stop at their next step, recorded INTERRUPTED, before the pool closes under them.
+        await runService.interruptJobs('the server stopped while this run was in progress');
         await pool.close();
         registry.dispose();
+        await evaluationService.dispose();
         await database.close();
       })()),
   };

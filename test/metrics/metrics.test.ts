@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { PoolConfig } from '../../src/config/config';
 import type { Executor } from '../../src/inference/executor';
 import { InferencePool, type PoolStats } from '../../src/inference/pool';
-import { createMetrics } from '../../src/metrics/metrics';
+import { createEvaluationGauges, createMetrics } from '../../src/metrics/metrics';
 
 const IDLE: PoolStats = { queued: 0, tensors: 0, batches: 0, items: 0, largestBatch: 0 };
 
@@ -89,6 +89,9 @@ describe('createMetrics', () => {
       ['ganql_inference_compute_seconds', 'histogram'],
       ['ganql_inference_requests_total', 'counter'],
       ['ganql_backend_info', 'gauge'],
+      ['ganql_http_requests_in_progress', 'gauge'],
+      ['ganql_http_requests_waiting', 'gauge'],
+      ['ganql_http_requests_rejected_total', 'counter'],
     ];
     for (const [name, type] of names) {
       expect(out).toMatch(new RegExp(`^# HELP ${name} \\S.{10,}$`, 'm'));
@@ -154,5 +157,25 @@ describe('GET /metrics handler', () => {
     expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(series(res.text, 'ganql_inference_queue_items')).toBe(3);
     expect(series(res.text, 'ganql_inference_requests_total{outcome="error"}')).toBe(1);
+  });
+});
+
+describe('createEvaluationGauges', () => {
+  it('keeps the latest value of each metric per model and scorer; Parzen per model; a metric not computed leaves its gauge alone', async () => {
+    const registry = new Registry();
+    const gauges = createEvaluationGauges(registry);
+    const m = 'model="g@1",scorer="mnist-cnn"';
+    gauges.record({ modelId: 'g@1', scorer: 'mnist-cnn', isMean: 6.2, fid: 33.3, kidMean: 7.5, parzenMean: 87.6, at: new Date(1_700_000_000_000) });
+    gauges.record({ modelId: 'g@1', scorer: 'mnist-cnn', isMean: 6.5, fid: null, kidMean: undefined, parzenMean: null, at: new Date(1_700_000_060_000) });
+    gauges.record({ modelId: 'g@2', scorer: 'mnist-cnn', isMean: 7, at: new Date(1_700_000_120_000) });
+    const text = await registry.metrics();
+    expect(series(text, `ganql_evaluation_inception_score{${m}}`)).toBe(6.5);
+    expect(series(text, `ganql_evaluation_fid{${m}}`)).toBe(33.3);
+    expect(series(text, `ganql_evaluation_kid{${m}}`)).toBe(7.5);
+    expect(series(text, 'ganql_evaluation_parzen_log_likelihood{model="g@1"}')).toBe(87.6);
+    expect(series(text, `ganql_evaluation_timestamp_seconds{${m}}`)).toBe(1_700_000_060);
+    expect(series(text, 'ganql_evaluation_inception_score{model="g@2",scorer="mnist-cnn"}')).toBe(7);
+    expect(text).not.toContain('ganql_evaluation_fid{model="g@2"');
+    expect(text).toContain('# HELP ganql_evaluation_fid ');
   });
 });

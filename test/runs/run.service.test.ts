@@ -76,3 +76,116 @@ describe('RunService.record', () => {
     expect(await runs.closeInterrupted('again')).toBe(0);
   });
 });
+
+describe('RunService.startJob', () => {
+  const rowOf = async (id: string) => (await db.prisma.run.findUnique({ where: { id } }))!;
+
+  it('returns once prepared with the run RUNNING at progress 0, writes progress while the work goes on, then SUCCEEDED at 1', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reported!: () => void;
+    const reportedHalf = new Promise<void>((resolve) => (reported = resolve));
+    const job = await runs.startJob(
+      { kind: 'EVALUATE', parameters: { samples: 100 } },
+      async (run) => {
+        run.setModel('m@1');
+        return { samples: 100 };
+      },
+      async (prepared, ctx) => {
+        ctx.progress(0.25);
+        ctx.progress(0.5);
+        reported();
+        await gate;
+        return { value: prepared.samples, result: { isMean: 7.5 } };
+      },
+    );
+    expect(job.prepared).toEqual({ samples: 100 });
+    expect(await rowOf(job.runId)).toMatchObject({ kind: 'EVALUATE', status: 'RUNNING', progress: 0, finishedAt: null });
+    await reportedHalf;
+    // Throttled, but the latest value is always written (a trailing write).
+    await expect.poll(async () => (await rowOf(job.runId)).progress, { timeout: 2000, interval: 20 }).toBe(0.5);
+    expect(runs.activeJobs).toBe(1);
+    release();
+    expect(await job.done).toBe('SUCCEEDED');
+    expect(await rowOf(job.runId)).toMatchObject({ status: 'SUCCEEDED', progress: 1, modelId: 'm@1', result: '{"isMean":7.5}' });
+    expect(runs.activeJobs).toBe(0);
+  });
+
+  it('records a failed preparation as FAILED with its code and throws it to the caller; the work never starts', async () => {
+    let worked = false;
+    await expect(
+      runs.startJob(
+        { kind: 'EVALUATE', parameters: {} },
+        async () => Promise.reject(badInput('samples: expected an integer in 100..50000, got 5')),
+        async () => {
+          worked = true;
+          return { value: 0 };
+        },
+      ),
+    ).rejects.toThrow('samples: expected an integer in 100..50000, got 5');
+    expect(worked).toBe(false);
+    const row = (await db.prisma.run.findFirst({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }))!;
+    expect(row).toMatchObject({ kind: 'EVALUATE', status: 'FAILED', errorCode: 'BAD_USER_INPUT', errorMessage: 'samples: expected an integer in 100..50000, got 5', progress: 0 });
+  });
+
+  it('records a failure of the background work as FAILED (internal details logged, not stored), keeping the last progress', async () => {
+    const job = await runs.startJob(
+      { kind: 'EVALUATE', parameters: {} },
+      async () => undefined,
+      async (_p, ctx) => {
+        ctx.progress(0.4);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        throw new Error('scorer exploded: secret path /etc/x');
+      },
+    );
+    expect(await job.done).toBe('FAILED');
+    const row = await rowOf(job.runId);
+    expect(row).toMatchObject({ status: 'FAILED', errorCode: 'INTERNAL_SERVER_ERROR', errorMessage: `Internal error; see the server log for run ${job.runId}`, progress: 0.4 });
+    expect(logged.at(-1)).toContain('scorer exploded');
+  });
+
+  it('interruptJobs aborts running work and records it INTERRUPTED with the reason; onJobsIdle then resolves at once', async () => {
+    const steps: number[] = [];
+    const job = await runs.startJob(
+      { kind: 'EVALUATE', parameters: {} },
+      async () => undefined,
+      async (_p, ctx) => {
+        for (let i = 0; ; i++) {
+          ctx.signal.throwIfAborted();
+          steps.push(i);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      },
+    );
+    await expect.poll(() => steps.length).toBeGreaterThan(2);
+    await runs.interruptJobs('the server stopped');
+    expect(await job.done).toBe('INTERRUPTED');
+    const row = await rowOf(job.runId);
+    expect(row).toMatchObject({ status: 'INTERRUPTED', errorMessage: 'the server stopped', errorCode: null });
+    expect(row.finishedAt).toBeInstanceOf(Date);
+    const stepsAtStop = steps.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(steps.length).toBe(stepsAtStop);
+    await runs.onJobsIdle();
+    expect(runs.activeJobs).toBe(0);
+  });
+
+  it('onJobsIdle waits for every running job', async () => {
+    const finished: string[] = [];
+    const start = (ms: number) =>
+      runs.startJob(
+        { kind: 'EVALUATE', parameters: { ms } },
+        async () => undefined,
+        async () => {
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          finished.push(String(ms));
+          return { value: ms };
+        },
+      );
+    await Promise.all([start(50), start(150)]);
+    expect(runs.activeJobs).toBe(2);
+    await runs.onJobsIdle();
+    expect(finished.sort()).toEqual(['150', '50']);
+    expect(runs.activeJobs).toBe(0);
+  });
+});

@@ -44,4 +44,30 @@ describe.skipIf(!pgServer)('ganql on PostgreSQL (GANQL_TEST_POSTGRES_URL)', () =
     ]);
     expect(runs.data!.runs.edges[2].node.sampleIds).toEqual(made.data!.samples.map((s) => s.id));
   });
+
+  it('runs an evaluation with progress, caches the reference statistics (BYTEA) and stores the results', async () => {
+    const started = await server.gql<{ evaluate: { id: string; modelId: string } }>('mutation { evaluate(metrics: [INCEPTION_SCORE, FID, KID], samples: 100, splits: 1) { id modelId } }');
+    expect(started.errors).toBeUndefined();
+    const id = started.data!.evaluate.id;
+    expect(started.data!.evaluate.modelId).not.toBeNull();
+    let status = 'RUNNING';
+    let progress = 0;
+    while (status === 'RUNNING') {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      ({ status, progress } = (await server.gql<{ run: { status: string; progress: number } }>(`{ run(id: "${id}") { status progress } }`)).data!.run);
+    }
+    expect([status, progress]).toEqual(['SUCCEEDED', 1]);
+    const result = await server.gql<{ evaluation: { inceptionScore: { mean: number }; fid: number; kid: { mean: number }; referenceImages: number } }>(
+      `{ evaluation(runId: "${id}") { inceptionScore { mean } fid kid { mean } referenceImages } }`,
+    );
+    expect(result.errors).toBeUndefined();
+    const e = result.data!.evaluation;
+    expect(e.inceptionScore.mean).toBeGreaterThan(1);
+    expect(e.inceptionScore.mean).toBeLessThan(10);
+    expect(Number.isFinite(e.fid) && Number.isFinite(e.kid.mean)).toBe(true);
+    expect(e.referenceImages).toBe(9000);
+    const stats = await server.ganql.database.prisma.referenceStats.findFirst();
+    expect(stats).toMatchObject({ scorer: 'mnist-cnn', dataset: 'mnist', split: 'train', count: 9000, dim: 128 });
+    expect(stats!.cov.length).toBe(128 * 128 * 8);
+  });
 });

@@ -14,6 +14,8 @@ registerEnumType(RunKindEnum, {
     REGENERATE: { description: 'sample(id): regenerated a stored image from its latent.' },
     INTERPOLATE: { description: 'interpolate: a walk between two latents.' },
     ARITHMETIC: { description: 'latentArithmetic: vector arithmetic on concept means.' },
+    EVALUATE: { description: 'evaluate: scored a model version (Inception Score, FID, KID, Parzen); a background job with progress.' },
+    NEAREST_NEIGHBOURS: { description: 'nearestNeighbours: the nearest training image of each of some samples.' },
     REQUEST: { description: 'A request refused before any work (it did not match the schema).' },
   },
 });
@@ -27,7 +29,7 @@ registerEnumType(RunStatusEnum, {
   },
 });
 
-@ObjectType({ description: 'One recorded operation. Every sampling request is a run, failed ones included.' })
+@ObjectType({ description: 'One recorded operation. Every request that does work is a run, failed ones included.' })
 export class Run {
   @Field(() => ID)
   id!: string;
@@ -58,6 +60,12 @@ export class Run {
 
   @Field(() => Float, { nullable: true, description: 'Wall-clock milliseconds from start to finish.' })
   durationMs!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'How far a long job (EVALUATE) is, 0..1, updated a few times a second while RUNNING; 1 once SUCCEEDED. Null for short runs.',
+  })
+  progress!: number | null;
 
   @Field(() => Date)
   createdAt!: Date;

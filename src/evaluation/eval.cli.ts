@@ -1,0 +1,318 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend/backend';
+import { createPrng } from '../data/prng';
+import { runGenerator } from '../inference/run-generator';
+import { formatSeconds, progressBar } from '../log/progress-bar';
+import { foldBatchNorm } from '../models/fold-batch-norm';
+import { loadLayersModel } from '../models/io';
+import { parseManifest, type ModelManifest } from '../models/manifest';
+import { seededLatentStream } from '../samples/latents';
+import type { EvaluationMetric, MetricsOutput } from './compute-metrics';
+import { computeReference, EVALUATION_LIMITS, evaluateImages, parzenSets, splitSource, type ImageSource } from './evaluator';
+import { computeMetricsInThread } from './metrics-runner';
+import { REFERENCE_DATASETS, type ReferenceDataset } from './reference-datasets';
+import { ScorerCatalog, type ScorerEntry } from './scorer-catalog';
+import { scorerMisfit } from './scorer-fit';
+
+/** What is evaluated: a model's samples, the real test images of a dataset, or uniform noise. */
+export type EvalSubject = { kind: 'model'; dir: string } | { kind: 'real' } | { kind: 'noise' };
+
+/** Validated command line of `npm run eval`. */
+export interface EvalArgs {
+  subject: EvalSubject;
+  /** Dataset of --real and --noise (a model brings its own). */
+  dataset: string | undefined;
+  metrics: EvaluationMetric[];
+  samples: number;
+  seed: number;
+  splits: number;
+  /** Scorer name under scorersDir; the first trained on the dataset when omitted. */
+  scorer: string | undefined;
+  scorersDir: string;
+  /** Print the results as one JSON object on stdout instead of lines. */
+  json: boolean;
+}
+
+export const USAGE =
+  'usage: npm run eval -- (--model DIR | --real | --noise) [--dataset mnist] [--metrics is,fid,kid,parzen] [--samples 10000] ' +
+  '[--seed 0] [--splits 10] [--scorer NAME] [--scorers-dir models/scorers] [--json]';
+
+const METRIC_NAMES: Record<string, EvaluationMetric> = { is: 'INCEPTION_SCORE', fid: 'FID', kid: 'KID', parzen: 'PARZEN' };
+const FLAGS = ['real', 'noise', 'json'];
+const OPTIONS = ['model', 'dataset', 'metrics', 'samples', 'seed', 'splits', 'scorer', 'scorers-dir'];
+
+export function parseEvalArgs(argv: readonly string[]): EvalArgs {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new Error(`Expected an option like --model, got ${JSON.stringify(arg)}\n${USAGE}`);
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    if (FLAGS.includes(name)) {
+      flags.add(name);
+      continue;
+    }
+    if (!OPTIONS.includes(name)) throw new Error(`Expected one of --${[...OPTIONS, ...FLAGS].join(', --')}, got --${name}\n${USAGE}`);
+    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new Error(`--${name}: expected a value, got nothing\n${USAGE}`);
+    values.set(name, value);
+  }
+  const int = (name: string, min: number, max: number, fallback: number): number => {
+    const text = values.get(name);
+    if (text === undefined) return fallback;
+    const v = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(v) || v < min || v > max) throw new Error(`--${name}: expected an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
+    return v;
+  };
+  const model = values.get('model');
+  const chosen = [model !== undefined && '--model', flags.has('real') && '--real', flags.has('noise') && '--noise'].filter(Boolean);
+  if (chosen.length !== 1) throw new Error(`Expected exactly one of --model DIR, --real, --noise, got ${chosen.length === 0 ? 'none' : chosen.join(' and ')}\n${USAGE}`);
+  const subject: EvalSubject = model !== undefined ? { kind: 'model', dir: model } : flags.has('real') ? { kind: 'real' } : { kind: 'noise' };
+
+  const metrics = [
+    ...new Set(
+      (values.get('metrics') ?? 'is').split(',').map((m) => {
+        const metric = METRIC_NAMES[m.trim().toLowerCase()];
+        if (!metric) throw new Error(`--metrics: expected a comma list of ${Object.keys(METRIC_NAMES).join(', ')}, got ${JSON.stringify(m)}`);
+        return metric;
+      }),
+    ),
+  ];
+  if (subject.kind === 'real' && metrics.includes('PARZEN')) {
+    throw new Error('--metrics: expected no parzen with --real: the real test images are the Parzen test set itself');
+  }
+  const dataset = values.get('dataset');
+  if (dataset !== undefined && !REFERENCE_DATASETS.has(dataset)) {
+    throw new Error(`--dataset: expected one of ${[...REFERENCE_DATASETS.keys()].join(', ')}, got ${JSON.stringify(dataset)}`);
+  }
+  if (dataset !== undefined && subject.kind === 'model') throw new Error('--dataset: expected it only with --real or --noise (a model brings its own dataset)');
+  return {
+    subject,
+    dataset,
+    metrics,
+    samples: int('samples', EVALUATION_LIMITS.minSamples, EVALUATION_LIMITS.maxSamples, 10_000),
+    seed: int('seed', 0, 2 ** 31 - 1, 0),
+    splits: int('splits', EVALUATION_LIMITS.minSplits, EVALUATION_LIMITS.maxSplits, 10),
+    scorer: values.get('scorer'),
+    scorersDir: values.get('scorers-dir') ?? 'models/scorers',
+    json: flags.has('json'),
+  };
+}
+
+/** The results, as printed. */
+export interface EvalReport {
+  subject: string;
+  dataset: string;
+  scorer: string;
+  /** The scorer's accuracy on its held-out test split, from its manifest. */
+  scorerTestAccuracy: number;
+  samples: number;
+  seed: number;
+  splits: number;
+  metrics: EvaluationMetric[];
+  output: MetricsOutput & { parzenSamples?: number };
+  referenceImages: number | null;
+  seconds: number;
+}
+
+/** A progress bar on stderr: redrawn in place on a terminal, one line per 10% elsewhere. */
+function progressLine(label: string): { update(fraction: number): void; done(): void } {
+  const tty = process.stderr.isTTY === true;
+  const started = performance.now();
+  let lastTenth = -1;
+  const draw = (fraction: number): void => {
+    const elapsed = (performance.now() - started) / 1000;
+    const eta = fraction > 0 ? (elapsed / fraction) * (1 - fraction) : Infinity;
+    process.stderr.write(`${tty ? '\r' : ''}${label.padEnd(10)} ${progressBar(fraction, 1)} ${(fraction * 100).toFixed(0).padStart(3)}% ETA ${formatSeconds(eta)}${tty ? '' : '\n'}`);
+  };
+  return {
+    update(fraction) {
+      const tenth = Math.floor(fraction * 10);
+      if (!tty && tenth === lastTenth) return;
+      lastTenth = tenth;
+      draw(fraction);
+    },
+    done() {
+      if (tty) process.stderr.write(` ${formatSeconds((performance.now() - started) / 1000)}\n`);
+    },
+  };
+}
+
+function readModel(dir: string): { dir: string; manifest: ModelManifest } {
+  const file = path.join(dir, 'manifest.json');
+  return { dir, manifest: parseManifest(JSON.parse(readFileSync(file, 'utf8')), file) };
+}
+
+/**
+ * The generator of a model folder as an ImageSource of samples from seededLatents(seed), loaded as
+ * the server loads it (batchnorm folded) and run as its executors run it, so the images are the server's.
+ */
+async function modelSource(dir: string, manifest: ModelManifest, seed: number): Promise<{ source: ImageSource; dispose: () => void }> {
+  const saved = await loadLayersModel(path.join(dir, manifest.generatorPath));
+  let generator: tf.LayersModel;
+  try {
+    generator = await foldBatchNorm(saved);
+  } finally {
+    saved.dispose();
+  }
+  const next = seededLatentStream(seed, manifest.latentSize);
+  const z = manifest.latentSize;
+  return {
+    source: {
+      imageShape: manifest.imageShape,
+      range: manifest.outputRange,
+      read: async (_start, count) => {
+        const latents = new Float32Array(count * z);
+        next(count).forEach((v, i) => latents.set(v, i * z));
+        return runGenerator(generator, latents, count);
+      },
+    },
+    dispose: () => generator.dispose(),
+  };
+}
+
+/** Uniform noise images in `range`, seeded. */
+function noiseSource(imageShape: [number, number, number], range: [number, number], seed: number): ImageSource {
+  const prng = createPrng(seed);
+  const pixels = imageShape[0] * imageShape[1] * imageShape[2];
+  return {
+    imageShape,
+    range,
+    read: async (_start, count) => Float32Array.from({ length: count * pixels }, () => range[0] + (range[1] - range[0]) * prng.next()),
+  };
+}
+
+export async function runEval(argv: readonly string[], log: (msg: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<EvalReport> {
+  const args = parseEvalArgs(argv);
+  const started = performance.now();
+  await initBackend({ order: ['wasm', 'cpu'], log });
+  const model = args.subject.kind === 'model' ? readModel(args.subject.dir) : undefined;
+  const manifest = model?.manifest;
+  const datasetName = manifest?.dataset ?? args.dataset ?? 'mnist';
+  const dataset: ReferenceDataset | undefined = REFERENCE_DATASETS.get(datasetName);
+  if (!dataset && args.metrics.some((m) => m !== 'INCEPTION_SCORE')) {
+    throw new Error(`--metrics: expected only is for dataset ${JSON.stringify(datasetName)}, whose images ganql cannot load, got ${args.metrics.join(',')}`);
+  }
+
+  const catalog = ScorerCatalog.load(args.scorersDir, (folder, reason) => log(`scorer ${folder} skipped: ${reason}`));
+  const imageShape = manifest?.imageShape ?? dataset?.imageShape ?? [28, 28, 1];
+  const subjectId = manifest ? `${manifest.name}@${manifest.version}` : datasetName;
+  const misfit = (s: ScorerEntry): string | undefined => scorerMisfit(s, { id: subjectId, manifest: { dataset: datasetName, imageShape } }, (d) => REFERENCE_DATASETS.get(d));
+  const entry: ScorerEntry | undefined =
+    args.scorer !== undefined ? catalog.get(args.scorer) : catalog.list().find((s) => s.manifest.dataset === datasetName && misfit(s) === undefined);
+  if (!entry) {
+    throw new Error(`--scorer: expected one of ${catalog.list().map((s) => s.name).join(', ') || `(none under ${args.scorersDir})`}, got ${args.scorer ?? `none fitting dataset ${datasetName}`}`);
+  }
+  const why = misfit(entry);
+  if (why !== undefined) throw new Error(`--scorer: ${why}`);
+  const { scorer } = await catalog.use(entry.name);
+
+  try {
+    let reference;
+    if (dataset && (args.metrics.includes('FID') || args.metrics.includes('KID'))) {
+      const train = await dataset.load('train');
+      const bar = progressLine('reference');
+      reference = await computeReference(scorer, train, { onProgress: (done) => bar.update(done / train.count) });
+      bar.done();
+    }
+    const test = dataset && (args.subject.kind === 'real' || args.metrics.includes('PARZEN')) ? await dataset.load('test') : undefined;
+    let source: ImageSource;
+    let samples = args.samples;
+    let subject: string;
+    let dispose = (): void => undefined;
+    if (model) {
+      const made = await modelSource(model.dir, model.manifest, args.seed);
+      source = made.source;
+      dispose = made.dispose;
+      subject = `model ${model.manifest.name}@${model.manifest.version} (${model.dir})`;
+    } else if (args.subject.kind === 'real') {
+      if (!test) throw new Error(`--real: dataset ${JSON.stringify(datasetName)}: ganql cannot load its images`);
+      source = splitSource(test);
+      if (samples > test.count) {
+        log(`--real: the ${datasetName} test split has ${test.count} images; evaluating all of them instead of ${samples}`);
+        samples = test.count;
+      }
+      subject = `real ${datasetName} test images`;
+    } else {
+      // Every pixel uniform over its range: the images carry no class at all.
+      source = noiseSource(imageShape, [-1, 1], args.seed);
+      subject = `uniform noise images (${imageShape.join('x')})`;
+    }
+    const bar = progressLine('scoring');
+    let output;
+    try {
+      output = await evaluateImages({
+        source,
+        samples,
+        metrics: args.metrics,
+        splits: args.splits,
+        seed: args.seed,
+        scorer,
+        reference,
+        parzen: test && args.metrics.includes('PARZEN') ? parzenSets(test) : undefined,
+        runMetrics: computeMetricsInThread,
+        onProgress: (f) => {
+          bar.update(f);
+          if (f === 1) {
+            bar.done();
+            log('computing the metrics...');
+          }
+        },
+      });
+    } finally {
+      dispose();
+    }
+    return {
+      subject,
+      dataset: datasetName,
+      scorer: entry.name,
+      scorerTestAccuracy: entry.manifest.testAccuracy,
+      samples,
+      seed: args.seed,
+      splits: args.splits,
+      metrics: args.metrics,
+      output,
+      referenceImages: reference?.stats.count ?? null,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await catalog.dispose();
+  }
+}
+
+/** The report as lines for a terminal. */
+export function formatReport(r: EvalReport): string {
+  const o = r.output;
+  const lines = [`${r.subject}: ${r.samples} images, seed ${r.seed}, scorer ${r.scorer} (test accuracy ${(r.scorerTestAccuracy * 100).toFixed(1)}%)`];
+  if (o.inceptionScore) lines.push(`Inception Score  ${o.inceptionScore.mean.toFixed(3)} ± ${o.inceptionScore.std.toFixed(3)} (mean ± std over ${r.splits} splits)`);
+  if (o.fid !== undefined) lines.push(`FID              ${o.fid.toFixed(3)} (vs ${r.referenceImages} ${r.dataset} training images)`);
+  if (o.kid) lines.push(`KID              ${o.kid.mean.toFixed(4)} ± ${o.kid.std.toFixed(4)} (${o.kid.subsets} subsets of ${o.kid.subsetSize})`);
+  if (o.parzen) {
+    lines.push(
+      `Parzen LL        ${o.parzen.mean.toFixed(1)} ± ${o.parzen.stdErr.toFixed(1)} nats (sigma ${o.parzen.sigma.toFixed(4)}, windows on ${o.parzenSamples} samples, pixels in [0, 1])`,
+    );
+  }
+  lines.push(`took ${formatSeconds(r.seconds)}`);
+  return lines.join('\n');
+}
+
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help')) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  runEval(argv).then(
+    (report) => {
+      process.stdout.write(parseEvalArgs(argv).json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`eval: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

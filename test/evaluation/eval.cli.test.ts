@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { formatReport, parseEvalArgs, runEval } from '../../src/evaluation/eval.cli';
+
+describe('parseEvalArgs', () => {
+  it('reads the README command, with the documented defaults', () => {
+    expect(parseEvalArgs(['--model', 'models/dcgan-mnist', '--metrics', 'is,fid,kid,parzen', '--samples', '10000', '--seed', '0'])).toEqual({
+      subject: { kind: 'model', dir: 'models/dcgan-mnist' },
+      dataset: undefined,
+      metrics: ['INCEPTION_SCORE', 'FID', 'KID', 'PARZEN'],
+      samples: 10000,
+      seed: 0,
+      splits: 10,
+      scorer: undefined,
+      scorersDir: 'models/scorers',
+      json: false,
+    });
+    expect(parseEvalArgs(['--noise', '--json', '--splits=5'])).toMatchObject({ subject: { kind: 'noise' }, metrics: ['INCEPTION_SCORE'], samples: 10000, splits: 5, json: true });
+  });
+
+  it('refuses bad command lines, saying what was expected', () => {
+    expect(() => parseEvalArgs([])).toThrow('Expected exactly one of --model DIR, --real, --noise, got none');
+    expect(() => parseEvalArgs(['--real', '--noise'])).toThrow('Expected exactly one of --model DIR, --real, --noise, got --real and --noise');
+    expect(() => parseEvalArgs(['--real', '--metrics', 'is,fjd'])).toThrow('--metrics: expected a comma list of is, fid, kid, parzen, got "fjd"');
+    expect(() => parseEvalArgs(['--real', '--metrics', 'parzen'])).toThrow('--metrics: expected no parzen with --real');
+    expect(() => parseEvalArgs(['--noise', '--samples', '99'])).toThrow('--samples: expected an integer in 100..50000, got "99"');
+    expect(() => parseEvalArgs(['--noise', '--splits', '51'])).toThrow('--splits: expected an integer in 1..50, got "51"');
+    expect(() => parseEvalArgs(['--noise', '--dataset', 'cifar'])).toThrow('--dataset: expected one of mnist, fashion-mnist, got "cifar"');
+    expect(() => parseEvalArgs(['--model', 'm', '--dataset', 'mnist'])).toThrow('--dataset: expected it only with --real or --noise');
+    expect(() => parseEvalArgs(['--noise', '--sample', '5'])).toThrow('Expected one of --model, --dataset, --metrics');
+  });
+});
+
+describe('runEval', () => {
+  it('scores uniform noise offline: an Inception Score far below the shipped DCGAN and the real digits', async () => {
+    const logged: string[] = [];
+    const report = await runEval(['--noise', '--samples', '200', '--splits', '2', '--seed', '3'], (m) => logged.push(m));
+    expect(report).toMatchObject({ subject: 'uniform noise images (28x28x1)', dataset: 'mnist', scorer: 'mnist-cnn', samples: 200, seed: 3, splits: 2, referenceImages: null });
+    const is = report.output.inceptionScore!;
+    expect(is.mean).toBeGreaterThanOrEqual(1);
+    expect(is.mean).toBeLessThan(2.5);
+    expect(is.splitScores).toHaveLength(2);
+    expect(formatReport(report)).toMatch(/^uniform noise images \(28x28x1\): 200 images, seed 3, scorer mnist-cnn \(test accuracy 98\.4%\)\nInception Score  \d\.\d{3} ± \d\.\d{3} \(mean ± std over 2 splits\)\n/);
+  });
+
+  it('scores the shipped DCGAN offline between noise and real digits, and frees every tensor it made', async () => {
+    const args = ['--model', 'models/dcgan-mnist', '--samples', '100', '--splits', '1', '--seed', '0'];
+    const first = await runEval(args, () => undefined);
+    const tensors = tf.memory().numTensors;
+    const again = await runEval(args, () => undefined);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(again.output.inceptionScore).toEqual(first.output.inceptionScore);
+    expect(first.subject).toBe('model dcgan-mnist@2026-11-27T04-42 (models/dcgan-mnist)');
+    expect(first.output.inceptionScore!.mean).toBeGreaterThan(3);
+    expect(first.output.inceptionScore!.mean).toBeLessThan(10);
+  });
+});
