@@ -15,6 +15,7 @@ import { computeMetricsInThread } from './metrics-runner';
 import { REFERENCE_DATASETS, type ReferenceDataset } from './reference-datasets';
 import { ScorerCatalog, type ScorerEntry } from './scorer-catalog';
 import { scorerMisfit } from './scorer-fit';
+import { parseFlags } from '../cli/flags';
 
 /** What is evaluated: a model's samples, the real test images of a dataset, or uniform noise. */
 export type EvalSubject = { kind: 'model'; dir: string } | { kind: 'real' } | { kind: 'noise' };
@@ -44,37 +45,16 @@ const FLAGS = ['real', 'noise', 'json'];
 const OPTIONS = ['model', 'dataset', 'metrics', 'samples', 'seed', 'splits', 'scorer', 'scorers-dir'];
 
 export function parseEvalArgs(argv: readonly string[]): EvalArgs {
-  const values = new Map<string, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new Error(`Expected an option like --model, got ${JSON.stringify(arg)}\n${USAGE}`);
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (FLAGS.includes(name)) {
-      flags.add(name);
-      continue;
-    }
-    if (!OPTIONS.includes(name)) throw new Error(`Expected one of --${[...OPTIONS, ...FLAGS].join(', --')}, got --${name}\n${USAGE}`);
-    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new Error(`--${name}: expected a value, got nothing\n${USAGE}`);
-    values.set(name, value);
-  }
-  const int = (name: string, min: number, max: number, fallback: number): number => {
-    const text = values.get(name);
-    if (text === undefined) return fallback;
-    const v = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(v) || v < min || v > max) throw new Error(`--${name}: expected an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
-    return v;
-  };
-  const model = values.get('model');
-  const chosen = [model !== undefined && '--model', flags.has('real') && '--real', flags.has('noise') && '--noise'].filter(Boolean);
+  const args = parseFlags(argv, { options: OPTIONS, flags: FLAGS, usage: USAGE });
+  const int = (name: string, min: number, max: number, fallback: number): number => args.int(name, min, { max, fallback });
+  const model = args.get('model');
+  const chosen = [model !== undefined && '--model', args.has('real') && '--real', args.has('noise') && '--noise'].filter(Boolean);
   if (chosen.length !== 1) throw new Error(`Expected exactly one of --model DIR, --real, --noise, got ${chosen.length === 0 ? 'none' : chosen.join(' and ')}\n${USAGE}`);
-  const subject: EvalSubject = model !== undefined ? { kind: 'model', dir: model } : flags.has('real') ? { kind: 'real' } : { kind: 'noise' };
+  const subject: EvalSubject = model !== undefined ? { kind: 'model', dir: model } : args.has('real') ? { kind: 'real' } : { kind: 'noise' };
 
   const metrics = [
     ...new Set(
-      (values.get('metrics') ?? 'is').split(',').map((m) => {
+      (args.get('metrics') ?? 'is').split(',').map((m) => {
         const metric = METRIC_NAMES[m.trim().toLowerCase()];
         if (!metric) throw new Error(`--metrics: expected a comma list of ${Object.keys(METRIC_NAMES).join(', ')}, got ${JSON.stringify(m)}`);
         return metric;
@@ -84,7 +64,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   if (subject.kind === 'real' && metrics.includes('PARZEN')) {
     throw new Error('--metrics: expected no parzen with --real: the real test images are the Parzen test set itself');
   }
-  const dataset = values.get('dataset');
+  const dataset = args.get('dataset');
   if (dataset !== undefined && !REFERENCE_DATASETS.has(dataset)) {
     throw new Error(`--dataset: expected one of ${[...REFERENCE_DATASETS.keys()].join(', ')}, got ${JSON.stringify(dataset)}`);
   }
@@ -96,9 +76,9 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     samples: int('samples', EVALUATION_LIMITS.minSamples, EVALUATION_LIMITS.maxSamples, 10_000),
     seed: int('seed', 0, 2 ** 31 - 1, 0),
     splits: int('splits', EVALUATION_LIMITS.minSplits, EVALUATION_LIMITS.maxSplits, 10),
-    scorer: values.get('scorer'),
-    scorersDir: values.get('scorers-dir') ?? 'models/scorers',
-    json: flags.has('json'),
+    scorer: args.get('scorer'),
+    scorersDir: args.get('scorers-dir') ?? 'models/scorers',
+    json: args.has('json'),
   };
 }
 

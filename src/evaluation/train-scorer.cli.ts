@@ -10,6 +10,7 @@ import { buildScorerCnn, resolveScorerCnnConfig, SCORER_CNN_LAYERS } from '../mo
 import { SCORER_MANIFEST_FILE } from './scorer';
 import type { ScorerManifest } from './scorer-manifest';
 import { classifierAccuracy, trainClassifier, type LabelledImages } from './scorer-trainer';
+import { commandLineOf, parseFlags } from '../cli/flags';
 
 export type ScorerDataset = 'mnist' | 'fashion-mnist';
 
@@ -32,57 +33,28 @@ const USAGE =
 const DATASETS: readonly ScorerDataset[] = ['mnist', 'fashion-mnist'];
 
 export function parseTrainScorerArgs(argv: readonly string[]): TrainScorerArgs {
-  const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new Error(`Expected an option like --epochs, got ${JSON.stringify(arg)}\n${USAGE}`);
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new Error(`--${name}: expected a value, got nothing\n${USAGE}`);
-    values.set(name, value);
-  }
-  const known = ['dataset', 'epochs', 'seed', 'out', 'batch-size', 'lr', 'limit'];
-  for (const name of values.keys()) {
-    if (!known.includes(name)) throw new Error(`Expected one of --${known.join(', --')}, got --${name}\n${USAGE}`);
-  }
-  const required = (name: string): string => {
-    const v = values.get(name);
-    if (v === undefined) throw new Error(`--${name}: expected a value, got none\n${USAGE}`);
-    return v;
-  };
-  const int = (name: string, min: number, fallback?: number): number => {
-    const raw = values.get(name);
-    if (raw === undefined && fallback !== undefined) return fallback;
-    const text = raw ?? required(name);
-    const v = Number(text);
-    if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(v) || v < min) throw new Error(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(text)}`);
-    return v;
-  };
-  const dataset = required('dataset');
+  const args = parseFlags(argv, { options: ['dataset', 'epochs', 'seed', 'out', 'batch-size', 'lr', 'limit'], usage: USAGE, example: 'epochs' });
+  const dataset = args.required('dataset');
   if (!(DATASETS as readonly string[]).includes(dataset)) {
     throw new Error(`--dataset: expected one of ${DATASETS.join(', ')}, got ${JSON.stringify(dataset)}`);
   }
-  const out = required('out');
+  const out = args.required('out');
   if (out.trim() === '') throw new Error('--out: expected a folder, got ""');
-  const lrText = values.get('lr');
-  const learningRate = lrText === undefined ? 0.001 : Number(lrText);
-  if (!(Number.isFinite(learningRate) && learningRate > 0 && learningRate < 1)) throw new Error(`--lr: expected a number in (0, 1), got ${JSON.stringify(lrText)}`);
   return {
+    // Checked against DATASETS just above.
     dataset: dataset as ScorerDataset,
-    epochs: int('epochs', 1),
-    seed: int('seed', 0),
+    epochs: args.int('epochs', 1),
+    seed: args.int('seed', 0),
     out,
-    batchSize: int('batch-size', 1, 64),
-    learningRate,
-    limit: values.has('limit') ? int('limit', 1) : undefined,
+    batchSize: args.int('batch-size', 1, { fallback: 64 }),
+    learningRate: args.real('lr', 0, 1, 0.001),
+    limit: args.has('limit') ? args.int('limit', 1) : undefined,
   };
 }
 
 /** The command line as a user would retype it. */
 export function scorerCommandLine(argv: readonly string[]): string {
-  const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  return ['npx', 'tsx', 'src/evaluation/train-scorer.cli.ts', ...argv.map(quote)].join(' ');
+  return commandLineOf(['npx', 'tsx', 'src/evaluation/train-scorer.cli.ts'], argv);
 }
 
 interface ScorerData {

@@ -97,6 +97,19 @@ export class RunService {
     this.prisma = db.prisma;
   }
 
+  /** Writes the run's row RUNNING; a raw statement, as this runs for every request (see Database.execute). */
+  private async insertRunning(id: string, start: StartRun, progress: number | null): Promise<void> {
+    await this.db.execute('INSERT INTO "Run" ("id", "kind", "status", "parameters", "backend", "progress", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      id,
+      start.kind,
+      'RUNNING',
+      JSON.stringify(start.parameters ?? {}),
+      this.backend,
+      progress,
+      new Date(),
+    ]);
+  }
+
   /**
    * Runs `work` inside a recorded run. Errors are re-thrown after the run is marked FAILED;
    * a GanqlError's message is stored as is, anything else as an internal error.
@@ -105,15 +118,7 @@ export class RunService {
     const id = this.newId();
     const began = performance.now();
     let modelId = start.modelId;
-    // Raw statements on this path: it runs for every request (see Database.execute).
-    await this.db.execute('INSERT INTO "Run" ("id", "kind", "status", "parameters", "backend", "createdAt") VALUES (?, ?, ?, ?, ?, ?)', [
-      id,
-      start.kind,
-      'RUNNING',
-      JSON.stringify(start.parameters ?? {}),
-      this.backend,
-      new Date(),
-    ]);
+    await this.insertRunning(id, start, null);
     try {
       const outcome = await work({ runId: id, setModel: (m) => (modelId = m) });
       await this.db.execute(
@@ -145,15 +150,7 @@ export class RunService {
     const setModel = (m: string): void => {
       modelId = m;
     };
-    await this.db.execute('INSERT INTO "Run" ("id", "kind", "status", "parameters", "backend", "progress", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?)', [
-      id,
-      start.kind,
-      'RUNNING',
-      JSON.stringify(start.parameters ?? {}),
-      this.backend,
-      0,
-      new Date(),
-    ]);
+    await this.insertRunning(id, start, 0);
     let prepared: P;
     try {
       prepared = await prepare({ runId: id, setModel });

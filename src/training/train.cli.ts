@@ -9,6 +9,7 @@ import { loadLayersModel, saveLayersModel } from '../models/io';
 import type { ModelManifest } from '../models/manifest';
 import { DcganTrainer, resolveTrainerOptions, seededNoise, type DcganTrainerOptions, type Losses } from './dcgan-trainer';
 import { formatSeconds, progressBar } from '../log/progress-bar';
+import { commandLineOf, parseFlags } from '../cli/flags';
 
 /** Validated command line of `npm run train`. */
 export interface TrainArgs {
@@ -37,75 +38,37 @@ const SAMPLE_COUNT = 64;
 const SAMPLE_NOISE_SALT = 1_000_003;
 
 export function parseTrainArgs(argv: readonly string[]): TrainArgs {
-  const values = new Map<string, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new Error(`Expected an option like --epochs, got ${JSON.stringify(arg)}\n${USAGE}`);
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (name === 'resume') {
-      flags.add(name);
-      continue;
-    }
-    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new Error(`--${name}: expected a value, got nothing\n${USAGE}`);
-    values.set(name, value);
-  }
-  const known = ['model', 'dataset', 'epochs', 'batch-size', 'seed', 'out', 'lr', 'beta1', 'k', 'latent-size', 'limit'];
-  for (const name of values.keys()) {
-    if (!known.includes(name)) throw new Error(`Expected one of --${known.join(', --')}, --resume, got --${name}\n${USAGE}`);
-  }
-  const required = (name: string): string => {
-    const v = values.get(name);
-    if (v === undefined) throw new Error(`--${name}: expected a value, got none\n${USAGE}`);
-    return v;
-  };
-  const int = (name: string, min: number, fallback?: number): number => {
-    const raw = values.get(name);
-    if (raw === undefined && fallback !== undefined) return fallback;
-    const text = raw ?? required(name);
-    const v = Number(text);
-    if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(v) || v < min) throw new Error(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(text)}`);
-    return v;
-  };
-  /** A number in (min, max), or [min, max) when minIncluded. */
-  const real = (name: string, min: number, max: number, fallback: number, minIncluded = false): number => {
-    const text = values.get(name);
-    if (text === undefined) return fallback;
-    const v = Number(text);
-    const aboveMin = minIncluded ? v >= min : v > min;
-    if (text.trim() === '' || !Number.isFinite(v) || !aboveMin || v >= max) {
-      throw new Error(`--${name}: expected a number in ${minIncluded ? '[' : '('}${min}, ${max}), got ${JSON.stringify(text)}`);
-    }
-    return v;
-  };
-  const model = required('model');
+  const args = parseFlags(argv, {
+    options: ['model', 'dataset', 'epochs', 'batch-size', 'seed', 'out', 'lr', 'beta1', 'k', 'latent-size', 'limit'],
+    flags: ['resume'],
+    usage: USAGE,
+    example: 'epochs',
+  });
+  const model = args.required('model');
   if (model !== 'dcgan') throw new Error(`--model: expected "dcgan", got ${JSON.stringify(model)}`);
-  const dataset = required('dataset');
+  const dataset = args.required('dataset');
   if (dataset !== 'mnist') throw new Error(`--dataset: expected "mnist", got ${JSON.stringify(dataset)}`);
-  const out = required('out');
+  const out = args.required('out');
   if (out.trim() === '') throw new Error(`--out: expected a folder, got ""`);
   return {
     model,
     dataset,
-    epochs: int('epochs', 1),
-    batchSize: int('batch-size', 1),
-    seed: int('seed', 0),
+    epochs: args.int('epochs', 1),
+    batchSize: args.int('batch-size', 1),
+    seed: args.int('seed', 0),
     out,
-    learningRate: real('lr', 0, 1, 0.0002),
-    beta1: real('beta1', 0, 1, 0.5, true),
-    k: int('k', 1, 1),
-    latentSize: int('latent-size', 1, 100),
-    limit: values.has('limit') ? int('limit', 1) : undefined,
-    resume: flags.has('resume'),
+    learningRate: args.real('lr', 0, 1, 0.0002),
+    beta1: args.real('beta1', 0, 1, 0.5, true),
+    k: args.int('k', 1, { fallback: 1 }),
+    latentSize: args.int('latent-size', 1, { fallback: 100 }),
+    limit: args.has('limit') ? args.int('limit', 1) : undefined,
+    resume: args.has('resume'),
   };
 }
 
 /** The command line as a user would retype it. */
 export function commandLine(argv: readonly string[]): string {
-  const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  return ['npm', 'run', 'train', '--', ...argv.map(quote)].join(' ');
+  return commandLineOf(['npm', 'run', 'train', '--'], argv);
 }
 
 interface CheckpointState {
