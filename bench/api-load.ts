@@ -42,10 +42,15 @@ interface Server {
   stop(): Promise<void>;
 }
 
+function ganqlEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('GANQL_') && e[1] !== undefined));
+}
+
 async function startServer(modelsDir: string, poolEnv: Record<string, string>): Promise<Server> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-bench-'));
   const config = loadConfig(
-    { GANQL_BACKEND: 'wasm', GANQL_LOG_LEVEL: 'error', DATABASE_URL: `file:${path.join(dir, 'ganql.db')}`, ...poolEnv },
+    // GANQL_* settings of the caller apply (e.g. GANQL_MAX_CONCURRENT_REQUESTS), then the configuration under test.
+    { ...ganqlEnv(), GANQL_BACKEND: 'wasm', GANQL_LOG_LEVEL: 'error', DATABASE_URL: `file:${path.join(dir, 'ganql.db')}`, ...poolEnv },
     { modelsDir, host: '127.0.0.1', port: 0 },
   );
   const ganql = await createGanql(config, createLogger(config.logLevel));

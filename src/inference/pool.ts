@@ -52,6 +52,8 @@ export class InferencePool {
   /** Batches computing now, and batches waiting for the executor to have room. */
   private running = 0;
   private readonly waitingForExecutor: (() => void)[] = [];
+  /** Batches still gathering items because every executor slot is busy; dispatched when one frees. */
+  private readonly gatheringUntilFree: (() => void)[] = [];
   private closed = false;
   private readonly stats_ = { batches: 0, items: 0, largestBatch: 0 };
 
@@ -142,7 +144,13 @@ export class InferencePool {
       loader = new DataLoader<Item, Float32Array>((items) => this.runBatch(modelId, items), {
         cache: false,
         maxBatchSize: this.options.maxBatchSize,
-        batchScheduleFn: (callback) => setTimeout(callback, delay),
+        // With an executor slot free, wait up to maxQueueDelayMs for company (Triton's dynamic
+        // batching). With every slot busy, keep gathering until one frees: items that arrive
+        // meanwhile join this batch instead of queueing behind it in batches of their own.
+        batchScheduleFn: (callback) => {
+          if (this.running < this.executor.concurrency) setTimeout(callback, delay);
+          else this.gatheringUntilFree.push(callback);
+        },
       });
       this.loaders.set(modelId, loader);
     }
@@ -178,9 +186,14 @@ export class InferencePool {
 
   private releaseExecutor(): void {
     const next = this.waitingForExecutor.shift();
-    // Hand the slot straight to the next batch; otherwise free it.
-    if (next) next();
-    else this.running -= 1;
+    // Hand the slot straight to the next dispatched batch; otherwise free it and dispatch the
+    // batches that gathered meanwhile (they take the free slot, or wait for the next).
+    if (next) {
+      next();
+      return;
+    }
+    this.running -= 1;
+    for (const dispatch of this.gatheringUntilFree.splice(0)) dispatch();
   }
 
   private async compute(modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {

@@ -47,6 +47,24 @@ describe('InferencePool', () => {
     expect(pool.stats()).toMatchObject({ queued: 0, batches: 2, items: 15, largestBatch: 8 });
   });
 
+  it('while every executor slot is busy, items arriving apart still gather into one batch', async () => {
+    const executor = new FakeExecutor();
+    executor.delayMs = 60;
+    const pool = new InferencePool(executor, { ...OPTIONS, maxQueueDelayMs: 1, maxBatchSize: 64 });
+    const first = pool.generate('m', [z(0)]);
+    await new Promise((r) => setTimeout(r, 10));
+    // Ten requests 3 ms apart (longer than the 1 ms batching delay) while the first batch computes.
+    const later: Promise<Float32Array[]>[] = [];
+    for (let i = 1; i <= 10; i++) {
+      later.push(pool.generate('m', [z(i)]));
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    await first;
+    const results = await Promise.all(later);
+    expect(results.map((r) => r[0][0])).toEqual([2, 4, 6, 8, 10, 12, 14, 16, 18, 20]);
+    expect(executor.batches).toEqual([1, 10]);
+  });
+
   it('keeps one model per batch', async () => {
     const executor = new FakeExecutor();
     const pool = new InferencePool(executor, OPTIONS);
