@@ -175,6 +175,11 @@ export async function runTrainScorer(argv: readonly string[], log: (msg: string)
   return manifest;
 }
 
+if (require.main === module && (process.argv.includes('--help') || process.argv.includes('-h'))) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+
 if (require.main === module) {
   runTrainScorer(process.argv.slice(2)).then(
     () => process.exit(0),

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { minibatchDiscrimination, type MinibatchDiscriminationConfig } from './layers/minibatch-discrimination';
+import { virtualBatchNormalization } from './layers/virtual-batch-norm';
 
 /**
  * Architecture settings of the ganql DCGAN (Radford et al. 2015, sized for 28x28 MNIST on CPU).
@@ -71,9 +73,21 @@ function batchNorm(config: DcganConfig, offset: number, name: string): tf.layers
   });
 }
 
+/** Variants of the generator (Salimans et al. 2016); none by default, the plain DCGAN G. */
+export interface GeneratorVariant {
+  /**
+   * Virtual batch normalization (sec 3.4) in place of both batchnorms: every batch fed to G must
+   * start with the same referenceSize reference rows (techniques/virtual-batch-norm withReference).
+   */
+  virtualBatchNorm?: { referenceSize: number };
+}
+
 /** z [latentSize] -> image [size, size, channels] in [-1, 1]. */
-export function buildGenerator(partial: Partial<DcganConfig> = {}): tf.LayersModel {
+export function buildGenerator(partial: Partial<DcganConfig> = {}, variant: GeneratorVariant = {}): tf.LayersModel {
   const config = resolveDcganConfig(partial);
+  const vbn = variant.virtualBatchNorm;
+  const norm = (offset: number, name: string): tf.layers.Layer =>
+    vbn === undefined ? batchNorm(config, offset, name) : virtualBatchNormalization({ name: name.replace(/_bn$/, '_vbn'), referenceSize: vbn.referenceSize, epsilon: 1e-5 });
   const s = config.imageSize / 4;
   const f = config.generatorFilters;
   const k = config.kernelSize;
@@ -81,7 +95,7 @@ export function buildGenerator(partial: Partial<DcganConfig> = {}): tf.LayersMod
   // Projection: the only dense layer; no bias, batchnorm follows.
   let x = tf.layers.dense({ name: 'g_project', units: s * s * 2 * f, useBias: false, kernelInitializer: normal(config, 1) }).apply(z) as tf.SymbolicTensor;
   // -> [s*s*2f]
-  x = batchNorm(config, 2, 'g_project_bn').apply(x) as tf.SymbolicTensor;
+  x = norm(2, 'g_project_bn').apply(x) as tf.SymbolicTensor;
   x = tf.layers.reLU({ name: 'g_project_relu' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.reshape({ name: 'g_reshape', targetShape: [s, s, 2 * f] }).apply(x) as tf.SymbolicTensor;
   // -> [7, 7, 2f]
@@ -89,7 +103,7 @@ export function buildGenerator(partial: Partial<DcganConfig> = {}): tf.LayersMod
     .conv2dTranspose({ name: 'g_up1', filters: f, kernelSize: k, strides: 2, padding: 'same', useBias: false, kernelInitializer: normal(config, 3) })
     .apply(x) as tf.SymbolicTensor;
   // -> [14, 14, f]
-  x = batchNorm(config, 4, 'g_up1_bn').apply(x) as tf.SymbolicTensor;
+  x = norm(4, 'g_up1_bn').apply(x) as tf.SymbolicTensor;
   x = tf.layers.reLU({ name: 'g_up1_relu' }).apply(x) as tf.SymbolicTensor;
   // Output layer: no batchnorm (paper), tanh to [-1, 1].
   const image = tf.layers
@@ -108,8 +122,14 @@ export function buildGenerator(partial: Partial<DcganConfig> = {}): tf.LayersMod
   return tf.model({ name: 'generator', inputs: z, outputs: image });
 }
 
+/** Variants of the discriminator (Salimans et al. 2016); none by default, the plain DCGAN D. */
+export interface DiscriminatorVariant {
+  /** Adds a minibatch discrimination layer (sec 3.2) named 'd_minibatch' between the flatten and the logit. */
+  minibatchDiscrimination?: Pick<MinibatchDiscriminationConfig, 'kernels' | 'kernelDim'>;
+}
+
 /** image [size, size, channels] -> one logit (real > 0); pair it with sigmoid cross-entropy from logits. */
-export function buildDiscriminator(partial: Partial<DcganConfig> = {}): tf.LayersModel {
+export function buildDiscriminator(partial: Partial<DcganConfig> = {}, variant: DiscriminatorVariant = {}): tf.LayersModel {
   const config = resolveDcganConfig(partial);
   const d = config.discriminatorFilters;
   const k = config.kernelSize;
@@ -128,6 +148,11 @@ export function buildDiscriminator(partial: Partial<DcganConfig> = {}): tf.Layer
   x = tf.layers.leakyReLU({ name: 'd_down2_lrelu', alpha: config.leakyReluAlpha }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.flatten({ name: 'd_flatten' }).apply(x) as tf.SymbolicTensor;
   // -> [7*7*2d]
+  const mbd = variant.minibatchDiscrimination;
+  if (mbd !== undefined) {
+    x = minibatchDiscrimination({ name: 'd_minibatch', kernels: mbd.kernels, kernelDim: mbd.kernelDim, seed: config.seed * 1000 + 15 }).apply(x) as tf.SymbolicTensor;
+    // -> [7*7*2d + kernels]
+  }
   const logit = tf.layers.dense({ name: 'd_logit', units: 1, kernelInitializer: normal(config, 14), biasInitializer: 'zeros' }).apply(x) as tf.SymbolicTensor;
   // -> [1]
   return tf.model({ name: 'discriminator', inputs: image, outputs: logit });

@@ -1,5 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { createPrng, shuffledIndices, type Prng } from '../data/prng';
+import { featureExtractor, featureMatchingLoss } from './techniques/feature-matching';
+import { HistoricalAverage } from './techniques/historical-averaging';
+import { checkRealTarget, discriminatorLoss } from './techniques/label-smoothing';
+import { checkMinibatchDiscrimination, MinibatchDiscrimination } from '../models/layers/minibatch-discrimination';
+import { VirtualBatchNormalization, withoutReference, withReference } from '../models/layers/virtual-batch-norm';
 
 export interface DcganTrainerOptions {
   /** Images per batch; 64 as in the paper. */
@@ -12,7 +17,27 @@ export interface DcganTrainerOptions {
   k: number;
   /** Seed of the shuffles and the noise; the weights have their own seed in DcganConfig. */
   seed: number;
+  // Salimans et al. 2016's techniques: each off when absent (the plain DCGAN step).
+  /** One-sided label smoothing: D's target for real images, in (0, 1] (0.9 in the paper); fake targets stay 0. Off: 1. */
+  labelSmoothing?: number;
+  /** Feature matching: G minimises ||mean f(real) - mean f(G(z))||^2 on this D layer instead of the non-saturating loss. */
+  featureMatching?: { layer: string };
+  /** Historical averaging: adds weight * ||theta - running mean of theta||^2 to both players' losses. */
+  historicalAveraging?: { weight: number };
+  /**
+   * Minibatch discrimination: D must carry the layer (buildDiscriminator(config, { minibatchDiscrimination }));
+   * the trainer checks it does, so the recorded switch matches the model.
+   */
+  minibatchDiscrimination?: { kernels: number; kernelDim: number };
+  /**
+   * Virtual batch normalization: G must use VBN layers of this referenceSize (buildGenerator(config,
+   * { virtualBatchNorm })); the reference batch is seeded noise fixed at the start, prepended to every G pass.
+   */
+  virtualBatchNorm?: { referenceSize: number };
 }
+
+/** The reference noise of virtual batch normalization is seeded apart from the training noise. */
+const VBN_REFERENCE_SALT = 2_000_003;
 
 export const defaultTrainerOptions: Readonly<DcganTrainerOptions> = Object.freeze({
   batchSize: 64,
@@ -51,6 +76,17 @@ export function resolveTrainerOptions(partial: Partial<DcganTrainerOptions> = {}
   if (!(o.beta1 >= 0 && o.beta1 < 1)) throw new Error(`beta1: expected [0, 1), got ${o.beta1}`);
   if (!Number.isInteger(o.k) || o.k < 1) throw new Error(`k: expected a positive integer, got ${o.k}`);
   if (!Number.isInteger(o.seed)) throw new Error(`seed: expected an integer, got ${o.seed}`);
+  if (o.labelSmoothing !== undefined) checkRealTarget(o.labelSmoothing);
+  if (o.featureMatching !== undefined && (typeof o.featureMatching.layer !== 'string' || o.featureMatching.layer === '')) {
+    throw new Error(`featureMatching.layer: expected a layer name, got ${JSON.stringify(o.featureMatching.layer)}`);
+  }
+  if (o.historicalAveraging !== undefined && !(o.historicalAveraging.weight > 0 && Number.isFinite(o.historicalAveraging.weight))) {
+    throw new Error(`historicalAveraging.weight: expected a finite number > 0, got ${o.historicalAveraging.weight}`);
+  }
+  if (o.minibatchDiscrimination !== undefined) checkMinibatchDiscrimination(o.minibatchDiscrimination);
+  if (o.virtualBatchNorm !== undefined && !(Number.isInteger(o.virtualBatchNorm.referenceSize) && o.virtualBatchNorm.referenceSize >= 1)) {
+    throw new Error(`virtualBatchNorm.referenceSize: expected a positive integer, got ${o.virtualBatchNorm.referenceSize}`);
+  }
   return o;
 }
 
@@ -82,6 +118,12 @@ export class DcganTrainer {
   private readonly dVars: tf.Variable[];
   private readonly latentSize: number;
   private readonly imageSize: number;
+  /** D up to the feature-matching layer (shares D's weights; owns no tensors). */
+  private readonly features: tf.LayersModel | null = null;
+  private readonly gAverage: HistoricalAverage | null = null;
+  private readonly dAverage: HistoricalAverage | null = null;
+  /** VBN's reference noise [R, latentSize], fixed for the trainer's life; disposed in dispose(). */
+  private readonly referenceNoise: tf.Tensor2D | null = null;
   private stopRequested = false;
 
   constructor(
@@ -109,6 +151,27 @@ export class DcganTrainer {
     this.dOptimizer = tf.train.adam(learningRate, beta1, 0.999, 1e-8);
     this.gVars = variablesOf(generator);
     this.dVars = variablesOf(discriminator);
+    const { featureMatching, historicalAveraging, minibatchDiscrimination } = this.options;
+    if (minibatchDiscrimination !== undefined) checkHasMinibatchLayer(discriminator, minibatchDiscrimination);
+    if (featureMatching !== undefined) this.features = featureExtractor(discriminator, featureMatching.layer);
+    if (historicalAveraging !== undefined) {
+      this.gAverage = new HistoricalAverage(this.gVars);
+      this.dAverage = new HistoricalAverage(this.dVars);
+    }
+    const vbn = this.options.virtualBatchNorm;
+    if (vbn !== undefined) {
+      checkHasVbnLayers(generator, vbn.referenceSize);
+      const noise = seededNoise(vbn.referenceSize, this.latentSize, this.options.seed + VBN_REFERENCE_SALT);
+      this.referenceNoise = tf.tensor2d(noise, [vbn.referenceSize, this.latentSize]);
+    }
+  }
+
+  /** G(z), with VBN's reference rows prepended and dropped again when G uses VBN. */
+  private runGenerator(z: tf.Tensor2D, training: boolean): tf.Tensor4D {
+    if (this.referenceNoise === null) return (training ? this.generator.apply(z, { training }) : this.generator.predict(z)) as tf.Tensor4D;
+    const input = withReference(this.referenceNoise, z);
+    const out = (training ? this.generator.apply(input, { training }) : this.generator.predict(input)) as tf.Tensor4D;
+    return withoutReference(out, this.referenceNoise.shape[0]);
   }
 
   /** Generator steps per epoch; each consumes k real batches (a partial last batch is dropped). */
@@ -127,28 +190,41 @@ export class DcganTrainer {
     if (realBatches.length !== k || noise.length !== k + 1) {
       throw new Error(`trainStep: expected ${k} real batches and ${k + 1} noise arrays, got ${realBatches.length} and ${noise.length}`);
     }
+    const realTarget = this.options.labelSmoothing ?? 1;
+    const haWeight = this.options.historicalAveraging?.weight ?? 0;
     let dLossSum = 0;
     for (let i = 0; i < k; i++) {
+      // The running mean takes in the parameters this loss sees, so the penalty is 0 at step 1.
+      this.dAverage?.update();
       const dCost = tf.tidy(() => {
         const z = tf.tensor2d(noise[i], [batchSize, this.latentSize]);
-        const fake = this.generator.apply(z, { training: true }) as tf.Tensor4D;
+        const fake = this.runGenerator(z, true);
         return this.dOptimizer.minimize(() => {
           const realLogits = this.discriminator.apply(realBatches[i], { training: true }) as tf.Tensor;
           const fakeLogits = this.discriminator.apply(fake, { training: true }) as tf.Tensor;
-          const realLoss = tf.losses.sigmoidCrossEntropy(tf.onesLike(realLogits), realLogits);
-          const fakeLoss = tf.losses.sigmoidCrossEntropy(tf.zerosLike(fakeLogits), fakeLogits);
-          return tf.add(realLoss, fakeLoss) as tf.Scalar;
+          const loss = discriminatorLoss(realLogits, fakeLogits, realTarget);
+          return this.dAverage === null ? loss : (tf.add(loss, tf.mul(this.dAverage.penalty(), haWeight)) as tf.Scalar);
         }, true, this.dVars) as tf.Scalar;
       });
       dLossSum += readScalar(dCost);
     }
+    this.gAverage?.update();
     const gCost = tf.tidy(() => {
       const z = tf.tensor2d(noise[k], [batchSize, this.latentSize]);
       return this.gOptimizer.minimize(() => {
-        const fake = this.generator.apply(z, { training: true }) as tf.Tensor4D;
-        const logits = this.discriminator.apply(fake, { training: true }) as tf.Tensor;
-        // Non-saturating loss: maximise log D(G(z)) rather than minimise log(1 - D(G(z))).
-        return tf.losses.sigmoidCrossEntropy(tf.onesLike(logits), logits) as tf.Scalar;
+        const fake = this.runGenerator(z, true);
+        let loss: tf.Scalar;
+        if (this.features !== null) {
+          // Feature matching against the last real batch of this step (a minibatch estimate of E f(x)).
+          const realFeatures = this.features.apply(realBatches[k - 1], { training: true }) as tf.Tensor;
+          const fakeFeatures = this.features.apply(fake, { training: true }) as tf.Tensor;
+          loss = featureMatchingLoss(realFeatures, fakeFeatures);
+        } else {
+          const logits = this.discriminator.apply(fake, { training: true }) as tf.Tensor;
+          // Non-saturating loss: maximise log D(G(z)) rather than minimise log(1 - D(G(z))).
+          loss = tf.losses.sigmoidCrossEntropy(tf.onesLike(logits), logits) as tf.Scalar;
+        }
+        return this.gAverage === null ? loss : (tf.add(loss, tf.mul(this.gAverage.penalty(), haWeight)) as tf.Scalar);
       }, true, this.gVars) as tf.Scalar;
     });
     return { discriminator: dLossSum / k, generator: readScalar(gCost) };
@@ -198,7 +274,7 @@ export class DcganTrainer {
 
   /** Generator output (inference mode) for the given noise, one Float32Array per image. */
   generate(noise: Float32Array, count: number): Float32Array[] {
-    const flat = tf.tidy(() => this.generator.predict(tf.tensor2d(noise, [count, this.latentSize])) as tf.Tensor);
+    const flat = tf.tidy(() => this.runGenerator(tf.tensor2d(noise, [count, this.latentSize]), false));
     const data = flat.dataSync() as Float32Array;
     flat.dispose();
     return Array.from({ length: count }, (_, i) => data.slice(i * this.imageSize, (i + 1) * this.imageSize));
@@ -207,6 +283,31 @@ export class DcganTrainer {
   dispose(): void {
     this.gOptimizer.dispose();
     this.dOptimizer.dispose();
+    this.gAverage?.dispose();
+    this.dAverage?.dispose();
+    this.referenceNoise?.dispose();
+  }
+}
+
+function checkHasVbnLayers(generator: tf.LayersModel, referenceSize: number): void {
+  const found = generator.layers.filter((l): l is VirtualBatchNormalization => l instanceof VirtualBatchNormalization);
+  const sizes = found.map((l) => l.referenceSize);
+  if (found.length === 0 || sizes.some((r) => r !== referenceSize)) {
+    throw new Error(
+      `virtualBatchNorm: expected the generator's VirtualBatchNormalization layers to have referenceSize=${referenceSize} ` +
+        `(buildGenerator(config, { virtualBatchNorm })), got ${found.length === 0 ? 'none' : `referenceSize ${sizes.join(', ')}`}`,
+    );
+  }
+}
+
+function checkHasMinibatchLayer(discriminator: tf.LayersModel, want: { kernels: number; kernelDim: number }): void {
+  const found = discriminator.layers.filter((l): l is MinibatchDiscrimination => l instanceof MinibatchDiscrimination);
+  const got = found.map((l) => `kernels=${l.kernels}, kernelDim=${l.kernelDim}`);
+  if (found.length !== 1 || found[0].kernels !== want.kernels || found[0].kernelDim !== want.kernelDim) {
+    throw new Error(
+      `minibatchDiscrimination: expected the discriminator to hold one MinibatchDiscrimination layer with kernels=${want.kernels}, ` +
+        `kernelDim=${want.kernelDim} (buildDiscriminator(config, { minibatchDiscrimination })), got ${found.length === 0 ? 'none' : got.join('; ')}`,
+    );
   }
 }
 

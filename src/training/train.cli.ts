@@ -27,11 +27,20 @@ export interface TrainArgs {
   limit?: number;
   /** Continue from out/checkpoint after the last completed epoch. */
   resume: boolean;
+  /** Salimans et al. 2016's switches; absent = off (see DcganTrainerOptions). */
+  labelSmoothing?: number;
+  featureMatching?: { layer: string };
+  historicalAveraging?: { weight: number };
+  minibatchDiscrimination?: { kernels: number; kernelDim: number };
 }
 
 const USAGE =
   'usage: npm run train -- --model dcgan --dataset mnist --epochs N --batch-size B --seed S --out DIR ' +
-  '[--lr 0.0002] [--beta1 0.5] [--k 1] [--latent-size 100] [--limit N] [--resume]';
+  '[--lr 0.0002] [--beta1 0.5] [--k 1] [--latent-size 100] [--limit N] [--resume] ' +
+  '[--label-smoothing 0.9] [--feature-matching LAYER] [--historical-averaging WEIGHT] [--minibatch-kernels B [--minibatch-kernel-dim 5]]';
+
+/** Kernel rows of minibatch discrimination when only --minibatch-kernels is given; 5 as in the paper's code. */
+const DEFAULT_MINIBATCH_KERNEL_DIM = 5;
 
 const SAMPLE_COUNT = 64;
 /** The fixed noise of the sample grids is seeded apart from the training noise. */
@@ -39,7 +48,10 @@ const SAMPLE_NOISE_SALT = 1_000_003;
 
 export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   const args = parseFlags(argv, {
-    options: ['model', 'dataset', 'epochs', 'batch-size', 'seed', 'out', 'lr', 'beta1', 'k', 'latent-size', 'limit'],
+    options: [
+      'model', 'dataset', 'epochs', 'batch-size', 'seed', 'out', 'lr', 'beta1', 'k', 'latent-size', 'limit',
+      'label-smoothing', 'feature-matching', 'historical-averaging', 'minibatch-kernels', 'minibatch-kernel-dim',
+    ],
     flags: ['resume'],
     usage: USAGE,
     example: 'epochs',
@@ -50,6 +62,11 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   if (dataset !== 'mnist') throw new Error(`--dataset: expected "mnist", got ${JSON.stringify(dataset)}`);
   const out = args.required('out');
   if (out.trim() === '') throw new Error(`--out: expected a folder, got ""`);
+  const fmLayer = args.get('feature-matching');
+  if (fmLayer !== undefined && fmLayer.trim() === '') throw new Error(`--feature-matching: expected a discriminator layer name, got ""`);
+  if (args.has('minibatch-kernel-dim') && !args.has('minibatch-kernels')) {
+    throw new Error(`--minibatch-kernel-dim: expected --minibatch-kernels with it, got none\n${USAGE}`);
+  }
   return {
     model,
     dataset,
@@ -63,7 +80,26 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     latentSize: args.int('latent-size', 1, { fallback: 100 }),
     limit: args.has('limit') ? args.int('limit', 1) : undefined,
     resume: args.has('resume'),
+    labelSmoothing: args.has('label-smoothing') ? args.real('label-smoothing', 0, 1, 1) : undefined,
+    featureMatching: fmLayer !== undefined ? { layer: fmLayer } : undefined,
+    historicalAveraging: args.has('historical-averaging') ? { weight: args.real('historical-averaging', 0, Infinity, 0) } : undefined,
+    minibatchDiscrimination: args.has('minibatch-kernels')
+      ? { kernels: args.int('minibatch-kernels', 1), kernelDim: args.int('minibatch-kernel-dim', 1, { fallback: DEFAULT_MINIBATCH_KERNEL_DIM }) }
+      : undefined,
   };
+}
+
+/** The switches that are on, flattened for the manifest's architectureConfig (absent = off). */
+export function techniqueRecord(args: TrainArgs): Record<string, number | string> {
+  const record: Record<string, number | string> = {};
+  if (args.labelSmoothing !== undefined) record.labelSmoothing = args.labelSmoothing;
+  if (args.featureMatching !== undefined) record.featureMatchingLayer = args.featureMatching.layer;
+  if (args.historicalAveraging !== undefined) record.historicalAveragingWeight = args.historicalAveraging.weight;
+  if (args.minibatchDiscrimination !== undefined) {
+    record.minibatchKernels = args.minibatchDiscrimination.kernels;
+    record.minibatchKernelDim = args.minibatchDiscrimination.kernelDim;
+  }
+  return record;
 }
 
 /** The command line as a user would retype it. */
@@ -92,6 +128,10 @@ export async function runTraining(argv: readonly string[], log: (msg: string) =>
     beta1: args.beta1,
     k: args.k,
     seed: args.seed,
+    labelSmoothing: args.labelSmoothing,
+    featureMatching: args.featureMatching,
+    historicalAveraging: args.historicalAveraging,
+    minibatchDiscrimination: args.minibatchDiscrimination,
   });
   const dcganConfig: DcganConfig = resolveDcganConfig({ latentSize: args.latentSize, seed: args.seed });
   // The split seed is fixed, not --seed, so the held-out test digits are the same for every run.
@@ -103,7 +143,7 @@ export async function runTraining(argv: readonly string[], log: (msg: string) =>
   await fs.mkdir(path.join(out, 'samples'), { recursive: true });
 
   let generator = buildGenerator(dcganConfig);
-  let discriminator = buildDiscriminator(dcganConfig);
+  let discriminator = buildDiscriminator(dcganConfig, { minibatchDiscrimination: args.minibatchDiscrimination });
   let state: CheckpointState = { completedEpochs: 0, epochLosses: [], elapsedSeconds: 0 };
   if (args.resume) {
     state = JSON.parse(await fs.readFile(path.join(checkpointDir, 'state.json'), 'utf8')) as CheckpointState;
@@ -202,7 +242,7 @@ export async function runTraining(argv: readonly string[], log: (msg: string) =>
       finalLosses: { generator: final.generator, discriminator: final.discriminator },
       durationSeconds: Math.round(durationSeconds),
       finishedAt: finishedAt.toISOString(),
-      architectureConfig: { ...dcganConfig, k: args.k },
+      architectureConfig: { ...dcganConfig, k: args.k, ...techniqueRecord(args) },
     },
   };
   await writeJson(path.join(out, 'manifest.json'), manifest);
@@ -211,6 +251,11 @@ export async function runTraining(argv: readonly string[], log: (msg: string) =>
   trainer.dispose();
   log(`done in ${formatSeconds(durationSeconds)}: ${path.join(out, 'manifest.json')}`);
   return manifest;
+}
+
+if (require.main === module && (process.argv.includes('--help') || process.argv.includes('-h'))) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
 }
 
 if (require.main === module) {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodePng } from '../../src/images/png';
 import { parseManifest } from '../../src/models/manifest';
+import { loadLayersModel } from '../../src/models/io';
 import { commandLine, parseTrainArgs, runTraining } from '../../src/training/train.cli';
 
 const base = ['--model', 'dcgan', '--dataset', 'mnist', '--epochs', '2', '--batch-size', '16', '--seed', '7', '--out', 'x'];
@@ -62,5 +63,38 @@ describe('runTraining', () => {
     const grid = decodePng(readFileSync(path.join(out, 'samples.png')));
     expect([grid.width, grid.height, grid.channels]).toEqual([8 * 28 + 9 * 2, 8 * 28 + 9 * 2, 1]);
     expect(lines.some((l) => /epoch 1 done/.test(l))).toBe(true);
+  });
+});
+
+describe("train CLI: Salimans et al.'s switches", () => {
+  it('are off by default and parse with precise errors', () => {
+    const plain = parseTrainArgs(base);
+    for (const key of ['labelSmoothing', 'featureMatching', 'historicalAveraging', 'minibatchDiscrimination'] as const) expect(plain[key]).toBeUndefined();
+    const on = parseTrainArgs([...base, '--label-smoothing', '0.9', '--feature-matching', 'd_flatten', '--historical-averaging', '0.01', '--minibatch-kernels', '50']);
+    expect(on).toMatchObject({
+      labelSmoothing: 0.9, featureMatching: { layer: 'd_flatten' }, historicalAveraging: { weight: 0.01 }, minibatchDiscrimination: { kernels: 50, kernelDim: 5 },
+    });
+    expect(parseTrainArgs([...base, '--minibatch-kernels', '8', '--minibatch-kernel-dim', '3']).minibatchDiscrimination).toEqual({ kernels: 8, kernelDim: 3 });
+    expect(() => parseTrainArgs([...base, '--label-smoothing', '1.2'])).toThrow('--label-smoothing: expected a number in (0, 1), got "1.2"');
+    expect(() => parseTrainArgs([...base, '--historical-averaging', '0'])).toThrow('--historical-averaging: expected a number in (0, Infinity), got "0"');
+    expect(() => parseTrainArgs([...base, '--minibatch-kernels', '0'])).toThrow('--minibatch-kernels: expected an integer >= 1, got "0"');
+    expect(() => parseTrainArgs([...base, '--minibatch-kernel-dim', '3'])).toThrow('--minibatch-kernel-dim: expected --minibatch-kernels with it, got none');
+    expect(() => parseTrainArgs([...base, '--feature-matching', ' '])).toThrow('--feature-matching: expected a discriminator layer name, got ""');
+  });
+
+  it('train with the switches on, record them in the manifest, and save a D that loads with its minibatch layer', async () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'ganql-train-')), 'dcgan-techniques');
+    const argv = [
+      '--model', 'dcgan', '--dataset', 'mnist', '--epochs', '1', '--batch-size', '16', '--seed', '3', '--out', out, '--limit', '32', '--latent-size', '8',
+      '--label-smoothing', '0.9', '--feature-matching', 'd_minibatch', '--historical-averaging', '0.01', '--minibatch-kernels', '4', '--minibatch-kernel-dim', '3',
+    ];
+    const manifest = await runTraining(argv, () => undefined);
+    expect(manifest.training.architectureConfig).toMatchObject({
+      labelSmoothing: 0.9, featureMatchingLayer: 'd_minibatch', historicalAveragingWeight: 0.01, minibatchKernels: 4, minibatchKernelDim: 3,
+    });
+    expect(Number.isFinite(manifest.training.finalLosses.generator)).toBe(true);
+    const d = await loadLayersModel(path.join(out, 'discriminator'));
+    expect(d.getLayer('d_minibatch').getConfig()).toMatchObject({ kernels: 4, kernelDim: 3 });
+    d.dispose();
   });
 });
