@@ -5,8 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 const CHROMIUM = process.env.GANQL_CHROMIUM ?? '/usr/bin/chromium';
+// Under CI (.ci/run installs Debian's chromium) a missing browser fails the run; elsewhere it skips, saying so.
+const haveBrowser = existsSync(CHROMIUM);
+if (!haveBrowser && !process.env.CI) console.warn(`explorer browser test skipped: ${CHROMIUM} not found (apt-get install chromium, or set GANQL_CHROMIUM)`);
 
-describe('the GraphQL explorer in a browser', () => {
+describe.skipIf(!haveBrowser && !process.env.CI)('the GraphQL explorer in a browser', () => {
   let server: TestServer;
   let browser: Browser;
   let base: string;
