@@ -39,8 +39,24 @@ export interface Config {
   maxConcurrentRequests: number;
   /** Requests allowed to wait for admission; beyond it HTTP 503 with OVERLOADED. @default 1024 (env GANQL_MAX_WAITING_REQUESTS) */
   maxWaitingRequests: number;
+  /** Limits on one GraphQL request, checked before any resolver runs. */
+  queryLimits: QueryLimits;
   /** Log level. @default "info" (env GANQL_LOG_LEVEL) */
   logLevel: LogLevel;
+}
+
+/** Each refused with QUERY_TOO_COMPLEX; see measureOperation for how each is counted. */
+export interface QueryLimits {
+  /** Deepest field nesting (a root field is 1); the deepest useful query, model -> runs -> edges -> node -> field, is 5. @default 12 (env GANQL_MAX_QUERY_DEPTH) */
+  maxDepth: number;
+  /** Aliased fields in one operation: enough for a dashboard, not for a flood of copies. @default 32 (env GANQL_MAX_ALIASES) */
+  maxAliases: number;
+  /** Root fields in one operation; each may start its own run. @default 16 (env GANQL_MAX_ROOT_FIELDS) */
+  maxRootFields: number;
+  /** Fields resolved, lists multiplied by their length; samples(count: 256) with every field, run included, is ~7200. @default 10000 (env GANQL_MAX_QUERY_COST) */
+  maxCost: number;
+  /** Images all root fields together generate; the same as one full samples call. @default 256 (env GANQL_MAX_IMAGES_PER_REQUEST) */
+  maxImages: number;
 }
 
 export interface PoolConfig {
@@ -109,6 +125,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxQueueSize: integer(env, 'GANQL_MAX_QUEUE_SIZE', 4096, 1, 1_000_000),
     requestTimeoutMs: integer(env, 'GANQL_REQUEST_TIMEOUT_MS', 30_000, 1, 3_600_000),
   };
+  const queryLimits: QueryLimits = {
+    maxDepth: integer(env, 'GANQL_MAX_QUERY_DEPTH', 12, 1, 1000),
+    maxAliases: integer(env, 'GANQL_MAX_ALIASES', 32, 0, 100_000),
+    maxRootFields: integer(env, 'GANQL_MAX_ROOT_FIELDS', 16, 1, 100_000),
+    maxCost: integer(env, 'GANQL_MAX_QUERY_COST', 10_000, 1, 1_000_000_000),
+    maxImages: integer(env, 'GANQL_MAX_IMAGES_PER_REQUEST', 256, 1, 1_000_000),
+  };
   const modelsDir = overrides.modelsDir ?? path.resolve(env.GANQL_MODELS_DIR || 'models');
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
@@ -125,5 +148,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: logLevel(env.GANQL_LOG_LEVEL),
     ...overrides,
     pool: { ...pool, ...overrides.pool },
+    queryLimits: { ...queryLimits, ...overrides.queryLimits },
   };
 }

@@ -2,6 +2,11 @@
 export enum ErrorCode {
   /** The request's arguments are wrong; the message says what was expected and what came. */
   BAD_USER_INPUT = 'BAD_USER_INPUT',
+  /**
+   * The request is over a query limit (depth, aliases, root fields, cost or images per request),
+   * refused before any work; the message names the limit, what is allowed and what came.
+   */
+  QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
   /** A model, sample or run id that does not exist. */
   NOT_FOUND = 'NOT_FOUND',
   /** The inference queue is full; retry later. */

@@ -36,6 +36,8 @@ import { createAdmission } from './admission';
 import { explorerRouter } from './explorer';
 import { createFormatError } from './format-error';
 import { healthHandler } from './health';
+import { queryCostLimits } from './query-limits/query-limits.plugin';
+import { queryShapeLimitsRule } from './query-limits/query-limits.rule';
 import { recordRejectedRequests } from './record-rejected.plugin';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- read at run time so dist/ needs no copy
@@ -117,7 +119,8 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     schema,
     introspection: true,
     formatError: createFormatError(log),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), recordRejectedRequests(runService, log)],
+    validationRules: [queryShapeLimitsRule(config.queryLimits)],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), recordRejectedRequests(runService, log), queryCostLimits(config.queryLimits, config.maxSamplesPerRequest)],
   });
   await apollo.start();
 

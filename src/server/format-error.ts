@@ -1,5 +1,5 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ErrorCode } from '../errors/error-code';
 import { isGanqlError } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
@@ -18,7 +18,9 @@ const REQUEST_ERROR_CODES = new Set([
 /** Client-facing errors: ganql's own pass with their code, request errors as Apollo made them, the rest masked. */
 export function createFormatError(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const unwrapped = unwrapResolverError(error);
+    // Errors raised before execution (query limits) carry their GanqlError as originalError, without a path.
+    const original = unwrapped instanceof GraphQLError && !unwrapped.path && isGanqlError(unwrapped.originalError) ? unwrapped.originalError : unwrapped;
     if (isGanqlError(original)) {
       return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: { code: original.code } };
     }

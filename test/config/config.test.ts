@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       maxSamplesPerRequest: 256,
       logLevel: 'info',
       pool: { maxBatchSize: 64, maxQueueDelayMs: 5, maxQueueSize: 4096, requestTimeoutMs: 30000 },
+      queryLimits: { maxDepth: 12, maxAliases: 32, maxRootFields: 16, maxCost: 10000, maxImages: 256 },
     });
   });
 
@@ -21,12 +22,21 @@ describe('loadConfig', () => {
     const config = loadConfig({ PORT: '5000', GANQL_BACKEND: 'wasm, cpu', GANQL_MAX_SAMPLES: '16', GANQL_MAX_BATCH_SIZE: '8', DATABASE_URL: 'postgresql://u@h/db' });
     expect(config).toMatchObject({ port: 5000, backendOrder: ['wasm', 'cpu'], maxSamplesPerRequest: 16, databaseUrl: 'postgresql://u@h/db' });
     expect(config.pool.maxBatchSize).toBe(8);
+    const limits = loadConfig({
+      GANQL_MAX_QUERY_DEPTH: '5',
+      GANQL_MAX_ALIASES: '0',
+      GANQL_MAX_ROOT_FIELDS: '2',
+      GANQL_MAX_QUERY_COST: '100',
+      GANQL_MAX_IMAGES_PER_REQUEST: '9',
+    }).queryLimits;
+    expect(limits).toEqual({ maxDepth: 5, maxAliases: 0, maxRootFields: 2, maxCost: 100, maxImages: 9 });
   });
 
   it('refuses bad values, naming the variable, what was expected and what came', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow('PORT: expected an integer in 0..65535, got "eighty"');
     expect(() => loadConfig({ GANQL_BACKEND: 'wasm,tpu' })).toThrow('GANQL_BACKEND: expected a comma list of tensorflow-gpu, tensorflow, wasm, cpu, got "tpu"');
     expect(() => loadConfig({ GANQL_MAX_QUEUE_DELAY_MS: '-1' })).toThrow('GANQL_MAX_QUEUE_DELAY_MS: expected an integer in 0..10000, got "-1"');
+    expect(() => loadConfig({ GANQL_MAX_QUERY_DEPTH: '0' })).toThrow('GANQL_MAX_QUERY_DEPTH: expected an integer in 1..1000, got "0"');
     expect(() => loadConfig({ GANQL_LOG_LEVEL: 'loud' })).toThrow('GANQL_LOG_LEVEL: expected one of debug, info, warn, error, silent, got "loud"');
     expect(() => loadConfig({ DATABASE_URL: 'mysql://root:secret@h/db' })).toThrow('DATABASE_URL: expected file:<path> or postgresql://..., got "mysql://***@h/db"');
   });

@@ -35,4 +35,13 @@ describe('formatError', () => {
     const error = new GraphQLError('Cannot query field "x" on type "Query".', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
     expect(format(error.toJSON(), error)).toMatchObject({ message: error.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
   });
+
+  it("gives a query limit refused in validation its own code, not Apollo's GRAPHQL_VALIDATION_FAILED", () => {
+    const { format, lines } = setup();
+    const original = new GanqlError(ErrorCode.QUERY_TOO_COMPLEX, 'aliases: expected at most 32 aliased fields (GANQL_MAX_ALIASES), got 100');
+    // As Apollo wraps a validation rule's error: its code replaced, the rule's error kept as originalError.
+    const wrapped = new GraphQLError(original.message, { originalError: original, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    expect(format(wrapped.toJSON(), wrapped)).toEqual({ message: original.message, extensions: { code: 'QUERY_TOO_COMPLEX' } });
+    expect(lines).toEqual([]);
+  });
 });

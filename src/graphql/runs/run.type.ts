@@ -16,7 +16,7 @@ registerEnumType(RunKindEnum, {
     ARITHMETIC: { description: 'latentArithmetic: vector arithmetic on concept means.' },
     EVALUATE: { description: 'evaluate: scored a model version (Inception Score, FID, KID, Parzen); a background job with progress.' },
     NEAREST_NEIGHBOURS: { description: 'nearestNeighbours: the nearest training image of each of some samples.' },
-    REQUEST: { description: 'A request refused before any work (it did not match the schema).' },
+    REQUEST: { description: 'A request refused before any work (it did not match the schema or was over a query limit).' },
   },
 });
 registerEnumType(RunStatusEnum, {
