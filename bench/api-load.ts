@@ -25,7 +25,8 @@ import { createLogger } from '../src/log/logger';
 import { createGanql, type Ganql } from '../src/server/app';
 import { numberArg, stringArg } from './lib/cli-args';
 import { WorkerExecutor } from '../src/inference/worker-executor';
-import { loadServedGenerator, timeExecutor, timeForward } from './lib/forward-timing';
+import { loadServedGenerator } from '../src/models/served-generator';
+import { timeExecutor, timeForward } from './lib/forward-timing';
 import { errorCount, quantile, runHttpWorker, throughput, type HttpLoadResult } from './lib/http-load';
 import { resolveBenchModel } from './lib/model-dir';
 

@@ -27,7 +27,7 @@ import { WorkerExecutor } from '../src/inference/worker-executor';
 import { buildGenerator, defaultDcganConfig } from '../src/models/dcgan';
 import { foldBatchNorm } from '../src/models/fold-batch-norm';
 import { loadLayersModel, saveLayersModel } from '../src/models/io';
-import { parseManifest } from '../src/models/manifest';
+import { readManifest } from '../src/models/manifest';
 
 const MODEL_ID = 'bench@1';
 
@@ -49,7 +49,7 @@ function positiveInts(name: string, fallback: string): number[] {
 async function generatorDir(modelDir: string): Promise<{ dir: string; latentSize: number; label: string; cleanup: () => void }> {
   const manifestPath = path.join(modelDir, 'manifest.json');
   if (existsSync(manifestPath)) {
-    const manifest = parseManifest(JSON.parse(readFileSync(manifestPath, 'utf8')), manifestPath);
+    const manifest = readManifest(modelDir);
     return { dir: path.join(modelDir, manifest.generatorPath), latentSize: manifest.latentSize, label: `${manifest.name}@${manifest.version}`, cleanup: () => undefined };
   }
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ganql-bench-'));

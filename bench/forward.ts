@@ -6,22 +6,19 @@
  *
  * Prints samples/s per batch size and each as a ratio of batch size 1, from one run.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend, type BackendName } from '../src/backend/backend';
-import { parseManifest } from '../src/models/manifest';
-import { loadServedGenerator, timeForward } from './lib/forward-timing';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import { readManifest } from '../src/models/manifest';
+import { loadServedGenerator } from '../src/models/served-generator';
+import { numberArg, stringArg } from './lib/cli-args';
+import { timeForward } from './lib/forward-timing';
 
 async function main(): Promise<void> {
-  const dir = path.resolve(arg('model', 'models/dcgan-mnist'));
-  const seconds = Number(arg('seconds', '3'));
-  const backend = await initBackend({ order: [arg('backend', 'wasm') as BackendName] });
-  const manifest = parseManifest(JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')), dir);
+  const dir = path.resolve(stringArg('model', 'models/dcgan-mnist'));
+  const seconds = numberArg('seconds', 3, 0.1, 600);
+  // initBackend refuses a name it does not know, naming the ones it does.
+  const backend = await initBackend({ order: [stringArg('backend', 'wasm') as BackendName] });
+  const manifest = readManifest(dir);
   const generator = await loadServedGenerator(path.join(dir, manifest.generatorPath));
   console.log(`model ${manifest.name}@${manifest.version}, backend ${backend.name} (custom kernels: ${backend.customKernels.join(', ') || 'none'})`);
   console.log('batch  samples/s  ms/batch  ratio-to-b1');

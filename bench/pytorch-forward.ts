@@ -18,7 +18,8 @@ import { initBackend } from '../src/backend/backend';
 import { seededLatents } from '../src/samples/latents';
 import { numberArg, stringArg } from './lib/cli-args';
 import { WorkerExecutor } from '../src/inference/worker-executor';
-import { loadServedGenerator, timeExecutor, timeForward, type ForwardTiming } from './lib/forward-timing';
+import { loadServedGenerator } from '../src/models/served-generator';
+import { timeExecutor, timeForward, type ForwardTiming } from './lib/forward-timing';
 import { resolveBenchModel } from './lib/model-dir';
 
 /** Debian's torch is importable only from the system interpreter, not a pyenv python3 on PATH. */

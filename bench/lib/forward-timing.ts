@@ -1,22 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Executor } from '../../src/inference/executor';
-import { foldBatchNorm } from '../../src/models/fold-batch-norm';
-import { loadLayersModel } from '../../src/models/io';
 
 export interface ForwardTiming {
   batch: number;
   samplesPerSecond: number;
   msPerBatch: number;
-}
-
-/** The generator as ganql serves it: loaded from its folder, batchnorm folded (see ModelRegistry). */
-export async function loadServedGenerator(dir: string): Promise<tf.LayersModel> {
-  const saved = await loadLayersModel(dir);
-  try {
-    return await foldBatchNorm(saved);
-  } finally {
-    saved.dispose();
-  }
 }
 
 /** Raw generator throughput at one batch size on this thread's backend, timed for about `seconds`. */

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseManifest } from '../../src/models/manifest';
+import { readManifest } from '../../src/models/manifest';
 
 export interface BenchModel {
   /** "name@version" from the manifest, or the folder name when there is none. */
@@ -16,7 +16,7 @@ export interface BenchModel {
 export function resolveBenchModel(dir: string): BenchModel {
   const manifestPath = path.join(dir, 'manifest.json');
   if (existsSync(manifestPath)) {
-    const manifest = parseManifest(JSON.parse(readFileSync(manifestPath, 'utf8')), manifestPath);
+    const manifest = readManifest(dir);
     return { label: `${manifest.name}@${manifest.version}`, generatorDir: path.join(dir, manifest.generatorPath) };
   }
   const generatorDir = path.join(dir, 'generator');

@@ -1,13 +1,10 @@
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/backend';
 import { createPrng } from '../data/prng';
 import { runGenerator } from '../inference/run-generator';
 import { formatSeconds, progressBar } from '../log/progress-bar';
-import { foldBatchNorm } from '../models/fold-batch-norm';
-import { loadLayersModel } from '../models/io';
-import { parseManifest, type ModelManifest } from '../models/manifest';
+import { readManifest, type ModelManifest } from '../models/manifest';
+import { loadServedGenerator } from '../models/served-generator';
 import { seededLatentStream } from '../samples/latents';
 import type { EvaluationMetric, MetricsOutput } from './compute-metrics';
 import { computeReference, EVALUATION_LIMITS, evaluateImages, parzenSets, splitSource, type ImageSource } from './evaluator';
@@ -122,8 +119,7 @@ function progressLine(label: string): { update(fraction: number): void; done(): 
 }
 
 function readModel(dir: string): { dir: string; manifest: ModelManifest } {
-  const file = path.join(dir, 'manifest.json');
-  return { dir, manifest: parseManifest(JSON.parse(readFileSync(file, 'utf8')), file) };
+  return { dir, manifest: readManifest(dir) };
 }
 
 /**
@@ -131,13 +127,7 @@ function readModel(dir: string): { dir: string; manifest: ModelManifest } {
  * the server loads it (batchnorm folded) and run as its executors run it, so the images are the server's.
  */
 async function modelSource(dir: string, manifest: ModelManifest, seed: number): Promise<{ source: ImageSource; dispose: () => void }> {
-  const saved = await loadLayersModel(path.join(dir, manifest.generatorPath));
-  let generator: tf.LayersModel;
-  try {
-    generator = await foldBatchNorm(saved);
-  } finally {
-    saved.dispose();
-  }
+  const generator = await loadServedGenerator(path.join(dir, manifest.generatorPath));
   const next = seededLatentStream(seed, manifest.latentSize);
   const z = manifest.latentSize;
   return {

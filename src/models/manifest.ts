@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
 /**
  * The manifest written beside every model version (models/<name>/manifest.json).
  * It is the contract between the training scripts, which write it, and the model
@@ -46,6 +49,12 @@ export interface ModelManifest {
     /** Architecture settings passed to the builders (filters, kernel size, ...). */
     architectureConfig: Record<string, number | string | boolean>;
   };
+}
+
+/** Reads and checks `<dir>/manifest.json`. */
+export function readManifest(dir: string): ModelManifest {
+  const file = path.join(dir, 'manifest.json');
+  return parseManifest(JSON.parse(readFileSync(file, 'utf8')), file);
 }
 
 /** Checks an unknown JSON value and returns it typed, or throws naming the first bad field. */

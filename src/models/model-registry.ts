@@ -1,12 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { Prisma } from '../db/database';
 import { badInput, notFound } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
-import { foldBatchNorm } from './fold-batch-norm';
-import { loadLayersModel } from './io';
-import { parseManifest, type ModelManifest } from './manifest';
+import { readManifest, type ModelManifest } from './manifest';
+import { loadServedGenerator } from './served-generator';
 
 /** A model version loaded into memory and registered in the database. */
 export interface LoadedModel {
@@ -49,18 +48,17 @@ export class ModelRegistry {
     for (const folder of folders) {
       const dir = path.join(root, folder);
       try {
-        const manifest = parseManifest(JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')), path.join(dir, 'manifest.json'));
-        const loaded = await loadLayersModel(path.join(dir, manifest.generatorPath));
-        let generator: tf.LayersModel;
-        try {
-          checkGeneratorShape(loaded, manifest, dir);
-          // Served, never trained here: batchnorm folded into the layer before it, same images, fewer ops.
-          generator = await foldBatchNorm(loaded);
-        } finally {
-          loaded.dispose();
-        }
+        const manifest = readManifest(dir);
         const id = modelId(manifest);
         if (models.some((m) => m.id === id)) throw new Error(`duplicate model id ${id}`);
+        // Served, never trained here: batchnorm folded (same input and output shapes as saved).
+        const generator = await loadServedGenerator(path.join(dir, manifest.generatorPath));
+        try {
+          checkGeneratorShape(generator, manifest, dir);
+        } catch (error) {
+          generator.dispose();
+          throw error;
+        }
         const [height, width, channels] = manifest.imageShape;
         const createdAt = new Date(manifest.training.finishedAt);
         const fields = {

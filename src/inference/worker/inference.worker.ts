@@ -1,8 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../backend/backend';
-import { foldBatchNorm } from '../../models/fold-batch-norm';
 import { loadLayersModel } from '../../models/io';
+import { loadServedGenerator } from '../../models/served-generator';
 import { runGenerator } from '../run-generator';
 import type { GenerateRequest, WorkerReply, WorkerSetup } from './messages';
 
@@ -21,14 +21,8 @@ async function main(): Promise<void> {
   try {
     const backend = await initBackend({ order: setup.backendOrder, customKernels: setup.optimize });
     for (const { id, dir } of setup.models) {
-      const loaded = await loadLayersModel(dir);
-      if (!setup.optimize) {
-        generators.set(id, loaded);
-        continue;
-      }
-      // Inference only: batchnorm folded into the layer before it (one op less per layer, same images).
-      generators.set(id, await foldBatchNorm(loaded));
-      loaded.dispose();
+      // Optimised: as the server serves it (batchnorm folded); otherwise the model as saved.
+      generators.set(id, setup.optimize ? await loadServedGenerator(dir) : await loadLayersModel(dir));
     }
     port.on('message', (request: GenerateRequest) => {
       void generate(request, generators, setup, reply);
