@@ -4,12 +4,9 @@
  *
  *   npx tsx scripts/readme-figures.ts        writes docs/*.png and prints the queries and answers
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../src/config/config';
-import { createLogger } from '../src/log/logger';
-import { createGanql } from '../src/server/app';
+import { withLocalGanql } from './lib/local-ganql';
 
 const DOCS = path.resolve(__dirname, '../docs');
 
@@ -19,19 +16,15 @@ function savePng(name: string, dataUrl: string): void {
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-figures-'));
-  const config = loadConfig({ GANQL_BACKEND: 'wasm', GANQL_LOG_LEVEL: 'error', DATABASE_URL: `file:${path.join(dir, 'figures.db')}`, HOST: '127.0.0.1', PORT: '0' });
-  const ganql = await createGanql(config, createLogger('error'));
-  const { port } = await ganql.listen();
-  // Answers are read by their known shape; a query error throws below.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const gql = async (query: string): Promise<any> => {
-    const res = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-    const body = (await res.json()) as { data?: unknown; errors?: unknown };
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data;
-  };
-  try {
+  await withLocalGanql(async (base) => {
+    // Answers are read by their known shape; a query error throws below.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const gql = async (query: string): Promise<any> => {
+      const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+      const body = (await res.json()) as { data?: unknown; errors?: unknown };
+      if (body.errors) throw new Error(JSON.stringify(body.errors));
+      return body.data;
+    };
     const sampleQuery = '{ samples(count: 2, seed: 7) { id index latent image { width height dataUrl } run { id status } } }';
     const answer = await gql(sampleQuery);
     const shortened = JSON.parse(JSON.stringify(answer), (key, value) =>
@@ -52,10 +45,7 @@ async function main(): Promise<void> {
     const box = await gql(arithmeticQuery);
     savePng('arithmetic.png', box.latentArithmetic.grid.dataUrl);
     console.log(`\n# arithmetic (samples(count: 16, seed: 7)[2..4] - [5..7] + [8..10])\n${arithmeticQuery}`);
-  } finally {
-    await ganql.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((error: unknown) => {
