@@ -27,6 +27,19 @@ export interface ModelManifest {
   generatorPath: string;
   /** Relative path of the discriminator in tfjs layers format, if shipped. */
   discriminatorPath?: string;
+  /**
+   * Present on semi-supervised K+1 models (Salimans et al. 2016 sec 5): the network at `path`
+   * (tfjs layers format, relative to the manifest's folder) maps an image of imageShape, with
+   * pixels in `inputRange`, to K logits, one per class in `classes` order; the (K+1)th
+   * "generated" logit is fixed at 0 (src/training/k-plus-one.ts). `classify` serves it.
+   */
+  classifier?: {
+    path: string;
+    /** Class names, K of them, in logit order (e.g. "0".."9"). */
+    classes: string[];
+    /** Pixel range the classifier expects; images are scaled from [0, 255] into it. */
+    inputRange: [number, number];
+  };
   /** Hyper-parameters and provenance of the training run. */
   training: {
     seed: number;
@@ -48,6 +61,8 @@ export interface ModelManifest {
     finishedAt: string;
     /** Architecture settings passed to the builders (filters, kernel size, ...). */
     architectureConfig: Record<string, number | string | boolean>;
+    /** Held-out results measured at the end of training (e.g. testError of a K+1 classifier, as a fraction). */
+    metrics?: Record<string, number>;
   };
 }
 
@@ -79,6 +94,19 @@ export function parseManifest(value: unknown, source: string): ModelManifest {
   }
   if (m.discriminatorPath !== undefined && typeof m.discriminatorPath !== 'string') {
     fail('discriminatorPath', 'a string when present', m.discriminatorPath);
+  }
+  if (m.classifier !== undefined) {
+    const c = m.classifier as Record<string, unknown> | null;
+    if (typeof c !== 'object' || c === null) fail('classifier', 'an object when present', c);
+    const cl = c as Record<string, unknown>;
+    if (typeof cl.path !== 'string' || cl.path.length === 0) fail('classifier.path', 'a non-empty string', cl.path);
+    if (!Array.isArray(cl.classes) || cl.classes.length < 2 || !cl.classes.every((n) => typeof n === 'string' && n.length > 0)) {
+      fail('classifier.classes', 'an array of at least 2 non-empty class names', cl.classes);
+    }
+    const r = cl.inputRange;
+    if (!Array.isArray(r) || r.length !== 2 || !r.every((d) => typeof d === 'number' && Number.isFinite(d)) || !((r[0] as number) < (r[1] as number))) {
+      fail('classifier.inputRange', '[min, max] of finite numbers with min < max', r);
+    }
   }
   if (typeof m.training !== 'object' || m.training === null) fail('training', 'an object', m.training);
   const t = m.training as Record<string, unknown>;

