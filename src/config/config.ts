@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseScopes, type Scope } from '../auth/scopes';
 import type { BackendName } from '../backend/backend';
 
 /** Every setting of a ganql process, validated once where it enters (environment or tests). */
@@ -43,6 +44,43 @@ export interface Config {
   queryLimits: QueryLimits;
   /** Log level. @default "info" (env GANQL_LOG_LEVEL) */
   logLevel: LogLevel;
+  /** Training jobs started over GraphQL (startTraining). */
+  training: TrainingConfig;
+  /** Who may do what without an API key, and how fast keys may go (src/auth). */
+  auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  /**
+   * Scopes of requests without a key from this machine (127.0.0.1, ::1): sampling is open on
+   * localhost, everything else needs a key. "" keys everything. Behind a reverse proxy on the same
+   * host every request looks local: set "" there. @default "sample" (env GANQL_ANONYMOUS_SCOPES)
+   */
+  anonymousLoopbackScopes: Scope[];
+  /** Scopes of requests without a key from other hosts. @default "" (env GANQL_ANONYMOUS_REMOTE_SCOPES) */
+  anonymousRemoteScopes: Scope[];
+  /**
+   * Requests per second per API key (a key created with its own --rate-limit uses that), per replica;
+   * beyond it HTTP 429 RATE_LIMITED. 0 turns it off. @default 50 (env GANQL_KEY_RATE_LIMIT)
+   */
+  keyRatePerSecond: number;
+  /** Requests a key may send at once after a quiet spell. @default 100 (env GANQL_KEY_RATE_BURST) */
+  keyRateBurst: number;
+}
+
+export interface TrainingConfig {
+  /**
+   * Folder of the jobs' working folders (checkpoints, sample grids), one per job id; a finished
+   * version moves from there into modelsDir. @default "./data/training" (env GANQL_TRAINING_DIR)
+   */
+  jobsDir: string;
+  /** Jobs training at once, each on a worker thread of its own; more wait QUEUED. @default 1 (env GANQL_MAX_TRAINING_JOBS, 1..64) */
+  maxJobs: number;
+  /**
+   * At start, resume jobs a stopped process left RUNNING or QUEUED (or a shutdown left INTERRUPTED)
+   * from their last checkpoint; false marks them INTERRUPTED instead. @default true (env GANQL_RESUME_TRAINING)
+   */
+  resume: boolean;
 }
 
 /** Each refused with QUERY_TOO_COMPLEX; see measureOperation for how each is counted. */
@@ -101,6 +139,14 @@ function backendOrder(raw: string | undefined): BackendName[] {
   return names as BackendName[];
 }
 
+function boolean(env: NodeJS.ProcessEnv, key: string, fallback: boolean): boolean {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${key}: expected true, false, 1 or 0, got ${JSON.stringify(raw)}`);
+}
+
 function logLevel(raw: string | undefined): LogLevel {
   if (raw === undefined || raw === '') return 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
@@ -133,6 +179,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxImages: integer(env, 'GANQL_MAX_IMAGES_PER_REQUEST', 256, 1, 1_000_000),
   };
   const modelsDir = overrides.modelsDir ?? path.resolve(env.GANQL_MODELS_DIR || 'models');
+  const training: TrainingConfig = {
+    jobsDir: path.resolve(env.GANQL_TRAINING_DIR || path.join('data', 'training')),
+    maxJobs: integer(env, 'GANQL_MAX_TRAINING_JOBS', 1, 1, 64),
+    resume: boolean(env, 'GANQL_RESUME_TRAINING', true),
+  };
+  const auth: AuthConfig = {
+    anonymousLoopbackScopes: scopes(env, 'GANQL_ANONYMOUS_SCOPES', 'sample'),
+    anonymousRemoteScopes: scopes(env, 'GANQL_ANONYMOUS_REMOTE_SCOPES', ''),
+    keyRatePerSecond: integer(env, 'GANQL_KEY_RATE_LIMIT', 50, 0, 1_000_000),
+    keyRateBurst: integer(env, 'GANQL_KEY_RATE_BURST', 100, 1, 1_000_000),
+  };
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '0.0.0.0',
@@ -149,5 +206,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ...overrides,
     pool: { ...pool, ...overrides.pool },
     queryLimits: { ...queryLimits, ...overrides.queryLimits },
+    training: { ...training, ...overrides.training },
+    auth: { ...auth, ...overrides.auth },
   };
+}
+
+function scopes(env: NodeJS.ProcessEnv, name: string, fallback: string): Scope[] {
+  try {
+    return parseScopes(env[name] ?? fallback, name);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }

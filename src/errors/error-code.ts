@@ -7,6 +7,12 @@ export enum ErrorCode {
    * refused before any work; the message names the limit, what is allowed and what came.
    */
   QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
+  /** No API key, or one that is malformed, unknown or revoked, where the operation needs one. */
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  /** The API key is valid but lacks the scope the operation needs; the message names it. */
+  FORBIDDEN = 'FORBIDDEN',
+  /** The API key sent more requests than its rate limit allows; retry after the Retry-After header's seconds. */
+  RATE_LIMITED = 'RATE_LIMITED',
   /** A model, sample or run id that does not exist. */
   NOT_FOUND = 'NOT_FOUND',
   /** The inference queue is full; retry later. */

@@ -1,11 +1,12 @@
 import os from 'node:os';
-import path from 'node:path';
 import type { BackendName } from '../backend/backend';
 import { UnreachableCaseError } from '../errors/unreachable';
 import type { Logger } from '../log/logger';
 import type { ModelRegistry } from '../models/model-registry';
+import { loadClassifier } from './classifier';
 import type { Executor } from './executor';
 import { InProcessExecutor } from './in-process-executor';
+import { modelSpec, type ModelSpec } from './model-spec';
 import { WorkerExecutor, type WorkerEvent } from './worker-executor';
 
 /** How inference should run for a backend, and why. */
@@ -48,19 +49,23 @@ export interface ChooseExecutorOptions {
   workers: number | undefined;
   /** The loaded models; every worker loads each of them from its folder. */
   registry: ModelRegistry;
-  /** Root the registry loaded from, to find each generator's folder. */
+  /** Root the registry loaded from, to find each generator's and classifier's folder. */
   modelsDir: string;
   log: Logger;
 }
 
-/** Builds the executor planExecutor picks; resolves once its workers (if any) have loaded every model. */
+/**
+ * Builds the executor planExecutor picks; resolves once it (each of its workers, if any) has loaded
+ * every model. Workers start even with no model: a training job may add one later (loadModel).
+ */
 export async function chooseExecutor(options: ChooseExecutorOptions): Promise<Executor> {
   const plan = planExecutor(options.backend, options.workers);
-  const models = options.registry.list().map((m) => ({ id: m.id, dir: path.resolve(options.modelsDir, m.path, m.manifest.generatorPath) }));
-  // Workers with nothing to load would only cost start-up time.
-  if (plan.kind === 'in-process' || models.length === 0) {
-    options.log.info('inference executor', { kind: 'in-process', reason: models.length === 0 ? 'no model loaded' : plan.reason });
-    return new InProcessExecutor(options.registry, options.backend);
+  const models = await usableSpecs(options.registry.list().map((m) => modelSpec(m, options.modelsDir)), options.log);
+  if (plan.kind === 'in-process') {
+    options.log.info('inference executor', { kind: 'in-process', reason: plan.reason });
+    const executor = new InProcessExecutor(options.registry, options.backend);
+    for (const spec of models) await executor.loadModel(spec);
+    return executor;
   }
   const started = performance.now();
   const executor = await WorkerExecutor.create({
@@ -73,6 +78,29 @@ export async function chooseExecutor(options: ChooseExecutorOptions): Promise<Ex
   return executor;
 }
 
+/**
+ * The specs with every classifier checked once on this thread: one that does not load or fit its
+ * manifest is logged and left out, so its model still serves samples and classify says it cannot,
+ * instead of every worker failing to start.
+ */
+async function usableSpecs(specs: ModelSpec[], log: Logger): Promise<ModelSpec[]> {
+  const usable: ModelSpec[] = [];
+  for (const spec of specs) {
+    if (spec.classifier === undefined) {
+      usable.push(spec);
+      continue;
+    }
+    try {
+      (await loadClassifier(spec.classifier)).dispose();
+      usable.push(spec);
+    } catch (error) {
+      log.error('classifier not loaded; the model serves samples but not classify', { id: spec.id, error: error instanceof Error ? error.message : String(error) });
+      usable.push({ id: spec.id, dir: spec.dir });
+    }
+  }
+  return usable;
+}
+
 function logWorkerEvent(log: Logger, event: WorkerEvent): void {
   switch (event.type) {
     case 'exited':
@@ -83,6 +111,9 @@ function logWorkerEvent(log: Logger, event: WorkerEvent): void {
       return;
     case 'restartFailed':
       log.error('inference worker failed to restart', { worker: event.worker, error: event.message, retryInMs: event.retryInMs });
+      return;
+    case 'loadFailed':
+      log.error('inference worker could not load a model added after it started; the other workers serve it', { worker: event.worker, model: event.modelId, error: event.message });
       return;
     default:
       throw new UnreachableCaseError(event);

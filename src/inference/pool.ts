@@ -2,7 +2,8 @@ import DataLoader from 'dataloader';
 import type { PoolConfig } from '../config/config';
 import { ErrorCode } from '../errors/error-code';
 import { GanqlError } from '../errors/ganql-error';
-import type { Executor } from './executor';
+import type { Executor, InferencePass } from './executor';
+import type { ModelSpec } from './model-spec';
 
 /** What the pool reports about each batch it dispatches (for metrics). */
 export interface BatchEvent {
@@ -32,7 +33,8 @@ export interface PoolStats {
 }
 
 interface Item {
-  latent: Float32Array;
+  /** A latent (generate) or an image in the classifier's input range (classify). */
+  input: Float32Array;
   enqueuedAt: number;
   /** Set when the request gave up (timeout); the batch skips it. */
   abandoned: boolean;
@@ -41,9 +43,11 @@ interface Item {
 const abandonedError = (): GanqlError => new GanqlError(ErrorCode.TIMEOUT, 'request timed out before its batch ran');
 
 /**
- * The shared inference pool: every generator forward pass in ganql goes through here. Items from
- * all requests for a model are collected by one DataLoader per model (cache off) into batches of at
- * most `maxBatchSize`, waiting at most `maxQueueDelayMs` for company, then handed to the executor.
+ * The shared inference pool: every forward pass in ganql goes through here, generator and K+1
+ * classifier alike. Items from all requests for a model and pass are collected by one DataLoader per
+ * (pass, model) (cache off) into batches of at most `maxBatchSize`, waiting at most `maxQueueDelayMs`
+ * for company, then handed to the executor. Both passes share the queue limit, the timeout and the
+ * executor's slots.
  */
 export class InferencePool {
   private readonly loaders = new Map<string, DataLoader<Item, Float32Array>>();
@@ -80,21 +84,49 @@ export class InferencePool {
    * Generates one image per latent. All-or-nothing admission: if the queue cannot take every item
    * the request fails with OVERLOADED at once; if it does not finish in time, with TIMEOUT.
    */
-  async generate(modelId: string, latents: readonly Float32Array[]): Promise<Float32Array[]> {
+  generate(modelId: string, latents: readonly Float32Array[]): Promise<Float32Array[]> {
+    return this.submit('generate', modelId, latents);
+  }
+
+  /**
+   * Runs the K+1 classifier of `modelId` on each image (height*width*channels values in the
+   * classifier's input range) and returns each image's K logits. Admitted, batched and timed out
+   * as generate.
+   */
+  classify(modelId: string, images: readonly Float32Array[]): Promise<Float32Array[]> {
+    return this.submit('classify', modelId, images);
+  }
+
+  /** Whether classify serves `modelId` (its classifier is loaded). */
+  hasClassifier(modelId: string): boolean {
+    return this.executor.hasClassifier(modelId);
+  }
+
+  /**
+   * Loads a model version added after start wherever batches run (every worker, and any worker
+   * that restarts later); generate and classify serve it once this resolves. Build the spec with
+   * modelSpec(loadedModel, modelsDir) after ModelRegistry has loaded the version.
+   */
+  async loadModel(spec: ModelSpec): Promise<void> {
+    if (this.closed) throw new GanqlError(ErrorCode.UNAVAILABLE, 'the server is shutting down; no model is loaded');
+    await this.executor.loadModel(spec);
+  }
+
+  private async submit(pass: InferencePass, modelId: string, inputs: readonly Float32Array[]): Promise<Float32Array[]> {
     if (this.closed) {
-      this.listener.onRequest?.('unavailable', latents.length);
+      this.listener.onRequest?.('unavailable', inputs.length);
       throw new GanqlError(ErrorCode.UNAVAILABLE, 'the server is shutting down; retry on another replica or later');
     }
-    if (this.queued + latents.length > this.options.maxQueueSize) {
-      this.listener.onRequest?.('overloaded', latents.length);
+    if (this.queued + inputs.length > this.options.maxQueueSize) {
+      this.listener.onRequest?.('overloaded', inputs.length);
       throw new GanqlError(
         ErrorCode.OVERLOADED,
-        `inference queue full (${this.queued} of ${this.options.maxQueueSize} items waiting, request needs ${latents.length}); retry later`,
+        `inference queue full (${this.queued} of ${this.options.maxQueueSize} items waiting, request needs ${inputs.length}); retry later`,
       );
     }
-    const loader = this.loaderFor(modelId);
+    const loader = this.loaderFor(pass, modelId);
     const now = performance.now();
-    const items: Item[] = latents.map((latent) => ({ latent, enqueuedAt: now, abandoned: false }));
+    const items: Item[] = inputs.map((input) => ({ input, enqueuedAt: now, abandoned: false }));
     this.queued += items.length;
     let timer: NodeJS.Timeout | undefined;
     const finished = items.map((item) =>
@@ -110,9 +142,9 @@ export class InferencePool {
       }, this.options.requestTimeoutMs);
     });
     try {
-      const images = await Promise.race([Promise.all(finished), timeout]);
+      const outputs = await Promise.race([Promise.all(finished), timeout]);
       this.listener.onRequest?.('ok', items.length);
-      return images;
+      return outputs;
     } catch (error) {
       const code = error instanceof GanqlError ? error.code : undefined;
       this.listener.onRequest?.(code === ErrorCode.TIMEOUT ? 'timeout' : 'error', items.length);
@@ -137,11 +169,12 @@ export class InferencePool {
     await this.executor.close();
   }
 
-  private loaderFor(modelId: string): DataLoader<Item, Float32Array> {
-    let loader = this.loaders.get(modelId);
+  private loaderFor(pass: InferencePass, modelId: string): DataLoader<Item, Float32Array> {
+    const key = `${pass} ${modelId}`;
+    let loader = this.loaders.get(key);
     if (!loader) {
       const delay = this.options.maxQueueDelayMs;
-      loader = new DataLoader<Item, Float32Array>((items) => this.runBatch(modelId, items), {
+      loader = new DataLoader<Item, Float32Array>((items) => this.runBatch(pass, modelId, items), {
         cache: false,
         maxBatchSize: this.options.maxBatchSize,
         // With an executor slot free, wait up to maxQueueDelayMs for company (Triton's dynamic
@@ -152,20 +185,20 @@ export class InferencePool {
           else this.gatheringUntilFree.push(callback);
         },
       });
-      this.loaders.set(modelId, loader);
+      this.loaders.set(key, loader);
     }
     return loader;
   }
 
   /** One value or one Error per item, in item order (dataloader's batch contract). */
-  private async runBatch(modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
+  private async runBatch(pass: InferencePass, modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
     await this.acquireExecutor();
     try {
       // Checked once the executor has room: items whose request gave up meanwhile are skipped.
       const live = items.filter((item) => !item.abandoned);
       const results: (Float32Array | Error)[] = items.map(() => abandonedError());
       if (live.length === 0) return results;
-      const outputs = await this.compute(modelId, live);
+      const outputs = await this.compute(pass, modelId, live);
       let k = 0;
       items.forEach((item, i) => {
         if (!item.abandoned) results[i] = outputs[k++];
@@ -196,21 +229,23 @@ export class InferencePool {
     for (const dispatch of this.gatheringUntilFree.splice(0)) dispatch();
   }
 
-  private async compute(modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
+  private async compute(pass: InferencePass, modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
     const started = performance.now();
     const queueWaitMs = started - Math.min(...items.map((i) => i.enqueuedAt));
-    const latentSize = items[0].latent.length;
-    const batch = new Float32Array(items.length * latentSize);
-    items.forEach((item, i) => batch.set(item.latent, i * latentSize));
     try {
-      const out = await this.executor.generate(modelId, batch, items.length);
+      // Inside the try: an item of another size fails its batch, and the retry below isolates it.
+      const size = items[0].input.length;
+      if (items.some((item) => item.input.length !== size)) throw new Error(`InferencePool: expected items of ${size} values each in one batch, got other sizes`);
+      const batch = new Float32Array(items.length * size);
+      items.forEach((item, i) => batch.set(item.input, i * size));
+      const out = await (pass === 'generate' ? this.executor.generate(modelId, batch, items.length) : this.executor.classify(modelId, batch, items.length));
       const per = out.length / items.length;
       this.record(modelId, items.length, queueWaitMs, performance.now() - started, true);
       return items.map((_, i) => out.slice(i * per, (i + 1) * per));
     } catch (error) {
       this.record(modelId, items.length, queueWaitMs, performance.now() - started, false);
       // One bad item must fail only itself: retry one by one to find it.
-      if (items.length > 1) return Promise.all(items.map(async (item) => (await this.compute(modelId, [item]))[0]));
+      if (items.length > 1) return Promise.all(items.map(async (item) => (await this.compute(pass, modelId, [item]))[0]));
       return [error instanceof Error ? error : new Error(String(error))];
     }
   }

@@ -2,14 +2,18 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../backend/backend';
 import { UnreachableCaseError } from '../errors/unreachable';
-import type { Executor } from './executor';
-import type { GenerateRequest, WorkerReply, WorkerSetup } from './worker/messages';
+import type { Executor, InferencePass } from './executor';
+import { checkModelSpec, type ModelSpec } from './model-spec';
+import type { BatchRequest, LoadRequest, UnloadRequest, WorkerReply, WorkerSetup } from './worker/messages';
 
 export interface WorkerExecutorOptions {
   /** Worker threads, each with its own backend and its own copy of every model; at least 1. */
   workers: number;
-  /** Models every worker loads: id -> absolute folder of the generator (model.json + weights.bin). */
-  models: readonly { id: string; dir: string }[];
+  /**
+   * Models every worker loads at start: id, absolute folder of the generator (model.json +
+   * weights.bin) and, on K+1 models, the classifier. May be empty: loadModel adds models later.
+   */
+  models: readonly ModelSpec[];
   /** Backends each worker tries, in order. @default ['wasm'] (single-threaded, so workers add up) */
   backendOrder?: readonly BackendName[];
   /**
@@ -28,14 +32,17 @@ export interface WorkerExecutorOptions {
 export type WorkerEvent =
   | { type: 'exited'; worker: number; code: number; reason: string; lostBatch: boolean }
   | { type: 'restarted'; worker: number }
-  | { type: 'restartFailed'; worker: number; message: string; retryInMs: number };
+  | { type: 'restartFailed'; worker: number; message: string; retryInMs: number }
+  /** A worker that started before a model was added could not load it afterwards; other workers serve it. */
+  | { type: 'loadFailed'; worker: number; modelId: string; message: string };
 
 interface Job {
   jobId: number;
+  pass: InferencePass;
   modelId: string;
-  latents: Float32Array;
+  input: Float32Array;
   n: number;
-  resolve: (images: Float32Array) => void;
+  resolve: (output: Float32Array) => void;
   reject: (error: Error) => void;
 }
 
@@ -54,6 +61,10 @@ interface Slot {
   lastError?: string;
   /** Live tensors in the worker after its last batch (see Executor.tensorCount). */
   numTensors: number;
+  /** Models the worker holds (as it reported when ready, then as loads finish); batches go only to a worker holding their model. */
+  models: Set<string>;
+  /** Loads sent to the worker and not answered yet, by load id. */
+  loads: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
 }
 
 const DEFAULT_START_TIMEOUT_MS = 60_000;
@@ -73,20 +84,26 @@ function workerFiles(): { script: string; entry: string } {
 type ResolvedOptions = WorkerExecutorOptions & { backendOrder: readonly BackendName[]; startTimeoutMs: number };
 
 /**
- * Runs generator batches on N worker threads, each with its own single-threaded backend and its own
- * copy of each model, so inference leaves the event loop free and uses N cores. One batch per
- * worker at a time (`concurrency` = N); batches beyond that wait here in order. A worker that dies
- * fails only the batch it held and is restarted. Build it with `WorkerExecutor.create`.
+ * Runs generator and classifier batches on N worker threads, each with its own single-threaded
+ * backend and its own copy of each model, so inference leaves the event loop free and uses N cores.
+ * One batch per worker at a time (`concurrency` = N); batches beyond that wait here in order. A
+ * worker that dies fails only the batch it held and is restarted with every model loaded so far,
+ * those added by loadModel included. Build it with `WorkerExecutor.create`.
  */
 export class WorkerExecutor implements Executor {
   readonly description: string;
   readonly concurrency: number;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
-  private readonly modelIds: ReadonlySet<string>;
+  /** Models batches may be asked for: those given at start, then each loadModel once every running worker has it. */
+  private readonly servable = new Map<string, ModelSpec>();
+  /** Ids a loadModel is loading now. */
+  private readonly loading = new Set<string>();
+  /** What each worker starts with; `models` grows with loadModel, so a restarted worker loads the models added since. */
   private readonly setup: WorkerSetup;
   private readonly script: string;
   private nextJobId = 1;
+  private nextLoadId = 1;
   /** close() was called: no new batches. */
   private closing = false;
   /** Workers are being terminated: exits are expected, nothing restarts. */
@@ -96,14 +113,15 @@ export class WorkerExecutor implements Executor {
   private constructor(private readonly options: ResolvedOptions) {
     const { script, entry } = workerFiles();
     this.script = script;
+    const models = options.models.map(copySpec);
     this.setup = {
       entry,
       backendOrder: [...options.backendOrder],
-      models: options.models.map((m) => ({ ...m })),
+      models,
       optimize: options.optimize ?? true,
       exitOnBatchSize: options.exitOnBatchSize,
     };
-    this.modelIds = new Set(options.models.map((m) => m.id));
+    for (const spec of models) this.servable.set(spec.id, spec);
     this.concurrency = options.workers;
     this.description = `${options.workers} worker thread${options.workers === 1 ? '' : 's'} (${options.backendOrder.join(', ')})`;
   }
@@ -113,9 +131,11 @@ export class WorkerExecutor implements Executor {
     if (!Number.isInteger(options.workers) || options.workers < 1) {
       throw new Error(`WorkerExecutor: expected workers to be an integer >= 1, got ${options.workers}`);
     }
-    if (options.models.length === 0) throw new Error('WorkerExecutor: expected at least one model, got none');
-    for (const { id, dir } of options.models) {
-      if (!path.isAbsolute(dir)) throw new Error(`WorkerExecutor: expected an absolute generator folder for ${id}, got ${JSON.stringify(dir)}`);
+    const ids = new Set<string>();
+    for (const spec of options.models) {
+      checkModelSpec(spec, 'WorkerExecutor');
+      if (ids.has(spec.id)) throw new Error(`WorkerExecutor: expected each model once, got ${spec.id} twice`);
+      ids.add(spec.id);
     }
     const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     if (!(startTimeoutMs > 0)) throw new Error(`WorkerExecutor: expected startTimeoutMs > 0, got ${startTimeoutMs}`);
@@ -131,14 +151,49 @@ export class WorkerExecutor implements Executor {
   }
 
   generate(modelId: string, latents: Float32Array, n: number): Promise<Float32Array> {
-    if (this.closing) return Promise.reject(new Error('WorkerExecutor: closed; no new batches are taken'));
-    if (!this.modelIds.has(modelId)) {
-      return Promise.reject(new Error(`WorkerExecutor: expected a model id among ${[...this.modelIds].join(', ')}, got ${JSON.stringify(modelId)}`));
+    if (!this.servable.has(modelId)) {
+      return Promise.reject(new Error(`WorkerExecutor: expected a model id among ${[...this.servable.keys()].join(', ')}, got ${JSON.stringify(modelId)}`));
     }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ jobId: this.nextJobId++, modelId, latents, n, resolve, reject });
-      this.dispatch();
-    });
+    return this.submit('generate', modelId, latents, n);
+  }
+
+  classify(modelId: string, images: Float32Array, n: number): Promise<Float32Array> {
+    if (!this.hasClassifier(modelId)) {
+      const withClassifier = [...this.servable.values()].filter((m) => m.classifier !== undefined).map((m) => m.id);
+      return Promise.reject(new Error(`WorkerExecutor: expected a model with a classifier among ${withClassifier.join(', ') || '(none)'}, got ${JSON.stringify(modelId)}`));
+    }
+    return this.submit('classify', modelId, images, n);
+  }
+
+  hasClassifier(modelId: string): boolean {
+    return this.servable.get(modelId)?.classifier !== undefined;
+  }
+
+  /**
+   * Loads a model version added after start on every running worker, and resolves once all have it;
+   * workers starting now or restarting later load it with the rest. If a worker cannot load it, the
+   * load is undone everywhere and the promise rejects with that worker's reason.
+   */
+  async loadModel(spec: ModelSpec): Promise<void> {
+    checkModelSpec(spec, 'WorkerExecutor.loadModel');
+    if (this.closing) throw new Error('WorkerExecutor: closed; no models are loaded');
+    if (this.servable.has(spec.id) || this.loading.has(spec.id)) {
+      throw new Error(`WorkerExecutor.loadModel: expected a model not loaded yet, got ${spec.id} again`);
+    }
+    const copy = copySpec(spec);
+    this.loading.add(copy.id);
+    // From here on, a worker that starts loads it with the rest (workerData is copied at start).
+    this.setup.models.push(copy);
+    try {
+      await Promise.all(this.slots.filter((s) => s !== undefined && (s.state.kind === 'idle' || s.state.kind === 'busy')).map((s) => this.sendLoad(s, copy)));
+      this.servable.set(copy.id, copy);
+    } catch (error) {
+      this.setup.models.splice(this.setup.models.indexOf(copy), 1);
+      for (const slot of this.slots) if (slot !== undefined && slot.models.has(copy.id)) this.sendUnload(slot, copy.id);
+      throw error;
+    } finally {
+      this.loading.delete(copy.id);
+    }
   }
 
   /** Lets queued and in-flight batches finish, then terminates every worker. */
@@ -148,6 +203,14 @@ export class WorkerExecutor implements Executor {
     await this.terminateAll();
   }
 
+  private submit(pass: InferencePass, modelId: string, input: Float32Array, n: number): Promise<Float32Array> {
+    if (this.closing) return Promise.reject(new Error('WorkerExecutor: closed; no new batches are taken'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ jobId: this.nextJobId++, pass, modelId, input, n, resolve, reject });
+      this.dispatch();
+    });
+  }
+
   /** Starts (or restarts) the worker of slot `index`; resolves when it is ready. */
   private start(index: number): Promise<void> {
     const worker = new Worker(this.script, {
@@ -155,7 +218,7 @@ export class WorkerExecutor implements Executor {
       // Not the parent's flags: tsx's loader flags, for one, do not belong in a worker.
       execArgv: [],
     });
-    const slot: Slot = { index, worker, state: { kind: 'starting' }, numTensors: 0 };
+    const slot: Slot = { index, worker, state: { kind: 'starting' }, numTensors: 0, models: new Set(), loads: new Map() };
     this.slots[index] = slot;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -166,6 +229,7 @@ export class WorkerExecutor implements Executor {
         if (error === undefined) {
           slot.state = { kind: 'idle' };
           resolve();
+          this.reconcile(slot);
           this.dispatch();
         } else {
           slot.state = { kind: 'stopped' };
@@ -177,9 +241,9 @@ export class WorkerExecutor implements Executor {
       worker.on('message', (message: WorkerReply) => {
         if (message.type === 'ready') {
           slot.numTensors = message.numTensors;
+          slot.models = new Set(message.models);
           settle();
-        }
-        else if (message.type === 'startFailed') settle(message.message);
+        } else if (message.type === 'startFailed') settle(message.message);
         else this.onReply(slot, message);
       });
       worker.on('error', (error: Error) => {
@@ -192,6 +256,52 @@ export class WorkerExecutor implements Executor {
     });
   }
 
+  /**
+   * A worker that started before a loadModel (or before one was undone) catches up: it loads what
+   * was added since and drops what was taken back. Until then, batches for those go to other workers.
+   */
+  private reconcile(slot: Slot): void {
+    const wanted = new Set(this.setup.models.map((m) => m.id));
+    for (const id of slot.models) if (!wanted.has(id)) this.sendUnload(slot, id);
+    for (const spec of this.setup.models) {
+      if (slot.models.has(spec.id)) continue;
+      this.sendLoad(slot, spec).catch((error: Error) => {
+        if (this.terminating) return;
+        this.options.onEvent?.({ type: 'loadFailed', worker: slot.index, modelId: spec.id, message: error.message });
+        // With no running worker holding the model, its waiting batches fail now rather than wait for one that may never come.
+        if (!this.slots.some((s) => (s.state.kind === 'idle' || s.state.kind === 'busy') && s.models.has(spec.id))) {
+          for (let i = this.queue.length - 1; i >= 0; i--) {
+            if (this.queue[i].modelId === spec.id) this.queue.splice(i, 1)[0].reject(new Error(`no inference worker holds ${spec.id}: ${error.message}`));
+          }
+          this.notifyIfDrained();
+        }
+      });
+    }
+  }
+
+  /** Asks one worker to load `spec`; resolves when it has, or when it died meanwhile (its successor loads it at start). */
+  private sendLoad(slot: Slot, spec: ModelSpec): Promise<void> {
+    const loadId = this.nextLoadId++;
+    return new Promise<void>((resolve, reject) => {
+      slot.loads.set(loadId, {
+        resolve: () => {
+          slot.models.add(spec.id);
+          resolve();
+          this.dispatch();
+        },
+        reject,
+      });
+      const request: LoadRequest = { type: 'load', loadId, model: spec };
+      slot.worker.postMessage(request);
+    });
+  }
+
+  private sendUnload(slot: Slot, modelId: string): void {
+    slot.models.delete(modelId);
+    const request: UnloadRequest = { type: 'unload', modelId };
+    slot.worker.postMessage(request);
+  }
+
   private onReply(slot: Slot, message: WorkerReply): void {
     switch (message.type) {
       case 'result':
@@ -199,12 +309,31 @@ export class WorkerExecutor implements Executor {
         const state = slot.state;
         if (state.kind !== 'busy' || state.job.jobId !== message.jobId) return;
         slot.state = { kind: 'idle' };
-        if (message.type === 'result') slot.numTensors = message.numTensors;
-        if (message.type === 'result') state.job.resolve(message.images);
-        else state.job.reject(new Error(message.message));
+        if (message.type === 'result') {
+          slot.numTensors = message.numTensors;
+          state.job.resolve(message.output);
+        } else {
+          state.job.reject(new Error(message.message));
+        }
         this.dispatch();
         return;
       }
+      case 'loaded':
+      case 'loadFailed': {
+        const load = slot.loads.get(message.loadId);
+        if (load === undefined) return;
+        slot.loads.delete(message.loadId);
+        if (message.type === 'loaded') {
+          slot.numTensors = message.numTensors;
+          load.resolve();
+        } else {
+          load.reject(new Error(`inference worker ${slot.index} could not load the model: ${message.message}`));
+        }
+        return;
+      }
+      case 'unloaded':
+        slot.numTensors = message.numTensors;
+        return;
       case 'ready':
       case 'startFailed':
         // Handled while starting; a worker sends each once.
@@ -224,6 +353,9 @@ export class WorkerExecutor implements Executor {
     if (state.kind === 'busy') {
       state.job.reject(new Error(`inference worker ${slot.index} ${reason} while computing a batch of ${state.job.n} for ${state.job.modelId}`));
     }
+    // Its loads are not lost: the restarted worker loads every model of the setup at start.
+    for (const load of slot.loads.values()) load.resolve();
+    slot.loads.clear();
     if (this.terminating) return;
     this.options.onEvent?.({ type: 'exited', worker: slot.index, code, reason, lostBatch });
     this.restart(slot.index, RESTART_DELAY_MS);
@@ -253,17 +385,18 @@ export class WorkerExecutor implements Executor {
     return this.slots.reduce((sum, slot) => sum + (slot?.numTensors ?? 0), 0);
   }
 
-  /** Hands queued batches to idle workers, oldest first. */
+  /** Hands queued batches to idle workers holding their model, oldest first. */
   private dispatch(): void {
     for (const slot of this.slots) {
       if (slot === undefined || slot.state.kind !== 'idle') continue;
-      const job = this.queue.shift();
-      if (job === undefined) break;
+      const at = this.queue.findIndex((job) => slot.models.has(job.modelId));
+      if (at < 0) continue;
+      const [job] = this.queue.splice(at, 1);
       slot.state = { kind: 'busy', job };
-      const request: GenerateRequest = { type: 'generate', jobId: job.jobId, modelId: job.modelId, latents: job.latents, n: job.n };
-      // The latents' buffer moves to the worker when the array spans it (see Executor.generate).
-      const owns = job.latents.byteOffset === 0 && job.latents.byteLength === job.latents.buffer.byteLength && job.latents.buffer instanceof ArrayBuffer;
-      slot.worker.postMessage(request, owns ? [job.latents.buffer as ArrayBuffer] : []);
+      const request: BatchRequest = { type: 'batch', pass: job.pass, jobId: job.jobId, modelId: job.modelId, input: job.input, n: job.n };
+      // The input's buffer moves to the worker when the array spans it (see Executor.generate).
+      const owns = job.input.byteOffset === 0 && job.input.byteLength === job.input.buffer.byteLength && job.input.buffer instanceof ArrayBuffer;
+      slot.worker.postMessage(request, owns ? [job.input.buffer as ArrayBuffer] : []);
     }
     this.notifyIfDrained();
   }
@@ -280,4 +413,10 @@ export class WorkerExecutor implements Executor {
     this.terminating = true;
     await Promise.all(this.slots.filter((s) => s !== undefined).map((s) => s.worker.terminate()));
   }
+}
+
+/** A deep copy, so a caller changing its spec later changes nothing here. */
+function copySpec(spec: ModelSpec): ModelSpec {
+  const { id, dir, classifier } = spec;
+  return classifier === undefined ? { id, dir } : { id, dir, classifier: { dir: classifier.dir, imageShape: [...classifier.imageShape], classes: classifier.classes } };
 }

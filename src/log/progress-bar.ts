@@ -1,8 +1,13 @@
-/** "1m05s" or "42s"; "?" before an estimate exists. */
+/** "1h02m05s", "1m05s" or "42s", rounded to the second; "?" before an estimate exists. */
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`;
+  // Round once, before splitting, so 359.6 s reads 6m00s, not 5m60s.
+  const total = Math.max(0, Math.round(s));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = String(total % 60).padStart(2, '0');
+  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m${sec}s`;
+  return m > 0 ? `${m}m${sec}s` : `${total}s`;
 }
 
 /** "[######..........]": `done` of `total` as a fixed-width text bar. */

@@ -23,9 +23,14 @@ export interface GanqlMetrics {
   poolListener: PoolListener;
   /** Count a request refused by admission control (HTTP 503, OVERLOADED). */
   onAdmissionRejected(): void;
+  /** Count a request refused by auth: no or bad key (401), missing scope (FORBIDDEN), or over its rate (429). */
+  onAuthRefused(reason: AuthRefusal): void;
   /** Express handler for GET /metrics (Prometheus text exposition format). */
   handler: (req: Request, res: Response) => Promise<void>;
 }
+
+export type AuthRefusal = 'unauthenticated' | 'forbidden' | 'rate_limited';
+const AUTH_REFUSALS: readonly AuthRefusal[] = ['unauthenticated', 'forbidden', 'rate_limited'];
 
 /** Every outcome the pool reports; each starts at 0 so a rate() over it never misses a series. */
 const OUTCOMES: readonly RequestOutcome[] = ['ok', 'overloaded', 'timeout', 'error', 'unavailable'];
@@ -68,6 +73,14 @@ export function createMetrics(options: MetricsOptions): GanqlMetrics {
     help: 'GraphQL requests refused at once with OVERLOADED because too many were waiting.',
     registers,
   });
+
+  const authRefused = new Counter({
+    name: 'ganql_auth_refusals_total',
+    help: 'Requests refused by auth, by reason: unauthenticated (no, malformed, unknown or revoked key), forbidden (key lacks the scope), rate_limited.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  for (const reason of AUTH_REFUSALS) authRefused.inc({ reason }, 0);
 
   new Gauge({
     name: 'ganql_inference_queue_items',
@@ -136,6 +149,9 @@ export function createMetrics(options: MetricsOptions): GanqlMetrics {
     },
     onAdmissionRejected() {
       admissionRejected.inc();
+    },
+    onAuthRefused(reason) {
+      authRefused.inc({ reason });
     },
     async handler(_req, res) {
       // A rejection here reaches express 5's error handler, which logs it and answers 500.

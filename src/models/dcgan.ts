@@ -126,11 +126,18 @@ export function buildGenerator(partial: Partial<DcganConfig> = {}, variant: Gene
 export interface DiscriminatorVariant {
   /** Adds a minibatch discrimination layer (sec 3.2) named 'd_minibatch' between the flatten and the logit. */
   minibatchDiscrimination?: Pick<MinibatchDiscriminationConfig, 'kernels' | 'kernelDim'>;
+  /** K logits instead of one: the semi-supervised K+1 discriminator (Salimans et al. sec 5; logit K+1 fixed at 0). */
+  classes?: number;
 }
 
-/** image [size, size, channels] -> one logit (real > 0); pair it with sigmoid cross-entropy from logits. */
+/**
+ * image [size, size, channels] -> one logit (real > 0); pair it with sigmoid cross-entropy from logits.
+ * With variant.classes = K: K class logits (the K+1 discriminator).
+ */
 export function buildDiscriminator(partial: Partial<DcganConfig> = {}, variant: DiscriminatorVariant = {}): tf.LayersModel {
   const config = resolveDcganConfig(partial);
+  const outputs = variant.classes ?? 1;
+  if (!Number.isInteger(outputs) || outputs < 1) throw new Error(`DiscriminatorVariant.classes: expected a positive integer, got ${variant.classes}`);
   const d = config.discriminatorFilters;
   const k = config.kernelSize;
   const image = tf.input({ shape: [config.imageSize, config.imageSize, config.channels], name: 'image' });
@@ -153,7 +160,7 @@ export function buildDiscriminator(partial: Partial<DcganConfig> = {}, variant: 
     x = minibatchDiscrimination({ name: 'd_minibatch', kernels: mbd.kernels, kernelDim: mbd.kernelDim, seed: config.seed * 1000 + 15 }).apply(x) as tf.SymbolicTensor;
     // -> [7*7*2d + kernels]
   }
-  const logit = tf.layers.dense({ name: 'd_logit', units: 1, kernelInitializer: normal(config, 14), biasInitializer: 'zeros' }).apply(x) as tf.SymbolicTensor;
-  // -> [1]
+  const logit = tf.layers.dense({ name: 'd_logit', units: outputs, kernelInitializer: normal(config, 14), biasInitializer: 'zeros' }).apply(x) as tf.SymbolicTensor;
+  // -> [1] (or [K])
   return tf.model({ name: 'discriminator', inputs: image, outputs: logit });
 }

@@ -30,6 +30,9 @@ export class ModelRegistry {
   private constructor(
     models: LoadedModel[],
     private readonly defaultId: string | undefined,
+    /** The models root the versions' `path` is relative to. */
+    readonly root: string,
+    private readonly prisma: Prisma,
   ) {
     this.byId = new Map(models.map((m) => [m.id, m]));
   }
@@ -46,40 +49,9 @@ export class ModelRegistry {
       .sort();
     const models: LoadedModel[] = [];
     for (const folder of folders) {
-      const dir = path.join(root, folder);
       try {
-        const manifest = readManifest(dir);
-        const id = modelId(manifest);
-        if (models.some((m) => m.id === id)) throw new Error(`duplicate model id ${id}`);
-        // Served, never trained here: batchnorm folded (same input and output shapes as saved).
-        const generator = await loadServedGenerator(path.join(dir, manifest.generatorPath));
-        try {
-          checkGeneratorShape(generator, manifest, dir);
-        } catch (error) {
-          generator.dispose();
-          throw error;
-        }
-        const [height, width, channels] = manifest.imageShape;
-        const createdAt = new Date(manifest.training.finishedAt);
-        const fields = {
-          name: manifest.name,
-          version: manifest.version,
-          architecture: manifest.architecture,
-          dataset: manifest.dataset,
-          latentSize: manifest.latentSize,
-          imageHeight: height,
-          imageWidth: width,
-          imageChannels: channels,
-          path: folder,
-          manifest: JSON.stringify(manifest),
-        };
-        const row = await prisma.model.upsert({
-          where: { id },
-          create: { id, ...fields, createdAt: Number.isNaN(createdAt.getTime()) ? new Date() : createdAt },
-          update: fields,
-        });
-        models.push({ id, manifest, path: folder, generator, createdAt: row.createdAt });
-        log.info('model loaded', { id, folder });
+        models.push(await loadVersion(root, folder, prisma, new Set(models.map((m) => m.id))));
+        log.info('model loaded', { id: models[models.length - 1].id, folder });
       } catch (error) {
         log.error('model not loaded', { folder, error: error instanceof Error ? error.message : String(error) });
       }
@@ -87,7 +59,28 @@ export class ModelRegistry {
     if (defaultId !== undefined && !models.some((m) => m.id === defaultId)) {
       throw new Error(`GANQL_DEFAULT_MODEL: expected one of ${models.map((m) => m.id).join(', ') || '(no models)'}, got ${JSON.stringify(defaultId)}`);
     }
-    return new ModelRegistry(models, defaultId);
+    return new ModelRegistry(models, defaultId, root, prisma);
+  }
+
+  /**
+   * Loads one more version while serving (a training job's result): `folder` is a sub-folder of the
+   * models root holding a manifest.json, loaded and recorded as `load` does. The version is in the
+   * registry once this resolves; the inference pool must still load it (InferencePool.loadModel)
+   * before it can be sampled. A duplicate id or a broken folder throws and changes nothing.
+   */
+  async add(folder: string): Promise<LoadedModel> {
+    const relative = path.relative(this.root, path.resolve(this.root, folder));
+    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative) || relative.includes(path.sep)) {
+      throw new Error(`ModelRegistry.add: expected a folder directly under ${this.root}, got ${JSON.stringify(folder)}`);
+    }
+    const model = await loadVersion(this.root, relative, this.prisma, new Set(this.byId.keys()));
+    // Checked again after the awaits: two adds of one id may have raced.
+    if (this.byId.has(model.id)) {
+      model.generator.dispose();
+      throw new Error(`duplicate model id ${model.id}`);
+    }
+    this.byId.set(model.id, model);
+    return model;
   }
 
   list(): LoadedModel[] {
@@ -116,6 +109,42 @@ export class ModelRegistry {
   dispose(): void {
     for (const model of this.byId.values()) model.generator.dispose();
     this.byId.clear();
+  }
+}
+
+/** Loads `<root>/<folder>` (manifest and served generator) and upserts its Model row; `taken` ids are refused before the weights load. */
+async function loadVersion(root: string, folder: string, prisma: Prisma, taken: ReadonlySet<string>): Promise<LoadedModel> {
+  const dir = path.join(root, folder);
+  const manifest = readManifest(dir);
+  const id = modelId(manifest);
+  if (taken.has(id)) throw new Error(`duplicate model id ${id}`);
+  // Served, never trained here: batchnorm folded (same input and output shapes as saved).
+  const generator = await loadServedGenerator(path.join(dir, manifest.generatorPath));
+  try {
+    checkGeneratorShape(generator, manifest, dir);
+    const [height, width, channels] = manifest.imageShape;
+    const createdAt = new Date(manifest.training.finishedAt);
+    const fields = {
+      name: manifest.name,
+      version: manifest.version,
+      architecture: manifest.architecture,
+      dataset: manifest.dataset,
+      latentSize: manifest.latentSize,
+      imageHeight: height,
+      imageWidth: width,
+      imageChannels: channels,
+      path: folder,
+      manifest: JSON.stringify(manifest),
+    };
+    const row = await prisma.model.upsert({
+      where: { id },
+      create: { id, ...fields, createdAt: Number.isNaN(createdAt.getTime()) ? new Date() : createdAt },
+      update: fields,
+    });
+    return { id, manifest, path: folder, generator, createdAt: row.createdAt };
+  } catch (error) {
+    generator.dispose();
+    throw error;
   }
 }
 

@@ -72,6 +72,21 @@ export interface JobContext extends RunContext {
   signal: AbortSignal;
 }
 
+/**
+ * Thrown by a job's work to end its run with a status other than SUCCEEDED or FAILED: CANCELLED
+ * (stopped on request) or INTERRUPTED (stopped by the server, with a reason of its own). The message
+ * is stored as the run's errorMessage.
+ */
+export class JobEndedError extends Error {
+  override name = 'JobEndedError';
+  constructor(
+    readonly status: 'CANCELLED' | 'INTERRUPTED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A job whose preparation succeeded and whose work goes on in the background. */
 export interface StartedJob<P> {
   runId: string;
@@ -137,7 +152,8 @@ export class RunService {
    * anything the caller must wait for) inside the recorded scope, and returns as soon as it
    * succeeds, while `work` goes on in the background with a progress callback. A `prepare` failure
    * is recorded FAILED and re-thrown, as in record(); a `work` failure is recorded FAILED and
-   * logged (nobody awaits it); work stopped by interruptJobs() is recorded INTERRUPTED.
+   * logged (nobody awaits it); work stopped by interruptJobs() is recorded INTERRUPTED, and work
+   * that throws a JobEndedError ends with its status and message.
    */
   async startJob<P, T>(
     start: StartRun,
@@ -161,6 +177,32 @@ export class RunService {
       throw error;
     }
 
+    return this.runInBackground(id, start.kind, began, { get: () => modelId, set: setModel }, prepared, work);
+  }
+
+  /**
+   * Continues a job a previous process left unfinished, as the same run: sets it back to RUNNING
+   * (clearing its end) and runs `work` in the background as startJob does. For training jobs
+   * resumed from a checkpoint at start-up.
+   */
+  async resumeJob<T>(runId: string, work: (job: JobContext) => Promise<RunOutcome<T>>): Promise<StartedJob<undefined>> {
+    const run = await this.get(runId);
+    await this.db.execute('UPDATE "Run" SET "status" = ?, "errorCode" = ?, "errorMessage" = ?, "finishedAt" = ? WHERE "id" = ?', ['RUNNING', null, null, null, runId]);
+    // Its duration counts from its first start, downtime included.
+    const began = performance.now() - (Date.now() - run.createdAt.getTime());
+    let modelId = run.modelId ?? undefined;
+    return this.runInBackground(runId, run.kind, began, { get: () => modelId, set: (m) => (modelId = m) }, undefined, (_prepared, job) => work(job));
+  }
+
+  /** The background half of startJob and resumeJob: runs `work`, writes progress, records how it ended. */
+  private runInBackground<P, T>(
+    id: string,
+    kind: RunKind,
+    began: number,
+    model: { get: () => string | undefined; set: (modelId: string) => void },
+    prepared: P,
+    work: (prepared: P, job: JobContext) => Promise<RunOutcome<T>>,
+  ): StartedJob<P> {
     const controller = new AbortController();
     const progress = new ProgressWriter(
       async (fraction) => {
@@ -169,7 +211,7 @@ export class RunService {
       PROGRESS_INTERVAL_MS,
       (error) => this.log.warn('could not record job progress', { runId: id, error: errorDetail(error) }),
     );
-    const context: JobContext = { runId: id, setModel, progress: (f) => progress.report(f), signal: controller.signal };
+    const context: JobContext = { runId: id, setModel: model.set, progress: (f) => progress.report(f), signal: controller.signal };
     const done = (async (): Promise<RunStatus> => {
       try {
         const outcome = await work(prepared, context);
@@ -177,11 +219,23 @@ export class RunService {
         await progress.close();
         await this.db.execute(
           'UPDATE "Run" SET "status" = ?, "modelId" = ?, "result" = ?, "progress" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?',
-          ['SUCCEEDED', modelId ?? null, outcome.result === undefined ? null : JSON.stringify(outcome.result), 1, performance.now() - began, new Date(), id],
+          ['SUCCEEDED', model.get() ?? null, outcome.result === undefined ? null : JSON.stringify(outcome.result), 1, performance.now() - began, new Date(), id],
         );
         return 'SUCCEEDED';
       } catch (error) {
         await progress.close();
+        if (error instanceof JobEndedError) {
+          await this.db
+            .execute('UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?', [
+              error.status,
+              error.message.slice(0, 2000),
+              performance.now() - began,
+              new Date(),
+              id,
+            ])
+            .catch((e: unknown) => this.log.error('could not record the end of a job', { runId: id, status: error.status, error: errorDetail(e) }));
+          return error.status;
+        }
         if (controller.signal.aborted) {
           const reason = String(controller.signal.reason instanceof Error ? controller.signal.reason.message : controller.signal.reason);
           await this.db
@@ -195,7 +249,7 @@ export class RunService {
             .catch((e: unknown) => this.log.error('could not record an interrupted job', { runId: id, error: errorDetail(e) }));
           return 'INTERRUPTED';
         }
-        await this.recordFailure(id, start.kind, error, modelId, performance.now() - began);
+        await this.recordFailure(id, kind, error, model.get(), performance.now() - began);
         return 'FAILED';
       } finally {
         this.jobs.delete(id);
@@ -270,13 +324,28 @@ export class RunService {
     }
   }
 
-  /** Marks runs left RUNNING by a process that died as INTERRUPTED. Returns how many. */
-  async closeInterrupted(reason: string): Promise<number> {
+  /**
+   * Marks runs left RUNNING by a process that died as INTERRUPTED, except those in `except` (jobs
+   * about to be resumed). Returns how many.
+   */
+  async closeInterrupted(reason: string, except: readonly string[] = []): Promise<number> {
     const { count } = await this.prisma.run.updateMany({
-      where: { status: 'RUNNING' },
+      where: { status: 'RUNNING', ...(except.length > 0 ? { id: { notIn: [...except] } } : {}) },
       data: { status: 'INTERRUPTED', errorMessage: reason, finishedAt: new Date() },
     });
     return count;
+  }
+
+  /** Records a run left RUNNING or INTERRUPTED by an earlier process as INTERRUPTED with this reason (e.g. why it is not resumed). */
+  async markInterrupted(id: string, reason: string): Promise<void> {
+    await this.db.execute('UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "finishedAt" = COALESCE("finishedAt", ?) WHERE "id" = ? AND "status" IN (?, ?)', [
+      'INTERRUPTED',
+      reason.slice(0, 2000),
+      new Date(),
+      id,
+      'RUNNING',
+      'INTERRUPTED',
+    ]);
   }
 
   async get(id: string): Promise<RunRecord> {

@@ -7,6 +7,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { Registry } from 'prom-client';
 import { initBackend, type BackendInfo } from '../backend/backend';
+import { ClassifyService } from '../classify/classify.service';
 import type { Config } from '../config/config';
 import { openDatabase, type Database } from '../db/database';
 import { DatasetCache } from '../evaluation/dataset-cache';
@@ -14,6 +15,7 @@ import { EvaluationService } from '../evaluation/evaluation.service';
 import { computeMetricsInWorker } from '../evaluation/metrics-runner';
 import { NearestNeighbourService } from '../evaluation/nearest-neighbour.service';
 import { ScorerCatalog } from '../evaluation/scorer-catalog';
+import { ClassifyResolver } from '../graphql/classify/classify.resolver';
 import { createContext, type GraphqlContext } from '../graphql/context';
 import { EvaluationResolver } from '../graphql/evaluation/evaluation.resolver';
 import { LatentResolver } from '../graphql/latent/latent.resolver';
@@ -21,7 +23,13 @@ import { ModelResolver } from '../graphql/models/model.resolver';
 import { RunResolver } from '../graphql/runs/run.resolver';
 import { SampleResolver } from '../graphql/samples/sample.resolver';
 import { buildGanqlSchema } from '../graphql/schema';
+import { createAuthChecker } from '../graphql/auth-checker';
+import type { Principal } from '../auth/principal';
+import { ApiKeyService } from '../auth/api-key.service';
+import { RateLimiter } from '../auth/rate-limiter';
+import { authMiddleware, presentedKey, resolvePrincipal } from './auth.middleware';
 import { ServerInfoResolver } from '../graphql/server/server-info.resolver';
+import { TrainingResolver } from '../graphql/training/training.resolver';
 import { chooseExecutor } from '../inference/choose-executor';
 import { InferencePool } from '../inference/pool';
 import { LatentService } from '../latent/latent.service';
@@ -32,6 +40,8 @@ import { ModelService } from '../models/model.service';
 import { RunService } from '../runs/run.service';
 import { SampleService } from '../samples/sample.service';
 import { SystemService } from '../system/system.service';
+import { recoverTrainingJobs, TrainingJobService } from '../training-jobs/training-job.service';
+import { TrainingJobStore } from '../training-jobs/training-job.store';
 import { createAdmission } from './admission';
 import { explorerRouter } from './explorer';
 import { createFormatError } from './format-error';
@@ -39,6 +49,7 @@ import { healthHandler } from './health';
 import { queryCostLimits } from './query-limits/query-limits.plugin';
 import { queryShapeLimitsRule } from './query-limits/query-limits.rule';
 import { recordRejectedRequests } from './record-rejected.plugin';
+import { createSubscriptionServer } from './subscriptions';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- read at run time so dist/ needs no copy
 const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -68,7 +79,13 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   log.info('database ready', { provider: database.provider, applied: migrations.applied });
 
   const runService = new RunService(database, backend.name, log);
-  const interrupted = await runService.closeInterrupted('the process stopped while this run was in progress');
+  // Before the runs a dead process left RUNNING are closed: its training jobs are resumed (their runs stay open) or INTERRUPTED with the reason.
+  const trainingStore = new TrainingJobStore(database.prisma);
+  const recoveredJobs = await recoverTrainingJobs(trainingStore, runService, config.training, log);
+  const interrupted = await runService.closeInterrupted(
+    'the process stopped while this run was in progress',
+    recoveredJobs.map((job) => job.record.id),
+  );
   if (interrupted > 0) log.warn('closed runs left RUNNING by a previous process', { interrupted });
 
   const registry = await ModelRegistry.load(config.modelsDir, database.prisma, log, config.defaultModelId);
@@ -92,6 +109,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   const modelService = new ModelService(registry, backend.name);
   const sampleService = new SampleService(database, registry, pool, runService, backend.name, config.maxSamplesPerRequest);
   const latentService = new LatentService(registry, sampleService, runService);
+  const classifyService = new ClassifyService(registry, pool, runService, config.maxSamplesPerRequest);
   const systemService = new SystemService(config, backend, database.provider, pool, VERSION);
   const scorers = ScorerCatalog.load(config.scorersDir, (folder, reason) => log.error('scorer not loaded', { folder, reason }));
   log.info('scorers found', { scorersDir: config.scorersDir, scorers: scorers.list().map((s) => s.name) });
@@ -100,16 +118,31 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   const evaluationService = new EvaluationService(database, registry, pool, runService, scorers, datasets, evaluationGauges, computeMetricsInWorker, log);
   await evaluationService.primeGauges();
   const nearestNeighbourService = new NearestNeighbourService(registry, sampleService, datasets, runService);
+  const trainingJobService = new TrainingJobService({
+    config: config.training,
+    modelsDir: config.modelsDir,
+    backend: backend.name,
+    store: trainingStore,
+    registry,
+    pool,
+    runs: runService,
+    log,
+  });
 
+  const apiKeys = new ApiKeyService(database.prisma);
+  const anonymousPolicy = { loopbackScopes: config.auth.anonymousLoopbackScopes, remoteScopes: config.auth.anonymousRemoteScopes };
   const schema = await buildGanqlSchema(
     new Map<Function, object>([
       [ModelResolver, new ModelResolver(modelService, runService)],
       [SampleResolver, new SampleResolver(sampleService)],
+      [ClassifyResolver, new ClassifyResolver(classifyService)],
       [LatentResolver, new LatentResolver(latentService)],
       [EvaluationResolver, new EvaluationResolver(evaluationService, nearestNeighbourService)],
       [RunResolver, new RunResolver(runService)],
       [ServerInfoResolver, new ServerInfoResolver(systemService)],
+      [TrainingResolver, new TrainingResolver(trainingJobService)],
     ]),
+    createAuthChecker(log, (reason) => metrics.onAuthRefused(reason)),
   );
 
   const app = express();
@@ -123,6 +156,25 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), recordRejectedRequests(runService, log), queryCostLimits(config.queryLimits, config.maxSamplesPerRequest)],
   });
   await apollo.start();
+  // graphql-ws on the same port and path, for trainingProgress.
+  const subscriptions = createSubscriptionServer({
+    httpServer,
+    path: '/graphql',
+    schema,
+    validationRules: [queryShapeLimitsRule(config.queryLimits)],
+    authenticate: (request, connectionParams) => {
+      const fromParams = connectionParams?.authorization ?? connectionParams?.Authorization;
+      const key = typeof fromParams === 'string' ? presentedKey({ authorization: fromParams }) : presentedKey(request.headers);
+      return resolvePrincipal(key, request.socket.remoteAddress, { apiKeys, anonymous: anonymousPolicy });
+    },
+    onRefused: (error) => {
+      log.warn('subscription refused: bad API key', { reason: error instanceof Error ? error.message : String(error) });
+      metrics.onAuthRefused('unauthenticated');
+    },
+    context: (_request, _params, principal) => ({ ...createContext(runService, principal), trainingJobs: trainingJobService }),
+    formatError: createFormatError(log),
+  });
+  await trainingJobService.resume(recoveredJobs);
 
   let accepting = true;
   app.get(
@@ -130,7 +182,22 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     healthHandler({ accepting: () => accepting, databaseOk: () => database.ping(), modelCount: () => registry.size, backend: backend.name }),
   );
   app.get('/metrics', metrics.handler);
-  app.use('/graphql', admission.middleware, express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: async () => createContext(runService) }));
+  const auth = authMiddleware({
+    apiKeys,
+    anonymous: anonymousPolicy,
+    keyRateLimit: { ratePerSecond: config.auth.keyRatePerSecond, burst: config.auth.keyRateBurst },
+    limiter: new RateLimiter(),
+    log,
+    onRefused: (reason) => metrics.onAuthRefused(reason),
+  });
+  app.use(
+    '/graphql',
+    admission.middleware,
+    auth,
+    express.json({ limit: BODY_LIMIT }),
+    // authMiddleware always sets res.locals.principal before this runs (it answers the request itself otherwise).
+    expressMiddleware(apollo, { context: async ({ res }) => createContext(runService, res.locals.principal as Principal) }),
+  );
   app.use(explorerRouter('/graphql'));
   app.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(err);
@@ -154,7 +221,14 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     stop: () =>
       (stopping ??= (async () => {
         accepting = false;
-        await apollo.stop();
+        const drained = apollo.stop();
+        // Awaited below; a handler now keeps an early failure from counting as unhandled meanwhile.
+        drained.catch(() => undefined);
+        // Training jobs stop after their current step (checkpointed, to resume on the next start) and
+        // their subscribers get the END event; then the sockets close, which the HTTP server's close waits for.
+        await trainingJobService.stop();
+        await subscriptions.close();
+        await drained;
         // Background jobs (evaluations) stop at their next step, recorded INTERRUPTED, before the pool closes under them.
         await runService.interruptJobs('the server stopped while this run was in progress');
         await pool.close();

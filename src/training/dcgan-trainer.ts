@@ -34,6 +34,11 @@ export interface DcganTrainerOptions {
    * { virtualBatchNorm })); the reference batch is seeded noise fixed at the start, prepended to every G pass.
    */
   virtualBatchNorm?: { referenceSize: number };
+  /**
+   * G's loss without feature matching: 'non-saturating' (default) maximises log D(G(z)); 'minimax'
+   * minimises log(1 - D(G(z))) = -softplus(logit), Goodfellow et al.'s original objective (it saturates early).
+   */
+  generatorLoss?: 'non-saturating' | 'minimax';
 }
 
 /** The reference noise of virtual batch normalization is seeded apart from the training noise. */
@@ -50,6 +55,16 @@ export const defaultTrainerOptions: Readonly<DcganTrainerOptions> = Object.freez
 export interface Losses {
   generator: number;
   discriminator: number;
+}
+
+/** Mean losses and D accuracies over the steps of an epoch (or of one step). */
+export interface EpochStats extends Losses {
+  /** Fraction of real images with D(x) > 0.5. */
+  dAccuracyReal: number;
+  /** Fraction of generated images with D(G(z)) < 0.5. */
+  dAccuracyFake: number;
+  /** Generator steps done (fewer than stepsPerEpoch when stopped early). */
+  steps: number;
 }
 
 export interface StepProgress {
@@ -87,7 +102,15 @@ export function resolveTrainerOptions(partial: Partial<DcganTrainerOptions> = {}
   if (o.virtualBatchNorm !== undefined && !(Number.isInteger(o.virtualBatchNorm.referenceSize) && o.virtualBatchNorm.referenceSize >= 1)) {
     throw new Error(`virtualBatchNorm.referenceSize: expected a positive integer, got ${o.virtualBatchNorm.referenceSize}`);
   }
+  if (o.generatorLoss !== undefined && o.generatorLoss !== 'non-saturating' && o.generatorLoss !== 'minimax') {
+    throw new Error(`generatorLoss: expected "non-saturating" or "minimax", got ${JSON.stringify(o.generatorLoss)}`);
+  }
   return o;
+}
+
+/** VBN's reference batch of noise [referenceSize, latentSize] for a run of this seed (the caller disposes it). */
+export function vbnReferenceNoise(referenceSize: number, latentSize: number, seed: number): tf.Tensor2D {
+  return tf.tensor2d(seededNoise(referenceSize, latentSize, seed + VBN_REFERENCE_SALT), [referenceSize, latentSize]);
 }
 
 /** Standard normal noise from a seeded PRNG, so runs are reproducible on any backend. */
@@ -112,16 +135,16 @@ function variablesOf(model: tf.LayersModel): tf.Variable[] {
  */
 export class DcganTrainer {
   readonly options: DcganTrainerOptions;
-  private readonly gOptimizer: tf.AdamOptimizer;
-  private readonly dOptimizer: tf.AdamOptimizer;
+  readonly gOptimizer: tf.AdamOptimizer;
+  readonly dOptimizer: tf.AdamOptimizer;
   private readonly gVars: tf.Variable[];
   private readonly dVars: tf.Variable[];
   private readonly latentSize: number;
   private readonly imageSize: number;
   /** D up to the feature-matching layer (shares D's weights; owns no tensors). */
   private readonly features: tf.LayersModel | null = null;
-  private readonly gAverage: HistoricalAverage | null = null;
-  private readonly dAverage: HistoricalAverage | null = null;
+  readonly gAverage: HistoricalAverage | null = null;
+  readonly dAverage: HistoricalAverage | null = null;
   /** VBN's reference noise [R, latentSize], fixed for the trainer's life; disposed in dispose(). */
   private readonly referenceNoise: tf.Tensor2D | null = null;
   private stopRequested = false;
@@ -161,8 +184,7 @@ export class DcganTrainer {
     const vbn = this.options.virtualBatchNorm;
     if (vbn !== undefined) {
       checkHasVbnLayers(generator, vbn.referenceSize);
-      const noise = seededNoise(vbn.referenceSize, this.latentSize, this.options.seed + VBN_REFERENCE_SALT);
-      this.referenceNoise = tf.tensor2d(noise, [vbn.referenceSize, this.latentSize]);
+      this.referenceNoise = vbnReferenceNoise(vbn.referenceSize, this.latentSize, this.options.seed);
     }
   }
 
@@ -170,7 +192,8 @@ export class DcganTrainer {
   private runGenerator(z: tf.Tensor2D, training: boolean): tf.Tensor4D {
     if (this.referenceNoise === null) return (training ? this.generator.apply(z, { training }) : this.generator.predict(z)) as tf.Tensor4D;
     const input = withReference(this.referenceNoise, z);
-    const out = (training ? this.generator.apply(input, { training }) : this.generator.predict(input)) as tf.Tensor4D;
+    // apply, not predict: predict splits the batch into chunks of 32, and only the first would carry the reference rows.
+    const out = this.generator.apply(input, { training }) as tf.Tensor4D;
     return withoutReference(out, this.referenceNoise.shape[0]);
   }
 
@@ -185,7 +208,7 @@ export class DcganTrainer {
   }
 
   /** One generator step (with its k discriminator steps); batch order and noise come from the arguments. */
-  trainStep(realBatches: tf.Tensor4D[], noise: Float32Array[]): Losses {
+  trainStep(realBatches: tf.Tensor4D[], noise: Float32Array[]): EpochStats {
     const { k, batchSize } = this.options;
     if (realBatches.length !== k || noise.length !== k + 1) {
       throw new Error(`trainStep: expected ${k} real batches and ${k + 1} noise arrays, got ${realBatches.length} and ${noise.length}`);
@@ -193,20 +216,31 @@ export class DcganTrainer {
     const realTarget = this.options.labelSmoothing ?? 1;
     const haWeight = this.options.historicalAveraging?.weight ?? 0;
     let dLossSum = 0;
+    let realRight = 0;
+    let fakeRight = 0;
     for (let i = 0; i < k; i++) {
       // The running mean takes in the parameters this loss sees, so the penalty is 0 at step 1.
       this.dAverage?.update();
+      let accuracy: tf.Tensor | null = null;
       const dCost = tf.tidy(() => {
         const z = tf.tensor2d(noise[i], [batchSize, this.latentSize]);
         const fake = this.runGenerator(z, true);
         return this.dOptimizer.minimize(() => {
           const realLogits = this.discriminator.apply(realBatches[i], { training: true }) as tf.Tensor;
           const fakeLogits = this.discriminator.apply(fake, { training: true }) as tf.Tensor;
+          // D(x) = sigmoid(logit) > 0.5 exactly when logit > 0; kept past the tape's tidy, read below.
+          accuracy = tf.keep(tf.stack([dAccuracy(realLogits, true), dAccuracy(fakeLogits, false)]));
           const loss = discriminatorLoss(realLogits, fakeLogits, realTarget);
           return this.dAverage === null ? loss : (tf.add(loss, tf.mul(this.dAverage.penalty(), haWeight)) as tf.Scalar);
         }, true, this.dVars) as tf.Scalar;
       });
       dLossSum += readScalar(dCost);
+      // Assigned inside the minimize callback, which TypeScript cannot see.
+      const acc = accuracy as unknown as tf.Tensor;
+      const [real, fakeAcc] = acc.dataSync();
+      acc.dispose();
+      realRight += real;
+      fakeRight += fakeAcc;
     }
     this.gAverage?.update();
     const gCost = tf.tidy(() => {
@@ -221,29 +255,27 @@ export class DcganTrainer {
           loss = featureMatchingLoss(realFeatures, fakeFeatures);
         } else {
           const logits = this.discriminator.apply(fake, { training: true }) as tf.Tensor;
-          // Non-saturating loss: maximise log D(G(z)) rather than minimise log(1 - D(G(z))).
-          loss = tf.losses.sigmoidCrossEntropy(tf.onesLike(logits), logits) as tf.Scalar;
+          loss = generatorAdversarialLoss(logits, this.options.generatorLoss ?? 'non-saturating');
         }
         return this.gAverage === null ? loss : (tf.add(loss, tf.mul(this.gAverage.penalty(), haWeight)) as tf.Scalar);
       }, true, this.gVars) as tf.Scalar;
     });
-    return { discriminator: dLossSum / k, generator: readScalar(gCost) };
+    return { discriminator: dLossSum / k, generator: readScalar(gCost), dAccuracyReal: realRight / k, dAccuracyFake: fakeRight / k, steps: 1 };
   }
 
   /**
    * One pass over the data in an order fixed by (seed, epoch), so epoch e of two runs with the
    * same seed sees the same batches and noise. Returns the epoch's mean losses.
    */
-  async trainEpoch(epoch: number, onStep?: (p: StepProgress) => void, maxSteps?: number): Promise<Losses> {
+  async trainEpoch(epoch: number, onStep?: (p: StepProgress) => void, maxSteps?: number, shouldStop?: () => boolean): Promise<EpochStats> {
     this.stopRequested = false;
     const { batchSize, k, seed } = this.options;
     const order = shuffledIndices(this.data.count, createPrng(seed * 7919 + epoch * 2 + 1));
     const noisePrng = createPrng(seed * 7919 + epoch * 2 + 2);
     const steps = Math.min(this.stepsPerEpoch(), maxSteps ?? Infinity);
     const [h, w, c] = this.data.shape;
-    const totals = { generator: 0, discriminator: 0 };
-    let done = 0;
-    for (let step = 0; step < steps && !this.stopRequested; step++) {
+    const totals: EpochStats = { generator: 0, discriminator: 0, dAccuracyReal: 0, dAccuracyFake: 0, steps: 0 };
+    for (let step = 0; step < steps && !this.stopRequested && !(shouldStop?.() ?? false); step++) {
       const started = performance.now();
       const batches: tf.Tensor4D[] = [];
       for (let i = 0; i < k; i++) {
@@ -256,20 +288,24 @@ export class DcganTrainer {
         batches.push(tf.tensor4d(buf, [batchSize, h, w, c]));
       }
       const noise = Array.from({ length: k + 1 }, () => fillNormal(new Float32Array(batchSize * this.latentSize), noisePrng));
-      let losses: Losses;
+      let stats: EpochStats;
       try {
-        losses = this.trainStep(batches, noise);
+        stats = this.trainStep(batches, noise);
       } finally {
         tf.dispose(batches);
       }
-      totals.generator += losses.generator;
-      totals.discriminator += losses.discriminator;
-      done++;
+      totals.generator += stats.generator;
+      totals.discriminator += stats.discriminator;
+      totals.dAccuracyReal += stats.dAccuracyReal;
+      totals.dAccuracyFake += stats.dAccuracyFake;
+      totals.steps++;
+      const losses: Losses = { generator: stats.generator, discriminator: stats.discriminator };
       onStep?.({ epoch, step: step + 1, stepsPerEpoch: steps, losses, msPerStep: performance.now() - started });
       // Yield so signals and timers (progress, stop requests) get a turn.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    return { generator: totals.generator / Math.max(done, 1), discriminator: totals.discriminator / Math.max(done, 1) };
+    const n = Math.max(totals.steps, 1);
+    return { generator: totals.generator / n, discriminator: totals.discriminator / n, dAccuracyReal: totals.dAccuracyReal / n, dAccuracyFake: totals.dAccuracyFake / n, steps: totals.steps };
   }
 
   /** Generator output (inference mode) for the given noise, one Float32Array per image. */
@@ -287,6 +323,21 @@ export class DcganTrainer {
     this.dAverage?.dispose();
     this.referenceNoise?.dispose();
   }
+}
+
+/**
+ * G's adversarial loss from D's logits on G(z): 'non-saturating' = mean -log sigmoid(l) (maximise log D(G(z)));
+ * 'minimax' = mean log(1 - sigmoid(l)) = mean -softplus(l) (minimise log(1 - D(G(z)))).
+ */
+export function generatorAdversarialLoss(logits: tf.Tensor, kind: 'non-saturating' | 'minimax'): tf.Scalar {
+  return tf.tidy(() =>
+    kind === 'minimax' ? (tf.mean(tf.neg(tf.softplus(logits))) as tf.Scalar) : (tf.losses.sigmoidCrossEntropy(tf.onesLike(logits), logits) as tf.Scalar),
+  );
+}
+
+/** Fraction of logits on D's right side: > 0 (D > 0.5) for real, < 0 for fake. */
+export function dAccuracy(logits: tf.Tensor, real: boolean): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.cast(real ? tf.greater(logits, 0) : tf.less(logits, 0), 'float32')) as tf.Scalar);
 }
 
 function checkHasVbnLayers(generator: tf.LayersModel, referenceSize: number): void {

@@ -1,105 +1,109 @@
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/backend';
-import { loadMnist } from '../data/mnist';
-import { gridPng } from '../images/grid';
-import { buildDiscriminator, buildGenerator, resolveDcganConfig, type DcganConfig } from '../models/dcgan';
-import { loadLayersModel, saveLayersModel } from '../models/io';
-import type { ModelManifest } from '../models/manifest';
-import { DcganTrainer, resolveTrainerOptions, seededNoise, type DcganTrainerOptions, type Losses } from './dcgan-trainer';
+import { commandLineOf, parseFlags, type Flags } from '../cli/flags';
 import { formatSeconds, progressBar } from '../log/progress-bar';
-import { commandLineOf, parseFlags } from '../cli/flags';
+import type { ModelManifest } from '../models/manifest';
+import { runTrainingSession } from './training-session';
+import { checkTrainingSpec, type TrainingSpec, type TrainingSpecInput, type TrainingTechniques } from './training-spec';
 
-/** Validated command line of `npm run train`. */
+/** Validated command line of `npm run train`: a checked spec and where the session writes. */
 export interface TrainArgs {
-  model: 'dcgan';
-  dataset: 'mnist';
-  epochs: number;
-  batchSize: number;
-  seed: number;
+  spec: TrainingSpec;
+  /** The version folder (checkpoint/ inside it while training). */
   out: string;
-  learningRate: number;
-  beta1: number;
-  k: number;
-  latentSize: number;
-  /** Use at most this many training images. */
-  limit?: number;
+  /** manifest.name; the folder's base name by default. */
+  name: string;
   /** Continue from out/checkpoint after the last completed epoch. */
   resume: boolean;
-  /** Salimans et al. 2016's switches; absent = off (see DcganTrainerOptions). */
-  labelSmoothing?: number;
-  featureMatching?: { layer: string };
-  historicalAveraging?: { weight: number };
-  minibatchDiscrimination?: { kernels: number; kernelDim: number };
+  /** Absolute folder of a model version to start from. */
+  fineTuneFrom?: string;
 }
 
 const USAGE =
-  'usage: npm run train -- --model dcgan --dataset mnist --epochs N --batch-size B --seed S --out DIR ' +
-  '[--lr 0.0002] [--beta1 0.5] [--k 1] [--latent-size 100] [--limit N] [--resume] ' +
-  '[--label-smoothing 0.9] [--feature-matching LAYER] [--historical-averaging WEIGHT] [--minibatch-kernels B [--minibatch-kernel-dim 5]]';
+  'usage: npm run train -- --epochs N --out DIR [--mode gan|kplusone] [--model dcgan|mlp] [--dataset mnist|fashion-mnist] ' +
+  '[--labels-per-class N (kplusone)] [--loss non-saturating|minimax] [--batch-size 64] [--seed 42] [--lr 0.0002] [--beta1 0.5] [--k 1] ' +
+  '[--latent-size 100] [--limit N] [--keep-every N] [--name NAME] [--resume] [--fine-tune-from DIR] ' +
+  '[--label-smoothing 0.9] [--feature-matching LAYER (required in kplusone mode)] [--historical-averaging WEIGHT] ' +
+  '[--minibatch-kernels B [--minibatch-kernel-dim 5]] [--virtual-batch-norm R]';
 
 /** Kernel rows of minibatch discrimination when only --minibatch-kernels is given; 5 as in the paper's code. */
 const DEFAULT_MINIBATCH_KERNEL_DIM = 5;
 
-const SAMPLE_COUNT = 64;
-/** The fixed noise of the sample grids is seeded apart from the training noise. */
-const SAMPLE_NOISE_SALT = 1_000_003;
+/** A number flag as written, or undefined when absent; its range is checkTrainingSpec's to judge. */
+function numberFlag(args: Flags, name: string): number | undefined {
+  const text = args.get(name);
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v)) throw new Error(`--${name}: expected a number, got ${JSON.stringify(text)}`);
+  return v;
+}
 
+function stringFlag(args: Flags, name: string): string | undefined {
+  const text = args.get(name);
+  if (text !== undefined && text.trim() === '') throw new Error(`--${name}: expected a value, got ""`);
+  return text;
+}
+
+/** Parses argv into a spec input and checks it with checkTrainingSpec (the GraphQL mutation's checks). */
 export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   const args = parseFlags(argv, {
     options: [
-      'model', 'dataset', 'epochs', 'batch-size', 'seed', 'out', 'lr', 'beta1', 'k', 'latent-size', 'limit',
-      'label-smoothing', 'feature-matching', 'historical-averaging', 'minibatch-kernels', 'minibatch-kernel-dim',
+      'mode', 'model', 'dataset', 'labels-per-class', 'loss', 'epochs', 'batch-size', 'seed', 'out', 'name', 'lr', 'beta1', 'k', 'latent-size',
+      'limit', 'keep-every', 'fine-tune-from', 'label-smoothing', 'feature-matching', 'historical-averaging', 'minibatch-kernels',
+      'minibatch-kernel-dim', 'virtual-batch-norm',
     ],
     flags: ['resume'],
     usage: USAGE,
     example: 'epochs',
   });
-  const model = args.required('model');
-  if (model !== 'dcgan') throw new Error(`--model: expected "dcgan", got ${JSON.stringify(model)}`);
-  const dataset = args.required('dataset');
-  if (dataset !== 'mnist') throw new Error(`--dataset: expected "mnist", got ${JSON.stringify(dataset)}`);
   const out = args.required('out');
   if (out.trim() === '') throw new Error(`--out: expected a folder, got ""`);
-  const fmLayer = args.get('feature-matching');
-  if (fmLayer !== undefined && fmLayer.trim() === '') throw new Error(`--feature-matching: expected a discriminator layer name, got ""`);
   if (args.has('minibatch-kernel-dim') && !args.has('minibatch-kernels')) {
     throw new Error(`--minibatch-kernel-dim: expected --minibatch-kernels with it, got none\n${USAGE}`);
   }
-  return {
-    model,
-    dataset,
-    epochs: args.int('epochs', 1),
-    batchSize: args.int('batch-size', 1),
-    seed: args.int('seed', 0),
-    out,
-    learningRate: args.real('lr', 0, 1, 0.0002),
-    beta1: args.real('beta1', 0, 1, 0.5, true),
-    k: args.int('k', 1, { fallback: 1 }),
-    latentSize: args.int('latent-size', 1, { fallback: 100 }),
-    limit: args.has('limit') ? args.int('limit', 1) : undefined,
-    resume: args.has('resume'),
-    labelSmoothing: args.has('label-smoothing') ? args.real('label-smoothing', 0, 1, 1) : undefined,
-    featureMatching: fmLayer !== undefined ? { layer: fmLayer } : undefined,
-    historicalAveraging: args.has('historical-averaging') ? { weight: args.real('historical-averaging', 0, Infinity, 0) } : undefined,
-    minibatchDiscrimination: args.has('minibatch-kernels')
-      ? { kernels: args.int('minibatch-kernels', 1), kernelDim: args.int('minibatch-kernel-dim', 1, { fallback: DEFAULT_MINIBATCH_KERNEL_DIM }) }
-      : undefined,
-  };
-}
-
-/** The switches that are on, flattened for the manifest's architectureConfig (absent = off). */
-export function techniqueRecord(args: TrainArgs): Record<string, number | string> {
-  const record: Record<string, number | string> = {};
-  if (args.labelSmoothing !== undefined) record.labelSmoothing = args.labelSmoothing;
-  if (args.featureMatching !== undefined) record.featureMatchingLayer = args.featureMatching.layer;
-  if (args.historicalAveraging !== undefined) record.historicalAveragingWeight = args.historicalAveraging.weight;
-  if (args.minibatchDiscrimination !== undefined) {
-    record.minibatchKernels = args.minibatchDiscrimination.kernels;
-    record.minibatchKernelDim = args.minibatchDiscrimination.kernelDim;
+  const techniques: TrainingTechniques = {};
+  const smoothing = numberFlag(args, 'label-smoothing');
+  if (smoothing !== undefined) techniques.labelSmoothing = smoothing;
+  const layer = args.get('feature-matching');
+  if (layer !== undefined) {
+    if (layer.trim() === '') throw new Error(`--feature-matching: expected a discriminator layer name, got ""`);
+    techniques.featureMatching = { layer };
   }
-  return record;
+  const haWeight = numberFlag(args, 'historical-averaging');
+  if (haWeight !== undefined) techniques.historicalAveraging = { weight: haWeight };
+  const kernels = numberFlag(args, 'minibatch-kernels');
+  if (kernels !== undefined) techniques.minibatchDiscrimination = { kernels, kernelDim: numberFlag(args, 'minibatch-kernel-dim') ?? DEFAULT_MINIBATCH_KERNEL_DIM };
+  const referenceSize = numberFlag(args, 'virtual-batch-norm');
+  if (referenceSize !== undefined) techniques.virtualBatchNorm = { referenceSize };
+  // The flags' own names stay as the spec's types; checkTrainingSpec says what it expected.
+  const input = {
+    mode: stringFlag(args, 'mode'),
+    architecture: stringFlag(args, 'model'),
+    dataset: stringFlag(args, 'dataset'),
+    generatorLoss: stringFlag(args, 'loss'),
+    labelsPerClass: numberFlag(args, 'labels-per-class'),
+    epochs: numberFlag(args, 'epochs'),
+    batchSize: numberFlag(args, 'batch-size'),
+    seed: numberFlag(args, 'seed'),
+    learningRate: numberFlag(args, 'lr'),
+    beta1: numberFlag(args, 'beta1'),
+    k: numberFlag(args, 'k'),
+    latentSize: numberFlag(args, 'latent-size'),
+    limit: numberFlag(args, 'limit'),
+    keepEvery: numberFlag(args, 'keep-every'),
+    techniques,
+  } as TrainingSpecInput;
+  for (const key of Object.keys(input) as (keyof TrainingSpecInput)[]) if (input[key] === undefined) delete input[key];
+  const spec = checkTrainingSpec(input);
+  const fineTune = stringFlag(args, 'fine-tune-from');
+  if (fineTune !== undefined && args.has('resume')) throw new Error('--fine-tune-from: expected it without --resume (a resumed run continues its own checkpoint), got both');
+  return {
+    spec,
+    out,
+    name: stringFlag(args, 'name') ?? path.basename(path.resolve(out)),
+    resume: args.has('resume'),
+    ...(fineTune !== undefined ? { fineTuneFrom: path.resolve(fineTune) } : {}),
+  };
 }
 
 /** The command line as a user would retype it. */
@@ -107,150 +111,55 @@ export function commandLine(argv: readonly string[]): string {
   return commandLineOf(['npm', 'run', 'train', '--'], argv);
 }
 
-interface CheckpointState {
-  completedEpochs: number;
-  epochLosses: Losses[];
-  elapsedSeconds: number;
-}
-
-async function writeJson(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  await fs.rename(tmp, file);
-}
-
+/**
+ * `npm run train`: a thin wrapper over runTrainingSession with a progress bar; SIGINT/SIGTERM stop
+ * after the current step at the last checkpoint (rerun with --resume).
+ */
 export async function runTraining(argv: readonly string[], log: (msg: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<ModelManifest> {
   const args = parseTrainArgs(argv);
-  const backend = await initBackend({ log });
-  const trainerOptions: DcganTrainerOptions = resolveTrainerOptions({
-    batchSize: args.batchSize,
-    learningRate: args.learningRate,
-    beta1: args.beta1,
-    k: args.k,
-    seed: args.seed,
-    labelSmoothing: args.labelSmoothing,
-    featureMatching: args.featureMatching,
-    historicalAveraging: args.historicalAveraging,
-    minibatchDiscrimination: args.minibatchDiscrimination,
-  });
-  const dcganConfig: DcganConfig = resolveDcganConfig({ latentSize: args.latentSize, seed: args.seed });
-  // The split seed is fixed, not --seed, so the held-out test digits are the same for every run.
-  const data = loadMnist({ split: 'train', seed: 0, limit: args.limit });
-  log(`mnist: ${data.count} training digits`);
-
-  const out = path.resolve(args.out);
-  const checkpointDir = path.join(out, 'checkpoint');
-  await fs.mkdir(path.join(out, 'samples'), { recursive: true });
-
-  let generator = buildGenerator(dcganConfig);
-  let discriminator = buildDiscriminator(dcganConfig, { minibatchDiscrimination: args.minibatchDiscrimination });
-  let state: CheckpointState = { completedEpochs: 0, epochLosses: [], elapsedSeconds: 0 };
-  if (args.resume) {
-    state = JSON.parse(await fs.readFile(path.join(checkpointDir, 'state.json'), 'utf8')) as CheckpointState;
-    generator.dispose();
-    discriminator.dispose();
-    generator = await loadLayersModel(path.join(checkpointDir, 'generator'));
-    discriminator = await loadLayersModel(path.join(checkpointDir, 'discriminator'));
-    log(`resuming after epoch ${state.completedEpochs} (optimizer moments restart from zero)`);
-  }
-
-  const trainer = new DcganTrainer(generator, discriminator, { images: data.images, count: data.count, shape: [28, 28, 1] }, trainerOptions);
-  const fixedNoise = seededNoise(SAMPLE_COUNT, dcganConfig.latentSize, args.seed + SAMPLE_NOISE_SALT);
-  const grid = (): Buffer =>
-    gridPng(trainer.generate(fixedNoise, SAMPLE_COUNT), { width: 28, height: 28, channels: 1, range: [-1, 1], columns: 8 });
-
+  await initBackend({ log });
+  let stopRequested = false;
   const onSignal = (): void => {
     log('\nstop requested: finishing the current step');
-    trainer.stop();
+    stopRequested = true;
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-
-  const steps = trainer.stepsPerEpoch();
-  const totalSteps = steps * args.epochs;
-  const started = performance.now() - state.elapsedSeconds * 1000;
-  let stepsDone = steps * state.completedEpochs;
+  const { spec } = args;
   const runStarted = performance.now();
   let runSteps = 0;
-  let stopped = false;
-  for (let epoch = state.completedEpochs; epoch < args.epochs; epoch++) {
-    const losses = await trainer.trainEpoch(epoch, (p) => {
-      stepsDone++;
-      runSteps++;
-      const sPerStep = (performance.now() - runStarted) / 1000 / runSteps;
-      const eta = sPerStep * (totalSteps - stepsDone);
-      if (process.stderr.isTTY) process.stderr.write('\r');
-      process.stderr.write(
-        `epoch ${epoch + 1}/${args.epochs} ${progressBar(p.step, p.stepsPerEpoch)} step ${p.step}/${p.stepsPerEpoch} ` +
-          `D ${p.losses.discriminator.toFixed(3)} G ${p.losses.generator.toFixed(3)} ` +
-          `${(p.msPerStep / 1000).toFixed(2)} s/step ETA ${formatSeconds(eta)}${process.stderr.isTTY ? '' : '\n'}`,
-      );
-    });
-    if (process.stderr.isTTY) process.stderr.write('\n');
-    if (stepsDone < steps * (epoch + 1)) {
-      stopped = true;
-      break;
-    }
-    state = {
-      completedEpochs: epoch + 1,
-      epochLosses: [...state.epochLosses, losses],
-      elapsedSeconds: (performance.now() - started) / 1000,
-    };
-    const label = String(epoch + 1).padStart(3, '0');
-    await fs.writeFile(path.join(out, 'samples', `epoch-${label}.png`), grid());
-    await saveLayersModel(generator, path.join(checkpointDir, 'generator'));
-    await saveLayersModel(discriminator, path.join(checkpointDir, 'discriminator'));
-    await writeJson(path.join(checkpointDir, 'state.json'), state);
-    log(
-      `epoch ${epoch + 1} done: mean D ${losses.discriminator.toFixed(4)} G ${losses.generator.toFixed(4)}, ` +
-        `samples/epoch-${label}.png, checkpoint saved, tensors ${tf.memory().numTensors}`,
-    );
-  }
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  if (stopped) {
-    trainer.dispose();
-    throw new Error(`training stopped after ${state.completedEpochs} complete epochs; rerun with --resume to continue`);
-  }
-
-  const durationSeconds = (performance.now() - started) / 1000;
-  await saveLayersModel(generator, path.join(out, 'generator'));
-  await saveLayersModel(discriminator, path.join(out, 'discriminator'));
-  await fs.writeFile(path.join(out, 'samples.png'), grid());
-  const final = state.epochLosses[state.epochLosses.length - 1];
-  const finishedAt = new Date();
-  const manifest: ModelManifest = {
-    formatVersion: 1,
-    name: path.basename(out),
-    version: finishedAt.toISOString().slice(0, 16).replace(':', '-'),
-    architecture: args.model,
-    dataset: args.dataset,
-    latentSize: dcganConfig.latentSize,
-    imageShape: [28, 28, 1],
-    outputRange: [-1, 1],
-    generatorPath: 'generator',
-    discriminatorPath: 'discriminator',
-    training: {
-      seed: args.seed,
-      epochs: args.epochs,
-      batchSize: args.batchSize,
-      learningRate: args.learningRate,
-      beta1: args.beta1,
-      examples: data.count,
+  try {
+    const result = await runTrainingSession(spec, {
+      outDir: args.out,
+      name: args.name,
       command: commandLine(argv),
-      backend: backend.name,
-      finalLosses: { generator: final.generator, discriminator: final.discriminator },
-      durationSeconds: Math.round(durationSeconds),
-      finishedAt: finishedAt.toISOString(),
-      architectureConfig: { ...dcganConfig, k: args.k, ...techniqueRecord(args) },
-    },
-  };
-  await writeJson(path.join(out, 'manifest.json'), manifest);
-  // The final models equal the last checkpoint; keep the shipped folder small.
-  await fs.rm(checkpointDir, { recursive: true, force: true });
-  trainer.dispose();
-  log(`done in ${formatSeconds(durationSeconds)}: ${path.join(out, 'manifest.json')}`);
-  return manifest;
+      resume: args.resume,
+      ...(args.fineTuneFrom !== undefined ? { fineTuneFrom: args.fineTuneFrom } : {}),
+      keepDir: (epoch) => path.join(path.resolve(args.out), 'keep', `epoch-${String(epoch).padStart(3, '0')}`),
+      shouldStop: () => stopRequested,
+      log,
+      onStep: (p) => {
+        runSteps++;
+        const sPerStep = (performance.now() - runStarted) / 1000 / runSteps;
+        const eta = sPerStep * ((spec.epochs - p.epoch) * p.stepsPerEpoch + (p.stepsPerEpoch - p.step));
+        const tty = process.stderr.isTTY;
+        process.stderr.write(
+          `${tty ? '\r' : ''}epoch ${p.epoch}/${spec.epochs} ${progressBar(p.step, p.stepsPerEpoch)} step ${p.step}/${p.stepsPerEpoch} ` +
+            `D ${p.losses.discriminator.toFixed(3)} G ${p.losses.generator.toFixed(3)} ` +
+            `${(p.msPerStep / 1000).toFixed(2)} s/step ETA ${formatSeconds(eta)}${tty ? (p.step === p.stepsPerEpoch ? '\n' : '') : '\n'}`,
+        );
+      },
+      onKeep: (dir) => log(`kept ${dir}`),
+    });
+    if (result.status === 'stopped') {
+      throw new Error(`training stopped after ${result.completedEpochs} complete epochs; rerun with --resume to continue`);
+    }
+    log(`done in ${formatSeconds(result.manifest.training.durationSeconds)}: ${path.join(result.dir, 'manifest.json')}`);
+    return result.manifest;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 if (require.main === module && (process.argv.includes('--help') || process.argv.includes('-h'))) {

@@ -144,6 +144,7 @@ export function checkTrainingSpec(input: TrainingSpecInput): TrainingSpec {
   if (mode === 'kplusone' && techniques.featureMatching === undefined) {
     throw badInput('techniques.featureMatching: expected a discriminator layer in kplusone mode (the generator is trained by feature matching), got none');
   }
+  checkCombination(mode, architecture, techniques);
   return {
     mode, architecture, dataset, epochs, batchSize, seed, learningRate, beta1, k, latentSize, generatorLoss,
     ...(limit !== undefined ? { limit } : {}),
@@ -151,6 +152,19 @@ export function checkTrainingSpec(input: TrainingSpecInput): TrainingSpec {
     ...(keepEvery !== undefined ? { keepEvery } : {}),
     techniques,
   };
+}
+
+/** Switches some models cannot carry: said here, before any work, rather than by a builder mid-run. */
+function checkCombination(mode: TrainingMode, architecture: TrainingArchitecture, t: TrainingTechniques): void {
+  if (mode === 'kplusone' && t.labelSmoothing !== undefined) {
+    throw badInput(`techniques.labelSmoothing: expected none in kplusone mode (the K+1 losses have no real/fake target to smooth), got ${JSON.stringify(t.labelSmoothing)}`);
+  }
+  if (architecture === 'mlp' && t.minibatchDiscrimination !== undefined) {
+    throw badInput('techniques.minibatchDiscrimination: expected architecture "dcgan" (the mlp discriminators have no minibatch layer), got architecture "mlp"');
+  }
+  if (mode === 'gan' && architecture === 'mlp' && t.virtualBatchNorm !== undefined) {
+    throw badInput('techniques.virtualBatchNorm: expected architecture "dcgan" or mode "kplusone" (Goodfellow et al.\'s MLP generator has no batchnorm to replace), got mode "gan" with architecture "mlp"');
+  }
 }
 
 function checkTechniques(t: TrainingTechniques): TrainingTechniques {

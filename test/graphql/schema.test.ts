@@ -14,4 +14,13 @@ describe('schema.graphql', () => {
     expect(sdl).toContain('How many images, 1..GANQL_MAX_SAMPLES (default limit 256)');
     expect(sdl).toMatch(/samples\(\n[\s\S]*count: Int[\s\S]*latents: \[\[Float!\]!\][\s\S]*modelId: ID[\s\S]*seed: Int\n\s*\): \[Sample!\]!/);
   });
+
+  it('documents classify: its arguments, the two forms of an image and the expected size', async () => {
+    const sdl = await printGanqlSchema();
+    expect(sdl).toMatch(/classify\(\n[\s\S]*images: \[ImageInput!\]!\n[\s\S]*modelId: ID!\n\s*\): \[Classification!\]!/);
+    expect(sdl).toMatch(/input ImageInput \{[\s\S]*pixels: \[Float!\][\s\S]*png: String\n\}/);
+    expect(sdl).toContain("exactly one of png or pixels, of the model's image size");
+    expect(sdl).toContain('784 for 28x28x1');
+    expect(sdl).toContain('1..GANQL_MAX_SAMPLES images');
+  });
 });

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import supertest from 'supertest';
 import { loadConfig, type Config } from '../../src/config/config';
-import { createLogger } from '../../src/log/logger';
+import { createLogger, type Logger } from '../../src/log/logger';
 import { createGanql, type Ganql } from '../../src/server/app';
 
 /** The repo's shipped models: integration tests run the real trained generator. */
@@ -22,14 +22,35 @@ export interface GqlBody<T> {
   errors?: { message: string; path?: string[]; extensions?: { code?: string } }[];
 }
 
-/** A real ganql on a fresh SQLite file (or the given database), wasm backend, not listening. */
-export async function startTestServer(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = {}): Promise<TestServer> {
+export interface TestServerOptions {
+  /**
+   * Serve a temporary copy of the shipped dcgan-mnist instead of the repo's models/, so versions a
+   * test trains go there, never into models/ (scorers still come from the repo).
+   */
+  tempModels?: boolean;
+  /** Where the server logs (default: JSON lines on stderr at the config's level). */
+  log?: Logger;
+}
+
+/** Copies the shipped dcgan-mnist into `<dir>/models` and returns that folder. */
+export function tempModelsDir(dir: string): string {
+  const modelsDir = path.join(dir, 'models');
+  cpSync(path.join(MODELS_DIR, 'dcgan-mnist'), path.join(modelsDir, 'dcgan-mnist'), { recursive: true });
+  return modelsDir;
+}
+
+/**
+ * A real ganql on a fresh SQLite file (or the given database), wasm backend, not listening. Training
+ * jobs keep their working folders in the temporary folder.
+ */
+export async function startTestServer(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-test-'));
+  const models = options.tempModels ? { modelsDir: tempModelsDir(dir), scorersDir: path.join(MODELS_DIR, 'scorers') } : { modelsDir: MODELS_DIR };
   const config = loadConfig(
-    { GANQL_BACKEND: 'wasm', GANQL_LOG_LEVEL: 'error', DATABASE_URL: `file:${path.join(dir, 'ganql.db')}`, ...env },
-    { modelsDir: MODELS_DIR, ...overrides },
+    { GANQL_BACKEND: 'wasm', GANQL_LOG_LEVEL: 'error', GANQL_ANONYMOUS_SCOPES: 'admin', DATABASE_URL: `file:${path.join(dir, 'ganql.db')}`, GANQL_TRAINING_DIR: path.join(dir, 'training'), ...env },
+    { ...models, ...overrides },
   );
-  const ganql = await createGanql(config, createLogger(config.logLevel));
+  const ganql = await createGanql(config, options.log ?? createLogger(config.logLevel));
   const http = supertest(ganql.httpServer);
   return {
     ganql,

@@ -2,25 +2,51 @@ import { describe, expect, it } from 'vitest';
 import type { PoolConfig } from '../../src/config/config';
 import { ErrorCode } from '../../src/errors/error-code';
 import { GanqlError } from '../../src/errors/ganql-error';
-import type { Executor } from '../../src/inference/executor';
+import type { Executor, InferencePass } from '../../src/inference/executor';
+import type { ModelSpec } from '../../src/inference/model-spec';
 import { InferencePool, type BatchEvent } from '../../src/inference/pool';
 
 const OPTIONS: PoolConfig = { maxBatchSize: 8, maxQueueDelayMs: 5, maxQueueSize: 64, requestTimeoutMs: 1000 };
 
-/** Doubles each latent value; records batch sizes; fails on a latent whose first value is NaN. */
+/**
+ * generate doubles each value, classify outputs one "logit" per item (the sum of its values); both
+ * record batch sizes and fail on an item whose first value is NaN. loadModel records the specs.
+ */
 class FakeExecutor implements Executor {
   readonly description = 'fake';
   readonly concurrency = 1;
   readonly batches: number[] = [];
+  readonly passes: { pass: InferencePass; modelId: string; n: number }[] = [];
+  readonly loaded: ModelSpec[] = [];
   delayMs = 0;
   closed = false;
 
-  async generate(_modelId: string, latents: Float32Array, n: number): Promise<Float32Array> {
-    this.batches.push(n);
-    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-    const size = latents.length / n;
-    for (let i = 0; i < n; i++) if (Number.isNaN(latents[i * size])) throw new Error('poisoned item');
+  async generate(modelId: string, latents: Float32Array, n: number): Promise<Float32Array> {
+    await this.run('generate', modelId, latents, n);
     return latents.map((v) => v * 2);
+  }
+
+  async classify(modelId: string, images: Float32Array, n: number): Promise<Float32Array> {
+    await this.run('classify', modelId, images, n);
+    const size = images.length / n;
+    return Float32Array.from({ length: n }, (_, i) => images.subarray(i * size, (i + 1) * size).reduce((a, b) => a + b, 0));
+  }
+
+  hasClassifier(modelId: string): boolean {
+    return this.loaded.some((s) => s.id === modelId && s.classifier !== undefined);
+  }
+
+  async loadModel(spec: ModelSpec): Promise<void> {
+    if (spec.id === 'broken') throw new Error('cannot load broken');
+    this.loaded.push(spec);
+  }
+
+  private async run(pass: InferencePass, modelId: string, input: Float32Array, n: number): Promise<void> {
+    this.batches.push(n);
+    this.passes.push({ pass, modelId, n });
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    const size = input.length / n;
+    for (let i = 0; i < n; i++) if (Number.isNaN(input[i * size])) throw new Error('poisoned item');
   }
 
   tensorCount(): number {
@@ -126,6 +152,64 @@ describe('InferencePool', () => {
     expect(await inFlight).toEqual([z(10)]);
     await closing;
     expect(executor.closed).toBe(true);
+  });
+
+  it('batches classifier items of concurrent requests per model, apart from generator items, and returns each its own logits', async () => {
+    const executor = new FakeExecutor();
+    const events: BatchEvent[] = [];
+    const pool = new InferencePool(executor, OPTIONS, { onBatch: (e) => events.push(e) });
+    const [c1, g, c2, other] = await Promise.all([
+      pool.classify('m', [z(1, 2), z(3, 4)]),
+      pool.generate('m', [z(5, 6)]),
+      pool.classify('m', [z(10, 20), z(30, 40), z(50, 60)]),
+      pool.classify('n', [z(7, 7)]),
+    ]);
+    expect(c1.map((a) => Array.from(a))).toEqual([[3], [7]]);
+    expect(c2.map((a) => Array.from(a))).toEqual([[30], [70], [110]]);
+    expect(Array.from(g[0])).toEqual([10, 12]);
+    expect(Array.from(other[0])).toEqual([14]);
+    // One classify batch of 5 for m (two requests), one generate batch, one classify batch for n.
+    expect(executor.passes.sort((a, b) => `${a.pass}${a.modelId}`.localeCompare(`${b.pass}${b.modelId}`))).toEqual([
+      { pass: 'classify', modelId: 'm', n: 5 },
+      { pass: 'classify', modelId: 'n', n: 1 },
+      { pass: 'generate', modelId: 'm', n: 1 },
+    ]);
+    expect(events.map((e) => e.size).sort()).toEqual([1, 1, 5]);
+    expect(pool.stats()).toMatchObject({ queued: 0, batches: 3, items: 7, largestBatch: 5 });
+  });
+
+  it('fails only the bad image of a classifier batch, and shares the queue limit with generate', async () => {
+    const executor = new FakeExecutor();
+    const pool = new InferencePool(executor, { ...OPTIONS, maxQueueSize: 4 });
+    const settled = await Promise.allSettled([pool.classify('m', [z(1)]), pool.classify('m', [z(NaN)]), pool.classify('m', [z(3)])]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((settled[1] as PromiseRejectedResult).reason.message).toBe('poisoned item');
+    executor.delayMs = 30;
+    const admitted = pool.generate('m', [z(1), z(2), z(3)]);
+    await expect(pool.classify('m', [z(1), z(2)])).rejects.toMatchObject({
+      code: ErrorCode.OVERLOADED,
+      message: 'inference queue full (3 of 4 items waiting, request needs 2); retry later',
+    });
+    await admitted;
+    executor.delayMs = 100;
+    const slow = new InferencePool(executor, { ...OPTIONS, maxBatchSize: 1, requestTimeoutMs: 30 });
+    await expect(slow.classify('m', [z(1), z(2)])).rejects.toMatchObject({ code: ErrorCode.TIMEOUT, message: 'inference did not finish within 30 ms' });
+    await slow.onIdle();
+    expect(slow.stats().queued).toBe(0);
+  });
+
+  it('loadModel hands the spec to the executor, refuses after close, and hasClassifier follows the executor', async () => {
+    const executor = new FakeExecutor();
+    const pool = new InferencePool(executor, OPTIONS);
+    const spec: ModelSpec = { id: 'k@1', dir: '/models/k/generator', classifier: { dir: '/models/k/classifier', imageShape: [28, 28, 1], classes: 10 } };
+    expect(pool.hasClassifier('k@1')).toBe(false);
+    await pool.loadModel(spec);
+    expect(executor.loaded).toEqual([spec]);
+    expect(pool.hasClassifier('k@1')).toBe(true);
+    await expect(pool.loadModel({ id: 'broken', dir: '/x' })).rejects.toThrow('cannot load broken');
+    await pool.close();
+    await expect(pool.loadModel({ id: 'late@1', dir: '/x' })).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
+    expect(executor.loaded).toHaveLength(1);
   });
 
   it('rejects invalid options with the option named', () => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,8 +36,19 @@ function startProcess(): Promise<{ child: ChildProcessWithoutNullStreams; url: s
   });
 }
 
+/** An admin key made by the real `npm run keys` entry on the test's database, as an operator would. */
+function createKey(): string {
+  const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', 'src/auth/keys.cli.ts', 'create', '--name', 'process-test', '--scopes', 'admin'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: `file:${path.join(dir, 'ganql.db')}` },
+    encoding: 'utf8',
+  });
+  return out.split('\n')[0];
+}
+let key = '';
+
 async function gql<T>(url: string, query: string): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query }) });
   const body = (await res.json()) as { data?: T; errors?: unknown };
   if (!body.data) throw new Error(JSON.stringify(body.errors));
   return body.data;
@@ -48,6 +59,8 @@ const exited = (child: ChildProcessWithoutNullStreams) =>
 
 describe('the ganql process', () => {
   it('after kill -9 during an evaluation, the next start records that run INTERRUPTED; SIGTERM then exits cleanly', async () => {
+    key = createKey();
+    expect(key).toMatch(/^gq_[0-9a-f]{12}_/);
     const first = await startProcess();
     const started = await gql<{ evaluate: { id: string; status: string } }>(first.url, 'mutation { evaluate(metrics: [INCEPTION_SCORE], samples: 50000) { id status } }');
     expect(started.evaluate.status).toBe('RUNNING');

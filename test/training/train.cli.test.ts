@@ -10,28 +10,41 @@ import { commandLine, parseTrainArgs, runTraining } from '../../src/training/tra
 const base = ['--model', 'dcgan', '--dataset', 'mnist', '--epochs', '2', '--batch-size', '16', '--seed', '7', '--out', 'x'];
 
 describe('train CLI arguments', () => {
-  it('parses the documented options with defaults', () => {
+  it('builds a checked spec with the documented defaults', () => {
     expect(parseTrainArgs(base)).toEqual({
-      model: 'dcgan', dataset: 'mnist', epochs: 2, batchSize: 16, seed: 7, out: 'x',
-      learningRate: 0.0002, beta1: 0.5, k: 1, latentSize: 100, limit: undefined, resume: false,
+      spec: {
+        mode: 'gan', architecture: 'dcgan', dataset: 'mnist', epochs: 2, batchSize: 16, seed: 7, learningRate: 0.0002, beta1: 0.5, k: 1,
+        latentSize: 100, generatorLoss: 'non-saturating', techniques: {},
+      },
+      out: 'x', name: 'x', resume: false,
     });
-    const more = parseTrainArgs([...base, '--lr', '0.001', '--beta1=0.9', '--k', '2', '--latent-size', '64', '--limit', '500']);
-    expect(more).toMatchObject({ learningRate: 0.001, beta1: 0.9, k: 2, latentSize: 64, limit: 500 });
+    const more = parseTrainArgs([...base, '--lr', '0.001', '--beta1=0.9', '--k', '2', '--latent-size', '64', '--limit', '500', '--loss', 'minimax', '--keep-every', '1', '--name', 'n']);
+    expect(more.spec).toMatchObject({ learningRate: 0.001, beta1: 0.9, k: 2, latentSize: 64, limit: 500, generatorLoss: 'minimax', keepEvery: 1 });
+    expect(more.name).toBe('n');
+    const kPlusOne = parseTrainArgs(['--mode', 'kplusone', '--model', 'mlp', '--labels-per-class', '10', '--feature-matching', 'd_hidden5', '--epochs', '3', '--out', 'k', '--fine-tune-from', 'models/x']);
+    expect(kPlusOne.spec).toMatchObject({ mode: 'kplusone', architecture: 'mlp', labelsPerClass: 10, techniques: { featureMatching: { layer: 'd_hidden5' } } });
+    expect(kPlusOne.fineTuneFrom).toBe(path.resolve('models/x'));
   });
 
-  it('says what it expected and what it got', () => {
+  it("says what it expected and what it got, with checkTrainingSpec's messages", () => {
     const without = (name: string): string[] => {
       const i = base.indexOf(name);
       return [...base.slice(0, i), ...base.slice(i + 2)];
     };
-    expect(() => parseTrainArgs([...without('--epochs'), '--epochs', 'ten'])).toThrow('--epochs: expected an integer >= 1, got "ten"');
-    expect(() => parseTrainArgs([...without('--model'), '--model', 'wgan'])).toThrow('--model: expected "dcgan", got "wgan"');
+    expect(() => parseTrainArgs([...without('--epochs'), '--epochs', 'ten'])).toThrow('--epochs: expected a number, got "ten"');
+    expect(() => parseTrainArgs([...without('--epochs'), '--epochs', '0'])).toThrow('epochs: expected an integer in 1..1000, got 0');
+    expect(() => parseTrainArgs(without('--epochs'))).toThrow('epochs: expected an integer in 1..1000, got none');
+    expect(() => parseTrainArgs([...without('--model'), '--model', 'wgan'])).toThrow('architecture: expected one of "dcgan", "mlp", got "wgan"');
+    expect(() => parseTrainArgs([...without('--dataset'), '--dataset', 'cifar'])).toThrow('dataset: expected one of "mnist", "fashion-mnist", got "cifar"');
     expect(() => parseTrainArgs(without('--out'))).toThrow('--out: expected a value, got none');
-    expect(() => parseTrainArgs([...base, '--lr', '-1'])).toThrow('--lr: expected a number in (0, 1), got "-1"');
-    expect(() => parseTrainArgs([...base, '--beta1', '1'])).toThrow('--beta1: expected a number in [0, 1), got "1"');
-    expect(parseTrainArgs([...base, '--beta1', '0']).beta1).toBe(0);
+    expect(() => parseTrainArgs([...base, '--lr', '-1'])).toThrow('learningRate: expected a number > 0 and <= 1, got -1');
+    expect(() => parseTrainArgs([...base, '--beta1', '1'])).toThrow('beta1: expected a number in [0, 1), got 1');
+    expect(parseTrainArgs([...base, '--beta1', '0']).spec.beta1).toBe(0);
+    expect(() => parseTrainArgs([...base, '--mode', 'kplusone'])).toThrow('labelsPerClass: expected an integer in 1..1000 in kplusone mode, got none');
+    expect(() => parseTrainArgs([...base, '--labels-per-class', '10'])).toThrow('labelsPerClass: expected none in gan mode');
     expect(() => parseTrainArgs([...base, '--colour', 'red'])).toThrow(/Expected one of .*, got --colour/);
     expect(() => parseTrainArgs([...base, 'stray'])).toThrow('Expected an option like --epochs, got "stray"');
+    expect(() => parseTrainArgs([...base, '--resume', '--fine-tune-from', 'a'])).toThrow('--fine-tune-from: expected it without --resume');
   });
 
   it('records the command as npm run train -- <args>', () => {
@@ -68,16 +81,16 @@ describe('runTraining', () => {
 
 describe("train CLI: Salimans et al.'s switches", () => {
   it('are off by default and parse with precise errors', () => {
-    const plain = parseTrainArgs(base);
-    for (const key of ['labelSmoothing', 'featureMatching', 'historicalAveraging', 'minibatchDiscrimination'] as const) expect(plain[key]).toBeUndefined();
-    const on = parseTrainArgs([...base, '--label-smoothing', '0.9', '--feature-matching', 'd_flatten', '--historical-averaging', '0.01', '--minibatch-kernels', '50']);
-    expect(on).toMatchObject({
+    expect(parseTrainArgs(base).spec.techniques).toEqual({});
+    const on = parseTrainArgs([...base, '--label-smoothing', '0.9', '--feature-matching', 'd_flatten', '--historical-averaging', '0.01', '--minibatch-kernels', '50', '--virtual-batch-norm', '32']);
+    expect(on.spec.techniques).toEqual({
       labelSmoothing: 0.9, featureMatching: { layer: 'd_flatten' }, historicalAveraging: { weight: 0.01 }, minibatchDiscrimination: { kernels: 50, kernelDim: 5 },
+      virtualBatchNorm: { referenceSize: 32 },
     });
-    expect(parseTrainArgs([...base, '--minibatch-kernels', '8', '--minibatch-kernel-dim', '3']).minibatchDiscrimination).toEqual({ kernels: 8, kernelDim: 3 });
-    expect(() => parseTrainArgs([...base, '--label-smoothing', '1.2'])).toThrow('--label-smoothing: expected a number in (0, 1), got "1.2"');
-    expect(() => parseTrainArgs([...base, '--historical-averaging', '0'])).toThrow('--historical-averaging: expected a number in (0, Infinity), got "0"');
-    expect(() => parseTrainArgs([...base, '--minibatch-kernels', '0'])).toThrow('--minibatch-kernels: expected an integer >= 1, got "0"');
+    expect(parseTrainArgs([...base, '--minibatch-kernels', '8', '--minibatch-kernel-dim', '3']).spec.techniques.minibatchDiscrimination).toEqual({ kernels: 8, kernelDim: 3 });
+    expect(() => parseTrainArgs([...base, '--label-smoothing', '1.2'])).toThrow('techniques.labelSmoothing: expected the real target in (0, 1] (0.9 in the paper), got 1.2');
+    expect(() => parseTrainArgs([...base, '--historical-averaging', '0'])).toThrow('techniques.historicalAveraging.weight: expected a finite number > 0, got 0');
+    expect(() => parseTrainArgs([...base, '--minibatch-kernels', '0'])).toThrow('techniques.minibatchDiscrimination.kernels: expected an integer in 1..1024, got 0');
     expect(() => parseTrainArgs([...base, '--minibatch-kernel-dim', '3'])).toThrow('--minibatch-kernel-dim: expected --minibatch-kernels with it, got none');
     expect(() => parseTrainArgs([...base, '--feature-matching', ' '])).toThrow('--feature-matching: expected a discriminator layer name, got ""');
   });
@@ -87,14 +100,21 @@ describe("train CLI: Salimans et al.'s switches", () => {
     const argv = [
       '--model', 'dcgan', '--dataset', 'mnist', '--epochs', '1', '--batch-size', '16', '--seed', '3', '--out', out, '--limit', '32', '--latent-size', '8',
       '--label-smoothing', '0.9', '--feature-matching', 'd_minibatch', '--historical-averaging', '0.01', '--minibatch-kernels', '4', '--minibatch-kernel-dim', '3',
+      '--virtual-batch-norm', '8',
     ];
     const manifest = await runTraining(argv, () => undefined);
     expect(manifest.training.architectureConfig).toMatchObject({
       labelSmoothing: 0.9, featureMatchingLayer: 'd_minibatch', historicalAveragingWeight: 0.01, minibatchKernels: 4, minibatchKernelDim: 3,
+      virtualBatchNormReferenceSize: 8,
     });
     expect(Number.isFinite(manifest.training.finalLosses.generator)).toBe(true);
     const d = await loadLayersModel(path.join(out, 'discriminator'));
     expect(d.getLayer('d_minibatch').getConfig()).toMatchObject({ kernels: 4, kernelDim: 3 });
     d.dispose();
+    // The VBN generator was saved frozen: standard layers only, servable as is.
+    const g = await loadLayersModel(path.join(out, 'generator'));
+    expect(g.layers.map((l) => l.getClassName())).not.toContain('VirtualBatchNormalization');
+    expect(g.getLayer('g_project_vbn').getClassName()).toBe('BatchNormalization');
+    g.dispose();
   });
 });

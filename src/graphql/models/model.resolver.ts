@@ -1,4 +1,4 @@
-import { Arg, Args, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { ModelService } from '../../models/model.service';
 import { RunService } from '../../runs/run.service';
 import { RunPageArgs } from '../runs/run.args';
@@ -14,16 +14,19 @@ export class ModelResolver {
     private readonly runService: RunService,
   ) {}
 
+  @Authorized('sample')
   @Query(() => [Model], { description: 'Every servable model version.' })
   models(): Model[] {
     return this.modelService.list().map((m) => toModel(m, this.modelService.backend));
   }
 
+  @Authorized('sample')
   @Query(() => Model, { description: 'One model version; NOT_FOUND if the id is unknown.' })
   model(@Arg('id', () => ID) id: string): Model {
     return toModel(this.modelService.get(id), this.modelService.backend);
   }
 
+  @Authorized('read')
   @FieldResolver(() => RunConnection, { description: "This model's runs, newest first." })
   async runs(@Root() model: Model, @Args(() => RunPageArgs) page: RunPageArgs): Promise<RunConnection> {
     return toRunConnection(await this.runService.list({ modelId: model.id }, page.first, page.after));

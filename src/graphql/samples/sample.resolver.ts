@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { SampleService } from '../../samples/sample.service';
 import type { GraphqlContext } from '../context';
 import { toRun } from '../runs/run.mapper';
@@ -11,6 +11,7 @@ import { Sample } from './sample.type';
 export class SampleResolver {
   constructor(private readonly sampleService: SampleService) {}
 
+  @Authorized('sample')
   @Query(() => [Sample], {
     description: 'Generates images through the shared inference pool; each is stored with its latent and recorded in one run.',
   })
@@ -18,11 +19,13 @@ export class SampleResolver {
     return (await this.sampleService.samples(args)).map(toSample);
   }
 
+  @Authorized('sample')
   @Query(() => Sample, { description: 'Regenerates a stored sample from its model version and latent; NOT_FOUND if unknown.' })
   async sample(@Arg('id', () => ID) id: string): Promise<Sample> {
     return toSample(await this.sampleService.sample(id));
   }
 
+  @Authorized('read')
   @FieldResolver(() => Run, { description: 'The run that first produced this sample.' })
   async run(@Root() sample: Sample, @Ctx() context: GraphqlContext): Promise<Run> {
     return toRun(await context.runs.load(sample.runId));

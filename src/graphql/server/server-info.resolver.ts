@@ -1,4 +1,4 @@
-import { Query, Resolver } from 'type-graphql';
+import { Authorized, Query, Resolver } from 'type-graphql';
 import { SystemService } from '../../system/system.service';
 import { ServerInfo } from './server-info.type';
 
@@ -6,6 +6,7 @@ import { ServerInfo } from './server-info.type';
 export class ServerInfoResolver {
   constructor(private readonly system: SystemService) {}
 
+  @Authorized('sample')
   @Query(() => ServerInfo, { description: 'Backend, database and pool limits of this server.' })
   serverInfo(): ServerInfo {
     return this.system.info();

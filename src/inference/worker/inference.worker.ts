@@ -1,55 +1,112 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../backend/backend';
+import { UnreachableCaseError } from '../../errors/unreachable';
 import { loadLayersModel } from '../../models/io';
 import { loadServedGenerator } from '../../models/served-generator';
+import { loadClassifier, runClassifier } from '../classifier';
+import type { ModelSpec } from '../model-spec';
 import { runGenerator } from '../run-generator';
-import type { GenerateRequest, WorkerReply, WorkerSetup } from './messages';
+import type { BatchRequest, LoadRequest, WorkerReply, WorkerRequest, WorkerSetup } from './messages';
+
+/** A model version as this worker holds it. */
+interface WorkerModel {
+  generator: tf.LayersModel;
+  classifier?: tf.LayersModel;
+}
+
+type Reply = (message: WorkerReply, transfer?: ArrayBuffer[]) => void;
 
 /**
  * One inference worker: its own single-threaded tfjs backend and its own copy of every model,
- * computing one batch at a time for the WorkerExecutor on the main thread.
+ * computing one batch at a time for the WorkerExecutor on the main thread, and loading models
+ * added after start when told to.
  */
 async function main(): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error('inference.worker: expected to run in a worker thread, got the main thread');
   // Set by WorkerExecutor, which builds it from checked options.
   const setup = workerData as WorkerSetup;
-  const reply = (message: WorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+  const reply: Reply = (message, transfer = []) => port.postMessage(message, transfer);
 
-  const generators = new Map<string, tf.LayersModel>();
+  const models = new Map<string, WorkerModel>();
   try {
     const backend = await initBackend({ order: setup.backendOrder, customKernels: setup.optimize });
-    for (const { id, dir } of setup.models) {
-      // Optimised: as the server serves it (batchnorm folded); otherwise the model as saved.
-      generators.set(id, setup.optimize ? await loadServedGenerator(dir) : await loadLayersModel(dir));
-    }
-    port.on('message', (request: GenerateRequest) => {
-      void generate(request, generators, setup, reply);
+    for (const spec of setup.models) models.set(spec.id, await loadModel(spec, setup.optimize));
+    port.on('message', (request: WorkerRequest) => {
+      switch (request.type) {
+        case 'batch':
+          void runBatch(request, models, setup, reply);
+          return;
+        case 'load':
+          void load(request, models, setup, reply);
+          return;
+        case 'unload':
+          dispose(models.get(request.modelId));
+          models.delete(request.modelId);
+          reply({ type: 'unloaded', modelId: request.modelId, numTensors: tf.memory().numTensors });
+          return;
+        default:
+          throw new UnreachableCaseError(request);
+      }
     });
-    reply({ type: 'ready', backend: backend.name, customKernels: backend.customKernels, numTensors: tf.memory().numTensors });
+    reply({ type: 'ready', backend: backend.name, customKernels: backend.customKernels, numTensors: tf.memory().numTensors, models: [...models.keys()] });
   } catch (error) {
-    reply({ type: 'startFailed', message: error instanceof Error ? error.message : String(error) });
+    reply({ type: 'startFailed', message: messageOf(error) });
   }
 }
 
-async function generate(
-  request: GenerateRequest,
-  generators: ReadonlyMap<string, tf.LayersModel>,
-  setup: WorkerSetup,
-  reply: (message: WorkerReply, transfer?: ArrayBuffer[]) => void,
-): Promise<void> {
+/** Loads a generator and its classifier (both as the server serves them when optimised), all or nothing. */
+async function loadModel(spec: ModelSpec, optimize: boolean): Promise<WorkerModel> {
+  // Optimised: as the server serves it (batchnorm folded); otherwise the model as saved.
+  const generator = optimize ? await loadServedGenerator(spec.dir) : await loadLayersModel(spec.dir);
+  if (spec.classifier === undefined) return { generator };
+  try {
+    return { generator, classifier: await loadClassifier(spec.classifier, { fold: optimize }) };
+  } catch (error) {
+    generator.dispose();
+    throw error;
+  }
+}
+
+async function load(request: LoadRequest, models: Map<string, WorkerModel>, setup: WorkerSetup, reply: Reply): Promise<void> {
+  try {
+    const model = await loadModel(request.model, setup.optimize);
+    dispose(models.get(request.model.id));
+    models.set(request.model.id, model);
+    reply({ type: 'loaded', loadId: request.loadId, numTensors: tf.memory().numTensors });
+  } catch (error) {
+    reply({ type: 'loadFailed', loadId: request.loadId, message: messageOf(error) });
+  }
+}
+
+async function runBatch(request: BatchRequest, models: ReadonlyMap<string, WorkerModel>, setup: WorkerSetup, reply: Reply): Promise<void> {
   if (request.n === setup.exitOnBatchSize) process.exit(70);
   try {
-    const generator = generators.get(request.modelId);
-    if (generator === undefined) throw new Error(`inference worker: no model ${JSON.stringify(request.modelId)} loaded (have ${[...generators.keys()].join(', ')})`);
-    let images = await runGenerator(generator, request.latents, request.n);
+    const model = models.get(request.modelId);
+    if (model === undefined) throw new Error(`inference worker: no model ${JSON.stringify(request.modelId)} loaded (have ${[...models.keys()].join(', ')})`);
+    let output: Float32Array;
+    if (request.pass === 'generate') {
+      output = await runGenerator(model.generator, request.input, request.n);
+    } else {
+      if (model.classifier === undefined) throw new Error(`inference worker: model ${request.modelId} has no classifier loaded`);
+      output = await runClassifier(model.classifier, request.input, request.n);
+    }
     // Transfer needs an array that owns its whole buffer; a view is copied once to get one.
-    if (images.byteOffset !== 0 || images.byteLength !== images.buffer.byteLength) images = images.slice();
-    reply({ type: 'result', jobId: request.jobId, images, numTensors: tf.memory().numTensors }, [images.buffer as ArrayBuffer]);
+    if (output.byteOffset !== 0 || output.byteLength !== output.buffer.byteLength) output = output.slice();
+    reply({ type: 'result', jobId: request.jobId, output, numTensors: tf.memory().numTensors }, [output.buffer as ArrayBuffer]);
   } catch (error) {
-    reply({ type: 'failed', jobId: request.jobId, message: error instanceof Error ? error.message : String(error) });
+    reply({ type: 'failed', jobId: request.jobId, message: messageOf(error) });
   }
+}
+
+function dispose(model: WorkerModel | undefined): void {
+  model?.generator.dispose();
+  model?.classifier?.dispose();
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 void main();

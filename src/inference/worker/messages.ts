@@ -1,4 +1,6 @@
 import type { BackendName } from '../../backend/backend';
+import type { InferencePass } from '../executor';
+import type { ModelSpec } from '../model-spec';
 
 /** What a worker is started with (its workerData). */
 export interface WorkerSetup {
@@ -6,26 +8,49 @@ export interface WorkerSetup {
   entry: string;
   /** Backends to try in the worker, in order. */
   backendOrder: BackendName[];
-  /** Every model the worker loads: id -> absolute folder of its generator (model.json + weights.bin). */
-  models: { id: string; dir: string }[];
+  /**
+   * Every model the worker loads at start: id, absolute folder of its generator (model.json +
+   * weights.bin) and, on K+1 models, its classifier. Models added later come as LoadRequests.
+   */
+  models: ModelSpec[];
   /** ganql's wasm kernels and batchnorm folding; false runs tfjs's own kernels on the model as saved. */
   optimize: boolean;
   /** Test hook: the worker exits, as on a crash, when handed a batch of exactly this size. */
   exitOnBatchSize?: number;
 }
 
-/** Main thread -> worker. */
-export interface GenerateRequest {
-  type: 'generate';
+/** Main thread -> worker: one batch of a forward pass. */
+export interface BatchRequest {
+  type: 'batch';
+  pass: InferencePass;
   jobId: number;
   modelId: string;
-  latents: Float32Array;
+  /** Latents (generate) or images (classify), row-major. */
+  input: Float32Array;
   n: number;
 }
 
+/** Main thread -> worker: load a model version added after start. */
+export interface LoadRequest {
+  type: 'load';
+  loadId: number;
+  model: ModelSpec;
+}
+
+/** Main thread -> worker: drop a model (a load that failed elsewhere, or one the worker has but should not). */
+export interface UnloadRequest {
+  type: 'unload';
+  modelId: string;
+}
+
+export type WorkerRequest = BatchRequest | LoadRequest | UnloadRequest;
+
 /** Worker -> main thread. */
 export type WorkerReply =
-  | { type: 'ready'; backend: BackendName; customKernels: string[]; numTensors: number }
+  | { type: 'ready'; backend: BackendName; customKernels: string[]; numTensors: number; models: string[] }
   | { type: 'startFailed'; message: string }
-  | { type: 'result'; jobId: number; images: Float32Array; numTensors: number }
-  | { type: 'failed'; jobId: number; message: string };
+  | { type: 'result'; jobId: number; output: Float32Array; numTensors: number }
+  | { type: 'failed'; jobId: number; message: string }
+  | { type: 'loaded'; loadId: number; numTensors: number }
+  | { type: 'loadFailed'; loadId: number; message: string }
+  | { type: 'unloaded'; modelId: string; numTensors: number };

@@ -13,16 +13,16 @@ export interface OperationMeasure {
   rootFields: number;
   /**
    * Fields resolved: each field costs 1, and a field returning a list whose length its arguments
-   * set (samples: count or latents; runs, evaluations: first; nearestNeighbours: sampleIds) costs
+   * set (samples: count or latents; classify: images; runs, evaluations: first; nearestNeighbours: sampleIds) costs
    * 1 + length x the cost of its selection. Other lists count their selection once.
    */
   cost: number;
   /**
    * Images the root fields generate: samples (count, or latents' length; default 1), sample(id) 1,
    * interpolate (steps, default 8), latentArithmetic (1 result + neighbours (default 8) + 1 mean per
-   * term), nearestNeighbours (one regenerated sample per id). A samples field counts at most
-   * `maxSamplesPerField`: beyond it the field refuses itself (BAD_USER_INPUT, a SAMPLE run), which
-   * says more than a request-wide refusal.
+   * term), nearestNeighbours (one regenerated sample per id), classify (one per input image). A
+   * samples or classify field counts at most `maxSamplesPerField`: beyond it the field refuses itself
+   * (BAD_USER_INPUT, a SAMPLE or CLASSIFY run), which says more than a request-wide refusal.
    */
   images: number;
 }
@@ -95,7 +95,7 @@ export function measureOperation(
   const field = (node: FieldNode): Counts => {
     const inner = node.selectionSet ? selectionSet(node.selectionSet) : undefined;
     const args = argumentValues(node.arguments ?? [], values);
-    const samples = Math.min(samplesCount(args), maxSamplesPerField);
+    const samples = Math.min(node.name.value === 'classify' ? lengthOf(args.images) : samplesCount(args), maxSamplesPerField);
     return {
       depth: (node.name.value === 'ofType' ? 0 : 1) + (inner?.depth ?? 0),
       aliases: (node.alias ? 1 : 0) + (inner?.aliases ?? 0),
@@ -148,10 +148,11 @@ function samplesCount(args: Record<string, unknown>): number {
   return latents > 0 ? Math.max(latents, countOr(args.count, 0)) : countOr(args.count, 1);
 }
 
-/** `samples` is the samples field's count, already bounded. */
+/** `samples` is the samples field's count (classify's: its images), already bounded. */
 function listLength(name: string, args: Record<string, unknown>, samples: number): number {
   switch (name) {
     case 'samples':
+    case 'classify':
       return samples;
     case 'runs':
     case 'evaluations':
@@ -166,6 +167,7 @@ function listLength(name: string, args: Record<string, unknown>, samples: number
 function imagesOf(name: string, args: Record<string, unknown>, samples: number): number {
   switch (name) {
     case 'samples':
+    case 'classify':
       return samples;
     case 'sample':
       return 1;

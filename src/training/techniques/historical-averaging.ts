@@ -41,6 +41,15 @@ export class HistoricalAverage {
     return this.means.map((m) => m.clone());
   }
 
+  /** Sets the running means and their count (from a snapshot() and count of an earlier run). */
+  restore(means: readonly tf.Tensor[], count: number): void {
+    if (means.length !== this.means.length || !Number.isInteger(count) || count < 0) {
+      throw new Error(`HistoricalAverage.restore: expected ${this.means.length} means and a count >= 0, got ${means.length} and ${count}`);
+    }
+    means.forEach((m, i) => this.means[i].assign(m));
+    this.steps = count;
+  }
+
   dispose(): void {
     tf.dispose(this.means);
   }

@@ -1,0 +1,48 @@
+import path from 'node:path';
+import type { LoadedModel } from '../models/model-registry';
+
+/** What an executor needs to serve one model version; every worker loads it from these folders. */
+export interface ModelSpec {
+  /** "<name>@<version>", as in the registry. */
+  id: string;
+  /** Absolute folder of the generator (model.json + weights.bin). */
+  dir: string;
+  /** On semi-supervised K+1 models: the classifier's absolute folder and the shapes it must have. */
+  classifier?: ClassifierSpec;
+}
+
+export interface ClassifierSpec {
+  /** Absolute folder of the classifier (model.json + weights.bin). */
+  dir: string;
+  /** [height, width, channels] of its input: the model's imageShape. */
+  imageShape: [number, number, number];
+  /** K: logits it outputs per image. */
+  classes: number;
+}
+
+/**
+ * The spec of a registry model: its generator and, when the manifest has one, its classifier.
+ * `modelsDir` is the root the registry resolves `model.path` against (an absolute path stays as is).
+ */
+export function modelSpec(model: LoadedModel, modelsDir: string): ModelSpec {
+  const folder = path.resolve(modelsDir, model.path);
+  const { manifest } = model;
+  const spec: ModelSpec = { id: model.id, dir: path.resolve(folder, manifest.generatorPath) };
+  if (manifest.classifier !== undefined) {
+    spec.classifier = { dir: path.resolve(folder, manifest.classifier.path), imageShape: [...manifest.imageShape], classes: manifest.classifier.classes.length };
+  }
+  return spec;
+}
+
+/** Checks a spec where it enters an executor; errors say what was expected and what came. */
+export function checkModelSpec(spec: ModelSpec, where: string): void {
+  if (typeof spec.id !== 'string' || spec.id.length === 0) throw new Error(`${where}: expected a non-empty model id, got ${JSON.stringify(spec.id)}`);
+  if (!path.isAbsolute(spec.dir)) throw new Error(`${where}: expected an absolute generator folder for ${spec.id}, got ${JSON.stringify(spec.dir)}`);
+  const c = spec.classifier;
+  if (c === undefined) return;
+  if (!path.isAbsolute(c.dir)) throw new Error(`${where}: expected an absolute classifier folder for ${spec.id}, got ${JSON.stringify(c.dir)}`);
+  if (!Array.isArray(c.imageShape) || c.imageShape.length !== 3 || !c.imageShape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new Error(`${where}: expected the classifier imageShape of ${spec.id} as [height, width, channels] of positive integers, got ${JSON.stringify(c.imageShape)}`);
+  }
+  if (!Number.isInteger(c.classes) || c.classes < 2) throw new Error(`${where}: expected at least 2 classifier classes for ${spec.id}, got ${c.classes}`);
+}

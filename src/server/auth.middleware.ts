@@ -1,0 +1,89 @@
+import type express from 'express';
+import type { ApiKeyService } from '../auth/api-key.service';
+import { anonymous, describePrincipal, type AnonymousPolicy, type Principal } from '../auth/principal';
+import type { RateLimit, RateLimiter } from '../auth/rate-limiter';
+import { ErrorCode } from '../errors/error-code';
+import { isGanqlError } from '../errors/ganql-error';
+import type { Logger } from '../log/logger';
+
+export interface AuthOptions {
+  apiKeys: ApiKeyService;
+  anonymous: AnonymousPolicy;
+  /** Applied to keys without their own rate (GANQL_KEY_RATE_LIMIT); a key's own rate keeps this burst ratio. */
+  keyRateLimit: RateLimit;
+  limiter: RateLimiter;
+  log: Logger;
+  onRefused?: (reason: 'unauthenticated' | 'forbidden' | 'rate_limited') => void;
+}
+
+/** The key a request presents: "Authorization: Bearer <key>" or "X-API-Key: <key>"; undefined when none. */
+export function presentedKey(headers: { authorization?: string; 'x-api-key'?: string | string[] }): string | undefined {
+  const auth = headers.authorization;
+  if (auth !== undefined && auth.trim() !== '') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    // A malformed header is a malformed key, not an anonymous request.
+    return match ? match[1] : auth;
+  }
+  const header = headers['x-api-key'];
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** Resolves who is asking, from a key if one is sent (a bad key is refused, never treated as none). */
+export async function resolvePrincipal(
+  key: string | undefined,
+  remoteAddress: string | undefined,
+  options: Pick<AuthOptions, 'apiKeys' | 'anonymous'>,
+): Promise<Principal> {
+  if (key === undefined) return anonymous(remoteAddress, options.anonymous);
+  const record = await options.apiKeys.authenticate(key);
+  return { kind: 'key', keyId: record.id, name: record.name, scopes: record.scopes, rateLimit: record.rateLimit };
+}
+
+export function rateLimitOf(principal: Principal, fallback: RateLimit): RateLimit | undefined {
+  if (principal.kind !== 'key') return undefined;
+  if (principal.rateLimit === null) return fallback;
+  const ratio = fallback.ratePerSecond > 0 ? fallback.burst / fallback.ratePerSecond : 2;
+  return { ratePerSecond: principal.rateLimit, burst: Math.max(1, Math.round(principal.rateLimit * ratio)) };
+}
+
+function refuse(res: express.Response, status: number, code: ErrorCode, message: string): void {
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+}
+
+/**
+ * Puts the request's Principal in res.locals.principal for the GraphQL context, or answers at once:
+ * 401 UNAUTHENTICATED for a malformed, unknown or revoked key, 429 RATE_LIMITED (with Retry-After)
+ * for a key over its rate. Refusals are logged with the key id and address, never recorded as runs.
+ */
+export function authMiddleware(options: AuthOptions): express.RequestHandler {
+  return (req, res, next) => {
+    const remote = req.socket.remoteAddress;
+    resolvePrincipal(presentedKey(req.headers), remote, options).then(
+      (principal) => {
+        const limit = rateLimitOf(principal, options.keyRateLimit);
+        if (limit !== undefined && principal.kind === 'key') {
+          const decision = options.limiter.take(principal.keyId, limit);
+          if (!decision.allowed) {
+            options.log.warn('request refused: rate limit', { principal: describePrincipal(principal), remote, ratePerSecond: limit.ratePerSecond });
+            options.onRefused?.('rate_limited');
+            res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+            refuse(res, 429, ErrorCode.RATE_LIMITED, `rate limit of key ${principal.keyId} exceeded: ${limit.ratePerSecond} requests per second (burst ${limit.burst}); retry after ${decision.retryAfterSeconds} s`);
+            return;
+          }
+        }
+        res.locals.principal = principal;
+        next();
+      },
+      (error: unknown) => {
+        if (isGanqlError(error) && error.code === ErrorCode.UNAUTHENTICATED) {
+          options.log.warn('request refused: bad API key', { remote, reason: error.message });
+          options.onRefused?.('unauthenticated');
+          refuse(res, 401, ErrorCode.UNAUTHENTICATED, error.message);
+          return;
+        }
+        next(error);
+      },
+    );
+  };
+}

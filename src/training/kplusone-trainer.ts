@@ -1,0 +1,345 @@
+import * as tf from '@tensorflow/tfjs';
+import { createPrng, shuffledIndices } from '../data/prng';
+import { reseedNoise } from '../models/layers/seeded-gaussian-noise';
+import { withoutReference, withReference } from '../models/layers/virtual-batch-norm';
+import { vbnReferenceNoise, type EpochStats, type StepProgress, type TrainingImages } from './dcgan-trainer';
+import { kPlusOneDiscriminatorLoss } from './k-plus-one';
+import { featureExtractor, featureMatchingLoss } from './techniques/feature-matching';
+import { HistoricalAverage } from './techniques/historical-averaging';
+import { ParameterAverage } from './techniques/parameter-average';
+
+/** The labelled subset of a semi-supervised run: count images of the training shape and their classes. */
+export interface LabelledImages {
+  images: Float32Array;
+  labels: Uint8Array;
+  count: number;
+}
+
+export interface KPlusOneTrainerOptions {
+  /** Images per batch of each kind (labelled, unlabelled, generated); 100 as in the paper's code. */
+  batchSize: number;
+  /** Adam learning rate; 0.003 in the paper's MNIST code. */
+  learningRate: number;
+  /** Adam beta1; 0.5 as in the paper's code. */
+  beta1: number;
+  /** Discriminator updates per generator update; 1 in the paper. */
+  k: number;
+  /** Seed of the batch order, the labelled cycling, the noise and D's noise layers. */
+  seed: number;
+  /** D layer whose mean activations G matches (feature matching, always on in K+1 training). */
+  featureLayer: string;
+  /**
+   * Weight of the unsupervised loss: 0.5 in the paper's code (its loss_unl carries 0.5 on both terms),
+   * so L = L_supervised + 0.5 * (L_unlabelled + L_generated).
+   */
+  unsupervisedWeight: number;
+  /** Historical averaging on both players (sec 3.3); off when absent. */
+  historicalAveraging?: { weight: number };
+  /** VBN in G: the reference noise prepended to every G pass (as in DcganTrainer). */
+  virtualBatchNorm?: { referenceSize: number };
+  /**
+   * Rate of the moving average of D's parameters that the classifier is evaluated and served with
+   * (the paper's code averages at 0.0001 over 180,000 steps); off when absent.
+   */
+  averageRate?: number;
+}
+
+function variablesOf(model: tf.LayersModel): tf.Variable[] {
+  // LayerVariable.read() returns the backing tf.Variable (typed as Tensor); the optimizer wants Variables.
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+/**
+ * Semi-supervised GAN training with a K+1 discriminator (Salimans et al. 2016 sec 5). Per generator
+ * step, k discriminator steps each minimise L_supervised on a labelled batch + w * (L_unlabelled on an
+ * unlabelled real batch + L_generated on a generated batch) (k-plus-one.ts); then G minimises feature
+ * matching between the unlabelled real batch and a fresh generated batch on `featureLayer`.
+ * Only `labelled` feeds the supervised loss: the unlabelled images come without labels.
+ * The models stay owned by the caller; dispose() frees the optimizers and running means.
+ */
+export class KPlusOneTrainer {
+  readonly options: KPlusOneTrainerOptions;
+  readonly gOptimizer: tf.AdamOptimizer;
+  readonly dOptimizer: tf.AdamOptimizer;
+  readonly gAverage: HistoricalAverage | null = null;
+  readonly dAverage: HistoricalAverage | null = null;
+  /** The moving average of D's parameters (averageRate), or null. */
+  readonly dMovingAverage: ParameterAverage | null = null;
+  private readonly gVars: tf.Variable[];
+  private readonly dVars: tf.Variable[];
+  private readonly features: tf.LayersModel;
+  private readonly latentSize: number;
+  private readonly imageSize: number;
+  private readonly classes: number;
+  private readonly referenceNoise: tf.Tensor2D | null = null;
+  /** D holds no batchnorm: its batches may share one pass (see applyJointly). */
+  private readonly jointPass: boolean;
+
+  constructor(
+    readonly generator: tf.LayersModel,
+    readonly discriminator: tf.LayersModel,
+    readonly unlabelled: TrainingImages,
+    readonly labelled: LabelledImages,
+    options: KPlusOneTrainerOptions,
+  ) {
+    this.options = options;
+    const { batchSize, k, learningRate, beta1, unsupervisedWeight } = options;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize: expected a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(k) || k < 1) throw new Error(`k: expected a positive integer, got ${k}`);
+    if (!(unsupervisedWeight >= 0)) throw new Error(`unsupervisedWeight: expected >= 0, got ${unsupervisedWeight}`);
+    const [h, w, c] = unlabelled.shape;
+    this.imageSize = h * w * c;
+    if (unlabelled.images.length !== unlabelled.count * this.imageSize) {
+      throw new Error(`unlabelled images: expected ${unlabelled.count}*${this.imageSize} values, got ${unlabelled.images.length}`);
+    }
+    if (labelled.count < 1 || labelled.images.length !== labelled.count * this.imageSize || labelled.labels.length !== labelled.count) {
+      throw new Error(`labelled images: expected count >= 1 with count*${this.imageSize} values and count labels, got count ${labelled.count}, ${labelled.images.length} values, ${labelled.labels.length} labels`);
+    }
+    this.latentSize = generator.inputs[0].shape[1] ?? NaN;
+    if (!Number.isInteger(this.latentSize)) throw new Error(`generator: expected input [null, latentSize], got [${generator.inputs[0].shape}]`);
+    const gOut = generator.outputs[0].shape.slice(1).join();
+    if (gOut !== unlabelled.shape.join()) throw new Error(`generator output: expected [${unlabelled.shape}], got [${gOut}]`);
+    this.classes = discriminator.outputs[0].shape[1] ?? NaN;
+    if (!(this.classes >= 2)) throw new Error(`discriminator: expected K >= 2 class logits, got output [${discriminator.outputs[0].shape}]`);
+    const maxLabel = labelled.labels.reduce((m, l) => Math.max(m, l), 0);
+    if (maxLabel >= this.classes) throw new Error(`labelled images: expected labels in 0..${this.classes - 1}, got ${maxLabel}`);
+    if (this.stepsPerEpoch() < 1) throw new Error(`Expected at least batchSize*k = ${batchSize * k} unlabelled images, got ${unlabelled.count}`);
+    this.gOptimizer = tf.train.adam(learningRate, beta1, 0.999, 1e-8);
+    this.dOptimizer = tf.train.adam(learningRate, beta1, 0.999, 1e-8);
+    this.gVars = variablesOf(generator);
+    this.dVars = variablesOf(discriminator);
+    this.features = featureExtractor(discriminator, options.featureLayer);
+    this.jointPass = !discriminator.layers.some((l) => l.getClassName() === 'BatchNormalization');
+    if (options.historicalAveraging !== undefined) {
+      this.gAverage = new HistoricalAverage(this.gVars);
+      this.dAverage = new HistoricalAverage(this.dVars);
+    }
+    if (options.averageRate !== undefined) this.dMovingAverage = new ParameterAverage(this.dVars, options.averageRate);
+    const vbn = options.virtualBatchNorm;
+    if (vbn !== undefined) {
+      this.referenceNoise = vbnReferenceNoise(vbn.referenceSize, this.latentSize, options.seed);
+    }
+  }
+
+  /**
+   * `model` (training mode) on each batch. Without batchnorm in D one pass over the concatenated
+   * batches equals one pass per batch, and is faster; with it, batch statistics stay per batch.
+   */
+  private applyJointly(model: tf.LayersModel, batches: tf.Tensor4D[]): tf.Tensor[] {
+    if (!this.jointPass) return batches.map((b) => model.apply(b, { training: true }) as tf.Tensor);
+    const out = model.apply(tf.concat(batches, 0), { training: true }) as tf.Tensor;
+    return tf.split(out, batches.map((b) => b.shape[0]), 0);
+  }
+
+  /** Generator steps per epoch: one pass over the unlabelled images, k batches per step. */
+  stepsPerEpoch(): number {
+    return Math.floor(this.unlabelled.count / (this.options.batchSize * this.options.k));
+  }
+
+  private runGenerator(z: tf.Tensor2D, training: boolean): tf.Tensor4D {
+    const run = (input: tf.Tensor2D): tf.Tensor4D => (training ? this.generator.apply(input, { training }) : this.generator.predict(input)) as tf.Tensor4D;
+    if (this.referenceNoise === null) return run(z);
+    // apply, not predict: predict splits the batch into chunks of 32, and only the first would carry the reference rows.
+    const out = this.generator.apply(withReference(this.referenceNoise, z), { training }) as tf.Tensor4D;
+    return withoutReference(out, this.referenceNoise.shape[0]);
+  }
+
+  /**
+   * One generator step with its k discriminator steps. labelled/unlabelled: k batches each;
+   * noise: k + 1 arrays of batchSize * latentSize. D's noise layers draw from stream `noiseStream`.
+   */
+  trainStep(
+    labelledBatches: { images: tf.Tensor4D; labels: tf.Tensor1D }[],
+    unlabelledBatches: tf.Tensor4D[],
+    noise: Float32Array[],
+    noiseStream = 0,
+  ): EpochStats {
+    const { k, batchSize, unsupervisedWeight } = this.options;
+    if (labelledBatches.length !== k || unlabelledBatches.length !== k || noise.length !== k + 1) {
+      throw new Error(`trainStep: expected ${k} labelled and unlabelled batches and ${k + 1} noise arrays, got ${labelledBatches.length}, ${unlabelledBatches.length} and ${noise.length}`);
+    }
+    reseedNoise(this.discriminator, noiseStream);
+    const haWeight = this.options.historicalAveraging?.weight ?? 0;
+    let dLoss = 0;
+    let realRight = 0;
+    let fakeRight = 0;
+    for (let i = 0; i < k; i++) {
+      this.dAverage?.update();
+      let accuracy: tf.Tensor1D | null = null;
+      const cost = tf.tidy(() => {
+        const fake = this.runGenerator(tf.tensor2d(noise[i], [batchSize, this.latentSize]), true);
+        return this.dOptimizer.minimize(() => {
+          const [labelledLogits, unlabelledLogits, generatedLogits] = this.applyJointly(this.discriminator, [labelledBatches[i].images, unlabelledBatches[i], fake]) as tf.Tensor2D[];
+          // D(x) = sigmoid(logsumexp(l)) > 0.5 exactly when logsumexp(l) > 0.
+          accuracy = tf.keep(tf.stack([
+            tf.mean(tf.cast(tf.greater(tf.logSumExp(unlabelledLogits, 1), 0), 'float32')),
+            tf.mean(tf.cast(tf.less(tf.logSumExp(generatedLogits, 1), 0), 'float32')),
+          ]) as tf.Tensor1D);
+          const { total } = kPlusOneDiscriminatorLoss({ logits: labelledLogits, labels: labelledBatches[i].labels }, unlabelledLogits, generatedLogits, unsupervisedWeight);
+          return this.dAverage === null ? total : (tf.add(total, tf.mul(this.dAverage.penalty(), haWeight)) as tf.Scalar);
+        }, true, this.dVars) as tf.Scalar;
+      });
+      dLoss += readAndDispose(cost)[0];
+      this.dMovingAverage?.update();
+      const [real, fake] = readAndDispose(accuracy as unknown as tf.Tensor1D);
+      realRight += real;
+      fakeRight += fake;
+    }
+    this.gAverage?.update();
+    const gCost = tf.tidy(() => {
+      const z = tf.tensor2d(noise[k], [batchSize, this.latentSize]);
+      return this.gOptimizer.minimize(() => {
+        const fake = this.runGenerator(z, true);
+        // The paper matches E f(x) on the unlabelled batch of the step.
+        const [realFeatures, fakeFeatures] = this.applyJointly(this.features, [unlabelledBatches[k - 1], fake]);
+        const loss = featureMatchingLoss(realFeatures, fakeFeatures);
+        return this.gAverage === null ? loss : (tf.add(loss, tf.mul(this.gAverage.penalty(), haWeight)) as tf.Scalar);
+      }, true, this.gVars) as tf.Scalar;
+    });
+    return { discriminator: dLoss / k, generator: readAndDispose(gCost)[0], dAccuracyReal: realRight / k, dAccuracyFake: fakeRight / k, steps: 1 };
+  }
+
+  /**
+   * One pass over the unlabelled images in an order fixed by (seed, epoch); the labelled images are
+   * cycled in reshuffled passes, so each step sees batchSize labelled examples (the paper's code does the same).
+   * Stops early (returning the steps done) when shouldStop() says so between steps.
+   */
+  async trainEpoch(epoch: number, onStep?: (p: StepProgress) => void, maxSteps?: number, shouldStop?: () => boolean): Promise<EpochStats> {
+    const { batchSize, k, seed } = this.options;
+    const order = shuffledIndices(this.unlabelled.count, createPrng(seed * 7919 + epoch * 4 + 1));
+    const noisePrng = createPrng(seed * 7919 + epoch * 4 + 2);
+    const labelPrng = createPrng(seed * 7919 + epoch * 4 + 3);
+    const steps = Math.min(this.stepsPerEpoch(), maxSteps ?? Infinity);
+    const [h, w, c] = this.unlabelled.shape;
+    let labelledOrder = shuffledIndices(this.labelled.count, labelPrng);
+    let labelledNext = 0;
+    const nextLabelled = (): number => {
+      if (labelledNext === labelledOrder.length) {
+        labelledOrder = shuffledIndices(this.labelled.count, labelPrng);
+        labelledNext = 0;
+      }
+      return labelledOrder[labelledNext++];
+    };
+    const totals: EpochStats = { generator: 0, discriminator: 0, dAccuracyReal: 0, dAccuracyFake: 0, steps: 0 };
+    for (let step = 0; step < steps && !(shouldStop?.() ?? false); step++) {
+      const started = performance.now();
+      const labelled: { images: tf.Tensor4D; labels: tf.Tensor1D }[] = [];
+      const unlabelled: tf.Tensor4D[] = [];
+      for (let i = 0; i < k; i++) {
+        const real = new Float32Array(batchSize * this.imageSize);
+        const lab = new Float32Array(batchSize * this.imageSize);
+        const labels = new Int32Array(batchSize);
+        const first = (step * k + i) * batchSize;
+        for (let b = 0; b < batchSize; b++) {
+          const src = order[first + b] * this.imageSize;
+          real.set(this.unlabelled.images.subarray(src, src + this.imageSize), b * this.imageSize);
+          const l = nextLabelled();
+          lab.set(this.labelled.images.subarray(l * this.imageSize, (l + 1) * this.imageSize), b * this.imageSize);
+          labels[b] = this.labelled.labels[l];
+        }
+        unlabelled.push(tf.tensor4d(real, [batchSize, h, w, c]));
+        labelled.push({ images: tf.tensor4d(lab, [batchSize, h, w, c]), labels: tf.tensor1d(labels, 'int32') });
+      }
+      const noise = Array.from({ length: k + 1 }, () => {
+        const out = new Float32Array(batchSize * this.latentSize);
+        for (let j = 0; j < out.length; j++) out[j] = noisePrng.nextNormal();
+        return out;
+      });
+      let stats: EpochStats;
+      try {
+        stats = this.trainStep(labelled, unlabelled, noise, epoch * 100_000 + step);
+      } finally {
+        tf.dispose(unlabelled);
+        tf.dispose(labelled.flatMap((b) => [b.images, b.labels]));
+      }
+      addStats(totals, stats);
+      onStep?.({ epoch, step: step + 1, stepsPerEpoch: steps, losses: { generator: stats.generator, discriminator: stats.discriminator }, msPerStep: performance.now() - started });
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return meanStats(totals);
+  }
+
+  /** Runs fn (e.g. an evaluation) with D's parameters set to their moving average when averaging is on. */
+  withAveragedDiscriminator<T>(fn: () => T): T {
+    return this.dMovingAverage === null ? fn() : this.dMovingAverage.withAverages(fn);
+  }
+
+  /** Generator output (inference mode) for the given noise, one Float32Array per image. */
+  generate(noise: Float32Array, count: number): Float32Array[] {
+    const flat = tf.tidy(() => this.runGenerator(tf.tensor2d(noise, [count, this.latentSize]), false));
+    const data = flat.dataSync() as Float32Array;
+    flat.dispose();
+    return Array.from({ length: count }, (_, i) => data.slice(i * this.imageSize, (i + 1) * this.imageSize));
+  }
+
+  dispose(): void {
+    this.gOptimizer.dispose();
+    this.dOptimizer.dispose();
+    this.gAverage?.dispose();
+    this.dAverage?.dispose();
+    this.dMovingAverage?.dispose();
+    this.referenceNoise?.dispose();
+  }
+}
+
+/** Sums a step's stats into an epoch's running totals. */
+export function addStats(totals: EpochStats, s: EpochStats): void {
+  totals.generator += s.generator;
+  totals.discriminator += s.discriminator;
+  totals.dAccuracyReal += s.dAccuracyReal;
+  totals.dAccuracyFake += s.dAccuracyFake;
+  totals.steps += s.steps;
+}
+
+/** Totals -> means per step (steps stays the count). */
+export function meanStats(t: EpochStats): EpochStats {
+  const n = Math.max(t.steps, 1);
+  return { generator: t.generator / n, discriminator: t.discriminator / n, dAccuracyReal: t.dAccuracyReal / n, dAccuracyFake: t.dAccuracyFake / n, steps: t.steps };
+}
+
+/**
+ * Fraction of `images` whose argmax logit differs from its label, with `classifier` in inference
+ * mode (noise layers off), in batches of `batchSize`.
+ */
+export function classificationError(classifier: tf.LayersModel, data: LabelledImages, shape: [number, number, number], batchSize = 500): number {
+  const size = shape[0] * shape[1] * shape[2];
+  let wrong = 0;
+  for (let first = 0; first < data.count; first += batchSize) {
+    const n = Math.min(batchSize, data.count - first);
+    const predicted = tf.tidy(() => {
+      const x = tf.tensor4d(data.images.subarray(first * size, (first + n) * size), [n, ...shape]);
+      return tf.argMax(classifier.predict(x) as tf.Tensor2D, 1);
+    });
+    const classes = predicted.dataSync();
+    predicted.dispose();
+    for (let i = 0; i < n; i++) if (classes[i] !== data.labels[first + i]) wrong++;
+  }
+  return data.count === 0 ? 0 : wrong / data.count;
+}
+
+/**
+ * `perClass` examples of each class 0..classes-1, chosen by `seed` among `labels` (a seeded shuffle,
+ * then the first perClass of each class), returned as indices in ascending order. Throws when a class has too few.
+ */
+export function selectLabelled(labels: Uint8Array, classes: number, perClass: number, seed: number): Uint32Array {
+  const order = shuffledIndices(labels.length, createPrng(seed * 7919 + 5));
+  const taken = new Array<number>(classes).fill(0);
+  const picked: number[] = [];
+  for (const i of order) {
+    const label = labels[i];
+    if (label < classes && taken[label] < perClass) {
+      taken[label]++;
+      picked.push(i);
+    }
+  }
+  const short = taken.findIndex((n) => n < perClass);
+  if (short >= 0) throw new Error(`labelsPerClass: expected at least ${perClass} training examples of class ${short}, got ${taken[short]}`);
+  return Uint32Array.from(picked.sort((a, b) => a - b));
+}
+
+/** Reads a tensor and frees it (outside any tidy: reading inside one is slow, see TFJS-NOTES). */
+function readAndDispose(t: tf.Tensor): number[] {
+  const v = Array.from(t.dataSync());
+  t.dispose();
+  return v;
+}

@@ -1,0 +1,63 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/backend/backend';
+import { openDatabase, type Database } from '../../src/db/database';
+import { createLogger } from '../../src/log/logger';
+import { ModelRegistry } from '../../src/models/model-registry';
+import { MODELS_DIR, tempModelsDir } from '../helpers/server';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-registry-add-'));
+let db: Database;
+let modelsDir: string;
+
+beforeAll(async () => {
+  await initBackend({ order: ['wasm'] });
+  db = openDatabase(`file:${path.join(dir, 'r.db')}`);
+  await db.migrate();
+  modelsDir = tempModelsDir(dir);
+});
+
+afterAll(async () => {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A copy of the shipped version under another version label, as a training job leaves one. */
+function copyAs(folder: string, version: string): void {
+  cpSync(path.join(MODELS_DIR, 'dcgan-mnist'), path.join(modelsDir, folder), { recursive: true });
+  const file = path.join(modelsDir, folder, 'manifest.json');
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), version }));
+}
+
+describe('ModelRegistry.add', () => {
+  it('loads a version added while serving, records it, and refuses duplicates and folders outside the root', async () => {
+    const before = tf.memory().numTensors;
+    const registry = await ModelRegistry.load(modelsDir, db.prisma, createLogger('silent'));
+    expect(registry.list().map((m) => m.id)).toEqual(['dcgan-mnist@2026-11-27T04-42']);
+    copyAs('dcgan-mnist-v2', 'v2');
+    const added = await registry.add('dcgan-mnist-v2');
+    expect(added).toMatchObject({ id: 'dcgan-mnist@v2', path: 'dcgan-mnist-v2' });
+    expect(registry.get('dcgan-mnist@v2')).toBe(added);
+    expect(registry.list().map((m) => m.id)).toEqual(['dcgan-mnist@2026-11-27T04-42', 'dcgan-mnist@v2']);
+    expect(await db.prisma.model.findUnique({ where: { id: 'dcgan-mnist@v2' } })).toMatchObject({ version: 'v2', path: 'dcgan-mnist-v2', architecture: 'dcgan' });
+    // Same generator weights as the shipped version: same output.
+    const diff = tf.tidy(() => {
+      const z = tf.randomNormal([2, 100], 0, 1, 'float32', 7);
+      return tf.max(tf.abs(tf.sub(registry.get('dcgan-mnist@2026-11-27T04-42').generator.predict(z) as tf.Tensor, added.generator.predict(z) as tf.Tensor)));
+    });
+    expect(diff.dataSync()[0]).toBe(0);
+    diff.dispose();
+
+    copyAs('dcgan-mnist-v2-again', 'v2');
+    await expect(registry.add('dcgan-mnist-v2-again')).rejects.toThrow('duplicate model id dcgan-mnist@v2');
+    await expect(registry.add('../elsewhere')).rejects.toThrow(`ModelRegistry.add: expected a folder directly under ${modelsDir}, got "../elsewhere"`);
+    await expect(registry.add('missing')).rejects.toThrow('manifest.json');
+    expect(registry.size).toBe(2);
+    registry.dispose();
+    // Every generator the registry loaded is freed, the refused ones included.
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
