@@ -6,6 +6,10 @@ export interface HttpLoadJob {
   url: string;
   /** POSTed as JSON when set; otherwise GET. */
   body?: string;
+  /** POSTed in turn instead of `body` (request n sends bodies[n % length]): a mix of operations. */
+  bodies?: string[];
+  /** Extra request headers (e.g. authorization). */
+  headers?: Record<string, string>;
   /** Success also needs a GraphQL body with data and no errors. */
   graphql: boolean;
   clients: number;
@@ -60,4 +64,14 @@ export function errorCount(result: HttpLoadResult): number {
 /** Successful requests per second that finished within the first `seconds` (not the drain after it). */
 export function throughput(result: HttpLoadResult, seconds: number): number {
   return result.completedAtMs.filter((t) => t <= seconds * 1000).length / seconds;
+}
+
+/** Failures by their GraphQL error code or HTTP status ("BAD_USER_INPUT", "HTTP 503", "ECONNRESET ..."), from the worker's reasons. */
+export function errorsByCode(result: HttpLoadResult): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [why, n] of Object.entries(result.errors)) {
+    const code = why.startsWith('HTTP ') ? why.slice(0, why.indexOf(':') >= 0 ? why.indexOf(':') : why.length) : why.split(':')[0];
+    out[code] = (out[code] ?? 0) + n;
+  }
+  return out;
 }

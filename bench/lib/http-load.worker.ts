@@ -12,11 +12,11 @@ interface Reply {
   body: string;
 }
 
-function send(agent: http.Agent, url: URL, method: 'GET' | 'POST', body?: string): Promise<Reply> {
+function send(agent: http.Agent, url: URL, method: 'GET' | 'POST', body?: string, extra: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
-      { agent, method, headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      { agent, method, headers: body === undefined ? extra : { ...extra, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -53,11 +53,12 @@ async function main(job: HttpLoadJob): Promise<HttpLoadResult> {
     // Probes start late (once the load is on) and pace themselves; load clients go flat out.
     if (job.delayMs) await new Promise((r) => setTimeout(r, job.delayMs));
     while (more()) {
+      const body = job.bodies ? job.bodies[started % job.bodies.length] : job.body;
       started++;
       const t0 = performance.now();
       let why: string | undefined;
       try {
-        why = failure(await send(agent, url, job.body === undefined ? 'GET' : 'POST', job.body), job.graphql);
+        why = failure(await send(agent, url, body === undefined ? 'GET' : 'POST', body, job.headers), job.graphql);
       } catch (error) {
         why = error instanceof Error ? error.message : String(error);
       }

@@ -48,6 +48,19 @@ export interface Config {
   training: TrainingConfig;
   /** Who may do what without an API key, and how fast keys may go (src/auth). */
   auth: AuthConfig;
+  /** Several processes sharing one PostgreSQL database (src/runs/replica.ts). */
+  replica: ReplicaConfig;
+}
+
+export interface ReplicaConfig {
+  /** How often this process writes its heartbeat and checks for replicas that stopped. @default 5000 ms (env GANQL_REPLICA_HEARTBEAT_MS) */
+  heartbeatMs: number;
+  /**
+   * A replica whose heartbeat is older than this is taken for dead: its runs are closed INTERRUPTED
+   * and its training jobs go back to the queue. Several heartbeats long, so a busy event loop is not
+   * a death. @default 30000 ms (env GANQL_REPLICA_TIMEOUT_MS, at least 3 heartbeats)
+   */
+  timeoutMs: number;
 }
 
 export interface AuthConfig {
@@ -190,6 +203,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     keyRatePerSecond: integer(env, 'GANQL_KEY_RATE_LIMIT', 50, 0, 1_000_000),
     keyRateBurst: integer(env, 'GANQL_KEY_RATE_BURST', 100, 1, 1_000_000),
   };
+  const replica: ReplicaConfig = {
+    heartbeatMs: integer(env, 'GANQL_REPLICA_HEARTBEAT_MS', 5000, 100, 600_000),
+    timeoutMs: integer(env, 'GANQL_REPLICA_TIMEOUT_MS', 30_000, 300, 3_600_000),
+  };
+  if (replica.timeoutMs < 3 * replica.heartbeatMs) {
+    throw new ConfigError(`GANQL_REPLICA_TIMEOUT_MS: expected at least 3 heartbeats (${3 * replica.heartbeatMs} ms), got ${replica.timeoutMs}`);
+  }
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '0.0.0.0',
@@ -208,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     queryLimits: { ...queryLimits, ...overrides.queryLimits },
     training: { ...training, ...overrides.training },
     auth: { ...auth, ...overrides.auth },
+    replica: { ...replica, ...overrides.replica },
   };
 }
 

@@ -185,12 +185,15 @@ export class WorkerExecutor implements Executor {
     // From here on, a worker that starts loads it with the rest (workerData is copied at start).
     this.setup.models.push(copy);
     try {
-      await Promise.all(this.slots.filter((s) => s !== undefined && (s.state.kind === 'idle' || s.state.kind === 'busy')).map((s) => this.sendLoad(s, copy)));
+      // Settled, not raced: a rollback must see every worker that did load it.
+      const running = this.slots.filter((s) => s !== undefined && (s.state.kind === 'idle' || s.state.kind === 'busy'));
+      const failure = (await Promise.allSettled(running.map((s) => this.sendLoad(s, copy)))).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure !== undefined) {
+        this.setup.models.splice(this.setup.models.indexOf(copy), 1);
+        for (const slot of this.slots) if (slot !== undefined && slot.models.has(copy.id)) this.sendUnload(slot, copy.id);
+        throw failure.reason;
+      }
       this.servable.set(copy.id, copy);
-    } catch (error) {
-      this.setup.models.splice(this.setup.models.indexOf(copy), 1);
-      for (const slot of this.slots) if (slot !== undefined && slot.models.has(copy.id)) this.sendUnload(slot, copy.id);
-      throw error;
     } finally {
       this.loading.delete(copy.id);
     }

@@ -83,6 +83,12 @@ export class ModelRegistry {
     return model;
   }
 
+  /** Versions recorded in the database (by other replicas sharing it) that this registry has not loaded. */
+  async unloaded(): Promise<{ id: string; path: string }[]> {
+    const rows = await this.prisma.model.findMany({ select: { id: true, path: true }, orderBy: { id: 'asc' } });
+    return rows.filter((r) => !this.byId.has(r.id));
+  }
+
   list(): LoadedModel[] {
     return [...this.byId.values()];
   }

@@ -87,6 +87,14 @@ export class JobEndedError extends Error {
   }
 }
 
+/**
+ * Thrown by a job's work that hands the job back to a shared queue (a replica stopping while another
+ * can continue it): its run stays RUNNING, with no owner, for the replica that takes the job up next.
+ */
+export class JobHandedBackError extends Error {
+  override name = 'JobHandedBackError';
+}
+
 /** A job whose preparation succeeded and whose work goes on in the background. */
 export interface StartedJob<P> {
   runId: string;
@@ -108,19 +116,22 @@ export class RunService {
     private readonly db: Database,
     private readonly backend: string,
     private readonly log: Logger,
+    /** The replica id recorded as the owner of the runs this process works on (src/runs/replica.ts). */
+    readonly owner: string | null = null,
   ) {
     this.prisma = db.prisma;
   }
 
   /** Writes the run's row RUNNING; a raw statement, as this runs for every request (see Database.execute). */
   private async insertRunning(id: string, start: StartRun, progress: number | null): Promise<void> {
-    await this.db.execute('INSERT INTO "Run" ("id", "kind", "status", "parameters", "backend", "progress", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?)', [
+    await this.db.execute('INSERT INTO "Run" ("id", "kind", "status", "parameters", "backend", "progress", "owner", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
       id,
       start.kind,
       'RUNNING',
       JSON.stringify(start.parameters ?? {}),
       this.backend,
       progress,
+      this.owner,
       new Date(),
     ]);
   }
@@ -181,13 +192,34 @@ export class RunService {
   }
 
   /**
-   * Continues a job a previous process left unfinished, as the same run: sets it back to RUNNING
+   * Starts a job whose work a queue runs later, maybe on another replica (training jobs): writes the
+   * run RUNNING (progress 0) and runs `prepare` (validation, queueing) inside the recorded scope; a
+   * failure is recorded FAILED and re-thrown. The run then stays RUNNING until a replica takes the
+   * job up with resumeJob. Returns the run id.
+   */
+  async startQueued(start: StartRun, prepare: (run: RunContext) => Promise<void>): Promise<string> {
+    const id = this.newId();
+    const began = performance.now();
+    let modelId = start.modelId;
+    await this.insertRunning(id, start, 0);
+    try {
+      await prepare({ runId: id, setModel: (m) => (modelId = m) });
+      if (modelId !== undefined) await this.db.execute('UPDATE "Run" SET "modelId" = ? WHERE "id" = ?', [modelId, id]);
+    } catch (error) {
+      await this.recordFailure(id, start.kind, error, modelId, performance.now() - began);
+      throw error;
+    }
+    return id;
+  }
+
+  /**
+   * Continues a job a previous process left unfinished (or a queue hands over), as the same run: sets it back to RUNNING
    * (clearing its end) and runs `work` in the background as startJob does. For training jobs
    * resumed from a checkpoint at start-up.
    */
   async resumeJob<T>(runId: string, work: (job: JobContext) => Promise<RunOutcome<T>>): Promise<StartedJob<undefined>> {
     const run = await this.get(runId);
-    await this.db.execute('UPDATE "Run" SET "status" = ?, "errorCode" = ?, "errorMessage" = ?, "finishedAt" = ? WHERE "id" = ?', ['RUNNING', null, null, null, runId]);
+    await this.reopen(runId);
     // Its duration counts from its first start, downtime included.
     const began = performance.now() - (Date.now() - run.createdAt.getTime());
     let modelId = run.modelId ?? undefined;
@@ -224,6 +256,13 @@ export class RunService {
         return 'SUCCEEDED';
       } catch (error) {
         await progress.close();
+        if (error instanceof JobHandedBackError) {
+          // Another replica takes it up: the run stays open, owned by nobody until then.
+          await this.db
+            .execute('UPDATE "Run" SET "owner" = ? WHERE "id" = ? AND "owner" = ?', [null, id, this.owner])
+            .catch((e: unknown) => this.log.error('could not hand a job back', { runId: id, error: errorDetail(e) }));
+          return 'RUNNING';
+        }
         if (error instanceof JobEndedError) {
           await this.db
             .execute('UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?', [
@@ -326,14 +365,42 @@ export class RunService {
 
   /**
    * Marks runs left RUNNING by a process that died as INTERRUPTED, except those in `except` (jobs
-   * about to be resumed). Returns how many.
+   * about to be resumed) and, with several replicas, those owned by a replica in `liveOwners`
+   * (heartbeating: src/runs/replica.ts) and the runs of training jobs still QUEUED or RUNNING (the
+   * training sweep takes those over). Without `liveOwners`, every RUNNING run is closed (one
+   * process, at start). Returns how many.
    */
-  async closeInterrupted(reason: string, except: readonly string[] = []): Promise<number> {
+  async closeInterrupted(reason: string, except: readonly string[] = [], liveOwners?: readonly string[]): Promise<number> {
     const { count } = await this.prisma.run.updateMany({
-      where: { status: 'RUNNING', ...(except.length > 0 ? { id: { notIn: [...except] } } : {}) },
+      where: {
+        status: 'RUNNING',
+        ...(except.length > 0 ? { id: { notIn: [...except] } } : {}),
+        ...(liveOwners !== undefined
+          ? {
+              OR: [{ owner: null }, { owner: { notIn: [...liveOwners] } }],
+              NOT: { trainingJob: { is: { state: { in: ['QUEUED', 'RUNNING'] } } } },
+            }
+          : {}),
+      },
       data: { status: 'INTERRUPTED', errorMessage: reason, finishedAt: new Date() },
     });
     return count;
+  }
+
+  /** Sets a run back to RUNNING, owned by this replica, clearing how it ended (a job taken up again). */
+  async reopen(id: string): Promise<void> {
+    await this.db.execute('UPDATE "Run" SET "status" = ?, "errorCode" = ?, "errorMessage" = ?, "finishedAt" = ?, "owner" = ? WHERE "id" = ?', ['RUNNING', null, null, null, this.owner, id]);
+  }
+
+  /** Ends a run that no process works on (a training job cancelled while QUEUED) with this status and message. */
+  async markEnded(id: string, status: 'CANCELLED' | 'INTERRUPTED', message: string): Promise<void> {
+    await this.db.execute('UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "finishedAt" = ? WHERE "id" = ? AND "status" = ?', [
+      status,
+      message.slice(0, 2000),
+      new Date(),
+      id,
+      'RUNNING',
+    ]);
   }
 
   /** Records a run left RUNNING or INTERRUPTED by an earlier process as INTERRUPTED with this reason (e.g. why it is not resumed). */
@@ -357,7 +424,8 @@ export class RunService {
   /** Newest first; `after` is the id of the last run of the previous page. */
   async list(filter: RunFilter, first: number, after?: string): Promise<RunPage> {
     expectIntInRange('first', first, 1, MAX_RUNS_PAGE);
-    const where = { kind: filter.kind, status: filter.status, modelId: filter.modelId };
+    // GraphQL lets a client send null for an optional filter field: no filter, as when it is left out.
+    const where = { kind: filter.kind ?? undefined, status: filter.status ?? undefined, modelId: filter.modelId ?? undefined };
     if (after !== undefined && (await this.prisma.run.count({ where: { id: after } })) === 0) {
       throw notFound('run cursor', after);
     }

@@ -37,11 +37,13 @@ import type { Logger } from '../log/logger';
 import { createEvaluationGauges, createMetrics } from '../metrics/metrics';
 import { ModelRegistry } from '../models/model-registry';
 import { ModelService } from '../models/model.service';
+import { Replica } from '../runs/replica';
 import { RunService } from '../runs/run.service';
 import { SampleService } from '../samples/sample.service';
 import { SystemService } from '../system/system.service';
 import { recoverTrainingJobs, TrainingJobService } from '../training-jobs/training-job.service';
 import { TrainingJobStore } from '../training-jobs/training-job.store';
+import { createJobQueue } from '../training-jobs/create-job-queue';
 import { createAdmission } from './admission';
 import { explorerRouter } from './explorer';
 import { createFormatError } from './format-error';
@@ -50,6 +52,7 @@ import { queryCostLimits } from './query-limits/query-limits.plugin';
 import { queryShapeLimitsRule } from './query-limits/query-limits.rule';
 import { recordRejectedRequests } from './record-rejected.plugin';
 import { createSubscriptionServer } from './subscriptions';
+import { rejectMalformedText } from './well-formed-text';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- read at run time so dist/ needs no copy
 const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -78,15 +81,22 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   const migrations = await database.migrate((m) => log.info(m));
   log.info('database ready', { provider: database.provider, applied: migrations.applied });
 
-  const runService = new RunService(database, backend.name, log);
-  // Before the runs a dead process left RUNNING are closed: its training jobs are resumed (their runs stay open) or INTERRUPTED with the reason.
+  // This process among the replicas sharing the database: the owner of the runs and training jobs it works on.
+  const replica = new Replica(database, config.replica, log);
+  await replica.register();
+  const runService = new RunService(database, backend.name, log, replica.id);
   const trainingStore = new TrainingJobStore(database.prisma);
-  const recoveredJobs = await recoverTrainingJobs(trainingStore, runService, config.training, log);
-  const interrupted = await runService.closeInterrupted(
-    'the process stopped while this run was in progress',
-    recoveredJobs.map((job) => job.record.id),
-  );
-  if (interrupted > 0) log.warn('closed runs left RUNNING by a previous process', { interrupted });
+  const trainingQueue = createJobQueue(database, config.databaseUrl, config.training.maxJobs, log);
+  // One process (SQLite): before the runs a dead process left RUNNING are closed, its training jobs are resumed (their runs stay open) or
+  // INTERRUPTED with the reason. Replicas (PostgreSQL): only the work of replicas that stopped heartbeating is taken over (sweep below).
+  const recoveredJobs = trainingQueue.shared ? [] : await recoverTrainingJobs(trainingStore, runService, config.training, log);
+  if (!trainingQueue.shared) {
+    const interrupted = await runService.closeInterrupted(
+      'the process stopped while this run was in progress',
+      recoveredJobs.map((job) => job.record.id),
+    );
+    if (interrupted > 0) log.warn('closed runs left RUNNING by a previous process', { interrupted });
+  }
 
   const registry = await ModelRegistry.load(config.modelsDir, database.prisma, log, config.defaultModelId);
   if (registry.size === 0) log.warn('no model loaded', { modelsDir: config.modelsDir });
@@ -127,6 +137,9 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     pool,
     runs: runService,
     log,
+    queue: trainingQueue,
+    replicaId: replica.id,
+    replicaTimeoutMs: config.replica.timeoutMs,
   });
 
   const apiKeys = new ApiKeyService(database.prisma);
@@ -175,6 +188,17 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     formatError: createFormatError(log),
   });
   await trainingJobService.resume(recoveredJobs);
+  await trainingJobService.startQueue();
+  // Replicas: every heartbeat takes over the work of replicas that stopped beating.
+  const sweep = async (): Promise<void> => {
+    const live = await replica.liveIds();
+    await trainingJobService.sweep(live);
+    const closed = await runService.closeInterrupted('the replica running this run stopped', [], live);
+    if (closed > 0) log.warn('closed runs left RUNNING by a stopped replica', { closed });
+    await replica.forgetDead();
+  };
+  if (trainingQueue.shared) await sweep();
+  replica.start(trainingQueue.shared ? sweep : undefined);
 
   let accepting = true;
   app.get(
@@ -195,6 +219,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     admission.middleware,
     auth,
     express.json({ limit: BODY_LIMIT }),
+    rejectMalformedText,
     // authMiddleware always sets res.locals.principal before this runs (it answers the request itself otherwise).
     expressMiddleware(apollo, { context: async ({ res }) => createContext(runService, res.locals.principal as Principal) }),
   );
@@ -234,6 +259,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
         await pool.close();
         registry.dispose();
         await evaluationService.dispose();
+        await replica.stop().catch((error: unknown) => log.warn('could not remove this replica\'s row', { error: String(error) }));
         await database.close();
       })()),
   };

@@ -15,6 +15,18 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+// Request errors graphql-js and Apollo raise without a code: the client's fault, not an internal one.
+const UNCODED_REQUEST_ERRORS: readonly [RegExp, string][] = [
+  [/^Too many errors processing variables, error limit reached/, 'BAD_USER_INPUT'],
+  [/^provided sha does not match query$/, 'BAD_REQUEST'],
+];
+
+/** The code of an error raised before execution that Apollo left without one, if it is a known request error. */
+export function uncodedRequestErrorCode(error: unknown): string | undefined {
+  if (!(error instanceof GraphQLError) || error.path || error.originalError || error.extensions?.code !== undefined) return undefined;
+  return UNCODED_REQUEST_ERRORS.find(([pattern]) => pattern.test(error.message))?.[1];
+}
+
 /** Client-facing errors: ganql's own pass with their code, request errors as Apollo made them, the rest masked. */
 export function createFormatError(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -24,7 +36,7 @@ export function createFormatError(log: Logger) {
     if (isGanqlError(original)) {
       return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: { code: original.code } };
     }
-    const code = formatted.extensions?.code;
+    const code = uncodedRequestErrorCode(unwrapped) ?? formatted.extensions?.code;
     if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code) && !formatted.path) {
       return { message: formatted.message, locations: formatted.locations, extensions: { code } };
     }

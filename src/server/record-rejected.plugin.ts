@@ -3,6 +3,7 @@ import { Kind, type DocumentNode, type GraphQLError } from 'graphql';
 import { ErrorCode } from '../errors/error-code';
 import { isGanqlError } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
+import { uncodedRequestErrorCode } from './format-error';
 import type { RunService } from '../runs/run.service';
 import type { GraphqlContext } from '../graphql/context';
 
@@ -13,7 +14,7 @@ const REJECTION_CODES = new Set<string>(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDA
 
 /** The code the client sees: a query-limit rule's own code rather than Apollo's GRAPHQL_VALIDATION_FAILED. */
 function codeOf(error: GraphQLError): string {
-  return isGanqlError(error.originalError) ? error.originalError.code : String(error.extensions?.code);
+  return isGanqlError(error.originalError) ? error.originalError.code : String(error.extensions?.code ?? uncodedRequestErrorCode(error));
 }
 
 function rootFields(document: DocumentNode | undefined): string[] {

@@ -1,8 +1,9 @@
 import type http from 'node:http';
-import { specifiedRules, validate, type GraphQLError, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
 import type { useServer as UseServer } from 'graphql-ws/dist/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal';
+import { lonelySurrogatePath } from './well-formed-text';
 
 // graphql-ws ships its ws adapter only as the subpath export "graphql-ws/use/ws", which this project's
 // moduleResolution ("node") cannot see; the types come from the file itself, the code through exports.
@@ -34,6 +35,13 @@ export interface SubscriptionServer {
   close(): Promise<void>;
 }
 
+/** `error` with extensions.code set to `code` unless it has one. */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  if (error.extensions?.code !== undefined) return error;
+  const { nodes, source, positions, path, originalError } = error;
+  return new GraphQLError(error.message, { nodes, source, positions, path, originalError, extensions: { ...error.extensions, code } });
+}
+
 function formatted(errors: readonly GraphQLError[], format: SubscriptionServerOptions['formatError']): GraphQLFormattedError[] {
   return errors.map((error) => format(error.toJSON(), error));
 }
@@ -51,7 +59,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       schema: options.schema,
       // Internal details never go to clients, over this transport either (socket close reasons included).
       isProd: true,
-      validate: (schema, document) => validate(schema, document, rules),
+      // Coded as Apollo codes them over HTTP; uncoded, formatError would mask them as internal.
+      validate: (schema, document) => validate(schema, document, rules).map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')),
       onConnect: async (ctx) => {
         try {
           principals.set(ctx.extra.socket, await options.authenticate(ctx.extra.request, ctx.connectionParams));
@@ -66,6 +75,21 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         // onConnect ran first and either stored a principal or closed the socket.
         if (principal === undefined) throw new Error('subscription context without an authenticated connection');
         return options.context(ctx.extra.request, ctx.connectionParams, principal);
+      },
+      // graphql-ws parses outside its error handling: a syntax error would close the whole socket (4500)
+      // rather than fail the one operation as over HTTP. Parsed here first, it fails alone, coded.
+      onSubscribe: (_ctx, _id, payload) => {
+        const malformed = lonelySurrogatePath(payload.variables ?? {}, 'variables');
+        if (malformed !== undefined) {
+          return [new GraphQLError(`${malformed}: expected well-formed Unicode text, got a lone UTF-16 surrogate`, { extensions: { code: 'BAD_USER_INPUT' } })];
+        }
+        try {
+          parse(payload.query);
+          return undefined;
+        } catch (error) {
+          if (!(error instanceof GraphQLError)) throw error;
+          return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
+        }
       },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatted(result.errors, options.formatError) } : undefined),
       onError: (_ctx, _id, _payload, errors) => formatted(errors, options.formatError),

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendName } from '../backend/backend';
 import type { TrainingConfig } from '../config/config';
@@ -12,10 +12,12 @@ import type { Logger } from '../log/logger';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import { modelId } from '../models/model-registry';
 import { defaultKPlusOneFeatureLayer } from '../models/kplusone-mlp';
-import { JobEndedError, MAX_RUNS_PAGE, type JobContext, type RunOutcome, type RunService } from '../runs/run.service';
+import { JobEndedError, JobHandedBackError, MAX_RUNS_PAGE, type JobContext, type RunOutcome, type RunService } from '../runs/run.service';
 import { checkTrainingSpec, TRAINING_ARCHITECTURES, type TrainingDataset, type TrainingSpec, type TrainingSpecInput } from '../training/training-spec';
 import { describe as show, expectIntInRange } from '../validation/checks';
 import { hasCheckpoint, jobFolder, moveIntoModels, MODEL_NAME_PATTERN, versionFolderName, versionLabel } from './job-folders';
+import type { JobQueue, JobRunOutcome } from './job-queue';
+import { pollJobEvents } from './polled-events';
 import { eventsOf, TrainingEvents, type TrainingEvent } from './training-events';
 import { isFinalState, type JobEnd, type TrainingJobState } from './training-job.state';
 import type { EpochView, TrainingJobPage, TrainingJobRecord, TrainingJobStore } from './training-job.store';
@@ -31,6 +33,8 @@ const STEP_EVENT_INTERVAL_MS = 250;
 const STOP_TIMEOUT_MS = 30_000;
 /** cancelTraining waits this long for the job to stop before answering. */
 const CANCEL_WAIT_MS = 30_000;
+/** A subscriber on a replica that does not run the job reads its progress from the database this often. */
+const POLL_EVENTS_MS = 500;
 
 /** startTraining's input: the spec fields (defaults filled by checkTrainingSpec), a model name and the version to fine-tune. */
 export interface TrainingRequest extends Omit<TrainingSpecInput, 'dataset'> {
@@ -47,7 +51,6 @@ type StopReason = 'cancel' | 'shutdown';
 
 /** Where a job this process owns is in its life. */
 type JobPhase =
-  | { kind: 'queued'; wake: (go: boolean) => void }
   | { kind: 'starting' }
   | { kind: 'running'; worker: TrainingWorker }
   | { kind: 'ending' };
@@ -66,6 +69,10 @@ interface ActiveJob {
   stop?: StopReason;
   /** Set once the worker was terminated for not stopping in time. */
   terminated: boolean;
+  /** Another replica owns the job now (this one was taken for dead): nothing more is written. */
+  fenced: boolean;
+  /** Stopped by this replica's shutdown and put back in the shared queue for another replica. */
+  handedBack: boolean;
   epochsCompleted: number;
   keptModelIds: string[];
   end?: JobEnd;
@@ -85,6 +92,12 @@ export interface TrainingJobServiceOptions {
   pool: InferencePool;
   runs: RunService;
   log: Logger;
+  /** Where jobs wait for a slot: this process's (SQLite) or pg-boss's, shared by replicas (PostgreSQL). */
+  queue: JobQueue;
+  /** This replica's id, the owner it claims jobs as (src/runs/replica.ts). */
+  replicaId: string;
+  /** A QUEUED job no replica queued after this long is queued again (its replica died while queueing it). */
+  replicaTimeoutMs: number;
 }
 
 /** A job a stopped process left behind that this one takes up (recoverTrainingJobs). */
@@ -102,31 +115,39 @@ export interface RecoveredJob {
  */
 export class TrainingJobService {
   private readonly active = new Map<string, ActiveJob>();
-  private readonly waiting: ActiveJob[] = [];
+  /** Jobs training in this process (the queue delivers at most maxJobs; pg-boss may redeliver an expired one). */
   private running = 0;
   /** stop() was called: new jobs are refused. */
   private stopping = false;
+  /** Version folders being added here, which the model sync must leave alone. */
+  private readonly adding = new Set<string>();
+  /** Versions other replicas recorded that could not be loaded here: logged once. */
+  private readonly syncRefused = new Set<string>();
   readonly events = new TrainingEvents();
 
   constructor(private readonly o: TrainingJobServiceOptions) {}
+
+  /** Starts taking jobs from the queue. */
+  async startQueue(): Promise<void> {
+    await this.o.queue.start((jobId) => this.runJob(jobId));
+  }
 
   /**
    * Checks the request and queues the job; resolves with it (QUEUED or RUNNING) at once. A refused
    * request is a FAILED TRAIN run and throws (BAD_USER_INPUT; NOT_FOUND for an unknown fineTuneFrom).
    */
   async start(request: TrainingRequest): Promise<TrainingJobRecord> {
-    let job: ActiveJob | undefined;
-    const started = await this.o.runs.startJob(
-      { kind: 'TRAIN', modelId: request.fineTuneFrom ?? undefined, parameters: request },
-      async (run) => {
-        if (this.stopping) throw new GanqlError(ErrorCode.UNAVAILABLE, 'the server is shutting down; start the job again once it is back');
-        job = await this.plan(request, run.runId);
-        this.active.set(job.id, job);
-      },
-      (_prepared, context) => this.execute(this.activeJob(job), context),
-    );
-    this.settleAfter(this.activeJob(job), started.done);
-    return this.o.store.get(started.runId);
+    const id = await this.o.runs.startQueued({ kind: 'TRAIN', modelId: request.fineTuneFrom ?? undefined, parameters: request }, async (run) => {
+      if (this.stopping) throw new GanqlError(ErrorCode.UNAVAILABLE, 'the server is shutting down; start the job again once it is back');
+      await this.plan(request, run.runId);
+      try {
+        await this.o.queue.enqueue(run.runId);
+      } catch (error) {
+        await this.o.store.finish(run.runId, internalFailure(run.runId)).catch(() => undefined);
+        throw error;
+      }
+    });
+    return this.o.store.get(id);
   }
 
   /** The job, from the database; NOT_FOUND for an unknown id. */
@@ -145,59 +166,185 @@ export class TrainingJobService {
 
   /**
    * Stops a QUEUED or RUNNING job after its current step; it ends CANCELLED with its completed
-   * epochs kept. Resolves with the job once it has stopped (or after CANCEL_WAIT_MS). A job that has
-   * ended is BAD_USER_INPUT saying its state; an unknown id NOT_FOUND.
+   * epochs kept. Resolves with the job once it has stopped (or after CANCEL_WAIT_MS); a job another
+   * replica runs is stopped by that replica at its next heartbeat. A job that has ended is
+   * BAD_USER_INPUT saying its state; an unknown id NOT_FOUND.
    */
   async cancel(id: string): Promise<TrainingJobRecord> {
     const record = await this.o.store.get(id);
-    const job = this.active.get(id);
-    if (!job) {
-      if (isFinalState(record.state)) throw badInput(`id: expected a QUEUED or RUNNING training job, got job ${id}, which is ${record.state}`);
-      throw badInput(`id: expected a training job of this server process, got job ${id}, which another process runs (${record.state})`);
+    if (isFinalState(record.state)) throw badInput(`id: expected a QUEUED or RUNNING training job, got job ${id}, which is ${record.state}`);
+    if (!this.active.has(id)) {
+      const message = 'cancelled while QUEUED';
+      if (await this.o.store.cancelQueued(id, message)) {
+        await this.o.runs.markEnded(id, 'CANCELLED', message);
+        await this.o.queue.remove(id);
+        const ended = await this.o.store.get(id);
+        this.events.publish(endEvent(ended));
+        this.o.log.info('training job cancelled', { jobId: id, reason: message });
+        return ended;
+      }
     }
-    this.requestStop(job, 'cancel');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([job.settled, new Promise((resolve) => (timer = setTimeout(resolve, CANCEL_WAIT_MS)))]);
-    clearTimeout(timer);
+    const job = this.active.get(id);
+    if (job) {
+      this.requestStop(job, 'cancel');
+      await within(job.settled, CANCEL_WAIT_MS);
+    } else {
+      // Running on another replica (or taken up by one just now): its owner sees the request.
+      await this.o.store.requestCancel(id);
+      await within(this.ended(id), CANCEL_WAIT_MS);
+    }
     return this.o.store.get(id);
   }
 
   /**
    * The job's events from now on, ending after its END event; for a job that has ended, its END
-   * event alone. NOT_FOUND for an unknown id.
+   * event alone. A job another replica runs (or that waits in the shared queue) is followed in the
+   * database: its STATE, EPOCH and END events, without STEP. NOT_FOUND for an unknown id.
    */
   async subscribe(jobId: string): Promise<AsyncIterableIterator<TrainingEvent>> {
     await this.o.store.get(jobId);
-    // Listening starts synchronously with this check: an END published later reaches the listener,
-    // and a job no longer active has written its final state before it left.
-    if (this.active.has(jobId)) return this.events.listen(jobId);
+    if (this.o.queue.shared && !this.active.has(jobId)) {
+      const record = await this.o.store.get(jobId);
+      if (isFinalState(record.state)) return eventsOf([endEvent(record)]);
+      return pollJobEvents(this.o.store, jobId, POLL_EVENTS_MS, () => this.stopping);
+    }
+    // Listening starts before the state is read: an END published meanwhile is in the stream.
+    const stream = this.events.listen(jobId);
     const record = await this.o.store.get(jobId);
-    return eventsOf([isFinalState(record.state) ? endEvent(record) : stateEvent(record)]);
+    if (!isFinalState(record.state)) return stream;
+    await stream.return?.();
+    return eventsOf([endEvent(record)]);
   }
 
-  /** Takes up the jobs recoverTrainingJobs found: each QUEUED again, as the same run, resuming from its checkpoint. */
+  /** Takes up the jobs recoverTrainingJobs found (one process, SQLite): each QUEUED again, as the same run, resuming from its checkpoint. */
   async resume(jobs: readonly RecoveredJob[]): Promise<void> {
     for (const { record, resume } of jobs) {
       await this.o.store.setQueued(record.id);
-      const job = this.newActiveJob(record, resume);
-      this.active.set(job.id, job);
-      const started = await this.o.runs.resumeJob(record.id, (context) => this.execute(job, context));
-      this.settleAfter(job, started.done);
-      this.o.log.info('training job resumed', { jobId: job.id, from: resume ? `checkpoint after epoch ${record.epochsCompleted}` : 'the start' });
+      await this.o.runs.reopen(record.id);
+      await this.o.queue.enqueue(record.id);
+      this.o.log.info('training job resumed', { jobId: record.id, from: resume ? `checkpoint after epoch ${record.epochsCompleted}` : 'the start' });
     }
   }
 
   /**
-   * For shutdown: refuses new jobs, stops every job after its current step (checkpointed; each ends
-   * INTERRUPTED and resumes on the next start) and resolves once each is recorded and its
-   * subscribers have had its END event; then ends every subscription.
+   * For shutdown: refuses new jobs, stops every job after its current step (checkpointed) and
+   * resolves once each is recorded and its subscribers have had its END event; then ends every
+   * subscription. One process (SQLite): each ends INTERRUPTED and resumes on the next start.
+   * Replicas (PostgreSQL): each goes back to the shared queue, and another replica resumes it.
    */
   async stop(): Promise<void> {
     this.stopping = true;
     const jobs = [...this.active.values()];
     for (const job of jobs) this.requestStop(job, 'shutdown');
+    const left = await this.o.queue.stop();
     await Promise.all(jobs.map((job) => job.settled));
+    const end: JobEnd = { state: 'INTERRUPTED', message: 'the server stopped before the job left the queue; it starts when the server starts again', resumeOnStart: true };
+    for (const id of left) {
+      const record = await this.o.store.find(id);
+      if (!record || record.state !== 'QUEUED') continue;
+      await this.o.store.finish(id, end);
+      await this.o.runs.markEnded(id, 'INTERRUPTED', end.message);
+      this.events.publish(endEvent(await this.o.store.get(id)));
+    }
     this.events.close();
+  }
+
+  /**
+   * Every heartbeat of a replica sharing PostgreSQL: stops its own jobs that were cancelled elsewhere
+   * (or that another replica took over), puts the jobs of dead replicas back in the queue (they
+   * resume from their checkpoints on whichever replica takes them), queues jobs a dead replica
+   * accepted but never queued, and loads the versions other replicas finished.
+   */
+  async sweep(liveOwners: readonly string[]): Promise<void> {
+    if (this.stopping) return;
+    for (const seen of await this.o.store.watch([...this.active.keys()])) {
+      const job = this.active.get(seen.id);
+      if (!job) continue;
+      if (seen.owner !== this.o.replicaId) this.fence(job);
+      else if (seen.cancelRequested) this.requestStop(job, 'cancel');
+    }
+    for (const orphan of await this.o.store.ownedByDead(liveOwners)) {
+      if (!(await this.o.store.release(orphan.id, orphan.owner))) continue;
+      if (!this.o.config.resume) {
+        const reason = 'resume disabled (GANQL_RESUME_TRAINING=false): the replica running this job stopped';
+        await this.o.store.finish(orphan.id, { state: 'INTERRUPTED', message: reason, resumeOnStart: false });
+        await this.o.runs.markInterrupted(orphan.id, reason);
+        this.o.log.warn('training job not resumed', { jobId: orphan.id, reason });
+        continue;
+      }
+      await this.o.queue.requeue(orphan.id);
+      this.o.log.warn('training job of a stopped replica queued again', { jobId: orphan.id, replica: orphan.owner });
+    }
+    for (const id of await this.o.store.queuedUnowned(new Date(Date.now() - this.o.replicaTimeoutMs))) await this.o.queue.ensure(id);
+    await this.syncModels();
+  }
+
+  /** Loads the versions other replicas recorded (from the shared models folder) so this one serves them too. */
+  async syncModels(): Promise<void> {
+    for (const version of await this.o.registry.unloaded()) {
+      if (this.adding.has(version.path) || this.syncRefused.has(version.id)) continue;
+      if (!existsSync(path.join(this.o.registry.root, version.path, 'manifest.json'))) {
+        this.syncRefused.add(version.id);
+        this.o.log.warn('a version another replica recorded is not in this models folder; share GANQL_MODELS_DIR between replicas', { modelId: version.id, folder: version.path });
+        continue;
+      }
+      try {
+        await this.servable(version.path);
+        this.o.log.info('model loaded from another replica', { id: version.id, folder: version.path });
+      } catch (error) {
+        this.syncRefused.add(version.id);
+        this.o.log.error('model from another replica not loaded', { id: version.id, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  }
+
+  /** A job the queue delivers: claimed for this replica (once, of all replicas), trained to its end as its run. */
+  private async runJob(jobId: string): Promise<JobRunOutcome> {
+    if (this.stopping) return 'handed-back';
+    if (this.running >= this.o.config.maxJobs) return 'busy';
+    this.running += 1;
+    try {
+      const record = await this.o.store.claim(jobId, this.o.replicaId);
+      // Taken by another replica, cancelled, or ended: nothing to do.
+      if (!record) return 'ended';
+      const job = this.newActiveJob(record, hasCheckpoint(record.folder));
+      this.active.set(job.id, job);
+      try {
+        if ((await this.o.store.watch([job.id]))[0]?.cancelRequested) job.stop = 'cancel';
+        const started = await this.o.runs.resumeJob(job.id, (context) => this.execute(job, context));
+        this.settleAfter(job, started.done);
+      } catch (error) {
+        // Could not even start (database trouble): back to the queue for any replica.
+        this.active.delete(job.id);
+        job.markSettled();
+        this.o.log.error('could not start a training job; queued again', { jobId, error: error instanceof Error ? error.message : String(error) });
+        await this.o.store.release(job.id, this.o.replicaId);
+        return 'handed-back';
+      }
+      await job.settled;
+      return job.handedBack ? 'handed-back' : 'ended';
+    } finally {
+      this.running -= 1;
+    }
+  }
+
+  /** Resolves once the job is in a final state (polling the database). */
+  private async ended(id: string): Promise<void> {
+    for (;;) {
+      const record = await this.o.store.find(id);
+      if (!record || isFinalState(record.state)) return;
+      await new Promise((resolve) => setTimeout(resolve, POLL_EVENTS_MS));
+    }
+  }
+
+  /** Another replica owns the job now: stop at once and write nothing more. */
+  private fence(job: ActiveJob): void {
+    if (job.fenced) return;
+    job.fenced = true;
+    this.o.log.warn('another replica took over this training job; stopping it here', { jobId: job.id });
+    job.stop ??= 'shutdown';
+    job.terminated = true;
+    if (job.phase.kind === 'running') void job.phase.worker.terminate();
   }
 
   private activeJob(job: ActiveJob | undefined): ActiveJob {
@@ -206,7 +353,7 @@ export class TrainingJobService {
   }
 
   /** Checks the request where it enters and records the job QUEUED. */
-  private async plan(request: TrainingRequest, id: string): Promise<ActiveJob> {
+  private async plan(request: TrainingRequest, id: string): Promise<void> {
     const { name: requestedName, fineTuneFrom, dataset: datasetName, ...specInput } = request;
     const parent = fineTuneFrom === undefined || fineTuneFrom === null ? undefined : this.o.registry.get(fineTuneFrom);
     const dataset = this.datasetOf(datasetName, parent);
@@ -232,7 +379,6 @@ export class TrainingJobService {
     if (this.o.registry.list().some((m) => m.id === modelId({ name, version }))) throw badInput(`name: expected a new model version, got ${name}@${version}, which exists`);
     const record = { id, name, version, spec, parentModelId: parent?.id ?? null, folder: jobFolder(this.o.config.jobsDir, id) };
     await this.o.store.create(record);
-    return this.newActiveJob({ ...record, epochsCompleted: 0, keptModelIds: [] }, false);
   }
 
   private datasetOf(name: string | null | undefined, parent: LoadedModel | undefined): TrainingDataset {
@@ -264,6 +410,8 @@ export class TrainingJobService {
       resume,
       phase: { kind: 'starting' },
       terminated: false,
+      fenced: false,
+      handedBack: false,
       epochsCompleted: record.epochsCompleted,
       keptModelIds: [...record.keptModelIds],
       settled,
@@ -275,30 +423,21 @@ export class TrainingJobService {
   private settleAfter(job: ActiveJob, done: Promise<unknown>): void {
     void done.then(async () => {
       const record = await this.o.store.find(job.id).catch(() => undefined);
-      if (record) this.events.publish(endEvent(record));
+      if (record && isFinalState(record.state)) this.events.publish(endEvent(record));
+      else if (record) this.events.publish(stateEvent(record));
       this.active.delete(job.id);
       job.markSettled();
     });
   }
 
-  /** The background work of the job's run: wait for a slot, train, record the end; returns or throws as the run should end. */
+  /** The background work of the job's run: train, record the end; returns or throws as the run should end. */
   private async execute(job: ActiveJob, context: JobContext): Promise<RunOutcome<string>> {
     const onAbort = (): void => this.requestStop(job, 'shutdown');
     if (context.signal.aborted) onAbort();
     else context.signal.addEventListener('abort', onAbort, { once: true });
     let end: JobEnd;
     try {
-      if (await this.acquireSlot(job)) {
-        try {
-          end = await this.train(job, context);
-        } finally {
-          this.releaseSlot();
-        }
-      } else {
-        end = job.stop === 'cancel'
-          ? { state: 'CANCELLED', message: 'cancelled while QUEUED' }
-          : { state: 'INTERRUPTED', message: 'the server stopped before the job left the queue; it starts when the server starts again', resumeOnStart: true };
-      }
+      end = await this.train(job, context);
     } catch (error) {
       this.o.log.error('training job failed', { jobId: job.id, error: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) });
       end = isGanqlError(error) ? { state: 'FAILED', code: error.code, message: error.message } : internalFailure(job.id);
@@ -306,6 +445,13 @@ export class TrainingJobService {
       context.signal.removeEventListener('abort', onAbort);
     }
     job.phase = { kind: 'ending' };
+    if (job.fenced) throw new JobHandedBackError(`training job ${job.id}: another replica took it over`);
+    // Replicas: a job this one stopped for its shutdown goes back to the shared queue, for another replica to resume.
+    if (this.o.queue.shared && job.stop === 'shutdown' && end.state === 'INTERRUPTED' && (await this.o.store.release(job.id, this.o.replicaId))) {
+      job.handedBack = true;
+      this.o.log.info('training job handed back to the queue', { jobId: job.id, epochsCompleted: job.epochsCompleted });
+      throw new JobHandedBackError(`training job ${job.id} handed back`);
+    }
     job.end = end;
     await this.o.store.finish(job.id, end);
     return this.outcome(job, end, context);
@@ -329,43 +475,11 @@ export class TrainingJobService {
     }
   }
 
-  /** Resolves true once a training slot is the job's, false if it was stopped while waiting. */
-  private acquireSlot(job: ActiveJob): Promise<boolean> {
-    if (job.stop !== undefined) return Promise.resolve(false);
-    if (this.running < this.o.config.maxJobs) {
-      this.running += 1;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      job.phase = { kind: 'queued', wake: resolve };
-      this.waiting.push(job);
-    });
-  }
-
-  /** Hands the slot to the oldest waiting job, or frees it. */
-  private releaseSlot(): void {
-    const next = this.waiting.shift();
-    if (next && next.phase.kind === 'queued') {
-      const wake = next.phase.wake;
-      next.phase = { kind: 'starting' };
-      wake(true);
-      return;
-    }
-    this.running -= 1;
-  }
-
   private requestStop(job: ActiveJob, reason: StopReason): void {
     // A cancel already asked for stays a cancel when the server then stops.
     job.stop ??= reason;
     const phase = job.phase;
     switch (phase.kind) {
-      case 'queued': {
-        const i = this.waiting.indexOf(job);
-        if (i >= 0) this.waiting.splice(i, 1);
-        job.phase = { kind: 'starting' };
-        phase.wake(false);
-        return;
-      }
       case 'starting':
         // train() asks the worker to stop as soon as it exists.
         return;
@@ -392,6 +506,12 @@ export class TrainingJobService {
     // A resumed job's parent may have gone; that fails the job, not the server (NOT_FOUND).
     const parent = job.parentModelId === null || job.resume ? undefined : this.o.registry.get(job.parentModelId);
     await this.o.store.setRunning(job.id, new Date());
+    // Its process died after moving the finished version into the models folder but before recording it: done.
+    const finished = versionFolderName(job.name, job.version);
+    if (existsSync(path.join(this.o.modelsDir, finished, 'manifest.json'))) {
+      this.o.log.info('training job had finished before its process stopped; recording its version', { jobId: job.id, folder: finished });
+      return { state: 'SUCCEEDED', modelId: (await this.servable(finished)).id };
+    }
     const progress = job.epochsCompleted / job.spec.epochs;
     this.events.publish({ type: 'STATE', jobId: job.id, state: 'RUNNING', progress, epochsCompleted: job.epochsCompleted });
     context.progress(progress);
@@ -459,16 +579,18 @@ export class TrainingJobService {
         return undefined;
       }
       case 'kept': {
-        const model = await this.addVersion(path.basename(message.dir));
+        const model = await this.servable(path.basename(message.dir));
         await this.o.store.setKept(job.id, message.epoch, model.id);
         job.keptModelIds.push(model.id);
         this.o.log.info('training job kept a version', { jobId: job.id, epoch: message.epoch, modelId: model.id });
         return undefined;
       }
       case 'finished': {
-        const folder = moveIntoModels(message.dir, this.o.modelsDir, versionFolderName(job.name, job.version));
-        const model = await this.addVersion(folder);
-        return { state: 'SUCCEEDED', modelId: model.id };
+        const folder = versionFolderName(job.name, job.version);
+        // A version an earlier attempt moved there before its process died is the job's result; this copy goes.
+        if (existsSync(path.join(this.o.modelsDir, folder, 'manifest.json'))) rmSync(message.dir, { recursive: true, force: true });
+        else moveIntoModels(message.dir, this.o.modelsDir, folder);
+        return { state: 'SUCCEEDED', modelId: (await this.servable(folder)).id };
       }
       case 'stopped':
         return this.stoppedEnd(job, message.completedEpochs);
@@ -494,11 +616,21 @@ export class TrainingJobService {
     return { state: 'INTERRUPTED', message: `the server stopped during epoch ${completedEpochs + 1} of ${epochs}; ${next}`, resumeOnStart: resumable };
   }
 
-  /** Registers a version folder under the models root and loads it into the pool: servable once this resolves. */
-  private async addVersion(folder: string): Promise<LoadedModel> {
-    const model = await this.o.registry.add(folder);
-    await this.o.pool.loadModel(modelSpec(model, this.o.registry.root));
-    return model;
+  /**
+   * The version in this models-root folder, servable once this resolves: registered and loaded into
+   * the pool, or the one already registered (an earlier attempt of the job, or another replica, added it).
+   */
+  private async servable(folder: string): Promise<LoadedModel> {
+    const known = this.o.registry.list().find((m) => m.path === folder);
+    if (known) return known;
+    this.adding.add(folder);
+    try {
+      const model = await this.o.registry.add(folder);
+      await this.o.pool.loadModel(modelSpec(model, this.o.registry.root));
+      return model;
+    } finally {
+      this.adding.delete(folder);
+    }
   }
 }
 
@@ -562,6 +694,13 @@ function dropNulls<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], 
 
 function pick(m: Extract<TrainingWorkerMessage, { type: 'step' }>): { epoch: number; step: number; stepsPerEpoch: number; generatorLoss: number; discriminatorLoss: number } {
   return { epoch: m.epoch, step: m.step, stepsPerEpoch: m.stepsPerEpoch, generatorLoss: m.generatorLoss, discriminatorLoss: m.discriminatorLoss };
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever is first. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function internalFailure(jobId: string): JobEnd {

@@ -138,7 +138,75 @@ export class TrainingJobStore {
   }
 
   async setQueued(id: string): Promise<void> {
-    await this.prisma.trainingJob.update({ where: { id }, data: { state: 'QUEUED', error: null, resumeOnStart: false, finishedAt: null } });
+    await this.prisma.trainingJob.update({ where: { id }, data: { state: 'QUEUED', owner: null, error: null, resumeOnStart: false, finishedAt: null } });
+  }
+
+  /**
+   * Takes up a QUEUED job for `owner` (a replica id), atomically: of several replicas claiming one
+   * job, exactly one gets it (RUNNING, its starts counted). Undefined when it is not QUEUED (taken,
+   * cancelled) or is owned.
+   */
+  async claim(id: string, owner: string): Promise<TrainingJobRecord | undefined> {
+    const { count } = await this.prisma.trainingJob.updateMany({
+      where: { id, state: 'QUEUED', owner: null },
+      data: { state: 'RUNNING', owner, starts: { increment: 1 } },
+    });
+    return count === 1 ? this.get(id) : undefined;
+  }
+
+  /** Puts a job `owner` had back in the queue (QUEUED, no owner); false if `owner` no longer has it. */
+  async release(id: string, owner: string): Promise<boolean> {
+    const { count } = await this.prisma.trainingJob.updateMany({
+      where: { id, owner, state: { in: ['QUEUED', 'RUNNING'] } },
+      data: { state: 'QUEUED', owner: null },
+    });
+    return count === 1;
+  }
+
+  /** Ends a job no replica has taken up yet as CANCELLED; false if it is not QUEUED (taken, ended). */
+  async cancelQueued(id: string, message: string): Promise<boolean> {
+    const { count } = await this.prisma.trainingJob.updateMany({
+      where: { id, state: 'QUEUED', owner: null },
+      data: { state: 'CANCELLED', error: message, finishedAt: new Date() },
+    });
+    return count === 1;
+  }
+
+  /** For the replica that runs the job: stop it as CANCELLED (it sees this on its next heartbeat). */
+  async requestCancel(id: string): Promise<void> {
+    await this.prisma.trainingJob.updateMany({ where: { id, state: { in: ['QUEUED', 'RUNNING'] } }, data: { cancelRequested: true } });
+  }
+
+  /** Who owns each of these jobs now, and whether a cancel was asked for. */
+  async watch(ids: readonly string[]): Promise<{ id: string; owner: string | null; cancelRequested: boolean }[]> {
+    if (ids.length === 0) return [];
+    return this.prisma.trainingJob.findMany({ where: { id: { in: [...ids] } }, select: { id: true, owner: true, cancelRequested: true } });
+  }
+
+  /** QUEUED or RUNNING jobs whose owner is not among the live replicas: their replica died. */
+  async ownedByDead(liveOwners: readonly string[]): Promise<{ id: string; owner: string; cancelRequested: boolean }[]> {
+    const rows = await this.prisma.trainingJob.findMany({
+      where: { state: { in: ['QUEUED', 'RUNNING'] }, owner: { not: null, notIn: [...liveOwners] } },
+      select: { id: true, owner: true, cancelRequested: true },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    // Filtered on owner not null just above.
+    return rows.map((r) => ({ ...r, owner: r.owner as string }));
+  }
+
+  /** Ids of QUEUED jobs that no replica owns, created before `before`, oldest first. */
+  async queuedUnowned(before: Date): Promise<string[]> {
+    const rows = await this.prisma.trainingJob.findMany({
+      where: { state: 'QUEUED', owner: null, createdAt: { lt: before } },
+      select: { id: true },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map((r) => r.id);
+  }
+
+  /** How many times replicas took the job up from the queue. */
+  async starts(id: string): Promise<number> {
+    return (await this.prisma.trainingJob.findUniqueOrThrow({ where: { id }, select: { starts: true } })).starts;
   }
 
   /** RUNNING from now; startedAt keeps the first start across resumes. */
@@ -177,13 +245,15 @@ export class TrainingJobStore {
         error: endMessage(end),
         modelId: end.state === 'SUCCEEDED' ? end.modelId : undefined,
         resumeOnStart: end.state === 'INTERRUPTED' && end.resumeOnStart,
+        owner: null,
         finishedAt,
       },
     });
   }
 
-  async epochs(jobId: string): Promise<EpochView[]> {
-    const rows = await this.prisma.trainingEpoch.findMany({ where: { jobId }, orderBy: { epoch: 'asc' } });
+  /** Its completed epochs after epoch `after` (0: all), oldest first. */
+  async epochs(jobId: string, after = 0): Promise<EpochView[]> {
+    const rows = await this.prisma.trainingEpoch.findMany({ where: { jobId, epoch: { gt: after } }, orderBy: { epoch: 'asc' } });
     return rows.map((r) => ({
       epoch: r.epoch,
       generatorLoss: r.generatorLoss,

@@ -1,0 +1,87 @@
+/**
+ * `npm start`'s entry (src/main.ts) as a real child process on an ephemeral loopback port, as the
+ * process tests start it (test/server/process.test.ts), for the kill -9 scripts.
+ */
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export interface GanqlProcess {
+  child: ChildProcessWithoutNullStreams;
+  /** http://127.0.0.1:<port>/graphql */
+  url: string;
+  /** Everything it logged so far (JSON lines on stderr). */
+  log(): string;
+}
+
+/** Starts a ganql process with `env` on top of this one's; resolves once it logs "ganql ready". */
+export function startGanql(env: Record<string, string>, timeoutMs = 120_000): Promise<GanqlProcess> {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', GANQL_BACKEND: 'wasm', GANQL_LOG_LEVEL: 'info', ...env },
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "ganql ready" within ${timeoutMs / 1000} s:\n${output.slice(-4000)}`)), timeoutMs);
+    const onExit = (code: number | null) => reject(new Error(`exited with ${code} before ready:\n${output.slice(-4000)}`));
+    child.on('exit', onExit);
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const ready = output.split('\n').find((line) => line.includes('"ganql ready"'));
+      if (ready) {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        // Logged as http://localhost:<port>/graphql for people; the socket is on 127.0.0.1.
+        const url = (JSON.parse(ready) as { graphql: string }).graphql.replace('localhost', '127.0.0.1');
+        resolve({ child, url, log: () => output });
+      }
+    });
+    // Drained so a chatty child never blocks on a full pipe.
+    child.stdout.on('data', () => undefined);
+  });
+}
+
+export function exited(child: ChildProcessWithoutNullStreams): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+/** kill -9, and waits until it is gone. */
+export async function killHard(p: GanqlProcess): Promise<void> {
+  const gone = exited(p.child);
+  p.child.kill('SIGKILL');
+  const { signal } = await gone;
+  if (signal !== 'SIGKILL') throw new Error(`expected the process to die of SIGKILL, got ${String(signal)}`);
+}
+
+/** SIGTERM; resolves with how it ended ("exit code 0" when clean). */
+export async function stopGently(p: GanqlProcess): Promise<string> {
+  const gone = exited(p.child);
+  p.child.kill('SIGTERM');
+  const { code, signal } = await gone;
+  return code !== null ? `exit code ${code}` : `signal ${String(signal)}`;
+}
+
+/** An admin key without a rate limit, made by the real `npm run keys` entry on `databaseUrl`. */
+export function createAdminKey(databaseUrl: string, name: string): string {
+  const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', 'src/auth/keys.cli.ts', 'create', '--name', name, '--scopes', 'admin', '--rate-limit', '0'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    encoding: 'utf8',
+  });
+  return out.split('\n')[0].trim();
+}
+
+/** POSTs a GraphQL request with `key`; returns the parsed body. */
+export async function gqlRequest<T>(url: string, key: string, query: string, variables: Record<string, unknown> = {}): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
+  return (await res.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+}
+
+/** As gqlRequest, throwing unless the reply has data and no errors. */
+export async function gqlData<T>(url: string, key: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const body = await gqlRequest<T>(url, key, query, variables);
+  if (!body.data || body.errors) throw new Error(`${query.slice(0, 80)}: expected data, got ${JSON.stringify(body.errors)}`);
+  return body.data;
+}

@@ -1,0 +1,195 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTempDatabase, postgresUrl } from '../helpers/postgres';
+import { MODELS_DIR, tempModelsDir } from '../helpers/server';
+import { subscribe, wsClient } from '../training-jobs/graphql-ws-client';
+
+const ROOT = path.resolve(__dirname, '../..');
+const pgServer = postgresUrl();
+
+interface Replica {
+  name: string;
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  log: () => string;
+}
+
+const START = 'mutation($input: StartTrainingInput!) { startTraining(input: $input) { id state } }';
+const EVENTS = 'subscription($id: ID!) { trainingProgress(jobId: $id) { type state modelId epoch { epoch } } }';
+type EventOut = { trainingProgress: { type: string; state: string; modelId: string | null; epoch: { epoch: number } | null } };
+
+async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as { data?: T; errors?: unknown };
+  if (!body.data) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+const exited = (child: ChildProcessWithoutNullStreams) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+
+describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL_TEST_POSTGRES_URL)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-replicas-'));
+  const modelsDir = tempModelsDir(dir);
+  const children: ChildProcessWithoutNullStreams[] = [];
+  let db: { url: string; drop: () => Promise<void> };
+  let pg: Client;
+
+  beforeAll(async () => {
+    db = await createTempDatabase(pgServer!);
+  });
+
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await pg?.end();
+    await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** `npm start`'s entry as a real process, sharing the database and the models and training folders. */
+  function startReplica(name: string): Promise<Replica> {
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: db.url,
+        GANQL_BACKEND: 'wasm',
+        GANQL_LOG_LEVEL: 'info',
+        GANQL_ANONYMOUS_SCOPES: 'admin',
+        GANQL_MODELS_DIR: modelsDir,
+        GANQL_SCORERS_DIR: path.join(MODELS_DIR, 'scorers'),
+        GANQL_TRAINING_DIR: path.join(dir, 'training'),
+        GANQL_MAX_TRAINING_JOBS: '1',
+        GANQL_INFERENCE_WORKERS: '0',
+        // A killed replica is taken for dead after 1.5 s instead of 30 s.
+        GANQL_REPLICA_HEARTBEAT_MS: '300',
+        GANQL_REPLICA_TIMEOUT_MS: '1500',
+      },
+    });
+    children.push(child);
+    let output = '';
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name}: no "ganql ready" within 90 s:\n${output}`)), 90_000);
+      child.stderr.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const ready = output.split('\n').find((line) => line.includes('"ganql ready"'));
+        if (ready) {
+          clearTimeout(timer);
+          resolve({ name, child, url: (JSON.parse(ready) as { graphql: string }).graphql.replace('localhost', '127.0.0.1'), log: () => output });
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`${name} exited with ${code} before ready:\n${output}`)));
+    });
+  }
+
+  /** Log lines of `replica` with this message about this job. */
+  const logged = (replica: Replica, message: string, jobId: string) =>
+    replica.log().split('\n').filter((line) => line.includes(`"${message}"`) && line.includes(jobId)).length;
+
+  async function row(id: string): Promise<{ state: string; starts: number; owner: string | null; epochs: number[]; run: string }> {
+    const job = (await pg.query('SELECT j.state, j.starts, j.owner, r.status FROM "TrainingJob" j JOIN "Run" r ON r.id = j.id WHERE j.id = $1', [id])).rows[0];
+    const epochs = (await pg.query('SELECT epoch FROM "TrainingEpoch" WHERE "jobId" = $1 ORDER BY epoch', [id])).rows.map((r: { epoch: number }) => r.epoch);
+    return { state: job.state, starts: job.starts, owner: job.owner, epochs, run: job.status };
+  }
+
+  async function waitFor<T>(what: string, read: () => Promise<T>, test: (value: T) => boolean, timeoutMs = 120_000): Promise<T> {
+    const until = performance.now() + timeoutMs;
+    for (;;) {
+      const value = await read();
+      if (test(value)) return value;
+      if (performance.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms; last ${JSON.stringify(value)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  it('runs each job exactly once across both replicas, streams and serves across them, and finishes the job of a replica killed with -9', async () => {
+    const [a, b] = await Promise.all([startReplica('a'), startReplica('b')]);
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+
+    // 1. Four jobs, started alternately on a and b, each followed over graphql-ws on a.
+    const clients = [wsClient(a.url)];
+    const jobs: { id: string; stream: ReturnType<typeof subscribe<EventOut>> }[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const on = i % 2 === 0 ? a : b;
+      const { startTraining } = await gql<{ startTraining: { id: string; state: string } }>(on.url, START, {
+        input: { name: `replica-mlp-${i}`, architecture: 'MLP', epochs: 2, batchSize: 32, limit: 64, seed: i },
+      });
+      expect(['QUEUED', 'RUNNING']).toContain(startTraining.state);
+      jobs.push({ id: startTraining.id, stream: subscribe<EventOut>(clients[0], EVENTS, { id: startTraining.id }) });
+    }
+    for (const job of jobs) await waitFor(`job ${job.id}`, () => row(job.id), (r) => r.state !== 'QUEUED' && r.state !== 'RUNNING');
+    await Promise.all(jobs.map((job) => job.stream.done));
+    await clients[0].dispose();
+
+    const ranOn = { a: 0, b: 0 };
+    for (const job of jobs) {
+      // Exactly once: one claim, one worker start in one replica's log, each epoch recorded once.
+      expect(await row(job.id)).toEqual({ state: 'SUCCEEDED', starts: 1, owner: null, epochs: [1, 2], run: 'SUCCEEDED' });
+      const starts = [logged(a, 'training job started', job.id), logged(b, 'training job started', job.id)];
+      expect(starts.sort()).toEqual([0, 1]);
+      ranOn[logged(a, 'training job started', job.id) === 1 ? 'a' : 'b'] += 1;
+      const events = job.stream.results.map((r) => r.data!.trainingProgress);
+      expect(events.filter((e) => e.type === 'EPOCH').map((e) => e.epoch!.epoch)).toEqual([1, 2]);
+      expect(events.at(-1)).toMatchObject({ type: 'END', state: 'SUCCEEDED' });
+      // The version is served by both replicas (the one that did not train it loads it from the shared folder).
+      const modelId = events.at(-1)!.modelId!;
+      for (const replica of [a, b]) {
+        const made = await waitFor(
+          `${modelId} on ${replica.name}`,
+          () => gql<{ models: { id: string }[] }>(replica.url, '{ models { id } }'),
+          (m) => m.models.some((x) => x.id === modelId),
+          10_000,
+        );
+        expect(made.models.map((m) => m.id)).toContain(modelId);
+        const samples = await gql<{ samples: { modelId: string }[] }>(replica.url, 'query($m: ID!) { samples(modelId: $m, count: 2) { modelId } }', { m: modelId });
+        expect(samples.samples.map((s) => s.modelId)).toEqual([modelId, modelId]);
+      }
+    }
+    // With one slot each and four jobs queued at once, both replicas trained.
+    expect(ranOn.a).toBeGreaterThanOrEqual(1);
+    expect(ranOn.b).toBeGreaterThanOrEqual(1);
+    console.log(`jobs per replica: ${JSON.stringify(ranOn)}`);
+
+    // 2. A longer job: kill -9 the replica that runs it after its first epoch; the other takes it over from the checkpoint.
+    const { startTraining: long } = await gql<{ startTraining: { id: string } }>(a.url, START, {
+      input: { name: 'replica-mlp-long', architecture: 'MLP', epochs: 6, batchSize: 32, limit: 64, seed: 7 },
+    });
+    const running = await waitFor('first epoch', () => row(long.id), (r) => r.state === 'RUNNING' && r.epochs.length >= 1);
+    const victim = [a, b].find((r) => logged(r, 'training job started', long.id) === 1)!;
+    const survivor = victim === a ? b : a;
+    expect(running.owner).not.toBeNull();
+    const gone = exited(victim.child);
+    victim.child.kill('SIGKILL');
+    expect((await gone).signal).toBe('SIGKILL');
+    const killedAt = performance.now();
+
+    const done = await waitFor('take-over', () => row(long.id), (r) => r.state !== 'QUEUED' && r.state !== 'RUNNING');
+    console.log(`killed replica's job finished on the other ${((performance.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
+    expect(done).toEqual({ state: 'SUCCEEDED', starts: 2, owner: null, epochs: [1, 2, 3, 4, 5, 6], run: 'SUCCEEDED' });
+    expect(survivor.log()).toContain('"training job of a stopped replica queued again"');
+    expect(logged(survivor, 'training job started', long.id)).toBe(1);
+    const resumedLine = survivor.log().split('\n').find((line) => line.includes('"training job started"') && line.includes(long.id))!;
+    expect(JSON.parse(resumedLine)).toMatchObject({ resume: true });
+    expect(JSON.parse(resumedLine).epochsCompleted).toBeGreaterThanOrEqual(1);
+
+    // Nothing stuck: no run or job RUNNING once the killed replica's work is taken over.
+    const stuck = await waitFor(
+      'no RUNNING rows',
+      async () => (await pg.query(`SELECT (SELECT count(*) FROM "Run" WHERE status = 'RUNNING') AS runs, (SELECT count(*) FROM "TrainingJob" WHERE state IN ('QUEUED', 'RUNNING')) AS jobs`)).rows[0],
+      (r: { runs: string; jobs: string }) => r.runs === '0' && r.jobs === '0',
+      10_000,
+    );
+    expect(stuck).toEqual({ runs: '0', jobs: '0' });
+
+    const stopped = exited(survivor.child);
+    survivor.child.kill('SIGTERM');
+    expect(await stopped).toEqual({ code: 0, signal: null });
+  }, 240_000);
+});
