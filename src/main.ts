@@ -9,11 +9,6 @@ async function main(): Promise<void> {
   const ganql = await createGanql(config, log);
   const address = await ganql.listen();
   const host = address.address === '0.0.0.0' || address.address === '::' ? 'localhost' : address.address;
-  log.info('ganql ready', {
-    graphql: `http://${host}:${address.port}/graphql`,
-    explorer: `http://${host}:${address.port}/playground`,
-    backend: ganql.backend.name,
-  });
 
   const shutdown = (signal: string) => {
     log.info('shutting down', { signal });
@@ -27,6 +22,12 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  // Ready only once the signals are handled: a supervisor may send SIGTERM as soon as it reads this line.
+  log.info('ganql ready', {
+    graphql: `http://${host}:${address.port}/graphql`,
+    explorer: `http://${host}:${address.port}/playground`,
+    backend: ganql.backend.name,
+  });
 }
 
 main().catch((error: unknown) => {

@@ -210,6 +210,13 @@ function rawPng(width: number, height: number, colorType: number, pixels: Buffer
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', data), chunk('IEND', Buffer.alloc(0))]);
 }
 
+let bomb: string | undefined;
+/** Base64 of a 95 KB PNG claiming 30000x30000 pixels (made once: deflating 70 MB takes a moment). */
+export function pngBomb(): string {
+  bomb ??= rawPng(30_000, 30_000, 0, Buffer.alloc(0), 1, deflateSync(Buffer.alloc(70 << 20), { level: 9 })).toString('base64');
+  return bomb;
+}
+
 function hostileImage(p: Prng): unknown {
   const b64 = (b: Buffer) => b.toString('base64');
   switch (p.nextInt(22)) {
@@ -232,8 +239,9 @@ function hostileImage(p: Prng): unknown {
     case 8:
       return { png: b64(png(p, 28, 28, 4)) }; // transparency
     case 9:
-      // A decompression bomb: the IHDR claims 8000x8000 over a tiny, highly compressed IDAT.
-      return { png: b64(rawPng(8000, 8000, 0, Buffer.alloc(0), 1, deflateSync(Buffer.alloc(8000 * 80)))) };
+      // A decompression bomb: under the base64 length limit, its IHDR claims 30000x30000 over 70 MB of
+      // deflated zeros (decoding it took 27 s and 4 GB before the claimed size was checked first).
+      return { png: pngBomb() };
     case 10:
       // IHDR with absurd dimensions and no data.
       return { png: b64(rawPng(0x7fffffff, 0x7fffffff, 0, Buffer.alloc(0), 1, Buffer.alloc(0))) };

@@ -78,6 +78,11 @@ function fromPng(field: string, text: string, shape: ImageShape): Float32Array {
   if (bytes.length < PNG_SIGNATURE.length || !bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) {
     throw badInput(`${field}: expected a PNG file, got ${bytes.length} bytes that do not start with the PNG signature`);
   }
+  // The size its IHDR (the first chunk) claims, checked before decoding: a 95 KB PNG can claim 30000x30000
+  // and make the decoder allocate 3.6 GB of pixels.
+  if (bytes.length >= 24 && bytes.toString('latin1', 12, 16) === 'IHDR' && (bytes.readUInt32BE(16) !== width || bytes.readUInt32BE(20) !== height)) {
+    throw badInput(`${field}: expected a ${width}x${height} image, got ${bytes.readUInt32BE(16)}x${bytes.readUInt32BE(20)}`);
+  }
   let png: ReturnType<typeof decodePng>;
   try {
     png = decodePng(bytes);

@@ -354,6 +354,8 @@ export class RunService {
         ['FAILED', modelId, f.code, f.message.slice(0, 2000), f.durationMs, new Date(), id],
       );
     try {
+      // Samples are inserted before the run is marked SUCCEEDED; a run that fails after that keeps none (no client got their ids).
+      await this.db.execute('DELETE FROM "Sample" WHERE "runId" = ?', [id]);
       await finish(f.modelId ?? null);
     } catch (error) {
       // The model id may not exist (foreign key); keep the failure recorded without it.
@@ -368,10 +370,12 @@ export class RunService {
    * about to be resumed) and, with several replicas, those owned by a replica in `liveOwners`
    * (heartbeating: src/runs/replica.ts) and the runs of training jobs still QUEUED or RUNNING (the
    * training sweep takes those over). Without `liveOwners`, every RUNNING run is closed (one
-   * process, at start). Returns how many.
+   * process, at start). Samples such a run had stored are deleted: they are written before the run
+   * is marked SUCCEEDED, and no client got their ids. Returns how many runs.
    */
   async closeInterrupted(reason: string, except: readonly string[] = [], liveOwners?: readonly string[]): Promise<number> {
-    const { count } = await this.prisma.run.updateMany({
+    const dead = await this.prisma.run.findMany({
+      select: { id: true },
       where: {
         status: 'RUNNING',
         ...(except.length > 0 ? { id: { notIn: [...except] } } : {}),
@@ -382,6 +386,13 @@ export class RunService {
             }
           : {}),
       },
+    });
+    if (dead.length === 0) return 0;
+    const ids = dead.map((r) => r.id);
+    // The owners of these runs are dead: nothing else writes their samples while this runs.
+    await this.prisma.sample.deleteMany({ where: { runId: { in: ids } } });
+    const { count } = await this.prisma.run.updateMany({
+      where: { id: { in: ids }, status: 'RUNNING' },
       data: { status: 'INTERRUPTED', errorMessage: reason, finishedAt: new Date() },
     });
     return count;

@@ -164,6 +164,9 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   const apollo = new ApolloServer<GraphqlContext>({
     schema,
     introspection: true,
+    // main.ts stops the whole of ganql on SIGTERM/SIGINT; Apollo's own handler (on outside NODE_ENV=test)
+    // would stop only itself and then re-raise the signal, killing the process mid-shutdown.
+    stopOnTerminationSignals: false,
     formatError: createFormatError(log),
     validationRules: [queryShapeLimitsRule(config.queryLimits)],
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), recordRejectedRequests(runService, log), queryCostLimits(config.queryLimits, config.maxSamplesPerRequest)],

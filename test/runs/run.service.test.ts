@@ -75,6 +75,25 @@ describe('RunService.record', () => {
     expect(await db.prisma.run.findUnique({ where: { id: 'left-running' } })).toMatchObject({ status: 'INTERRUPTED', errorMessage: 'process died' });
     expect(await runs.closeInterrupted('again')).toBe(0);
   });
+
+  it('leaves no samples behind a run that did not succeed (killed, or failed after storing them)', async () => {
+    const sample = (id: string, runId: string) =>
+      db.prisma.sample.create({ data: { id, modelId: 'm@1', runId, index: 0, latent: Buffer.alloc(8), backend: 'wasm' } });
+    await db.prisma.run.create({ data: { id: 'killed-mid-write', kind: 'SAMPLE', status: 'RUNNING', parameters: '{}' } });
+    await sample('orphan-1', 'killed-mid-write');
+    await db.prisma.run.create({ data: { id: 'done', kind: 'SAMPLE', status: 'SUCCEEDED', parameters: '{}' } });
+    await sample('kept-1', 'done');
+    expect(await runs.closeInterrupted('process died')).toBe(1);
+    expect(await db.prisma.sample.findMany({ select: { id: true } })).toEqual([{ id: 'kept-1' }]);
+
+    await expect(
+      runs.record({ kind: 'SAMPLE', parameters: {} }, async (run) => {
+        await sample('orphan-2', run.runId);
+        throw new Error('storage failed after the insert');
+      }),
+    ).rejects.toThrow('storage failed');
+    expect(await db.prisma.sample.count({ where: { id: 'orphan-2' } })).toBe(0);
+  });
 });
 
 describe('RunService.startJob', () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ApiKeyService } from '../../src/auth/api-key.service';
 import { checkInvariants } from '../../bench/lib/db-invariants';
-import { generateCorpus, OPERATION_NAMES, type FuzzCase } from '../../bench/lib/hostile-corpus';
+import { generateCorpus, OPERATION_NAMES, pngBomb, type FuzzCase } from '../../bench/lib/hostile-corpus';
 import { judge, replay, sendCase } from '../../bench/lib/replay';
 import { DIGITS, writeFixtureModel } from '../classify/kplusone-fixture';
 import { MODELS_DIR, startTestServer, type TestServer } from '../helpers/server';
@@ -115,6 +115,11 @@ describe('hostile input over HTTP, default auth policy', () => {
     // A lone surrogate ("\ud800" in JSON) reached the database driver, which failed on it.
     const lone = await gql('query($ids: [ID!]!) { nearestNeighbours(sampleIds: $ids) { distance } }', { ids: ['\ud800'] });
     expect(lone).toEqual({ status: 400, errors: [{ message: 'variables.ids[0]: expected well-formed Unicode text, got a lone UTF-16 surrogate', extensions: { code: 'BAD_REQUEST' } }] });
+    // A 95 KB PNG claiming 30000x30000 pixels: the decoder allocated 3.6 GB and spent ~30 s before the size was checked.
+    const t0 = performance.now();
+    const bomb = await gql('query($m: ID!, $i: [ImageInput!]!) { classify(modelId: $m, images: $i) { label } }', { m: CLASSIFIER, i: [{ png: pngBomb() }] });
+    expect(bomb.errors).toEqual([{ message: 'images[0].png: expected a 28x28 image, got 30000x30000', locations: expect.any(Array) as unknown, path: ['classify'], extensions: { code: 'BAD_USER_INPUT' } }]);
+    expect(performance.now() - t0).toBeLessThan(5000);
     const viaGet = await sendCase(base, { id: 0, name: 'get', method: 'GET', path: `/graphql?${new URLSearchParams({ query: 'query($id: ID!) { run(id: $id) { id } }', variables: JSON.stringify({ id: 'a\udc00' }) })}`, headers: { 'apollo-require-preflight': 'true' }, auth: 'admin' }, admin);
     expect(viaGet.status).toBe(400);
     expect(judge(viaGet).codes).toEqual(['BAD_REQUEST']);
