@@ -70,6 +70,10 @@ function inProcess(generator: tf.LayersModel): Executor {
     description: 'in-process wasm',
     concurrency: 1,
     generate: (_modelId, latents, n) => runGenerator(generator, latents, n),
+    // This bench times generators only.
+    classify: () => Promise.reject(new Error('bench executor: no classifier')),
+    hasClassifier: () => false,
+    loadModel: () => Promise.reject(new Error('bench executor: one fixed generator')),
     tensorCount: () => tf.memory().numTensors,
     close: async () => undefined,
   };

@@ -46,6 +46,11 @@ export async function runKeysCommand(argv: readonly string[], env: NodeJS.Proces
   }
 }
 
+if (require.main === module && (process.argv.includes('--help') || process.argv.includes('-h'))) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+
 if (require.main === module) {
   runKeysCommand(process.argv.slice(2)).then(
     (out) => {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { copyLayerWeights } from './copy-weights';
 import { VirtualBatchNormalization } from './layers/virtual-batch-norm';
 
 interface LayerJson {
@@ -51,8 +52,7 @@ export async function freezeVirtualBatchNorm(model: tf.LayersModel, referenceNoi
   for (const layer of copy.layers) {
     const index = vbns.findIndex((l) => l.name === layer.name);
     if (index < 0) {
-      const weights = model.getLayer(layer.name).getWeights();
-      if (weights.length > 0) layer.setWeights(weights);
+      copyLayerWeights(layer, model.getLayer(layer.name));
       continue;
     }
     // By name: getWeights() lists trainable weights first, and gamma may be frozen (the K+1 generator's).

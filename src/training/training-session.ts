@@ -6,6 +6,7 @@ import { loadTrainingData, type TrainingData } from '../data/training-data';
 import { badInput } from '../errors/ganql-error';
 import { gridPng } from '../images/grid';
 import { buildDiscriminator, buildGenerator, resolveDcganConfig } from '../models/dcgan';
+import { copyLayerWeights } from '../models/copy-weights';
 import { freezeVirtualBatchNorm } from '../models/freeze-vbn';
 import { loadLayersModel, saveLayersModel } from '../models/io';
 import { buildKPlusOneDiscriminator, buildKPlusOneGenerator, kPlusOneClassifierOf, resolveKPlusOneMlpConfig, type KPlusOneMlpConfig } from '../models/kplusone-mlp';
@@ -103,7 +104,7 @@ interface OptimizerRecord {
 
 const SAMPLE_COUNT = 64;
 /** The fixed noise of the sample grids is seeded apart from the training noise (as the CLI always did). */
-const SAMPLE_NOISE_SALT = 1_000_003;
+export const SAMPLE_NOISE_SALT = 1_000_003;
 /** Unsupervised weight of the K+1 loss: the paper's code (0.5 on each unsupervised term). */
 const K_PLUS_ONE_UNSUPERVISED_WEIGHT = 0.5;
 /**
@@ -588,10 +589,11 @@ async function copyWeights(dir: string, model: tf.LayersModel, what: string): Pr
       if (mine.length === 0) continue;
       const source = saved.layers.find((l) => l.name === layer.name);
       if (source === undefined) throw badInput(`${what}: ${dir}: expected a layer ${layer.name}, got layers ${saved.layers.map((l) => l.name).join(', ')}`);
-      const theirs = source.getWeights();
-      const shapes = (ws: tf.Tensor[]): string => ws.map((w) => `[${w.shape}]`).join(' ');
-      if (shapes(theirs) !== shapes(mine)) throw badInput(`${what}: ${dir}: layer ${layer.name}: expected weights ${shapes(mine)}, got ${shapes(theirs)}`);
-      layer.setWeights(theirs);
+      try {
+        copyLayerWeights(layer, source);
+      } catch (err) {
+        throw badInput(`${what}: ${dir}: ${(err as Error).message}`);
+      }
     }
   } finally {
     saved.dispose();

@@ -92,6 +92,7 @@ describe('createMetrics', () => {
       ['ganql_http_requests_in_progress', 'gauge'],
       ['ganql_http_requests_waiting', 'gauge'],
       ['ganql_http_requests_rejected_total', 'counter'],
+      ['ganql_auth_refusals_total', 'counter'],
     ];
     for (const [name, type] of names) {
       expect(out).toMatch(new RegExp(`^# HELP ${name} \\S.{10,}$`, 'm'));
@@ -121,6 +122,9 @@ describe('createMetrics', () => {
         await gate;
         return latents.map((v) => -v);
       },
+      classify: () => Promise.reject(new Error('no classifier in this fake')),
+      hasClassifier: () => false,
+      loadModel: () => Promise.reject(new Error('fixed models in this fake')),
       tensorCount: () => 0,
       async close() {},
     };

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { copyLayerWeights } from '../copy-weights';
 
 export type WeightNormActivation = 'relu' | 'linear' | 'tanh';
 const ACTIVATIONS: readonly WeightNormActivation[] = ['relu', 'linear', 'tanh'];
@@ -151,8 +152,7 @@ export async function withPlainDense(model: tf.LayersModel): Promise<tf.LayersMo
   for (const layer of copy.layers) {
     const source = byName.get(layer.name);
     if (source === undefined) {
-      const weights = model.getLayer(layer.name).getWeights();
-      if (weights.length > 0) layer.setWeights(weights);
+      copyLayerWeights(layer, model.getLayer(layer.name));
       continue;
     }
     const kernel = source.kernel();
