@@ -9,18 +9,13 @@
  */
 import http from 'node:http';
 import { ErrorCode } from '../../src/errors/error-code';
+import { REQUEST_ERROR_CODES } from '../../src/server/format-error';
 import type { FuzzCase } from './hostile-corpus';
 
 /** Codes a reply may carry: ganql's own (but INTERNAL_SERVER_ERROR) and those Apollo gives to bad requests. */
 export const KNOWN_CODES: ReadonlySet<string> = new Set([
   ...Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR),
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'BAD_REQUEST',
-  'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
+  ...REQUEST_ERROR_CODES,
 ]);
 
 /** 200 results and GraphQL errors, 400 bad requests, 401/403 auth, 405 GET mutations, 413 bodies, 415 charsets, 429 rate limits, 503 overload. */

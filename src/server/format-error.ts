@@ -5,7 +5,7 @@ import { isGanqlError } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
 
 // Codes Apollo Server and graphql-js give to errors about the request itself: safe to show.
-const REQUEST_ERROR_CODES = new Set([
+export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_USER_INPUT',
