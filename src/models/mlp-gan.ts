@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { seededDropout } from './layers/seeded-dropout';
 
 /**
  * The MLP GAN of Goodfellow et al. 2014 for 28x28 grayscale (the paper's MNIST setup, from its
@@ -94,10 +95,11 @@ export function buildMlpDiscriminator(partial: Partial<MlpGanConfig> = {}): tf.L
   // -> [size*size]
   x = maxout(config, x, 'd_maxout1', 11);
   // -> [discriminatorUnits]
-  x = tf.layers.dropout({ name: 'd_dropout1', rate: config.dropout, seed: config.seed * 1000 + 12 }).apply(x) as tf.SymbolicTensor;
+  // Seeded per step (reseedNoise): tf.layers.dropout with a seed would apply one fixed mask for the whole training.
+  x = seededDropout({ name: 'd_dropout1', rate: config.dropout, seed: config.seed * 1000 + 12 }).apply(x) as tf.SymbolicTensor;
   x = maxout(config, x, 'd_maxout2', 13);
   // -> [discriminatorUnits]
-  x = tf.layers.dropout({ name: 'd_dropout2', rate: config.dropout, seed: config.seed * 1000 + 14 }).apply(x) as tf.SymbolicTensor;
+  x = seededDropout({ name: 'd_dropout2', rate: config.dropout, seed: config.seed * 1000 + 14 }).apply(x) as tf.SymbolicTensor;
   const logit = tf.layers.dense({ name: 'd_logit', units: 1, kernelInitializer: init(config, 15) }).apply(x) as tf.SymbolicTensor;
   // -> [1]
   return tf.model({ name: 'mlp_discriminator', inputs: image, outputs: logit });

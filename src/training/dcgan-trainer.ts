@@ -5,6 +5,7 @@ import { HistoricalAverage } from './techniques/historical-averaging';
 import { checkRealTarget, discriminatorLoss } from './techniques/label-smoothing';
 import { checkMinibatchDiscrimination, MinibatchDiscrimination } from '../models/layers/minibatch-discrimination';
 import { VirtualBatchNormalization, withoutReference, withReference } from '../models/layers/virtual-batch-norm';
+import { reseedNoise } from '../models/layers/seeded-gaussian-noise';
 
 export interface DcganTrainerOptions {
   /** Images per batch; 64 as in the paper. */
@@ -207,12 +208,16 @@ export class DcganTrainer {
     this.stopRequested = true;
   }
 
-  /** One generator step (with its k discriminator steps); batch order and noise come from the arguments. */
-  trainStep(realBatches: tf.Tensor4D[], noise: Float32Array[]): EpochStats {
+  /**
+   * One generator step (with its k discriminator steps); batch order and noise come from the
+   * arguments, D's dropout and noise layers draw from `noiseStream` (one per step, see reseedNoise).
+   */
+  trainStep(realBatches: tf.Tensor4D[], noise: Float32Array[], noiseStream = 0): EpochStats {
     const { k, batchSize } = this.options;
     if (realBatches.length !== k || noise.length !== k + 1) {
       throw new Error(`trainStep: expected ${k} real batches and ${k + 1} noise arrays, got ${realBatches.length} and ${noise.length}`);
     }
+    reseedNoise(this.discriminator, noiseStream);
     const realTarget = this.options.labelSmoothing ?? 1;
     const haWeight = this.options.historicalAveraging?.weight ?? 0;
     let dLossSum = 0;
@@ -290,7 +295,7 @@ export class DcganTrainer {
       const noise = Array.from({ length: k + 1 }, () => fillNormal(new Float32Array(batchSize * this.latentSize), noisePrng));
       let stats: EpochStats;
       try {
-        stats = this.trainStep(batches, noise);
+        stats = this.trainStep(batches, noise, epoch * this.stepsPerEpoch() + step);
       } finally {
         tf.dispose(batches);
       }

@@ -40,7 +40,7 @@ describe('MLP GAN builders (Goodfellow et al. 2014)', () => {
     expect(d.getLayer('d_maxout1_pieces').outputShape).toEqual([null, 5, 240]);
     expect(d.getLayer('d_maxout1').outputShape).toEqual([null, 240]);
     expect(d.getLayer('d_maxout2').outputShape).toEqual([null, 240]);
-    expect(d.layers.filter((l) => l.getClassName() === 'Dropout')).toHaveLength(2);
+    expect(d.layers.filter((l) => l.getClassName() === 'SeededDropout')).toHaveLength(2);
     d.dispose();
 
     const small = buildMlpDiscriminator({ discriminatorUnits: 2, maxoutPieces: 3 });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { SeededDropout } from './seeded-dropout';
 
 /**
  * Additive N(0, stddev) noise in training mode only, identity at inference (like Keras
@@ -52,7 +53,7 @@ export function seededGaussianNoise(args: { stddev: number; seed: number; name?:
   return new SeededGaussianNoise(args);
 }
 
-/** Reseeds every SeededGaussianNoise layer of `model` (the trainer calls it once per step). */
+/** Reseeds every SeededGaussianNoise and SeededDropout layer of `model` (trainers call it once per step). */
 export function reseedNoise(model: tf.LayersModel, stream: number): void {
-  for (const layer of model.layers) if (layer instanceof SeededGaussianNoise) layer.reseed(stream);
+  for (const layer of model.layers) if (layer instanceof SeededGaussianNoise || layer instanceof SeededDropout) layer.reseed(stream);
 }
