@@ -5,7 +5,8 @@ import { HistoricalAverage } from './techniques/historical-averaging';
 import { checkRealTarget, discriminatorLoss } from './techniques/label-smoothing';
 import { checkMinibatchDiscrimination, MinibatchDiscrimination } from '../models/layers/minibatch-discrimination';
 import { VirtualBatchNormalization, withoutReference, withReference } from '../models/layers/virtual-batch-norm';
-import { reseedNoise } from '../models/layers/seeded-gaussian-noise';
+import { reseedNoise } from '../models/layers/seeded-random-layer';
+import { variablesOf } from './trainable-variables';
 
 export interface DcganTrainerOptions {
   /** Images per batch; 64 as in the paper. */
@@ -122,11 +123,6 @@ export function seededNoise(count: number, latentSize: number, seed: number): Fl
 function fillNormal(out: Float32Array, prng: Prng): Float32Array {
   for (let i = 0; i < out.length; i++) out[i] = prng.nextNormal();
   return out;
-}
-
-/** LayerVariable.read() returns the backing tf.Variable (typed as Tensor); the optimizer wants Variables. */
-function variablesOf(model: tf.LayersModel): tf.Variable[] {
-  return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createPrng, shuffledIndices } from '../data/prng';
-import { reseedNoise } from '../models/layers/seeded-gaussian-noise';
+import { reseedNoise } from '../models/layers/seeded-random-layer';
+import { variablesOf } from './trainable-variables';
 import { withoutReference, withReference } from '../models/layers/virtual-batch-norm';
 import { vbnReferenceNoise, type EpochStats, type StepProgress, type TrainingImages } from './dcgan-trainer';
 import { kPlusOneDiscriminatorLoss } from './k-plus-one';
@@ -42,11 +43,6 @@ export interface KPlusOneTrainerOptions {
    * (the paper's code averages at 0.0001 over 180,000 steps); off when absent.
    */
   averageRate?: number;
-}
-
-function variablesOf(model: tf.LayersModel): tf.Variable[] {
-  // LayerVariable.read() returns the backing tf.Variable (typed as Tensor); the optimizer wants Variables.
-  return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SeededDropout } from '../../../src/models/layers/seeded-dropout';
-import { reseedNoise } from '../../../src/models/layers/seeded-gaussian-noise';
+import { reseedNoise } from '../../../src/models/layers/seeded-random-layer';
 import { buildMlpDiscriminator } from '../../../src/models/mlp-gan';
 
 beforeAll(async () => {
