@@ -98,6 +98,9 @@ describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL
     return { state: job.state, starts: job.starts, owner: job.owner, epochs, run: job.status };
   }
 
+  // A job's row ends first and its run a moment later (two writes): wait for both.
+  const ended = (r: { state: string; run: string }): boolean => r.state !== 'QUEUED' && r.state !== 'RUNNING' && r.run !== 'RUNNING';
+
   async function waitFor<T>(what: string, read: () => Promise<T>, test: (value: T) => boolean, timeoutMs = 120_000): Promise<T> {
     const until = performance.now() + timeoutMs;
     for (;;) {
@@ -124,7 +127,7 @@ describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL
       expect(['QUEUED', 'RUNNING']).toContain(startTraining.state);
       jobs.push({ id: startTraining.id, stream: subscribe<EventOut>(clients[0], EVENTS, { id: startTraining.id }) });
     }
-    for (const job of jobs) await waitFor(`job ${job.id}`, () => row(job.id), (r) => r.state !== 'QUEUED' && r.state !== 'RUNNING');
+    for (const job of jobs) await waitFor(`job ${job.id}`, () => row(job.id), ended);
     await Promise.all(jobs.map((job) => job.stream.done));
     await clients[0].dispose();
 
@@ -170,7 +173,7 @@ describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL
     expect((await gone).signal).toBe('SIGKILL');
     const killedAt = performance.now();
 
-    const done = await waitFor('take-over', () => row(long.id), (r) => r.state !== 'QUEUED' && r.state !== 'RUNNING');
+    const done = await waitFor('take-over', () => row(long.id), ended);
     console.log(`killed replica's job finished on the other ${((performance.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
     expect(done).toEqual({ state: 'SUCCEEDED', starts: 2, owner: null, epochs: [1, 2, 3, 4, 5, 6], run: 'SUCCEEDED' });
     expect(survivor.log()).toContain('"training job of a stopped replica queued again"');
