@@ -53,6 +53,7 @@ import { queryShapeLimitsRule } from './query-limits/query-limits.rule';
 import { recordRejectedRequests } from './record-rejected.plugin';
 import { createSubscriptionServer } from './subscriptions';
 import { rejectMalformedText } from './well-formed-text';
+import { rejectDeepDocuments } from './document-nesting';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- read at run time so dist/ needs no copy
 const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -223,6 +224,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     auth,
     express.json({ limit: BODY_LIMIT }),
     rejectMalformedText,
+    rejectDeepDocuments(),
     // authMiddleware always sets res.locals.principal before this runs (it answers the request itself otherwise).
     expressMiddleware(apollo, { context: async ({ res }) => createContext(runService, res.locals.principal as Principal) }),
   );
