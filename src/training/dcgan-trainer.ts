@@ -4,9 +4,10 @@ import { featureExtractor, featureMatchingLoss } from './techniques/feature-matc
 import { HistoricalAverage } from './techniques/historical-averaging';
 import { checkRealTarget, discriminatorLoss } from './techniques/label-smoothing';
 import { checkMinibatchDiscrimination, MinibatchDiscrimination } from '../models/layers/minibatch-discrimination';
-import { VirtualBatchNormalization, withoutReference, withReference } from '../models/layers/virtual-batch-norm';
+import { VirtualBatchNormalization } from '../models/layers/virtual-batch-norm';
 import { reseedNoise } from '../models/layers/seeded-random-layer';
 import { variablesOf } from './trainable-variables';
+import { generateImages, generatorPass } from './generator-pass';
 
 export interface DcganTrainerOptions {
   /** Images per batch; 64 as in the paper. */
@@ -187,11 +188,7 @@ export class DcganTrainer {
 
   /** G(z), with VBN's reference rows prepended and dropped again when G uses VBN. */
   private runGenerator(z: tf.Tensor2D, training: boolean): tf.Tensor4D {
-    if (this.referenceNoise === null) return (training ? this.generator.apply(z, { training }) : this.generator.predict(z)) as tf.Tensor4D;
-    const input = withReference(this.referenceNoise, z);
-    // apply, not predict: predict splits the batch into chunks of 32, and only the first would carry the reference rows.
-    const out = this.generator.apply(input, { training }) as tf.Tensor4D;
-    return withoutReference(out, this.referenceNoise.shape[0]);
+    return generatorPass(this.generator, this.referenceNoise, z, training);
   }
 
   /** Generator steps per epoch; each consumes k real batches (a partial last batch is dropped). */
@@ -311,10 +308,7 @@ export class DcganTrainer {
 
   /** Generator output (inference mode) for the given noise, one Float32Array per image. */
   generate(noise: Float32Array, count: number): Float32Array[] {
-    const flat = tf.tidy(() => this.runGenerator(tf.tensor2d(noise, [count, this.latentSize]), false));
-    const data = flat.dataSync() as Float32Array;
-    flat.dispose();
-    return Array.from({ length: count }, (_, i) => data.slice(i * this.imageSize, (i + 1) * this.imageSize));
+    return generateImages(this.generator, this.referenceNoise, noise, count);
   }
 
   dispose(): void {

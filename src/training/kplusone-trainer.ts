@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createPrng, shuffledIndices } from '../data/prng';
 import { reseedNoise } from '../models/layers/seeded-random-layer';
 import { variablesOf } from './trainable-variables';
-import { withoutReference, withReference } from '../models/layers/virtual-batch-norm';
+import { generateImages, generatorPass } from './generator-pass';
 import { vbnReferenceNoise, type EpochStats, type StepProgress, type TrainingImages } from './dcgan-trainer';
 import { kPlusOneDiscriminatorLoss } from './k-plus-one';
 import { featureExtractor, featureMatchingLoss } from './techniques/feature-matching';
@@ -133,11 +133,7 @@ export class KPlusOneTrainer {
   }
 
   private runGenerator(z: tf.Tensor2D, training: boolean): tf.Tensor4D {
-    const run = (input: tf.Tensor2D): tf.Tensor4D => (training ? this.generator.apply(input, { training }) : this.generator.predict(input)) as tf.Tensor4D;
-    if (this.referenceNoise === null) return run(z);
-    // apply, not predict: predict splits the batch into chunks of 32, and only the first would carry the reference rows.
-    const out = this.generator.apply(withReference(this.referenceNoise, z), { training }) as tf.Tensor4D;
-    return withoutReference(out, this.referenceNoise.shape[0]);
+    return generatorPass(this.generator, this.referenceNoise, z, training);
   }
 
   /**
@@ -262,10 +258,7 @@ export class KPlusOneTrainer {
 
   /** Generator output (inference mode) for the given noise, one Float32Array per image. */
   generate(noise: Float32Array, count: number): Float32Array[] {
-    const flat = tf.tidy(() => this.runGenerator(tf.tensor2d(noise, [count, this.latentSize]), false));
-    const data = flat.dataSync() as Float32Array;
-    flat.dispose();
-    return Array.from({ length: count }, (_, i) => data.slice(i * this.imageSize, (i + 1) * this.imageSize));
+    return generateImages(this.generator, this.referenceNoise, noise, count);
   }
 
   dispose(): void {
