@@ -73,6 +73,9 @@ function inProcess(generator: tf.LayersModel): Executor {
     // This bench times generators only.
     classify: () => Promise.reject(new Error('bench executor: no classifier')),
     hasClassifier: () => false,
+    layerPass: () => Promise.reject(new Error('bench executor: no feature network')),
+    hasFeatureNetwork: () => false,
+    optimalStimulus: () => Promise.reject(new Error('bench executor: no feature network')),
     loadModel: () => Promise.reject(new Error('bench executor: one fixed generator')),
     tensorCount: () => tf.memory().numTensors,
     close: async () => undefined,

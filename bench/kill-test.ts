@@ -23,7 +23,7 @@ import { createPrng } from '../src/data/prng';
 import { openDatabase } from '../src/db/database';
 import { numberArg, stringArg } from './lib/cli-args';
 import { checkInvariants } from './lib/db-invariants';
-import { createAdminKey, gqlData, gqlRequest, killHard, startGanql, stopGently, type GanqlProcess } from './lib/ganql-process';
+import { createAdminKey, gqlData, gqlRequest, killHard, startGanql, stopGently, type GanqlProcess } from '../test/helpers/ganql-process';
 
 const ROOT = path.resolve(__dirname, '..');
 const LATENT = 100;

@@ -1,7 +1,34 @@
+import type { FilterRemoval, LayerPass } from './layer-passes';
 import type { ModelSpec } from './model-spec';
 
-/** The forward passes the pool batches: a generator's (latents -> images) or a K+1 classifier's (images -> logits). */
-export type InferencePass = 'generate' | 'classify';
+/**
+ * The forward passes the pool batches: a generator's (latents -> images), a K+1 classifier's
+ * (images -> logits), or one that reads a layer (LayerPass).
+ */
+export type InferencePass = 'generate' | 'classify' | 'layer';
+
+/** Gradient ascent on one neuron of a feature network's layer (Le et al. 2012's optimal stimulus). */
+export interface StimulusRequest {
+  layer: string;
+  /** Unit of a dense layer, or feature map of a conv layer (its spatial maximum is maximised). */
+  neuron: number;
+  steps: number;
+  /** Length of each (normalised) gradient step, in pixels of the input range. */
+  stepSize: number;
+  /** The stimulus's L2 norm stays at most this (pixels also stay in the input range). */
+  maxNorm: number;
+  /** Seed of the small random start. */
+  seed: number;
+}
+
+export interface StimulusResult {
+  /** height*width*channels values in the feature network's input range. */
+  image: Float32Array;
+  /** The neuron's activation for the image. */
+  activation: number;
+  /** Activation after each step. */
+  trace: number[];
+}
 
 /** Runs forward passes. The pool decides what goes in a batch; an executor only computes it. */
 export interface Executor {
@@ -15,7 +42,7 @@ export interface Executor {
    * The executor may take `latents` over (a worker executor moves its buffer to the worker, leaving
    * the array empty here): do not read it afterwards.
    */
-  generate(modelId: string, latents: Float32Array, n: number): Promise<Float32Array>;
+  generate(modelId: string, latents: Float32Array, n: number, removal?: FilterRemoval): Promise<Float32Array>;
   /**
    * Runs the K+1 classifier of `modelId` on `n` images laid out row-major in `images` (each
    * height*width*channels values in the classifier's input range) and returns the `n` x K logits
@@ -25,7 +52,16 @@ export interface Executor {
   /** Whether `modelId`'s classifier is loaded and `classify` serves it. */
   hasClassifier(modelId: string): boolean;
   /**
-   * Loads a model version added after start (its generator, and its classifier if the spec has one)
+   * Runs `pass` on `n` inputs row-major: images in the feature network's input range (featureMaps,
+   * neurons) or latents (generatorMeans); returns the n outputs row-major. Takes `input` over, as generate.
+   */
+  layerPass(modelId: string, pass: LayerPass, input: Float32Array, n: number): Promise<Float32Array>;
+  /** Whether `modelId`'s feature network is loaded (layerPass featureMaps/neurons and optimalStimulus serve it). */
+  hasFeatureNetwork(modelId: string): boolean;
+  /** Finds the optimal stimulus of one neuron of the feature network (one request, not batched). */
+  optimalStimulus(modelId: string, request: StimulusRequest): Promise<StimulusResult>;
+  /**
+   * Loads a model version added after start (its generator, and its classifier and feature network if the spec has them)
    * wherever batches run; resolves once it can be served. An id already served is refused.
    */
   loadModel(spec: ModelSpec): Promise<void>;

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelRegistry } from '../models/model-registry';
-import { loadClassifier, runClassifier } from './classifier';
-import type { Executor } from './executor';
+import { loadClassifier } from './classifier';
+import type { Executor, StimulusRequest, StimulusResult } from './executor';
+import { loadFeatureNetwork, type LoadedFeatureNetwork } from './feature-network';
+import { ActivationModels, type FilterRemoval, type LayerPass } from './layer-passes';
 import { checkModelSpec, type ModelSpec } from './model-spec';
-import { runGenerator } from './run-generator';
+import { computeBatch, computeStimulus, type BatchTask, type ServedModel } from './served-model';
 
 /**
  * Runs batches one at a time on this thread's tfjs backend. Generators are the registry's own;
@@ -14,6 +16,8 @@ export class InProcessExecutor implements Executor {
   readonly concurrency = 1;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly classifiers = new Map<string, tf.LayersModel>();
+  private readonly featureNetworks = new Map<string, LoadedFeatureNetwork>();
+  private readonly activations = new ActivationModels();
   /** Ids loadModel accepted; the registry's models at start are served without it. */
   private readonly loaded = new Set<string>();
 
@@ -24,20 +28,46 @@ export class InProcessExecutor implements Executor {
     this.description = `in-process ${backend}`;
   }
 
-  generate(modelId: string, latents: Float32Array, n: number): Promise<Float32Array> {
-    return this.enqueue(() => runGenerator(this.registry.get(modelId).generator, latents, n));
+  generate(modelId: string, latents: Float32Array, n: number, removal?: FilterRemoval): Promise<Float32Array> {
+    return this.batch(modelId, { pass: 'generate', removal }, latents, n);
   }
 
   classify(modelId: string, images: Float32Array, n: number): Promise<Float32Array> {
-    return this.enqueue(() => {
-      const classifier = this.classifiers.get(modelId);
-      if (classifier === undefined) throw new Error(`InProcessExecutor: expected a model with a classifier among ${[...this.classifiers.keys()].join(', ') || '(none)'}, got ${JSON.stringify(modelId)}`);
-      return runClassifier(classifier, images, n);
-    });
+    if (!this.classifiers.has(modelId)) {
+      return Promise.reject(new Error(`InProcessExecutor: expected a model with a classifier among ${[...this.classifiers.keys()].join(', ') || '(none)'}, got ${JSON.stringify(modelId)}`));
+    }
+    return this.batch(modelId, { pass: 'classify' }, images, n);
   }
 
   hasClassifier(modelId: string): boolean {
     return this.classifiers.has(modelId);
+  }
+
+  layerPass(modelId: string, pass: LayerPass, input: Float32Array, n: number): Promise<Float32Array> {
+    if (pass.kind !== 'generatorMeans' && !this.hasFeatureNetwork(modelId)) return Promise.reject(this.noFeatureNetwork(modelId));
+    return this.batch(modelId, { pass: 'layer', layerPass: pass }, input, n);
+  }
+
+  hasFeatureNetwork(modelId: string): boolean {
+    return this.featureNetworks.has(modelId);
+  }
+
+  optimalStimulus(modelId: string, request: StimulusRequest): Promise<StimulusResult> {
+    if (!this.hasFeatureNetwork(modelId)) return Promise.reject(this.noFeatureNetwork(modelId));
+    return this.enqueue(async () => computeStimulus(this.served(modelId), modelId, request, this.activations));
+  }
+
+  private batch(modelId: string, task: BatchTask, input: Float32Array, n: number): Promise<Float32Array> {
+    return this.enqueue(() => computeBatch(this.served(modelId), modelId, task, input, n, this.activations));
+  }
+
+  /** The registry's generator with what loadModel added. */
+  private served(modelId: string): ServedModel {
+    return { generator: this.registry.get(modelId).generator, classifier: this.classifiers.get(modelId), features: this.featureNetworks.get(modelId) };
+  }
+
+  private noFeatureNetwork(modelId: string): Error {
+    return new Error(`InProcessExecutor: expected a model with a feature network among ${[...this.featureNetworks.keys()].join(', ') || '(none)'}, got ${JSON.stringify(modelId)}`);
   }
 
   /** The generator must already be in the registry (ModelRegistry loads it); this loads the classifier, if any. */
@@ -49,8 +79,11 @@ export class InProcessExecutor implements Executor {
     this.loaded.add(spec.id);
     try {
       if (spec.classifier !== undefined) this.classifiers.set(spec.id, await loadClassifier(spec.classifier));
+      if (spec.features !== undefined) this.featureNetworks.set(spec.id, await loadFeatureNetwork(spec.features));
     } catch (error) {
       this.loaded.delete(spec.id);
+      this.classifiers.get(spec.id)?.dispose();
+      this.classifiers.delete(spec.id);
       throw error;
     }
   }
@@ -63,10 +96,12 @@ export class InProcessExecutor implements Executor {
     await this.tail;
     for (const classifier of this.classifiers.values()) classifier.dispose();
     this.classifiers.clear();
+    for (const features of this.featureNetworks.values()) features.network.dispose();
+    this.featureNetworks.clear();
   }
 
   /** One batch at a time, in order; a failure fails only its own batch. */
-  private enqueue(run: () => Promise<Float32Array>): Promise<Float32Array> {
+  private enqueue<T>(run: () => Promise<T>): Promise<T> {
     const result = this.tail.then(run, run);
     this.tail = result.catch(() => undefined);
     return result;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { featureNetworkOf } from '../models/feature-network';
 import type { LoadedModel } from '../models/model-registry';
 
 /** What an executor needs to serve one model version; every worker loads it from these folders. */
@@ -9,6 +10,15 @@ export interface ModelSpec {
   dir: string;
   /** On semi-supervised K+1 models: the classifier's absolute folder and the shapes it must have. */
   classifier?: ClassifierSpec;
+  /** The network the feature analyses read (an autoencoder's encoder, a GAN's discriminator), when the model has one. */
+  features?: FeatureNetworkSpec;
+}
+
+export interface FeatureNetworkSpec {
+  /** Absolute folder of the network (model.json + weights.bin). */
+  dir: string;
+  /** Pixel range its input expects. */
+  inputRange: [number, number];
 }
 
 export interface ClassifierSpec {
@@ -31,6 +41,8 @@ export function modelSpec(model: LoadedModel, modelsDir: string): ModelSpec {
   if (manifest.classifier !== undefined) {
     spec.classifier = { dir: path.resolve(folder, manifest.classifier.path), imageShape: [...manifest.imageShape], classes: manifest.classifier.classes.length };
   }
+  const features = featureNetworkOf(manifest);
+  if (features !== undefined) spec.features = { dir: path.resolve(folder, features.path), inputRange: [...features.inputRange] };
   return spec;
 }
 
@@ -38,6 +50,13 @@ export function modelSpec(model: LoadedModel, modelsDir: string): ModelSpec {
 export function checkModelSpec(spec: ModelSpec, where: string): void {
   if (typeof spec.id !== 'string' || spec.id.length === 0) throw new Error(`${where}: expected a non-empty model id, got ${JSON.stringify(spec.id)}`);
   if (!path.isAbsolute(spec.dir)) throw new Error(`${where}: expected an absolute generator folder for ${spec.id}, got ${JSON.stringify(spec.dir)}`);
+  const f = spec.features;
+  if (f !== undefined) {
+    if (!path.isAbsolute(f.dir)) throw new Error(`${where}: expected an absolute feature network folder for ${spec.id}, got ${JSON.stringify(f.dir)}`);
+    if (!Array.isArray(f.inputRange) || f.inputRange.length !== 2 || !(f.inputRange[0] < f.inputRange[1])) {
+      throw new Error(`${where}: expected the feature network inputRange of ${spec.id} as [low, high] with low < high, got ${JSON.stringify(f.inputRange)}`);
+    }
+  }
   const c = spec.classifier;
   if (c === undefined) return;
   if (!path.isAbsolute(c.dir)) throw new Error(`${where}: expected an absolute classifier folder for ${spec.id}, got ${JSON.stringify(c.dir)}`);

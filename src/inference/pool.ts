@@ -2,8 +2,12 @@ import DataLoader from 'dataloader';
 import type { PoolConfig } from '../config/config';
 import { ErrorCode } from '../errors/error-code';
 import { GanqlError } from '../errors/ganql-error';
-import type { Executor, InferencePass } from './executor';
+import type { Executor, StimulusRequest, StimulusResult } from './executor';
+import { layerPassKey, removalKey, type FilterRemoval, type LayerPass } from './layer-passes';
 import type { ModelSpec } from './model-spec';
+
+/** How one batch of a pass is computed: `batch` holds `n` inputs row-major. */
+type BatchRunner = (executor: Executor, modelId: string, batch: Float32Array, n: number) => Promise<Float32Array>;
 
 /** What the pool reports about each batch it dispatches (for metrics). */
 export interface BatchEvent {
@@ -43,10 +47,11 @@ interface Item {
 const abandonedError = (): GanqlError => new GanqlError(ErrorCode.TIMEOUT, 'request timed out before its batch ran');
 
 /**
- * The shared inference pool: every forward pass in ganql goes through here, generator and K+1
- * classifier alike. Items from all requests for a model and pass are collected by one DataLoader per
- * (pass, model) (cache off) into batches of at most `maxBatchSize`, waiting at most `maxQueueDelayMs`
- * for company, then handed to the executor. Both passes share the queue limit, the timeout and the
+ * The shared inference pool: every forward pass in ganql goes through here: generator, K+1
+ * classifier, and the layer reads of the feature analyses. Items from all requests for a model and
+ * pass (with its settings) are collected by one DataLoader per (pass, model) (cache off) into batches
+ * of at most `maxBatchSize`, waiting at most `maxQueueDelayMs` for company, then handed to the
+ * executor. Every pass shares the queue limit, the timeout and the
  * executor's slots.
  */
 export class InferencePool {
@@ -84,8 +89,80 @@ export class InferencePool {
    * Generates one image per latent. All-or-nothing admission: if the queue cannot take every item
    * the request fails with OVERLOADED at once; if it does not finish in time, with TIMEOUT.
    */
-  generate(modelId: string, latents: readonly Float32Array[]): Promise<Float32Array[]> {
-    return this.submit('generate', modelId, latents);
+  generate(modelId: string, latents: readonly Float32Array[], options: { removeFilters?: FilterRemoval } = {}): Promise<Float32Array[]> {
+    const removal = options.removeFilters;
+    if (removal === undefined || removal.filters.length === 0) return this.submit('generate', modelId, latents, (e, id, batch, n) => e.generate(id, batch, n));
+    const copy = { layer: removal.layer, filters: [...removal.filters] };
+    // Only latents with the same removal share a batch.
+    return this.submit(`generate-removing ${removalKey(copy)}`, modelId, latents, (e, id, batch, n) => e.generate(id, batch, n, copy));
+  }
+
+  /**
+   * Reads a layer (LayerPass): of the feature network for images in its input range (featureMaps:
+   * the whole output flattened; neurons: one value per neuron), or of the generator for latents
+   * (generatorMeans: each filter's spatial mean). Batched, admitted and timed out as generate.
+   */
+  layerPass(modelId: string, pass: LayerPass, inputs: readonly Float32Array[]): Promise<Float32Array[]> {
+    const copy: LayerPass = { ...pass };
+    return this.submit(`layer ${layerPassKey(copy)}`, modelId, inputs, (e, id, batch, n) => e.layerPass(id, copy, batch, n));
+  }
+
+  /** Each image's `layer` output of the feature network, flattened channels last (images in its input range). */
+  featureActivations(modelId: string, layer: string, images: readonly Float32Array[]): Promise<Float32Array[]> {
+    return this.layerPass(modelId, { kind: 'featureMaps', layer }, images);
+  }
+
+  /** Each image's `layer` of the feature network per neuron: a unit, or a feature map's spatial maximum. */
+  neuronActivations(modelId: string, layer: string, images: readonly Float32Array[]): Promise<Float32Array[]> {
+    return this.layerPass(modelId, { kind: 'neurons', layer }, images);
+  }
+
+  /** Each latent's generator `layer` per filter, averaged over space (a dense layer's units as they are). */
+  generatorActivations(modelId: string, layer: string, latents: readonly Float32Array[]): Promise<Float32Array[]> {
+    return this.layerPass(modelId, { kind: 'generatorMeans', layer }, latents);
+  }
+
+  /** Whether `modelId`'s feature network is loaded (the analyses of its layers are served). */
+  hasFeatureNetwork(modelId: string): boolean {
+    return this.executor.hasFeatureNetwork(modelId);
+  }
+
+  /**
+   * Gradient ascent on one neuron of the feature network (Le et al. 2012's optimal stimulus). Not
+   * batched: it takes one executor slot like a batch of one, within the queue limit and the timeout.
+   */
+  async optimalStimulus(modelId: string, request: StimulusRequest): Promise<StimulusResult> {
+    this.admit(1);
+    this.queued += 1;
+    let timer: NodeJS.Timeout | undefined;
+    let abandoned = false;
+    const work = (async () => {
+      await this.acquireExecutor();
+      try {
+        if (abandoned) throw abandonedError();
+        return await this.executor.optimalStimulus(modelId, request);
+      } finally {
+        this.releaseExecutor();
+      }
+    })().finally(() => this.itemDone());
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abandoned = true;
+        reject(new GanqlError(ErrorCode.TIMEOUT, `inference did not finish within ${this.options.requestTimeoutMs} ms`));
+      }, this.options.requestTimeoutMs);
+    });
+    try {
+      const result = await Promise.race([work, timeout]);
+      this.listener.onRequest?.('ok', 1);
+      return result;
+    } catch (error) {
+      const code = error instanceof GanqlError ? error.code : undefined;
+      this.listener.onRequest?.(code === ErrorCode.TIMEOUT ? 'timeout' : 'error', 1);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      work.catch(() => undefined);
+    }
   }
 
   /**
@@ -94,7 +171,7 @@ export class InferencePool {
    * as generate.
    */
   classify(modelId: string, images: readonly Float32Array[]): Promise<Float32Array[]> {
-    return this.submit('classify', modelId, images);
+    return this.submit('classify', modelId, images, (e, id, batch, n) => e.classify(id, batch, n));
   }
 
   /** Whether classify serves `modelId` (its classifier is loaded). */
@@ -112,29 +189,35 @@ export class InferencePool {
     await this.executor.loadModel(spec);
   }
 
-  private async submit(pass: InferencePass, modelId: string, inputs: readonly Float32Array[]): Promise<Float32Array[]> {
+  /** Throws UNAVAILABLE when closed, OVERLOADED when the queue cannot take `count` more items. */
+  private admit(count: number): void {
     if (this.closed) {
-      this.listener.onRequest?.('unavailable', inputs.length);
+      this.listener.onRequest?.('unavailable', count);
       throw new GanqlError(ErrorCode.UNAVAILABLE, 'the server is shutting down; retry on another replica or later');
     }
-    if (this.queued + inputs.length > this.options.maxQueueSize) {
-      this.listener.onRequest?.('overloaded', inputs.length);
+    if (this.queued + count > this.options.maxQueueSize) {
+      this.listener.onRequest?.('overloaded', count);
       throw new GanqlError(
         ErrorCode.OVERLOADED,
-        `inference queue full (${this.queued} of ${this.options.maxQueueSize} items waiting, request needs ${inputs.length}); retry later`,
+        `inference queue full (${this.queued} of ${this.options.maxQueueSize} items waiting, request needs ${count}); retry later`,
       );
     }
-    const loader = this.loaderFor(pass, modelId);
+  }
+
+  private itemDone(): void {
+    this.queued -= 1;
+    if (this.queued === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+  }
+
+  /** `key` names the pass and its settings: items of one model and key may share a batch. */
+  private async submit(key: string, modelId: string, inputs: readonly Float32Array[], run: BatchRunner): Promise<Float32Array[]> {
+    this.admit(inputs.length);
+    const loader = this.loaderFor(key, modelId, run);
     const now = performance.now();
     const items: Item[] = inputs.map((input) => ({ input, enqueuedAt: now, abandoned: false }));
     this.queued += items.length;
     let timer: NodeJS.Timeout | undefined;
-    const finished = items.map((item) =>
-      loader.load(item).finally(() => {
-        this.queued -= 1;
-        if (this.queued === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
-      }),
-    );
+    const finished = items.map((item) => loader.load(item).finally(() => this.itemDone()));
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         for (const item of items) item.abandoned = true;
@@ -169,12 +252,18 @@ export class InferencePool {
     await this.executor.close();
   }
 
-  private loaderFor(pass: InferencePass, modelId: string): DataLoader<Item, Float32Array> {
-    const key = `${pass} ${modelId}`;
+  private loaderFor(passKey: string, modelId: string, run: BatchRunner): DataLoader<Item, Float32Array> {
+    const key = `${passKey}\u0000${modelId}`;
     let loader = this.loaders.get(key);
     if (!loader) {
       const delay = this.options.maxQueueDelayMs;
-      loader = new DataLoader<Item, Float32Array>((items) => this.runBatch(pass, modelId, items), {
+      // Keys with user-chosen settings (a layer, removed filters) are many: their loader is dropped
+      // once its batch is dispatched, so the map holds only loaders gathering now.
+      const ephemeral = passKey !== 'generate' && passKey !== 'classify';
+      const created: DataLoader<Item, Float32Array> = new DataLoader<Item, Float32Array>((items) => {
+        if (ephemeral && this.loaders.get(key) === created) this.loaders.delete(key);
+        return this.runBatch(run, modelId, items);
+      }, {
         cache: false,
         maxBatchSize: this.options.maxBatchSize,
         // With an executor slot free, wait up to maxQueueDelayMs for company (Triton's dynamic
@@ -185,20 +274,21 @@ export class InferencePool {
           else this.gatheringUntilFree.push(callback);
         },
       });
+      loader = created;
       this.loaders.set(key, loader);
     }
     return loader;
   }
 
   /** One value or one Error per item, in item order (dataloader's batch contract). */
-  private async runBatch(pass: InferencePass, modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
+  private async runBatch(run: BatchRunner, modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
     await this.acquireExecutor();
     try {
       // Checked once the executor has room: items whose request gave up meanwhile are skipped.
       const live = items.filter((item) => !item.abandoned);
       const results: (Float32Array | Error)[] = items.map(() => abandonedError());
       if (live.length === 0) return results;
-      const outputs = await this.compute(pass, modelId, live);
+      const outputs = await this.compute(run, modelId, live);
       let k = 0;
       items.forEach((item, i) => {
         if (!item.abandoned) results[i] = outputs[k++];
@@ -229,7 +319,7 @@ export class InferencePool {
     for (const dispatch of this.gatheringUntilFree.splice(0)) dispatch();
   }
 
-  private async compute(pass: InferencePass, modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
+  private async compute(run: BatchRunner, modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
     const started = performance.now();
     const queueWaitMs = started - Math.min(...items.map((i) => i.enqueuedAt));
     try {
@@ -238,14 +328,14 @@ export class InferencePool {
       if (items.some((item) => item.input.length !== size)) throw new Error(`InferencePool: expected items of ${size} values each in one batch, got other sizes`);
       const batch = new Float32Array(items.length * size);
       items.forEach((item, i) => batch.set(item.input, i * size));
-      const out = await (pass === 'generate' ? this.executor.generate(modelId, batch, items.length) : this.executor.classify(modelId, batch, items.length));
+      const out = await run(this.executor, modelId, batch, items.length);
       const per = out.length / items.length;
       this.record(modelId, items.length, queueWaitMs, performance.now() - started, true);
       return items.map((_, i) => out.slice(i * per, (i + 1) * per));
     } catch (error) {
       this.record(modelId, items.length, queueWaitMs, performance.now() - started, false);
       // One bad item must fail only itself: retry one by one to find it.
-      if (items.length > 1) return Promise.all(items.map(async (item) => (await this.compute(pass, modelId, [item]))[0]));
+      if (items.length > 1) return Promise.all(items.map(async (item) => (await this.compute(run, modelId, [item]))[0]));
       return [error instanceof Error ? error : new Error(String(error))];
     }
   }

@@ -2,9 +2,11 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../backend/backend';
 import { UnreachableCaseError } from '../errors/unreachable';
-import type { Executor, InferencePass } from './executor';
+import type { Executor, StimulusRequest, StimulusResult } from './executor';
+import type { FilterRemoval, LayerPass } from './layer-passes';
 import { checkModelSpec, type ModelSpec } from './model-spec';
-import type { BatchRequest, LoadRequest, UnloadRequest, WorkerReply, WorkerSetup } from './worker/messages';
+import type { BatchTask } from './served-model';
+import type { BatchRequest, LoadRequest, StimulusJobRequest, UnloadRequest, WorkerReply, WorkerSetup } from './worker/messages';
 
 export interface WorkerExecutorOptions {
   /** Worker threads, each with its own backend and its own copy of every model; at least 1. */
@@ -36,13 +38,17 @@ export type WorkerEvent =
   /** A worker that started before a model was added could not load it afterwards; other workers serve it. */
   | { type: 'loadFailed'; worker: number; modelId: string; message: string };
 
+/** What a worker computes for a job: a batch (answered with its output) or an optimal-stimulus search. */
+type JobWork =
+  | { kind: 'batch'; task: BatchTask; input: Float32Array; resolve: (output: Float32Array) => void }
+  | { kind: 'stimulus'; request: StimulusRequest; resolve: (result: StimulusResult) => void };
+
 interface Job {
   jobId: number;
-  pass: InferencePass;
   modelId: string;
-  input: Float32Array;
+  /** Items in the job (1 for a stimulus search). */
   n: number;
-  resolve: (output: Float32Array) => void;
+  work: JobWork;
   reject: (error: Error) => void;
 }
 
@@ -150,11 +156,37 @@ export class WorkerExecutor implements Executor {
     return executor;
   }
 
-  generate(modelId: string, latents: Float32Array, n: number): Promise<Float32Array> {
-    if (!this.servable.has(modelId)) {
-      return Promise.reject(new Error(`WorkerExecutor: expected a model id among ${[...this.servable.keys()].join(', ')}, got ${JSON.stringify(modelId)}`));
-    }
-    return this.submit('generate', modelId, latents, n);
+  generate(modelId: string, latents: Float32Array, n: number, removal?: FilterRemoval): Promise<Float32Array> {
+    if (!this.servable.has(modelId)) return Promise.reject(this.unknownModel(modelId));
+    return this.submit({ pass: 'generate', removal }, modelId, latents, n);
+  }
+
+  layerPass(modelId: string, pass: LayerPass, input: Float32Array, n: number): Promise<Float32Array> {
+    if (!this.servable.has(modelId)) return Promise.reject(this.unknownModel(modelId));
+    if (pass.kind !== 'generatorMeans' && !this.hasFeatureNetwork(modelId)) return Promise.reject(this.noFeatureNetwork(modelId));
+    return this.submit({ pass: 'layer', layerPass: pass }, modelId, input, n);
+  }
+
+  hasFeatureNetwork(modelId: string): boolean {
+    return this.servable.get(modelId)?.features !== undefined;
+  }
+
+  optimalStimulus(modelId: string, request: StimulusRequest): Promise<StimulusResult> {
+    if (!this.hasFeatureNetwork(modelId)) return Promise.reject(this.noFeatureNetwork(modelId));
+    if (this.closing) return Promise.reject(new Error('WorkerExecutor: closed; no new work is taken'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ jobId: this.nextJobId++, modelId, n: 1, work: { kind: 'stimulus', request: { ...request }, resolve }, reject });
+      this.dispatch();
+    });
+  }
+
+  private unknownModel(modelId: string): Error {
+    return new Error(`WorkerExecutor: expected a model id among ${[...this.servable.keys()].join(', ')}, got ${JSON.stringify(modelId)}`);
+  }
+
+  private noFeatureNetwork(modelId: string): Error {
+    const withFeatures = [...this.servable.values()].filter((m) => m.features !== undefined).map((m) => m.id);
+    return new Error(`WorkerExecutor: expected a model with a feature network among ${withFeatures.join(', ') || '(none)'}, got ${JSON.stringify(modelId)}`);
   }
 
   classify(modelId: string, images: Float32Array, n: number): Promise<Float32Array> {
@@ -162,7 +194,7 @@ export class WorkerExecutor implements Executor {
       const withClassifier = [...this.servable.values()].filter((m) => m.classifier !== undefined).map((m) => m.id);
       return Promise.reject(new Error(`WorkerExecutor: expected a model with a classifier among ${withClassifier.join(', ') || '(none)'}, got ${JSON.stringify(modelId)}`));
     }
-    return this.submit('classify', modelId, images, n);
+    return this.submit({ pass: 'classify' }, modelId, images, n);
   }
 
   hasClassifier(modelId: string): boolean {
@@ -206,10 +238,10 @@ export class WorkerExecutor implements Executor {
     await this.terminateAll();
   }
 
-  private submit(pass: InferencePass, modelId: string, input: Float32Array, n: number): Promise<Float32Array> {
+  private submit(task: BatchTask, modelId: string, input: Float32Array, n: number): Promise<Float32Array> {
     if (this.closing) return Promise.reject(new Error('WorkerExecutor: closed; no new batches are taken'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ jobId: this.nextJobId++, pass, modelId, input, n, resolve, reject });
+      this.queue.push({ jobId: this.nextJobId++, modelId, n, work: { kind: 'batch', task, input, resolve }, reject });
       this.dispatch();
     });
   }
@@ -308,16 +340,17 @@ export class WorkerExecutor implements Executor {
   private onReply(slot: Slot, message: WorkerReply): void {
     switch (message.type) {
       case 'result':
+      case 'stimulus':
       case 'failed': {
         const state = slot.state;
         if (state.kind !== 'busy' || state.job.jobId !== message.jobId) return;
         slot.state = { kind: 'idle' };
-        if (message.type === 'result') {
-          slot.numTensors = message.numTensors;
-          state.job.resolve(message.output);
-        } else {
-          state.job.reject(new Error(message.message));
-        }
+        const { work } = state.job;
+        if (message.type === 'failed') state.job.reject(new Error(message.message));
+        else if (message.type === 'result' && work.kind === 'batch') work.resolve(message.output);
+        else if (message.type === 'stimulus' && work.kind === 'stimulus') work.resolve({ image: message.image, activation: message.activation, trace: message.trace });
+        else state.job.reject(new Error(`inference worker ${slot.index} answered a ${work.kind} job with a ${message.type} reply`));
+        if (message.type !== 'failed') slot.numTensors = message.numTensors;
         this.dispatch();
         return;
       }
@@ -396,10 +429,17 @@ export class WorkerExecutor implements Executor {
       if (at < 0) continue;
       const [job] = this.queue.splice(at, 1);
       slot.state = { kind: 'busy', job };
-      const request: BatchRequest = { type: 'batch', pass: job.pass, jobId: job.jobId, modelId: job.modelId, input: job.input, n: job.n };
+      const { work } = job;
+      if (work.kind === 'stimulus') {
+        const request: StimulusJobRequest = { type: 'stimulus', jobId: job.jobId, modelId: job.modelId, request: work.request };
+        slot.worker.postMessage(request);
+        continue;
+      }
+      const { input, task } = work;
+      const request: BatchRequest = { type: 'batch', jobId: job.jobId, modelId: job.modelId, input, n: job.n, ...task };
       // The input's buffer moves to the worker when the array spans it (see Executor.generate).
-      const owns = job.input.byteOffset === 0 && job.input.byteLength === job.input.buffer.byteLength && job.input.buffer instanceof ArrayBuffer;
-      slot.worker.postMessage(request, owns ? [job.input.buffer as ArrayBuffer] : []);
+      const owns = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
+      slot.worker.postMessage(request, owns ? [input.buffer as ArrayBuffer] : []);
     }
     this.notifyIfDrained();
   }
@@ -420,6 +460,9 @@ export class WorkerExecutor implements Executor {
 
 /** A deep copy, so a caller changing its spec later changes nothing here. */
 function copySpec(spec: ModelSpec): ModelSpec {
-  const { id, dir, classifier } = spec;
-  return classifier === undefined ? { id, dir } : { id, dir, classifier: { dir: classifier.dir, imageShape: [...classifier.imageShape], classes: classifier.classes } };
+  const { id, dir, classifier, features } = spec;
+  const copy: ModelSpec = { id, dir };
+  if (classifier !== undefined) copy.classifier = { dir: classifier.dir, imageShape: [...classifier.imageShape], classes: classifier.classes };
+  if (features !== undefined) copy.features = { dir: features.dir, inputRange: [...features.inputRange] };
+  return copy;
 }

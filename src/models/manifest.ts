@@ -40,6 +40,19 @@ export interface ModelManifest {
     /** Pixel range the classifier expects; images are scaled from [0, 255] into it. */
     inputRange: [number, number];
   };
+  /**
+   * The network whose layers the feature analyses read (neuronProbe, optimalStimulus, featureClassifier):
+   * at `path` (tfjs layers format, relative to the manifest's folder), taking an image of imageShape
+   * with pixels in `inputRange`. Absent: the discriminator (discriminatorPath) with inputRange = outputRange.
+   * An autoencoder ships its encoder here ({ path: 'encoder', role: 'encoder', inputRange: [-1, 1] }).
+   */
+  featureNetwork?: {
+    path: string;
+    /** 'encoder': an autoencoder's encoder; 'discriminator': a GAN's discriminator. */
+    role: 'encoder' | 'discriminator';
+    /** Pixel range the network expects; images are scaled from [0, 255] into it. */
+    inputRange: [number, number];
+  };
   /** Hyper-parameters and provenance of the training run. */
   training: {
     seed: number;
@@ -106,6 +119,17 @@ export function parseManifest(value: unknown, source: string): ModelManifest {
     const r = cl.inputRange;
     if (!Array.isArray(r) || r.length !== 2 || !r.every((d) => typeof d === 'number' && Number.isFinite(d)) || !((r[0] as number) < (r[1] as number))) {
       fail('classifier.inputRange', '[min, max] of finite numbers with min < max', r);
+    }
+  }
+  if (m.featureNetwork !== undefined) {
+    const f = m.featureNetwork as Record<string, unknown> | null;
+    if (typeof f !== 'object' || f === null) fail('featureNetwork', 'an object when present', f);
+    const fn = f as Record<string, unknown>;
+    if (typeof fn.path !== 'string' || fn.path.length === 0) fail('featureNetwork.path', 'a non-empty string', fn.path);
+    if (fn.role !== 'encoder' && fn.role !== 'discriminator') fail('featureNetwork.role', '"encoder" or "discriminator"', fn.role);
+    const r = fn.inputRange;
+    if (!Array.isArray(r) || r.length !== 2 || !r.every((d) => typeof d === 'number' && Number.isFinite(d)) || !((r[0] as number) < (r[1] as number))) {
+      fail('featureNetwork.inputRange', '[min, max] of finite numbers with min < max', r);
     }
   }
   if (typeof m.training !== 'object' || m.training === null) fail('training', 'an object', m.training);

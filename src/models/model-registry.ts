@@ -4,6 +4,9 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Prisma } from '../db/database';
 import { badInput, notFound } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
+import { describeLayers, type LayerInfo } from '../features/layer-info';
+import { featureNetworkOf, type FeatureNetwork } from './feature-network';
+import { loadFeatureNetwork } from '../inference/feature-network';
 import { readManifest, type ModelManifest } from './manifest';
 import { loadServedGenerator } from './served-generator';
 
@@ -16,6 +19,10 @@ export interface LoadedModel {
   path: string;
   /** The generator for inference, batchnorm folded (see foldBatchNorm); not for training. */
   generator: tf.LayersModel;
+  /** Layers of the served generator that samples' removeFilters and the concept-filter search can name. */
+  generatorLayers: LayerInfo[];
+  /** The network the feature analyses read, and its layers they can name; absent on models without one. */
+  featureNetwork?: FeatureNetwork & { layers: LayerInfo[] };
   createdAt: Date;
 }
 
@@ -128,6 +135,7 @@ async function loadVersion(root: string, folder: string, prisma: Prisma, taken: 
   const generator = await loadServedGenerator(path.join(dir, manifest.generatorPath));
   try {
     checkGeneratorShape(generator, manifest, dir);
+    const featureNetwork = await describeFeatureNetwork(manifest, dir);
     const [height, width, channels] = manifest.imageShape;
     const createdAt = new Date(manifest.training.finishedAt);
     const fields = {
@@ -147,10 +155,26 @@ async function loadVersion(root: string, folder: string, prisma: Prisma, taken: 
       create: { id, ...fields, createdAt: Number.isNaN(createdAt.getTime()) ? new Date() : createdAt },
       update: fields,
     });
-    return { id, manifest, path: folder, generator, createdAt: row.createdAt };
+    return { id, manifest, path: folder, generator, generatorLayers: describeLayers(generator, { role: 'generator' }), featureNetwork, createdAt: row.createdAt };
   } catch (error) {
     generator.dispose();
     throw error;
+  }
+}
+
+/** The manifest's feature network with its layers, read from its saved model (loaded here, then released). */
+async function describeFeatureNetwork(manifest: ModelManifest, dir: string): Promise<LoadedModel['featureNetwork']> {
+  const network = featureNetworkOf(manifest);
+  if (network === undefined) return undefined;
+  const loaded = await loadFeatureNetwork({ dir: path.join(dir, network.path), inputRange: network.inputRange });
+  try {
+    const input = loaded.network.inputs[0]?.shape;
+    if (!input || JSON.stringify(input.slice(1)) !== JSON.stringify(manifest.imageShape)) {
+      throw new Error(`${dir}: feature network input ${JSON.stringify(input)} does not take imageShape ${JSON.stringify(manifest.imageShape)}`);
+    }
+    return { ...network, layers: describeLayers(loaded.network, { role: 'features' }) };
+  } finally {
+    loaded.network.dispose();
   }
 }
 

@@ -3,6 +3,9 @@ import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedErr
 import type { useServer as UseServer } from 'graphql-ws/dist/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal';
+import { ErrorCode } from '../errors/error-code';
+import { GanqlError } from '../errors/ganql-error';
+import { documentNesting, MAX_DOCUMENT_NESTING } from './document-nesting';
 import { lonelySurrogatePath } from './well-formed-text';
 
 // graphql-ws ships its ws adapter only as the subpath export "graphql-ws/use/ws", which this project's
@@ -82,6 +85,12 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         const malformed = lonelySurrogatePath(payload.variables ?? {}, 'variables');
         if (malformed !== undefined) {
           return [new GraphQLError(`${malformed}: expected well-formed Unicode text, got a lone UTF-16 surrogate`, { extensions: { code: 'BAD_USER_INPUT' } })];
+        }
+        // The same bound as over HTTP (rejectDeepDocuments), before the recursive parser can overflow.
+        const nesting = documentNesting(payload.query);
+        if (nesting > MAX_DOCUMENT_NESTING) {
+          const refusal = new GanqlError(ErrorCode.QUERY_TOO_COMPLEX, `document: expected at most ${MAX_DOCUMENT_NESTING} nested brackets, got ${nesting}`);
+          return [new GraphQLError(refusal.message, { originalError: refusal, extensions: { code: refusal.code } })];
         }
         try {
           parse(payload.query);

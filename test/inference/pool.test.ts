@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { PoolConfig } from '../../src/config/config';
 import { ErrorCode } from '../../src/errors/error-code';
 import { GanqlError } from '../../src/errors/ganql-error';
-import type { Executor, InferencePass } from '../../src/inference/executor';
+import type { Executor, InferencePass, StimulusRequest, StimulusResult } from '../../src/inference/executor';
+import type { FilterRemoval, LayerPass } from '../../src/inference/layer-passes';
 import type { ModelSpec } from '../../src/inference/model-spec';
 import { InferencePool, type BatchEvent } from '../../src/inference/pool';
 
@@ -16,14 +17,29 @@ class FakeExecutor implements Executor {
   readonly description = 'fake';
   readonly concurrency = 1;
   readonly batches: number[] = [];
-  readonly passes: { pass: InferencePass; modelId: string; n: number }[] = [];
+  readonly passes: { pass: InferencePass; modelId: string; n: number; setting?: string }[] = [];
   readonly loaded: ModelSpec[] = [];
   delayMs = 0;
   closed = false;
 
-  async generate(modelId: string, latents: Float32Array, n: number): Promise<Float32Array> {
-    await this.run('generate', modelId, latents, n);
+  async generate(modelId: string, latents: Float32Array, n: number, removal?: FilterRemoval): Promise<Float32Array> {
+    await this.run('generate', modelId, latents, n, removal && `${removal.layer}:${removal.filters.join(',')}`);
     return latents.map((v) => v * 2);
+  }
+
+  /** Adds the layer name's length to each value, so a test can tell passes apart. */
+  async layerPass(modelId: string, pass: LayerPass, input: Float32Array, n: number): Promise<Float32Array> {
+    await this.run('layer', modelId, input, n, `${pass.kind}:${pass.layer}`);
+    return input.map((v) => v + pass.layer.length);
+  }
+
+  hasFeatureNetwork(modelId: string): boolean {
+    return modelId !== 'no-features';
+  }
+
+  async optimalStimulus(modelId: string, request: StimulusRequest): Promise<StimulusResult> {
+    await this.run('layer', modelId, Float32Array.of(request.neuron), 1, `stimulus:${request.layer}`);
+    return { image: Float32Array.of(request.neuron), activation: request.neuron * 10, trace: [request.neuron] };
   }
 
   async classify(modelId: string, images: Float32Array, n: number): Promise<Float32Array> {
@@ -41,9 +57,9 @@ class FakeExecutor implements Executor {
     this.loaded.push(spec);
   }
 
-  private async run(pass: InferencePass, modelId: string, input: Float32Array, n: number): Promise<void> {
+  private async run(pass: InferencePass, modelId: string, input: Float32Array, n: number, setting?: string): Promise<void> {
     this.batches.push(n);
-    this.passes.push({ pass, modelId, n });
+    this.passes.push({ pass, modelId, n, ...(setting !== undefined ? { setting } : {}) });
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     const size = input.length / n;
     for (let i = 0; i < n; i++) if (Number.isNaN(input[i * size])) throw new Error('poisoned item');
@@ -210,6 +226,50 @@ describe('InferencePool', () => {
     await pool.close();
     await expect(pool.loadModel({ id: 'late@1', dir: '/x' })).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
     expect(executor.loaded).toHaveLength(1);
+  });
+
+  it('batches layer passes and filter removals only with requests of the same setting', async () => {
+    const executor = new FakeExecutor();
+    const pool = new InferencePool(executor, OPTIONS);
+    const removeA = { removeFilters: { layer: 'g_up1_relu', filters: [3, 1] } };
+    const [a, b, c, d, e] = await Promise.all([
+      pool.layerPass('m', { kind: 'neurons', layer: 'enc' }, [z(1), z(2)]),
+      pool.layerPass('m', { kind: 'neurons', layer: 'enc' }, [z(3)]),
+      pool.layerPass('m', { kind: 'neurons', layer: 'enc_code' }, [z(4)]),
+      pool.generate('m', [z(5)], removeA),
+      pool.generate('m', [z(6)], { removeFilters: { layer: 'g_up1_relu', filters: [1, 3] } }),
+    ]);
+    expect([...a[0], ...a[1], ...b[0], ...c[0]]).toEqual([4, 5, 6, 12]);
+    expect([...d[0], ...e[0]]).toEqual([10, 12]);
+    const settings = executor.passes.map((p) => `${p.pass} ${p.setting ?? ''} ${p.n}`).sort();
+    // Same layer shares one batch; another layer, or a removal, gets its own; the filter order does not matter.
+    expect(settings).toEqual(['generate g_up1_relu:3,1 2', 'layer neurons:enc 3', 'layer neurons:enc_code 1']);
+    // Loaders of user-chosen settings are dropped once dispatched, so they cannot pile up.
+    const loaders = (pool as unknown as { loaders: Map<string, unknown> }).loaders;
+    expect([...loaders.keys()].filter((k) => !k.startsWith('generate\u0000') && !k.startsWith('classify\u0000'))).toEqual([]);
+    // No removal (or an empty one) is a plain generate.
+    await pool.generate('m', [z(7)], { removeFilters: { layer: 'g_up1_relu', filters: [] } });
+    expect(executor.passes.at(-1)).toEqual({ pass: 'generate', modelId: 'm', n: 1 });
+  });
+
+  it('runs an optimal-stimulus search on an executor slot, within the queue limit', async () => {
+    const executor = new FakeExecutor();
+    const pool = new InferencePool(executor, { ...OPTIONS, maxQueueSize: 2 });
+    const request = { layer: 'enc', neuron: 4, steps: 10, stepSize: 0.1, maxNorm: 5, seed: 1 };
+    const result = await pool.optimalStimulus('m', request);
+    expect(result.activation).toBe(40);
+    expect([...result.image]).toEqual([4]);
+    executor.delayMs = 30;
+    const busy = pool.generate('m', [z(1), z(2)]);
+    await expect(pool.optimalStimulus('m', request)).rejects.toMatchObject({ code: ErrorCode.OVERLOADED });
+    await busy;
+    executor.delayMs = 100;
+    const slow = new InferencePool(executor, { ...OPTIONS, requestTimeoutMs: 20 });
+    await expect(slow.optimalStimulus('m', request)).rejects.toMatchObject({ code: ErrorCode.TIMEOUT });
+    await slow.onIdle();
+    expect(slow.stats().queued).toBe(0);
+    await pool.close();
+    await expect(pool.optimalStimulus('m', request)).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
   });
 
   it('rejects invalid options with the option named', () => {

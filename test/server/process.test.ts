@@ -1,10 +1,10 @@
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createAdminKey, exited, gqlData, startGanql, type GanqlProcess } from '../helpers/ganql-process';
 
-const ROOT = path.resolve(__dirname, '../..');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-process-'));
 const children: ChildProcessWithoutNullStreams[] = [];
 afterAll(() => {
@@ -12,54 +12,18 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** `npm start`'s entry as a real process on an ephemeral port; resolves with its GraphQL URL once ready. */
-function startProcess(): Promise<{ child: ChildProcessWithoutNullStreams; url: string; log: () => string }> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `file:${path.join(dir, 'ganql.db')}`, GANQL_BACKEND: 'wasm', GANQL_LOG_LEVEL: 'info' },
-  });
-  children.push(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "ganql ready" within 60 s:\n${output}`)), 60_000);
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const ready = output.split('\n').find((line) => line.includes('"ganql ready"'));
-      if (ready) {
-        clearTimeout(timer);
-        // Logged as http://localhost:<port>/graphql for people; the socket is on 127.0.0.1.
-        const url = (JSON.parse(ready) as { graphql: string }).graphql.replace('localhost', '127.0.0.1');
-        resolve({ child, url, log: () => output });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`exited with ${code} before ready:\n${output}`)));
-  });
-}
-
-/** An admin key made by the real `npm run keys` entry on the test's database, as an operator would. */
-function createKey(): string {
-  const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', 'src/auth/keys.cli.ts', 'create', '--name', 'process-test', '--scopes', 'admin'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: `file:${path.join(dir, 'ganql.db')}` },
-    encoding: 'utf8',
-  });
-  return out.split('\n')[0];
-}
+const DATABASE_URL = `file:${path.join(dir, 'ganql.db')}`;
+const startProcess = async (): Promise<GanqlProcess> => {
+  const p = await startGanql({ DATABASE_URL }, 60_000);
+  children.push(p.child);
+  return p;
+};
 let key = '';
-
-async function gql<T>(url: string, query: string): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query }) });
-  const body = (await res.json()) as { data?: T; errors?: unknown };
-  if (!body.data) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
-
-const exited = (child: ChildProcessWithoutNullStreams) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+const gql = <T>(url: string, query: string): Promise<T> => gqlData<T>(url, key, query);
 
 describe('the ganql process', () => {
   it('after kill -9 during an evaluation, the next start records that run INTERRUPTED; SIGTERM then exits cleanly', async () => {
-    key = createKey();
+    key = createAdminKey(DATABASE_URL, 'process-test');
     expect(key).toMatch(/^gq_[0-9a-f]{12}_/);
     const first = await startProcess();
     const started = await gql<{ evaluate: { id: string; status: string } }>(first.url, 'mutation { evaluate(metrics: [INCEPTION_SCORE], samples: 50000) { id status } }');

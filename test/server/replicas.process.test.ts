@@ -1,14 +1,14 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exited, gqlData, startGanql } from '../helpers/ganql-process';
 import { createTempDatabase, postgresUrl } from '../helpers/postgres';
 import { MODELS_DIR, tempModelsDir } from '../helpers/server';
 import { subscribe, wsClient } from '../training-jobs/graphql-ws-client';
 
-const ROOT = path.resolve(__dirname, '../..');
 const pgServer = postgresUrl();
 
 interface Replica {
@@ -22,15 +22,7 @@ const START = 'mutation($input: StartTrainingInput!) { startTraining(input: $inp
 const EVENTS = 'subscription($id: ID!) { trainingProgress(jobId: $id) { type state modelId epoch { epoch } } }';
 type EventOut = { trainingProgress: { type: string; state: string; modelId: string | null; epoch: { epoch: number } | null } };
 
-async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = (await res.json()) as { data?: T; errors?: unknown };
-  if (!body.data) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
-
-const exited = (child: ChildProcessWithoutNullStreams) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+const gql = <T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> => gqlData<T>(url, '', query, variables);
 
 describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL_TEST_POSTGRES_URL)', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-replicas-'));
@@ -51,16 +43,10 @@ describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL
   });
 
   /** `npm start`'s entry as a real process, sharing the database and the models and training folders. */
-  function startReplica(name: string): Promise<Replica> {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        PORT: '0',
-        HOST: '127.0.0.1',
+  async function startReplica(name: string): Promise<Replica> {
+    const p = await startGanql(
+      {
         DATABASE_URL: db.url,
-        GANQL_BACKEND: 'wasm',
-        GANQL_LOG_LEVEL: 'info',
         GANQL_ANONYMOUS_SCOPES: 'admin',
         GANQL_MODELS_DIR: modelsDir,
         GANQL_SCORERS_DIR: path.join(MODELS_DIR, 'scorers'),
@@ -71,21 +57,11 @@ describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL
         GANQL_REPLICA_HEARTBEAT_MS: '300',
         GANQL_REPLICA_TIMEOUT_MS: '1500',
       },
-    });
-    children.push(child);
-    let output = '';
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name}: no "ganql ready" within 90 s:\n${output}`)), 90_000);
-      child.stderr.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const ready = output.split('\n').find((line) => line.includes('"ganql ready"'));
-        if (ready) {
-          clearTimeout(timer);
-          resolve({ name, child, url: (JSON.parse(ready) as { graphql: string }).graphql.replace('localhost', '127.0.0.1'), log: () => output });
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`${name} exited with ${code} before ready:\n${output}`)));
-    });
+      90_000,
+      name,
+    );
+    children.push(p.child);
+    return { name, ...p };
   }
 
   /** Log lines of `replica` with this message about this job. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exited, startGanql, stopGently, type GanqlProcess } from '../../bench/lib/ganql-process';
+import { exited, startGanql, stopGently, type GanqlProcess } from '../helpers/ganql-process';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-signal-'));
 let server: GanqlProcess | undefined;

@@ -1,12 +1,12 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exited, gqlData, killHard, startGanql, type GanqlProcess } from '../helpers/ganql-process';
 import { MODELS_DIR, tempModelsDir } from '../helpers/server';
 
-const ROOT = path.resolve(__dirname, '../..');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-training-process-'));
 const modelsDir = tempModelsDir(dir);
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -15,23 +15,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Started {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  log: () => string;
-}
+type Started = GanqlProcess;
 
 /** `npm start`'s entry as a real process on an ephemeral port, training into the temporary folders. */
-function startProcess(env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
+async function startProcess(env: Record<string, string> = {}): Promise<Started> {
+  const p = await startGanql(
+    {
       DATABASE_URL: `file:${path.join(dir, 'ganql.db')}`,
-      GANQL_BACKEND: 'wasm',
-      GANQL_LOG_LEVEL: 'info',
       // Jobs are started and read without a key here; auth has its own tests (test/server/auth.http.test.ts).
       GANQL_ANONYMOUS_SCOPES: 'admin',
       GANQL_MODELS_DIR: modelsDir,
@@ -39,30 +29,13 @@ function startProcess(env: Record<string, string> = {}): Promise<Started> {
       GANQL_TRAINING_DIR: path.join(dir, 'training'),
       ...env,
     },
-  });
-  children.push(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "ganql ready" within 90 s:\n${output}`)), 90_000);
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const ready = output.split('\n').find((line) => line.includes('"ganql ready"'));
-      if (ready) {
-        clearTimeout(timer);
-        const url = (JSON.parse(ready) as { graphql: string }).graphql.replace('localhost', '127.0.0.1');
-        resolve({ child, url, log: () => output });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`exited with ${code} before ready:\n${output}`)));
-  });
+    90_000,
+  );
+  children.push(p.child);
+  return p;
 }
 
-async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = (await res.json()) as { data?: T; errors?: unknown };
-  if (!body.data) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = <T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> => gqlData<T>(url, '', query, variables);
 
 interface JobOut {
   state: string;
@@ -85,15 +58,6 @@ async function waitForJob(url: string, id: string, test: (job: JobOut) => boolea
     if (performance.now() > until) throw new Error(`job ${id} did not get there within ${timeoutMs} ms: ${JSON.stringify(j)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-const exited = (child: ChildProcessWithoutNullStreams) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-
-async function killHard(p: Started): Promise<void> {
-  const gone = exited(p.child);
-  p.child.kill('SIGKILL');
-  expect((await gone).signal).toBe('SIGKILL');
 }
 
 const START = 'mutation($input: StartTrainingInput!) { startTraining(input: $input) { id state } }';

@@ -4,16 +4,18 @@ import { initBackend } from '../../backend/backend';
 import { UnreachableCaseError } from '../../errors/unreachable';
 import { loadLayersModel } from '../../models/io';
 import { loadServedGenerator } from '../../models/served-generator';
-import { loadClassifier, runClassifier } from '../classifier';
+import { loadClassifier } from '../classifier';
+import { loadFeatureNetwork } from '../feature-network';
+import { ActivationModels } from '../layer-passes';
 import type { ModelSpec } from '../model-spec';
-import { runGenerator } from '../run-generator';
-import type { BatchRequest, LoadRequest, WorkerReply, WorkerRequest, WorkerSetup } from './messages';
+import { computeBatch, computeStimulus, disposeServedModel, type ServedModel } from '../served-model';
+import type { BatchRequest, LoadRequest, StimulusJobRequest, WorkerReply, WorkerRequest, WorkerSetup } from './messages';
 
 /** A model version as this worker holds it. */
-interface WorkerModel {
-  generator: tf.LayersModel;
-  classifier?: tf.LayersModel;
-}
+type WorkerModel = ServedModel;
+
+/** Layer sub-models of this worker's networks, built on first use. */
+const activations = new ActivationModels();
 
 type Reply = (message: WorkerReply, transfer?: ArrayBuffer[]) => void;
 
@@ -38,6 +40,9 @@ async function main(): Promise<void> {
         case 'batch':
           void runBatch(request, models, setup, reply);
           return;
+        case 'stimulus':
+          runStimulus(request, models, reply);
+          return;
         case 'load':
           void load(request, models, setup, reply);
           return;
@@ -56,15 +61,16 @@ async function main(): Promise<void> {
   }
 }
 
-/** Loads a generator and its classifier (both as the server serves them when optimised), all or nothing. */
+/** Loads a generator, its classifier (both as the server serves them when optimised) and its feature network, all or nothing. */
 async function loadModel(spec: ModelSpec, optimize: boolean): Promise<WorkerModel> {
   // Optimised: as the server serves it (batchnorm folded); otherwise the model as saved.
-  const generator = optimize ? await loadServedGenerator(spec.dir) : await loadLayersModel(spec.dir);
-  if (spec.classifier === undefined) return { generator };
+  const model: WorkerModel = { generator: optimize ? await loadServedGenerator(spec.dir) : await loadLayersModel(spec.dir) };
   try {
-    return { generator, classifier: await loadClassifier(spec.classifier, { fold: optimize }) };
+    if (spec.classifier !== undefined) model.classifier = await loadClassifier(spec.classifier, { fold: optimize });
+    if (spec.features !== undefined) model.features = await loadFeatureNetwork(spec.features);
+    return model;
   } catch (error) {
-    generator.dispose();
+    disposeServedModel(model);
     throw error;
   }
 }
@@ -85,13 +91,7 @@ async function runBatch(request: BatchRequest, models: ReadonlyMap<string, Worke
   try {
     const model = models.get(request.modelId);
     if (model === undefined) throw new Error(`inference worker: no model ${JSON.stringify(request.modelId)} loaded (have ${[...models.keys()].join(', ')})`);
-    let output: Float32Array;
-    if (request.pass === 'generate') {
-      output = await runGenerator(model.generator, request.input, request.n);
-    } else {
-      if (model.classifier === undefined) throw new Error(`inference worker: model ${request.modelId} has no classifier loaded`);
-      output = await runClassifier(model.classifier, request.input, request.n);
-    }
+    let output = await computeBatch(model, request.modelId, request, request.input, request.n, activations);
     // Transfer needs an array that owns its whole buffer; a view is copied once to get one.
     if (output.byteOffset !== 0 || output.byteLength !== output.buffer.byteLength) output = output.slice();
     reply({ type: 'result', jobId: request.jobId, output, numTensors: tf.memory().numTensors }, [output.buffer as ArrayBuffer]);
@@ -100,9 +100,20 @@ async function runBatch(request: BatchRequest, models: ReadonlyMap<string, Worke
   }
 }
 
+function runStimulus(request: StimulusJobRequest, models: ReadonlyMap<string, WorkerModel>, reply: Reply): void {
+  try {
+    const model = models.get(request.modelId);
+    if (model === undefined) throw new Error(`inference worker: no model ${JSON.stringify(request.modelId)} loaded (have ${[...models.keys()].join(', ')})`);
+    const { image, activation, trace } = computeStimulus(model, request.modelId, request.request, activations);
+    const owned = image.slice();
+    reply({ type: 'stimulus', jobId: request.jobId, image: owned, activation, trace, numTensors: tf.memory().numTensors }, [owned.buffer as ArrayBuffer]);
+  } catch (error) {
+    reply({ type: 'failed', jobId: request.jobId, message: messageOf(error) });
+  }
+}
+
 function dispose(model: WorkerModel | undefined): void {
-  model?.generator.dispose();
-  model?.classifier?.dispose();
+  disposeServedModel(model);
 }
 
 function messageOf(error: unknown): string {

@@ -1,5 +1,6 @@
 import type { BackendName } from '../../backend/backend';
-import type { InferencePass } from '../executor';
+import type { InferencePass, StimulusRequest } from '../executor';
+import type { FilterRemoval, LayerPass } from '../layer-passes';
 import type { ModelSpec } from '../model-spec';
 
 /** What a worker is started with (its workerData). */
@@ -25,9 +26,21 @@ export interface BatchRequest {
   pass: InferencePass;
   jobId: number;
   modelId: string;
-  /** Latents (generate) or images (classify), row-major. */
+  /** Latents (generate, generatorMeans) or images (classify, featureMaps, neurons), row-major. */
   input: Float32Array;
   n: number;
+  /** pass 'generate' only: feature maps to zero. */
+  removal?: FilterRemoval;
+  /** pass 'layer' only: which layer, read how. */
+  layerPass?: LayerPass;
+}
+
+/** Main thread -> worker: one optimal-stimulus search (answered by a 'stimulus' or 'failed' reply). */
+export interface StimulusJobRequest {
+  type: 'stimulus';
+  jobId: number;
+  modelId: string;
+  request: StimulusRequest;
 }
 
 /** Main thread -> worker: load a model version added after start. */
@@ -43,13 +56,14 @@ export interface UnloadRequest {
   modelId: string;
 }
 
-export type WorkerRequest = BatchRequest | LoadRequest | UnloadRequest;
+export type WorkerRequest = BatchRequest | StimulusJobRequest | LoadRequest | UnloadRequest;
 
 /** Worker -> main thread. */
 export type WorkerReply =
   | { type: 'ready'; backend: BackendName; customKernels: string[]; numTensors: number; models: string[] }
   | { type: 'startFailed'; message: string }
   | { type: 'result'; jobId: number; output: Float32Array; numTensors: number }
+  | { type: 'stimulus'; jobId: number; image: Float32Array; activation: number; trace: number[]; numTensors: number }
   | { type: 'failed'; jobId: number; message: string }
   | { type: 'loaded'; loadId: number; numTensors: number }
   | { type: 'loadFailed'; loadId: number; message: string }

@@ -1,6 +1,6 @@
 /**
- * `npm start`'s entry (src/main.ts) as a real child process on an ephemeral loopback port, as the
- * process tests start it (test/server/process.test.ts), for the kill -9 scripts.
+ * `npm start`'s entry (src/main.ts) as a real child process on an ephemeral loopback port: what the
+ * process tests (test/.../*.process.test.ts files) and the kill -9 bench (bench/kill-test.ts) start.
  */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
@@ -15,16 +15,16 @@ export interface GanqlProcess {
   log(): string;
 }
 
-/** Starts a ganql process with `env` on top of this one's; resolves once it logs "ganql ready". */
-export function startGanql(env: Record<string, string>, timeoutMs = 120_000): Promise<GanqlProcess> {
+/** Starts a ganql process with `env` on top of this one's; resolves once it logs "ganql ready" (errors carry `name`). */
+export function startGanql(env: Record<string, string>, timeoutMs = 120_000, name = 'ganql'): Promise<GanqlProcess> {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', GANQL_BACKEND: 'wasm', GANQL_LOG_LEVEL: 'info', ...env },
   });
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "ganql ready" within ${timeoutMs / 1000} s:\n${output.slice(-4000)}`)), timeoutMs);
-    const onExit = (code: number | null) => reject(new Error(`exited with ${code} before ready:\n${output.slice(-4000)}`));
+    const timer = setTimeout(() => reject(new Error(`${name}: no "ganql ready" within ${timeoutMs / 1000} s:\n${output.slice(-4000)}`)), timeoutMs);
+    const onExit = (code: number | null) => reject(new Error(`${name} exited with ${code} before ready:\n${output.slice(-4000)}`));
     child.on('exit', onExit);
     child.stderr.on('data', (chunk: Buffer) => {
       output += chunk.toString();
@@ -73,9 +73,12 @@ export function createAdminKey(databaseUrl: string, name: string): string {
   return out.split('\n')[0].trim();
 }
 
-/** POSTs a GraphQL request with `key`; returns the parsed body. */
+/** POSTs a GraphQL request with `key` ('' for none); returns the parsed body. */
 export async function gqlRequest<T>(url: string, key: string, query: string, variables: Record<string, unknown> = {}): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  // No key: an anonymous request (the server grants GANQL_ANONYMOUS_SCOPES).
+  if (key !== '') headers.authorization = `Bearer ${key}`;
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
   return (await res.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
 }
 

@@ -1,0 +1,24 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * One activation per neuron and image, from a layer's batched output. A dense layer's output
+ * [n, units] is already that (neuron j = unit j); a conv layer's [n, h, w, c] gives one value per
+ * feature map: its spatial maximum (the map's strongest response anywhere in the image).
+ * Pure; call it inside tf.tidy.
+ */
+export function neuronActivations(layerOutput: tf.Tensor): tf.Tensor2D {
+  switch (layerOutput.rank) {
+    case 2:
+      return layerOutput as tf.Tensor2D;
+    case 4:
+      return tf.max(layerOutput, [1, 2]) as tf.Tensor2D;
+    default:
+      throw new Error(`neuronActivations: expected a layer output of rank 2 [n, units] or 4 [n, h, w, c], got shape [${layerOutput.shape.join(', ')}]`);
+  }
+}
+
+/** Neurons of a layer whose output (without the batch axis) has this shape: units, or channels of a feature map. */
+export function neuronCount(outputShape: readonly number[]): number {
+  if (outputShape.length === 1 || outputShape.length === 3) return outputShape[outputShape.length - 1];
+  throw new Error(`neuronCount: expected an output shape [units] or [h, w, c], got [${outputShape.join(', ')}]`);
+}

@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs';
+import { createPrng } from '../data/prng';
+import { neuronActivations } from './neuron-activations';
+
+export interface OptimalStimulusOptions {
+  /** Gradient-ascent steps (>= 1). */
+  steps: number;
+  /** L2 length of each step, in pixel units: the gradient is normalised to unit L2 norm first. */
+  stepSize: number;
+  /** Bound on the L2 norm of (image - centre of inputRange); see findOptimalStimulus. */
+  maxNorm: number;
+  /** Pixel range of the network's input: every pixel is clipped into it after each step. */
+  inputRange: [number, number];
+  /** Seed of the small random start (centre + 0.01 * N(0, 1) per pixel). */
+  seed: number;
+}
+
+export interface OptimalStimulus {
+  /** The best image found, h*w*c values, channels last. */
+  image: Float32Array;
+  /** The neuron's activation for `image`. */
+  activation: number;
+  /** The activation after each step (trace[0] = the start), steps + 1 values. */
+  trace: number[];
+}
+
+/**
+ * The input that maximises one neuron's activation (Le et al. 2012, sec 4.4 "optimal stimulus";
+ * Erhan et al. 2009 "activation maximisation"), by projected, normalised gradient ascent:
+ *   x <- P(x + stepSize * g / ||g||_2),  g = d activation / d x,
+ * where the activation is neuronActivations of the layer output (a unit, or a feature map's spatial
+ * maximum) and P maps into the constraint set { x : x in inputRange per pixel, ||x - c||_2 <= maxNorm }
+ * with c the centre of inputRange (Le et al. used ||x||_2 = 1 on inputs normalised to zero mean).
+ * P clips to the range, then shrinks x - c onto the ball if it is outside; as inputRange is a box
+ * centred on c, the shrunk point stays in the box, so the result is always feasible (a feasible
+ * point, not the exact Euclidean projection onto the intersection). Starts from a seeded small
+ * random image near c; returns the best iterate (ascent on a ReLU or max can overshoot).
+ * `activationModel` maps an image batch [n, h, w, c] to the layer's output.
+ */
+export function findOptimalStimulus(activationModel: tf.LayersModel, neuron: number, options: OptimalStimulusOptions): OptimalStimulus {
+  const { steps, stepSize, maxNorm, inputRange, seed } = options;
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`findOptimalStimulus: expected steps a positive integer, got ${steps}`);
+  if (!(stepSize > 0 && Number.isFinite(stepSize))) throw new Error(`findOptimalStimulus: expected stepSize > 0, got ${stepSize}`);
+  if (!(maxNorm > 0 && Number.isFinite(maxNorm))) throw new Error(`findOptimalStimulus: expected maxNorm > 0, got ${maxNorm}`);
+  const [low, high] = inputRange;
+  if (!(low < high)) throw new Error(`findOptimalStimulus: expected inputRange [min, max] with min < max, got [${low}, ${high}]`);
+  const inputShape = activationModel.inputs[0].shape.slice(1);
+  if (!inputShape.every((d): d is number => typeof d === 'number' && d > 0)) {
+    throw new Error(`findOptimalStimulus: expected a model with a fixed input shape, got [${inputShape.join(', ')}]`);
+  }
+  const shape = inputShape as number[];
+  const size = shape.reduce((a, b) => a * b, 1);
+  const centre = (low + high) / 2;
+
+  const prng = createPrng(seed);
+  const start = new Float32Array(size);
+  for (let i = 0; i < size; i++) start[i] = centre + 0.01 * prng.nextNormal();
+
+  const outputShape = activationModel.outputs[0].shape;
+  const units = outputShape[outputShape.length - 1];
+  if (typeof units !== 'number' || (outputShape.length !== 2 && outputShape.length !== 4)) {
+    throw new Error(`findOptimalStimulus: expected a layer output [n, units] or [n, h, w, c], got [${outputShape.join(', ')}]`);
+  }
+  if (!Number.isInteger(neuron) || neuron < 0 || neuron >= units) {
+    throw new Error(`findOptimalStimulus: expected neuron in [0, ${units - 1}], got ${neuron}`);
+  }
+
+  // The neuron's activation for a batch of one image [1, ...shape] -> scalar.
+  const activationOf = (x: tf.Tensor): tf.Scalar => {
+    const out = activationModel.apply(x, { training: false }) as tf.Tensor;
+    return neuronActivations(out).slice([0, neuron], [1, 1]).reshape([]) as tf.Scalar;
+  };
+  const gradient = tf.valueAndGrad(activationOf);
+  const project = (x: tf.Tensor): tf.Tensor => {
+    const deviation = tf.clipByValue(x, low, high).sub(centre);
+    // Shrink onto the ball only when outside it: factor min(1, maxNorm / ||x - c||).
+    const factor = tf.minimum(1, tf.div(maxNorm, tf.maximum(tf.norm(deviation), 1e-12)));
+    return deviation.mul(factor).add(centre);
+  };
+
+  let x: tf.Tensor = tf.tidy(() => project(tf.tensor(start, [1, ...shape])));
+  const trace: number[] = [];
+  let best = { value: -Infinity, image: start };
+  try {
+    for (let step = 0; step <= steps; step++) {
+      const last = step === steps;
+      const current = x;
+      const { value, next } = tf.tidy(() => {
+        const { value, grad } = gradient(current);
+        if (last) return { value, next: current };
+        const length = tf.maximum(tf.norm(grad), 1e-12);
+        return { value, next: project(current.add(grad.div(length).mul(stepSize))) };
+      });
+      const activation = value.dataSync()[0];
+      value.dispose();
+      trace.push(activation);
+      if (activation > best.value) best = { value: activation, image: Float32Array.from(current.dataSync()) };
+      if (next !== current) {
+        current.dispose();
+        x = next;
+      }
+    }
+  } finally {
+    x.dispose();
+  }
+  return { image: best.image, activation: best.value, trace };
+}

@@ -1,0 +1,60 @@
+import type * as tf from '@tensorflow/tfjs';
+import { UnreachableCaseError } from '../errors/unreachable';
+import { findOptimalStimulus } from '../features/optimal-stimulus';
+import { runClassifier } from './classifier';
+import type { InferencePass, StimulusRequest, StimulusResult } from './executor';
+import type { LoadedFeatureNetwork } from './feature-network';
+import { runFeaturePass, runGeneratorWalk, type ActivationModels, type FilterRemoval, type LayerPass } from './layer-passes';
+import { runGenerator } from './run-generator';
+
+/** A model version as an executor holds it. */
+export interface ServedModel {
+  generator: tf.LayersModel;
+  classifier?: tf.LayersModel;
+  features?: LoadedFeatureNetwork;
+}
+
+/** What one batch computes, beyond its inputs. */
+export interface BatchTask {
+  pass: InferencePass;
+  removal?: FilterRemoval;
+  layerPass?: LayerPass;
+}
+
+/** One batch of `task` on `model`: shared by every executor, so in-process and worker results are computed alike. */
+export function computeBatch(model: ServedModel, modelId: string, task: BatchTask, input: Float32Array, n: number, activations: ActivationModels): Promise<Float32Array> {
+  switch (task.pass) {
+    case 'generate':
+      if (task.removal === undefined || task.removal.filters.length === 0) return runGenerator(model.generator, input, n);
+      return runGeneratorWalk(model.generator, input, n, { layer: task.removal.layer, remove: task.removal.filters });
+    case 'classify':
+      if (model.classifier === undefined) throw new Error(`executor: model ${modelId} has no classifier loaded`);
+      return runClassifier(model.classifier, input, n);
+    case 'layer': {
+      const pass = task.layerPass;
+      if (pass === undefined) throw new Error('executor: expected a layer pass with pass "layer", got none');
+      if (pass.kind === 'generatorMeans') return runGeneratorWalk(model.generator, input, n, { layer: pass.layer, means: true });
+      return runFeaturePass(activations, featuresOf(model, modelId).network, pass, input, n);
+    }
+    default:
+      throw new UnreachableCaseError(task.pass);
+  }
+}
+
+/** Gradient ascent on one neuron of `model`'s feature network. */
+export function computeStimulus(model: ServedModel, modelId: string, request: StimulusRequest, activations: ActivationModels): StimulusResult {
+  const features = featuresOf(model, modelId);
+  const { layer, neuron, steps, stepSize, maxNorm, seed } = request;
+  return findOptimalStimulus(activations.get(features.network, layer), neuron, { steps, stepSize, maxNorm, seed, inputRange: features.inputRange });
+}
+
+export function disposeServedModel(model: ServedModel | undefined): void {
+  model?.generator.dispose();
+  model?.classifier?.dispose();
+  model?.features?.network.dispose();
+}
+
+function featuresOf(model: ServedModel, modelId: string): LoadedFeatureNetwork {
+  if (model.features === undefined) throw new Error(`executor: model ${modelId} has no feature network loaded`);
+  return model.features;
+}
