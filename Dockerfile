@@ -37,6 +37,7 @@ COPY prisma ./prisma
 COPY scripts ./scripts
 COPY src ./src
 COPY models ./models
+COPY web ./web
 RUN mkdir -p /app/data && chown -R node:node /app/data 2>/dev/null || true
 VOLUME /app/data
 EXPOSE 4000

@@ -1,0 +1,147 @@
+// The studio shell: hash routes to page modules, the API key setting in the header.
+import { getApiKey, setApiKey } from './lib/api.js';
+import { el, showError } from './lib/ui.js';
+
+/** Route name -> page title; each is pages/<name>.js exporting mount(root) -> unmount. */
+export const PAGES = {
+  gallery: 'Gallery',
+  latent: 'Latent',
+  classify: 'Classify',
+  training: 'Training',
+  evaluation: 'Evaluation',
+};
+const DEFAULT_PAGE = 'gallery';
+
+const root = document.getElementById('page');
+let current = { name: undefined, unmount: undefined };
+// Bumped on every navigation, so a slow import that lost the race does not mount over a newer page.
+let generation = 0;
+
+/** "#/latent", "#/training/abc" or "#/training?job=abc" -> "latent" / "training"; undefined for other hashes. */
+export function pageOf(hash) {
+  const match = /^#\/([a-z]*)/.exec(hash);
+  if (!match) return undefined;
+  return match[1] === '' ? DEFAULT_PAGE : match[1];
+}
+
+function markNav(name) {
+  for (const link of document.querySelectorAll('.nav a[data-page]')) {
+    if (link.dataset.page === name) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}
+
+async function route() {
+  const hash = location.hash;
+  let name = pageOf(hash);
+  // In-page anchors (#main) are not routes: the page stays.
+  if (name === undefined && hash !== '' && current.name !== undefined) return;
+  if (name === undefined) name = DEFAULT_PAGE;
+  // The page owns the rest of its hash (e.g. #/training/<id>): it listens to hashchange itself.
+  if (name === current.name) return;
+  const mine = ++generation;
+  try {
+    current.unmount?.();
+  } catch (error) {
+    console.error('unmount failed', error);
+  }
+  current = { name, unmount: undefined };
+  markNav(name);
+  const title = PAGES[name];
+  if (title === undefined) {
+    document.title = 'ganql studio - Not found';
+    root.replaceChildren(
+      el('section', { class: 'page' }, el('h1', {}, 'Page not found'), el('p', {}, 'No studio page is called ', el('code', {}, name), '. ', el('a', { href: '#/gallery' }, 'Open the gallery'), '.')),
+    );
+    focusHeading();
+    return;
+  }
+  document.title = `ganql studio - ${title}`;
+  root.setAttribute('aria-busy', 'true');
+  root.replaceChildren(el('p', { class: 'muted', role: 'status' }, `Loading ${title}...`));
+  try {
+    const module = await import(`./pages/${name}.js`);
+    if (mine !== generation) return;
+    root.replaceChildren();
+    const unmount = await module.mount(root);
+    if (mine !== generation) {
+      if (typeof unmount === 'function') unmount();
+      return;
+    }
+    current.unmount = typeof unmount === 'function' ? unmount : undefined;
+  } catch (error) {
+    if (mine !== generation) return;
+    console.error(error);
+    root.replaceChildren(el('section', { class: 'page' }, el('h1', {}, title)));
+    showError(root.firstElementChild, error instanceof Error ? new Error(`the ${title} page could not be loaded (${error.message})`) : error);
+  } finally {
+    if (mine === generation) root.removeAttribute('aria-busy');
+  }
+  if (mine === generation) focusHeading();
+}
+
+function focusHeading() {
+  const heading = root.querySelector('h1');
+  if (!heading) return;
+  heading.tabIndex = -1;
+  heading.focus({ preventScroll: false });
+}
+
+function wireSettings() {
+  const form = document.getElementById('settings-form');
+  const input = document.getElementById('api-key');
+  const clear = document.getElementById('api-key-clear');
+  const state = document.getElementById('key-state');
+  const status = document.getElementById('settings-status');
+  const show = () => {
+    const key = getApiKey();
+    state.textContent = key ? 'key set' : 'no key';
+    state.classList.toggle('on', key !== '');
+    input.value = key;
+  };
+  const details = document.getElementById('settings');
+  const summary = details.querySelector('summary');
+  const close = () => {
+    if (!details.open) return;
+    details.open = false;
+    summary.focus();
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    setApiKey(input.value);
+    status.textContent = input.value.trim() ? 'Key saved: requests now send it.' : 'No key: requests are anonymous.';
+    // The badge in the summary says "key set"; the panel closes so it does not cover the page.
+    close();
+  });
+  details.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') close();
+  });
+  document.addEventListener('click', (event) => {
+    if (details.open && !details.contains(event.target)) details.open = false;
+  });
+  clear.addEventListener('click', () => {
+    setApiKey('');
+    status.textContent = 'Key cleared: requests are anonymous.';
+    input.focus();
+  });
+  window.addEventListener('ganql:apikey', show);
+  window.addEventListener('storage', (event) => {
+    if (event.key === 'ganql.apiKey') show();
+  });
+  show();
+}
+
+function wireSkipLink() {
+  const link = document.querySelector('.skip-link');
+  link?.addEventListener('click', (event) => {
+    event.preventDefault();
+    document.getElementById('main').focus();
+  });
+}
+
+wireSettings();
+wireSkipLink();
+// The page was opened as /studio: make it /studio/ (same document) so links and reloads agree with <base>.
+if (location.pathname === '/studio') history.replaceState(null, '', `/studio/${location.search}${location.hash}`);
+window.addEventListener('hashchange', route);
+route();

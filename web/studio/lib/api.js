@@ -1,0 +1,216 @@
+// The studio's only way to the server: the public GraphQL API at /graphql, over HTTP (queries,
+// mutations) and graphql-ws (subscriptions), exactly as any other client would use it.
+
+const KEY_STORAGE = 'ganql.apiKey';
+const ENDPOINT = '/graphql';
+
+/** An error from the API or the way to it. `code`: extensions.code, 'HTTP_<status>' or 'NETWORK'. */
+export class ApiError extends Error {
+  /**
+   * @param {string} message the server's message (or what went wrong on the way)
+   * @param {string} code
+   * @param {ReadonlyArray<string | number> | undefined} [path] the GraphQL path of the failed field
+   */
+  constructor(message, code, path) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.path = path;
+  }
+}
+
+/** The stored API key, or '' when none. */
+export function getApiKey() {
+  try {
+    return localStorage.getItem(KEY_STORAGE) ?? '';
+  } catch {
+    // Storage can be off (private windows, file:); the studio then works without a key.
+    return '';
+  }
+}
+
+/** Stores the key (trimmed); an empty key removes it. Tells listeners with a 'ganql:apikey' window event. */
+export function setApiKey(key) {
+  const value = String(key ?? '').trim();
+  try {
+    if (value === '') localStorage.removeItem(KEY_STORAGE);
+    else localStorage.setItem(KEY_STORAGE, value);
+  } catch {
+    // Nothing to do: see getApiKey.
+  }
+  window.dispatchEvent(new CustomEvent('ganql:apikey', { detail: { hasKey: value !== '' } }));
+}
+
+function fromGraphqlError(error, fallbackCode) {
+  const code = typeof error?.extensions?.code === 'string' ? error.extensions.code : fallbackCode;
+  return new ApiError(typeof error?.message === 'string' ? error.message : 'The server answered with an error', code, error?.path);
+}
+
+/**
+ * POSTs a query or mutation and resolves with its `data`; throws ApiError on any error.
+ * @param {string} query
+ * @param {Record<string, unknown>} [variables]
+ * @param {{ signal?: AbortSignal }} [options]
+ */
+export async function gql(query, variables = {}, options = {}) {
+  const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
+  const key = getApiKey();
+  if (key !== '') headers.authorization = `Bearer ${key}`;
+  let response;
+  try {
+    response = await fetch(ENDPOINT, { method: 'POST', headers, body: JSON.stringify({ query, variables }), signal: options.signal });
+  } catch (error) {
+    if (error?.name === 'AbortError') throw error;
+    throw new ApiError('Cannot reach the ganql server', 'NETWORK');
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(`The server answered HTTP ${response.status} without a GraphQL body`, `HTTP_${response.status}`);
+  }
+  if (Array.isArray(body?.errors) && body.errors.length > 0) {
+    const error = fromGraphqlError(body.errors[0], `HTTP_${response.status}`);
+    error.errors = body.errors;
+    throw error;
+  }
+  if (!response.ok || body?.data == null) throw new ApiError(`The server answered HTTP ${response.status} with no data`, `HTTP_${response.status}`);
+  return body.data;
+}
+
+// graphql-transport-ws close codes that mean the server refused us (see graphql-ws's CloseCode).
+const CLOSE_REASONS = {
+  4400: ['The server refused a malformed message', 'BAD_REQUEST'],
+  4401: ['The server closed the connection before it was set up', 'UNAUTHENTICATED'],
+  4403: ['The server refused the API key', 'UNAUTHENTICATED'],
+  4408: ['The server did not answer the connection in time', 'TIMEOUT'],
+  4429: ['Too many connection attempts', 'RATE_LIMITED'],
+  4500: ['The server failed', 'INTERNAL_SERVER_ERROR'],
+};
+
+/**
+ * Subscribes over graphql-ws (the graphql-transport-ws protocol) on ws(s)://<host>/graphql, one socket
+ * per subscription; the key goes in connection_init as { authorization: 'Bearer <key>' }.
+ * @param {string} query
+ * @param {Record<string, unknown>} variables
+ * @param {{ next?: (data: any) => void, error?: (err: ApiError) => void, complete?: () => void }} handlers
+ * @returns {() => void} unsubscribe: stops the stream and closes the socket (no handler is called after it)
+ */
+export function subscribe(query, variables, handlers) {
+  const url = new URL(ENDPOINT, location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const id = '1';
+  let finished = false;
+  let subscribed = false;
+  const finish = (callback) => {
+    if (finished) return;
+    finished = true;
+    callback?.();
+    if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.close(1000, 'Normal Closure');
+  };
+  const fail = (error) => finish(() => handlers.error?.(error));
+
+  const socket = new WebSocket(url.href, 'graphql-transport-ws');
+  socket.addEventListener('open', () => {
+    const key = getApiKey();
+    socket.send(JSON.stringify({ type: 'connection_init', payload: key !== '' ? { authorization: `Bearer ${key}` } : {} }));
+  });
+  socket.addEventListener('message', (event) => {
+    if (finished) return;
+    let message;
+    try {
+      message = JSON.parse(event.data);
+    } catch {
+      fail(new ApiError('The server sent a message that is not JSON', 'BAD_RESPONSE'));
+      return;
+    }
+    switch (message.type) {
+      case 'connection_ack':
+        subscribed = true;
+        socket.send(JSON.stringify({ type: 'subscribe', id, payload: { query, variables } }));
+        return;
+      case 'ping':
+        socket.send(JSON.stringify({ type: 'pong' }));
+        return;
+      case 'next': {
+        const errors = message.payload?.errors;
+        if (Array.isArray(errors) && errors.length > 0) {
+          const error = fromGraphqlError(errors[0], 'GRAPHQL_ERROR');
+          error.errors = errors;
+          fail(error);
+          return;
+        }
+        handlers.next?.(message.payload?.data);
+        return;
+      }
+      case 'error': {
+        const errors = Array.isArray(message.payload) ? message.payload : [];
+        const error = fromGraphqlError(errors[0], 'GRAPHQL_ERROR');
+        error.errors = errors;
+        fail(error);
+        return;
+      }
+      case 'complete':
+        finish(() => handlers.complete?.());
+        return;
+      default:
+        return;
+    }
+  });
+  socket.addEventListener('close', (event) => {
+    if (finished) return;
+    const known = CLOSE_REASONS[event.code];
+    if (known) fail(new ApiError(event.reason || known[0], known[1]));
+    else fail(new ApiError(subscribed ? 'The connection to the ganql server was lost' : 'Cannot reach the ganql server', 'NETWORK'));
+  });
+
+  return () => {
+    if (finished) return;
+    finished = true;
+    if (socket.readyState === WebSocket.OPEN) {
+      if (subscribed) socket.send(JSON.stringify({ type: 'complete', id }));
+      socket.close(1000, 'Normal Closure');
+    } else if (socket.readyState === WebSocket.CONNECTING) {
+      socket.addEventListener('open', () => socket.close(1000, 'Normal Closure'));
+    }
+  };
+}
+
+const KEYS_COMMAND = 'npm run keys -- create --name me --scopes read,sample,train';
+
+/** Words for a person: what went wrong and what to do. */
+export function describeError(err) {
+  // The studio's own checks (e.g. nothing to classify) throw plain Errors worded for a person.
+  if (!(err instanceof ApiError)) return err instanceof Error && err.message ? err.message[0].toUpperCase() + err.message.slice(1) : 'Something went wrong in the studio';
+  const message = err.message;
+  switch (err.code) {
+    case 'UNAUTHENTICATED':
+    case 'FORBIDDEN': {
+      const scope = /scope "([a-z]+)"/.exec(message)?.[1];
+      if (scope !== undefined) {
+        const held = err.code === 'FORBIDDEN' ? ' Your key does not have it.' : ' No API key is set, and requests without one may not do this.';
+        return `This needs an API key with the \`${scope}\` scope.${held} Create one with \`${KEYS_COMMAND}\` and paste it under Settings. (Server: ${message})`;
+      }
+      return `The server refused the API key: ${message}. Paste a valid key under Settings, or clear it to work without one.`;
+    }
+    case 'BAD_USER_INPUT':
+    case 'NOT_FOUND':
+    case 'QUERY_TOO_COMPLEX':
+    case 'GRAPHQL_VALIDATION_FAILED':
+      return message;
+    case 'RATE_LIMITED':
+      return `Too many requests for this API key; wait a moment. (${message})`;
+    case 'OVERLOADED':
+      return `The server is busy (its work queue is full); try again in a moment. (${message})`;
+    case 'TIMEOUT':
+      return `The server did not finish in time; try less work at once. (${message})`;
+    case 'UNAVAILABLE':
+      return `The server is starting or stopping; try again shortly. (${message})`;
+    case 'NETWORK':
+      return 'Cannot reach the ganql server. Is it running? The studio talks to /graphql on the host that served it.';
+    case 'INTERNAL_SERVER_ERROR':
+      return 'The server failed while doing this; its log has the details.';
+    default:
+      return message;
+  }
+}

@@ -1,0 +1,134 @@
+// Small DOM helpers shared by the pages: element building, errors in words, busy buttons, images.
+import { describeError } from './api.js';
+
+/**
+ * Makes an element. props: attributes (false/null/undefined skip one, true sets it empty), `class`,
+ * `dataset` (an object), `style` (an object), `on<Event>` handlers (onClick, onSubmit, ...), and the
+ * properties `value`, `checked`, `selected`, `disabled`. Children: nodes, strings, numbers, arrays; null/false skipped.
+ * @returns {HTMLElement}
+ */
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'class') node.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : String(value);
+    else if (name === 'dataset') Object.assign(node.dataset, value);
+    else if (name === 'style' && typeof value === 'object') Object.assign(node.style, value);
+    else if (/^on[A-Z]/.test(name) && typeof value === 'function') node.addEventListener(name.slice(2).toLowerCase(), value);
+    else if (name === 'value' || name === 'checked' || name === 'selected' || name === 'disabled') node[name] = value;
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(node, child);
+    else node.append(child instanceof Node ? child : String(child));
+  }
+}
+
+/** Text with `backticked` parts as <code>, for messages that name commands. */
+export function richText(text) {
+  return String(text)
+    .split('`')
+    .map((part, i) => (i % 2 === 1 ? el('code', {}, part) : part));
+}
+
+/**
+ * Shows `err` in words in `container`: one role="alert" element (replacing an earlier one), so screen
+ * readers announce it. Returns the element.
+ */
+export function showError(container, err) {
+  clearError(container);
+  const box = el('div', { class: 'error', role: 'alert' }, el('strong', {}, 'Error: '), richText(describeError(err)));
+  if (err && typeof err === 'object' && 'code' in err && err.code) box.dataset.code = String(err.code);
+  // Under the container's heading when it starts with one, else first.
+  const first = container.firstElementChild;
+  if (first && /^H[1-6]$/.test(first.tagName)) first.after(box);
+  else container.prepend(box);
+  return box;
+}
+
+/** Removes the error showError put in `container`, if any. */
+export function clearError(container) {
+  for (const box of container.querySelectorAll(':scope > .error[role="alert"]')) box.remove();
+}
+
+/**
+ * Runs `promiseFn` with `button` disabled, aria-busy and a spinner with `label` (default: its text
+ * followed by "..."). Resolves or rejects as promiseFn does; the button comes back as it was.
+ * @template T
+ * @param {HTMLButtonElement} button
+ * @param {() => Promise<T>} promiseFn
+ * @param {string} [label]
+ * @returns {Promise<T>}
+ */
+export async function busy(button, promiseFn, label) {
+  const before = [...button.childNodes];
+  const wasDisabled = button.disabled;
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  button.replaceChildren(el('span', { class: 'spinner', 'aria-hidden': 'true' }), ` ${label ?? `${button.textContent.trim()}...`}`);
+  try {
+    return await promiseFn();
+  } finally {
+    button.replaceChildren(...before);
+    button.disabled = wasDisabled;
+    button.removeAttribute('aria-busy');
+  }
+}
+
+/** An <img> of a PNG data URL, pixelated when scaled up (generated images are small). */
+export function imageFromDataUrl(dataUrl, alt, props = {}) {
+  const { class: extra, ...rest } = props;
+  return el('img', { src: dataUrl, alt, class: ['pixelated', extra], decoding: 'async', ...rest });
+}
+
+/**
+ * A status line for long work: a <progress> (indeterminate until set) and a text, in a role="status"
+ * region. update(text, fraction?) changes both; done() removes it.
+ */
+export function progress(container, text) {
+  const bar = el('progress', { max: '1' });
+  const label = el('span', {}, text);
+  const box = el('div', { class: 'progress', role: 'status' }, bar, label);
+  container.append(box);
+  return {
+    element: box,
+    update(nextText, fraction) {
+      if (nextText !== undefined) label.textContent = nextText;
+      if (typeof fraction === 'number' && Number.isFinite(fraction)) bar.value = Math.min(1, Math.max(0, fraction));
+    },
+    done() {
+      box.remove();
+    },
+  };
+}
+
+/** A labelled form field: <div class="field"><label for=id>text</label>control hint</div>. */
+export function field(labelText, control, hint) {
+  if (!control.id) control.id = uniqueId('field');
+  const hintNode = hint ? el('small', { class: 'muted', id: `${control.id}-hint` }, hint) : null;
+  if (hintNode) control.setAttribute('aria-describedby', hintNode.id);
+  return el('div', { class: 'field' }, el('label', { for: control.id }, labelText), control, hintNode);
+}
+
+let counter = 0;
+/** An id unique in this page, e.g. "field-3". */
+export function uniqueId(prefix) {
+  counter += 1;
+  return `${prefix}-${counter}`;
+}
+
+/** A page heading section: <h1> and an optional lead paragraph. */
+export function pageHeader(title, lead) {
+  return el('header', { class: 'page-header' }, el('h1', {}, title), lead ? el('p', { class: 'muted' }, lead) : null);
+}
+
+/** Model versions for a <select>: "name@version (architecture, dataset)". */
+export function modelOptions(models, selectedId) {
+  return models.map((m) => el('option', { value: m.id, selected: m.id === selectedId }, `${m.id} (${m.architecture}, ${m.dataset})`));
+}
