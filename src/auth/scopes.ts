@@ -1,7 +1,7 @@
 /**
  * What an API key may do. Each GraphQL field names the one scope it needs (@Authorized in its resolver):
  * - read:   the records: runs, evaluations, training jobs and their progress.
- * - sample: inference on the served models: models, samples, latent walks and arithmetic, nearest neighbours, classify.
+ * - sample: inference on the served models: models, samples, latent walks and arithmetic, nearest neighbours, classify, feature analyses.
  * - train:  start and cancel training jobs; start evaluations.
  * - admin:  everything (a key with admin passes every check).
  */

@@ -35,6 +35,11 @@ export interface OptimalStimulus {
  * centred on c, the shrunk point stays in the box, so the result is always feasible (a feasible
  * point, not the exact Euclidean projection onto the intersection). Starts from a seeded small
  * random image near c; returns the best iterate (ascent on a ReLU or max can overshoot).
+ * A dense unit with a saturating activation (sigmoid, tanh, ...) is climbed on its pre-activation
+ * w.h + b instead: the activation is an increasing function of it, so the maximisers are the same,
+ * but the activation's float32 gradient vanishes once it rounds to its bound (sigmoid 1.0), which
+ * would stop the ascent at the first image that saturates it; the reported activation (and trace)
+ * is still the unit's activation.
  * `activationModel` maps an image batch [n, h, w, c] to the layer's output.
  */
 export function findOptimalStimulus(activationModel: tf.LayersModel, neuron: number, options: OptimalStimulusOptions): OptimalStimulus {
@@ -70,7 +75,9 @@ export function findOptimalStimulus(activationModel: tf.LayersModel, neuron: num
     const out = activationModel.apply(x, { training: false }) as tf.Tensor;
     return neuronActivations(out).slice([0, neuron], [1, 1]).reshape([]) as tf.Scalar;
   };
-  const gradient = tf.valueAndGrad(activationOf);
+  // What the ascent climbs: the activation, or for a saturating dense unit its pre-activation.
+  const objectiveOf = preActivation(activationModel, neuron) ?? activationOf;
+  const gradient = tf.valueAndGrad(objectiveOf);
   const project = (x: tf.Tensor): tf.Tensor => {
     const deviation = tf.clipByValue(x, low, high).sub(centre);
     // Shrink onto the ball only when outside it: factor min(1, maxNorm / ||x - c||).
@@ -80,21 +87,23 @@ export function findOptimalStimulus(activationModel: tf.LayersModel, neuron: num
 
   let x: tf.Tensor = tf.tidy(() => project(tf.tensor(start, [1, ...shape])));
   const trace: number[] = [];
-  let best = { value: -Infinity, image: start };
+  let best = { objective: -Infinity, value: -Infinity, image: start };
   try {
     for (let step = 0; step <= steps; step++) {
       const last = step === steps;
       const current = x;
-      const { value, next } = tf.tidy(() => {
-        const { value, grad } = gradient(current);
-        if (last) return { value, next: current };
+      const { objective, value, next } = tf.tidy(() => {
+        const { value: objective, grad } = gradient(current);
+        const value = objectiveOf === activationOf ? objective : activationOf(current);
+        if (last) return { objective, value, next: current };
         const length = tf.maximum(tf.norm(grad), 1e-12);
-        return { value, next: project(current.add(grad.div(length).mul(stepSize))) };
+        return { objective, value, next: project(current.add(grad.div(length).mul(stepSize))) };
       });
+      const reached = objective.dataSync()[0];
       const activation = value.dataSync()[0];
-      value.dispose();
+      tf.dispose([objective, value]);
       trace.push(activation);
-      if (activation > best.value) best = { value: activation, image: Float32Array.from(current.dataSync()) };
+      if (reached > best.objective) best = { objective: reached, value: activation, image: Float32Array.from(current.dataSync()) };
       if (next !== current) {
         current.dispose();
         x = next;
@@ -104,4 +113,26 @@ export function findOptimalStimulus(activationModel: tf.LayersModel, neuron: num
     x.dispose();
   }
   return { image: best.image, activation: best.value, trace };
+}
+
+/** Activations whose gradient vanishes in float32 at large inputs (all increasing). */
+const SATURATING = new Set(['sigmoid', 'tanh', 'hardSigmoid', 'softsign']);
+
+/**
+ * For a model ending in a dense layer with a saturating activation: unit `neuron`'s pre-activation
+ * (input of the layer . kernel column + bias) as a function of the model's input; else undefined.
+ */
+function preActivation(model: tf.LayersModel, neuron: number): ((x: tf.Tensor) => tf.Scalar) | undefined {
+  const layer = model.layers[model.layers.length - 1];
+  const config = layer.getConfig() as { activation?: unknown; useBias?: unknown };
+  if (layer.getClassName() !== 'Dense' || typeof config.activation !== 'string' || !SATURATING.has(config.activation)) return undefined;
+  // The layer's input as a model output: a view on the same layers and weights (never disposed here).
+  const before = tf.model({ inputs: model.inputs, outputs: layer.input as tf.SymbolicTensor });
+  // Read at each call, inside the caller's tidy: the variables' own tensors, not copies.
+  return (x) => {
+    const [kernel, bias] = layer.getWeights();
+    const h = before.apply(x, { training: false }) as tf.Tensor2D;
+    const z = tf.matMul(h, kernel.slice([0, neuron], [kernel.shape[0], 1]) as tf.Tensor2D).reshape([]);
+    return (config.useBias === false || bias === undefined ? z : z.add(bias.slice([neuron], [1]).reshape([]))) as tf.Scalar;
+  };
 }

@@ -4,6 +4,7 @@ import { buildSchema, type AuthChecker, type ContainerType } from 'type-graphql'
 import type { AuthContext } from './auth-checker';
 import { ClassifyResolver } from './classify/classify.resolver';
 import { EvaluationResolver } from './evaluation/evaluation.resolver';
+import { FeaturesResolver } from './features/features.resolver';
 import { LatentResolver } from './latent/latent.resolver';
 import { ModelResolver } from './models/model.resolver';
 import { RunResolver } from './runs/run.resolver';
@@ -11,7 +12,7 @@ import { SampleResolver } from './samples/sample.resolver';
 import { ServerInfoResolver } from './server/server-info.resolver';
 import { TrainingResolver } from './training/training.resolver';
 
-export const RESOLVERS = [ModelResolver, SampleResolver, LatentResolver, EvaluationResolver, RunResolver, ServerInfoResolver, ClassifyResolver, TrainingResolver] as const;
+export const RESOLVERS = [ModelResolver, SampleResolver, LatentResolver, EvaluationResolver, RunResolver, ServerInfoResolver, ClassifyResolver, TrainingResolver, FeaturesResolver] as const;
 
 /** Resolver instances by class, built by the caller with their services. */
 export type ResolverInstances = Map<Function, object>;

@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Database } from '../db/database';
 import { badInput, notFound } from '../errors/ganql-error';
 import { encodePng } from '../images/png';
+import type { FilterRemoval } from '../inference/layer-passes';
 import type { InferencePool } from '../inference/pool';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
@@ -15,6 +16,8 @@ export interface SampleRequest {
   count?: number | null;
   seed?: number | null;
   latents?: number[][] | null;
+  /** Generator feature maps to zero (DCGAN's filter removal); recorded in the run, so sample(id) regenerates with it. */
+  removeFilters?: FilterRemoval | null;
 }
 
 /** One generated image with what regenerates it. */
@@ -50,13 +53,14 @@ export class SampleService {
     return this.runs.record({ kind: 'SAMPLE', modelId: request.modelId ?? undefined, parameters }, async (run) => {
       const model = this.registry.resolve(request.modelId);
       run.setModel(model.id);
+      const removal = request.removeFilters ? checkedRemoval(model, request.removeFilters) : undefined;
       const { latents, seed } = this.latentsFor(model, request);
-      const views = await this.generateAndStore(model, run.runId, latents);
+      const views = await this.generateAndStore(model, run.runId, latents, removal);
       return { value: views, result: { seed, sampleIds: views.map((v) => v.id) } };
     });
   }
 
-  /** Regenerates a stored sample from its model version and latent. */
+  /** Regenerates a stored sample from its model version and latent, with the filter removal its run recorded. */
   sample(id: string): Promise<SampleView> {
     return this.runs.record({ kind: 'REGENERATE', parameters: { sampleId: id } }, async (run) => {
       const row = await this.db.prisma.sample.findUnique({ where: { id } });
@@ -64,7 +68,8 @@ export class SampleService {
       const model = this.registry.get(row.modelId);
       run.setModel(model.id);
       const latent = latentFromBytes(row.latent);
-      const [pixels] = await this.pool.generate(model.id, [latent]);
+      const removal = (await this.removalsOf([row.runId])).get(row.runId);
+      const [pixels] = await this.pool.generate(model.id, [latent], { removeFilters: removal });
       return { value: this.view(model, row.id, row.runId, row.index, latent, pixels, row.createdAt), result: { sampleId: id } };
     });
   }
@@ -81,14 +86,22 @@ export class SampleService {
       if (!row) throw badInput(`${field}: expected the id of a stored sample, got ${JSON.stringify(id)} (no such sample)`);
       return row;
     });
-    const positionsByModel = new Map<string, number[]>();
-    found.forEach((row, i) => positionsByModel.set(row.modelId, [...(positionsByModel.get(row.modelId) ?? []), i]));
+    const removals = await this.removalsOf(found.map((row) => row.runId));
+    // One pool call per model and filter removal.
+    const groups = new Map<string, { modelId: string; removal?: FilterRemoval; positions: number[] }>();
+    found.forEach((row, i) => {
+      const removal = removals.get(row.runId);
+      const key = `${row.modelId}\u0000${JSON.stringify(removal ?? null)}`;
+      const group = groups.get(key) ?? { modelId: row.modelId, removal, positions: [] };
+      group.positions.push(i);
+      groups.set(key, group);
+    });
     const views: SampleView[] = new Array(refs.length);
     await Promise.all(
-      [...positionsByModel].map(async ([modelId, positions]) => {
+      [...groups.values()].map(async ({ modelId, removal, positions }) => {
         const model = this.registry.get(modelId);
         const latents = positions.map((i) => latentFromBytes(found[i].latent));
-        const images = await this.pool.generate(model.id, latents);
+        const images = await this.pool.generate(model.id, latents, { removeFilters: removal });
         positions.forEach((i, k) => {
           const row = found[i];
           views[i] = this.view(model, row.id, row.runId, row.index, latents[k], images[k], row.createdAt);
@@ -102,8 +115,8 @@ export class SampleService {
    * Generates one image per latent through the shared pool and stores each as a sample of `runId`,
    * so that sample(id) regenerates it. Used by every operation that returns images.
    */
-  async generateAndStore(model: LoadedModel, runId: string, latents: Float32Array[]): Promise<SampleView[]> {
-    const images = await this.pool.generate(model.id, latents);
+  async generateAndStore(model: LoadedModel, runId: string, latents: Float32Array[], removal?: FilterRemoval): Promise<SampleView[]> {
+    const images = await this.pool.generate(model.id, latents, { removeFilters: removal });
     const createdAt = new Date();
     const views = images.map((pixels, index) => this.view(model, randomUUID(), runId, index, latents[index], pixels, createdAt));
     // One multi-row raw INSERT: this runs for every request (see Database.execute).
@@ -135,6 +148,17 @@ export class SampleService {
     });
   }
 
+  /** The filter removal recorded in each of these runs' parameters (samples(removeFilters)), by run id; runs without one are absent. */
+  private async removalsOf(runIds: readonly string[]): Promise<Map<string, FilterRemoval>> {
+    const rows = await this.db.prisma.run.findMany({ where: { id: { in: [...new Set(runIds)] } }, select: { id: true, parameters: true } });
+    const out = new Map<string, FilterRemoval>();
+    for (const row of rows) {
+      const removal = recordedRemoval(row.parameters);
+      if (removal !== undefined) out.set(row.id, removal);
+    }
+    return out;
+  }
+
   private latentsFor(model: LoadedModel, request: SampleRequest): { latents: Float32Array[]; seed?: number } {
     const { latentSize } = model.manifest;
     if (request.latents !== undefined && request.latents !== null) {
@@ -160,4 +184,34 @@ export class SampleService {
     const png = encodePng(pixels, width, height, channels, model.manifest.outputRange);
     return { id, modelId: model.id, runId, index, latent, pixels, png, width, height, channels, backend: this.backend, createdAt };
   }
+}
+
+/** Checks a removal against the model's generator layers: a listed layer, 1..channels distinct filters in range. */
+function checkedRemoval(model: LoadedModel, removal: FilterRemoval): FilterRemoval {
+  const layer = model.generatorLayers.find((l) => l.name === removal.layer);
+  if (layer === undefined) {
+    const names = model.generatorLayers.map((l) => `${l.name} (${l.neurons} filters)`).join(', ');
+    throw badInput(`removeFilters.layer: expected a layer of the generator of ${model.id}: ${names}; got ${JSON.stringify(removal.layer)}`);
+  }
+  expectIntInRange('removeFilters.filters (number of filters)', removal.filters.length, 1, layer.neurons);
+  removal.filters.forEach((f, i) => expectIntInRange(`removeFilters.filters[${i}]`, f, 0, layer.neurons - 1));
+  const repeated = removal.filters.find((f, i) => removal.filters.indexOf(f) !== i);
+  if (repeated !== undefined) throw badInput(`removeFilters.filters: expected distinct filters, got ${repeated} twice`);
+  return { layer: layer.name, filters: [...removal.filters] };
+}
+
+/** The removeFilters of a run's stored parameters, when it has a well-formed one. */
+function recordedRemoval(parameters: string): FilterRemoval | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(parameters);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || !('removeFilters' in parsed)) return undefined;
+  const removal = (parsed as { removeFilters: unknown }).removeFilters;
+  if (typeof removal !== 'object' || removal === null) return undefined;
+  const { layer, filters } = removal as { layer?: unknown; filters?: unknown };
+  if (typeof layer !== 'string' || !Array.isArray(filters) || !filters.every((f) => Number.isInteger(f))) return undefined;
+  return { layer, filters: filters as number[] };
 }

@@ -13,9 +13,14 @@ import { openDatabase, type Database } from '../db/database';
 import { DatasetCache } from '../evaluation/dataset-cache';
 import { EvaluationService } from '../evaluation/evaluation.service';
 import { computeMetricsInWorker } from '../evaluation/metrics-runner';
+import { AnalysisData } from '../features/analysis-inputs';
+import { evaluateClassifiersInWorker } from '../features/classifier-runner';
+import { ConceptFilterService } from '../features/concept-filter.service';
+import { FeatureAnalysisService } from '../features/feature-analysis.service';
 import { NearestNeighbourService } from '../evaluation/nearest-neighbour.service';
 import { ScorerCatalog } from '../evaluation/scorer-catalog';
 import { ClassifyResolver } from '../graphql/classify/classify.resolver';
+import { FeaturesResolver } from '../graphql/features/features.resolver';
 import { createContext, type GraphqlContext } from '../graphql/context';
 import { EvaluationResolver } from '../graphql/evaluation/evaluation.resolver';
 import { LatentResolver } from '../graphql/latent/latent.resolver';
@@ -46,6 +51,7 @@ import { TrainingJobStore } from '../training-jobs/training-job.store';
 import { createJobQueue } from '../training-jobs/create-job-queue';
 import { createAdmission } from './admission';
 import { explorerRouter } from './explorer';
+import { studioRouter } from './studio';
 import { createFormatError } from './format-error';
 import { healthHandler } from './health';
 import { queryCostLimits } from './query-limits/query-limits.plugin';
@@ -128,6 +134,9 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   const evaluationGauges = createEvaluationGauges(metricsRegistry);
   const evaluationService = new EvaluationService(database, registry, pool, runService, scorers, datasets, evaluationGauges, computeMetricsInWorker, log);
   await evaluationService.primeGauges();
+  const analysisData = new AnalysisData();
+  const featureAnalysisService = new FeatureAnalysisService(registry, pool, runService, analysisData, evaluateClassifiersInWorker);
+  const conceptFilterService = new ConceptFilterService(registry, pool, runService, analysisData, scorers, datasets);
   const nearestNeighbourService = new NearestNeighbourService(registry, sampleService, datasets, runService);
   const trainingJobService = new TrainingJobService({
     config: config.training,
@@ -155,6 +164,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
       [RunResolver, new RunResolver(runService)],
       [ServerInfoResolver, new ServerInfoResolver(systemService)],
       [TrainingResolver, new TrainingResolver(trainingJobService)],
+      [FeaturesResolver, new FeaturesResolver(featureAnalysisService, conceptFilterService)],
     ]),
     createAuthChecker(log, (reason) => metrics.onAuthRefused(reason)),
   );
@@ -229,6 +239,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     expressMiddleware(apollo, { context: async ({ res }) => createContext(runService, res.locals.principal as Principal) }),
   );
   app.use(explorerRouter('/graphql'));
+  app.use(studioRouter('/studio'));
   app.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(err);
     const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;

@@ -1,4 +1,5 @@
 import type { LoadedModel } from '../../models/model-registry';
+import { toLayerInfo } from '../features/features.mapper';
 import type { Model } from './model.type';
 
 export function toModel(loaded: LoadedModel, backend: string): Model {
@@ -15,5 +16,8 @@ export function toModel(loaded: LoadedModel, backend: string): Model {
     createdAt: loaded.createdAt,
     trainingCommand: loaded.manifest.training.command,
     trainingSeed: loaded.manifest.training.seed,
+    featureNetworkRole: loaded.featureNetwork?.role ?? null,
+    featureLayers: loaded.featureNetwork ? loaded.featureNetwork.layers.map(toLayerInfo) : null,
+    generatorLayers: loaded.generatorLayers.map(toLayerInfo),
   };
 }

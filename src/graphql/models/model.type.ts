@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { LayerInfo } from '../features/features.type';
 
 @ObjectType({ description: 'Height, width and channels of the images a model makes.' })
 export class ImageShape {
@@ -46,4 +47,16 @@ export class Model {
 
   @Field(() => Int, { description: 'Seed of the training run.' })
   trainingSeed!: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'What the feature analyses (neuronProbe, optimalStimulus, featureClassifier) read: "discriminator" (a GAN\'s D) or "encoder" (an autoencoder\'s); null when the model has no feature network.',
+  })
+  featureNetworkRole!: string | null;
+
+  @Field(() => [LayerInfo], { nullable: true, description: 'Layers of the feature network the analyses can name (no input, flatten, reshape, dropout or noise layers); null without a feature network.' })
+  featureLayers!: LayerInfo[] | null;
+
+  @Field(() => [LayerInfo], { description: 'Layers of the served generator that samples(removeFilters) and conceptFilters can name (batchnorms are folded away when served).' })
+  generatorLayers!: LayerInfo[];
 }

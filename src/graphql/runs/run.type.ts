@@ -17,6 +17,10 @@ registerEnumType(RunKindEnum, {
     EVALUATE: { description: 'evaluate: scored a model version (Inception Score, FID, KID, Parzen); a background job with progress.' },
     NEAREST_NEIGHBOURS: { description: 'nearestNeighbours: the nearest training image of each of some samples.' },
     REQUEST: { description: 'A request refused before any work (it did not match the schema or was over a query limit).' },
+    NEURON_PROBE: { description: "neuronProbe: single neurons of a feature network tested as concept detectors (Le et al. 2012)." },
+    OPTIMAL_STIMULUS: { description: "optimalStimulus: the input maximising one neuron, by gradient ascent under a norm constraint." },
+    FEATURE_CLASSIFIER: { description: "featureClassifier: a linear classifier on a feature network's max-pooled features (Radford et al. 2015)." },
+    CONCEPT_FILTERS: { description: 'conceptFilters: the generator feature maps most associated with a concept, and the effect of removing them.' },
   },
 });
 registerEnumType(RunStatusEnum, {

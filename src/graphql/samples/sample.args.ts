@@ -1,4 +1,16 @@
-import { ArgsType, Field, Float, ID, Int } from 'type-graphql';
+import { ArgsType, Field, Float, ID, InputType, Int } from 'type-graphql';
+
+@InputType({
+  description:
+    "Generator feature maps to zero while generating (Radford et al. 2015, sec 6.3.1 \"forgetting to draw\" windows): the channels `filters` of the output of generator layer `layer` are set to 0 for every sample. Model.generatorLayers lists the layers; conceptFilters finds the filters of a concept.",
+})
+export class FilterRemovalInput {
+  @Field(() => String, { description: 'A layer of Model.generatorLayers (the served generator, batchnorm folded).' })
+  layer!: string;
+
+  @Field(() => [Int], { description: "1..(the layer's filters) distinct filter (channel) indices, each 0..filters-1." })
+  filters!: number[];
+}
 
 @ArgsType()
 export class SamplesArgs {
@@ -22,4 +34,10 @@ export class SamplesArgs {
     description: "Explicit latent vectors, used as given: each must have the model's latentSize finite numbers. Excludes seed.",
   })
   latents?: number[][];
+
+  @Field(() => FilterRemovalInput, {
+    nullable: true,
+    description: 'Generate with these generator feature maps zeroed. Recorded in the run, so sample(id) regenerates the same image with the same removal.',
+  })
+  removeFilters?: FilterRemovalInput;
 }

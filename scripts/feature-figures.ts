@@ -1,0 +1,124 @@
+/**
+ * The README's feature-analysis figures and numbers (issue 7), made through the public GraphQL API of
+ * a real in-process server, so each comes with the query that made it:
+ *
+ *   npx tsx scripts/feature-figures.ts     writes docs/features/*.png and prints the queries and figures
+ *
+ * The feature learner is the shipped autoencoder (architecture "autoencoder") when there is one,
+ * else the DCGAN's discriminator.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gridPng } from '../src/images/grid';
+import { decodePng } from '../src/images/png';
+import { withLocalGanql } from './lib/local-ganql';
+
+const OUT = path.resolve(__dirname, '../docs/features');
+/** Each picture's pixels are drawn this many times larger (nearest neighbour), so 28x28 digits are visible. */
+const ZOOM = 4;
+
+/** A PNG data URL as float pixels in [0, 255], each pixel repeated ZOOM x ZOOM. */
+function zoomed(dataUrl: string): { pixels: Float32Array; width: number; height: number } {
+  const png = decodePng(Buffer.from(dataUrl.split(',')[1], 'base64'));
+  if (png.channels !== 1) throw new Error(`expected grayscale PNGs, got ${png.channels} channels`);
+  const width = png.width * ZOOM;
+  const height = png.height * ZOOM;
+  const pixels = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) pixels[y * width + x] = png.data[Math.floor(y / ZOOM) * png.width + Math.floor(x / ZOOM)];
+  return { pixels, width, height };
+}
+
+function saveStrip(name: string, dataUrls: string[]): void {
+  const images = dataUrls.map(zoomed);
+  writeFileSync(path.join(OUT, name), gridPng(images.map((i) => i.pixels), { width: images[0].width, height: images[0].height, channels: 1, range: [0, 255], columns: images.length, padding: 4 }));
+  console.log(`wrote docs/features/${name}`);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  await withLocalGanql(async (base) => {
+    // Answers are read by their known shape; a query error throws below.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const gql = async (query: string): Promise<any> => {
+      const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+      const body = (await res.json()) as { data?: unknown; errors?: unknown };
+      if (body.errors) throw new Error(JSON.stringify(body.errors));
+      return body.data;
+    };
+    const show = (title: string, query: string): void => console.log(`\n# ${title}\n${query.replace(/\s+/g, ' ').trim()}`);
+
+    const { models } = await gql('{ models { id architecture featureNetworkRole featureLayers { name className outputShape neurons } } }');
+    type Model = { id: string; architecture: string; featureLayers: { name: string; outputShape: number[]; neurons: number }[] | null };
+    const learner: Model = models.find((m: Model) => m.architecture === 'autoencoder') ?? models.find((m: Model) => m.id.startsWith('dcgan-mnist@'));
+    const dcgan: Model = models.find((m: Model) => m.id.startsWith('dcgan-mnist@'));
+    console.log(`feature learner: ${learner.id}`);
+
+    // The best "digit 0" neuron over the learner's layers, and the best neuron of each digit.
+    const probe = (layer: string, concept: string, neurons: number, topImages: number) =>
+      `{ neuronProbe(modelId: "${learner.id}", layer: "${layer}", concept: "${concept}", neurons: ${neurons}, topImages: ${topImages}) { positives negatives neurons { neuron accuracy threshold topImages { index label activation image { dataUrl } } } } }`;
+    let best = { layer: '', neuron: -1, accuracy: 0, threshold: 0, topImages: [] as { index: number; label: string; activation: number; image: { dataUrl: string } }[] };
+    const table: string[] = [];
+    for (const layer of learner.featureLayers ?? []) {
+      const row: string[] = [];
+      for (const digit of ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']) {
+        const { neuronProbe } = await gql(probe(layer.name, digit, 1, 8));
+        const top = neuronProbe.neurons[0];
+        row.push(top.accuracy.toFixed(3));
+        if (digit === '0' && top.accuracy > best.accuracy) best = { layer: layer.name, ...top };
+      }
+      table.push(`| ${layer.name} (${layer.neurons}) | ${row.join(' | ')} |`);
+    }
+    console.log(`\n# best neuron per digit (balanced accuracy, chance 0.5)\n| layer (neurons) | ${[...'0123456789'].join(' | ')} |\n|---|${'---|'.repeat(10)}\n${table.join('\n')}`);
+    show(`best "digit 0" neuron: ${best.layer} #${best.neuron}, accuracy ${best.accuracy.toFixed(3)}, threshold ${best.threshold.toFixed(4)}`, probe(best.layer, '0', 1, 8));
+    console.log(`top images: ${best.topImages.map((t) => `${t.label} (${t.activation.toFixed(3)})`).join(', ')}`);
+    saveStrip('digit0-top-images.png', best.topImages.map((t) => t.image.dataUrl));
+
+    const stimulusQuery = `{ optimalStimulus(modelId: "${learner.id}", layer: "${best.layer}", neuron: ${best.neuron}, steps: 200) { activation maxTestActivation exceedsEveryTestImage norm maxNorm stepSize image { dataUrl } bestTestImage { index label activation image { dataUrl } } } }`;
+    const { optimalStimulus } = await gql(stimulusQuery);
+    show(
+      `optimal stimulus: activation ${optimalStimulus.activation.toFixed(3)} vs the best test image's ${optimalStimulus.maxTestActivation.toFixed(3)} (test image ${optimalStimulus.bestTestImage.index}, a ${optimalStimulus.bestTestImage.label}); ||x - c|| ${optimalStimulus.norm.toFixed(2)} <= maxNorm ${optimalStimulus.maxNorm.toFixed(2)}`,
+      stimulusQuery,
+    );
+    // The same neuron within a tighter ball: closer to the unit's weight template.
+    const tightQuery = stimulusQuery.replace('steps: 200)', 'steps: 200, maxNorm: 10)');
+    const { optimalStimulus: tight } = await gql(tightQuery);
+    show(`optimal stimulus within ||x - c|| <= 10: activation ${tight.activation}`, tightQuery);
+    console.log(`full precision: stimulus ${optimalStimulus.activation}, best test image ${optimalStimulus.maxTestActivation}`);
+    saveStrip('digit0-optimal-stimulus.png', [optimalStimulus.image.dataUrl, tight.image.dataUrl]);
+
+    // DCGAN's protocol on the DCGAN's discriminator, beside raw pixels with the same labels.
+    for (const labelsPerClass of [10, 100]) {
+      const query = `{ featureClassifier(modelId: "${dcgan.id}", layers: ["d_down1_lrelu", "d_down2_lrelu"], labelsPerClass: ${labelsPerClass}) { trainCount testCount features { accuracy c features } rawPixels { accuracy c features } } }`;
+      const { featureClassifier: r } = await gql(query);
+      show(
+        `featureClassifier, ${labelsPerClass} labels per class: discriminator features ${r.features.accuracy.toFixed(3)} (${r.features.features} features, C ${r.features.c}) vs raw pixels ${r.rawPixels.accuracy.toFixed(3)} (C ${r.rawPixels.c})`,
+        query,
+      );
+    }
+    if (learner.id !== dcgan.id) {
+      const layers = (learner.featureLayers ?? []).map((l) => `"${l.name}"`).join(', ');
+      const query = `{ featureClassifier(modelId: "${learner.id}", layers: [${layers}], labelsPerClass: 10) { features { accuracy c features } rawPixels { accuracy } } }`;
+      const { featureClassifier: r } = await gql(query);
+      show(`featureClassifier on the feature learner's layers (${layers}), 10 labels per class: ${r.features.accuracy.toFixed(3)} (${r.features.features} features) vs raw pixels ${r.rawPixels.accuracy.toFixed(3)}`, query);
+    }
+
+    // Filter removal on the DCGAN's generator.
+    const filtersQuery = `{ conceptFilters(modelId: "${dcgan.id}", layer: "g_reshape", concept: "8", count: 10, samples: 500, checkSamples: 200) { filters { filter weight } positiveFilters conceptSamples check { conceptSamples before { meanProbability share conceptSampleProbability otherSampleProbability } after { meanProbability share conceptSampleProbability otherSampleProbability } } } }`;
+    const { conceptFilters: f } = await gql(filtersQuery);
+    const { before, after } = f.check;
+    show(
+      `conceptFilters "8": filters ${f.filters.map((x: { filter: number }) => x.filter).join(',')}; P(8) on the ${f.check.conceptSamples} check 8s ${before.conceptSampleProbability.toFixed(3)} -> ${after.conceptSampleProbability.toFixed(3)}; other samples' own-label P ${before.otherSampleProbability.toFixed(3)} -> ${after.otherSampleProbability.toFixed(3)}; share labelled 8 ${before.share} -> ${after.share}; mean P(8) over all ${before.meanProbability.toFixed(3)} -> ${after.meanProbability.toFixed(3)}`,
+      filtersQuery,
+    );
+    const removal = `{ layer: "g_reshape", filters: [${f.filters.map((x: { filter: number }) => x.filter).join(', ')}] }`;
+    const pair = async (extra: string) => (await gql(`{ samples(modelId: "${dcgan.id}", seed: 1, count: 8${extra}) { image { dataUrl } } }`)).samples.map((s: { image: { dataUrl: string } }) => s.image.dataUrl);
+    saveStrip('filters8-before.png', await pair(''));
+    saveStrip('filters8-after.png', await pair(`, removeFilters: ${removal}`));
+    show('samples with and without the filters', `{ samples(modelId: "${dcgan.id}", seed: 1, count: 8, removeFilters: ${removal}) { image { dataUrl } } }`);
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,398 @@
+import { createPrng, shuffledIndices } from '../data/prng';
+import type { TrainingData } from '../data/training-data';
+import { badInput } from '../errors/ganql-error';
+import { encodePng } from '../images/png';
+import type { InferencePool } from '../inference/pool';
+import type { LoadedModel, ModelRegistry } from '../models/model-registry';
+import type { RunService } from '../runs/run.service';
+import { MAX_SEED } from '../samples/sample.service';
+import { describe, expectIntInRange } from '../validation/checks';
+import { AnalysisData, conceptIndex, featureNetworkOf, imageOf, inChunks, layerNamed, rescale } from './analysis-inputs';
+import type { ClassifierEvaluation, LabelledRows } from './classifier-evaluation';
+import type { ClassifierRunner } from './classifier-runner';
+import type { LayerInfo } from './layer-info';
+import { concatenatedFeatures } from './max-pool-features';
+import { balancedProbeSet, probeNeurons, topActivating } from './neuron-probe';
+
+/** Limits of the analyses' arguments; the GraphQL args document them. */
+export const FEATURE_LIMITS = Object.freeze({
+  /** neuronProbe: best neurons returned. */
+  maxNeurons: 64,
+  /** neuronProbe: top-activating test images per neuron. */
+  maxTopImages: 32,
+  /** optimalStimulus: gradient-ascent steps. */
+  maxSteps: 2000,
+  /** featureClassifier: layers concatenated. */
+  maxLayers: 8,
+  /** featureClassifier: labelled training examples per class (cross-validation needs 2). */
+  minLabelsPerClass: 2,
+  maxLabelsPerClass: 100,
+});
+
+/** One test image as an analysis shows it. */
+export interface TestImageView {
+  /** Position in the dataset's held-out 'test' split. */
+  index: number;
+  label: string;
+  activation: number;
+  png: Buffer;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+export interface ProbedNeuronView {
+  neuron: number;
+  accuracy: number;
+  /** null when the best rule calls nothing the concept (no threshold beats that). */
+  threshold: number | null;
+  topImages: TestImageView[];
+}
+
+export interface NeuronProbeView {
+  runId: string;
+  modelId: string;
+  layer: LayerInfo;
+  concept: string;
+  positives: number;
+  negatives: number;
+  neurons: ProbedNeuronView[];
+}
+
+export interface OptimalStimulusView {
+  runId: string;
+  modelId: string;
+  layer: LayerInfo;
+  neuron: number;
+  activation: number;
+  trace: number[];
+  steps: number;
+  stepSize: number;
+  maxNorm: number;
+  /** ||stimulus - centre of the input range||_2. */
+  norm: number;
+  meanTestNorm: number;
+  image: { png: Buffer; width: number; height: number; channels: number };
+  maxTestActivation: number;
+  /** The test image with maxTestActivation. */
+  bestTestImage: TestImageView;
+  exceedsEveryTestImage: boolean;
+}
+
+export interface ClassifierScoreView {
+  accuracy: number;
+  c: number;
+  crossValidation: { c: number; accuracy: number }[];
+  features: number;
+}
+
+export interface FeatureClassifierView {
+  runId: string;
+  modelId: string;
+  layers: LayerInfo[];
+  labelsPerClass: number;
+  trainCount: number;
+  testCount: number;
+  features: ClassifierScoreView;
+  rawPixels: ClassifierScoreView;
+}
+
+export interface NeuronProbeRequest {
+  modelId: string;
+  layer: string;
+  concept: string;
+  neurons?: number | null;
+  topImages?: number | null;
+  seed?: number | null;
+}
+
+export interface OptimalStimulusRequest {
+  modelId: string;
+  layer: string;
+  neuron: number;
+  steps?: number | null;
+  stepSize?: number | null;
+  maxNorm?: number | null;
+  seed?: number | null;
+}
+
+export interface FeatureClassifierRequest {
+  modelId: string;
+  layers: readonly string[];
+  labelsPerClass: number;
+  seed?: number | null;
+}
+
+/**
+ * The feature analyses of Le et al. 2012 and Radford et al. 2015 on a model's feature network (its
+ * discriminator or encoder): single-neuron concept detectors, optimal stimuli, and a linear
+ * classifier on max-pooled features. Every forward pass goes through the shared pool; each call is
+ * one run; bad input is a coded error and a FAILED run.
+ */
+export class FeatureAnalysisService {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly pool: InferencePool,
+    private readonly runs: RunService,
+    private readonly data: AnalysisData,
+    private readonly classifiers: ClassifierRunner,
+  ) {}
+
+  /**
+   * Le et al.'s test of a single neuron as a concept detector: positives = every held-out test image
+   * of the concept, negatives = as many drawn (seeded) from the other classes; per neuron the
+   * threshold with the best accuracy of "activation >= threshold means concept" on that balanced
+   * set (chance 0.5). Returns the best neurons, with their top-activating test images (of all).
+   */
+  neuronProbe(request: NeuronProbeRequest): Promise<NeuronProbeView> {
+    return this.runs.record({ kind: 'NEURON_PROBE', modelId: request.modelId, parameters: request }, async (run) => {
+      const { model, layer, network } = this.featureLayer(request.modelId, request.layer);
+      run.setModel(model.id);
+      const count = request.neurons ?? 5;
+      expectIntInRange('neurons', count, 1, FEATURE_LIMITS.maxNeurons);
+      const top = request.topImages ?? 8;
+      expectIntInRange('topImages', top, 1, FEATURE_LIMITS.maxTopImages);
+      const seed = checkedSeed(request.seed);
+      const test = await this.data.split(model, 'test');
+      const concept = conceptIndex(test.classes, request.concept, model);
+
+      const images = inputsOf(test, network.inputRange);
+      const activations = await inChunks(images, (chunk) => this.pool.neuronActivations(model.id, layer.name, chunk));
+      const probe = balancedProbeSet(test.labels, concept, seed);
+      const scores = probeNeurons(Array.from(probe.indices, (i) => activations[i]), probe.isPositive);
+      const neurons = scores.slice(0, count).map(
+        (s): ProbedNeuronView => ({
+          neuron: s.neuron,
+          accuracy: s.accuracy,
+          threshold: Number.isFinite(s.threshold) ? s.threshold : null,
+          topImages: topActivating(activations, s.neuron, top).map((t) => testImageView(test, t.index, t.activation)),
+        }),
+      );
+      const view: NeuronProbeView = {
+        runId: run.runId,
+        modelId: model.id,
+        layer,
+        concept: request.concept,
+        positives: probe.positives,
+        negatives: probe.indices.length - probe.positives,
+        neurons,
+      };
+      const result = {
+        layer: layer.name,
+        concept: request.concept,
+        positives: view.positives,
+        negatives: view.negatives,
+        best: neurons.map((n) => ({ neuron: n.neuron, accuracy: n.accuracy, threshold: n.threshold, topImages: n.topImages.map((t) => t.index) })),
+      };
+      return { value: view, result };
+    });
+  }
+
+  /**
+   * The input that maximises one neuron (Le et al. sec 4.4) by projected, normalised gradient ascent
+   * (findOptimalStimulus) on a worker of the pool, with ||x - c||_2 <= maxNorm, c the centre of the
+   * feature network's input range, and pixels in that range. maxNorm defaults to the mean of the same
+   * norm over the held-out test images, so the comparison with them is fair: the result says whether
+   * the stimulus activates the neuron more than every test image.
+   */
+  optimalStimulus(request: OptimalStimulusRequest): Promise<OptimalStimulusView> {
+    return this.runs.record({ kind: 'OPTIMAL_STIMULUS', modelId: request.modelId, parameters: request }, async (run) => {
+      const { model, layer, network } = this.featureLayer(request.modelId, request.layer);
+      run.setModel(model.id);
+      expectIntInRange('neuron', request.neuron, 0, layer.neurons - 1);
+      const steps = request.steps ?? 200;
+      expectIntInRange('steps', steps, 1, FEATURE_LIMITS.maxSteps);
+      const seed = checkedSeed(request.seed);
+      const test = await this.data.split(model, 'test');
+      const range = network.inputRange;
+      const centre = (range[0] + range[1]) / 2;
+      const images = inputsOf(test, range);
+      let normSum = 0;
+      for (const image of images) normSum += l2Distance(image, centre);
+      const meanTestNorm = normSum / images.length;
+      const maxNorm = request.maxNorm ?? meanTestNorm;
+      if (!(Number.isFinite(maxNorm) && maxNorm > 0)) throw badInput(`maxNorm: expected a number > 0, got ${describe(maxNorm)}`);
+      const stepSize = request.stepSize ?? maxNorm / 20;
+      if (!(Number.isFinite(stepSize) && stepSize > 0 && stepSize <= maxNorm)) {
+        throw badInput(`stepSize: expected a number in (0, maxNorm = ${maxNorm}], got ${describe(stepSize)}`);
+      }
+
+      const stimulus = await this.pool.optimalStimulus(model.id, { layer: layer.name, neuron: request.neuron, steps, stepSize, maxNorm, seed });
+      const activations = await inChunks(images, (chunk) => this.pool.neuronActivations(model.id, layer.name, chunk));
+      const [best] = topActivating(activations, request.neuron, 1);
+      const [height, width, channels] = model.manifest.imageShape;
+      const view: OptimalStimulusView = {
+        runId: run.runId,
+        modelId: model.id,
+        layer,
+        neuron: request.neuron,
+        activation: stimulus.activation,
+        trace: stimulus.trace,
+        steps,
+        stepSize,
+        maxNorm,
+        norm: l2Distance(stimulus.image, centre),
+        meanTestNorm,
+        image: { png: encodePng(stimulus.image, width, height, pngChannels(channels), range), width, height, channels },
+        maxTestActivation: best.activation,
+        bestTestImage: testImageView(test, best.index, best.activation),
+        exceedsEveryTestImage: stimulus.activation > best.activation,
+      };
+      const result = {
+        layer: layer.name,
+        neuron: request.neuron,
+        activation: view.activation,
+        maxTestActivation: view.maxTestActivation,
+        bestTestImage: best.index,
+        exceedsEveryTestImage: view.exceedsEveryTestImage,
+        maxNorm,
+        norm: view.norm,
+        steps,
+        stepSize,
+      };
+      return { value: view, result };
+    });
+  }
+
+  /**
+   * DCGAN's feature evaluation (Radford et al. 2015, sec 5.1): each chosen layer's output max-pooled
+   * to a 4x4 grid per feature map (maxPoolFeatures), concatenated, then a linear classifier (one-vs-rest
+   * L2-SVM, C by 5-fold cross-validation; linear-classifier.ts) fitted on `labelsPerClass` labelled
+   * 'train' images per class (seeded choice) and scored on the held-out 'test' split. The same
+   * classifier on the raw pixels of the same labelled images is the baseline.
+   */
+  featureClassifier(request: FeatureClassifierRequest): Promise<FeatureClassifierView> {
+    return this.runs.record({ kind: 'FEATURE_CLASSIFIER', modelId: request.modelId, parameters: request }, async (run) => {
+      const model = this.registry.get(request.modelId);
+      run.setModel(model.id);
+      const network = featureNetworkOf(model, this.registry, this.pool);
+      const names = request.layers;
+      if (names.length < 1 || names.length > FEATURE_LIMITS.maxLayers) throw badInput(`layers: expected 1..${FEATURE_LIMITS.maxLayers} layer names, got ${names.length}`);
+      const layers = names.map((name, i) => layerNamed(network.layers, name, `layers[${i}]`, `the feature network of ${model.id}`));
+      const repeated = names.find((name, i) => names.indexOf(name) !== i);
+      if (repeated !== undefined) throw badInput(`layers: expected distinct layers, got ${JSON.stringify(repeated)} twice`);
+      expectIntInRange('labelsPerClass', request.labelsPerClass, FEATURE_LIMITS.minLabelsPerClass, FEATURE_LIMITS.maxLabelsPerClass);
+      const seed = checkedSeed(request.seed);
+      const [train, test] = await Promise.all([this.data.split(model, 'train'), this.data.split(model, 'test')]);
+      const chosen = labelledChoice(train, request.labelsPerClass, seed);
+
+      const range = network.inputRange;
+      const trainImages = Array.from(chosen, (i) => imageOf(train, i));
+      const testImages = Array.from({ length: test.count }, (_, i) => imageOf(test, i));
+      const trainLabels = Uint8Array.from(chosen, (i) => train.labels[i]);
+      const testLabels = Uint8Array.from(test.labels);
+      const trainFeatures = await this.pooledFeatures(model, layers, trainImages.map((x) => rescale(x, [-1, 1], range)));
+      const testFeatures = await this.pooledFeatures(model, layers, inputsOf(test, range));
+      const [features, rawPixels] = await this.classifiers([
+        { train: trainFeatures.withLabels(trainLabels), test: testFeatures.withLabels(testLabels), classes: train.classes.length, seed },
+        { train: stacked(trainImages).withLabels(Uint8Array.from(trainLabels)), test: stacked(testImages).withLabels(Uint8Array.from(testLabels)), classes: train.classes.length, seed },
+      ]);
+      const view: FeatureClassifierView = {
+        runId: run.runId,
+        modelId: model.id,
+        layers,
+        labelsPerClass: request.labelsPerClass,
+        trainCount: chosen.length,
+        testCount: test.count,
+        features: scoreView(features),
+        rawPixels: scoreView(rawPixels),
+      };
+      const result = {
+        layers: names,
+        labelsPerClass: request.labelsPerClass,
+        trainCount: view.trainCount,
+        testCount: view.testCount,
+        features: view.features,
+        rawPixels: view.rawPixels,
+      };
+      return { value: view, result };
+    });
+  }
+
+  private featureLayer(modelId: string, name: string): { model: LoadedModel; layer: LayerInfo; network: ReturnType<typeof featureNetworkOf> } {
+    const model = this.registry.get(modelId);
+    const network = featureNetworkOf(model, this.registry, this.pool);
+    return { model, network, layer: layerNamed(network.layers, name, 'layer', `the feature network of ${model.id}`) };
+  }
+
+  /**
+   * Each image's layers read through the pool, each max-pooled, concatenated: one row per image.
+   * Chunk by chunk, so only one chunk's full layer outputs (6,272 values per image for a 14x14x32
+   * map) are held at a time.
+   */
+  private async pooledFeatures(model: LoadedModel, layers: readonly LayerInfo[], images: readonly Float32Array[]): Promise<Stacked> {
+    const rows = await inChunks(images, async (chunk) => {
+      const perLayer = await Promise.all(layers.map((layer) => this.pool.featureActivations(model.id, layer.name, chunk)));
+      return chunk.map((_, i) => concatenatedFeatures(layers.map((layer, k) => ({ values: perLayer[k][i], shape: layer.outputShape }))));
+    });
+    return stacked(rows);
+  }
+}
+
+interface Stacked {
+  withLabels(labels: Uint8Array): LabelledRows;
+}
+
+/** Rows of one width as one buffer (what the classifier worker takes). */
+function stacked(rows: readonly Float32Array[]): Stacked {
+  const width = rows[0]?.length ?? 0;
+  const features = new Float32Array(rows.length * width);
+  rows.forEach((row, i) => features.set(row, i * width));
+  return { withLabels: (labels) => ({ features, width, labels }) };
+}
+
+function scoreView(e: ClassifierEvaluation): ClassifierScoreView {
+  return { accuracy: e.accuracy, c: e.c, crossValidation: e.crossValidation, features: e.features };
+}
+
+/** `perClass` indices of each class of the split, seeded, classes in label order. */
+function labelledChoice(data: TrainingData, perClass: number, seed: number): Uint32Array {
+  const order = shuffledIndices(data.count, createPrng(seed));
+  const taken = new Array<number>(data.classes.length).fill(0);
+  const chosen: number[] = [];
+  for (const i of order) {
+    const label = data.labels[i];
+    if (taken[label] < perClass) {
+      taken[label]++;
+      chosen.push(i);
+    }
+  }
+  const short = taken.findIndex((t) => t < perClass);
+  if (short >= 0) throw badInput(`labelsPerClass: expected at most ${taken[short]} (the examples of class ${data.classes[short]}), got ${perClass}`);
+  return Uint32Array.from(chosen.sort((a, b) => data.labels[a] - data.labels[b] || a - b));
+}
+
+/** Every image of a split (pixels in [-1, 1]) mapped into a feature network's input range. */
+function inputsOf(data: TrainingData, range: readonly [number, number]): Float32Array[] {
+  return Array.from({ length: data.count }, (_, i) => rescale(imageOf(data, i), [-1, 1], range));
+}
+
+function checkedSeed(seed: number | null | undefined): number {
+  const value = seed ?? 0;
+  expectIntInRange('seed', value, 0, MAX_SEED);
+  return value;
+}
+
+function l2Distance(values: Float32Array, centre: number): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += (values[i] - centre) ** 2;
+  return Math.sqrt(s);
+}
+
+function pngChannels(channels: number): 1 | 3 {
+  if (channels !== 1 && channels !== 3) throw new Error(`cannot encode ${channels} channels as PNG`);
+  return channels;
+}
+
+function testImageView(test: TrainingData, index: number, activation: number): TestImageView {
+  const [height, width, channels] = test.shape;
+  return {
+    index,
+    label: test.classes[test.labels[index]],
+    activation,
+    png: encodePng(imageOf(test, index), width, height, pngChannels(channels), [-1, 1]),
+    width,
+    height,
+    channels,
+  };
+}

@@ -1,0 +1,94 @@
+import { ArgsType, Field, Float, ID, Int } from 'type-graphql';
+
+@ArgsType()
+export class NeuronProbeArgs {
+  @Field(() => ID, { description: 'A model with a feature network: its discriminator (a GAN), or the encoder of an autoencoder.' })
+  modelId!: string;
+
+  @Field(() => String, { description: 'A layer of Model.featureLayers.' })
+  layer!: string;
+
+  @Field(() => String, { description: "A class of the model's dataset (mnist: \"0\"..\"9\")." })
+  concept!: string;
+
+  @Field(() => Int, { nullable: true, description: 'How many of the best neurons to return, 1..64. Default 5.' })
+  neurons?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Top-activating test images per neuron, 1..32. Default 8.' })
+  topImages?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Seed of the draw of negatives, 0..2147483647. Default 0.' })
+  seed?: number;
+}
+
+@ArgsType()
+export class OptimalStimulusArgs {
+  @Field(() => ID, { description: 'A model with a feature network.' })
+  modelId!: string;
+
+  @Field(() => String, { description: 'A layer of Model.featureLayers.' })
+  layer!: string;
+
+  @Field(() => Int, { description: "The neuron: 0..(the layer's neurons - 1)." })
+  neuron!: number;
+
+  @Field(() => Int, { nullable: true, description: 'Gradient-ascent steps, 1..2000. Default 200.' })
+  steps?: number;
+
+  @Field(() => Float, { nullable: true, description: 'L2 length of each step (the gradient is normalised), in (0, maxNorm]. Default maxNorm / 20.' })
+  stepSize?: number;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: "Bound on ||x - c||_2, c the centre of the feature network's input range. Default: the mean of that norm over the held-out test images.",
+  })
+  maxNorm?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Seed of the small random start, 0..2147483647. Default 0.' })
+  seed?: number;
+}
+
+@ArgsType()
+export class FeatureClassifierArgs {
+  @Field(() => ID, { description: 'A model with a feature network.' })
+  modelId!: string;
+
+  @Field(() => [String], { description: '1..8 distinct layers of Model.featureLayers, concatenated in this order.' })
+  layers!: string[];
+
+  @Field(() => Int, { description: "Labelled 'train' images per class the classifier is fitted on, 2..100." })
+  labelsPerClass!: number;
+
+  @Field(() => Int, { nullable: true, description: 'Seed of the choice of labelled images and of the cross-validation folds, 0..2147483647. Default 0.' })
+  seed?: number;
+}
+
+@ArgsType()
+export class ConceptFiltersArgs {
+  @Field(() => ID)
+  modelId!: string;
+
+  @Field(() => String, { description: 'A layer of Model.generatorLayers (e.g. the DCGAN\'s "g_reshape": its 64 feature maps at 7x7).' })
+  layer!: string;
+
+  @Field(() => String, { description: "A class of the model's dataset (mnist: \"0\"..\"9\")." })
+  concept!: string;
+
+  @Field(() => Int, { nullable: true, description: "Most filters to return (and remove in the check), 1..(the layer's filters). Default 10, or all filters of a smaller layer." })
+  count?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Generated samples the association is fitted on, 50..2000. Default 500.' })
+  samples?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Seed of those samples, 0..2147483647. Default 0.' })
+  seed?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Samples of the removal check, 10..1000. Default 200.' })
+  checkSamples?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Seed of the check samples; must differ from seed. Default seed + 1.' })
+  checkSeed?: number;
+
+  @Field(() => String, { nullable: true, description: "A scorer of the model's dataset (models/scorers); the first that fits when omitted." })
+  scorer?: string;
+}
