@@ -663,6 +663,7 @@ export async function recoverTrainingJobs(store: TrainingJobStore, runs: RunServ
 
 function checkFineTune(spec: TrainingSpec, parent: LoadedModel): void {
   const m = parent.manifest;
+  if (spec.mode === 'autoencoder') throw badInput(`fineTuneFrom: expected none in AUTOENCODER mode (an autoencoder trains from scratch), got model ${parent.id}`);
   if (m.architecture !== spec.architecture) {
     throw badInput(`architecture: expected ${show(m.architecture)}, the architecture of model ${parent.id} to fine-tune, got ${show(spec.architecture)}`);
   }
@@ -679,7 +680,7 @@ function checkFineTune(spec: TrainingSpec, parent: LoadedModel): void {
 
 /** "dcgan-mnist", "mlp-kplusone-fashion-mnist". */
 function defaultName(spec: TrainingSpec): string {
-  return [spec.architecture, ...(spec.mode === 'kplusone' ? ['kplusone'] : []), spec.dataset].join('-');
+  return [spec.architecture, ...(spec.mode === 'gan' ? [] : [spec.mode]), spec.dataset].join('-');
 }
 
 /** Recorded in the manifest as the command that trained the version. */

@@ -20,9 +20,9 @@ export interface TrainArgs {
 }
 
 const USAGE =
-  'usage: npm run train -- --epochs N --out DIR [--mode gan|kplusone] [--model dcgan|mlp] [--dataset mnist|fashion-mnist] ' +
+  'usage: npm run train -- --epochs N --out DIR [--mode gan|kplusone|autoencoder] [--model dcgan|mlp (autoencoder: mlp)] [--dataset mnist|fashion-mnist] ' +
   '[--labels-per-class N (kplusone)] [--loss non-saturating|minimax] [--batch-size 64] [--seed 42] [--lr 0.0002] [--beta1 0.5] [--k 1] ' +
-  '[--latent-size 100] [--limit N] [--keep-every N] [--name NAME] [--resume] [--fine-tune-from DIR] ' +
+  '[--latent-size 100 (autoencoder: the code size)] [--limit N] [--keep-every N] [--name NAME] [--resume] [--fine-tune-from DIR] ' +
   '[--label-smoothing 0.9] [--feature-matching LAYER (required in kplusone mode)] [--historical-averaging WEIGHT] ' +
   '[--minibatch-kernels B [--minibatch-kernel-dim 5]] [--virtual-batch-norm R]';
 
@@ -106,6 +106,12 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   };
 }
 
+/** A step's losses as the mode names them (autoencoder: reconstruction MSE and sparsity penalty in the G and D slots). */
+function lossText(spec: TrainingSpec, losses: { generator: number; discriminator: number }): string {
+  if (spec.mode === 'autoencoder') return `reconstruction ${losses.generator.toFixed(4)} sparsity ${losses.discriminator.toFixed(4)}`;
+  return `D ${losses.discriminator.toFixed(3)} G ${losses.generator.toFixed(3)}`;
+}
+
 /** The command line as a user would retype it. */
 export function commandLine(argv: readonly string[]): string {
   return commandLineOf(['npm', 'run', 'train', '--'], argv);
@@ -145,7 +151,7 @@ export async function runTraining(argv: readonly string[], log: (msg: string) =>
         const tty = process.stderr.isTTY;
         process.stderr.write(
           `${tty ? '\r' : ''}epoch ${p.epoch}/${spec.epochs} ${progressBar(p.step, p.stepsPerEpoch)} step ${p.step}/${p.stepsPerEpoch} ` +
-            `D ${p.losses.discriminator.toFixed(3)} G ${p.losses.generator.toFixed(3)} ` +
+            `${lossText(spec, p.losses)} ` +
             `${(p.msPerStep / 1000).toFixed(2)} s/step ETA ${formatSeconds(eta)}${tty ? (p.step === p.stepsPerEpoch ? '\n' : '') : '\n'}`,
         );
       },

@@ -13,6 +13,8 @@ import { buildKPlusOneDiscriminator, buildKPlusOneGenerator, kPlusOneClassifierO
 import { initWeightNorm, WeightNormDense, withPlainDense } from '../models/layers/weight-norm-dense';
 import { readManifest, type ModelManifest } from '../models/manifest';
 import { buildMlpDiscriminator, buildMlpGenerator, resolveMlpGanConfig } from '../models/mlp-gan';
+import { buildDecoder, buildEncoder, encoderForServing, resolveSparseAutoencoderConfig, sparseLayerNames, type SparseAutoencoderConfig } from '../models/sparse-autoencoder';
+import { AutoencoderTrainer } from './autoencoder-trainer';
 import { DcganTrainer, seededNoise, vbnReferenceNoise, type EpochStats, type Losses } from './dcgan-trainer';
 import { classificationError, KPlusOneTrainer, selectLabelled, type LabelledImages } from './kplusone-trainer';
 import type { TrainingSpec } from './training-spec';
@@ -33,17 +35,19 @@ export interface EpochEvent {
   /** 1-based epoch just completed. */
   epoch: number;
   epochs: number;
-  /** Mean losses over the epoch's steps. */
+  /** Mean losses over the epoch's steps (autoencoder: generator = reconstruction MSE, discriminator = weighted sparsity penalty). */
   losses: Losses;
-  /** Fraction of real images with D(x) > 0.5, over the epoch's D steps. */
+  /** Fraction of real images with D(x) > 0.5, over the epoch's D steps (autoencoder: 0, there is no D). */
   dAccuracyReal: number;
-  /** Fraction of generated images with D(G(z)) < 0.5. */
+  /** Fraction of generated images with D(G(z)) < 0.5 (autoencoder: 0). */
   dAccuracyFake: number;
   /** kplusone: fraction of the held-out test split the classifier gets wrong. */
   testError?: number;
+  /** autoencoder: per-pixel MSE of the reconstructions of the held-out test split. */
+  reconstructionError?: number;
   /** Seconds this epoch took (training, evaluation and checkpoint). */
   seconds: number;
-  /** 8x8 grid PNG of G on the run's fixed seeded noise. */
+  /** 8x8 grid PNG of G on the run's fixed seeded noise; autoencoder: rows of 8 fixed held-out digits, each followed by a row of their reconstructions. */
   samplesPng: Buffer;
 }
 
@@ -197,6 +201,7 @@ async function exists(p: string): Promise<boolean> {
  * backend, across stop and resume. The caller initialises the tfjs backend.
  */
 export async function runTrainingSession(spec: TrainingSpec, options: SessionOptions): Promise<SessionResult> {
+  if (spec.mode === 'autoencoder') return runAutoencoderSession(spec, options);
   const log = options.log ?? (() => undefined);
   const outDir = path.resolve(options.outDir);
   const checkpointDir = path.join(outDir, 'checkpoint');
@@ -475,42 +480,49 @@ function betaPowers(o: tf.AdamOptimizer): AdamBetaPowers {
 
 /** Writes checkpoint.next completely, then swaps it in for checkpoint (state.json last: its presence marks a whole checkpoint). */
 async function saveCheckpoint(dir: string, trainer: Trainer, spec: TrainingSpec, records: EpochRecord[], elapsedSeconds: number): Promise<void> {
+  await swapInCheckpoint(dir, async (next) => {
+    await saveLayersModel(trainer.generator, path.join(next, 'generator'));
+    await saveLayersModel(trainer.discriminator, path.join(next, 'discriminator'));
+    const g = await trainer.gOptimizer.getWeights();
+    const d = await trainer.dOptimizer.getWeights();
+    const means = [...(trainer.gAverage?.snapshot() ?? []), ...(trainer.dAverage?.snapshot() ?? [])];
+    const moving = trainer instanceof KPlusOneTrainer ? trainer.dMovingAverage : null;
+    const averages = moving?.snapshot() ?? [];
+    const named: { name: string; tensor: tf.Tensor }[] = [
+      ...g.map((w, i) => ({ name: `g/${i}`, tensor: w.tensor })),
+      ...d.map((w, i) => ({ name: `d/${i}`, tensor: w.tensor })),
+      ...means.map((tensor, i) => ({ name: `mean/${i}`, tensor })),
+      ...averages.map((tensor, i) => ({ name: `avg/${i}`, tensor })),
+    ];
+    const encoded = await tf.io.encodeWeights(named);
+    // Adam's iteration scalars are fresh tensors; its moments and the snapshots are ours to free or live variables.
+    tf.dispose([g[0]?.tensor, d[0]?.tensor, ...means, ...averages].filter((x): x is tf.Tensor => x !== undefined));
+    const record = (o: tf.AdamOptimizer, weights: number): OptimizerRecord => ({
+      weights,
+      accBeta1: betaPowers(o).accBeta1.dataSync()[0],
+      accBeta2: betaPowers(o).accBeta2.dataSync()[0],
+    });
+    const state: CheckpointState = {
+      spec,
+      completedEpochs: records.length,
+      epochs: records,
+      elapsedSeconds,
+      optimizers: { g: record(trainer.gOptimizer, g.length), d: record(trainer.dOptimizer, d.length) },
+      ...(trainer.gAverage !== null ? { historicalAverageSteps: trainer.gAverage.count } : {}),
+      ...(moving !== null ? { movingAverageSteps: moving.count } : {}),
+      tensorSpecs: encoded.specs,
+    };
+    await writeAtomic(path.join(next, 'state.bin'), Buffer.from(encoded.data));
+    await writeAtomic(path.join(next, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+  });
+}
+
+/** Has `fill` write checkpoint.next completely (state.json last), then swaps it in for checkpoint. */
+async function swapInCheckpoint(dir: string, fill: (next: string) => Promise<void>): Promise<void> {
   const next = `${dir}.next`;
   await fs.rm(next, { recursive: true, force: true });
   await fs.mkdir(next, { recursive: true });
-  await saveLayersModel(trainer.generator, path.join(next, 'generator'));
-  await saveLayersModel(trainer.discriminator, path.join(next, 'discriminator'));
-  const g = await trainer.gOptimizer.getWeights();
-  const d = await trainer.dOptimizer.getWeights();
-  const means = [...(trainer.gAverage?.snapshot() ?? []), ...(trainer.dAverage?.snapshot() ?? [])];
-  const moving = trainer instanceof KPlusOneTrainer ? trainer.dMovingAverage : null;
-  const averages = moving?.snapshot() ?? [];
-  const named: { name: string; tensor: tf.Tensor }[] = [
-    ...g.map((w, i) => ({ name: `g/${i}`, tensor: w.tensor })),
-    ...d.map((w, i) => ({ name: `d/${i}`, tensor: w.tensor })),
-    ...means.map((tensor, i) => ({ name: `mean/${i}`, tensor })),
-    ...averages.map((tensor, i) => ({ name: `avg/${i}`, tensor })),
-  ];
-  const encoded = await tf.io.encodeWeights(named);
-  // Adam's iteration scalars are fresh tensors; its moments and the snapshots are ours to free or live variables.
-  tf.dispose([g[0]?.tensor, d[0]?.tensor, ...means, ...averages].filter((x): x is tf.Tensor => x !== undefined));
-  const record = (o: tf.AdamOptimizer, weights: number): OptimizerRecord => ({
-    weights,
-    accBeta1: betaPowers(o).accBeta1.dataSync()[0],
-    accBeta2: betaPowers(o).accBeta2.dataSync()[0],
-  });
-  const state: CheckpointState = {
-    spec,
-    completedEpochs: records.length,
-    epochs: records,
-    elapsedSeconds,
-    optimizers: { g: record(trainer.gOptimizer, g.length), d: record(trainer.dOptimizer, d.length) },
-    ...(trainer.gAverage !== null ? { historicalAverageSteps: trainer.gAverage.count } : {}),
-    ...(moving !== null ? { movingAverageSteps: moving.count } : {}),
-    tensorSpecs: encoded.specs,
-  };
-  await writeAtomic(path.join(next, 'state.bin'), Buffer.from(encoded.data));
-  await writeAtomic(path.join(next, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+  await fill(next);
   const old = `${dir}.old`;
   await fs.rm(old, { recursive: true, force: true });
   if (await exists(dir)) await fs.rename(dir, old);
@@ -529,18 +541,23 @@ async function findCheckpoint(dir: string): Promise<string | undefined> {
 /** Fields of the spec a resumed run may change: how long it runs and what it keeps. */
 const RESUMABLE_CHANGES = new Set(['epochs', 'keepEvery']);
 
+/** A resumed run may change only RESUMABLE_CHANGES, and must run at least the epochs already done. */
+function checkResumedSpec(saved: TrainingSpec, completedEpochs: number, spec: TrainingSpec): void {
+  const keys = new Set([...Object.keys(spec), ...Object.keys(saved)]);
+  for (const key of keys) {
+    if (RESUMABLE_CHANGES.has(key)) continue;
+    const was = JSON.stringify((saved as unknown as Record<string, unknown>)[key]);
+    const now = JSON.stringify((spec as unknown as Record<string, unknown>)[key]);
+    if (was !== now) throw badInput(`resume: expected ${key} ${was ?? 'absent'} as in the checkpoint, got ${now ?? 'absent'}`);
+  }
+  if (completedEpochs > spec.epochs) throw badInput(`epochs: expected at least the ${completedEpochs} epochs the checkpoint has done, got ${spec.epochs}`);
+}
+
 async function loadCheckpoint(dir: string, spec: TrainingSpec, generator: tf.LayersModel, discriminator: tf.LayersModel): Promise<CheckpointState> {
   const found = await findCheckpoint(dir);
   if (found === undefined) throw badInput(`resume: expected a checkpoint in ${dir} (state.json), got none`);
   const state = JSON.parse(await fs.readFile(path.join(found, 'state.json'), 'utf8')) as CheckpointState;
-  const keys = new Set([...Object.keys(spec), ...Object.keys(state.spec)]);
-  for (const key of keys) {
-    if (RESUMABLE_CHANGES.has(key)) continue;
-    const was = JSON.stringify((state.spec as unknown as Record<string, unknown>)[key]);
-    const now = JSON.stringify((spec as unknown as Record<string, unknown>)[key]);
-    if (was !== now) throw badInput(`resume: expected ${key} ${was ?? 'absent'} as in the checkpoint, got ${now ?? 'absent'}`);
-  }
-  if (state.completedEpochs > spec.epochs) throw badInput(`epochs: expected at least the ${state.completedEpochs} epochs the checkpoint has done, got ${spec.epochs}`);
+  checkResumedSpec(state.spec, state.completedEpochs, spec);
   await copyWeights(path.join(found, 'generator'), generator, 'resume');
   await copyWeights(path.join(found, 'discriminator'), discriminator, 'resume');
   state.epochs = state.epochs.slice(0, state.completedEpochs);
@@ -614,4 +631,270 @@ async function loadFineTuneWeights(dir: string, spec: TrainingSpec, data: Traini
   if (manifest.discriminatorPath === undefined) throw badInput(`fineTuneFrom: ${dir}: expected a discriminatorPath in the manifest, got none`);
   await copyWeights(path.join(dir, manifest.generatorPath), generator, 'fineTuneFrom');
   await copyWeights(path.join(dir, manifest.discriminatorPath), discriminator, 'fineTuneFrom');
+}
+
+// ---- autoencoder mode -------------------------------------------------------------------------
+
+/**
+ * The sparse autoencoder's settings beside spec.latentSize (its code size): fixed here rather than
+ * spec fields, and recorded in the manifest's architectureConfig. Chosen on MNIST so that single
+ * units become digit detectors (README: the best unit per digit).
+ */
+export const AUTOENCODER_SETTINGS = Object.freeze({
+  /** The encoder's hidden sigmoid layers before the code (enc_hidden1, ...); the decoder mirrors them. */
+  hiddenUnits: [256],
+  /** Stddev of the Gaussian noise on the encoder's input in training (denoising), on [-1, 1] pixels. */
+  inputNoise: 0.5,
+  /**
+   * rho: the mean activation each sigmoid unit is pushed towards. 0.1, about one digit class in ten:
+   * on 10-epoch MNIST trials it gave more digit-selective units than the UFLDL notes' 0.05.
+   */
+  sparsityTarget: 0.1,
+  /** beta: weight of the mean KL sparsity penalty against the per-pixel reconstruction MSE. */
+  sparsityWeight: 1,
+});
+
+/** Held-out digits in the per-epoch grid: each row of 8 originals is followed by their 8 reconstructions. */
+const RECONSTRUCTION_PAIRS = SAMPLE_COUNT / 2;
+
+/** checkpoint/state.json of an autoencoder run: written last, so a checkpoint folder with it is complete. */
+interface AutoencoderCheckpointState {
+  spec: TrainingSpec;
+  completedEpochs: number;
+  epochs: AutoencoderEpochRecord[];
+  elapsedSeconds: number;
+  optimizer: OptimizerRecord;
+  /** tf.io weight specs of checkpoint/state.bin (Adam's iteration count and moments). */
+  tensorSpecs: tf.io.WeightsManifestEntry[];
+}
+
+interface AutoencoderEpochRecord {
+  /** generator: mean reconstruction MSE of the epoch's steps; discriminator: mean weighted sparsity penalty. */
+  losses: Losses;
+  /** Per-pixel MSE of the reconstructions of the held-out test split. */
+  reconstructionError: number;
+  seconds: number;
+}
+
+/**
+ * Autoencoder mode of runTrainingSession: the encoder and decoder of src/models/sparse-autoencoder.ts
+ * trained by AutoencoderTrainer, one checkpoint per epoch, the version folder holding the served
+ * encoder (the feature network), the decoder (served as the generator: samples decode random codes),
+ * the per-epoch grids of held-out reconstructions and the manifest. Events reuse the GAN fields:
+ * losses.generator = reconstruction MSE, losses.discriminator = the weighted sparsity penalty,
+ * dAccuracyReal = dAccuracyFake = 0 (there is no discriminator).
+ */
+async function runAutoencoderSession(spec: TrainingSpec, options: SessionOptions): Promise<SessionResult> {
+  const log = options.log ?? (() => undefined);
+  if (options.fineTuneFrom !== undefined) {
+    throw badInput(`fineTuneFrom: expected none in autoencoder mode (an autoencoder trains from scratch), got ${JSON.stringify(options.fineTuneFrom)}`);
+  }
+  const outDir = path.resolve(options.outDir);
+  const checkpointDir = path.join(outDir, 'checkpoint');
+  const data = await loadTrainingData(spec.dataset, 'train', { limit: spec.limit });
+  const test = await loadTrainingData(spec.dataset, 'test');
+  log(`${spec.dataset}: ${data.count} training images (labels unused), ${test.count} held-out test images`);
+  const config = resolveSparseAutoencoderConfig({
+    imageSize: data.shape[0],
+    hiddenUnits: [...AUTOENCODER_SETTINGS.hiddenUnits],
+    codeSize: spec.latentSize,
+    inputNoise: AUTOENCODER_SETTINGS.inputNoise,
+    seed: spec.seed,
+  });
+  const encoder = buildEncoder(config);
+  const decoder = buildDecoder(config);
+  let trainer: AutoencoderTrainer | undefined;
+  try {
+    trainer = new AutoencoderTrainer(encoder, decoder, { images: data.images, count: data.count, shape: data.shape }, {
+      batchSize: spec.batchSize,
+      learningRate: spec.learningRate,
+      beta1: spec.beta1,
+      seed: spec.seed,
+      sparseLayers: sparseLayerNames(config),
+      sparsityTarget: AUTOENCODER_SETTINGS.sparsityTarget,
+      sparsityWeight: AUTOENCODER_SETTINGS.sparsityWeight,
+    });
+    let state: AutoencoderCheckpointState | undefined;
+    if (options.resume) {
+      state = await loadAutoencoderCheckpoint(checkpointDir, spec, trainer);
+      log(`resuming after epoch ${state.completedEpochs} of ${spec.epochs}`);
+    }
+    const t = trainer;
+    const imageSize = data.shape[0] * data.shape[1] * data.shape[2];
+    const pairs = Math.min(RECONSTRUCTION_PAIRS, test.count);
+    // The first held-out digits of the fixed split: the same for every run and every epoch.
+    const fixed = test.images.subarray(0, pairs * imageSize);
+    const grid = (): Buffer => {
+      const reconstructed = t.reconstruct(fixed, pairs);
+      const originals = Array.from({ length: pairs }, (_, i) => fixed.slice(i * imageSize, (i + 1) * imageSize));
+      const tiles: Float32Array[] = [];
+      for (let row = 0; row < pairs; row += 8) tiles.push(...originals.slice(row, row + 8), ...reconstructed.slice(row, row + 8));
+      // Both datasets are grayscale 28x28.
+      return gridPng(tiles, { width: data.shape[1], height: data.shape[0], channels: 1, range: [-1, 1], columns: 8 });
+    };
+
+    const records: AutoencoderEpochRecord[] = state?.epochs ?? [];
+    const started = performance.now() - (state?.elapsedSeconds ?? 0) * 1000;
+    await fs.mkdir(path.join(outDir, 'samples'), { recursive: true });
+    if (state === undefined) await saveAutoencoderCheckpoint(checkpointDir, t, spec, records, 0);
+    const stop = options.shouldStop ?? (() => false);
+    // What every version written by this run shares; each adds its label, grid and finish time.
+    const common = { spec, options, config, trainer: t, data, records, started };
+    for (let epoch = records.length; epoch < spec.epochs; epoch++) {
+      const epochStarted = performance.now();
+      const stats = await t.trainEpoch(
+        epoch,
+        (p) => options.onStep?.({ epoch: epoch + 1, step: p.step, stepsPerEpoch: p.stepsPerEpoch, losses: { generator: p.reconstruction, discriminator: p.sparsity }, msPerStep: p.msPerStep }),
+        undefined,
+        stop,
+      );
+      if (stats.steps < t.stepsPerEpoch()) {
+        log(`stopped during epoch ${epoch + 1}: keeping the checkpoint of epoch ${records.length}`);
+        return { status: 'stopped', completedEpochs: records.length };
+      }
+      const reconstructionError = t.reconstructionError(test.images, test.count);
+      const samplesPng = grid();
+      const label = String(epoch + 1).padStart(3, '0');
+      await writeAtomic(path.join(outDir, 'samples', `epoch-${label}.png`), samplesPng);
+      const record: AutoencoderEpochRecord = { losses: { generator: stats.reconstruction, discriminator: stats.sparsity }, reconstructionError, seconds: 0 };
+      records.push(record);
+      record.seconds = (performance.now() - epochStarted) / 1000;
+      await saveAutoencoderCheckpoint(checkpointDir, t, spec, records, (performance.now() - started) / 1000);
+      record.seconds = (performance.now() - epochStarted) / 1000;
+      log(
+        `epoch ${epoch + 1} done: reconstruction ${stats.reconstruction.toFixed(4)} sparsity ${stats.sparsity.toFixed(4)}, ` +
+          `held-out reconstruction MSE ${reconstructionError.toFixed(4)}, ${record.seconds.toFixed(1)} s, tensors ${tf.memory().numTensors}`,
+      );
+      await options.onEpoch?.({ epoch: epoch + 1, epochs: spec.epochs, losses: record.losses, dAccuracyReal: 0, dAccuracyFake: 0, reconstructionError, seconds: record.seconds, samplesPng });
+      const keep = spec.keepEvery !== undefined && (epoch + 1) % spec.keepEvery === 0 ? options.keepDir?.(epoch + 1) : undefined;
+      if (keep !== undefined) {
+        const manifest = await writeAutoencoderVersion(path.resolve(keep), { ...common, version: `${options.version ?? timeLabel(new Date())}-epoch-${label}`, samplesPng });
+        await options.onKeep?.(path.resolve(keep), manifest);
+      }
+    }
+    const finishedAt = new Date();
+    const manifest = await writeAutoencoderVersion(outDir, { ...common, version: options.version ?? timeLabel(finishedAt), samplesPng: grid(), finishedAt });
+    await fs.rm(checkpointDir, { recursive: true, force: true });
+    return { status: 'finished', dir: outDir, manifest };
+  } finally {
+    trainer?.dispose();
+    encoder.dispose();
+    decoder.dispose();
+  }
+}
+
+interface AutoencoderVersionInput {
+  spec: TrainingSpec;
+  options: SessionOptions;
+  config: SparseAutoencoderConfig;
+  trainer: AutoencoderTrainer;
+  data: TrainingData;
+  records: AutoencoderEpochRecord[];
+  version: string;
+  started: number;
+  samplesPng: Buffer;
+  finishedAt?: Date;
+}
+
+/** Writes a servable autoencoder version: encoder/ (no noise layer), decoder/, samples.png, manifest.json. */
+async function writeAutoencoderVersion(dir: string, v: AutoencoderVersionInput): Promise<ModelManifest> {
+  const { spec, config, data, records } = v;
+  await fs.mkdir(dir, { recursive: true });
+  const served = encoderForServing(v.trainer.encoder, config);
+  try {
+    await saveLayersModel(served, path.join(dir, 'encoder'));
+  } finally {
+    served.dispose();
+  }
+  await saveLayersModel(v.trainer.decoder, path.join(dir, 'decoder'));
+  await writeAtomic(path.join(dir, 'samples.png'), v.samplesPng);
+  const last = records[records.length - 1];
+  const finishedAt = v.finishedAt ?? new Date();
+  const manifest: ModelManifest = {
+    formatVersion: 1,
+    name: v.options.name,
+    version: v.version,
+    architecture: 'autoencoder',
+    dataset: spec.dataset,
+    latentSize: config.codeSize,
+    imageShape: data.shape,
+    outputRange: [-1, 1],
+    generatorPath: 'decoder',
+    featureNetwork: { path: 'encoder', role: 'encoder', inputRange: [-1, 1] },
+    training: {
+      seed: spec.seed,
+      epochs: records.length,
+      batchSize: spec.batchSize,
+      learningRate: spec.learningRate,
+      beta1: spec.beta1,
+      examples: data.count,
+      command: v.options.command,
+      backend: tf.getBackend(),
+      finalLosses: last.losses,
+      durationSeconds: Math.round((performance.now() - v.started) / 1000),
+      finishedAt: finishedAt.toISOString(),
+      architectureConfig: {
+        mode: spec.mode,
+        specArchitecture: spec.architecture,
+        hiddenUnits: config.hiddenUnits.join('-'),
+        codeSize: config.codeSize,
+        inputNoise: config.inputNoise,
+        sparsityTarget: AUTOENCODER_SETTINGS.sparsityTarget,
+        sparsityWeight: AUTOENCODER_SETTINGS.sparsityWeight,
+        ...(spec.limit !== undefined ? { limit: spec.limit } : {}),
+      },
+      metrics: { reconstructionError: last.reconstructionError },
+    },
+  };
+  await writeAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+async function saveAutoencoderCheckpoint(dir: string, trainer: AutoencoderTrainer, spec: TrainingSpec, records: AutoencoderEpochRecord[], elapsedSeconds: number): Promise<void> {
+  await swapInCheckpoint(dir, async (next) => {
+    await saveLayersModel(trainer.encoder, path.join(next, 'encoder'));
+    await saveLayersModel(trainer.decoder, path.join(next, 'decoder'));
+    const weights = await trainer.optimizer.getWeights();
+    const encoded = await tf.io.encodeWeights(weights.map((w, i) => ({ name: `adam/${i}`, tensor: w.tensor })));
+    // Adam's iteration scalar is a fresh tensor; its moments are live variables.
+    weights[0]?.tensor.dispose();
+    const state: AutoencoderCheckpointState = {
+      spec,
+      completedEpochs: records.length,
+      epochs: records,
+      elapsedSeconds,
+      optimizer: {
+        weights: weights.length,
+        accBeta1: betaPowers(trainer.optimizer).accBeta1.dataSync()[0],
+        accBeta2: betaPowers(trainer.optimizer).accBeta2.dataSync()[0],
+      },
+      tensorSpecs: encoded.specs,
+    };
+    await writeAtomic(path.join(next, 'state.bin'), Buffer.from(encoded.data));
+    await writeAtomic(path.join(next, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+  });
+}
+
+/** Restores the encoder, decoder and Adam state of the newest complete checkpoint; returns its state. */
+async function loadAutoencoderCheckpoint(dir: string, spec: TrainingSpec, trainer: AutoencoderTrainer): Promise<AutoencoderCheckpointState> {
+  const found = await findCheckpoint(dir);
+  if (found === undefined) throw badInput(`resume: expected a checkpoint in ${dir} (state.json), got none`);
+  const state = JSON.parse(await fs.readFile(path.join(found, 'state.json'), 'utf8')) as AutoencoderCheckpointState;
+  checkResumedSpec(state.spec, state.completedEpochs, spec);
+  await copyWeights(path.join(found, 'encoder'), trainer.encoder, 'resume');
+  await copyWeights(path.join(found, 'decoder'), trainer.decoder, 'resume');
+  const bytes = await fs.readFile(path.join(found, 'state.bin'));
+  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), state.tensorSpecs);
+  try {
+    const weights = Array.from({ length: state.optimizer.weights }, (_, i) => ({ name: `adam/${i}`, tensor: map[`adam/${i}`] }));
+    if (weights.length > 0) await trainer.optimizer.setWeights(weights);
+    tf.tidy(() => {
+      betaPowers(trainer.optimizer).accBeta1.assign(tf.scalar(state.optimizer.accBeta1));
+      betaPowers(trainer.optimizer).accBeta2.assign(tf.scalar(state.optimizer.accBeta2));
+    });
+  } finally {
+    tf.dispose(Object.values(map));
+  }
+  state.epochs = state.epochs.slice(0, state.completedEpochs);
+  return state;
 }

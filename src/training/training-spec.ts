@@ -6,12 +6,16 @@ import { badInput } from '../errors/ganql-error';
  * Both entry points build a partial spec and pass it through checkTrainingSpec, so the limits and
  * the messages are the same wherever training starts.
  */
-export const TRAINING_MODES = ['gan', 'kplusone'] as const;
-/** 'gan': G against a real/fake D (Goodfellow et al.); 'kplusone': semi-supervised K+1 D, G by feature matching (Salimans et al. sec 5). */
+export const TRAINING_MODES = ['gan', 'kplusone', 'autoencoder'] as const;
+/**
+ * 'gan': G against a real/fake D (Goodfellow et al.); 'kplusone': semi-supervised K+1 D, G by feature matching (Salimans et al. sec 5);
+ * 'autoencoder': a sparse denoising autoencoder on the unlabelled images (Le et al. 2012's kind of feature learner;
+ * src/models/sparse-autoencoder.ts), latentSize = its code size, served with its decoder as the generator.
+ */
 export type TrainingMode = (typeof TRAINING_MODES)[number];
 
 export const TRAINING_ARCHITECTURES = ['dcgan', 'mlp'] as const;
-/** 'dcgan': Radford et al. 2015 (src/models/dcgan.ts); 'mlp': Goodfellow et al. 2014's MLP GAN, or the K+1 MLP of Salimans et al. in kplusone mode. */
+/** 'dcgan': Radford et al. 2015 (src/models/dcgan.ts); 'mlp': Goodfellow et al. 2014's MLP GAN, the K+1 MLP of Salimans et al. in kplusone mode, the sparse autoencoder in autoencoder mode. */
 export type TrainingArchitecture = (typeof TRAINING_ARCHITECTURES)[number];
 
 export const TRAINING_DATASETS = ['mnist', 'fashion-mnist'] as const;
@@ -111,7 +115,9 @@ function intIn(field: string, value: unknown, range: { min: number; max: number 
  */
 export function checkTrainingSpec(input: TrainingSpecInput): TrainingSpec {
   const mode = oneOf('mode', TRAINING_MODES, input.mode ?? TRAINING_DEFAULTS.mode);
-  const architecture = oneOf('architecture', TRAINING_ARCHITECTURES, input.architecture ?? TRAINING_DEFAULTS.architecture);
+  if (mode === 'autoencoder') checkAutoencoderInput(input);
+  // The autoencoder is an MLP only: its default architecture is the one it has.
+  const architecture = oneOf('architecture', TRAINING_ARCHITECTURES, input.architecture ?? (mode === 'autoencoder' ? 'mlp' : TRAINING_DEFAULTS.architecture));
   const dataset = oneOf('dataset', TRAINING_DATASETS, input.dataset ?? TRAINING_DEFAULTS.dataset);
   const generatorLoss = oneOf('generatorLoss', GENERATOR_LOSSES, input.generatorLoss ?? TRAINING_DEFAULTS.generatorLoss);
   if (input.epochs === undefined) throw badInput(`epochs: expected an integer in 1..1000, got none`);
@@ -137,7 +143,7 @@ export function checkTrainingSpec(input: TrainingSpecInput): TrainingSpec {
     if (input.labelsPerClass === undefined) throw badInput(`labelsPerClass: expected an integer in 1..1000 in kplusone mode, got none`);
     labelsPerClass = intIn('labelsPerClass', input.labelsPerClass, TRAINING_LIMITS.labelsPerClass);
   } else if (input.labelsPerClass !== undefined) {
-    throw badInput(`labelsPerClass: expected none in gan mode (labels are used only in kplusone mode), got ${JSON.stringify(input.labelsPerClass)}`);
+    throw badInput(`labelsPerClass: expected none in ${mode} mode (labels are used only in kplusone mode), got ${JSON.stringify(input.labelsPerClass)}`);
   }
 
   const techniques = checkTechniques(input.techniques ?? {});
@@ -152,6 +158,25 @@ export function checkTrainingSpec(input: TrainingSpecInput): TrainingSpec {
     ...(keepEvery !== undefined ? { keepEvery } : {}),
     techniques,
   };
+}
+
+/**
+ * Autoencoder mode has no discriminator and no adversarial game: the GAN-only fields are refused
+ * when given, rather than recorded and ignored (their defaults pass, so a checked spec checks again).
+ */
+function checkAutoencoderInput(input: TrainingSpecInput): void {
+  if (input.architecture !== undefined && input.architecture !== 'mlp') {
+    throw badInput(`architecture: expected "mlp" in autoencoder mode (the sparse autoencoder is a dense network), got ${JSON.stringify(input.architecture)}`);
+  }
+  if (input.k !== undefined && input.k !== TRAINING_DEFAULTS.k) {
+    throw badInput(`k: expected none in autoencoder mode (there is no discriminator to step), got ${JSON.stringify(input.k)}`);
+  }
+  if (input.generatorLoss !== undefined && input.generatorLoss !== TRAINING_DEFAULTS.generatorLoss) {
+    throw badInput(`generatorLoss: expected none in autoencoder mode (the decoder is trained by reconstruction), got ${JSON.stringify(input.generatorLoss)}`);
+  }
+  for (const [name, value] of Object.entries(input.techniques ?? {})) {
+    if (value !== undefined) throw badInput(`techniques.${name}: expected none in autoencoder mode (the techniques are for GANs), got ${JSON.stringify(value)}`);
+  }
 }
 
 /** Switches some models cannot carry: said here, before any work, rather than by a builder mid-run. */

@@ -64,7 +64,7 @@ export class TrainingTechniquesInput {
 export class StartTrainingInput {
   @Field(() => String, {
     nullable: true,
-    description: 'Model name of the versions it makes: 1..64 letters, digits, ".", "_" or "-". Default: the fine-tuned model\'s name, else "<architecture>[-kplusone]-<dataset>".',
+    description: 'Model name of the versions it makes: 1..64 letters, digits, ".", "_" or "-". Default: the fine-tuned model\'s name, else "<architecture>[-kplusone|-autoencoder]-<dataset>".',
   })
   name?: string | null;
 
@@ -74,7 +74,7 @@ export class StartTrainingInput {
   @Field(() => TrainingModeEnum, { nullable: true, description: 'Default GAN.' })
   mode?: TrainingMode | null;
 
-  @Field(() => TrainingArchitectureEnum, { nullable: true, description: "Default DCGAN, or the fine-tuned model's." })
+  @Field(() => TrainingArchitectureEnum, { nullable: true, description: "Default DCGAN (MLP in AUTOENCODER mode), or the fine-tuned model's." })
   architecture?: TrainingArchitecture | null;
 
   @Field(() => String, { nullable: true, description: "MNIST (default, or the fine-tuned model's) or FASHION_MNIST (needs Debian's dataset-fashion-mnist); anything else is BAD_USER_INPUT." })

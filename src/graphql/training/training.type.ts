@@ -5,7 +5,7 @@ import { Image } from '../common/image.type';
 import { PageInfo } from '../runs/run.type';
 
 // type-graphql maps each GraphQL enum name to the value after it: the resolvers see the spec's own strings.
-export const TrainingModeEnum = { GAN: 'gan', KPLUSONE: 'kplusone' } as const satisfies Record<string, TrainingMode>;
+export const TrainingModeEnum = { GAN: 'gan', KPLUSONE: 'kplusone', AUTOENCODER: 'autoencoder' } as const satisfies Record<string, TrainingMode>;
 export const TrainingArchitectureEnum = { DCGAN: 'dcgan', MLP: 'mlp' } as const satisfies Record<string, TrainingArchitecture>;
 export const GeneratorLossEnum = { NON_SATURATING: 'non-saturating', MINIMAX: 'minimax' } as const satisfies Record<string, GeneratorLoss>;
 export const TrainingJobStateEnum = Object.fromEntries(TRAINING_JOB_STATES.map((s) => [s, s])) as { [S in TrainingJobState]: S };
@@ -17,6 +17,12 @@ registerEnumType(TrainingModeEnum, {
   valuesConfig: {
     GAN: { description: 'G against a real/fake discriminator (Goodfellow et al. 2014).' },
     KPLUSONE: { description: 'Semi-supervised: a K+1-class discriminator trained on labelsPerClass labels per class, G by feature matching (Salimans et al. 2016, sec. 5); the version serves classify.' },
+    AUTOENCODER: {
+      description:
+        'Unsupervised feature learning of the Le et al. 2012 kind: a sparse denoising autoencoder (architecture MLP only) on the unlabelled images, latentSize = its code size. ' +
+        'The version serves its decoder as the generator and its encoder as the feature network. k, generatorLoss, labelsPerClass, techniques and fineTuneFrom are BAD_USER_INPUT. ' +
+        'EPOCH events: generatorLoss = reconstruction MSE, discriminatorLoss = the sparsity penalty, dAccuracyReal = dAccuracyFake = 0.',
+    },
   },
 });
 registerEnumType(TrainingArchitectureEnum, {
