@@ -76,6 +76,12 @@ export interface OptimalStimulusView {
   maxTestActivation: number;
   /** The test image with maxTestActivation. */
   bestTestImage: TestImageView;
+  /**
+   * A dense unit with a saturating activation (sigmoid, tanh) is compared on its pre-activation,
+   * where float32 does not round both the stimulus and the best test images to the activation's bound.
+   */
+  preActivation?: number;
+  maxTestPreActivation?: number;
   exceedsEveryTestImage: boolean;
 }
 
@@ -220,6 +226,10 @@ export class FeatureAnalysisService {
       const stimulus = await this.pool.optimalStimulus(model.id, { layer: layer.name, neuron: request.neuron, steps, stepSize, maxNorm, seed });
       const activations = await inChunks(images, (chunk) => this.pool.neuronActivations(model.id, layer.name, chunk));
       const [best] = topActivating(activations, request.neuron, 1);
+      const saturating = stimulus.preActivation !== undefined;
+      const pre = saturating ? await inChunks(images, (chunk) => this.pool.preActivations(model.id, layer.name, chunk)) : [];
+      const [bestPre] = saturating ? topActivating(pre, request.neuron, 1) : [];
+      const exceeds = stimulus.preActivation !== undefined && bestPre !== undefined ? stimulus.preActivation > bestPre.activation && stimulus.activation >= best.activation : stimulus.activation > best.activation;
       const [height, width, channels] = model.manifest.imageShape;
       const view: OptimalStimulusView = {
         runId: run.runId,
@@ -236,13 +246,16 @@ export class FeatureAnalysisService {
         image: { png: encodePng(stimulus.image, width, height, pngChannels(channels), range), width, height, channels },
         maxTestActivation: best.activation,
         bestTestImage: testImageView(test, best.index, best.activation),
-        exceedsEveryTestImage: stimulus.activation > best.activation,
+        ...(stimulus.preActivation !== undefined && bestPre !== undefined ? { preActivation: stimulus.preActivation, maxTestPreActivation: bestPre.activation } : {}),
+        exceedsEveryTestImage: exceeds,
       };
       const result = {
         layer: layer.name,
         neuron: request.neuron,
         activation: view.activation,
         maxTestActivation: view.maxTestActivation,
+        preActivation: view.preActivation,
+        maxTestPreActivation: view.maxTestPreActivation,
         bestTestImage: best.index,
         exceedsEveryTestImage: view.exceedsEveryTestImage,
         maxNorm,

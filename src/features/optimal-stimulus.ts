@@ -22,6 +22,8 @@ export interface OptimalStimulus {
   activation: number;
   /** The activation after each step (trace[0] = the start), steps + 1 values. */
   trace: number[];
+  /** For a dense unit with a saturating activation (what the ascent climbs): its pre-activation for `image`. */
+  preActivation?: number;
 }
 
 /**
@@ -112,7 +114,7 @@ export function findOptimalStimulus(activationModel: tf.LayersModel, neuron: num
   } finally {
     x.dispose();
   }
-  return { image: best.image, activation: best.value, trace };
+  return { image: best.image, activation: best.value, trace, ...(objectiveOf === activationOf ? {} : { preActivation: best.objective }) };
 }
 
 /** Activations whose gradient vanishes in float32 at large inputs (all increasing). */

@@ -28,6 +28,8 @@ export interface StimulusResult {
   activation: number;
   /** Activation after each step. */
   trace: number[];
+  /** A dense unit with a saturating activation (sigmoid, tanh): its pre-activation, which the ascent climbs. */
+  preActivation?: number;
 }
 
 /** Runs forward passes. The pool decides what goes in a batch; an executor only computes it. */

@@ -14,7 +14,9 @@ export type LayerPass =
   /** The feature network's `layer` per neuron: a unit, or a feature map's spatial maximum (neuronActivations). */
   | { kind: 'neurons'; layer: string }
   /** The generator's `layer` per filter, averaged over space (units of a dense layer as they are). */
-  | { kind: 'generatorMeans'; layer: string };
+  | { kind: 'generatorMeans'; layer: string }
+  /** A dense `layer` of the feature network per unit before its activation: input . kernel + bias. */
+  | { kind: 'preActivations'; layer: string };
 
 /** The pool's batching key of a pass: requests with the same key may share a batch. */
 export function layerPassKey(pass: LayerPass): string {
@@ -54,12 +56,30 @@ export async function runFeaturePass(models: ActivationModels, network: tf.Layer
   const shape = network.inputs[0].shape.slice(1) as number[];
   const size = shape.reduce((a, b) => a * b, 1);
   if (!Number.isInteger(n) || n < 1 || images.length !== n * size) throw new Error(`executor: expected ${n * size} image values (${n} x ${shape.join('x')}), got ${images.length}`);
+  if (pass.kind === 'preActivations') return readAndDispose(preActivations(models, network, pass.layer, images, n, shape));
   const model = models.get(network, pass.layer);
   const out = tf.tidy(() => {
     const activations = model.predict(tf.tensor(images, [n, ...shape]), { batchSize: n }) as tf.Tensor;
     return pass.kind === 'neurons' ? neuronActivations(activations) : activations.reshape([n, -1]);
   });
   return readAndDispose(out);
+}
+
+/** A dense layer's pre-activations [n, units]: its input (a sub-model up to the layer before) times its kernel, plus its bias. */
+function preActivations(models: ActivationModels, network: tf.LayersModel, name: string, images: Float32Array, n: number, shape: number[]): tf.Tensor {
+  // Checks the name (the error lists the layers there are) before getLayer, which would not.
+  models.get(network, name);
+  const layer = network.getLayer(name);
+  if (layer.getClassName() !== 'Dense') throw new Error(`expected a Dense layer for pre-activations, got ${layer.getClassName()} layer ${name}`);
+  const inbound = layer.inboundNodes[0]?.inboundLayers[0];
+  if (inbound === undefined) throw new Error(`expected layer ${name} to read another layer`);
+  const before = models.get(network, inbound.name);
+  return tf.tidy(() => {
+    const [kernel, bias] = layer.getWeights();
+    const input = before.predict(tf.tensor(images, [n, ...shape]), { batchSize: n }) as tf.Tensor2D;
+    const z = tf.matMul(input, kernel as tf.Tensor2D);
+    return bias === undefined ? z : z.add(bias);
+  });
 }
 
 /**

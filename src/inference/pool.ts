@@ -117,6 +117,11 @@ export class InferencePool {
     return this.layerPass(modelId, { kind: 'neurons', layer }, images);
   }
 
+  /** Each image's dense `layer` of the feature network per unit before its activation (input . kernel + bias). */
+  preActivations(modelId: string, layer: string, images: readonly Float32Array[]): Promise<Float32Array[]> {
+    return this.layerPass(modelId, { kind: 'preActivations', layer }, images);
+  }
+
   /** Each latent's generator `layer` per filter, averaged over space (a dense layer's units as they are). */
   generatorActivations(modelId: string, layer: string, latents: readonly Float32Array[]): Promise<Float32Array[]> {
     return this.layerPass(modelId, { kind: 'generatorMeans', layer }, latents);

@@ -348,7 +348,10 @@ export class WorkerExecutor implements Executor {
         const { work } = state.job;
         if (message.type === 'failed') state.job.reject(new Error(message.message));
         else if (message.type === 'result' && work.kind === 'batch') work.resolve(message.output);
-        else if (message.type === 'stimulus' && work.kind === 'stimulus') work.resolve({ image: message.image, activation: message.activation, trace: message.trace });
+        else if (message.type === 'stimulus' && work.kind === 'stimulus') {
+          const { image, activation, trace, preActivation } = message;
+          work.resolve({ image, activation, trace, ...(preActivation !== undefined ? { preActivation } : {}) });
+        }
         else state.job.reject(new Error(`inference worker ${slot.index} answered a ${work.kind} job with a ${message.type} reply`));
         if (message.type !== 'failed') slot.numTensors = message.numTensors;
         this.dispatch();

@@ -108,3 +108,22 @@ describe('layer passes on the shipped DCGAN', () => {
     expect(maxAbsDiff(here, there)).toBeLessThan(1e-5);
   });
 });
+
+describe('pre-activations of a dense layer', () => {
+  it('are what its sigmoid turns into its activations (the shipped autoencoder encoder)', async () => {
+    await initBackend({ order: ['wasm'] });
+    const encoder = await loadLayersModel(path.resolve(__dirname, '../../models/mnist-autoencoder/encoder'));
+    try {
+      const n = 4;
+      const images = (await loadTrainingData('mnist', 'test', { limit: n })).images;
+      const models = new ActivationModels();
+      const pre = await runFeaturePass(models, encoder, { kind: 'preActivations', layer: 'enc_hidden1' }, images, n);
+      const post = await runFeaturePass(models, encoder, { kind: 'neurons', layer: 'enc_hidden1' }, images, n);
+      expect(pre).toHaveLength(post.length);
+      expect(maxAbsDiff(pre.map((z) => 1 / (1 + Math.exp(-z))), post)).toBeLessThan(1e-5);
+      await expect(runFeaturePass(models, encoder, { kind: 'preActivations', layer: 'enc_flatten' }, images, n)).rejects.toThrow('expected a Dense layer for pre-activations, got Flatten layer enc_flatten');
+    } finally {
+      encoder.dispose();
+    }
+  });
+});

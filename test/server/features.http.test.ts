@@ -59,7 +59,7 @@ const PROBE = `query($modelId: ID!, $layer: String!, $concept: String!, $neurons
 
 const STIMULUS = `query($modelId: ID!, $layer: String!, $neuron: Int!, $steps: Int) {
   optimalStimulus(modelId: $modelId, layer: $layer, neuron: $neuron, steps: $steps) {
-    runId neuron activation trace steps stepSize maxNorm norm meanTestNorm maxTestActivation exceedsEveryTestImage
+    runId neuron activation trace steps stepSize maxNorm norm meanTestNorm maxTestActivation preActivation maxTestPreActivation exceedsEveryTestImage
     image { width height channels dataUrl } bestTestImage { index label activation }
   }
 }`;
@@ -87,6 +87,8 @@ interface Stimulus {
   norm: number;
   meanTestNorm: number;
   maxTestActivation: number;
+  preActivation: number | null;
+  maxTestPreActivation: number | null;
   exceedsEveryTestImage: boolean;
   image: { width: number; height: number; channels: number; dataUrl: string };
 }
@@ -135,6 +137,8 @@ describe('on the dcgan-mnist discriminator', () => {
     expect(s.trace).toHaveLength(61);
     expect(s.activation).toBe(Math.max(...s.trace));
     expect(s.activation).toBeGreaterThan(s.maxTestActivation);
+    // A conv feature map (LeakyReLU, no saturation) is compared on its activation alone.
+    expect(s.preActivation).toBeNull();
     expect(s.exceedsEveryTestImage).toBe(true);
     expect(pixelsOf(s.image.dataUrl)).toHaveLength(28 * 28);
     expect((await runOf(s.runId)).kind).toBe('OPTIMAL_STIMULUS');
@@ -265,9 +269,15 @@ describe.skipIf(!AUTOENCODER_SHIPPED)('on the shipped feature learner (models/mn
     const body = await server.gql<{ optimalStimulus: Stimulus }>(STIMULUS, { modelId: model.id, layer: best.layer, neuron: best.neuron, steps: 200 });
     expect(body.errors).toBeUndefined();
     const s = body.data!.optimalStimulus;
-    console.log(`${model.id} ${best.layer} #${best.neuron}: stimulus ${s.activation.toFixed(3)} vs best test image ${s.maxTestActivation.toFixed(3)} (norm ${s.norm.toFixed(2)} <= ${s.maxNorm.toFixed(2)})`);
+    console.log(
+      `${model.id} ${best.layer} #${best.neuron}: stimulus ${s.activation.toFixed(7)} vs best test image ${s.maxTestActivation.toFixed(7)}; ` +
+        `pre-activation ${s.preActivation?.toFixed(2)} vs ${s.maxTestPreActivation?.toFixed(2)} (norm ${s.norm.toFixed(2)} <= ${s.maxNorm.toFixed(2)})`,
+    );
     expect(s.norm).toBeLessThanOrEqual(s.maxNorm * (1 + 1e-5));
-    expect(s.activation).toBeGreaterThan(s.maxTestActivation);
+    // The encoder's units are sigmoids: compared where float32 does not round both to 1.
+    expect(s.preActivation).not.toBeNull();
+    expect(s.preActivation!).toBeGreaterThan(s.maxTestPreActivation!);
+    expect(s.activation).toBeGreaterThanOrEqual(s.maxTestActivation);
     expect(s.exceedsEveryTestImage).toBe(true);
   });
 

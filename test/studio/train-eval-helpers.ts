@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 export interface TrainingFormValues {
   /** '' for scratch, else a model version id to fine-tune. */
   from?: string;
-  mode?: 'GAN' | 'KPLUSONE';
+  mode?: 'GAN' | 'KPLUSONE' | 'AUTOENCODER';
   architecture?: '' | 'DCGAN' | 'MLP';
   epochs?: string;
   batchSize?: string;

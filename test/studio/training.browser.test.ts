@@ -138,6 +138,23 @@ describe.skipIf(skipBrowserTests('training'))('the studio training page', () => 
     expect(problems).toEqual([]);
   });
 
+  it('trains a sparse autoencoder (Le et al.): no GAN switches, its losses named as they are', async () => {
+    // A GAN switch left on before the mode changes must not be sent.
+    await fillTrainingForm(page, { from: '', mode: 'GAN', labelSmoothing: '0.9' });
+    await fillTrainingForm(page, { mode: 'AUTOENCODER', architecture: 'MLP', epochs: '1', batchSize: '32', limit: '128', seed: '5', name: 'studio-ae', learningRate: '0.003' });
+    expect(await page.locator('.train-form fieldset.techniques').isHidden()).toBe(true);
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await page.waitForFunction(() => document.querySelector('.train-watch .watch-head .state')?.textContent === 'SUCCEEDED', null, { timeout: 60_000 });
+    const id = await page.locator('.job-list li[data-job-id]').first().getAttribute('data-job-id');
+    const done = await job(id!);
+    // The hidden label-smoothing switch was not sent (the server would refuse it in this mode).
+    expect(done).toMatchObject({ name: 'studio-ae', state: 'SUCCEEDED', epochsCompleted: 1, spec: { architecture: 'MLP', techniques: { labelSmoothing: null } } });
+    expect(await page.locator('.job-meta').textContent()).toBe('sparse autoencoder, MLP on MNIST; 1 epochs of batch 32, lr 0.003, seed 5, 128 images.');
+    expect(await page.locator('.epoch-plot .plot-series[data-series="reconstruction"] circle.plot-point').count()).toBe(1);
+    await fillTrainingForm(page, { mode: 'GAN', labelSmoothing: '', learningRate: '0.0002' });
+    expect(problems).toEqual([]);
+  });
+
   it('takes the screenshot of a fine-tuning job after two epochs', async () => {
     await fillTrainingForm(page, { from: 'dcgan-mnist@2026-11-27T04-42', epochs: '2', batchSize: '32', limit: '64', seed: '3', name: '' });
     await page.getByRole('button', { name: 'Start training' }).click();

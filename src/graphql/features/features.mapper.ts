@@ -45,6 +45,8 @@ export function toOptimalStimulus(view: OptimalStimulusView): OptimalStimulus {
     meanTestNorm: view.meanTestNorm,
     maxTestActivation: view.maxTestActivation,
     bestTestImage: toTestImage(view.bestTestImage),
+    preActivation: view.preActivation ?? null,
+    maxTestPreActivation: view.maxTestPreActivation ?? null,
     exceedsEveryTestImage: view.exceedsEveryTestImage,
   };
 }

@@ -114,7 +114,19 @@ export class OptimalStimulus {
   @Field(() => TestImage, { description: 'The test image with that activation.' })
   bestTestImage!: TestImage;
 
-  @Field(() => Boolean, { description: 'Whether the stimulus activates the neuron more than every test image.' })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "Set for a unit of a dense layer with a saturating activation (sigmoid, tanh): the stimulus's pre-activation (input . kernel + bias), which the ascent climbs. float32 rounds a sigmoid above about 16.6 to 1, so activations alone cannot tell a saturating stimulus from the best test images.",
+  })
+  preActivation?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'With preActivation: the highest pre-activation over every held-out test image.' })
+  maxTestPreActivation?: number | null;
+
+  @Field(() => Boolean, {
+    description: 'Whether the stimulus activates the neuron more than every test image (for a saturating dense unit: a higher pre-activation than every test image, and an activation at least as high).',
+  })
   exceedsEveryTestImage!: boolean;
 }
 

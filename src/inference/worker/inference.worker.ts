@@ -104,9 +104,9 @@ function runStimulus(request: StimulusJobRequest, models: ReadonlyMap<string, Wo
   try {
     const model = models.get(request.modelId);
     if (model === undefined) throw new Error(`inference worker: no model ${JSON.stringify(request.modelId)} loaded (have ${[...models.keys()].join(', ')})`);
-    const { image, activation, trace } = computeStimulus(model, request.modelId, request.request, activations);
+    const { image, ...rest } = computeStimulus(model, request.modelId, request.request, activations);
     const owned = image.slice();
-    reply({ type: 'stimulus', jobId: request.jobId, image: owned, activation, trace, numTensors: tf.memory().numTensors }, [owned.buffer as ArrayBuffer]);
+    reply({ type: 'stimulus', jobId: request.jobId, image: owned, ...rest, numTensors: tf.memory().numTensors }, [owned.buffer as ArrayBuffer]);
   } catch (error) {
     reply({ type: 'failed', jobId: request.jobId, message: messageOf(error) });
   }

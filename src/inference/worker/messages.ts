@@ -63,7 +63,7 @@ export type WorkerReply =
   | { type: 'ready'; backend: BackendName; customKernels: string[]; numTensors: number; models: string[] }
   | { type: 'startFailed'; message: string }
   | { type: 'result'; jobId: number; output: Float32Array; numTensors: number }
-  | { type: 'stimulus'; jobId: number; image: Float32Array; activation: number; trace: number[]; numTensors: number }
+  | { type: 'stimulus'; jobId: number; image: Float32Array; activation: number; trace: number[]; preActivation?: number; numTensors: number }
   | { type: 'failed'; jobId: number; message: string }
   | { type: 'loaded'; loadId: number; numTensors: number }
   | { type: 'loadFailed'; loadId: number; message: string }

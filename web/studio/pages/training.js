@@ -133,7 +133,7 @@ function buildForm(panel) {
 
   let models = [];
   const from = select('fineTuneFrom', [['', 'Scratch (new weights)']]);
-  const mode = select('mode', [['GAN', 'GAN'], ['KPLUSONE', 'K+1 semi-supervised']]);
+  const mode = select('mode', [['GAN', 'GAN'], ['KPLUSONE', 'K+1 semi-supervised'], ['AUTOENCODER', 'Sparse autoencoder (features)']]);
   const architecture = select('architecture', [['', 'Default (DCGAN)'], ['DCGAN', 'DCGAN'], ['MLP', 'MLP']]);
   const dataset = select('dataset', [['', 'Default (MNIST)'], ['MNIST', 'MNIST'], ['FASHION_MNIST', 'Fashion-MNIST']]);
   const epochs = number('epochs', '1', { min: '1', max: '1000', required: '' });
@@ -148,6 +148,8 @@ function buildForm(panel) {
   const syncMode = () => {
     labelsField.hidden = mode.value !== 'KPLUSONE';
     labelSmoothing.toggle.disabled = mode.value === 'KPLUSONE';
+    // An autoencoder (Le et al. 2012) is an MLP with no discriminator: none of the GAN switches apply.
+    techniquesBox.hidden = mode.value === 'AUTOENCODER';
   };
   // Fine-tuning takes the version's architecture and dataset: the selects say so instead of a stale choice.
   const syncFrom = () => {
@@ -183,6 +185,10 @@ function buildForm(panel) {
   const vbnSize = number('vbnSize', '64', { min: '1', max: '1024' });
   const vbn = technique('vbn', 'Virtual batchnorm', 'In G: DCGAN, or the K+1 MLP.', [['Reference batch', vbnSize]]);
 
+  const techniquesBox = el('fieldset', { class: 'techniques' },
+    el('legend', {}, 'Techniques (Salimans et al. 2016)'),
+    featureMatching.box, minibatch.box, historical.box, labelSmoothing.box, vbn.box,
+  );
   const errors = el('div', { class: 'errors' });
   const submit = el('button', { type: 'submit' }, 'Start training');
   const element = el('form', { class: 'train-form', novalidate: '' },
@@ -199,10 +205,7 @@ function buildForm(panel) {
       labelsField,
       field('Name', name, 'Of the new versions'),
     ),
-    el('fieldset', { class: 'techniques' },
-      el('legend', {}, 'Techniques (Salimans et al. 2016)'),
-      featureMatching.box, minibatch.box, historical.box, labelSmoothing.box, vbn.box,
-    ),
+    techniquesBox,
     errors,
     el('div', { class: 'row' }, submit),
   );
@@ -247,11 +250,12 @@ function buildForm(panel) {
       if (mode.value === 'KPLUSONE') set('labelsPerClass', toNumber(labelsPerClass));
       set('name', name.value.trim());
       const techniques = {};
-      if (featureMatching.toggle.checked) techniques.featureMatching = { layer: fmLayer.value.trim() };
-      if (minibatch.toggle.checked) techniques.minibatchDiscrimination = { kernels: toNumber(mbdKernels), kernelDim: toNumber(mbdDim) };
-      if (historical.toggle.checked) techniques.historicalAveraging = { weight: toNumber(haWeight) };
-      if (labelSmoothing.toggle.checked && !labelSmoothing.toggle.disabled) techniques.labelSmoothing = toNumber(lsTarget);
-      if (vbn.toggle.checked) techniques.virtualBatchNorm = { referenceSize: toNumber(vbnSize) };
+      const gan = mode.value !== 'AUTOENCODER';
+      if (gan && featureMatching.toggle.checked) techniques.featureMatching = { layer: fmLayer.value.trim() };
+      if (gan && minibatch.toggle.checked) techniques.minibatchDiscrimination = { kernels: toNumber(mbdKernels), kernelDim: toNumber(mbdDim) };
+      if (gan && historical.toggle.checked) techniques.historicalAveraging = { weight: toNumber(haWeight) };
+      if (gan && labelSmoothing.toggle.checked && !labelSmoothing.toggle.disabled) techniques.labelSmoothing = toNumber(lsTarget);
+      if (gan && vbn.toggle.checked) techniques.virtualBatchNorm = { referenceSize: toNumber(vbnSize) };
       if (Object.keys(techniques).length) input.techniques = techniques;
       // A blank or non-number epochs would be a GraphQL type error: say it as the server would.
       if (!Number.isInteger(input.epochs)) throw new ApiError(`epochs: expected an integer in 1..1000, got ${epochs.value.trim() === '' ? 'nothing' : JSON.stringify(epochs.value)}`, 'BAD_USER_INPUT');
@@ -332,13 +336,20 @@ function watchJob(panel, id, { onChange }) {
     });
   }
 
+  /** An autoencoder job reports its reconstruction error and sparsity penalty in the G and D loss fields. */
+  function lossNames() {
+    return state.job?.spec.mode === 'AUTOENCODER'
+      ? { g: 'reconstruction', d: 'sparsity', epochG: 'reconstruction', epochD: 'sparsity' }
+      : { g: 'generator', d: 'discriminator', epochG: 'G loss', epochD: 'D loss' };
+  }
+
   function render() {
     const job = state.job;
     if (job) {
       heading.textContent = `Job ${job.name}@${job.version}`;
       const s = job.spec;
       const t = describeTechniques(s.techniques);
-      meta.textContent = `${s.mode === 'KPLUSONE' ? 'K+1 ' : ''}${s.architecture} on ${s.dataset}${job.parentModelId ? `, fine-tuning ${job.parentModelId}` : ''}; ` +
+      meta.textContent = `${s.mode === 'KPLUSONE' ? 'K+1 ' : s.mode === 'AUTOENCODER' ? 'sparse autoencoder, ' : ''}${s.architecture} on ${s.dataset}${job.parentModelId ? `, fine-tuning ${job.parentModelId}` : ''}; ` +
         `${s.epochs} epochs of batch ${s.batchSize}, lr ${s.learningRate}, seed ${s.seed}${s.limit ? `, ${s.limit} images` : ''}${t ? `; ${t}` : ''}.`;
     }
     badge.className = `state state-${state.status.toLowerCase()}`;
@@ -366,13 +377,13 @@ function watchJob(panel, id, { onChange }) {
       yLabel: 'loss',
       format: (y) => y.toFixed(3),
       series: [
-        { name: 'generator', points: state.steps.map((p) => ({ x: p.x, y: p.g })) },
-        { name: 'discriminator', points: state.steps.map((p) => ({ x: p.x, y: p.d })) },
+        { name: lossNames().g, points: state.steps.map((p) => ({ x: p.x, y: p.g })) },
+        { name: lossNames().d, points: state.steps.map((p) => ({ x: p.x, y: p.d })) },
       ],
     }));
     const epochSeries = [
-      { name: 'G loss', points: state.epochs.map((e) => ({ x: e.epoch, y: e.generatorLoss })) },
-      { name: 'D loss', points: state.epochs.map((e) => ({ x: e.epoch, y: e.discriminatorLoss })) },
+      { name: lossNames().epochG, points: state.epochs.map((e) => ({ x: e.epoch, y: e.generatorLoss })) },
+      { name: lossNames().epochD, points: state.epochs.map((e) => ({ x: e.epoch, y: e.discriminatorLoss })) },
     ];
     if (state.epochs.some((e) => e.testError !== null)) epochSeries.push({ name: 'test error', points: state.epochs.filter((e) => e.testError !== null).map((e) => ({ x: e.epoch, y: e.testError })) });
     epochPlot.replaceChildren(linePlot({ title: 'Mean losses per epoch', width, height: 200, xLabel: 'epoch', yLabel: 'loss', format: (y) => y.toFixed(3), series: epochSeries }));
