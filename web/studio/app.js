@@ -7,6 +7,7 @@ export const PAGES = {
   gallery: 'Gallery',
   latent: 'Latent',
   classify: 'Classify',
+  features: 'Features',
   training: 'Training',
   evaluation: 'Evaluation',
 };
