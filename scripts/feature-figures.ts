@@ -73,18 +73,15 @@ async function main(): Promise<void> {
     console.log(`top images: ${best.topImages.map((t) => `${t.label} (${t.activation.toFixed(3)})`).join(', ')}`);
     saveStrip('digit0-top-images.png', best.topImages.map((t) => t.image.dataUrl));
 
-    const stimulusQuery = `{ optimalStimulus(modelId: "${learner.id}", layer: "${best.layer}", neuron: ${best.neuron}, steps: 200) { activation maxTestActivation exceedsEveryTestImage norm maxNorm stepSize image { dataUrl } bestTestImage { index label activation image { dataUrl } } } }`;
+    const stimulusQuery = `{ optimalStimulus(modelId: "${learner.id}", layer: "${best.layer}", neuron: ${best.neuron}, steps: 200) { activation maxTestActivation preActivation maxTestPreActivation exceedsEveryTestImage norm maxNorm stepSize image { dataUrl } bestTestImage { index label activation image { dataUrl } } } }`;
     const { optimalStimulus } = await gql(stimulusQuery);
     show(
-      `optimal stimulus: activation ${optimalStimulus.activation.toFixed(3)} vs the best test image's ${optimalStimulus.maxTestActivation.toFixed(3)} (test image ${optimalStimulus.bestTestImage.index}, a ${optimalStimulus.bestTestImage.label}); ||x - c|| ${optimalStimulus.norm.toFixed(2)} <= maxNorm ${optimalStimulus.maxNorm.toFixed(2)}`,
+      `optimal stimulus: activation ${optimalStimulus.activation} vs the best test image's ${optimalStimulus.maxTestActivation} (test image ${optimalStimulus.bestTestImage.index}, a ${optimalStimulus.bestTestImage.label}); ` +
+        `pre-activation ${optimalStimulus.preActivation?.toFixed(2)} vs ${optimalStimulus.maxTestPreActivation?.toFixed(2)}; ||x - c|| ${optimalStimulus.norm.toFixed(2)} <= maxNorm ${optimalStimulus.maxNorm.toFixed(2)}; exceeds every test image: ${optimalStimulus.exceedsEveryTestImage}`,
       stimulusQuery,
     );
-    // The same neuron within a tighter ball: closer to the unit's weight template.
-    const tightQuery = stimulusQuery.replace('steps: 200)', 'steps: 200, maxNorm: 10)');
-    const { optimalStimulus: tight } = await gql(tightQuery);
-    show(`optimal stimulus within ||x - c|| <= 10: activation ${tight.activation}`, tightQuery);
-    console.log(`full precision: stimulus ${optimalStimulus.activation}, best test image ${optimalStimulus.maxTestActivation}`);
-    saveStrip('digit0-optimal-stimulus.png', [optimalStimulus.image.dataUrl, tight.image.dataUrl]);
+    // The stimulus beside the test image that activates the neuron most.
+    saveStrip('digit0-optimal-stimulus.png', [optimalStimulus.image.dataUrl, optimalStimulus.bestTestImage.image.dataUrl]);
 
     // DCGAN's protocol on the DCGAN's discriminator, beside raw pixels with the same labels.
     for (const labelsPerClass of [10, 100]) {

@@ -69,7 +69,7 @@ export interface OptimalStimulusView {
   steps: number;
   stepSize: number;
   maxNorm: number;
-  /** ||stimulus - centre of the input range||_2. */
+  /** ||stimulus - c||_2, c the mean held-out test image. */
   norm: number;
   meanTestNorm: number;
   image: { png: Buffer; width: number; height: number; channels: number };
@@ -196,10 +196,10 @@ export class FeatureAnalysisService {
 
   /**
    * The input that maximises one neuron (Le et al. sec 4.4) by projected, normalised gradient ascent
-   * (findOptimalStimulus) on a worker of the pool, with ||x - c||_2 <= maxNorm, c the centre of the
-   * feature network's input range, and pixels in that range. maxNorm defaults to the mean of the same
-   * norm over the held-out test images, so the comparison with them is fair: the result says whether
-   * the stimulus activates the neuron more than every test image.
+   * (findOptimalStimulus) on a worker of the pool, with ||x - c||_2 <= maxNorm, c the mean held-out
+   * test image, and pixels in the feature network's input range. maxNorm defaults to the mean of the
+   * same norm over the held-out test images, so the comparison with them is fair: the result says
+   * whether the stimulus activates the neuron more than every test image.
    */
   optimalStimulus(request: OptimalStimulusRequest): Promise<OptimalStimulusView> {
     return this.runs.record({ kind: 'OPTIMAL_STIMULUS', modelId: request.modelId, parameters: request }, async (run) => {
@@ -211,8 +211,10 @@ export class FeatureAnalysisService {
       const seed = checkedSeed(request.seed);
       const test = await this.data.split(model, 'test');
       const range = network.inputRange;
-      const centre = (range[0] + range[1]) / 2;
       const images = inputsOf(test, range);
+      // Norms are measured from the mean test image, as Le et al. bounded the norm of zero-mean inputs:
+      // measured from the range's centre instead, MNIST's dark background alone would fill the budget.
+      const centre = meanImage(images);
       let normSum = 0;
       for (const image of images) normSum += l2Distance(image, centre);
       const meanTestNorm = normSum / images.length;
@@ -223,7 +225,7 @@ export class FeatureAnalysisService {
         throw badInput(`stepSize: expected a number in (0, maxNorm = ${maxNorm}], got ${describe(stepSize)}`);
       }
 
-      const stimulus = await this.pool.optimalStimulus(model.id, { layer: layer.name, neuron: request.neuron, steps, stepSize, maxNorm, seed });
+      const stimulus = await this.pool.optimalStimulus(model.id, { layer: layer.name, neuron: request.neuron, steps, stepSize, maxNorm, seed, centre });
       const activations = await inChunks(images, (chunk) => this.pool.neuronActivations(model.id, layer.name, chunk));
       const [best] = topActivating(activations, request.neuron, 1);
       const saturating = stimulus.preActivation !== undefined;
@@ -386,9 +388,16 @@ function checkedSeed(seed: number | null | undefined): number {
   return value;
 }
 
-function l2Distance(values: Float32Array, centre: number): number {
+/** The pixel-wise mean of equally sized images. */
+function meanImage(images: readonly Float32Array[]): Float32Array {
+  const mean = new Float32Array(images[0].length);
+  for (const image of images) for (let i = 0; i < mean.length; i++) mean[i] += image[i] / images.length;
+  return mean;
+}
+
+function l2Distance(values: Float32Array, centre: Float32Array): number {
   let s = 0;
-  for (let i = 0; i < values.length; i++) s += (values[i] - centre) ** 2;
+  for (let i = 0; i < values.length; i++) s += (values[i] - centre[i]) ** 2;
   return Math.sqrt(s);
 }
 

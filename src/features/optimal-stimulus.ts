@@ -7,12 +7,17 @@ export interface OptimalStimulusOptions {
   steps: number;
   /** L2 length of each step, in pixel units: the gradient is normalised to unit L2 norm first. */
   stepSize: number;
-  /** Bound on the L2 norm of (image - centre of inputRange); see findOptimalStimulus. */
+  /** Bound on the L2 norm of (image - centre); see findOptimalStimulus. */
   maxNorm: number;
   /** Pixel range of the network's input: every pixel is clipped into it after each step. */
   inputRange: [number, number];
   /** Seed of the small random start (centre + 0.01 * N(0, 1) per pixel). */
   seed: number;
+  /**
+   * The image c the norm is measured from, h*w*c values inside inputRange: the dataset's mean image,
+   * as Le et al. bounded the norm of zero-mean inputs. Default: every pixel at the centre of inputRange.
+   */
+  centre?: Float32Array;
 }
 
 export interface OptimalStimulus {
@@ -32,11 +37,12 @@ export interface OptimalStimulus {
  *   x <- P(x + stepSize * g / ||g||_2),  g = d activation / d x,
  * where the activation is neuronActivations of the layer output (a unit, or a feature map's spatial
  * maximum) and P maps into the constraint set { x : x in inputRange per pixel, ||x - c||_2 <= maxNorm }
- * with c the centre of inputRange (Le et al. used ||x||_2 = 1 on inputs normalised to zero mean).
- * P clips to the range, then shrinks x - c onto the ball if it is outside; as inputRange is a box
- * centred on c, the shrunk point stays in the box, so the result is always feasible (a feasible
- * point, not the exact Euclidean projection onto the intersection). Starts from a seeded small
- * random image near c; returns the best iterate (ascent on a ReLU or max can overshoot).
+ * with c the options' centre image (the dataset's mean image; Le et al. used ||x||_2 = 1 on inputs
+ * normalised to zero mean), by default the centre of inputRange. P clips to the range, then shrinks
+ * x - c onto the ball if it is outside; as c lies in the box and the box is convex, the shrunk point
+ * stays in the box, so the result is always feasible (a feasible point, not the exact Euclidean
+ * projection onto the intersection). Starts from a seeded small random image near c; returns the
+ * best iterate (ascent on a ReLU or max can overshoot).
  * A dense unit with a saturating activation (sigmoid, tanh, ...) is climbed on its pre-activation
  * w.h + b instead: the activation is an increasing function of it, so the maximisers are the same,
  * but the activation's float32 gradient vanishes once it rounds to its bound (sigmoid 1.0), which
@@ -57,11 +63,14 @@ export function findOptimalStimulus(activationModel: tf.LayersModel, neuron: num
   }
   const shape = inputShape as number[];
   const size = shape.reduce((a, b) => a * b, 1);
-  const centre = (low + high) / 2;
+  const centreImage = options.centre ?? new Float32Array(size).fill((low + high) / 2);
+  if (centreImage.length !== size || !centreImage.every((v) => v >= low && v <= high)) {
+    throw new Error(`findOptimalStimulus: expected a centre of ${size} values in [${low}, ${high}], got ${centreImage.length} values`);
+  }
 
   const prng = createPrng(seed);
   const start = new Float32Array(size);
-  for (let i = 0; i < size; i++) start[i] = centre + 0.01 * prng.nextNormal();
+  for (let i = 0; i < size; i++) start[i] = Math.min(high, Math.max(low, centreImage[i] + 0.01 * prng.nextNormal()));
 
   const outputShape = activationModel.outputs[0].shape;
   const units = outputShape[outputShape.length - 1];
@@ -80,6 +89,7 @@ export function findOptimalStimulus(activationModel: tf.LayersModel, neuron: num
   // What the ascent climbs: the activation, or for a saturating dense unit its pre-activation.
   const objectiveOf = preActivation(activationModel, neuron) ?? activationOf;
   const gradient = tf.valueAndGrad(objectiveOf);
+  const centre = tf.tensor(centreImage, [1, ...shape]);
   const project = (x: tf.Tensor): tf.Tensor => {
     const deviation = tf.clipByValue(x, low, high).sub(centre);
     // Shrink onto the ball only when outside it: factor min(1, maxNorm / ||x - c||).
@@ -113,6 +123,7 @@ export function findOptimalStimulus(activationModel: tf.LayersModel, neuron: num
     }
   } finally {
     x.dispose();
+    centre.dispose();
   }
   return { image: best.image, activation: best.value, trace, ...(objectiveOf === activationOf ? {} : { preActivation: best.objective }) };
 }

@@ -15,8 +15,10 @@ export interface StimulusRequest {
   steps: number;
   /** Length of each (normalised) gradient step, in pixels of the input range. */
   stepSize: number;
-  /** The stimulus's L2 norm stays at most this (pixels also stay in the input range). */
+  /** The stimulus's L2 distance from `centre` stays at most this (pixels also stay in the input range). */
   maxNorm: number;
+  /** The image the norm is measured from (the dataset's mean image); default: the centre of the input range. */
+  centre?: Float32Array;
   /** Seed of the small random start. */
   seed: number;
 }

@@ -44,8 +44,8 @@ export function computeBatch(model: ServedModel, modelId: string, task: BatchTas
 /** Gradient ascent on one neuron of `model`'s feature network. */
 export function computeStimulus(model: ServedModel, modelId: string, request: StimulusRequest, activations: ActivationModels): StimulusResult {
   const features = featuresOf(model, modelId);
-  const { layer, neuron, steps, stepSize, maxNorm, seed } = request;
-  return findOptimalStimulus(activations.get(features.network, layer), neuron, { steps, stepSize, maxNorm, seed, inputRange: features.inputRange });
+  const { layer, neuron, steps, stepSize, maxNorm, seed, centre } = request;
+  return findOptimalStimulus(activations.get(features.network, layer), neuron, { steps, stepSize, maxNorm, seed, inputRange: features.inputRange, ...(centre !== undefined ? { centre } : {}) });
 }
 
 export function disposeServedModel(model: ServedModel | undefined): void {

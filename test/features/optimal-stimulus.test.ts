@@ -46,6 +46,19 @@ describe('findOptimalStimulus', () => {
     model.dispose();
   });
 
+  it('measures the norm from a given centre image (the dataset mean): the optimum is c + r w / ||w||', () => {
+    // Unit 1 again, c = (0.2, 0.3, -0.5, 0), r = 0.5: x = c + 0.5 (0.6, -0.8, 0, 0) = (0.5, -0.1, -0.5, 0),
+    // activation 3 * 0.5 - 4 * -0.1 + 1 = 2.9 (= w.c + r ||w|| + b = -0.6 + 2.5 + 1).
+    const model = linearModel(W, [0, 1]);
+    const centre = Float32Array.of(0.2, 0.3, -0.5, 0);
+    const result = findOptimalStimulus(model, 1, { steps: 60, stepSize: 0.05, maxNorm: 0.5, inputRange: [-1, 1], seed: 2, centre });
+    expect(result.activation).toBeCloseTo(2.9, 2);
+    expect(Array.from(result.image, (v) => Number(v.toFixed(2)) + 0)).toEqual([0.5, -0.1, -0.5, 0]);
+    expect(Math.hypot(...result.image.map((v, i) => v - centre[i]))).toBeLessThanOrEqual(0.5 + 1e-5);
+    expect(() => findOptimalStimulus(model, 1, { steps: 1, stepSize: 0.1, maxNorm: 1, inputRange: [-1, 1], seed: 2, centre: Float32Array.of(0, 0, 0) })).toThrow('expected a centre of 4 values in [-1, 1], got 3 values');
+    model.dispose();
+  });
+
   it('stops at the box when the ball is wide: unit 0 (w = 1, 1, 1, 1) on [0, 2] goes to every pixel 2', () => {
     // Centre c = 1; ||x - c|| <= 10 never binds, so the optimum is the box corner x = 2, activation 8.
     const model = linearModel(W, [0, 1]);

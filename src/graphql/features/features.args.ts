@@ -40,7 +40,7 @@ export class OptimalStimulusArgs {
 
   @Field(() => Float, {
     nullable: true,
-    description: "Bound on ||x - c||_2, c the centre of the feature network's input range. Default: the mean of that norm over the held-out test images.",
+    description: "Bound on ||x - c||_2, c the mean held-out test image (Le et al. bounded the norm of zero-mean inputs). Default: the mean of that norm over the held-out test images.",
   })
   maxNorm?: number;
 

@@ -99,7 +99,7 @@ export class OptimalStimulus {
   @Field(() => Float)
   stepSize!: number;
 
-  @Field(() => Float, { description: "The bound on ||x - c||_2 (c the centre of the input range) the stimulus was held to." })
+  @Field(() => Float, { description: "The bound on ||x - c||_2 (c the mean held-out test image) the stimulus was held to." })
   maxNorm!: number;
 
   @Field(() => Float, { description: "The stimulus's ||x - c||_2." })
