@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../backend/backend';
+import { workerScript } from '../workers/worker-script';
 import { UnreachableCaseError } from '../errors/unreachable';
 import type { Executor, StimulusRequest, StimulusResult } from './executor';
 import type { FilterRemoval, LayerPass } from './layer-passes';
@@ -78,15 +79,6 @@ const DEFAULT_START_TIMEOUT_MS = 60_000;
 const RESTART_DELAY_MS = 100;
 const RESTART_DELAY_CAP_MS = 5_000;
 
-/**
- * What a worker thread runs: from TypeScript sources (tsx, vitest) a CommonJS bootstrap that registers
- * tsx and then requires the .ts entry; from compiled JavaScript the entry itself.
- */
-function workerFiles(): { script: string; entry: string } {
-  const entry = path.join(__dirname, 'worker', `inference.worker${path.extname(__filename)}`);
-  return { script: entry.endsWith('.ts') ? path.join(__dirname, 'worker', 'bootstrap.cjs') : entry, entry };
-}
-
 type ResolvedOptions = WorkerExecutorOptions & { backendOrder: readonly BackendName[]; startTimeoutMs: number };
 
 /**
@@ -117,7 +109,7 @@ export class WorkerExecutor implements Executor {
   private readonly drainWaiters: (() => void)[] = [];
 
   private constructor(private readonly options: ResolvedOptions) {
-    const { script, entry } = workerFiles();
+    const { script, entry } = workerScript(path.join(__dirname, 'worker', 'inference.worker'));
     this.script = script;
     const models = options.models.map(copySpec);
     this.setup = {

@@ -1,18 +1,10 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerScript } from '../workers/worker-script';
 import type { TrainingWorkerMessage, TrainingWorkerSetup } from './worker/messages';
 
 /** The messages that end a worker's stream. */
 export type TrainingWorkerEnd = Extract<TrainingWorkerMessage, { type: 'finished' | 'stopped' | 'failed' }>;
-
-/**
- * What a training worker thread runs: from TypeScript sources (tsx, vitest) a CommonJS bootstrap
- * that registers tsx and then requires the .ts entry; from compiled JavaScript the entry itself.
- */
-function workerFiles(): { script: string; entry: string } {
-  const entry = path.join(__dirname, 'worker', `training.worker${path.extname(__filename)}`);
-  return { script: entry.endsWith('.ts') ? path.join(__dirname, 'worker', 'bootstrap.cjs') : entry, entry };
-}
 
 function isEnd(message: TrainingWorkerMessage): message is TrainingWorkerEnd {
   return message.type === 'finished' || message.type === 'stopped' || message.type === 'failed';
@@ -33,7 +25,7 @@ export class TrainingWorker {
     setup: Omit<TrainingWorkerSetup, 'entry' | 'stopFlag'>,
     private readonly onMessage: (message: TrainingWorkerMessage) => void,
   ) {
-    const { script, entry } = workerFiles();
+    const { script, entry } = workerScript(path.join(__dirname, 'worker', 'training.worker'));
     const stopFlag = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
     this.stopFlag = new Int32Array(stopFlag);
     const data: TrainingWorkerSetup = { ...setup, entry, stopFlag };
