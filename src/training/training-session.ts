@@ -445,21 +445,7 @@ async function writeVersion(dir: string, v: VersionInput): Promise<ModelManifest
     generatorPath: 'generator',
     discriminatorPath: 'discriminator',
     ...(spec.mode === 'kplusone' ? { classifier: { path: 'classifier', classes: [...data.classes], inputRange: [-1, 1] as [number, number] } } : {}),
-    training: {
-      seed: spec.seed,
-      epochs: records.length,
-      batchSize: spec.batchSize,
-      learningRate: spec.learningRate,
-      beta1: spec.beta1,
-      examples: data.count,
-      command: v.options.command,
-      backend: tf.getBackend(),
-      finalLosses: last.losses,
-      durationSeconds: Math.round((performance.now() - v.started) / 1000),
-      finishedAt: finishedAt.toISOString(),
-      architectureConfig: { ...models.architectureConfig, ...techniqueRecord(spec) },
-      metrics,
-    },
+    training: provenance(v, last.losses, finishedAt, { ...models.architectureConfig, ...techniqueRecord(spec) }, metrics),
   };
   await writeAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
@@ -796,6 +782,32 @@ interface AutoencoderVersionInput {
   finishedAt?: Date;
 }
 
+/** The manifest's training record: what every version states about how it was made. */
+function provenance(
+  v: { spec: TrainingSpec; options: SessionOptions; data: TrainingData; records: readonly unknown[]; started: number },
+  finalLosses: ModelManifest['training']['finalLosses'],
+  finishedAt: Date,
+  architectureConfig: ModelManifest['training']['architectureConfig'],
+  metrics: Record<string, number>,
+): ModelManifest['training'] {
+  const { spec } = v;
+  return {
+    seed: spec.seed,
+    epochs: v.records.length,
+    batchSize: spec.batchSize,
+    learningRate: spec.learningRate,
+    beta1: spec.beta1,
+    examples: v.data.count,
+    command: v.options.command,
+    backend: tf.getBackend(),
+    finalLosses,
+    durationSeconds: Math.round((performance.now() - v.started) / 1000),
+    finishedAt: finishedAt.toISOString(),
+    architectureConfig,
+    metrics,
+  };
+}
+
 /** Writes a servable autoencoder version: encoder/ (no noise layer), decoder/, samples.png, manifest.json. */
 async function writeAutoencoderVersion(dir: string, v: AutoencoderVersionInput): Promise<ModelManifest> {
   const { spec, config, data, records } = v;
@@ -821,19 +833,11 @@ async function writeAutoencoderVersion(dir: string, v: AutoencoderVersionInput):
     outputRange: [-1, 1],
     generatorPath: 'decoder',
     featureNetwork: { path: 'encoder', role: 'encoder', inputRange: [-1, 1] },
-    training: {
-      seed: spec.seed,
-      epochs: records.length,
-      batchSize: spec.batchSize,
-      learningRate: spec.learningRate,
-      beta1: spec.beta1,
-      examples: data.count,
-      command: v.options.command,
-      backend: tf.getBackend(),
-      finalLosses: last.losses,
-      durationSeconds: Math.round((performance.now() - v.started) / 1000),
-      finishedAt: finishedAt.toISOString(),
-      architectureConfig: {
+    training: provenance(
+      v,
+      last.losses,
+      finishedAt,
+      {
         mode: spec.mode,
         specArchitecture: spec.architecture,
         hiddenUnits: config.hiddenUnits.join('-'),
@@ -843,8 +847,8 @@ async function writeAutoencoderVersion(dir: string, v: AutoencoderVersionInput):
         sparsityWeight: AUTOENCODER_SETTINGS.sparsityWeight,
         ...(spec.limit !== undefined ? { limit: spec.limit } : {}),
       },
-      metrics: { reconstructionError: last.reconstructionError },
-    },
+      { reconstructionError: last.reconstructionError },
+    ),
   };
   await writeAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;

@@ -1,5 +1,5 @@
 // The studio shell: hash routes to page modules, the API key setting in the header.
-import { getApiKey, setApiKey } from './lib/api.js';
+import { getApiKey, onApiKeyChange, setApiKey } from './lib/api.js';
 import { el, showError } from './lib/ui.js';
 
 /** Route name -> page title; each is pages/<name>.js exporting mount(root) -> unmount. */
@@ -125,7 +125,7 @@ function wireSettings() {
     status.textContent = 'Key cleared: requests are anonymous.';
     input.focus();
   });
-  window.addEventListener('ganql:apikey', show);
+  onApiKeyChange(show);
   window.addEventListener('storage', (event) => {
     if (event.key === 'ganql.apiKey') show();
   });

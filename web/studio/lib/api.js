@@ -29,7 +29,15 @@ export function getApiKey() {
   }
 }
 
-/** Stores the key (trimmed); an empty key removes it. Tells listeners with a 'ganql:apikey' window event. */
+const API_KEY_EVENT = 'ganql:apikey';
+
+/** Calls `listener` whenever the key is stored or removed; returns what stops it (for a page's unmount). */
+export function onApiKeyChange(listener) {
+  window.addEventListener(API_KEY_EVENT, listener);
+  return () => window.removeEventListener(API_KEY_EVENT, listener);
+}
+
+/** Stores the key (trimmed); an empty key removes it. Tells onApiKeyChange listeners. */
 export function setApiKey(key) {
   const value = String(key ?? '').trim();
   try {
@@ -38,7 +46,7 @@ export function setApiKey(key) {
   } catch {
     // Nothing to do: see getApiKey.
   }
-  window.dispatchEvent(new CustomEvent('ganql:apikey', { detail: { hasKey: value !== '' } }));
+  window.dispatchEvent(new CustomEvent(API_KEY_EVENT, { detail: { hasKey: value !== '' } }));
 }
 
 function fromGraphqlError(error, fallbackCode) {

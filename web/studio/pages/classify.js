@@ -1,5 +1,5 @@
 // Classify: draw a digit or drop a PNG; a K+1 model's K class probabilities and P(generated) (classify).
-import { gql } from '../lib/api.js';
+import { gql, onApiKeyChange } from '../lib/api.js';
 import { busy, clearError, el, field, modelOptions, pageHeader, progress, showError } from '../lib/ui.js';
 
 const MODELS = `query StudioClassifyModels { models { id name version architecture dataset imageShape { width height channels } } }`;
@@ -364,8 +364,8 @@ export function mount(root) {
     }
   }
   loadModels();
-  window.addEventListener('ganql:apikey', loadModels);
-  cleanups.push(() => window.removeEventListener('ganql:apikey', loadModels));
+  // A key pasted under Settings: ask again with it.
+  cleanups.push(onApiKeyChange(loadModels));
 
   return () => {
     for (const cleanup of cleanups) cleanup();

@@ -1,6 +1,6 @@
 // Evaluation: per model version, Inception Score (mean +- std), FID and KID of its stored evaluations
 // over time, and a button that runs a new evaluation with its progress, then adds it to the plots.
-import { ApiError, gql } from '../lib/api.js';
+import { ApiError, gql, onApiKeyChange } from '../lib/api.js';
 import { busy, clearError, el, showError } from '../lib/ui.js';
 import { linePlot } from '../lib/plot.js';
 
@@ -195,8 +195,7 @@ export function mount(root) {
   }
 
   // A key pasted under Settings may now allow reading the evaluations.
-  const onKey = () => void loadEvaluations();
-  window.addEventListener('ganql:apikey', onKey);
+  const stopKeyListener = onApiKeyChange(() => void loadEvaluations());
   // Plots are drawn at their cell's pixel width: redraw when it changes.
   let resizeTimer = 0;
   const onResize = () => {
@@ -206,7 +205,7 @@ export function mount(root) {
   window.addEventListener('resize', onResize);
   void loadModels();
   return () => {
-    window.removeEventListener('ganql:apikey', onKey);
+    stopKeyListener();
     window.removeEventListener('resize', onResize);
     clearTimeout(resizeTimer);
     stopped = true;

@@ -1,7 +1,7 @@
 // Features: what a model's networks learned. Grandmother neurons (neuronProbe) and their optimal stimulus
 // (optimalStimulus), a linear classifier on the learned features (featureClassifier), and DCGAN's filter
 // removal on the generator (conceptFilters, then samples with and without removeFilters).
-import { gql } from '../lib/api.js';
+import { gql, onApiKeyChange } from '../lib/api.js';
 import { linePlot } from '../lib/plot.js';
 import { busy, clearError, el, field, imageFromDataUrl, pageHeader, progress, showError } from '../lib/ui.js';
 
@@ -677,8 +677,7 @@ export function mount(root) {
   }
   loadModels();
   // A key pasted under Settings: ask again with it.
-  window.addEventListener('ganql:apikey', loadModels);
-  cleanups.push(() => window.removeEventListener('ganql:apikey', loadModels));
+  cleanups.push(onApiKeyChange(loadModels));
 
   return () => {
     for (const cleanup of cleanups) cleanup();

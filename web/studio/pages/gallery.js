@@ -1,5 +1,5 @@
 // Gallery: samples of a model version from a seed; one sample's id, latent and nearest training image; pins.
-import { gql } from '../lib/api.js';
+import { gql, onApiKeyChange } from '../lib/api.js';
 import { getPins, isPinned, onPinsChange, pin, unpin, clearPins } from '../lib/pins.js';
 import { busy, clearError, el, field, imageFromDataUrl, modelOptions, pageHeader, progress, showError } from '../lib/ui.js';
 
@@ -277,8 +277,7 @@ export function mount(root) {
   }
   loadModels();
   // A key pasted under Settings: ask again with it.
-  window.addEventListener('ganql:apikey', loadModels);
-  cleanups.push(() => window.removeEventListener('ganql:apikey', loadModels));
+  cleanups.push(onApiKeyChange(loadModels));
 
   return () => {
     for (const cleanup of cleanups) cleanup();

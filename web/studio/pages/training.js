@@ -1,6 +1,6 @@
 // Training: start a job (from scratch or fine-tuning a version), list recent jobs, watch one live over
 // the trainingProgress subscription (losses plot, each epoch's fixed-noise sample grid), cancel it.
-import { ApiError, gql, subscribe } from '../lib/api.js';
+import { ApiError, gql, onApiKeyChange, subscribe } from '../lib/api.js';
 import { busy, clearError, el, imageFromDataUrl, showError } from '../lib/ui.js';
 import { linePlot } from '../lib/plot.js';
 
@@ -103,9 +103,7 @@ export function mount(root) {
   void loadJobs();
 
   // A key pasted under Settings may now allow what was refused: read the jobs again.
-  const onKey = () => void loadJobs();
-  window.addEventListener('ganql:apikey', onKey);
-  cleanups.push(() => window.removeEventListener('ganql:apikey', onKey));
+  cleanups.push(onApiKeyChange(() => void loadJobs()));
   cleanups.push(() => watching?.stop());
   return () => cleanups.forEach((fn) => fn());
 }
