@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gridPng } from '../src/images/grid';
 import { decodePng } from '../src/images/png';
-import { withLocalGanql } from './lib/local-ganql';
+import { graphqlAt, withLocalGanql } from './lib/local-ganql';
 
 const OUT = path.resolve(__dirname, '../docs/features');
 /** Each picture's pixels are drawn this many times larger (nearest neighbour), so 28x28 digits are visible. */
@@ -37,14 +37,7 @@ function saveStrip(name: string, dataUrls: string[]): void {
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   await withLocalGanql(async (base) => {
-    // Answers are read by their known shape; a query error throws below.
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const gql = async (query: string): Promise<any> => {
-      const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-      const body = (await res.json()) as { data?: unknown; errors?: unknown };
-      if (body.errors) throw new Error(JSON.stringify(body.errors));
-      return body.data;
-    };
+    const gql = graphqlAt(base);
     const show = (title: string, query: string): void => console.log(`\n# ${title}\n${query.replace(/\s+/g, ' ').trim()}`);
 
     const { models } = await gql('{ models { id architecture featureNetworkRole featureLayers { name className outputShape neurons } } }');

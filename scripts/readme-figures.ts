@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { withLocalGanql } from './lib/local-ganql';
+import { graphqlAt, withLocalGanql } from './lib/local-ganql';
 
 const DOCS = path.resolve(__dirname, '../docs');
 
@@ -17,14 +17,7 @@ function savePng(name: string, dataUrl: string): void {
 
 async function main(): Promise<void> {
   await withLocalGanql(async (base) => {
-    // Answers are read by their known shape; a query error throws below.
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const gql = async (query: string): Promise<any> => {
-      const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-      const body = (await res.json()) as { data?: unknown; errors?: unknown };
-      if (body.errors) throw new Error(JSON.stringify(body.errors));
-      return body.data;
-    };
+    const gql = graphqlAt(base);
     const sampleQuery = '{ samples(count: 2, seed: 7) { id index latent image { width height dataUrl } run { id status } } }';
     const answer = await gql(sampleQuery);
     const shortened = JSON.parse(JSON.stringify(answer), (key, value) =>

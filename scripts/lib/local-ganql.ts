@@ -21,3 +21,17 @@ export async function withLocalGanql<T>(work: (base: string) => Promise<T>): Pro
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A GraphQL client for `base` that returns a reply's data and throws on any error. Scripts read the
+ * answers by the shape of the query they sent, so the data is `any`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function graphqlAt(base: string): (query: string) => Promise<any> {
+  return async (query) => {
+    const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    const body = (await res.json()) as { data?: unknown; errors?: unknown };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  };
+}

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../../src/images/png';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { subscribe, wsClient } from '../training-jobs/graphql-ws-client';
+import { pngBytes } from '../helpers/data-url';
 
 interface EventOut {
   trainingProgress: {
@@ -26,10 +27,7 @@ const SHIPPED = 'mnist-autoencoder@2026-11-27T10-13';
 let server: TestServer;
 let client: Client;
 
-function pngOf(dataUrl: string) {
-  expect(dataUrl.startsWith('data:image/png;base64,')).toBe(true);
-  return decodePng(Buffer.from(dataUrl.slice('data:image/png;base64,'.length), 'base64'));
-}
+const pngOf = (dataUrl: string) => decodePng(pngBytes(dataUrl));
 
 beforeAll(async () => {
   server = await startTestServer({ port: 0, host: '127.0.0.1' }, {}, { tempModels: true });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../../src/images/png';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { pngBytes } from '../helpers/data-url';
 
 interface SampleOut {
   id: string;
@@ -13,10 +14,7 @@ interface SampleOut {
 
 const SAMPLE_FIELDS = 'id index latent modelId image { width height channels mimeType dataUrl }';
 
-function png(dataUrl: string): Buffer {
-  expect(dataUrl.startsWith('data:image/png;base64,')).toBe(true);
-  return Buffer.from(dataUrl.slice('data:image/png;base64,'.length), 'base64');
-}
+const png = pngBytes;
 
 let server: TestServer;
 let modelId: string;

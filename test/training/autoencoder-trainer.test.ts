@@ -14,26 +14,13 @@ import { buildDecoder, buildEncoder, sparseLayerNames } from '../../src/models/s
 import { AutoencoderTrainer, klSparsityPenalty, reconstructionLoss } from '../../src/training/autoencoder-trainer';
 import { AUTOENCODER_SETTINGS, runTrainingSession, type EpochEvent, type SessionOptions, type StepEvent } from '../../src/training/training-session';
 import { checkTrainingSpec, type TrainingSpecInput } from '../../src/training/training-spec';
+import { maxWeightDiff, savedWeights } from '../helpers/saved-weights';
 
 const tmp = (name: string): string => path.join(mkdtempSync(path.join(os.tmpdir(), 'ganql-ae-')), name);
 const options = (outDir: string, more: Partial<SessionOptions> = {}): SessionOptions => ({ outDir, name: 'tiny-ae', version: 'v1', command: 'npm run train -- --mode autoencoder', ...more });
 
 /** A few-second autoencoder run: 60 images, batches of 20, an 8-unit code. */
 const tiny: TrainingSpecInput = { mode: 'autoencoder', dataset: 'mnist', epochs: 2, batchSize: 20, limit: 60, latentSize: 8, learningRate: 0.003, seed: 3 };
-
-function maxDiff(a: number[][], b: number[][]): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  a.forEach((w, i) => w.forEach((v, j) => (m = Math.max(m, Math.abs(v - b[i][j])))));
-  return m;
-}
-
-async function weightsOf(dir: string): Promise<number[][]> {
-  const model = await loadLayersModel(dir);
-  const values = model.getWeights().map((w) => Array.from(w.dataSync()));
-  model.dispose();
-  return values;
-}
 
 describe('autoencoder losses', () => {
   beforeAll(async () => {
@@ -182,7 +169,7 @@ describe('runTrainingSession in autoencoder mode', () => {
     expect((await runTrainingSession(spec, options(resumed, { resume: true, onEpoch: (e) => void epochs.push(e.epoch) }))).status).toBe('finished');
     expect(epochs).toEqual([2]);
     for (const part of ['encoder', 'decoder']) {
-      expect(maxDiff(await weightsOf(path.join(resumed, part)), await weightsOf(path.join(straight, part)))).toBe(0);
+      expect(maxWeightDiff(await savedWeights(path.join(resumed, part)), await savedWeights(path.join(straight, part)))).toBe(0);
     }
     const a = JSON.parse(readFileSync(path.join(straight, 'manifest.json'), 'utf8'));
     const b = JSON.parse(readFileSync(path.join(resumed, 'manifest.json'), 'utf8'));

@@ -13,6 +13,7 @@ import { gridPng } from '../../src/images/grid';
 import { seededNoise } from '../../src/training/dcgan-trainer';
 import { runTrainingSession, SAMPLE_NOISE_SALT, type EpochEvent, type SessionOptions } from '../../src/training/training-session';
 import { checkTrainingSpec, type TrainingSpecInput } from '../../src/training/training-spec';
+import { maxWeightDiff, savedWeights } from '../helpers/saved-weights';
 
 const tmp = (name: string): string => path.join(mkdtempSync(path.join(os.tmpdir(), 'ganql-session-')), name);
 const options = (outDir: string, more: Partial<SessionOptions> = {}): SessionOptions => ({ outDir, name: 'tiny', version: 'v1', command: 'test', ...more });
@@ -27,21 +28,6 @@ const dcgan: TrainingSpecInput = {
   mode: 'gan', architecture: 'dcgan', dataset: 'mnist', epochs: 2, batchSize: 16, limit: 32, latentSize: 8, seed: 5,
   techniques: { historicalAveraging: { weight: 0.01 } },
 };
-
-/** Largest absolute difference between two models' weights, in order (0 = the same weights). */
-function maxDiff(a: number[][], b: number[][]): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  a.forEach((w, i) => w.forEach((v, j) => (m = Math.max(m, Math.abs(v - b[i][j])))));
-  return m;
-}
-
-async function weightsOf(dir: string): Promise<number[][]> {
-  const model = await loadLayersModel(dir);
-  const values = model.getWeights().map((w) => Array.from(w.dataSync()));
-  model.dispose();
-  return values;
-}
 
 describe('runTrainingSession', () => {
   beforeAll(async () => {
@@ -126,7 +112,7 @@ describe('runTrainingSession', () => {
     expect(epochs).toEqual([2]);
     for (const part of ['generator', 'discriminator']) {
       // A number, not toEqual: a diff of a million weights would take vitest minutes to print.
-      expect(maxDiff(await weightsOf(path.join(resumed, part)), await weightsOf(path.join(straight, part)))).toBe(0);
+      expect(maxWeightDiff(await savedWeights(path.join(resumed, part)), await savedWeights(path.join(straight, part)))).toBe(0);
     }
     const a = JSON.parse(readFileSync(path.join(straight, 'manifest.json'), 'utf8'));
     const b = JSON.parse(readFileSync(path.join(resumed, 'manifest.json'), 'utf8'));
@@ -154,12 +140,12 @@ describe('runTrainingSession', () => {
     const spec = checkTrainingSpec({ ...dcgan, epochs: 1, seed: 77 });
     expect(await runTrainingSession(spec, options(tuned, { fineTuneFrom: source, shouldStop: () => true }))).toEqual({ status: 'stopped', completedEpochs: 0 });
     for (const part of ['generator', 'discriminator']) {
-      expect(maxDiff(await weightsOf(path.join(tuned, 'checkpoint', part)), await weightsOf(path.join(source, part)))).toBe(0);
+      expect(maxWeightDiff(await savedWeights(path.join(tuned, 'checkpoint', part)), await savedWeights(path.join(source, part)))).toBe(0);
     }
     // Without fine-tuning, seed 77 starts elsewhere.
     const fresh = tmp('fresh');
     await runTrainingSession(spec, options(fresh, { shouldStop: () => true }));
-    expect(maxDiff(await weightsOf(path.join(fresh, 'checkpoint', 'generator')), await weightsOf(path.join(source, 'generator')))).toBeGreaterThan(0);
+    expect(maxWeightDiff(await savedWeights(path.join(fresh, 'checkpoint', 'generator')), await savedWeights(path.join(source, 'generator')))).toBeGreaterThan(0);
 
     await expect(runTrainingSession(checkTrainingSpec({ ...dcgan, latentSize: 16 }), options(tmp('bad'), { fineTuneFrom: source }))).rejects.toThrow(
       `fineTuneFrom: ${source}: expected architecture "dcgan", latentSize 16, imageShape [28,28,1] as in the spec, got architecture "dcgan", latentSize 8, imageShape [28,28,1]`,
