@@ -108,6 +108,11 @@ export interface QueryLimits {
   maxCost: number;
   /** Images all root fields together generate; the same as one full samples call. @default 256 (env GANQL_MAX_IMAGES_PER_REQUEST) */
   maxImages: number;
+  /**
+   * Feature analyses (neuronProbe, optimalStimulus, featureClassifier, conceptFilters) in one request:
+   * one may read the 1,000 test images or generate up to 4,000 samples. @default 2 (env GANQL_MAX_ANALYSES_PER_REQUEST)
+   */
+  maxAnalyses: number;
 }
 
 export interface PoolConfig {
@@ -190,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxRootFields: integer(env, 'GANQL_MAX_ROOT_FIELDS', 16, 1, 100_000),
     maxCost: integer(env, 'GANQL_MAX_QUERY_COST', 10_000, 1, 1_000_000_000),
     maxImages: integer(env, 'GANQL_MAX_IMAGES_PER_REQUEST', 256, 1, 1_000_000),
+    maxAnalyses: integer(env, 'GANQL_MAX_ANALYSES_PER_REQUEST', 2, 0, 10_000),
   };
   const modelsDir = overrides.modelsDir ?? path.resolve(env.GANQL_MODELS_DIR || 'models');
   const training: TrainingConfig = {

@@ -14,7 +14,7 @@ describe('loadConfig', () => {
       maxSamplesPerRequest: 256,
       logLevel: 'info',
       pool: { maxBatchSize: 64, maxQueueDelayMs: 5, maxQueueSize: 4096, requestTimeoutMs: 30000 },
-      queryLimits: { maxDepth: 12, maxAliases: 32, maxRootFields: 16, maxCost: 10000, maxImages: 256 },
+      queryLimits: { maxDepth: 12, maxAliases: 32, maxRootFields: 16, maxCost: 10000, maxImages: 256, maxAnalyses: 2 },
     });
   });
 
@@ -28,8 +28,9 @@ describe('loadConfig', () => {
       GANQL_MAX_ROOT_FIELDS: '2',
       GANQL_MAX_QUERY_COST: '100',
       GANQL_MAX_IMAGES_PER_REQUEST: '9',
+      GANQL_MAX_ANALYSES_PER_REQUEST: '0',
     }).queryLimits;
-    expect(limits).toEqual({ maxDepth: 5, maxAliases: 0, maxRootFields: 2, maxCost: 100, maxImages: 9 });
+    expect(limits).toEqual({ maxDepth: 5, maxAliases: 0, maxRootFields: 2, maxCost: 100, maxImages: 9, maxAnalyses: 0 });
   });
 
   it('refuses bad values, naming the variable, what was expected and what came', () => {

@@ -63,6 +63,11 @@ describe('query limits', () => {
       message: 'images per request: expected at most 256 images generated (GANQL_MAX_IMAGES_PER_REQUEST), got 260',
     },
     {
+      name: 'three feature analyses in one request',
+      query: () => aliased(3, (i) => `neuronProbe(modelId: "${modelId}", layer: "d_down1", concept: "${i}") { positives }`),
+      message: 'feature analyses per request: expected at most 2 of neuronProbe, optimalStimulus, featureClassifier and conceptFilters (GANQL_MAX_ANALYSES_PER_REQUEST), got 3',
+    },
+    {
       name: 'a cost over the limit',
       // 7 x (1 + 100 x (edges + node + 14 fields)) = 11207
       query: () => aliased(7, () => `runs(first: 100) { edges { node { ${RUN_FIELDS} } } }`),

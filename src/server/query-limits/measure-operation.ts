@@ -25,7 +25,16 @@ export interface OperationMeasure {
    * (BAD_USER_INPUT, a SAMPLE or CLASSIFY run), which says more than a request-wide refusal.
    */
   images: number;
+  /**
+   * Feature analyses among the fields (neuronProbe, optimalStimulus, featureClassifier,
+   * conceptFilters): each reads a whole test split or generates hundreds of samples, within the
+   * limits of its own arguments, so a request may hold only a few of them.
+   */
+  analyses: number;
 }
+
+/** Root fields that run a feature analysis (src/features). */
+const ANALYSES = new Set(['neuronProbe', 'optimalStimulus', 'featureClassifier', 'conceptFilters']);
 
 /** Argument values as the request gave them (JSON from the variables), before coercion. */
 export type Variables = Readonly<Record<string, unknown>>;
@@ -40,6 +49,7 @@ interface Counts {
   fields: number;
   cost: number;
   images: number;
+  analyses: number;
 }
 
 /**
@@ -64,13 +74,14 @@ export function measureOperation(
   const inProgress = new Set<string>();
 
   const selectionSet = (set: SelectionSetNode): Counts => {
-    const total: Counts = { depth: 0, aliases: 0, fields: 0, cost: 0, images: 0 };
+    const total: Counts = { depth: 0, aliases: 0, fields: 0, cost: 0, images: 0, analyses: 0 };
     const add = (c: Counts): void => {
       total.depth = Math.max(total.depth, c.depth);
       total.aliases += c.aliases;
       total.fields += c.fields;
       total.cost += c.cost;
       total.images += c.images;
+      total.analyses += c.analyses;
     };
     for (const s of set.selections) {
       if (s.kind === Kind.FIELD) add(field(s));
@@ -84,7 +95,7 @@ export function measureOperation(
     const known = memo.get(name);
     if (known) return known;
     const definition = fragments.get(name);
-    if (!definition || inProgress.has(name)) return { depth: 0, aliases: 0, fields: 0, cost: 0, images: 0 };
+    if (!definition || inProgress.has(name)) return { depth: 0, aliases: 0, fields: 0, cost: 0, images: 0, analyses: 0 };
     inProgress.add(name);
     const counts = selectionSet(definition.selectionSet);
     inProgress.delete(name);
@@ -102,11 +113,12 @@ export function measureOperation(
       fields: 1,
       cost: 1 + listLength(node.name.value, args, samples) * (inner?.cost ?? 0),
       images: imagesOf(node.name.value, args, samples),
+      analyses: (ANALYSES.has(node.name.value) ? 1 : 0) + (inner?.analyses ?? 0),
     };
   };
 
   const root = selectionSet(operation.selectionSet);
-  return { depth: root.depth, aliases: root.aliases, rootFields: root.fields, cost: root.cost, images: root.images };
+  return { depth: root.depth, aliases: root.aliases, rootFields: root.fields, cost: root.cost, images: root.images, analyses: root.analyses };
 }
 
 function argumentValues(nodes: readonly ArgumentNode[], variables: Variables): Record<string, unknown> {

@@ -12,7 +12,7 @@ function measure(query: string, variables?: Variables) {
 describe('measureOperation', () => {
   it('counts depth, aliases, root fields and cost of a plain query by hand', () => {
     // models: 1 + (id 1 + imageShape (1 + height 1)) = 4; serverInfo: 1 + pool (1 + items 1) = 3.
-    expect(measure('{ models { id imageShape { height } } serverInfo { pool { items } } }')).toEqual({ depth: 3, aliases: 0, rootFields: 2, cost: 7, images: 0 });
+    expect(measure('{ models { id imageShape { height } } serverInfo { pool { items } } }')).toEqual({ depth: 3, aliases: 0, rootFields: 2, cost: 7, images: 0, analyses: 0 });
   });
 
   it('multiplies a list by the length its arguments set', () => {
@@ -56,7 +56,7 @@ describe('measureOperation', () => {
       fragment Root on Query { a: samples(count: 3) { ...S } b: samples(count: 4) { ...S } }
       fragment S on Sample { id run { id } }`;
     // a: 1 + 3 x 3, b: 1 + 4 x 3, c: 1 + 2 x 1
-    expect(measure(q)).toEqual({ depth: 3, aliases: 3, rootFields: 3, cost: 10 + 13 + 3, images: 9 });
+    expect(measure(q)).toEqual({ depth: 3, aliases: 3, rootFields: 3, cost: 10 + 13 + 3, images: 9, analyses: 0 });
   });
 
   it('stays linear on a fragment bomb and ends on a fragment cycle', () => {
@@ -71,7 +71,7 @@ describe('measureOperation', () => {
 });
 
 describe('checkLimits', () => {
-  const limits = { maxDepth: 2, maxAliases: 1, maxRootFields: 5, maxCost: 100, maxImages: 10 };
+  const limits = { maxDepth: 2, maxAliases: 1, maxRootFields: 5, maxCost: 100, maxImages: 10, maxAnalyses: 1 };
 
   it('names the limit, what is allowed and what came', () => {
     const m = measure('{ a: samples(count: 11) { id } b: models { id } }');
@@ -80,6 +80,12 @@ describe('checkLimits', () => {
     const images = checkLimits(m, limits, ['images']);
     expect(images?.code).toBe('QUERY_TOO_COMPLEX');
     expect(images?.message).toBe('images per request: expected at most 10 images generated (GANQL_MAX_IMAGES_PER_REQUEST), got 11');
+    const two = measure('{ a: neuronProbe(modelId: "m", layer: "l", concept: "0") { positives } ...F } fragment F on Query { conceptFilters(modelId: "m", layer: "g", concept: "8") { positiveFilters } }');
+    expect(two.analyses).toBe(2);
+    expect(checkLimits(two, limits, ['analyses'])?.message).toBe(
+      'feature analyses per request: expected at most 1 of neuronProbe, optimalStimulus, featureClassifier and conceptFilters (GANQL_MAX_ANALYSES_PER_REQUEST), got 2',
+    );
+    expect(measure('{ samples { id } models { id } }').analyses).toBe(0);
     expect(checkLimits(measure('{ runs { edges { node { id } } } }'), limits, ['depth'])?.message).toBe(
       'query depth: expected at most 2 levels of nested fields (GANQL_MAX_QUERY_DEPTH), got 4',
     );
@@ -92,6 +98,6 @@ describe('introspection', () => {
     const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
     const m = measureOperation(document, operation);
     expect(m.depth).toBeLessThanOrEqual(8);
-    expect(checkLimits(m, { maxDepth: 12, maxAliases: 32, maxRootFields: 16, maxCost: 10_000, maxImages: 256 }, ['depth', 'aliases', 'rootFields', 'cost', 'images'])).toBeUndefined();
+    expect(checkLimits(m, { maxDepth: 12, maxAliases: 32, maxRootFields: 16, maxCost: 10_000, maxImages: 256, maxAnalyses: 2 }, ['depth', 'aliases', 'rootFields', 'cost', 'images'])).toBeUndefined();
   });
 });
