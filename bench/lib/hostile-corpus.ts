@@ -415,6 +415,84 @@ const OPERATIONS: Record<string, Gen> = {
         a: () => pick(p, ['nope', '', Buffer.from('{}').toString('base64')]),
       })),
     ),
+  neuronProbe: (p, t) =>
+    post(
+      'op.neuronProbe',
+      gqlBody(
+        'query($m: ID!, $l: String!, $c: String!, $n: Int, $top: Int, $s: Int) { neuronProbe(modelId: $m, layer: $l, concept: $c, neurons: $n, topImages: $top, seed: $s) { positives neurons { neuron accuracy } } }',
+        mutate(p, { m: t.modelId, l: 'd_down1_lrelu', c: '0', n: 1, top: 1 }, {
+          m: () => badId(p, t),
+          l: () => pick(p, ['', 'nope', 'd_flatten', 'g_up1', 'z'.repeat(5000)]),
+          c: () => pick(p, ['10', 'cat', '', '-1', '0 ']),
+          n: () => pick(p, [0, 65, -1, 2 ** 31]),
+          top: () => pick(p, [0, 33, -1]),
+          s: () => pick(p, [-1, 2 ** 31, 1.5]),
+        }),
+      ),
+    ),
+  optimalStimulus: (p, t) =>
+    post(
+      'op.optimalStimulus',
+      gqlBody(
+        'query($m: ID!, $l: String!, $n: Int!, $steps: Int, $step: Float, $norm: Float, $s: Int) { optimalStimulus(modelId: $m, layer: $l, neuron: $n, steps: $steps, stepSize: $step, maxNorm: $norm, seed: $s) { activation exceedsEveryTestImage } }',
+        mutate(p, { m: t.modelId, l: 'd_down2_lrelu', n: 0, steps: 2 }, {
+          m: () => badId(p, t),
+          l: () => pick(p, ['nope', 'image', 'd_flatten']),
+          n: () => pick(p, [-1, 64, 2 ** 31, 1.5]),
+          steps: () => pick(p, [0, 2001, -1]),
+          step: () => pick(p, [0, -1, 1e308, 'NaN']),
+          norm: () => pick(p, [0, -1, 1e308, 'Infinity']),
+        }),
+      ),
+    ),
+  featureClassifier: (p, t) =>
+    post(
+      'op.featureClassifier',
+      gqlBody(
+        'query($m: ID!, $layers: [String!]!, $k: Int!, $s: Int) { featureClassifier(modelId: $m, layers: $layers, labelsPerClass: $k, seed: $s) { features { accuracy } rawPixels { accuracy } } }',
+        mutate(p, { m: t.modelId, layers: ['d_down2_lrelu'], k: 2 }, {
+          m: () => badId(p, t),
+          layers: () => pick(p, [[], ['nope'], Array.from({ length: 9 }, () => 'd_down1'), ['d_down1', 'd_down1'], 'd_down1', [null]]),
+          k: () => pick(p, [0, 1, 101, -1, 2 ** 31]),
+        }),
+      ),
+    ),
+  conceptFilters: (p, t) =>
+    post(
+      'op.conceptFilters',
+      gqlBody(
+        'query($m: ID!, $l: String!, $c: String!, $count: Int, $n: Int, $check: Int, $scorer: String) { conceptFilters(modelId: $m, layer: $l, concept: $c, count: $count, samples: $n, checkSamples: $check, scorer: $scorer) { positiveFilters } }',
+        // Always at least one bad field besides the base: a valid search generates hundreds of samples.
+        mutate(p, { m: t.modelId, l: 'g_up1_relu', c: '8', count: 2, n: pick(p, [49, 2001, 0]), check: 10 }, {
+          m: () => badId(p, t),
+          l: () => pick(p, ['nope', 'd_down1', 'g_up2', '']),
+          c: () => pick(p, ['x', '', '11']),
+          count: () => pick(p, [0, 33, -1]),
+          check: () => pick(p, [9, 1001]),
+          scorer: () => pick(p, ['nope', '', '../scorers']),
+        }),
+      ),
+    ),
+  samplesRemovingFilters: (p, t) =>
+    post(
+      'op.samplesRemovingFilters',
+      gqlBody(
+        'query($m: ID, $r: FilterRemovalInput, $c: Int) { samples(modelId: $m, count: $c, seed: 1, removeFilters: $r) { id } }',
+        mutate(p, { m: t.modelId, r: { layer: 'g_up1_relu', filters: [0, 1] }, c: 1 }, {
+          r: () =>
+            pick(p, [
+              { layer: 'nope', filters: [0] },
+              { layer: 'g_up1_relu', filters: [] },
+              { layer: 'g_up1_relu', filters: [32] },
+              { layer: 'g_up1_relu', filters: [-1, 0] },
+              { layer: 'g_up1_relu', filters: [1, 1] },
+              { layer: 'g_up1_relu', filters: Array.from({ length: 33 }, (_, i) => i) },
+              { layer: 'g_up2', filters: [0] },
+              { filters: [0] },
+            ]),
+        }),
+      ),
+    ),
   trainingProgress: (p, t) => post('op.trainingProgress', gqlBody('subscription($id: ID!) { trainingProgress(jobId: $id) { type state } }', { id: badId(p, t) })),
 };
 

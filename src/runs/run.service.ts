@@ -433,8 +433,10 @@ export class RunService {
   }
 
   /** Newest first; `after` is the id of the last run of the previous page. */
-  async list(filter: RunFilter, first: number, after?: string): Promise<RunPage> {
+  async list(filter: RunFilter, first: number, afterOrNull?: string | null): Promise<RunPage> {
     expectIntInRange('first', first, 1, MAX_RUNS_PAGE);
+    // after: null (a client may send it for an optional argument) is the first page, as when it is left out.
+    const after = afterOrNull ?? undefined;
     // GraphQL lets a client send null for an optional filter field: no filter, as when it is left out.
     const where = { kind: filter.kind ?? undefined, status: filter.status ?? undefined, modelId: filter.modelId ?? undefined };
     if (after !== undefined && (await this.prisma.run.count({ where: { id: after } })) === 0) {

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -11,6 +11,7 @@ import { generateCorpus, OPERATION_NAMES, pngBomb, type FuzzCase } from '../../b
 import { judge, replay, sendCase } from '../../bench/lib/replay';
 import { DIGITS, writeFixtureModel } from '../classify/kplusone-fixture';
 import { MODELS_DIR, startTestServer, type TestServer } from '../helpers/server';
+import { loadServedGenerator } from '../../src/models/served-generator';
 
 // The server's real auth defaults: anonymous localhost clients may only sample; half the corpus carries an admin key.
 const DEFAULTS = { GANQL_ANONYMOUS_SCOPES: undefined, GANQL_LOG_LEVEL: 'silent', GANQL_INFERENCE_WORKERS: '1' } as unknown as NodeJS.ProcessEnv;
@@ -68,7 +69,11 @@ describe('hostile input over HTTP, default auth policy', () => {
     // The corpus reaches every operation of the schema, both ways of asking, and a bad key.
     for (const op of OPERATION_NAMES) expect(corpus.some((c) => c.name === `op.${op}`)).toBe(true);
     expect(new Set(corpus.map((c) => c.auth))).toEqual(new Set(['admin', 'none', 'bad']));
+    // conceptFilters loads the dataset's scorer on this thread once and keeps it: load it before counting.
+    const warm = await gql<{ conceptFilters: { positiveFilters: number[] } }>(`{ conceptFilters(modelId: "${SHIPPED}", layer: "g_up1_relu", concept: "1", count: 1, samples: 50, checkSamples: 10) { positiveFilters } }`);
+    expect(warm.errors ?? []).toEqual([]);
     const tensorsBefore = tf.memory().numTensors;
+    const versionsBefore = new Set(readdirSync(modelsDir));
 
     const summary = await replay(base, corpus, { adminKey: admin, concurrency: 4 });
     expect(summary.transportErrors).toEqual([]);
@@ -87,7 +92,15 @@ describe('hostile input over HTTP, default auth policy', () => {
     const after = await gql<{ samples: { id: string; image: { width: number } }[] }>('{ samples(count: 2, seed: 9) { id image { width } } }', undefined, undefined);
     expect(after.errors).toBeUndefined();
     expect(after.data!.samples.map((s) => s.image.width)).toEqual([28, 28]);
-    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    // A valid training job that slipped through and finished added a version, whose served generator
+    // this thread now holds: its weights are the only tensors allowed to stay.
+    let added = 0;
+    for (const folder of readdirSync(modelsDir).filter((f) => !versionsBefore.has(f))) {
+      const generator = await loadServedGenerator(path.join(modelsDir, folder, 'generator'));
+      added += generator.weights.length;
+      generator.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(tensorsBefore + added);
 
     const report = await checkInvariants(server.ganql.database.prisma);
     expect(report.violations).toEqual({});
@@ -112,6 +125,10 @@ describe('hostile input over HTTP, default auth policy', () => {
     const all = await gql<{ runs: { totalCount: number } }>('{ runs(first: 1, filter: { kind: null, status: null, modelId: null }) { totalCount } }');
     expect(all.errors).toBeUndefined();
     expect(all.data!.runs.totalCount).toBe((await gql<{ runs: { totalCount: number } }>('{ runs(first: 1) { totalCount } }')).data!.runs.totalCount);
+    // after: null (an optional cursor sent as null) reached Prisma as a null id.
+    const nullCursor = await gql<{ runs: { totalCount: number } }>('query($a: String) { runs(first: 1, after: $a) { totalCount } }', { a: null });
+    expect(nullCursor.errors).toBeUndefined();
+    expect(nullCursor.data!.runs.totalCount).toBe(all.data!.runs.totalCount);
     // A lone surrogate ("\ud800" in JSON) reached the database driver, which failed on it.
     const lone = await gql('query($ids: [ID!]!) { nearestNeighbours(sampleIds: $ids) { distance } }', { ids: ['\ud800'] });
     expect(lone).toEqual({ status: 400, errors: [{ message: 'variables.ids[0]: expected well-formed Unicode text, got a lone UTF-16 surrogate', extensions: { code: 'BAD_REQUEST' } }] });

@@ -21,7 +21,7 @@ export class RunPageArgs {
   first!: number;
 
   @Field(() => String, { nullable: true, description: 'The endCursor of the previous page.' })
-  after?: string;
+  after?: string | null;
 }
 
 @ArgsType()
