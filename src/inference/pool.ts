@@ -9,9 +9,13 @@ import type { ModelSpec } from './model-spec';
 /** How one batch of a pass is computed: `batch` holds `n` inputs row-major. */
 type BatchRunner = (executor: Executor, modelId: string, batch: Float32Array, n: number) => Promise<Float32Array>;
 
+/** The kinds of work the pool runs, as metrics label them. */
+export type PoolPass = 'generate' | 'classify' | 'layer' | 'stimulus';
+
 /** What the pool reports about each batch it dispatches (for metrics). */
 export interface BatchEvent {
   modelId: string;
+  pass: PoolPass;
   size: number;
   /** Longest time an item of the batch waited in the queue. */
   queueWaitMs: number;
@@ -91,10 +95,10 @@ export class InferencePool {
    */
   generate(modelId: string, latents: readonly Float32Array[], options: { removeFilters?: FilterRemoval } = {}): Promise<Float32Array[]> {
     const removal = options.removeFilters;
-    if (removal === undefined || removal.filters.length === 0) return this.submit('generate', modelId, latents, (e, id, batch, n) => e.generate(id, batch, n));
+    if (removal === undefined || removal.filters.length === 0) return this.submit('generate', undefined, modelId, latents, (e, id, batch, n) => e.generate(id, batch, n));
     const copy = { layer: removal.layer, filters: [...removal.filters] };
     // Only latents with the same removal share a batch.
-    return this.submit(`generate-removing ${removalKey(copy)}`, modelId, latents, (e, id, batch, n) => e.generate(id, batch, n, copy));
+    return this.submit('generate', `removing ${removalKey(copy)}`, modelId, latents, (e, id, batch, n) => e.generate(id, batch, n, copy));
   }
 
   /**
@@ -104,7 +108,7 @@ export class InferencePool {
    */
   layerPass(modelId: string, pass: LayerPass, inputs: readonly Float32Array[]): Promise<Float32Array[]> {
     const copy: LayerPass = { ...pass };
-    return this.submit(`layer ${layerPassKey(copy)}`, modelId, inputs, (e, id, batch, n) => e.layerPass(id, copy, batch, n));
+    return this.submit('layer', layerPassKey(copy), modelId, inputs, (e, id, batch, n) => e.layerPass(id, copy, batch, n));
   }
 
   /** Each image's `layer` output of the feature network, flattened channels last (images in its input range). */
@@ -141,13 +145,19 @@ export class InferencePool {
     this.queued += 1;
     let timer: NodeJS.Timeout | undefined;
     let abandoned = false;
+    const enqueuedAt = performance.now();
     const work = (async () => {
       await this.acquireExecutor();
+      const started = performance.now();
+      let ok = false;
       try {
         if (abandoned) throw abandonedError();
-        return await this.executor.optimalStimulus(modelId, request);
+        const result = await this.executor.optimalStimulus(modelId, request);
+        ok = true;
+        return result;
       } finally {
         this.releaseExecutor();
+        if (!abandoned) this.record({ modelId, pass: 'stimulus', size: 1, queueWaitMs: started - enqueuedAt, computeMs: performance.now() - started, ok });
       }
     })().finally(() => this.itemDone());
     const timeout = new Promise<never>((_, reject) => {
@@ -176,7 +186,7 @@ export class InferencePool {
    * as generate.
    */
   classify(modelId: string, images: readonly Float32Array[]): Promise<Float32Array[]> {
-    return this.submit('classify', modelId, images, (e, id, batch, n) => e.classify(id, batch, n));
+    return this.submit('classify', undefined, modelId, images, (e, id, batch, n) => e.classify(id, batch, n));
   }
 
   /** Whether classify serves `modelId` (its classifier is loaded). */
@@ -214,10 +224,10 @@ export class InferencePool {
     if (this.queued === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
   }
 
-  /** `key` names the pass and its settings: items of one model and key may share a batch. */
-  private async submit(key: string, modelId: string, inputs: readonly Float32Array[], run: BatchRunner): Promise<Float32Array[]> {
+  /** Items of one model, pass and `settings` (a layer, removed filters) may share a batch. */
+  private async submit(pass: PoolPass, settings: string | undefined, modelId: string, inputs: readonly Float32Array[], run: BatchRunner): Promise<Float32Array[]> {
     this.admit(inputs.length);
-    const loader = this.loaderFor(key, modelId, run);
+    const loader = this.loaderFor(pass, settings, modelId, run);
     const now = performance.now();
     const items: Item[] = inputs.map((input) => ({ input, enqueuedAt: now, abandoned: false }));
     this.queued += items.length;
@@ -257,17 +267,17 @@ export class InferencePool {
     await this.executor.close();
   }
 
-  private loaderFor(passKey: string, modelId: string, run: BatchRunner): DataLoader<Item, Float32Array> {
-    const key = `${passKey}\u0000${modelId}`;
+  private loaderFor(pass: PoolPass, settings: string | undefined, modelId: string, run: BatchRunner): DataLoader<Item, Float32Array> {
+    const key = `${pass} ${settings ?? ''}\u0000${modelId}`;
     let loader = this.loaders.get(key);
     if (!loader) {
       const delay = this.options.maxQueueDelayMs;
       // Keys with user-chosen settings (a layer, removed filters) are many: their loader is dropped
       // once its batch is dispatched, so the map holds only loaders gathering now.
-      const ephemeral = passKey !== 'generate' && passKey !== 'classify';
+      const ephemeral = settings !== undefined;
       const created: DataLoader<Item, Float32Array> = new DataLoader<Item, Float32Array>((items) => {
         if (ephemeral && this.loaders.get(key) === created) this.loaders.delete(key);
-        return this.runBatch(run, modelId, items);
+        return this.runBatch(pass, run, modelId, items);
       }, {
         cache: false,
         maxBatchSize: this.options.maxBatchSize,
@@ -286,14 +296,14 @@ export class InferencePool {
   }
 
   /** One value or one Error per item, in item order (dataloader's batch contract). */
-  private async runBatch(run: BatchRunner, modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
+  private async runBatch(pass: PoolPass, run: BatchRunner, modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
     await this.acquireExecutor();
     try {
       // Checked once the executor has room: items whose request gave up meanwhile are skipped.
       const live = items.filter((item) => !item.abandoned);
       const results: (Float32Array | Error)[] = items.map(() => abandonedError());
       if (live.length === 0) return results;
-      const outputs = await this.compute(run, modelId, live);
+      const outputs = await this.compute(pass, run, modelId, live);
       let k = 0;
       items.forEach((item, i) => {
         if (!item.abandoned) results[i] = outputs[k++];
@@ -324,7 +334,7 @@ export class InferencePool {
     for (const dispatch of this.gatheringUntilFree.splice(0)) dispatch();
   }
 
-  private async compute(run: BatchRunner, modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
+  private async compute(pass: PoolPass, run: BatchRunner, modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
     const started = performance.now();
     const queueWaitMs = started - Math.min(...items.map((i) => i.enqueuedAt));
     try {
@@ -335,20 +345,20 @@ export class InferencePool {
       items.forEach((item, i) => batch.set(item.input, i * size));
       const out = await run(this.executor, modelId, batch, items.length);
       const per = out.length / items.length;
-      this.record(modelId, items.length, queueWaitMs, performance.now() - started, true);
+      this.record({ modelId, pass, size: items.length, queueWaitMs, computeMs: performance.now() - started, ok: true });
       return items.map((_, i) => out.slice(i * per, (i + 1) * per));
     } catch (error) {
-      this.record(modelId, items.length, queueWaitMs, performance.now() - started, false);
+      this.record({ modelId, pass, size: items.length, queueWaitMs, computeMs: performance.now() - started, ok: false });
       // One bad item must fail only itself: retry one by one to find it.
-      if (items.length > 1) return Promise.all(items.map(async (item) => (await this.compute(run, modelId, [item]))[0]));
+      if (items.length > 1) return Promise.all(items.map(async (item) => (await this.compute(pass, run, modelId, [item]))[0]));
       return [error instanceof Error ? error : new Error(String(error))];
     }
   }
 
-  private record(modelId: string, size: number, queueWaitMs: number, computeMs: number, ok: boolean): void {
+  private record(event: BatchEvent): void {
     this.stats_.batches += 1;
-    this.stats_.items += size;
-    this.stats_.largestBatch = Math.max(this.stats_.largestBatch, size);
-    this.listener.onBatch?.({ modelId, size, queueWaitMs, computeMs, ok });
+    this.stats_.items += event.size;
+    this.stats_.largestBatch = Math.max(this.stats_.largestBatch, event.size);
+    this.listener.onBatch?.(event);
   }
 }

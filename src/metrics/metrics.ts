@@ -100,22 +100,22 @@ export function createMetrics(options: MetricsOptions): GanqlMetrics {
   });
   const batchSize = new Histogram({
     name: 'ganql_inference_batch_size',
-    help: 'Items per forward pass the pool dispatched, by model.',
-    labelNames: ['model'] as const,
+    help: 'Items per forward pass the pool dispatched, by model and pass (generate; classify; layer: a feature analysis reading a layer; stimulus: an optimal-stimulus search).',
+    labelNames: ['model', 'pass'] as const,
     buckets: BATCH_SIZE_BUCKETS,
     registers,
   });
   const queueWait = new Histogram({
     name: 'ganql_inference_queue_wait_seconds',
-    help: 'Longest time an item of a batch waited in the queue before its forward pass started, by model.',
-    labelNames: ['model'] as const,
+    help: 'Longest time an item of a batch waited in the queue before its forward pass started, by model and pass (generate; classify; layer: a feature analysis reading a layer; stimulus: an optimal-stimulus search).',
+    labelNames: ['model', 'pass'] as const,
     buckets: QUEUE_WAIT_BUCKETS,
     registers,
   });
   const compute = new Histogram({
     name: 'ganql_inference_compute_seconds',
-    help: 'Duration of one batched forward pass, failed ones included, by model.',
-    labelNames: ['model'] as const,
+    help: 'Duration of one batched forward pass, failed ones included, by model and pass (generate; classify; layer: a feature analysis reading a layer; stimulus: an optimal-stimulus search).',
+    labelNames: ['model', 'pass'] as const,
     buckets: COMPUTE_BUCKETS,
     registers,
   });
@@ -138,7 +138,7 @@ export function createMetrics(options: MetricsOptions): GanqlMetrics {
   return {
     poolListener: {
       onBatch(event) {
-        const labels = { model: event.modelId };
+        const labels = { model: event.modelId, pass: event.pass };
         batchSize.observe(labels, event.size);
         queueWait.observe(labels, event.queueWaitMs / 1000);
         compute.observe(labels, event.computeMs / 1000);

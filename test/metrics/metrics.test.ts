@@ -25,11 +25,12 @@ function setup(poolStats: () => PoolStats = () => IDLE, processMetrics = false) 
 describe('createMetrics', () => {
   it('histograms batch size, queue wait and compute time per model from batch events', async () => {
     const { metrics, text } = setup();
-    metrics.poolListener.onBatch!({ modelId: 'dcgan-mnist@1', size: 3, queueWaitMs: 4, computeMs: 20, ok: true });
-    metrics.poolListener.onBatch!({ modelId: 'dcgan-mnist@1', size: 64, queueWaitMs: 300, computeMs: 150, ok: true });
-    metrics.poolListener.onBatch!({ modelId: 'other@2', size: 1, queueWaitMs: 0.5, computeMs: 2, ok: false });
+    metrics.poolListener.onBatch!({ modelId: 'dcgan-mnist@1', pass: 'generate', size: 3, queueWaitMs: 4, computeMs: 20, ok: true });
+    metrics.poolListener.onBatch!({ modelId: 'dcgan-mnist@1', pass: 'generate', size: 64, queueWaitMs: 300, computeMs: 150, ok: true });
+    metrics.poolListener.onBatch!({ modelId: 'other@2', pass: 'layer', size: 1, queueWaitMs: 0.5, computeMs: 2, ok: false });
+    metrics.poolListener.onBatch!({ modelId: 'dcgan-mnist@1', pass: 'stimulus', size: 1, queueWaitMs: 1, computeMs: 900, ok: true });
     const out = await text();
-    const m = 'model="dcgan-mnist@1"';
+    const m = 'model="dcgan-mnist@1",pass="generate"';
     // size 3 falls in le=4 and above; 64 in le=64 and above.
     expect(series(out, `ganql_inference_batch_size_bucket{le="2",${m}}`)).toBe(0);
     expect(series(out, `ganql_inference_batch_size_bucket{le="4",${m}}`)).toBe(1);
@@ -38,7 +39,9 @@ describe('createMetrics', () => {
     expect(series(out, `ganql_inference_batch_size_bucket{le="256",${m}}`)).toBe(2);
     expect(series(out, `ganql_inference_batch_size_sum{${m}}`)).toBe(67);
     expect(series(out, `ganql_inference_batch_size_count{${m}}`)).toBe(2);
-    expect(series(out, 'ganql_inference_batch_size_sum{model="other@2"}')).toBe(1);
+    expect(series(out, 'ganql_inference_batch_size_sum{model="other@2",pass="layer"}')).toBe(1);
+    // Each pass has its own series: an optimal-stimulus search does not blur the generator's batch times.
+    expect(series(out, 'ganql_inference_compute_seconds_sum{model="dcgan-mnist@1",pass="stimulus"}')).toBeCloseTo(0.9, 12);
     // Milliseconds in, seconds out: 4 ms + 300 ms, 20 ms + 150 ms.
     expect(series(out, `ganql_inference_queue_wait_seconds_sum{${m}}`)).toBeCloseTo(0.304, 12);
     expect(series(out, `ganql_inference_queue_wait_seconds_bucket{le="0.005",${m}}`)).toBe(1);
@@ -48,7 +51,7 @@ describe('createMetrics', () => {
     expect(series(out, `ganql_inference_compute_seconds_bucket{le="0.025",${m}}`)).toBe(1);
     expect(series(out, `ganql_inference_compute_seconds_bucket{le="0.1",${m}}`)).toBe(1);
     expect(series(out, `ganql_inference_compute_seconds_bucket{le="0.25",${m}}`)).toBe(2);
-    expect(series(out, 'ganql_inference_compute_seconds_count{model="other@2"}')).toBe(1);
+    expect(series(out, 'ganql_inference_compute_seconds_count{model="other@2",pass="layer"}')).toBe(1);
   });
 
   it('counts requests by outcome, every outcome present from the start', async () => {
@@ -147,9 +150,9 @@ describe('createMetrics', () => {
     expect(series(out, 'ganql_inference_requests_total{outcome="ok"}')).toBe(2);
     expect(series(out, 'ganql_inference_requests_total{outcome="overloaded"}')).toBe(1);
     // 5 items at maxBatchSize 4: one batch of 4, one of 1.
-    expect(series(out, 'ganql_inference_batch_size_count{model="m"}')).toBe(2);
-    expect(series(out, 'ganql_inference_batch_size_sum{model="m"}')).toBe(5);
-    expect(series(out, 'ganql_inference_batch_size_bucket{le="1",model="m"}')).toBe(1);
+    expect(series(out, 'ganql_inference_batch_size_count{model="m",pass="generate"}')).toBe(2);
+    expect(series(out, 'ganql_inference_batch_size_sum{model="m",pass="generate"}')).toBe(5);
+    expect(series(out, 'ganql_inference_batch_size_bucket{le="1",model="m",pass="generate"}')).toBe(1);
   });
 });
 

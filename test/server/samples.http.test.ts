@@ -65,7 +65,7 @@ describe('GET /metrics', () => {
     expect(res.text).toMatch(/^ganql_inference_requests_total\{outcome="ok"\} [1-9]\d*$/m);
     expect(res.text).toMatch(/^ganql_inference_queue_items 0$/m);
     expect(res.text).toMatch(/^ganql_inference_tensors [1-9]\d*$/m);
-    expect(res.text).toMatch(/^ganql_inference_batch_size_count\{model="[^"]+"\} [1-9]\d*$/m);
+    expect(res.text).toMatch(/^ganql_inference_batch_size_count\{model="[^"]+",pass="generate"\} [1-9]\d*$/m);
     expect(res.text).toContain('process_resident_memory_bytes');
   });
 });
