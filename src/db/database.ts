@@ -29,9 +29,20 @@ export interface Database {
    * Dates are written in Prisma's format and bytes as blobs, so Prisma reads the rows back as usual.
    */
   execute(sql: string, params: readonly unknown[]): Promise<number>;
+  /**
+   * Runs write statements as execute does, all in one transaction: all or none of them happen, and
+   * no reader sees some done and others not. Returns the rows each affected, in order.
+   */
+  executeAll(statements: readonly Statement[]): Promise<number[]>;
   /** True when a trivial query succeeds. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** One write statement for Database.execute / executeAll: `?` placeholders and their values. */
+export interface Statement {
+  sql: string;
+  params: readonly unknown[];
 }
 
 const PRISMA_DIR = path.resolve(__dirname, '../../prisma');
@@ -57,10 +68,11 @@ export function sqliteDate(date: Date): string {
   return date.toISOString().replace('Z', '+00:00');
 }
 
-/** Parameters as the drivers want them: dates as text in Prisma's format, bytes as Buffers. */
+/** Parameters as the drivers want them: dates as text in Prisma's format, bytes as Buffers, booleans as SQLite's 0/1. */
 function driverParams(provider: DatabaseProvider, params: readonly unknown[]): unknown[] {
   return params.map((p) => {
     if (p instanceof Date) return provider === 'sqlite' ? sqliteDate(p) : p.toISOString();
+    if (typeof p === 'boolean' && provider === 'sqlite') return p ? 1 : 0;
     if (p instanceof Uint8Array && !Buffer.isBuffer(p)) return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
     return p;
   });
@@ -126,6 +138,12 @@ function openSqlite(url: string): Database {
       }
     },
     execute: async (sql, params) => prepared(sql).run(...driverParams('sqlite', params)).changes,
+    executeAll: async (list) => {
+      if (list.length === 0) return [];
+      const run = list.map((s) => prepared(s.sql));
+      // better-sqlite3 transactions are synchronous: nothing else runs on this connection meanwhile.
+      return writer!.transaction(() => run.map((statement, i) => statement.run(...driverParams('sqlite', list[i].params)).changes))();
+    },
     ping: () => ping(prisma),
     close: async () => {
       writer?.close();
@@ -173,6 +191,21 @@ function openPostgres(url: string): Database {
       }
     },
     execute: async (sql, params) => (await writer.query(placeholdersFor('postgresql', sql), driverParams('postgresql', params))).rowCount ?? 0,
+    executeAll: async (list) => {
+      const client = await writer.connect();
+      try {
+        await client.query('BEGIN');
+        const counts: number[] = [];
+        for (const s of list) counts.push((await client.query(placeholdersFor('postgresql', s.sql), driverParams('postgresql', s.params))).rowCount ?? 0);
+        await client.query('COMMIT');
+        return counts;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
     ping: () => ping(prisma as unknown as Prisma),
     close: async () => {
       await writer.end();

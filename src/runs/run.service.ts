@@ -1,4 +1,4 @@
-import type { Database, Prisma } from '../db/database';
+import type { Database, Prisma, Statement } from '../db/database';
 import { ErrorCode } from '../errors/error-code';
 import { isGanqlError, notFound } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
@@ -70,6 +70,12 @@ export interface JobContext extends RunContext {
    * throwing (e.g. `signal.throwIfAborted()`); the run is then INTERRUPTED, not FAILED.
    */
   signal: AbortSignal;
+  /**
+   * Adds a write to make in the same transaction as the run's final status, whichever it is
+   * (SUCCEEDED, FAILED, CANCELLED, INTERRUPTED; not a hand-back to the queue): e.g. the training
+   * job row's end, so no reader sees one ended and the other RUNNING.
+   */
+  onEnd(statement: Statement): void;
 }
 
 /**
@@ -243,16 +249,20 @@ export class RunService {
       PROGRESS_INTERVAL_MS,
       (error) => this.log.warn('could not record job progress', { runId: id, error: errorDetail(error) }),
     );
-    const context: JobContext = { runId: id, setModel: model.set, progress: (f) => progress.report(f), signal: controller.signal };
+    const endWrites: Statement[] = [];
+    const context: JobContext = { runId: id, setModel: model.set, progress: (f) => progress.report(f), signal: controller.signal, onEnd: (s) => endWrites.push(s) };
     const done = (async (): Promise<RunStatus> => {
       try {
         const outcome = await work(prepared, context);
         // A progress write still in flight must land before the final one.
         await progress.close();
-        await this.db.execute(
-          'UPDATE "Run" SET "status" = ?, "modelId" = ?, "result" = ?, "progress" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?',
-          ['SUCCEEDED', model.get() ?? null, outcome.result === undefined ? null : JSON.stringify(outcome.result), 1, performance.now() - began, new Date(), id],
-        );
+        await this.db.executeAll([
+          {
+            sql: 'UPDATE "Run" SET "status" = ?, "modelId" = ?, "result" = ?, "progress" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?',
+            params: ['SUCCEEDED', model.get() ?? null, outcome.result === undefined ? null : JSON.stringify(outcome.result), 1, performance.now() - began, new Date(), id],
+          },
+          ...endWrites,
+        ]);
         return 'SUCCEEDED';
       } catch (error) {
         await progress.close();
@@ -265,12 +275,12 @@ export class RunService {
         }
         if (error instanceof JobEndedError) {
           await this.db
-            .execute('UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?', [
-              error.status,
-              error.message.slice(0, 2000),
-              performance.now() - began,
-              new Date(),
-              id,
+            .executeAll([
+              {
+                sql: 'UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?',
+                params: [error.status, error.message.slice(0, 2000), performance.now() - began, new Date(), id],
+              },
+              ...endWrites,
             ])
             .catch((e: unknown) => this.log.error('could not record the end of a job', { runId: id, status: error.status, error: errorDetail(e) }));
           return error.status;
@@ -278,17 +288,14 @@ export class RunService {
         if (controller.signal.aborted) {
           const reason = String(controller.signal.reason instanceof Error ? controller.signal.reason.message : controller.signal.reason);
           await this.db
-            .execute('UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?', [
-              'INTERRUPTED',
-              reason,
-              performance.now() - began,
-              new Date(),
-              id,
+            .executeAll([
+              { sql: 'UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?', params: ['INTERRUPTED', reason, performance.now() - began, new Date(), id] },
+              ...endWrites,
             ])
             .catch((e: unknown) => this.log.error('could not record an interrupted job', { runId: id, error: errorDetail(e) }));
           return 'INTERRUPTED';
         }
-        await this.recordFailure(id, kind, error, model.get(), performance.now() - began);
+        await this.recordFailure(id, kind, error, model.get(), performance.now() - began, endWrites);
         return 'FAILED';
       } finally {
         this.jobs.delete(id);
@@ -317,7 +324,7 @@ export class RunService {
     await this.onJobsIdle();
   }
 
-  private async recordFailure(id: string, kind: RunKind, error: unknown, modelId: string | undefined, durationMs: number): Promise<void> {
+  private async recordFailure(id: string, kind: RunKind, error: unknown, modelId: string | undefined, durationMs: number, alsoWrite: readonly Statement[] = []): Promise<void> {
     const known = isGanqlError(error);
     if (!known) this.log.error('run failed with an internal error', { runId: id, kind, error: errorDetail(error) });
     await this.finishFailed(id, {
@@ -325,6 +332,7 @@ export class RunService {
       code: known ? error.code : ErrorCode.INTERNAL_SERVER_ERROR,
       message: known ? error.message : 'Internal error; see the server log for run ' + id,
       durationMs,
+      alsoWrite,
     });
   }
 
@@ -347,15 +355,18 @@ export class RunService {
     return id;
   }
 
-  private async finishFailed(id: string, f: { modelId?: string; code: string; message: string; durationMs: number }): Promise<void> {
+  private async finishFailed(id: string, f: { modelId?: string; code: string; message: string; durationMs: number; alsoWrite?: readonly Statement[] }): Promise<void> {
     const finish = (modelId: string | null) =>
-      this.db.execute(
-        'UPDATE "Run" SET "status" = ?, "modelId" = ?, "errorCode" = ?, "errorMessage" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?',
-        ['FAILED', modelId, f.code, f.message.slice(0, 2000), f.durationMs, new Date(), id],
-      );
+      this.db.executeAll([
+        // Samples are inserted before the run is marked SUCCEEDED; a run that fails after that keeps none (no client got their ids).
+        { sql: 'DELETE FROM "Sample" WHERE "runId" = ?', params: [id] },
+        {
+          sql: 'UPDATE "Run" SET "status" = ?, "modelId" = ?, "errorCode" = ?, "errorMessage" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?',
+          params: ['FAILED', modelId, f.code, f.message.slice(0, 2000), f.durationMs, new Date(), id],
+        },
+        ...(f.alsoWrite ?? []),
+      ]);
     try {
-      // Samples are inserted before the run is marked SUCCEEDED; a run that fails after that keeps none (no client got their ids).
-      await this.db.execute('DELETE FROM "Sample" WHERE "runId" = ?', [id]);
       await finish(f.modelId ?? null);
     } catch (error) {
       // The model id may not exist (foreign key); keep the failure recorded without it.
@@ -403,26 +414,22 @@ export class RunService {
     await this.db.execute('UPDATE "Run" SET "status" = ?, "errorCode" = ?, "errorMessage" = ?, "finishedAt" = ?, "owner" = ? WHERE "id" = ?', ['RUNNING', null, null, null, this.owner, id]);
   }
 
-  /** Ends a run that no process works on (a training job cancelled while QUEUED) with this status and message. */
-  async markEnded(id: string, status: 'CANCELLED' | 'INTERRUPTED', message: string): Promise<void> {
-    await this.db.execute('UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "finishedAt" = ? WHERE "id" = ? AND "status" = ?', [
-      status,
-      message.slice(0, 2000),
-      new Date(),
-      id,
-      'RUNNING',
+  /** Ends a run that no process works on (a training job cancelled while QUEUED) with this status and message, and `alsoWrite` in the same transaction. */
+  async markEnded(id: string, status: 'CANCELLED' | 'INTERRUPTED', message: string, alsoWrite: readonly Statement[] = []): Promise<void> {
+    await this.db.executeAll([
+      { sql: 'UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "finishedAt" = ? WHERE "id" = ? AND "status" = ?', params: [status, message.slice(0, 2000), new Date(), id, 'RUNNING'] },
+      ...alsoWrite,
     ]);
   }
 
-  /** Records a run left RUNNING or INTERRUPTED by an earlier process as INTERRUPTED with this reason (e.g. why it is not resumed). */
-  async markInterrupted(id: string, reason: string): Promise<void> {
-    await this.db.execute('UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "finishedAt" = COALESCE("finishedAt", ?) WHERE "id" = ? AND "status" IN (?, ?)', [
-      'INTERRUPTED',
-      reason.slice(0, 2000),
-      new Date(),
-      id,
-      'RUNNING',
-      'INTERRUPTED',
+  /** Records a run left RUNNING or INTERRUPTED by an earlier process as INTERRUPTED with this reason (e.g. why it is not resumed), and `alsoWrite` in the same transaction. */
+  async markInterrupted(id: string, reason: string, alsoWrite: readonly Statement[] = []): Promise<void> {
+    await this.db.executeAll([
+      {
+        sql: 'UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "finishedAt" = COALESCE("finishedAt", ?) WHERE "id" = ? AND "status" IN (?, ?)',
+        params: ['INTERRUPTED', reason.slice(0, 2000), new Date(), id, 'RUNNING', 'INTERRUPTED'],
+      },
+      ...alsoWrite,
     ]);
   }
 

@@ -242,8 +242,7 @@ export class TrainingJobService {
     for (const id of left) {
       const record = await this.o.store.find(id);
       if (!record || record.state !== 'QUEUED') continue;
-      await this.o.store.finish(id, end);
-      await this.o.runs.markEnded(id, 'INTERRUPTED', end.message);
+      await this.o.runs.markEnded(id, 'INTERRUPTED', end.message, [this.o.store.finishStatement(id, end)]);
       this.events.publish(endEvent(await this.o.store.get(id)));
     }
     this.events.close();
@@ -267,8 +266,7 @@ export class TrainingJobService {
       if (!(await this.o.store.release(orphan.id, orphan.owner))) continue;
       if (!this.o.config.resume) {
         const reason = 'resume disabled (GANQL_RESUME_TRAINING=false): the replica running this job stopped';
-        await this.o.store.finish(orphan.id, { state: 'INTERRUPTED', message: reason, resumeOnStart: false });
-        await this.o.runs.markInterrupted(orphan.id, reason);
+        await this.o.runs.markInterrupted(orphan.id, reason, [this.o.store.finishStatement(orphan.id, { state: 'INTERRUPTED', message: reason, resumeOnStart: false })]);
         this.o.log.warn('training job not resumed', { jobId: orphan.id, reason });
         continue;
       }
@@ -453,7 +451,8 @@ export class TrainingJobService {
       throw new JobHandedBackError(`training job ${job.id} handed back`);
     }
     job.end = end;
-    await this.o.store.finish(job.id, end);
+    // Ended with the run, in one transaction (RunService writes both).
+    context.onEnd(this.o.store.finishStatement(job.id, end));
     return this.outcome(job, end, context);
   }
 
@@ -654,8 +653,7 @@ export async function recoverTrainingJobs(store: TrainingJobStore, runs: RunServ
       recovered.push({ record, resume: checkpoint });
       continue;
     }
-    await store.finish(record.id, { state: 'INTERRUPTED', message: reason, resumeOnStart: false }, record.finishedAt ?? new Date());
-    await runs.markInterrupted(record.id, reason);
+    await runs.markInterrupted(record.id, reason, [store.finishStatement(record.id, { state: 'INTERRUPTED', message: reason, resumeOnStart: false }, record.finishedAt ?? new Date())]);
     log.warn('training job not resumed', { jobId: record.id, reason });
   }
   return recovered;

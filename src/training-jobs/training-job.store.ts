@@ -1,4 +1,4 @@
-import type { Prisma } from '../db/database';
+import type { Prisma, Statement } from '../db/database';
 import { notFound } from '../errors/ganql-error';
 import type { TrainingSpec } from '../training/training-spec';
 import { endMessage, isJobState, type JobEnd, type TrainingJobState } from './training-job.state';
@@ -235,6 +235,20 @@ export class TrainingJobStore {
 
   async setKept(jobId: string, epoch: number, modelId: string): Promise<void> {
     await this.prisma.trainingEpoch.update({ where: { jobId_epoch: { jobId, epoch } }, data: { keptModelId: modelId } });
+  }
+
+  /**
+   * The write that ends the job row, for RunService to run in one transaction with its run's end
+   * (JobContext.onEnd): a reader never sees the job ended and its run still RUNNING, or the reverse.
+   */
+  finishStatement(id: string, end: JobEnd, finishedAt: Date = new Date()): Statement {
+    const set = ['"state" = ?', '"error" = ?', '"resumeOnStart" = ?', '"owner" = NULL', '"finishedAt" = ?'];
+    const params: unknown[] = [end.state, endMessage(end), end.state === 'INTERRUPTED' && end.resumeOnStart, finishedAt];
+    if (end.state === 'SUCCEEDED') {
+      set.push('"modelId" = ?');
+      params.push(end.modelId);
+    }
+    return { sql: `UPDATE "TrainingJob" SET ${set.join(', ')} WHERE "id" = ?`, params: [...params, id] };
   }
 
   async finish(id: string, end: JobEnd, finishedAt: Date = new Date()): Promise<void> {

@@ -74,8 +74,12 @@ describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL
     return { state: job.state, starts: job.starts, owner: job.owner, epochs, run: job.status };
   }
 
-  // A job's row ends first and its run a moment later (two writes): wait for both.
-  const ended = (r: { state: string; run: string }): boolean => r.state !== 'QUEUED' && r.state !== 'RUNNING' && r.run !== 'RUNNING';
+  // A job's row and its run end in one transaction: whenever the row has ended, so has the run.
+  const ended = (r: { state: string; run: string }): boolean => {
+    const over = r.state !== 'QUEUED' && r.state !== 'RUNNING';
+    if (over) expect(r.run, `run of a ${r.state} job`).not.toBe('RUNNING');
+    return over;
+  };
 
   async function waitFor<T>(what: string, read: () => Promise<T>, test: (value: T) => boolean, timeoutMs = 120_000): Promise<T> {
     const until = performance.now() + timeoutMs;
