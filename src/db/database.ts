@@ -31,9 +31,10 @@ export interface Database {
   execute(sql: string, params: readonly unknown[]): Promise<number>;
   /**
    * Runs write statements as execute does, all in one transaction: all or none of them happen, and
-   * no reader sees some done and others not. Returns the rows each affected, in order.
+   * no reader sees some done and others not. Returns the rows each affected, in order; or null when
+   * a statement with `expectChange` changed no row, and so nothing was done (a claim that lost).
    */
-  executeAll(statements: readonly Statement[]): Promise<number[]>;
+  executeAll(statements: readonly Statement[]): Promise<number[] | null>;
   /** True when a trivial query succeeds. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -43,7 +44,12 @@ export interface Database {
 export interface Statement {
   sql: string;
   params: readonly unknown[];
+  /** Roll the whole transaction back (executeAll answers null) if this statement changes no row. */
+  expectChange?: boolean;
 }
+
+/** Thrown inside a transaction to roll it back when a guarded statement changed nothing. */
+class GuardFailed extends Error {}
 
 const PRISMA_DIR = path.resolve(__dirname, '../../prisma');
 
@@ -142,7 +148,19 @@ function openSqlite(url: string): Database {
       if (list.length === 0) return [];
       const run = list.map((s) => prepared(s.sql));
       // better-sqlite3 transactions are synchronous: nothing else runs on this connection meanwhile.
-      return writer!.transaction(() => run.map((statement, i) => statement.run(...driverParams('sqlite', list[i].params)).changes))();
+      const all = writer!.transaction(() =>
+        run.map((statement, i) => {
+          const changes = statement.run(...driverParams('sqlite', list[i].params)).changes;
+          if (list[i].expectChange && changes === 0) throw new GuardFailed();
+          return changes;
+        }),
+      );
+      try {
+        return all();
+      } catch (error) {
+        if (error instanceof GuardFailed) return null;
+        throw error;
+      }
     },
     ping: () => ping(prisma),
     close: async () => {
@@ -196,11 +214,16 @@ function openPostgres(url: string): Database {
       try {
         await client.query('BEGIN');
         const counts: number[] = [];
-        for (const s of list) counts.push((await client.query(placeholdersFor('postgresql', s.sql), driverParams('postgresql', s.params))).rowCount ?? 0);
+        for (const s of list) {
+          const changes = (await client.query(placeholdersFor('postgresql', s.sql), driverParams('postgresql', s.params))).rowCount ?? 0;
+          if (s.expectChange && changes === 0) throw new GuardFailed();
+          counts.push(changes);
+        }
         await client.query('COMMIT');
         return counts;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
+        if (error instanceof GuardFailed) return null;
         throw error;
       } finally {
         client.release();

@@ -414,9 +414,14 @@ export class RunService {
     await this.db.execute('UPDATE "Run" SET "status" = ?, "errorCode" = ?, "errorMessage" = ?, "finishedAt" = ?, "owner" = ? WHERE "id" = ?', ['RUNNING', null, null, null, this.owner, id]);
   }
 
-  /** Ends a run that no process works on (a training job cancelled while QUEUED) with this status and message, and `alsoWrite` in the same transaction. */
-  async markEnded(id: string, status: 'CANCELLED' | 'INTERRUPTED', message: string, alsoWrite: readonly Statement[] = []): Promise<void> {
-    await this.db.executeAll([
+  /**
+   * Ends a run that no process works on (a training job cancelled while QUEUED) with this status and
+   * message, and `alsoWrite` in the same transaction. False when a guarded statement of `alsoWrite`
+   * (a claim) changed nothing: then nothing was written.
+   */
+  async markEnded(id: string, status: 'CANCELLED' | 'INTERRUPTED', message: string, alsoWrite: readonly Statement[] = []): Promise<boolean> {
+    // False: a guarded statement of alsoWrite (expectChange) changed nothing, so neither was written.
+    return null !== await this.db.executeAll([
       { sql: 'UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "finishedAt" = ? WHERE "id" = ? AND "status" = ?', params: [status, message.slice(0, 2000), new Date(), id, 'RUNNING'] },
       ...alsoWrite,
     ]);

@@ -175,8 +175,8 @@ export class TrainingJobService {
     if (isFinalState(record.state)) throw badInput(`id: expected a QUEUED or RUNNING training job, got job ${id}, which is ${record.state}`);
     if (!this.active.has(id)) {
       const message = 'cancelled while QUEUED';
-      if (await this.o.store.cancelQueued(id, message)) {
-        await this.o.runs.markEnded(id, 'CANCELLED', message);
+      // The claim and the run's end in one transaction: both, or neither if a replica took the job meanwhile.
+      if (await this.o.runs.markEnded(id, 'CANCELLED', message, [this.o.store.cancelQueuedStatement(id, message)])) {
         await this.o.queue.remove(id);
         const ended = await this.o.store.get(id);
         this.events.publish(endEvent(ended));

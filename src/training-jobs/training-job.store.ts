@@ -164,12 +164,16 @@ export class TrainingJobStore {
   }
 
   /** Ends a job no replica has taken up yet as CANCELLED; false if it is not QUEUED (taken, ended). */
-  async cancelQueued(id: string, message: string): Promise<boolean> {
-    const { count } = await this.prisma.trainingJob.updateMany({
-      where: { id, state: 'QUEUED', owner: null },
-      data: { state: 'CANCELLED', error: message, finishedAt: new Date() },
-    });
-    return count === 1;
+  /**
+   * The claim that cancels a job still QUEUED and taken by no replica: it changes no row otherwise
+   * (expectChange), so the transaction it is part of (with the run's end) does nothing.
+   */
+  cancelQueuedStatement(id: string, message: string): Statement {
+    return {
+      sql: 'UPDATE "TrainingJob" SET "state" = ?, "error" = ?, "finishedAt" = ? WHERE "id" = ? AND "state" = ? AND "owner" IS NULL',
+      params: ['CANCELLED', message, new Date(), id, 'QUEUED'],
+      expectChange: true,
+    };
   }
 
   /** For the replica that runs the job: stop it as CANCELLED (it sees this on its next heartbeat). */
