@@ -91,7 +91,7 @@ describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL
     }
   }
 
-  it('runs each job exactly once across both replicas, streams and serves across them, and finishes the job of a replica killed with -9', async () => {
+  it('runs each job exactly once across both replicas, streams and serves across them, cancels across them, and finishes the job of a replica killed with -9', async () => {
     const [a, b] = await Promise.all([startReplica('a'), startReplica('b')]);
     pg = new Client({ connectionString: db.url });
     await pg.connect();
@@ -140,7 +140,22 @@ describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL
     expect(ranOn.b).toBeGreaterThanOrEqual(1);
     console.log(`jobs per replica: ${JSON.stringify(ranOn)}`);
 
-    // 2. A longer job: kill -9 the replica that runs it after its first epoch; the other takes it over from the checkpoint.
+    // 2. Cancel a running job through the replica that does not run it: the flag reaches its runner, which stops it.
+    const { startTraining: endless } = await gql<{ startTraining: { id: string } }>(a.url, START, {
+      input: { name: 'replica-mlp-cancel', architecture: 'MLP', epochs: 1000, batchSize: 32, limit: 64, seed: 5 },
+    });
+    await waitFor('a running epoch', () => row(endless.id), (r) => r.state === 'RUNNING' && r.epochs.length >= 1);
+    const runner = [a, b].find((r) => logged(r, 'training job started', endless.id) === 1)!;
+    const other = runner === a ? b : a;
+    const cancelledAt = performance.now();
+    await gql(other.url, 'mutation($id: ID!) { cancelTraining(id: $id) { id } }', { id: endless.id });
+    const cancelled = await waitFor('cross-replica cancel', () => row(endless.id), ended, 30_000);
+    console.log(`cancelled on ${other.name}, stopped by ${runner.name} ${((performance.now() - cancelledAt) / 1000).toFixed(1)} s later`);
+    expect(cancelled).toMatchObject({ state: 'CANCELLED', starts: 1, owner: null, run: 'CANCELLED' });
+    expect(cancelled.epochs.length).toBeGreaterThanOrEqual(1);
+    expect(cancelled.epochs.length).toBeLessThan(1000);
+
+    // 3. A longer job: kill -9 the replica that runs it after its first epoch; the other takes it over from the checkpoint.
     const { startTraining: long } = await gql<{ startTraining: { id: string } }>(a.url, START, {
       input: { name: 'replica-mlp-long', architecture: 'MLP', epochs: 6, batchSize: 32, limit: 64, seed: 7 },
     });
