@@ -143,7 +143,6 @@ export class InferencePool {
   async optimalStimulus(modelId: string, request: StimulusRequest): Promise<StimulusResult> {
     this.admit(1);
     this.queued += 1;
-    let timer: NodeJS.Timeout | undefined;
     let abandoned = false;
     const enqueuedAt = performance.now();
     const work = (async () => {
@@ -160,22 +159,9 @@ export class InferencePool {
         if (!abandoned) this.record({ modelId, pass: 'stimulus', size: 1, queueWaitMs: started - enqueuedAt, computeMs: performance.now() - started, ok });
       }
     })().finally(() => this.itemDone());
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        abandoned = true;
-        reject(new GanqlError(ErrorCode.TIMEOUT, `inference did not finish within ${this.options.requestTimeoutMs} ms`));
-      }, this.options.requestTimeoutMs);
-    });
     try {
-      const result = await Promise.race([work, timeout]);
-      this.listener.onRequest?.('ok', 1);
-      return result;
-    } catch (error) {
-      const code = error instanceof GanqlError ? error.code : undefined;
-      this.listener.onRequest?.(code === ErrorCode.TIMEOUT ? 'timeout' : 'error', 1);
-      throw error;
+      return await this.withinTimeout(1, work, () => (abandoned = true));
     } finally {
-      clearTimeout(timer);
       work.catch(() => undefined);
     }
   }
@@ -231,26 +217,40 @@ export class InferencePool {
     const now = performance.now();
     const items: Item[] = inputs.map((input) => ({ input, enqueuedAt: now, abandoned: false }));
     this.queued += items.length;
-    let timer: NodeJS.Timeout | undefined;
     const finished = items.map((item) => loader.load(item).finally(() => this.itemDone()));
+    try {
+      return await this.withinTimeout(items.length, Promise.all(finished), () => {
+        for (const item of items) item.abandoned = true;
+      });
+    } finally {
+      // Keep unhandled rejections of the remaining items from surfacing after a race was lost.
+      for (const f of finished) f.catch(() => undefined);
+    }
+  }
+
+  /**
+   * Waits for a request's `work` (of `count` items) at most requestTimeoutMs: after that it rejects
+   * with TIMEOUT and calls `giveUp`, so that work not started yet is skipped. Tells the listener how
+   * the request ended.
+   */
+  private async withinTimeout<T>(count: number, work: Promise<T>, giveUp: () => void): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        for (const item of items) item.abandoned = true;
+        giveUp();
         reject(new GanqlError(ErrorCode.TIMEOUT, `inference did not finish within ${this.options.requestTimeoutMs} ms`));
       }, this.options.requestTimeoutMs);
     });
     try {
-      const outputs = await Promise.race([Promise.all(finished), timeout]);
-      this.listener.onRequest?.('ok', items.length);
-      return outputs;
+      const result = await Promise.race([work, timeout]);
+      this.listener.onRequest?.('ok', count);
+      return result;
     } catch (error) {
       const code = error instanceof GanqlError ? error.code : undefined;
-      this.listener.onRequest?.(code === ErrorCode.TIMEOUT ? 'timeout' : 'error', items.length);
+      this.listener.onRequest?.(code === ErrorCode.TIMEOUT ? 'timeout' : 'error', count);
       throw error;
     } finally {
       clearTimeout(timer);
-      // Keep unhandled rejections of the remaining items from surfacing after a race was lost.
-      for (const f of finished) f.catch(() => undefined);
     }
   }
 
