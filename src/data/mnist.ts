@@ -1,6 +1,9 @@
 import { createPrng, shuffledIndices } from './prng';
 
 export const MNIST_SIZE = 28;
+
+/** The digits' class names in label order. */
+export const DIGIT_CLASSES: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
 const PIXELS = MNIST_SIZE * MNIST_SIZE;
 
 export interface MnistOptions {

@@ -1,6 +1,6 @@
 import { UnreachableCaseError } from '../errors/unreachable';
 import { FASHION_MNIST_CLASSES, loadFashionMnist } from './fashion-mnist';
-import { loadMnist, type MnistData } from './mnist';
+import { DIGIT_CLASSES, loadMnist, type MnistData } from './mnist';
 
 /** The datasets ganql trains on (src/training/training-spec.ts TRAINING_DATASETS). */
 export type DatasetName = 'mnist' | 'fashion-mnist';
@@ -12,7 +12,6 @@ export interface TrainingData extends MnistData {
   classes: readonly string[];
 }
 
-const DIGITS: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
 
 /**
  * One split of a dataset, pixels in [-1, 1]. mnist: the `mnist` package's 10,000 digits split 9,000 /
@@ -22,7 +21,7 @@ const DIGITS: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '
 export async function loadTrainingData(dataset: DatasetName, split: 'train' | 'test', options: { limit?: number; fashionMnistDir?: string } = {}): Promise<TrainingData> {
   switch (dataset) {
     case 'mnist':
-      return { ...loadMnist({ split, seed: 0, limit: options.limit }), shape: [28, 28, 1], classes: DIGITS };
+      return { ...loadMnist({ split, seed: 0, limit: options.limit }), shape: [28, 28, 1], classes: DIGIT_CLASSES };
     case 'fashion-mnist': {
       const data = await loadFashionMnist({ split, limit: options.limit, ...(options.fashionMnistDir !== undefined ? { dir: options.fashionMnistDir } : {}) });
       return { ...data, shape: [28, 28, 1], classes: FASHION_MNIST_CLASSES };

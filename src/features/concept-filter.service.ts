@@ -8,7 +8,7 @@ import type { RunService } from '../runs/run.service';
 import { seededLatents } from '../samples/latents';
 import { MAX_SEED } from '../samples/sample.service';
 import { expectIntInRange } from '../validation/checks';
-import { AnalysisData, conceptIndex, inChunks, layerNamed } from './analysis-inputs';
+import { AnalysisData, checkedSeed, conceptIndex, inChunks, layerNamed } from './analysis-inputs';
 import { conceptFilters, type ConceptFilter } from './concept-filters';
 import type { LayerInfo } from './layer-info';
 
@@ -89,17 +89,12 @@ export class ConceptFilterService {
       expectIntInRange('samples', samples, CONCEPT_FILTER_LIMITS.minSamples, CONCEPT_FILTER_LIMITS.maxSamples);
       const checkSamples = request.checkSamples ?? 200;
       expectIntInRange('checkSamples', checkSamples, CONCEPT_FILTER_LIMITS.minCheckSamples, CONCEPT_FILTER_LIMITS.maxCheckSamples);
-      const seed = request.seed ?? 0;
-      expectIntInRange('seed', seed, 0, MAX_SEED);
-      const checkSeed = request.checkSeed ?? (seed + 1) % (MAX_SEED + 1);
-      expectIntInRange('checkSeed', checkSeed, 0, MAX_SEED);
+      const seed = checkedSeed('seed', request.seed);
+      const checkSeed = checkedSeed('checkSeed', request.checkSeed, (seed + 1) % (MAX_SEED + 1));
       if (checkSeed === seed) throw badInput(`checkSeed: expected a seed other than seed (${seed}), so the removal is checked on samples it was not found on; got ${checkSeed}`);
       const scorerEntry = this.scorerFor(model, request.scorer);
-      const test = await this.data.split(model, 'test');
-      const concept = conceptIndex(test.classes, request.concept, model);
-      if (scorerEntry.manifest.classes !== test.classes.length) {
-        throw badInput(`scorer: expected a scorer of the ${test.classes.length} classes of ${model.manifest.dataset}, got ${JSON.stringify(scorerEntry.name)} with ${scorerEntry.manifest.classes}`);
-      }
+      // scorerFor keeps only scorers of the model's dataset that fit it, so they have its classes.
+      const concept = conceptIndex(this.data.classes(model), request.concept, model);
 
       const latents = seededLatents(seed, samples, model.manifest.latentSize);
       const images = await inChunks(latents, (chunk) => this.pool.generate(model.id, chunk));

@@ -5,9 +5,8 @@ import { encodePng } from '../images/png';
 import type { InferencePool } from '../inference/pool';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
-import { MAX_SEED } from '../samples/sample.service';
 import { describe, expectIntInRange } from '../validation/checks';
-import { AnalysisData, conceptIndex, featureNetworkOf, imageOf, inChunks, layerNamed, rescale } from './analysis-inputs';
+import { AnalysisData, checkedSeed, conceptIndex, featureNetworkOf, imageOf, inChunks, layerNamed, rescale } from './analysis-inputs';
 import type { ClassifierEvaluation, LabelledRows } from './classifier-evaluation';
 import type { ClassifierRunner } from './classifier-runner';
 import type { LayerInfo } from './layer-info';
@@ -158,7 +157,7 @@ export class FeatureAnalysisService {
       expectIntInRange('neurons', count, 1, FEATURE_LIMITS.maxNeurons);
       const top = request.topImages ?? 8;
       expectIntInRange('topImages', top, 1, FEATURE_LIMITS.maxTopImages);
-      const seed = checkedSeed(request.seed);
+      const seed = checkedSeed('seed', request.seed);
       const test = await this.data.split(model, 'test');
       const concept = conceptIndex(test.classes, request.concept, model);
 
@@ -208,7 +207,7 @@ export class FeatureAnalysisService {
       expectIntInRange('neuron', request.neuron, 0, layer.neurons - 1);
       const steps = request.steps ?? 200;
       expectIntInRange('steps', steps, 1, FEATURE_LIMITS.maxSteps);
-      const seed = checkedSeed(request.seed);
+      const seed = checkedSeed('seed', request.seed);
       const test = await this.data.split(model, 'test');
       const range = network.inputRange;
       const images = inputsOf(test, range);
@@ -287,7 +286,7 @@ export class FeatureAnalysisService {
       const repeated = names.find((name, i) => names.indexOf(name) !== i);
       if (repeated !== undefined) throw badInput(`layers: expected distinct layers, got ${JSON.stringify(repeated)} twice`);
       expectIntInRange('labelsPerClass', request.labelsPerClass, FEATURE_LIMITS.minLabelsPerClass, FEATURE_LIMITS.maxLabelsPerClass);
-      const seed = checkedSeed(request.seed);
+      const seed = checkedSeed('seed', request.seed);
       const [train, test] = await Promise.all([this.data.split(model, 'train'), this.data.split(model, 'test')]);
       const chosen = labelledChoice(train, request.labelsPerClass, seed);
 
@@ -380,12 +379,6 @@ function labelledChoice(data: TrainingData, perClass: number, seed: number): Uin
 /** Every image of a split (pixels in [-1, 1]) mapped into a feature network's input range. */
 function inputsOf(data: TrainingData, range: readonly [number, number]): Float32Array[] {
   return Array.from({ length: data.count }, (_, i) => rescale(imageOf(data, i), [-1, 1], range));
-}
-
-function checkedSeed(seed: number | null | undefined): number {
-  const value = seed ?? 0;
-  expectIntInRange('seed', value, 0, MAX_SEED);
-  return value;
 }
 
 /** The pixel-wise mean of equally sized images. */

@@ -2,7 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Database } from '../db/database';
 import { badInput, notFound } from '../errors/ganql-error';
 import { encodePng } from '../images/png';
-import type { FilterRemoval } from '../inference/layer-passes';
+import { removalKey, type FilterRemoval } from '../inference/layer-passes';
 import type { InferencePool } from '../inference/pool';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
@@ -91,7 +91,7 @@ export class SampleService {
     const groups = new Map<string, { modelId: string; removal?: FilterRemoval; positions: number[] }>();
     found.forEach((row, i) => {
       const removal = removals.get(row.runId);
-      const key = `${row.modelId}\u0000${JSON.stringify(removal ?? null)}`;
+      const key = `${row.modelId}\u0000${removal === undefined ? '' : removalKey(removal)}`;
       const group = groups.get(key) ?? { modelId: row.modelId, removal, positions: [] };
       group.positions.push(i);
       groups.set(key, group);

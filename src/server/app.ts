@@ -134,7 +134,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   const evaluationGauges = createEvaluationGauges(metricsRegistry);
   const evaluationService = new EvaluationService(database, registry, pool, runService, scorers, datasets, evaluationGauges, computeMetricsInWorker, log);
   await evaluationService.primeGauges();
-  const analysisData = new AnalysisData();
+  const analysisData = new AnalysisData(datasets);
   const featureAnalysisService = new FeatureAnalysisService(registry, pool, runService, analysisData, evaluateClassifiersInWorker);
   const conceptFilterService = new ConceptFilterService(registry, pool, runService, analysisData, scorers, datasets);
   const nearestNeighbourService = new NearestNeighbourService(registry, sampleService, datasets, runService);
