@@ -43,5 +43,6 @@ export async function pasteApiKey(page: Page, key: string): Promise<void> {
   await page.locator('#api-key').fill(key);
   await page.locator('#api-key').press('Enter');
   await page.waitForFunction(() => document.getElementById('key-state')?.textContent === 'key set');
-  await settings.locator('summary').click();
+  // Saving closes the panel; close it here only if it stayed open.
+  if ((await settings.getAttribute('open')) !== null) await settings.locator('summary').click();
 }

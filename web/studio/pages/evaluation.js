@@ -124,7 +124,7 @@ export function mount(root) {
     try {
       const started = await gql(
         `mutation Evaluate($modelId: ID, $metrics: [EvaluationMetric!]!, $samples: Int!, $splits: Int!, $seed: Int!, $scorer: String) {
-          evaluate(modelId: $modelId, metrics: $metrics, samples: $samples, splits: $splits, seed: $seed, scorer: $scorer) { id status progress errorMessage } }`,
+          evaluate(modelId: $modelId, metrics: $metrics, samples: $samples, splits: $splits, seed: $seed, scorer: $scorer) { id status progress errorCode errorMessage } }`,
         variables,
       );
       const run = await settle(started.evaluate);
@@ -194,8 +194,8 @@ export function mount(root) {
     );
   }
 
-  // A key pasted under Settings may now allow reading the evaluations.
-  const stopKeyListener = onApiKeyChange(() => void loadEvaluations());
+  // A key pasted under Settings may now allow reading the evaluations (and the versions, if they were refused).
+  const stopKeyListener = onApiKeyChange(() => void (modelSelect.value ? loadEvaluations() : loadModels()));
   // Plots are drawn at their cell's pixel width: redraw when it changes.
   let resizeTimer = 0;
   const onResize = () => {

@@ -97,13 +97,20 @@ export function mount(root) {
   }
 
   // Fine-tune choices come from the served versions (anonymous clients may list them).
-  gql('query Versions { models { id name architecture dataset } }')
-    .then((data) => form.setModels(data.models))
-    .catch((err) => showError(form.errors, err));
+  const loadVersions = () =>
+    gql('query Versions { models { id name architecture dataset } }')
+      .then((data) => form.setModels(data.models))
+      .catch((err) => showError(form.errors, err));
+  void loadVersions();
   void loadJobs();
 
-  // A key pasted under Settings may now allow what was refused: read the jobs again.
-  cleanups.push(onApiKeyChange(() => void loadJobs()));
+  // A key pasted under Settings may now allow what was refused: read the versions and the jobs again.
+  cleanups.push(
+    onApiKeyChange(() => {
+      void loadVersions();
+      void loadJobs();
+    }),
+  );
   cleanups.push(() => watching?.stop());
   return () => cleanups.forEach((fn) => fn());
 }
@@ -436,6 +443,8 @@ function watchJob(panel, id, { onChange }) {
 
   // The epochs so far come from the job itself; the subscription brings what happens next. The job is
   // read again at the end, since a subscription that connects late sees only the END event.
+  // Set when the live stream fails: the job is then followed by polling alone.
+  let streamDown = false;
   async function readJob(final) {
     try {
       let data = await gql(`query Job($id: ID!) { trainingJob(id: $id) { ${JOB} epochs { ${EPOCH_METRICS} } } }`, { id });
@@ -453,7 +462,8 @@ function watchJob(panel, id, { onChange }) {
         else if (!known.samples && e.samples) known.samples = e.samples;
       }
       state.epochs.sort((a, b) => a.epoch - b.epoch);
-      if (final || !state.lastStep || !ACTIVE.has(job.state)) Object.assign(state, { status: job.state, progress: job.progress, modelId: job.modelId, error: job.error });
+      // While the stream is live its STEP events are newer than this read; without it, this read is all there is.
+      if (final || streamDown || !state.lastStep || !ACTIVE.has(job.state)) Object.assign(state, { status: job.state, progress: job.progress, modelId: job.modelId, error: job.error });
       render();
     } catch (err) {
       showError(errors, err);
@@ -476,6 +486,7 @@ function watchJob(panel, id, { onChange }) {
     },
     error: (err) => {
       showError(errors, err);
+      streamDown = true;
       pollUntilEnded();
     },
     complete: () => undefined,
