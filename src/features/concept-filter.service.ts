@@ -9,7 +9,8 @@ import { seededLatents } from '../samples/latents';
 import { MAX_SEED } from '../samples/sample.service';
 import { expectIntInRange } from '../validation/checks';
 import { AnalysisData, checkedSeed, conceptIndex, inChunks, layerNamed } from './analysis-inputs';
-import { conceptFilters, type ConceptFilter } from './concept-filters';
+import type { ConceptFilterRunner } from './classifier-runner';
+import type { ConceptFilter } from './concept-filters';
 import type { LayerInfo } from './layer-info';
 
 /** Limits of conceptFilters' arguments; the GraphQL args document them. */
@@ -76,6 +77,7 @@ export class ConceptFilterService {
     private readonly data: AnalysisData,
     private readonly scorers: ScorerCatalog,
     private readonly datasets: DatasetCache,
+    private readonly findFilters: ConceptFilterRunner,
   ) {}
 
   conceptFilters(request: ConceptFiltersRequest): Promise<ConceptFiltersView> {
@@ -105,7 +107,7 @@ export class ConceptFilterService {
         throw badInput(`samples: expected generated samples both of concept ${JSON.stringify(request.concept)} and not, got ${conceptSamples} of ${samples} labelled it by scorer ${scorerEntry.name}; try more samples or another seed`);
       }
       const activations = await inChunks(latents, (chunk) => this.pool.generatorActivations(model.id, layer.name, chunk));
-      const association = conceptFilters(activations, isConcept, count, { seed });
+      const association = await this.findFilters({ activations, isConcept, count, seed });
 
       const checkLatents = seededLatents(checkSeed, checkSamples, model.manifest.latentSize);
       const plain = await this.scorerLabels(model, scorerEntry, await inChunks(checkLatents, (chunk) => this.pool.generate(model.id, chunk)));

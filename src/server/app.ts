@@ -14,7 +14,7 @@ import { DatasetCache } from '../evaluation/dataset-cache';
 import { EvaluationService } from '../evaluation/evaluation.service';
 import { computeMetricsInWorker } from '../evaluation/metrics-runner';
 import { AnalysisData } from '../features/analysis-inputs';
-import { evaluateClassifiersInWorker } from '../features/classifier-runner';
+import { evaluateClassifiersInWorker, findConceptFiltersInWorker } from '../features/classifier-runner';
 import { ConceptFilterService } from '../features/concept-filter.service';
 import { FeatureAnalysisService } from '../features/feature-analysis.service';
 import { NearestNeighbourService } from '../evaluation/nearest-neighbour.service';
@@ -136,7 +136,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   await evaluationService.primeGauges();
   const analysisData = new AnalysisData(datasets);
   const featureAnalysisService = new FeatureAnalysisService(registry, pool, runService, analysisData, evaluateClassifiersInWorker);
-  const conceptFilterService = new ConceptFilterService(registry, pool, runService, analysisData, scorers, datasets);
+  const conceptFilterService = new ConceptFilterService(registry, pool, runService, analysisData, scorers, datasets, findConceptFiltersInWorker);
   const nearestNeighbourService = new NearestNeighbourService(registry, sampleService, datasets, runService);
   const trainingJobService = new TrainingJobService({
     config: config.training,
