@@ -1,24 +1,43 @@
 /**
- * Makes the README's pictures through the public GraphQL API of a real in-process server, so each
- * picture comes with the query that made it:
+ * Makes the docs' latent-space pictures through the public GraphQL API of a real in-process server,
+ * so each picture comes with the query that made it:
  *
- *   npx tsx scripts/readme-figures.ts        writes docs/*.png and prints the queries and answers
+ *   npx tsx scripts/readme-figures.ts        writes docs/walk.png and docs/arithmetic.png, prints the queries and answers
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { PNG } from 'pngjs';
 import { graphqlAt, withLocalGanql } from './lib/local-ganql';
 
 const DOCS = path.resolve(__dirname, '../docs');
 
+/** 28x28 digits are too small to see on a page: each pixel becomes ZOOM x ZOOM pixels, unsmoothed. */
+const ZOOM = 4;
+
+/** A PNG scaled up by `zoom` with nearest-neighbour sampling, so the served pixels stay visible as they are. */
+function upscalePng(bytes: Buffer, zoom: number): Buffer {
+  const source = PNG.sync.read(bytes);
+  const target = new PNG({ width: source.width * zoom, height: source.height * zoom });
+  for (let y = 0; y < target.height; y++) {
+    for (let x = 0; x < target.width; x++) {
+      const from = ((Math.floor(y / zoom) * source.width) + Math.floor(x / zoom)) * 4;
+      const to = (y * target.width + x) * 4;
+      source.data.copy(target.data, to, from, from + 4);
+    }
+  }
+  return PNG.sync.write(target, { colorType: 0 });
+}
+
 function savePng(name: string, dataUrl: string): void {
-  writeFileSync(path.join(DOCS, name), Buffer.from(dataUrl.split(',')[1], 'base64'));
-  console.log(`wrote docs/${name}`);
+  const png = upscalePng(Buffer.from(dataUrl.split(',')[1], 'base64'), ZOOM);
+  writeFileSync(path.join(DOCS, name), png);
+  console.log(`wrote docs/${name} (${ZOOM}x nearest-neighbour)`);
 }
 
 async function main(): Promise<void> {
   await withLocalGanql(async (base) => {
     const gql = graphqlAt(base);
-    const sampleQuery = '{ samples(count: 2, seed: 7) { id index latent image { width height dataUrl } run { id status } } }';
+    const sampleQuery = '{ samples(count: 2, seed: 7) { id index modelId latent image { width height dataUrl } } }';
     const answer = await gql(sampleQuery);
     const shortened = JSON.parse(JSON.stringify(answer), (key, value) =>
       key === 'latent' ? [...value.slice(0, 3).map((v: number) => Number(v.toFixed(4))), '...'] : key === 'dataUrl' ? `${value.slice(0, 40)}...` : value,
