@@ -1,5 +1,5 @@
 /**
- * The README's feature-analysis figures and numbers (issue 7), made through the public GraphQL API of
+ * The feature-analysis figures and numbers of docs/research.md, made through the public GraphQL API of
  * a real in-process server, so each comes with the query that made it:
  *
  *   npx tsx scripts/feature-figures.ts     writes docs/features/*.png and prints the queries and figures
