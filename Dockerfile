@@ -30,16 +30,21 @@ RUN npm ci --omit=dev
 
 FROM base AS runtime
 ENV NODE_ENV=production PORT=4000 HOST=0.0.0.0 DATABASE_URL=file:/app/data/ganql.db
+# The server runs as the unprivileged user `node`: the node image has it, a CUDA base does not.
+RUN id -u node >/dev/null 2>&1 || useradd --create-home --user-group --shell /usr/sbin/nologin node
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps /app/src/generated ./src/generated
 COPY package.json package-lock.json prisma.config.ts tsconfig.json schema.graphql ./
 COPY prisma ./prisma
 COPY scripts ./scripts
 COPY src ./src
-COPY models ./models
+# Writable by the server: training moves each finished version into models/.
+COPY --chown=node:node models ./models
 COPY web ./web
-RUN mkdir -p /app/data && chown -R node:node /app/data 2>/dev/null || true
+# The database and the training jobs' folders; a named volume starts with this folder's owner.
+RUN mkdir -p /app/data && chown node:node /app/data
 VOLUME /app/data
+USER node
 EXPOSE 4000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

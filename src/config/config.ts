@@ -128,6 +128,9 @@ export interface PoolConfig {
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
+/** GANQL_MAX_SAMPLES unset: most images one samples or classify field may ask for; the GraphQL descriptions state it. */
+export const DEFAULT_MAX_SAMPLES = 256;
+
 const BACKENDS: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
@@ -224,7 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     scorersDir: env.GANQL_SCORERS_DIR ? path.resolve(env.GANQL_SCORERS_DIR) : path.join(modelsDir, 'scorers'),
     defaultModelId: env.GANQL_DEFAULT_MODEL || undefined,
     backendOrder: backendOrder(env.GANQL_BACKEND),
-    maxSamplesPerRequest: integer(env, 'GANQL_MAX_SAMPLES', 256, 1, 65_536),
+    maxSamplesPerRequest: integer(env, 'GANQL_MAX_SAMPLES', DEFAULT_MAX_SAMPLES, 1, 65_536),
     maxConcurrentRequests: integer(env, 'GANQL_MAX_CONCURRENT_REQUESTS', 32, 1, 100_000),
     maxWaitingRequests: integer(env, 'GANQL_MAX_WAITING_REQUESTS', 1024, 0, 1_000_000),
     inferenceWorkers: env.GANQL_INFERENCE_WORKERS ? integer(env, 'GANQL_INFERENCE_WORKERS', 0, 0, 256) : undefined,

@@ -1,6 +1,21 @@
-/** Every error code a ganql client can see, in `errors[].extensions.code`. */
+/**
+ * Every error code a ganql client can see, in `errors[].extensions.code`. The first six are Apollo
+ * Server's and graphql-js's own codes for a request refused before execution, under the same names.
+ */
 export enum ErrorCode {
-  /** The request's arguments are wrong; the message says what was expected and what came. */
+  /** The document is not valid GraphQL syntax. */
+  GRAPHQL_PARSE_FAILED = 'GRAPHQL_PARSE_FAILED',
+  /** The document does not match the schema (an unknown field, a missing argument, a wrong literal type). */
+  GRAPHQL_VALIDATION_FAILED = 'GRAPHQL_VALIDATION_FAILED',
+  /** The HTTP request itself is malformed: a body that is not JSON, text that is not well-formed Unicode, a wrong persisted-query hash. */
+  BAD_REQUEST = 'BAD_REQUEST',
+  /** The document holds several operations and the request names none of them, or one it lacks. */
+  OPERATION_RESOLUTION_FAILURE = 'OPERATION_RESOLUTION_FAILURE',
+  /** An automatic persisted query's hash this server has not stored yet; send the query with it. */
+  PERSISTED_QUERY_NOT_FOUND = 'PERSISTED_QUERY_NOT_FOUND',
+  /** Persisted queries are turned off. */
+  PERSISTED_QUERY_NOT_SUPPORTED = 'PERSISTED_QUERY_NOT_SUPPORTED',
+  /** The request's arguments or variables are wrong; the message says what was expected and what came. */
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   /**
    * The request is over a query limit (depth, aliases, root fields, cost or images per request),

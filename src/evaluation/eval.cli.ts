@@ -7,7 +7,8 @@ import { readManifest, type ModelManifest } from '../models/manifest';
 import { loadServedGenerator } from '../models/served-generator';
 import { seededLatentStream } from '../samples/latents';
 import type { EvaluationMetric, MetricsOutput } from './compute-metrics';
-import { computeReference, EVALUATION_LIMITS, evaluateImages, parzenSets, splitSource, type ImageSource } from './evaluator';
+import { EVALUATION_LIMITS } from './evaluation.limits';
+import { computeReference, evaluateImages, parzenSets, splitSource, type ImageSource } from './evaluator';
 import { computeMetricsInThread } from './metrics-runner';
 import { REFERENCE_DATASETS, type ReferenceDataset } from './reference-datasets';
 import { ScorerCatalog, type ScorerEntry } from './scorer-catalog';
@@ -70,9 +71,9 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     subject,
     dataset,
     metrics,
-    samples: int('samples', EVALUATION_LIMITS.minSamples, EVALUATION_LIMITS.maxSamples, 10_000),
-    seed: int('seed', 0, 2 ** 31 - 1, 0),
-    splits: int('splits', EVALUATION_LIMITS.minSplits, EVALUATION_LIMITS.maxSplits, 10),
+    samples: int('samples', EVALUATION_LIMITS.samples.min, EVALUATION_LIMITS.samples.max, EVALUATION_LIMITS.samples.default),
+    seed: int('seed', 0, 2 ** 31 - 1, EVALUATION_LIMITS.seed.default),
+    splits: int('splits', EVALUATION_LIMITS.splits.min, EVALUATION_LIMITS.splits.max, EVALUATION_LIMITS.splits.default),
     scorer: args.get('scorer'),
     scorersDir: args.get('scorers-dir') ?? 'models/scorers',
     json: args.has('json'),

@@ -11,18 +11,13 @@ import { MAX_SEED } from '../samples/sample.service';
 import { describe as show, expectIntInRange } from '../validation/checks';
 import { EVALUATION_METRICS, type EvaluationMetric, type MetricsOutput, type ReferenceFeatures } from './compute-metrics';
 import type { DatasetCache } from './dataset-cache';
-import { computeReference, EVALUATION_LIMITS, evaluateImages, parzenSets, type ImageSource } from './evaluator';
+import { EVALUATION_LIMITS } from './evaluation.limits';
+import { computeReference, evaluateImages, parzenSets, type ImageSource } from './evaluator';
 import type { MetricsRunner } from './metrics-runner';
 import type { ReferenceDataset } from './reference-datasets';
 import { ReferenceStatsStore, type ReferenceKey } from './reference-stats.store';
 import { scorerMisfit } from './scorer-fit';
 import type { LoadedScorerEntry, ScorerCatalog, ScorerEntry } from './scorer-catalog';
-
-/** Defaults of evaluate(); the GraphQL arguments state them too. */
-export const EVALUATION_DEFAULTS = { samples: 10_000, seed: 0, splits: 10 } as const;
-
-/** Largest page of evaluations(). */
-export const MAX_EVALUATIONS_PAGE = 100;
 
 /** The split FID/KID compare with: what the model was trained on. */
 const REFERENCE_SPLIT = 'train';
@@ -131,7 +126,7 @@ export class EvaluationService {
 
   /** Stored evaluations, newest first, of one model version or of all. */
   async evaluations(modelId: string | null | undefined, first: number): Promise<EvaluationView[]> {
-    expectIntInRange('first', first, 1, MAX_EVALUATIONS_PAGE);
+    expectIntInRange('first', first, EVALUATION_LIMITS.first.min, EVALUATION_LIMITS.first.max);
     const rows = await this.db.prisma.evaluation.findMany({
       where: modelId === undefined || modelId === null ? {} : { modelId },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -166,11 +161,11 @@ export class EvaluationService {
     for (const m of metrics) {
       if (!(EVALUATION_METRICS as readonly string[]).includes(m)) throw badInput(`metrics: expected each of ${EVALUATION_METRICS.join(', ')}, got ${show(m)}`);
     }
-    const samples = request.samples ?? EVALUATION_DEFAULTS.samples;
-    expectIntInRange('samples', samples, EVALUATION_LIMITS.minSamples, EVALUATION_LIMITS.maxSamples);
-    const splits = request.splits ?? EVALUATION_DEFAULTS.splits;
-    expectIntInRange('splits', splits, EVALUATION_LIMITS.minSplits, EVALUATION_LIMITS.maxSplits);
-    const seed = request.seed ?? EVALUATION_DEFAULTS.seed;
+    const samples = request.samples ?? EVALUATION_LIMITS.samples.default;
+    expectIntInRange('samples', samples, EVALUATION_LIMITS.samples.min, EVALUATION_LIMITS.samples.max);
+    const splits = request.splits ?? EVALUATION_LIMITS.splits.default;
+    expectIntInRange('splits', splits, EVALUATION_LIMITS.splits.min, EVALUATION_LIMITS.splits.max);
+    const seed = request.seed ?? EVALUATION_LIMITS.seed.default;
     expectIntInRange('seed', seed, 0, MAX_SEED);
     const scorer = this.scorerFor(model, request.scorer);
 

@@ -7,12 +7,8 @@ import type { MetricsRunner } from './metrics-runner';
 import type { DatasetSplit } from './reference-datasets';
 import type { Scorer } from './scorer';
 
-/** Limits and sizes of an evaluation; the GraphQL descriptions and the README state them too. */
-export const EVALUATION_LIMITS = {
-  minSamples: 100,
-  maxSamples: 50_000,
-  minSplits: 1,
-  maxSplits: 50,
+/** Sizes of an evaluation's work (its arguments' limits are in evaluation.limits.ts); the GraphQL descriptions state them too. */
+export const EVALUATION_SIZES = {
   /** Images per pool.generate call: other clients' requests interleave between chunks. */
   chunkSize: 256,
   /** Images per scorer forward pass: ~10 ms each for the shipped 28x28 CNN on wasm. */
@@ -58,9 +54,9 @@ export async function scoreImages(scorer: Scorer, source: ImageSource, count: nu
   const keep = Math.min(count, options.keepPixels ?? 0);
   const kept = keep > 0 ? new Float32Array(keep * pixelsPerImage) : undefined;
   const [lo, hi] = source.range;
-  for (let start = 0; start < count; start += EVALUATION_LIMITS.chunkSize) {
+  for (let start = 0; start < count; start += EVALUATION_SIZES.chunkSize) {
     options.signal?.throwIfAborted();
-    const n = Math.min(EVALUATION_LIMITS.chunkSize, count - start);
+    const n = Math.min(EVALUATION_SIZES.chunkSize, count - start);
     const images = await source.read(start, n);
     if (images.length !== n * pixelsPerImage) {
       throw new Error(`scoreImages: expected ${n} images of ${pixelsPerImage} values from the source, got ${images.length} values`);
@@ -69,7 +65,7 @@ export async function scoreImages(scorer: Scorer, source: ImageSource, count: nu
       const upto = Math.min(keep, start + n) - start;
       for (let i = 0; i < upto * pixelsPerImage; i++) kept[start * pixelsPerImage + i] = (images[i] - lo) / (hi - lo);
     }
-    const out = await scorer.predict(images, n, source.imageShape, { range: source.range, batchSize: EVALUATION_LIMITS.scorerBatchSize });
+    const out = await scorer.predict(images, n, source.imageShape, { range: source.range, batchSize: EVALUATION_SIZES.scorerBatchSize });
     probs.set(out.probs.data, start * K);
     features.set(out.features.data, start * F);
     options.onProgress?.(start + n);
@@ -104,7 +100,7 @@ export async function computeReference(
 ): Promise<ReferenceFeatures> {
   const { features } = await scoreImages(scorer, splitSource(split), split.count, options);
   const stats = gaussianStats(features);
-  const cap = EVALUATION_LIMITS.referenceFeatureRows;
+  const cap = EVALUATION_SIZES.referenceFeatureRows;
   if (features.rows <= cap) return { stats, features };
   const rows = shuffledIndices(features.rows, createPrng(0)).slice(0, cap).sort();
   const kept = new Float64Array(cap * features.cols);
@@ -148,7 +144,7 @@ export interface EvaluateImagesOptions {
 /** Scores `samples` images from the source and computes the requested metrics. */
 export async function evaluateImages(options: EvaluateImagesOptions): Promise<MetricsOutput & { parzenSamples?: number }> {
   const wantsParzen = options.metrics.includes('PARZEN');
-  const keepPixels = wantsParzen ? Math.min(options.samples, EVALUATION_LIMITS.parzenMaxSamples) : 0;
+  const keepPixels = wantsParzen ? Math.min(options.samples, EVALUATION_SIZES.parzenMaxSamples) : 0;
   const scored = await scoreImages(options.scorer, options.source, options.samples, {
     keepPixels,
     onProgress: (done) => options.onProgress?.(done / options.samples),

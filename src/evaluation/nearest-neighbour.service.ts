@@ -6,10 +6,9 @@ import type { RunService } from '../runs/run.service';
 import type { SampleService, SampleView } from '../samples/sample.service';
 import { describe as show, expectIntInRange } from '../validation/checks';
 import type { DatasetCache } from './dataset-cache';
+import { EVALUATION_LIMITS } from './evaluation.limits';
 import { nearestNeighbours } from './nearest';
 
-/** Most samples one nearestNeighbours call takes (a grid of 8 x 8). */
-export const MAX_NEIGHBOUR_SAMPLES = 64;
 
 /** Queries per scan of the training split: ~4 x 9,000 x 784 multiply-adds, tens of ms, then the event loop gets a turn. */
 const QUERIES_PER_STEP = 4;
@@ -45,7 +44,7 @@ export class NearestNeighbourService {
 
   nearestNeighbours(sampleIds: readonly string[]): Promise<NeighbourView[]> {
     return this.runs.record({ kind: 'NEAREST_NEIGHBOURS', parameters: { sampleIds } }, async (run) => {
-      expectIntInRange('sampleIds (number of ids)', sampleIds.length, 1, MAX_NEIGHBOUR_SAMPLES);
+      expectIntInRange('sampleIds (number of ids)', sampleIds.length, EVALUATION_LIMITS.sampleIds.min, EVALUATION_LIMITS.sampleIds.max);
       const views = await this.samples.regenerateMany(sampleIds.map((id, i) => ({ id, field: `sampleIds[${i}]` })));
       const modelIds = [...new Set(views.map((v) => v.modelId))];
       if (modelIds.length === 1) run.setModel(modelIds[0]);

@@ -11,15 +11,8 @@ import { expectIntInRange } from '../validation/checks';
 import { AnalysisData, checkedSeed, conceptIndex, inChunks, layerNamed } from './analysis-inputs';
 import type { ConceptFilterRunner } from './classifier-runner';
 import type { ConceptFilter } from './concept-filters';
+import { FEATURE_LIMITS } from './feature.limits';
 import type { LayerInfo } from './layer-info';
-
-/** Limits of conceptFilters' arguments; the GraphQL args document them. */
-export const CONCEPT_FILTER_LIMITS = Object.freeze({
-  minSamples: 50,
-  maxSamples: 2000,
-  minCheckSamples: 10,
-  maxCheckSamples: 1000,
-});
 
 /** What the scorer says about the check samples, generated with or without the removal. */
 export interface ScorerReading {
@@ -85,12 +78,13 @@ export class ConceptFilterService {
       const model = this.registry.get(request.modelId);
       run.setModel(model.id);
       const layer = layerNamed(model.generatorLayers, request.layer, 'layer', `the generator of ${model.id}`);
-      const count = request.count ?? Math.min(10, layer.neurons);
-      expectIntInRange('count', count, 1, layer.neurons);
-      const samples = request.samples ?? 500;
-      expectIntInRange('samples', samples, CONCEPT_FILTER_LIMITS.minSamples, CONCEPT_FILTER_LIMITS.maxSamples);
-      const checkSamples = request.checkSamples ?? 200;
-      expectIntInRange('checkSamples', checkSamples, CONCEPT_FILTER_LIMITS.minCheckSamples, CONCEPT_FILTER_LIMITS.maxCheckSamples);
+      const limits = FEATURE_LIMITS.conceptFilters;
+      const count = request.count ?? Math.min(limits.count.default, layer.neurons);
+      expectIntInRange('count', count, limits.count.min, layer.neurons);
+      const samples = request.samples ?? limits.samples.default;
+      expectIntInRange('samples', samples, limits.samples.min, limits.samples.max);
+      const checkSamples = request.checkSamples ?? limits.checkSamples.default;
+      expectIntInRange('checkSamples', checkSamples, limits.checkSamples.min, limits.checkSamples.max);
       const seed = checkedSeed('seed', request.seed);
       const checkSeed = checkedSeed('checkSeed', request.checkSeed, (seed + 1) % (MAX_SEED + 1));
       if (checkSeed === seed) throw badInput(`checkSeed: expected a seed other than seed (${seed}), so the removal is checked on samples it was not found on; got ${checkSeed}`);

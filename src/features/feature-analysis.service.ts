@@ -10,23 +10,9 @@ import { AnalysisData, checkedSeed, conceptIndex, featureNetworkOf, imageOf, inC
 import type { ClassifierEvaluation, LabelledRows } from './classifier-evaluation';
 import type { ClassifierRunner } from './classifier-runner';
 import type { LayerInfo } from './layer-info';
+import { FEATURE_LIMITS } from './feature.limits';
 import { concatenatedFeatures } from './max-pool-features';
 import { balancedProbeSet, probeNeurons, topActivating } from './neuron-probe';
-
-/** Limits of the analyses' arguments; the GraphQL args document them. */
-export const FEATURE_LIMITS = Object.freeze({
-  /** neuronProbe: best neurons returned. */
-  maxNeurons: 64,
-  /** neuronProbe: top-activating test images per neuron. */
-  maxTopImages: 32,
-  /** optimalStimulus: gradient-ascent steps. */
-  maxSteps: 2000,
-  /** featureClassifier: layers concatenated. */
-  maxLayers: 8,
-  /** featureClassifier: labelled training examples per class (cross-validation needs 2). */
-  minLabelsPerClass: 2,
-  maxLabelsPerClass: 100,
-});
 
 /** One test image as an analysis shows it. */
 export interface TestImageView {
@@ -153,10 +139,11 @@ export class FeatureAnalysisService {
     return this.runs.record({ kind: 'NEURON_PROBE', modelId: request.modelId, parameters: request }, async (run) => {
       const { model, layer, network } = this.featureLayer(request.modelId, request.layer);
       run.setModel(model.id);
-      const count = request.neurons ?? 5;
-      expectIntInRange('neurons', count, 1, FEATURE_LIMITS.maxNeurons);
-      const top = request.topImages ?? 8;
-      expectIntInRange('topImages', top, 1, FEATURE_LIMITS.maxTopImages);
+      const limits = FEATURE_LIMITS.neuronProbe;
+      const count = request.neurons ?? limits.neurons.default;
+      expectIntInRange('neurons', count, limits.neurons.min, limits.neurons.max);
+      const top = request.topImages ?? limits.topImages.default;
+      expectIntInRange('topImages', top, limits.topImages.min, limits.topImages.max);
       const seed = checkedSeed('seed', request.seed);
       const test = await this.data.split(model, 'test');
       const concept = conceptIndex(test.classes, request.concept, model);
@@ -205,8 +192,9 @@ export class FeatureAnalysisService {
       const { model, layer, network } = this.featureLayer(request.modelId, request.layer);
       run.setModel(model.id);
       expectIntInRange('neuron', request.neuron, 0, layer.neurons - 1);
-      const steps = request.steps ?? 200;
-      expectIntInRange('steps', steps, 1, FEATURE_LIMITS.maxSteps);
+      const limits = FEATURE_LIMITS.optimalStimulus;
+      const steps = request.steps ?? limits.steps.default;
+      expectIntInRange('steps', steps, limits.steps.min, limits.steps.max);
       const seed = checkedSeed('seed', request.seed);
       const test = await this.data.split(model, 'test');
       const range = network.inputRange;
@@ -219,7 +207,7 @@ export class FeatureAnalysisService {
       const meanTestNorm = normSum / images.length;
       const maxNorm = request.maxNorm ?? meanTestNorm;
       if (!(Number.isFinite(maxNorm) && maxNorm > 0)) throw badInput(`maxNorm: expected a number > 0, got ${describe(maxNorm)}`);
-      const stepSize = request.stepSize ?? maxNorm / 20;
+      const stepSize = request.stepSize ?? maxNorm / limits.stepsPerMaxNorm;
       if (!(Number.isFinite(stepSize) && stepSize > 0 && stepSize <= maxNorm)) {
         throw badInput(`stepSize: expected a number in (0, maxNorm = ${maxNorm}], got ${describe(stepSize)}`);
       }
@@ -281,11 +269,14 @@ export class FeatureAnalysisService {
       run.setModel(model.id);
       const network = featureNetworkOf(model, this.registry, this.pool);
       const names = request.layers;
-      if (names.length < 1 || names.length > FEATURE_LIMITS.maxLayers) throw badInput(`layers: expected 1..${FEATURE_LIMITS.maxLayers} layer names, got ${names.length}`);
+      const limits = FEATURE_LIMITS.featureClassifier;
+      if (names.length < limits.layers.min || names.length > limits.layers.max) {
+        throw badInput(`layers: expected ${limits.layers.min}..${limits.layers.max} layer names, got ${names.length}`);
+      }
       const layers = names.map((name, i) => layerNamed(network.layers, name, `layers[${i}]`, `the feature network of ${model.id}`));
       const repeated = names.find((name, i) => names.indexOf(name) !== i);
       if (repeated !== undefined) throw badInput(`layers: expected distinct layers, got ${JSON.stringify(repeated)} twice`);
-      expectIntInRange('labelsPerClass', request.labelsPerClass, FEATURE_LIMITS.minLabelsPerClass, FEATURE_LIMITS.maxLabelsPerClass);
+      expectIntInRange('labelsPerClass', request.labelsPerClass, limits.labelsPerClass.min, limits.labelsPerClass.max);
       const seed = checkedSeed('seed', request.seed);
       const [train, test] = await Promise.all([this.data.split(model, 'train'), this.data.split(model, 'test')]);
       const chosen = labelledChoice(train, request.labelsPerClass, seed);

@@ -1,6 +1,7 @@
 import type { AuthChecker } from 'type-graphql';
 import { describePrincipal, requireScope, type Principal } from '../auth/principal';
 import { isScope } from '../auth/scopes';
+import { ErrorCode } from '../errors/error-code';
 import { isGanqlError } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
 
@@ -24,7 +25,7 @@ export function createAuthChecker(log: Logger, onRefused?: (reason: 'unauthentic
     } catch (error) {
       if (isGanqlError(error)) {
         log.warn('request refused: scope', { principal: describePrincipal(context.principal), field, scope, code: error.code });
-        onRefused?.(error.code === 'FORBIDDEN' ? 'forbidden' : 'unauthenticated');
+        onRefused?.(error.code === ErrorCode.FORBIDDEN ? 'forbidden' : 'unauthenticated');
       }
       throw error;
     }

@@ -7,17 +7,7 @@ import type { RunService } from '../runs/run.service';
 import { MAX_SEED, type SampleService, type SampleView } from '../samples/sample.service';
 import { describe as show, expectFiniteVector, expectIntInRange } from '../validation/checks';
 import { combine, interpolate, mean, uniformNeighbour, type InterpolationMethod } from './latent-math';
-
-/** Limits of the latent operations; the GraphQL descriptions state them too. */
-export const LATENT_LIMITS = {
-  minSteps: 2,
-  maxSteps: 64,
-  maxTerms: 16,
-  maxExemplars: 32,
-  maxNoise: 2,
-  maxNeighbours: 24,
-  maxCoefficient: 100,
-} as const;
+import { LATENT_LIMITS } from './latent.limits';
 
 /** A point in latent space: a stored sample's latent, or an explicit vector. Exactly one. */
 export interface LatentRef {
@@ -84,9 +74,9 @@ export class LatentService {
     return this.runs.record({ kind: 'INTERPOLATE', modelId: request.modelId ?? undefined, parameters }, async (run) => {
       const model = this.registry.resolve(request.modelId);
       run.setModel(model.id);
-      const steps = request.steps ?? 8;
-      expectIntInRange('steps', steps, LATENT_LIMITS.minSteps, LATENT_LIMITS.maxSteps);
-      const method = request.method ?? 'SLERP';
+      const steps = request.steps ?? LATENT_LIMITS.steps.default;
+      expectIntInRange('steps', steps, LATENT_LIMITS.steps.min, LATENT_LIMITS.steps.max);
+      const method = request.method ?? LATENT_LIMITS.method.default;
       const [from, to] = await this.resolve(model, [
         { ref: request.from, field: 'from' },
         { ref: request.to, field: 'to' },
@@ -106,19 +96,19 @@ export class LatentService {
       const model = this.registry.resolve(request.modelId);
       run.setModel(model.id);
       const { terms } = request;
-      expectIntInRange('terms (number of terms)', terms.length, 1, LATENT_LIMITS.maxTerms);
+      expectIntInRange('terms (number of terms)', terms.length, LATENT_LIMITS.terms.min, LATENT_LIMITS.terms.max);
       terms.forEach((term, i) => {
-        if (!Number.isFinite(term.coefficient) || Math.abs(term.coefficient) > LATENT_LIMITS.maxCoefficient) {
-          throw badInput(`terms[${i}].coefficient: expected a finite number in -${LATENT_LIMITS.maxCoefficient}..${LATENT_LIMITS.maxCoefficient}, got ${show(term.coefficient)}`);
+        if (!Number.isFinite(term.coefficient) || Math.abs(term.coefficient) > LATENT_LIMITS.coefficient.max) {
+          throw badInput(`terms[${i}].coefficient: expected a finite number in -${LATENT_LIMITS.coefficient.max}..${LATENT_LIMITS.coefficient.max}, got ${show(term.coefficient)}`);
         }
-        expectIntInRange(`terms[${i}].exemplars (number of exemplars)`, term.exemplars.length, 1, LATENT_LIMITS.maxExemplars);
+        expectIntInRange(`terms[${i}].exemplars (number of exemplars)`, term.exemplars.length, LATENT_LIMITS.exemplars.min, LATENT_LIMITS.exemplars.max);
       });
-      const noise = request.noise ?? 0.25;
-      if (!Number.isFinite(noise) || noise < 0 || noise > LATENT_LIMITS.maxNoise) {
-        throw badInput(`noise: expected a number in 0..${LATENT_LIMITS.maxNoise}, got ${show(noise)}`);
+      const noise = request.noise ?? LATENT_LIMITS.noise.default;
+      if (!Number.isFinite(noise) || noise < LATENT_LIMITS.noise.min || noise > LATENT_LIMITS.noise.max) {
+        throw badInput(`noise: expected a number in ${LATENT_LIMITS.noise.min}..${LATENT_LIMITS.noise.max}, got ${show(noise)}`);
       }
-      const neighbourCount = request.neighbours ?? 8;
-      expectIntInRange('neighbours', neighbourCount, 0, LATENT_LIMITS.maxNeighbours);
+      const neighbourCount = request.neighbours ?? LATENT_LIMITS.neighbours.default;
+      expectIntInRange('neighbours', neighbourCount, LATENT_LIMITS.neighbours.min, LATENT_LIMITS.neighbours.max);
       const seed = request.seed ?? randomInt(0, MAX_SEED);
       expectIntInRange('seed', seed, 0, MAX_SEED);
 

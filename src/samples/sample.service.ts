@@ -8,6 +8,7 @@ import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
 import { expectFiniteVector, expectIntInRange } from '../validation/checks';
 import { latentFromBytes, latentToBytes, seededLatents } from './latents';
+import { SAMPLE_LIMITS } from './sample.limits';
 
 export const MAX_SEED = 2 ** 31 - 1;
 
@@ -165,14 +166,14 @@ export class SampleService {
       if (request.seed !== undefined && request.seed !== null) {
         throw badInput('seed: expected no seed when latents are given (latents are used as given), got both');
       }
-      expectIntInRange('latents (number of vectors)', request.latents.length, 1, this.maxSamples);
+      expectIntInRange('latents (number of vectors)', request.latents.length, SAMPLE_LIMITS.count.min, this.maxSamples);
       if (request.count !== undefined && request.count !== null && request.count !== request.latents.length) {
         throw badInput(`count: expected ${request.latents.length} (the number of latents) or no count, got ${request.count}`);
       }
       return { latents: request.latents.map((z, i) => expectFiniteVector(`latents[${i}]`, z, latentSize)) };
     }
-    const count = request.count ?? 1;
-    expectIntInRange('count', count, 1, this.maxSamples);
+    const count = request.count ?? SAMPLE_LIMITS.count.default;
+    expectIntInRange('count', count, SAMPLE_LIMITS.count.min, this.maxSamples);
     const seed = request.seed ?? randomInt(0, MAX_SEED);
     expectIntInRange('seed', seed, 0, MAX_SEED);
     return { latents: seededLatents(seed, count, latentSize), seed };

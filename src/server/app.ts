@@ -10,6 +10,7 @@ import { initBackend, type BackendInfo } from '../backend/backend';
 import { ClassifyService } from '../classify/classify.service';
 import type { Config } from '../config/config';
 import { openDatabase, type Database } from '../db/database';
+import { ErrorCode } from '../errors/error-code';
 import { DatasetCache } from '../evaluation/dataset-cache';
 import { EvaluationService } from '../evaluation/evaluation.service';
 import { computeMetricsInWorker } from '../evaluation/metrics-runner';
@@ -245,7 +246,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
     if (status >= 500) log.error('http error', { error: String(err) });
     const message = status === 413 ? `request body larger than ${BODY_LIMIT}` : status < 500 ? 'malformed request body' : 'internal server error';
-    res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+    res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? ErrorCode.BAD_REQUEST : ErrorCode.INTERNAL_SERVER_ERROR } }] });
   });
 
   let stopping: Promise<void> | undefined;

@@ -5,24 +5,24 @@ import { isGanqlError } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
 
 // Codes Apollo Server and graphql-js give to errors about the request itself: safe to show.
-export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'BAD_REQUEST',
-  'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
+export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set<string>([
+  ErrorCode.GRAPHQL_PARSE_FAILED,
+  ErrorCode.GRAPHQL_VALIDATION_FAILED,
+  ErrorCode.BAD_USER_INPUT,
+  ErrorCode.BAD_REQUEST,
+  ErrorCode.OPERATION_RESOLUTION_FAILURE,
+  ErrorCode.PERSISTED_QUERY_NOT_FOUND,
+  ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED,
 ]);
 
 // Request errors graphql-js and Apollo raise without a code: the client's fault, not an internal one.
-const UNCODED_REQUEST_ERRORS: readonly [RegExp, string][] = [
-  [/^Too many errors processing variables, error limit reached/, 'BAD_USER_INPUT'],
-  [/^provided sha does not match query$/, 'BAD_REQUEST'],
+const UNCODED_REQUEST_ERRORS: readonly [RegExp, ErrorCode][] = [
+  [/^Too many errors processing variables, error limit reached/, ErrorCode.BAD_USER_INPUT],
+  [/^provided sha does not match query$/, ErrorCode.BAD_REQUEST],
 ];
 
 /** The code of an error raised before execution that Apollo left without one, if it is a known request error. */
-export function uncodedRequestErrorCode(error: unknown): string | undefined {
+export function uncodedRequestErrorCode(error: unknown): ErrorCode | undefined {
   if (!(error instanceof GraphQLError) || error.path || error.originalError || error.extensions?.code !== undefined) return undefined;
   return UNCODED_REQUEST_ERRORS.find(([pattern]) => pattern.test(error.message))?.[1];
 }

@@ -39,7 +39,7 @@ export interface SubscriptionServer {
 }
 
 /** `error` with extensions.code set to `code` unless it has one. */
-function withCode(error: GraphQLError, code: string): GraphQLError {
+function withCode(error: GraphQLError, code: ErrorCode): GraphQLError {
   if (error.extensions?.code !== undefined) return error;
   const { nodes, source, positions, path, originalError } = error;
   return new GraphQLError(error.message, { nodes, source, positions, path, originalError, extensions: { ...error.extensions, code } });
@@ -63,7 +63,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       // Internal details never go to clients, over this transport either (socket close reasons included).
       isProd: true,
       // Coded as Apollo codes them over HTTP; uncoded, formatError would mask them as internal.
-      validate: (schema, document) => validate(schema, document, rules).map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')),
+      validate: (schema, document) => validate(schema, document, rules).map((error) => withCode(error, ErrorCode.GRAPHQL_VALIDATION_FAILED)),
       onConnect: async (ctx) => {
         try {
           principals.set(ctx.extra.socket, await options.authenticate(ctx.extra.request, ctx.connectionParams));
@@ -84,7 +84,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       onSubscribe: (_ctx, _id, payload) => {
         const malformed = lonelySurrogatePath(payload.variables ?? {}, 'variables');
         if (malformed !== undefined) {
-          return [new GraphQLError(`${malformed}: expected well-formed Unicode text, got a lone UTF-16 surrogate`, { extensions: { code: 'BAD_USER_INPUT' } })];
+          return [new GraphQLError(`${malformed}: expected well-formed Unicode text, got a lone UTF-16 surrogate`, { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
         }
         // The same bound as over HTTP (rejectDeepDocuments), before the recursive parser can overflow.
         const nesting = documentNesting(payload.query);
@@ -97,7 +97,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           return undefined;
         } catch (error) {
           if (!(error instanceof GraphQLError)) throw error;
-          return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
+          return [withCode(error, ErrorCode.GRAPHQL_PARSE_FAILED)];
         }
       },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatted(result.errors, options.formatError) } : undefined),

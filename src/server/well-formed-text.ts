@@ -1,4 +1,5 @@
 import type express from 'express';
+import { ErrorCode } from '../errors/error-code';
 
 // A surrogate code unit without its partner: JSON's "\ud800" decodes to one, but it is no Unicode
 // text, and the database driver fails on it (an internal error instead of the client's).
@@ -45,5 +46,5 @@ function getParameters(query: Record<string, unknown>): Record<string, unknown> 
 export const rejectMalformedText: express.RequestHandler = (req, res, next) => {
   const at = lonelySurrogatePath(req.body) ?? lonelySurrogatePath(getParameters(req.query as Record<string, unknown>));
   if (at === undefined) return next();
-  res.status(400).json({ errors: [{ message: `${at}: expected well-formed Unicode text, got a lone UTF-16 surrogate`, extensions: { code: 'BAD_REQUEST' } }] });
+  res.status(400).json({ errors: [{ message: `${at}: expected well-formed Unicode text, got a lone UTF-16 surrogate`, extensions: { code: ErrorCode.BAD_REQUEST } }] });
 };

@@ -1,4 +1,5 @@
 import { ArgsType, Field, Float, ID, InputType } from 'type-graphql';
+import { DEFAULT_MAX_SAMPLES } from '../../config/config';
 
 @InputType({
   description:
@@ -24,6 +25,6 @@ export class ClassifyArgs {
   @Field(() => ID, { description: 'A semi-supervised K+1 model version (one whose manifest has a classifier).' })
   modelId!: string;
 
-  @Field(() => [ImageInput], { description: '1..GANQL_MAX_SAMPLES images (default limit 256), classified in the shared pool\'s batches.' })
+  @Field(() => [ImageInput], { description: `1..GANQL_MAX_SAMPLES images (default limit ${DEFAULT_MAX_SAMPLES}), classified in the shared pool's batches.` })
   images!: ImageInput[];
 }

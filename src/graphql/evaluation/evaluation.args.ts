@@ -1,8 +1,9 @@
 import { ArgsType, Field, ID, Int, registerEnumType } from 'type-graphql';
 import { EVALUATION_METRICS, KID_SUBSET_SIZE, KID_SUBSETS, type EvaluationMetric } from '../../evaluation/compute-metrics';
-import { EVALUATION_DEFAULTS, MAX_EVALUATIONS_PAGE } from '../../evaluation/evaluation.service';
-import { EVALUATION_LIMITS } from '../../evaluation/evaluator';
-import { MAX_NEIGHBOUR_SAMPLES } from '../../evaluation/nearest-neighbour.service';
+import { EVALUATION_LIMITS } from '../../evaluation/evaluation.limits';
+import { EVALUATION_SIZES } from '../../evaluation/evaluator';
+
+const L = EVALUATION_LIMITS;
 
 // type-graphql takes enums as objects; this mirrors the string union in evaluation/compute-metrics.ts.
 export const EvaluationMetricEnum = Object.fromEntries(EVALUATION_METRICS.map((m) => [m, m])) as { [M in EvaluationMetric]: M };
@@ -28,7 +29,7 @@ registerEnumType(EvaluationMetricEnum, {
     },
     PARZEN: {
       description:
-        `Parzen-window log-likelihood (Goodfellow et al. 2014): Gaussian windows on the first min(samples, ${EVALUATION_LIMITS.parzenMaxSamples}) samples, pixels in [0, 1], ` +
+        `Parzen-window log-likelihood (Goodfellow et al. 2014): Gaussian windows on the first min(samples, ${EVALUATION_SIZES.parzenMaxSamples}) samples, pixels in [0, 1], ` +
         "sigma picked from 10^linspace(-1, 0, 10) on the first half of the dataset's test split, mean and standard error in nats on the second half. Higher is better.",
     },
   },
@@ -43,20 +44,20 @@ export class EvaluateArgs {
   metrics!: EvaluationMetric[];
 
   @Field(() => Int, {
-    defaultValue: EVALUATION_DEFAULTS.samples,
-    description: `Samples to generate and score, ${EVALUATION_LIMITS.minSamples}..${EVALUATION_LIMITS.maxSamples} (the paper's protocol: 50000). They come from seededLatents(seed), ${EVALUATION_LIMITS.chunkSize} per pass through the shared pool.`,
+    defaultValue: L.samples.default,
+    description: `Samples to generate and score, ${L.samples.min}..${L.samples.max} (the paper's protocol: 50000). They come from seededLatents(seed), ${EVALUATION_SIZES.chunkSize} per pass through the shared pool.`,
   })
   samples!: number;
 
   @Field(() => Int, {
-    defaultValue: EVALUATION_DEFAULTS.seed,
+    defaultValue: L.seed.default,
     description: 'Seed of the latents, of the IS shuffle and of the KID subsets, 0..2147483647: the same seed gives the same numbers.',
   })
   seed!: number;
 
   @Field(() => Int, {
-    defaultValue: EVALUATION_DEFAULTS.splits,
-    description: `Inception Score splits, ${EVALUATION_LIMITS.minSplits}..${EVALUATION_LIMITS.maxSplits} (the reference code: 10).`,
+    defaultValue: L.splits.default,
+    description: `Inception Score splits, ${L.splits.min}..${L.splits.max} (the reference code: 10).`,
   })
   splits!: number;
 
@@ -73,12 +74,12 @@ export class EvaluationsArgs {
   @Field(() => ID, { nullable: true, description: 'Only this model version; every model when omitted.' })
   modelId?: string;
 
-  @Field(() => Int, { defaultValue: 20, description: `How many, newest first, 1..${MAX_EVALUATIONS_PAGE}.` })
+  @Field(() => Int, { defaultValue: L.first.default, description: `How many, newest first, ${L.first.min}..${L.first.max}.` })
   first!: number;
 }
 
 @ArgsType()
 export class NearestNeighboursArgs {
-  @Field(() => [ID], { description: `Stored sample ids (of any models), 1..${MAX_NEIGHBOUR_SAMPLES}.` })
+  @Field(() => [ID], { description: `Stored sample ids (of any models), ${L.sampleIds.min}..${L.sampleIds.max}.` })
   sampleIds!: string[];
 }

@@ -1,4 +1,9 @@
 import { ArgsType, Field, Float, ID, Int } from 'type-graphql';
+import { FEATURE_LIMITS } from '../../features/feature.limits';
+import { MAX_SEED } from '../../samples/sample.service';
+
+const { neuronProbe, optimalStimulus, featureClassifier, conceptFilters } = FEATURE_LIMITS;
+const range = (r: { min: number; max: number }): string => `${r.min}..${r.max}`;
 
 @ArgsType()
 export class NeuronProbeArgs {
@@ -11,13 +16,13 @@ export class NeuronProbeArgs {
   @Field(() => String, { description: "A class of the model's dataset (mnist: \"0\"..\"9\")." })
   concept!: string;
 
-  @Field(() => Int, { nullable: true, description: 'How many of the best neurons to return, 1..64. Default 5.' })
+  @Field(() => Int, { nullable: true, description: `How many of the best neurons to return, ${range(neuronProbe.neurons)}. Default ${neuronProbe.neurons.default}.` })
   neurons?: number;
 
-  @Field(() => Int, { nullable: true, description: 'Top-activating test images per neuron, 1..32. Default 8.' })
+  @Field(() => Int, { nullable: true, description: `Top-activating test images per neuron, ${range(neuronProbe.topImages)}. Default ${neuronProbe.topImages.default}.` })
   topImages?: number;
 
-  @Field(() => Int, { nullable: true, description: 'Seed of the draw of negatives, 0..2147483647. Default 0.' })
+  @Field(() => Int, { nullable: true, description: `Seed of the draw of negatives, 0..${MAX_SEED}. Default 0.` })
   seed?: number;
 }
 
@@ -32,10 +37,10 @@ export class OptimalStimulusArgs {
   @Field(() => Int, { description: "The neuron: 0..(the layer's neurons - 1)." })
   neuron!: number;
 
-  @Field(() => Int, { nullable: true, description: 'Gradient-ascent steps, 1..2000. Default 200.' })
+  @Field(() => Int, { nullable: true, description: `Gradient-ascent steps, ${range(optimalStimulus.steps)}. Default ${optimalStimulus.steps.default}.` })
   steps?: number;
 
-  @Field(() => Float, { nullable: true, description: 'L2 length of each step (the gradient is normalised), in (0, maxNorm]. Default maxNorm / 20.' })
+  @Field(() => Float, { nullable: true, description: `L2 length of each step (the gradient is normalised), in (0, maxNorm]. Default maxNorm / ${optimalStimulus.stepsPerMaxNorm}.` })
   stepSize?: number;
 
   @Field(() => Float, {
@@ -44,7 +49,7 @@ export class OptimalStimulusArgs {
   })
   maxNorm?: number;
 
-  @Field(() => Int, { nullable: true, description: 'Seed of the small random start, 0..2147483647. Default 0.' })
+  @Field(() => Int, { nullable: true, description: `Seed of the small random start, 0..${MAX_SEED}. Default 0.` })
   seed?: number;
 }
 
@@ -53,13 +58,13 @@ export class FeatureClassifierArgs {
   @Field(() => ID, { description: 'A model with a feature network.' })
   modelId!: string;
 
-  @Field(() => [String], { description: '1..8 distinct layers of Model.featureLayers, concatenated in this order.' })
+  @Field(() => [String], { description: `${range(featureClassifier.layers)} distinct layers of Model.featureLayers, concatenated in this order.` })
   layers!: string[];
 
-  @Field(() => Int, { description: "Labelled 'train' images per class the classifier is fitted on, 2..100." })
+  @Field(() => Int, { description: `Labelled 'train' images per class the classifier is fitted on, ${range(featureClassifier.labelsPerClass)}.` })
   labelsPerClass!: number;
 
-  @Field(() => Int, { nullable: true, description: 'Seed of the choice of labelled images and of the cross-validation folds, 0..2147483647. Default 0.' })
+  @Field(() => Int, { nullable: true, description: `Seed of the choice of labelled images and of the cross-validation folds, 0..${MAX_SEED}. Default 0.` })
   seed?: number;
 }
 
@@ -74,16 +79,16 @@ export class ConceptFiltersArgs {
   @Field(() => String, { description: "A class of the model's dataset (mnist: \"0\"..\"9\")." })
   concept!: string;
 
-  @Field(() => Int, { nullable: true, description: "Most filters to return (and remove in the check), 1..(the layer's filters). Default 10, or all filters of a smaller layer." })
+  @Field(() => Int, { nullable: true, description: `Most filters to return (and remove in the check), ${conceptFilters.count.min}..(the layer's filters). Default ${conceptFilters.count.default}, or all filters of a smaller layer.` })
   count?: number;
 
-  @Field(() => Int, { nullable: true, description: 'Generated samples the association is fitted on, 50..2000. Default 500.' })
+  @Field(() => Int, { nullable: true, description: `Generated samples the association is fitted on, ${range(conceptFilters.samples)}. Default ${conceptFilters.samples.default}.` })
   samples?: number;
 
-  @Field(() => Int, { nullable: true, description: 'Seed of those samples, 0..2147483647. Default 0.' })
+  @Field(() => Int, { nullable: true, description: `Seed of those samples, 0..${MAX_SEED}. Default 0.` })
   seed?: number;
 
-  @Field(() => Int, { nullable: true, description: 'Samples of the removal check, 10..1000. Default 200.' })
+  @Field(() => Int, { nullable: true, description: `Samples of the removal check, ${range(conceptFilters.checkSamples)}. Default ${conceptFilters.checkSamples.default}.` })
   checkSamples?: number;
 
   @Field(() => Int, { nullable: true, description: 'Seed of the check samples; must differ from seed. Default seed + 1.' })

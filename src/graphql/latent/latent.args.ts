@@ -1,6 +1,8 @@
 import { ArgsType, Field, Float, ID, InputType, Int, registerEnumType } from 'type-graphql';
 import type { InterpolationMethod } from '../../latent/latent-math';
-import { LATENT_LIMITS } from '../../latent/latent.service';
+import { LATENT_LIMITS } from '../../latent/latent.limits';
+
+const L = LATENT_LIMITS;
 
 export const InterpolationMethodEnum = { LINEAR: 'LINEAR', SLERP: 'SLERP' } as const satisfies { [M in InterpolationMethod]: M };
 
@@ -26,11 +28,11 @@ export class LatentRefInput {
 
 @InputType({ description: 'coefficient x (mean of the exemplars): one term of A - B + C.' })
 export class ConceptTermInput {
-  @Field(() => Float, { description: `Weight of this concept, -${LATENT_LIMITS.maxCoefficient}..${LATENT_LIMITS.maxCoefficient} (e.g. 1 or -1).` })
+  @Field(() => Float, { description: `Weight of this concept, -${L.coefficient.max}..${L.coefficient.max} (e.g. 1 or -1).` })
   coefficient!: number;
 
   @Field(() => [LatentRefInput], {
-    description: `1..${LATENT_LIMITS.maxExemplars} exemplars whose mean latent is the concept vector (Radford et al. average 3).`,
+    description: `${L.exemplars.min}..${L.exemplars.max} exemplars whose mean latent is the concept vector (Radford et al. average 3).`,
   })
   exemplars!: LatentRefInput[];
 }
@@ -46,10 +48,10 @@ export class InterpolateArgs {
   @Field(() => LatentRefInput)
   to!: LatentRefInput;
 
-  @Field(() => Int, { defaultValue: 8, description: `Images in the walk, endpoints included: ${LATENT_LIMITS.minSteps}..${LATENT_LIMITS.maxSteps}.` })
+  @Field(() => Int, { defaultValue: L.steps.default, description: `Images in the walk, endpoints included: ${L.steps.min}..${L.steps.max}.` })
   steps!: number;
 
-  @Field(() => InterpolationMethodEnum, { defaultValue: 'SLERP', description: 'SLERP (default) is the right walk for Gaussian z.' })
+  @Field(() => InterpolationMethodEnum, { defaultValue: L.method.default, description: `${L.method.default} (default) is the right walk for Gaussian z.` })
   method!: InterpolationMethod;
 }
 
@@ -58,13 +60,13 @@ export class LatentArithmeticArgs {
   @Field(() => ID, { nullable: true, description: 'Model version id; the server default when omitted.' })
   modelId?: string;
 
-  @Field(() => [ConceptTermInput], { description: `1..${LATENT_LIMITS.maxTerms} terms, e.g. smiling woman - neutral woman + neutral man.` })
+  @Field(() => [ConceptTermInput], { description: `${L.terms.min}..${L.terms.max} terms, e.g. smiling woman - neutral woman + neutral man.` })
   terms!: ConceptTermInput[];
 
-  @Field(() => Float, { defaultValue: 0.25, description: `Scale of the uniform noise added to make each neighbour, 0..${LATENT_LIMITS.maxNoise} (paper: 0.25).` })
+  @Field(() => Float, { defaultValue: L.noise.default, description: `Scale of the uniform noise added to make each neighbour, ${L.noise.min}..${L.noise.max} (paper: 0.25).` })
   noise!: number;
 
-  @Field(() => Int, { defaultValue: 8, description: `Noisy neighbours of the result, 0..${LATENT_LIMITS.maxNeighbours} (paper: 8, a 3x3 box).` })
+  @Field(() => Int, { defaultValue: L.neighbours.default, description: `Noisy neighbours of the result, ${L.neighbours.min}..${L.neighbours.max} (paper: 8, a 3x3 box).` })
   neighbours!: number;
 
   @Field(() => Int, { nullable: true, description: 'Seed of the neighbour noise, 0..2147483647; random when omitted (returned in seed).' })

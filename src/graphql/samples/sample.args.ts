@@ -1,4 +1,6 @@
 import { ArgsType, Field, Float, ID, InputType, Int } from 'type-graphql';
+import { DEFAULT_MAX_SAMPLES } from '../../config/config';
+import { SAMPLE_LIMITS } from '../../samples/sample.limits';
 
 @InputType({
   description:
@@ -19,7 +21,7 @@ export class SamplesArgs {
 
   @Field(() => Int, {
     nullable: true,
-    description: 'How many images, 1..GANQL_MAX_SAMPLES (default limit 256). Default 1, or the number of latents.',
+    description: `How many images, ${SAMPLE_LIMITS.count.min}..GANQL_MAX_SAMPLES (default limit ${DEFAULT_MAX_SAMPLES}). Default ${SAMPLE_LIMITS.count.default}, or the number of latents.`,
   })
   count?: number;
 

@@ -1,4 +1,20 @@
-import { Kind, type ArgumentNode, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import {
+  getNamedType,
+  isInterfaceType,
+  isObjectType,
+  Kind,
+  valueFromAST,
+  valueFromASTUntyped,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { FIELD_WORK, type FieldArguments } from './field-work';
 
 /** What one operation asks for, measured on its document before any resolver runs. */
 export interface OperationMeasure {
@@ -18,10 +34,11 @@ export interface OperationMeasure {
    */
   cost: number;
   /**
-   * Images the root fields generate: samples (count, or latents' length; default 1), sample(id) 1,
-   * interpolate (steps, default 8), latentArithmetic (1 result + neighbours (default 8) + 1 mean per
-   * term), nearestNeighbours (one regenerated sample per id), classify (one per input image). A
-   * samples or classify field counts at most `maxSamplesPerField`: beyond it the field refuses itself
+   * Images the root fields generate: samples (count, or latents' length), sample(id) 1, interpolate
+   * (steps), latentArithmetic (1 result + neighbours + 1 mean per term), nearestNeighbours (one
+   * regenerated sample per id), classify (one per input image); an argument left out counts as its
+   * default in the schema (samples' count, which has none there, as SAMPLE_LIMITS'). A samples or
+   * classify field counts at most `maxSamplesPerField`: beyond it the field refuses itself
    * (BAD_USER_INPUT, a SAMPLE or CLASSIFY run), which says more than a request-wide refusal.
    */
   images: number;
@@ -33,15 +50,8 @@ export interface OperationMeasure {
   analyses: number;
 }
 
-/** Root fields that run a feature analysis (src/features). */
-const ANALYSES = new Set(['neuronProbe', 'optimalStimulus', 'featureClassifier', 'conceptFilters']);
-
 /** Argument values as the request gave them (JSON from the variables), before coercion. */
 export type Variables = Readonly<Record<string, unknown>>;
-
-const RUNS_FIRST_DEFAULT = 20;
-const INTERPOLATE_STEPS_DEFAULT = 8;
-const ARITHMETIC_NEIGHBOURS_DEFAULT = 8;
 
 interface Counts {
   depth: number;
@@ -52,12 +62,16 @@ interface Counts {
   analyses: number;
 }
 
+const NOTHING: Counts = { depth: 0, aliases: 0, fields: 0, cost: 0, images: 0, analyses: 0 };
+
 /**
- * Measures one operation of a document, following fragments (each fragment is measured once, so
- * fragments spread many times cost no more time; a fragment cycle counts as empty, validation
- * refuses it anyway). Variables fill in arguments given as `$name`, else their declared defaults.
+ * Measures one operation of a document against the schema, following fragments (each fragment is
+ * measured once, so fragments spread many times cost no more time; a fragment cycle counts as empty,
+ * validation refuses it anyway). A field's arguments are its literals, its variables (else their
+ * declared defaults), else the schema's defaults; what each field costs is in FIELD_WORK.
  */
 export function measureOperation(
+  schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Variables = {},
@@ -68,13 +82,13 @@ export function measureOperation(
   const values: Record<string, unknown> = {};
   for (const v of operation.variableDefinitions ?? []) {
     const name = v.variable.name.value;
-    values[name] = name in variables ? variables[name] : v.defaultValue ? valueOf(v.defaultValue, {}) : undefined;
+    values[name] = name in variables ? variables[name] : v.defaultValue ? valueFromASTUntyped(v.defaultValue) : undefined;
   }
   const memo = new Map<string, Counts>();
   const inProgress = new Set<string>();
 
-  const selectionSet = (set: SelectionSetNode): Counts => {
-    const total: Counts = { depth: 0, aliases: 0, fields: 0, cost: 0, images: 0, analyses: 0 };
+  const selectionSet = (set: SelectionSetNode, parent: GraphQLNamedType | undefined): Counts => {
+    const total: Counts = { ...NOTHING };
     const add = (c: Counts): void => {
       total.depth = Math.max(total.depth, c.depth);
       total.aliases += c.aliases;
@@ -84,8 +98,8 @@ export function measureOperation(
       total.analyses += c.analyses;
     };
     for (const s of set.selections) {
-      if (s.kind === Kind.FIELD) add(field(s));
-      else if (s.kind === Kind.INLINE_FRAGMENT) add(selectionSet(s.selectionSet));
+      if (s.kind === Kind.FIELD) add(field(s, parent));
+      else if (s.kind === Kind.INLINE_FRAGMENT) add(selectionSet(s.selectionSet, s.typeCondition ? schema.getType(s.typeCondition.name.value) ?? undefined : parent));
       else add(fragment(s.name.value));
     }
     return total;
@@ -95,101 +109,45 @@ export function measureOperation(
     const known = memo.get(name);
     if (known) return known;
     const definition = fragments.get(name);
-    if (!definition || inProgress.has(name)) return { depth: 0, aliases: 0, fields: 0, cost: 0, images: 0, analyses: 0 };
+    if (!definition || inProgress.has(name)) return NOTHING;
     inProgress.add(name);
-    const counts = selectionSet(definition.selectionSet);
+    const counts = selectionSet(definition.selectionSet, schema.getType(definition.typeCondition.name.value) ?? undefined);
     inProgress.delete(name);
     memo.set(name, counts);
     return counts;
   };
 
-  const field = (node: FieldNode): Counts => {
-    const inner = node.selectionSet ? selectionSet(node.selectionSet) : undefined;
-    const args = argumentValues(node.arguments ?? [], values);
-    const samples = Math.min(node.name.value === 'classify' ? lengthOf(args.images) : samplesCount(args), maxSamplesPerField);
+  const field = (node: FieldNode, parent: GraphQLNamedType | undefined): Counts => {
+    // An unknown field (validation refuses it) is measured as one value with its selection.
+    const definition = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[node.name.value] : undefined;
+    const inner = node.selectionSet ? selectionSet(node.selectionSet, definition && getNamedType(definition.type)) : NOTHING;
+    const work = parent && definition ? FIELD_WORK[`${parent.name}.${definition.name}`] : undefined;
+    const args = work && definition ? argumentValues(definition, node, values) : {};
     return {
-      depth: (node.name.value === 'ofType' ? 0 : 1) + (inner?.depth ?? 0),
-      aliases: (node.alias ? 1 : 0) + (inner?.aliases ?? 0),
+      depth: (node.name.value === 'ofType' ? 0 : 1) + inner.depth,
+      aliases: (node.alias ? 1 : 0) + inner.aliases,
       fields: 1,
-      cost: 1 + listLength(node.name.value, args, samples) * (inner?.cost ?? 0),
-      images: imagesOf(node.name.value, args, samples),
-      analyses: (ANALYSES.has(node.name.value) ? 1 : 0) + (inner?.analyses ?? 0),
+      cost: 1 + (work?.items?.(args, maxSamplesPerField) ?? 1) * inner.cost,
+      images: work?.images?.(args, maxSamplesPerField) ?? 0,
+      analyses: (work?.analysis ? 1 : 0) + inner.analyses,
     };
   };
 
-  const root = selectionSet(operation.selectionSet);
+  const root = selectionSet(operation.selectionSet, schema.getRootType(operation.operation) ?? undefined);
   return { depth: root.depth, aliases: root.aliases, rootFields: root.fields, cost: root.cost, images: root.images, analyses: root.analyses };
 }
 
-function argumentValues(nodes: readonly ArgumentNode[], variables: Variables): Record<string, unknown> {
-  return Object.fromEntries(nodes.map((a) => [a.name.value, valueOf(a.value, variables)]));
-}
-
-/** A literal or variable as plain JSON; enums and strings stay strings. */
-function valueOf(node: ValueNode, variables: Variables): unknown {
-  switch (node.kind) {
-    case Kind.VARIABLE:
-      return variables[node.name.value];
-    case Kind.INT:
-    case Kind.FLOAT:
-      return Number(node.value);
-    case Kind.LIST:
-      return node.values.map((v) => valueOf(v, variables));
-    case Kind.OBJECT:
-      return Object.fromEntries(node.fields.map((f) => [f.name.value, valueOf(f.value, variables)]));
-    case Kind.NULL:
-      return null;
-    default:
-      return 'value' in node ? node.value : undefined;
-  }
-}
-
-/** A count argument as given, or the fallback when absent or not a non-negative number (coercion refuses those later). */
-function countOr(value: unknown, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
-}
-
-/** Items of a list argument; GraphQL coerces a single value to a list of one. */
-function lengthOf(value: unknown): number {
-  if (Array.isArray(value)) return value.length;
-  return value === undefined || value === null ? 0 : 1;
-}
-
-function samplesCount(args: Record<string, unknown>): number {
-  const latents = lengthOf(args.latents);
-  return latents > 0 ? Math.max(latents, countOr(args.count, 0)) : countOr(args.count, 1);
-}
-
-/** `samples` is the samples field's count (classify's: its images), already bounded. */
-function listLength(name: string, args: Record<string, unknown>, samples: number): number {
-  switch (name) {
-    case 'samples':
-    case 'classify':
-      return samples;
-    case 'runs':
-    case 'evaluations':
-      return countOr(args.first, RUNS_FIRST_DEFAULT);
-    case 'nearestNeighbours':
-      return lengthOf(args.sampleIds);
-    default:
-      return 1;
-  }
-}
-
-function imagesOf(name: string, args: Record<string, unknown>, samples: number): number {
-  switch (name) {
-    case 'samples':
-    case 'classify':
-      return samples;
-    case 'sample':
-      return 1;
-    case 'interpolate':
-      return countOr(args.steps, INTERPOLATE_STEPS_DEFAULT);
-    case 'latentArithmetic':
-      return 1 + countOr(args.neighbours, ARITHMETIC_NEIGHBOURS_DEFAULT) + lengthOf(args.terms);
-    case 'nearestNeighbours':
-      return lengthOf(args.sampleIds);
-    default:
-      return 0;
-  }
+/**
+ * A field's arguments as plain values: a literal as its type reads it, a variable as the request sent it,
+ * an argument left out (or one that does not fit its type, which execution refuses) as its schema default.
+ */
+function argumentValues(definition: GraphQLField<unknown, unknown>, node: FieldNode, variables: Variables): FieldArguments {
+  const given = new Map((node.arguments ?? []).map((a) => [a.name.value, a.value]));
+  return Object.fromEntries(
+    definition.args.map((arg) => {
+      const value = given.get(arg.name);
+      const read = value === undefined ? undefined : value.kind === Kind.VARIABLE ? variables[value.name.value] : valueFromAST(value, arg.type, variables);
+      return [arg.name, read ?? arg.defaultValue];
+    }),
+  );
 }

@@ -14,9 +14,9 @@ export function queryCostLimits(limits: QueryLimits, maxSamplesPerField: number)
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, operation, request }) {
+        async didResolveOperation({ schema, document, operation, request }) {
           if (!operation) return;
-          const error = checkLimits(measureOperation(document, operation, request.variables ?? {}, maxSamplesPerField), limits, ['images', 'cost']);
+          const error = checkLimits(measureOperation(schema, document, operation, request.variables ?? {}, maxSamplesPerField), limits, ['images', 'cost']);
           if (error) throw new GraphQLError(error.message, { originalError: error, extensions: { code: error.code, http: { status: 400 } } });
         },
       };

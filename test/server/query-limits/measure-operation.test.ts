@@ -1,12 +1,19 @@
-import { getIntrospectionQuery, Kind, parse, type OperationDefinitionNode } from 'graphql';
-import { describe, expect, it } from 'vitest';
+import { buildSchema, getIntrospectionQuery, Kind, parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildGanqlSchema } from '../../../src/graphql/schema';
 import { checkLimits } from '../../../src/server/query-limits/check-limits';
 import { measureOperation, type Variables } from '../../../src/server/query-limits/measure-operation';
+
+// The served schema: argument defaults (runs' first, interpolate's steps, ...) come from it.
+let schema: GraphQLSchema;
+beforeAll(async () => {
+  schema = await buildGanqlSchema();
+});
 
 function measure(query: string, variables?: Variables) {
   const document = parse(query);
   const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
-  return measureOperation(document, operation, variables);
+  return measureOperation(schema, document, operation, variables);
 }
 
 describe('measureOperation', () => {
@@ -37,6 +44,22 @@ describe('measureOperation', () => {
     expect(measure(q)).toMatchObject({ images: 45, aliases: 3, rootFields: 7 });
   });
 
+  it("takes argument defaults from the schema's args types, and field work by schema coordinate", () => {
+    const small = buildSchema(`
+      type Query { runs(first: Int = 3): RunConnection interpolate(steps: Int = 5): Interpolation evaluation: Evaluation }
+      type RunConnection { totalCount: Int }
+      type Interpolation { runId: ID samples: [Sample!]! }
+      type Evaluation { samples: Int }
+      type Sample { id: ID }`);
+    const measureIn = (query: string) => {
+      const document = parse(query);
+      return measureOperation(small, document, document.definitions[0] as OperationDefinitionNode);
+    };
+    // runs: 1 + 3 x totalCount; interpolate: 5 images; Interpolation.samples is a plain list, not Query.samples.
+    expect(measureIn('{ runs { totalCount } interpolate { samples { id } } evaluation { samples } }')).toMatchObject({ cost: 4 + 3 + 2, images: 5 });
+    expect(measureIn('{ runs(first: 7) { totalCount } interpolate(steps: 2) { runId } }')).toMatchObject({ cost: 8 + 2, images: 2 });
+  });
+
   it('reads variables, falling back to declared defaults', () => {
     const q = 'query($n: Int = 7, $l: [[Float!]!], $ids: [ID!]!) { samples(count: $n) { id } b: samples(latents: $l) { id } nearestNeighbours(sampleIds: $ids) { distance } }';
     expect(measure(q, { ids: ['a', 'b'] }).images).toBe(7 + 1 + 2);
@@ -47,7 +70,7 @@ describe('measureOperation', () => {
     const q = '{ a: samples(count: 1000) { id } b: samples(latents: [[0], [0], [0]]) { id } }';
     expect(measure(q).images).toBe(1003);
     const document = parse(q);
-    expect(measureOperation(document, document.definitions[0] as OperationDefinitionNode, {}, 2)).toMatchObject({ images: 4, cost: 1 + 2 + 1 + 2 });
+    expect(measureOperation(schema, document, document.definitions[0] as OperationDefinitionNode, {}, 2)).toMatchObject({ images: 4, cost: 1 + 2 + 1 + 2 });
   });
 
   it('follows fragments and inline fragments, measuring each fragment once', () => {
@@ -96,7 +119,7 @@ describe('introspection', () => {
   it("fits the default limits: ofType chains add no depth", () => {
     const document = parse(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }));
     const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
-    const m = measureOperation(document, operation);
+    const m = measureOperation(schema, document, operation);
     expect(m.depth).toBeLessThanOrEqual(8);
     expect(checkLimits(m, { maxDepth: 12, maxAliases: 32, maxRootFields: 16, maxCost: 10_000, maxImages: 256, maxAnalyses: 2 }, ['depth', 'aliases', 'rootFields', 'cost', 'images'])).toBeUndefined();
   });
