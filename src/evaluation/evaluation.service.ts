@@ -7,8 +7,8 @@ import type { EvaluationGauges } from '../metrics/metrics';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunRecord, RunService } from '../runs/run.service';
 import { seededLatentStream } from '../samples/latents';
-import { MAX_SEED } from '../samples/sample.service';
 import { describe as show, expectIntInRange } from '../validation/checks';
+import { checkedSeed } from '../validation/seed';
 import { EVALUATION_METRICS, type EvaluationMetric, type MetricsOutput, type ReferenceFeatures } from './compute-metrics';
 import type { DatasetCache } from './dataset-cache';
 import { computeReference, EVALUATION_LIMITS, evaluateImages, parzenSets, type ImageSource } from './evaluator';
@@ -170,8 +170,7 @@ export class EvaluationService {
     expectIntInRange('samples', samples, EVALUATION_LIMITS.minSamples, EVALUATION_LIMITS.maxSamples);
     const splits = request.splits ?? EVALUATION_DEFAULTS.splits;
     expectIntInRange('splits', splits, EVALUATION_LIMITS.minSplits, EVALUATION_LIMITS.maxSplits);
-    const seed = request.seed ?? EVALUATION_DEFAULTS.seed;
-    expectIntInRange('seed', seed, 0, MAX_SEED);
+    const seed = checkedSeed('seed', request.seed, EVALUATION_DEFAULTS.seed);
     const scorer = this.scorerFor(model, request.scorer);
 
     const modelDataset = model.manifest.dataset;

@@ -6,12 +6,12 @@ import type { InferencePool } from '../inference/pool';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
 import { seededLatents } from '../samples/latents';
-import { MAX_SEED } from '../samples/sample.service';
 import { expectIntInRange } from '../validation/checks';
-import { AnalysisData, checkedSeed, conceptIndex, inChunks, layerNamed } from './analysis-inputs';
+import { AnalysisData, conceptIndex, inChunks, layerNamed } from './analysis-inputs';
+import { checkedSeed, MAX_SEED } from '../validation/seed';
 import type { ConceptFilterRunner } from './classifier-runner';
 import type { ConceptFilter } from './concept-filters';
-import type { LayerInfo } from './layer-info';
+import type { LayerInfo } from '../models/layer-info';
 
 /** Limits of conceptFilters' arguments; the GraphQL args document them. */
 export const CONCEPT_FILTER_LIMITS = Object.freeze({

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelRegistry } from '../models/model-registry';
 import { loadClassifier } from './classifier';
 import type { Executor, StimulusRequest, StimulusResult } from './executor';
-import { loadFeatureNetwork, type LoadedFeatureNetwork } from './feature-network';
+import { loadFeatureNetwork, type LoadedFeatureNetwork } from '../models/feature-network';
 import { ActivationModels, type FilterRemoval, type LayerPass } from './layer-passes';
 import { checkModelSpec, type ModelSpec } from './model-spec';
 import { computeBatch, computeStimulus, type BatchTask, type ServedModel } from './served-model';

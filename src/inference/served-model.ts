@@ -1,9 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import { UnreachableCaseError } from '../errors/unreachable';
-import { findOptimalStimulus } from '../features/optimal-stimulus';
 import { runClassifier } from './classifier';
+import { findOptimalStimulus } from './ops/optimal-stimulus';
 import type { InferencePass, StimulusRequest, StimulusResult } from './executor';
-import type { LoadedFeatureNetwork } from './feature-network';
+import type { LoadedFeatureNetwork } from '../models/feature-network';
 import { runFeaturePass, runGeneratorWalk, type ActivationModels, type FilterRemoval, type LayerPass } from './layer-passes';
 import { runGenerator } from './run-generator';
 

@@ -1,11 +1,11 @@
-import { randomInt } from 'node:crypto';
 import { createPrng } from '../data/prng';
 import { badInput } from '../errors/ganql-error';
 import { gridPng } from '../images/grid';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
-import { MAX_SEED, type SampleService, type SampleView } from '../samples/sample.service';
+import type { SampleService, SampleView } from '../samples/sample.service';
 import { describe as show, expectFiniteVector, expectIntInRange } from '../validation/checks';
+import { checkedSeed, randomSeed } from '../validation/seed';
 import { combine, interpolate, mean, uniformNeighbour, type InterpolationMethod } from './latent-math';
 
 /** Limits of the latent operations; the GraphQL descriptions state them too. */
@@ -119,8 +119,7 @@ export class LatentService {
       }
       const neighbourCount = request.neighbours ?? 8;
       expectIntInRange('neighbours', neighbourCount, 0, LATENT_LIMITS.maxNeighbours);
-      const seed = request.seed ?? randomInt(0, MAX_SEED);
-      expectIntInRange('seed', seed, 0, MAX_SEED);
+      const seed = checkedSeed('seed', request.seed ?? randomSeed());
 
       const exemplars = await this.resolve(
         model,

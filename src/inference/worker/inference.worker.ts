@@ -5,7 +5,7 @@ import { UnreachableCaseError } from '../../errors/unreachable';
 import { loadLayersModel } from '../../models/io';
 import { loadServedGenerator } from '../../models/served-generator';
 import { loadClassifier } from '../classifier';
-import { loadFeatureNetwork } from '../feature-network';
+import { loadFeatureNetwork } from '../../models/feature-network';
 import { ActivationModels } from '../layer-passes';
 import type { ModelSpec } from '../model-spec';
 import { computeBatch, computeStimulus, disposeServedModel, type ServedModel } from '../served-model';
