@@ -1,10 +1,10 @@
 import { badInput } from '../errors/ganql-error';
+import { BYTE_RANGE, mapPixels } from '../images/pixel-range';
 import type { InferencePool } from '../inference/pool';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
 import { decodeImageInput, type ImageInput } from './image-input';
 import { readKPlusOne } from './k-plus-one-reading';
-import { BYTE_RANGE, mapPixels } from '../images/pixel-range';
 
 export interface ClassifyRequest {
   modelId: string;

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
+import { BYTE_RANGE, mapPixels, SIGNED_RANGE } from '../images/pixel-range';
 import { readIdxFile } from './idx';
 import type { MnistData } from './mnist';
-import { BYTE_RANGE, mapPixels, SIGNED_RANGE } from '../images/pixel-range';
 
 /** Where Debian's `dataset-fashion-mnist` package installs the IDX files. */
 export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';

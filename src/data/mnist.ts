@@ -1,5 +1,5 @@
-import { createPrng, shuffledIndices } from './prng';
 import { pixelMapper, SIGNED_RANGE, UNIT_RANGE } from '../images/pixel-range';
+import { createPrng, shuffledIndices } from './prng';
 
 export const MNIST_SIZE = 28;
 

@@ -1,12 +1,12 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createPrng, shuffledIndices } from '../data/prng';
+import { mapPixels, UNIT_RANGE } from '../images/pixel-range';
 import type { EvaluationMetric, MetricsOutput, ReferenceFeatures } from './compute-metrics';
 import { gaussianStats } from './fid';
 import type { Matrix } from './matrix';
 import type { MetricsRunner } from './metrics-runner';
 import type { DatasetSplit } from './reference-datasets';
 import type { Scorer } from './scorer';
-import { mapPixels, UNIT_RANGE } from '../images/pixel-range';
 
 /** Limits and sizes of an evaluation; the GraphQL descriptions and the README state them too. */
 export const EVALUATION_LIMITS = {

@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { badInput } from '../errors/ganql-error';
+import { mapPixels } from '../images/pixel-range';
 import { encodePng } from '../images/png';
 import type { ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
@@ -7,7 +8,6 @@ import type { SampleService, SampleView } from '../samples/sample.service';
 import { describe as show, expectIntInRange } from '../validation/checks';
 import type { DatasetCache } from './dataset-cache';
 import { nearestNeighbours } from './nearest';
-import { mapPixels } from '../images/pixel-range';
 
 /** Most samples one nearestNeighbours call takes (a grid of 8 x 8). */
 export const MAX_NEIGHBOUR_SAMPLES = 64;

@@ -3,15 +3,15 @@ import type { DatasetCache } from '../evaluation/dataset-cache';
 import type { ScorerCatalog, ScorerEntry } from '../evaluation/scorer-catalog';
 import { scorerMisfit } from '../evaluation/scorer-fit';
 import type { InferencePool } from '../inference/pool';
+import type { LayerInfo } from '../models/layer-info';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
 import { seededLatents } from '../samples/latents';
 import { expectIntInRange } from '../validation/checks';
-import { AnalysisData, conceptIndex, inChunks, layerNamed } from './analysis-inputs';
 import { checkedSeed, MAX_SEED } from '../validation/seed';
+import { AnalysisData, conceptIndex, inChunks, layerNamed } from './analysis-inputs';
 import type { ConceptFilterRunner } from './classifier-runner';
 import type { ConceptFilter } from './concept-filters';
-import type { LayerInfo } from '../models/layer-info';
 
 /** Limits of conceptFilters' arguments; the GraphQL args document them. */
 export const CONCEPT_FILTER_LIMITS = Object.freeze({

@@ -1,19 +1,19 @@
 import { createPrng, shuffledIndices } from '../data/prng';
 import type { TrainingData } from '../data/training-data';
 import { badInput } from '../errors/ganql-error';
+import { mapPixels, SIGNED_RANGE } from '../images/pixel-range';
 import { encodePng } from '../images/png';
 import type { InferencePool } from '../inference/pool';
+import type { LayerInfo } from '../models/layer-info';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
 import { describe, expectIntInRange } from '../validation/checks';
-import { AnalysisData, conceptIndex, featureNetworkOf, imageOf, inChunks, layerNamed } from './analysis-inputs';
 import { checkedSeed } from '../validation/seed';
+import { AnalysisData, conceptIndex, featureNetworkOf, imageOf, inChunks, layerNamed } from './analysis-inputs';
 import type { ClassifierEvaluation, LabelledRows } from './classifier-evaluation';
 import type { ClassifierRunner } from './classifier-runner';
-import type { LayerInfo } from '../models/layer-info';
 import { concatenatedFeatures } from './max-pool-features';
 import { balancedProbeSet, probeNeurons, topActivating } from './neuron-probe';
-import { mapPixels, SIGNED_RANGE } from '../images/pixel-range';
 
 /** Limits of the analyses' arguments; the GraphQL args document them. */
 export const FEATURE_LIMITS = Object.freeze({

@@ -1,10 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
 import { UnreachableCaseError } from '../errors/unreachable';
-import { runClassifier } from './classifier';
-import { findOptimalStimulus } from './ops/optimal-stimulus';
-import type { InferencePass, StimulusRequest, StimulusResult } from './executor';
 import type { LoadedFeatureNetwork } from '../models/feature-network';
+import { runClassifier } from './classifier';
+import type { InferencePass, StimulusRequest, StimulusResult } from './executor';
 import { runFeaturePass, runGeneratorWalk, type ActivationModels, type FilterRemoval, type LayerPass } from './layer-passes';
+import { findOptimalStimulus } from './ops/optimal-stimulus';
 import { runGenerator } from './run-generator';
 
 /** A model version as an executor holds it. */
