@@ -1,8 +1,9 @@
 import { badInput } from '../errors/ganql-error';
+import { BYTE_RANGE, mapPixels } from '../images/pixel-range';
 import type { InferencePool } from '../inference/pool';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
-import { decodeImageInput, toInputRange, type ImageInput } from './image-input';
+import { decodeImageInput, type ImageInput } from './image-input';
 import { readKPlusOne } from './k-plus-one-reading';
 
 export interface ClassifyRequest {
@@ -59,7 +60,7 @@ export class ClassifyService {
       const model = this.registry.get(request.modelId);
       run.setModel(model.id);
       const classifier = this.classifierOf(model);
-      const inputs = images.map((image, i) => toInputRange(decodeImageInput(`images[${i}]`, image, model.manifest.imageShape), classifier.inputRange));
+      const inputs = images.map((image, i) => mapPixels(decodeImageInput(`images[${i}]`, image, model.manifest.imageShape), BYTE_RANGE, classifier.inputRange));
       const logits = await this.pool.classify(model.id, inputs);
       const views = logits.map((row, index): ClassificationView => {
         const reading = readKPlusOne(row);

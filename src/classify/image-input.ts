@@ -144,13 +144,3 @@ function describeBase64(text: string): string {
   if (bad >= 0) return `the character ${JSON.stringify(text[bad])} at position ${bad}`;
   return `${text.length} characters, not a multiple of 4 or with misplaced padding`;
 }
-
-/**
- * Pixels in 0..255 scaled into the classifier's input range [min, max]: min + value / 255 * (max - min),
- * as a PNG's bytes are mapped to a network's input (the generator's outputRange is mapped back the same way).
- */
-export function toInputRange(pixels: Float32Array, range: readonly [number, number]): Float32Array {
-  const [min, max] = range;
-  const scale = (max - min) / 255;
-  return pixels.map((v) => min + v * scale);
-}

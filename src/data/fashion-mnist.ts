@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { BYTE_RANGE, mapPixels, SIGNED_RANGE } from '../images/pixel-range';
 import { readIdxFile } from './idx';
 import type { MnistData } from './mnist';
 
@@ -50,8 +51,7 @@ export async function loadFashionMnist(options: FashionMnistOptions): Promise<Mn
   }
   const count = limit === undefined ? n : Math.min(n, limit);
   const pixels = count * h * w;
-  const out = new Float32Array(pixels);
-  for (let i = 0; i < pixels; i++) out[i] = (images.data[i] / 255) * 2 - 1;
+  const out = mapPixels(images.data.subarray(0, pixels), BYTE_RANGE, SIGNED_RANGE);
   const labelData = Uint8Array.from(labels.data.subarray(0, count));
   for (let i = 0; i < count; i++) {
     if (labelData[i] > 9) throw new Error(`loadFashionMnist: ${labelsFile}: label ${i}: expected 0..9, got ${labelData[i]}`);

@@ -1,3 +1,4 @@
+import { pixelMapper, SIGNED_RANGE, UNIT_RANGE } from '../images/pixel-range';
 import { createPrng, shuffledIndices } from './prng';
 
 export const MNIST_SIZE = 28;
@@ -74,13 +75,14 @@ export function loadMnist(options: MnistOptions = {}): MnistData {
 
   const count = picked.length;
   const images = new Float32Array(count * PIXELS);
+  const toSigned = pixelMapper(UNIT_RANGE, SIGNED_RANGE);
   const labels = new Uint8Array(count);
   for (let n = 0; n < count; n++) {
     const src = picked[n];
     const raw = digits[owner[src]].raw;
     const base = offset[src];
     const dst = n * PIXELS;
-    for (let p = 0; p < PIXELS; p++) images[dst + p] = raw[base + p] * 2 - 1;
+    for (let p = 0; p < PIXELS; p++) images[dst + p] = toSigned(raw[base + p]);
     labels[n] = owner[src];
   }
   return { images, labels, count };

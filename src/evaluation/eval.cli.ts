@@ -14,6 +14,7 @@ import { REFERENCE_DATASETS, type ReferenceDataset } from './reference-datasets'
 import { ScorerCatalog, type ScorerEntry } from './scorer-catalog';
 import { scorerMisfit } from './scorer-fit';
 import { parseFlags } from '../cli/flags';
+import { mapPixel, UNIT_RANGE } from '../images/pixel-range';
 
 /** What is evaluated: a model's samples, the real test images of a dataset, or uniform noise. */
 export type EvalSubject = { kind: 'model'; dir: string } | { kind: 'real' } | { kind: 'noise' };
@@ -152,7 +153,7 @@ function noiseSource(imageShape: [number, number, number], range: [number, numbe
   return {
     imageShape,
     range,
-    read: async (_start, count) => Float32Array.from({ length: count * pixels }, () => range[0] + (range[1] - range[0]) * prng.next()),
+    read: async (_start, count) => Float32Array.from({ length: count * pixels }, () => mapPixel(prng.next(), UNIT_RANGE, range)),
   };
 }
 

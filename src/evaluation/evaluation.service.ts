@@ -7,8 +7,8 @@ import type { EvaluationGauges } from '../metrics/metrics';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunRecord, RunService } from '../runs/run.service';
 import { seededLatentStream } from '../samples/latents';
-import { MAX_SEED } from '../samples/sample.service';
 import { describe as show, expectIntInRange } from '../validation/checks';
+import { checkedSeed } from '../validation/seed';
 import { EVALUATION_METRICS, type EvaluationMetric, type MetricsOutput, type ReferenceFeatures } from './compute-metrics';
 import type { DatasetCache } from './dataset-cache';
 import { EVALUATION_LIMITS } from './evaluation.limits';
@@ -165,8 +165,7 @@ export class EvaluationService {
     expectIntInRange('samples', samples, EVALUATION_LIMITS.samples.min, EVALUATION_LIMITS.samples.max);
     const splits = request.splits ?? EVALUATION_LIMITS.splits.default;
     expectIntInRange('splits', splits, EVALUATION_LIMITS.splits.min, EVALUATION_LIMITS.splits.max);
-    const seed = request.seed ?? EVALUATION_LIMITS.seed.default;
-    expectIntInRange('seed', seed, 0, MAX_SEED);
+    const seed = checkedSeed('seed', request.seed, EVALUATION_LIMITS.seed.default);
     const scorer = this.scorerFor(model, request.scorer);
 
     const modelDataset = model.manifest.dataset;

@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createPrng, shuffledIndices } from '../data/prng';
+import { mapPixels, UNIT_RANGE } from '../images/pixel-range';
 import type { EvaluationMetric, MetricsOutput, ReferenceFeatures } from './compute-metrics';
 import { gaussianStats } from './fid';
 import type { Matrix } from './matrix';
@@ -53,7 +54,6 @@ export async function scoreImages(scorer: Scorer, source: ImageSource, count: nu
   const features = new Float64Array(count * F);
   const keep = Math.min(count, options.keepPixels ?? 0);
   const kept = keep > 0 ? new Float32Array(keep * pixelsPerImage) : undefined;
-  const [lo, hi] = source.range;
   for (let start = 0; start < count; start += EVALUATION_SIZES.chunkSize) {
     options.signal?.throwIfAborted();
     const n = Math.min(EVALUATION_SIZES.chunkSize, count - start);
@@ -63,7 +63,7 @@ export async function scoreImages(scorer: Scorer, source: ImageSource, count: nu
     }
     if (kept && start < keep) {
       const upto = Math.min(keep, start + n) - start;
-      for (let i = 0; i < upto * pixelsPerImage; i++) kept[start * pixelsPerImage + i] = (images[i] - lo) / (hi - lo);
+      mapPixels(images.subarray(0, upto * pixelsPerImage), source.range, UNIT_RANGE, kept.subarray(start * pixelsPerImage, (start + upto) * pixelsPerImage));
     }
     const out = await scorer.predict(images, n, source.imageShape, { range: source.range, batchSize: EVALUATION_SIZES.scorerBatchSize });
     probs.set(out.probs.data, start * K);
@@ -114,11 +114,10 @@ export async function computeReference(
  */
 export function parzenSets(split: DatasetSplit): { validation: Matrix; test: Matrix } {
   const pixels = split.imageShape[0] * split.imageShape[1] * split.imageShape[2];
-  const [lo, hi] = split.range;
   const half = Math.floor(split.count / 2);
   const unit = (from: number, to: number): Matrix => {
     const data = new Float32Array((to - from) * pixels);
-    for (let i = 0; i < data.length; i++) data[i] = (split.images[from * pixels + i] - lo) / (hi - lo);
+    mapPixels(split.images.subarray(from * pixels, to * pixels), split.range, UNIT_RANGE, data);
     return { data, rows: to - from, cols: pixels };
   };
   return { validation: unit(0, half), test: unit(half, split.count) };

@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { badInput } from '../errors/ganql-error';
+import { mapPixels } from '../images/pixel-range';
 import { encodePng } from '../images/png';
 import type { ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
@@ -63,13 +64,12 @@ export class NearestNeighbourService {
         const split = await this.datasets.get(name, 'train');
         const pixels = h * w * c;
         const [lo, hi] = split.range;
-        const [mlo, mhi] = model.manifest.outputRange;
         const training = { data: split.images, rows: split.count, cols: pixels };
         for (let p0 = 0; p0 < positions.length; p0 += QUERIES_PER_STEP) {
           const chunk = positions.slice(p0, p0 + QUERIES_PER_STEP);
           // The samples in the dataset's pixel range, so distances compare like with like.
           const queries = new Float32Array(chunk.length * pixels);
-          chunk.forEach((i, k) => views[i].pixels.forEach((v, j) => (queries[k * pixels + j] = lo + ((v - mlo) / (mhi - mlo)) * (hi - lo))));
+          chunk.forEach((i, k) => mapPixels(views[i].pixels, model.manifest.outputRange, split.range, queries.subarray(k * pixels, (k + 1) * pixels)));
           const found = nearestNeighbours({ data: queries, rows: chunk.length, cols: pixels }, training);
           chunk.forEach((i, k) => {
             const index = found[k].index;

@@ -2,8 +2,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UnreachableCaseError } from '../errors/unreachable';
-import { loadLayersModel } from '../models/io';
-import { loadGraphModelFromDir } from './graph-model-io';
+import { mapPixelTensor } from '../images/pixel-range';
+import { loadGraphModelFromDir, loadLayersModel } from '../models/io';
 import type { Matrix } from './matrix';
 import { parseScorerManifest, type ScorerManifest } from './scorer-manifest';
 
@@ -138,8 +138,6 @@ class LoadedScorer implements Scorer {
     if (!(Number.isFinite(r0) && Number.isFinite(r1) && r0 < r1)) throw new Error(`${where}: range: expected [min, max] with min < max, got [${r0}, ${r1}]`);
     const batchSize = options.batchSize ?? 256;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${where}: batchSize: expected a positive integer, got ${batchSize}`);
-    const [i0, i1] = this.manifest.inputRange;
-    const scale = (i1 - i0) / (r1 - r0);
     const K = this.manifest.classes;
     const F = this.featureSize;
     const probs = new Float64Array(n * K);
@@ -149,7 +147,7 @@ class LoadedScorer implements Scorer {
       const b = Math.min(batchSize, n - start);
       const [f, p] = tf.tidy(() => {
         let x: tf.Tensor4D = tf.tensor4d(images.subarray(start * pixels, (start + b) * pixels), [b, h, w, c]);
-        if (r0 !== i0 || r1 !== i1) x = x.sub(r0).mul(scale).add(i0);
+        x = mapPixelTensor(x, [r0, r1], this.manifest.inputRange);
         if (c !== C) x = x.tile([1, 1, 1, C]);
         if (h !== H || w !== W) x = tf.image.resizeBilinear(x, [H, W], false, true);
         const [feat, prob] = this.forward(x);

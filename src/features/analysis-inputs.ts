@@ -2,12 +2,10 @@ import type { TrainingData } from '../data/training-data';
 import type { DatasetCache } from '../evaluation/dataset-cache';
 import type { SplitName } from '../evaluation/reference-datasets';
 import { badInput } from '../errors/ganql-error';
-import { MAX_SEED } from '../samples/sample.service';
-import { expectIntInRange } from '../validation/checks';
 import type { InferencePool } from '../inference/pool';
 import type { FeatureNetwork } from '../models/feature-network';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
-import type { LayerInfo } from './layer-info';
+import type { LayerInfo } from '../models/layer-info';
 
 /** Largest number of inputs handed to the pool at once: a large analysis must not fill its queue alone. */
 export const POOL_CHUNK = 256;
@@ -53,13 +51,6 @@ export function conceptIndex(classes: readonly string[], concept: string, model:
   return index;
 }
 
-/** Pixel values mapped linearly from range `from` to range `to` (a copy). */
-export function rescale(values: Float32Array, from: readonly [number, number], to: readonly [number, number]): Float32Array {
-  if (from[0] === to[0] && from[1] === to[1]) return Float32Array.from(values);
-  const scale = (to[1] - to[0]) / (from[1] - from[0]);
-  return Float32Array.from(values, (v) => to[0] + (v - from[0]) * scale);
-}
-
 /**
  * The labelled splits the analyses read, from the server's DatasetCache: the splits evaluation and
  * nearest neighbours use, loaded once for all of them.
@@ -88,11 +79,4 @@ export class AnalysisData {
 export function imageOf(data: TrainingData, i: number): Float32Array {
   const size = data.shape[0] * data.shape[1] * data.shape[2];
   return data.images.subarray(i * size, (i + 1) * size);
-}
-
-/** A request's seed, 0..MAX_SEED; `fallback` when none is given. */
-export function checkedSeed(name: string, seed: number | null | undefined, fallback = 0): number {
-  const value = seed ?? fallback;
-  expectIntInRange(name, value, 0, MAX_SEED);
-  return value;
 }

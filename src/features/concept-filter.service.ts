@@ -3,16 +3,16 @@ import type { DatasetCache } from '../evaluation/dataset-cache';
 import type { ScorerCatalog, ScorerEntry } from '../evaluation/scorer-catalog';
 import { scorerMisfit } from '../evaluation/scorer-fit';
 import type { InferencePool } from '../inference/pool';
+import type { LayerInfo } from '../models/layer-info';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
 import { seededLatents } from '../samples/latents';
-import { MAX_SEED } from '../samples/sample.service';
 import { expectIntInRange } from '../validation/checks';
-import { AnalysisData, checkedSeed, conceptIndex, inChunks, layerNamed } from './analysis-inputs';
+import { checkedSeed, MAX_SEED } from '../validation/seed';
+import { AnalysisData, conceptIndex, inChunks, layerNamed } from './analysis-inputs';
 import type { ConceptFilterRunner } from './classifier-runner';
 import type { ConceptFilter } from './concept-filters';
 import { FEATURE_LIMITS } from './feature.limits';
-import type { LayerInfo } from './layer-info';
 
 /** What the scorer says about the check samples, generated with or without the removal. */
 export interface ScorerReading {

@@ -1,15 +1,17 @@
 import { createPrng, shuffledIndices } from '../data/prng';
 import type { TrainingData } from '../data/training-data';
 import { badInput } from '../errors/ganql-error';
+import { mapPixels, SIGNED_RANGE } from '../images/pixel-range';
 import { encodePng } from '../images/png';
 import type { InferencePool } from '../inference/pool';
+import type { LayerInfo } from '../models/layer-info';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
 import { describe, expectIntInRange } from '../validation/checks';
-import { AnalysisData, checkedSeed, conceptIndex, featureNetworkOf, imageOf, inChunks, layerNamed, rescale } from './analysis-inputs';
+import { checkedSeed } from '../validation/seed';
+import { AnalysisData, conceptIndex, featureNetworkOf, imageOf, inChunks, layerNamed } from './analysis-inputs';
 import type { ClassifierEvaluation, LabelledRows } from './classifier-evaluation';
 import type { ClassifierRunner } from './classifier-runner';
-import type { LayerInfo } from './layer-info';
 import { FEATURE_LIMITS } from './feature.limits';
 import { concatenatedFeatures } from './max-pool-features';
 import { balancedProbeSet, probeNeurons, topActivating } from './neuron-probe';
@@ -286,7 +288,7 @@ export class FeatureAnalysisService {
       const testImages = Array.from({ length: test.count }, (_, i) => imageOf(test, i));
       const trainLabels = Uint8Array.from(chosen, (i) => train.labels[i]);
       const testLabels = Uint8Array.from(test.labels);
-      const trainFeatures = await this.pooledFeatures(model, layers, trainImages.map((x) => rescale(x, [-1, 1], range)));
+      const trainFeatures = await this.pooledFeatures(model, layers, trainImages.map((x) => mapPixels(x, SIGNED_RANGE, range)));
       const testFeatures = await this.pooledFeatures(model, layers, inputsOf(test, range));
       const [features, rawPixels] = await this.classifiers([
         { train: trainFeatures.withLabels(trainLabels), test: testFeatures.withLabels(testLabels), classes: train.classes.length, seed },
@@ -369,7 +371,7 @@ function labelledChoice(data: TrainingData, perClass: number, seed: number): Uin
 
 /** Every image of a split (pixels in [-1, 1]) mapped into a feature network's input range. */
 function inputsOf(data: TrainingData, range: readonly [number, number]): Float32Array[] {
-  return Array.from({ length: data.count }, (_, i) => rescale(imageOf(data, i), [-1, 1], range));
+  return Array.from({ length: data.count }, (_, i) => mapPixels(imageOf(data, i), SIGNED_RANGE, range));
 }
 
 /** The pixel-wise mean of equally sized images. */

@@ -1,4 +1,5 @@
 import { PNG } from 'pngjs';
+import { BYTE_RANGE, mapPixel } from './pixel-range';
 
 export interface DecodedPng {
   width: number;
@@ -10,7 +11,7 @@ export interface DecodedPng {
 
 /** Maps a float to 0..255: round((v - min) / (max - min) * 255), clamped; NaN becomes 0. */
 export function quantize(v: number, min: number, max: number): number {
-  const q = Math.round(((v - min) / (max - min)) * 255);
+  const q = Math.round(mapPixel(v, [min, max], BYTE_RANGE));
   return q > 255 ? 255 : q >= 0 ? q : 0;
 }
 

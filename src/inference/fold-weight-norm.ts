@@ -1,30 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SeededGaussianNoise } from '../models/layers/seeded-gaussian-noise';
 import { WeightNormDense } from '../models/layers/weight-norm-dense';
-
-/** A layer entry of a functional topology (model.toJSON), as far as this reads it. */
-interface LayerJson {
-  name: string;
-  class_name: string;
-  config: Record<string, unknown>;
-  /** Per call node: a list of [layerName, nodeIndex, tensorIndex, kwargs]. */
-  inbound_nodes: [string, number, number, unknown][][];
-}
-
-interface TopologyJson {
-  config: { layers: LayerJson[]; output_layers: [string, number, number][] };
-}
-
-function isTopology(value: unknown): value is TopologyJson {
-  const config = (value as { config?: { layers?: unknown; output_layers?: unknown } } | null)?.config;
-  return (
-    typeof config === 'object' &&
-    config !== null &&
-    Array.isArray(config.layers) &&
-    Array.isArray(config.output_layers) &&
-    config.layers.every((l: unknown) => typeof (l as LayerJson | null)?.name === 'string' && Array.isArray((l as LayerJson).inbound_nodes))
-  );
-}
+import { modelFromTopology, topologyOf } from '../models/topology';
 
 /**
  * An inference-only copy of a classifier with its training-time structure computed away:
@@ -35,9 +12,7 @@ function isTopology(value: unknown): value is TopologyJson {
  * copy. `model` is left untouched; the caller disposes both.
  */
 export async function foldWeightNorm(model: tf.LayersModel): Promise<tf.LayersModel> {
-  const json: unknown = JSON.parse(JSON.stringify(model.toJSON(null, false)));
-  if (!isTopology(json)) throw new Error('foldWeightNorm: expected a functional model topology with layers and inbound_nodes, got another shape');
-  const topology = json;
+  const topology = topologyOf(model, 'foldWeightNorm');
   // Noise layers with one input: readers of their output read that input instead.
   const bypass = new Map<string, [string, number, number]>();
   for (const layer of topology.config.layers) {
@@ -65,7 +40,7 @@ export async function foldWeightNorm(model: tf.LayersModel): Promise<tf.LayersMo
   }
   topology.config.output_layers = topology.config.output_layers.map((ref) => source(ref));
 
-  const folded = await tf.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] });
+  const folded = await modelFromTopology(topology);
   for (const layer of folded.layers) {
     const original = model.getLayer(layer.name);
     if (original instanceof WeightNormDense) {

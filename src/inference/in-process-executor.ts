@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { loadFeatureNetwork, type LoadedFeatureNetwork } from '../models/feature-network';
 import type { ModelRegistry } from '../models/model-registry';
 import { loadClassifier } from './classifier';
 import type { Executor, StimulusRequest, StimulusResult } from './executor';
-import { loadFeatureNetwork, type LoadedFeatureNetwork } from './feature-network';
 import { ActivationModels, type FilterRemoval, type LayerPass } from './layer-passes';
 import { checkModelSpec, type ModelSpec } from './model-spec';
 import { computeBatch, computeStimulus, type BatchTask, type ServedModel } from './served-model';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { neuronActivations } from '../features/neuron-activations';
+import { neuronActivations } from './ops/neuron-activations';
 
 /** Generator feature maps to zero: channels `filters` of the output of `layer` (DCGAN's filter removal). */
 export interface FilterRemoval {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { featureNetworkOf } from '../models/feature-network';
+import { featureNetworkOf, type FeatureNetworkSpec } from '../models/feature-network';
 import type { LoadedModel } from '../models/model-registry';
 
 /** What an executor needs to serve one model version; every worker loads it from these folders. */
@@ -12,13 +12,6 @@ export interface ModelSpec {
   classifier?: ClassifierSpec;
   /** The network the feature analyses read (an autoencoder's encoder, a GAN's discriminator), when the model has one. */
   features?: FeatureNetworkSpec;
-}
-
-export interface FeatureNetworkSpec {
-  /** Absolute folder of the network (model.json + weights.bin). */
-  dir: string;
-  /** Pixel range its input expects. */
-  inputRange: [number, number];
 }
 
 export interface ClassifierSpec {

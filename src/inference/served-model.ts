@@ -1,10 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
 import { UnreachableCaseError } from '../errors/unreachable';
-import { findOptimalStimulus } from '../features/optimal-stimulus';
+import type { LoadedFeatureNetwork } from '../models/feature-network';
 import { runClassifier } from './classifier';
 import type { InferencePass, StimulusRequest, StimulusResult } from './executor';
-import type { LoadedFeatureNetwork } from './feature-network';
 import { runFeaturePass, runGeneratorWalk, type ActivationModels, type FilterRemoval, type LayerPass } from './layer-passes';
+import { findOptimalStimulus } from './ops/optimal-stimulus';
 import { runGenerator } from './run-generator';
 
 /** A model version as an executor holds it. */

@@ -1,11 +1,11 @@
-import { randomInt } from 'node:crypto';
 import { createPrng } from '../data/prng';
 import { badInput } from '../errors/ganql-error';
 import { gridPng } from '../images/grid';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
-import { MAX_SEED, type SampleService, type SampleView } from '../samples/sample.service';
+import type { SampleService, SampleView } from '../samples/sample.service';
 import { describe as show, expectFiniteVector, expectIntInRange } from '../validation/checks';
+import { checkedSeed, randomSeed } from '../validation/seed';
 import { combine, interpolate, mean, uniformNeighbour, type InterpolationMethod } from './latent-math';
 import { LATENT_LIMITS } from './latent.limits';
 
@@ -109,8 +109,7 @@ export class LatentService {
       }
       const neighbourCount = request.neighbours ?? LATENT_LIMITS.neighbours.default;
       expectIntInRange('neighbours', neighbourCount, LATENT_LIMITS.neighbours.min, LATENT_LIMITS.neighbours.max);
-      const seed = request.seed ?? randomInt(0, MAX_SEED);
-      expectIntInRange('seed', seed, 0, MAX_SEED);
+      const seed = checkedSeed('seed', request.seed ?? randomSeed());
 
       const exemplars = await this.resolve(
         model,

@@ -1,33 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-
-/** A layer entry of a Keras/tfjs functional topology (model.toJSON), as far as folding reads it. */
-interface LayerJson {
-  name: string;
-  class_name: string;
-  config: Record<string, unknown>;
-  /** Per call node: a list of [layerName, nodeIndex, tensorIndex, kwargs]. */
-  inbound_nodes: [string, number, number, unknown][][];
-}
-
-interface TopologyJson {
-  class_name: string;
-  config: { layers: LayerJson[]; input_layers: unknown; output_layers: [string, number, number][] };
-}
+import { modelFromTopology, topologyOf, type LayerJson, type TopologyJson } from './topology';
 
 /** Layers whose output channels are the last axis of the output, with a kernel and an optional bias. */
 const FOLDABLE = new Set(['Dense', 'Conv2D', 'Conv2DTranspose']);
-
-function isTopology(value: unknown): value is TopologyJson {
-  if (typeof value !== 'object' || value === null) return false;
-  const config = (value as { config?: unknown }).config;
-  if (typeof config !== 'object' || config === null) return false;
-  const { layers, output_layers } = config as Record<string, unknown>;
-  return (
-    Array.isArray(layers) &&
-    Array.isArray(output_layers) &&
-    layers.every((l: unknown) => typeof l === 'object' && l !== null && typeof (l as LayerJson).name === 'string' && Array.isArray((l as LayerJson).inbound_nodes))
-  );
-}
 
 /** A BatchNormalization layer and the linear layer whose output only it reads. */
 interface Pair {
@@ -117,11 +92,7 @@ function foldedWeights(producer: tf.layers.Layer, norm: tf.layers.Layer, classNa
  * trained (the batch statistics of training mode are gone). `model` is left untouched.
  */
 export async function foldBatchNorm(model: tf.LayersModel): Promise<tf.LayersModel> {
-  const topologyJson: unknown = JSON.parse(JSON.stringify(model.toJSON(null, false)));
-  if (!isTopology(topologyJson)) {
-    throw new Error(`foldBatchNorm: expected a functional model topology with layers and inbound_nodes, got class ${String((topologyJson as { class_name?: unknown } | null)?.class_name)}`);
-  }
-  const topology = topologyJson;
+  const topology = topologyOf(model, 'foldBatchNorm');
   const pairs = foldablePairs(topology, model);
   const removed = new Map(pairs.map((p) => [p.norm.name, p.producer.name]));
   topology.config.layers = topology.config.layers.filter((l) => !removed.has(l.name));
@@ -131,7 +102,7 @@ export async function foldBatchNorm(model: tf.LayersModel): Promise<tf.LayersMod
   for (const ref of topology.config.output_layers) ref[0] = removed.get(ref[0]) ?? ref[0];
   for (const { producer } of pairs) producer.config.use_bias = true;
 
-  const folded = await tf.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] });
+  const folded = await modelFromTopology(topology);
   const foldedBy = new Map(pairs.map((p) => [p.producer.name, p]));
   for (const layer of folded.layers) {
     const pair = foldedBy.get(layer.name);

@@ -1,12 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { copyLayerWeights } from './copy-weights';
 import { VirtualBatchNormalization } from './layers/virtual-batch-norm';
-
-interface LayerJson {
-  name: string;
-  class_name: string;
-  config: Record<string, unknown>;
-}
+import { modelFromTopology, topologyOf } from './topology';
 
 /**
  * A copy of a generator trained with virtual batch normalization in which every VBN layer is a plain
@@ -39,7 +34,7 @@ export async function freezeVirtualBatchNorm(model: tf.LayersModel, referenceNoi
     });
   });
 
-  const topology = JSON.parse(JSON.stringify(model.toJSON(null, false))) as { config: { layers: LayerJson[] } };
+  const topology = topologyOf(model, 'freezeVirtualBatchNorm');
   const frozen = new Set(vbns.map((l) => l.name));
   for (const layer of topology.config.layers) {
     if (!frozen.has(layer.name)) continue;
@@ -47,8 +42,7 @@ export async function freezeVirtualBatchNorm(model: tf.LayersModel, referenceNoi
     layer.class_name = 'BatchNormalization';
     layer.config = { name: layer.name, trainable: true, axis: -1, momentum: 0.99, epsilon, center: true, scale: true };
   }
-  // toJSON's output is a valid model topology; the cast only re-types the parsed JSON.
-  const copy = await tf.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] });
+  const copy = await modelFromTopology(topology);
   for (const layer of copy.layers) {
     const index = vbns.findIndex((l) => l.name === layer.name);
     if (index < 0) {

@@ -40,49 +40,96 @@ async function writeAtomic(file: string, data: Buffer): Promise<void> {
 
 /** Loads a model written by saveLayersModel (or tfjs-node) from dir; errors name the offending path. */
 export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
+  const where = 'loadLayersModel';
+  const json = await readModelJson(dir, where, isLayersTopology, '{ modelTopology, weightsManifest: [{ paths, weights }] }');
+  const { specs, weightData } = await readWeights(dir, json.weightsManifest, where);
+  try {
+    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
+  } catch (err) {
+    throw new Error(`${where}: ${path.join(dir, MODEL_FILE)}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Loads a tfjs-converter graph model (model.json with a GraphDef `modelTopology` and a
+ * `weightsManifest` of shard files) from a folder on disk, without tfjs-node's file:// handler.
+ * Errors name the offending path.
+ */
+export async function loadGraphModelFromDir(dir: string): Promise<tf.GraphModel> {
+  const where = 'loadGraphModelFromDir';
+  const json = await readModelJson(dir, where, isGraphTopology, '{ modelTopology: { node: [...] }, weightsManifest: [{ paths, weights }] }');
+  const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+    const { specs, weightData } = await readWeights(dir, manifest, where);
+    return [specs, weightData];
+  });
+  try {
+    return await tf.loadGraphModel({ load: async () => artifacts });
+  } catch (err) {
+    throw new Error(`${where}: ${path.join(dir, MODEL_FILE)}: ${(err as Error).message}`);
+  }
+}
+
+type ModelJsonWithWeights = tf.io.ModelJSON & { weightsManifest: tf.io.WeightsManifestConfig };
+
+/** dir/model.json parsed and checked: `topologyFits` judges the modelTopology, `expected` names the shape in the error. */
+async function readModelJson(dir: string, where: string, topologyFits: (topology: object) => boolean, expected: string): Promise<ModelJsonWithWeights> {
   const jsonPath = path.join(dir, MODEL_FILE);
   let text: string;
   try {
     text = await fs.readFile(jsonPath, 'utf8');
   } catch (err) {
-    throw new Error(`loadLayersModel: cannot read ${jsonPath}: ${(err as Error).message}`);
+    throw new Error(`${where}: cannot read ${jsonPath}: ${(err as Error).message}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`loadLayersModel: ${jsonPath} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${where}: ${jsonPath} is not valid JSON: ${(err as Error).message}`);
   }
-  if (!isModelJson(json)) {
-    throw new Error(`loadLayersModel: ${jsonPath}: expected { modelTopology, weightsManifest: [{ paths, weights }] }, got another shape`);
+  if (!isModelJson(json) || !topologyFits(json.modelTopology as object)) {
+    throw new Error(`${where}: ${jsonPath}: expected ${expected}, got another shape`);
   }
+  return json;
+}
+
+/** Every weight shard the manifest names, read from dir and joined; the byte count is checked against the specs. */
+async function readWeights(dir: string, manifest: tf.io.WeightsManifestConfig, where: string): Promise<{ specs: tf.io.WeightsManifestEntry[]; weightData: ArrayBuffer }> {
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
-  for (const group of json.weightsManifest) {
+  for (const group of manifest) {
     specs.push(...group.weights);
     for (const p of group.paths) {
-      const weightsPath = path.join(dir, p);
+      const shard = path.join(dir, p);
       try {
-        buffers.push(await fs.readFile(weightsPath));
+        buffers.push(await fs.readFile(shard));
       } catch (err) {
-        throw new Error(`loadLayersModel: cannot read ${weightsPath}: ${(err as Error).message}`);
+        throw new Error(`${where}: cannot read ${shard}: ${(err as Error).message}`);
       }
     }
   }
   const data = Buffer.concat(buffers);
-  const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
-  if (data.byteLength !== expected) {
-    throw new Error(`loadLayersModel: weights of ${dir}: expected ${expected} bytes, got ${data.byteLength}`);
+  const expected = expectedBytes(specs);
+  if (expected !== undefined && data.byteLength !== expected) {
+    throw new Error(`${where}: weights of ${dir}: expected ${expected} bytes, got ${data.byteLength}`);
   }
-  const weightData = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
-  try {
-    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
-  } catch (err) {
-    throw new Error(`loadLayersModel: ${jsonPath}: ${(err as Error).message}`);
-  }
+  return { specs, weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) };
 }
 
-function isModelJson(value: unknown): value is tf.io.ModelJSON & { weightsManifest: tf.io.WeightsManifestConfig } {
+/** Bytes per stored value of each weight dtype (quantized weights store the quantization dtype). */
+const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+
+/** Total bytes the specs describe, or undefined when a string weight makes it data-dependent. */
+function expectedBytes(specs: tf.io.WeightsManifestEntry[]): number | undefined {
+  let total = 0;
+  for (const s of specs) {
+    const bytes = BYTES[s.quantization?.dtype ?? s.dtype];
+    if (bytes === undefined) return undefined;
+    total += s.shape.reduce((a, b) => a * b, 1) * bytes;
+  }
+  return total;
+}
+
+function isModelJson(value: unknown): value is ModelJsonWithWeights {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   if (typeof v.modelTopology !== 'object' || v.modelTopology === null || !Array.isArray(v.weightsManifest)) return false;
@@ -90,4 +137,14 @@ function isModelJson(value: unknown): value is tf.io.ModelJSON & { weightsManife
     const group = g as Record<string, unknown> | null;
     return group !== null && Array.isArray(group.paths) && Array.isArray(group.weights);
   });
+}
+
+/** A layers model's topology is any object (tf.loadLayersModel judges the rest). */
+function isLayersTopology(): boolean {
+  return true;
+}
+
+/** A graph model's topology is a GraphDef: an object with a `node` list. */
+function isGraphTopology(topology: object): boolean {
+  return Array.isArray((topology as { node?: unknown }).node);
 }

@@ -4,9 +4,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Prisma } from '../db/database';
 import { badInput, notFound } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
-import { describeLayers, type LayerInfo } from '../features/layer-info';
-import { featureNetworkOf, type FeatureNetwork } from './feature-network';
-import { loadFeatureNetwork } from '../inference/feature-network';
+import { featureNetworkOf, loadFeatureNetwork, type FeatureNetwork } from './feature-network';
+import { describeLayers, type LayerInfo } from './layer-info';
 import { readManifest, type ModelManifest } from './manifest';
 import { loadServedGenerator } from './served-generator';
 

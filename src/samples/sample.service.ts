@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database';
 import { badInput, notFound } from '../errors/ganql-error';
 import { encodePng } from '../images/png';
@@ -7,10 +7,9 @@ import type { InferencePool } from '../inference/pool';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
 import { expectFiniteVector, expectIntInRange } from '../validation/checks';
+import { checkedSeed, randomSeed } from '../validation/seed';
 import { latentFromBytes, latentToBytes, seededLatents } from './latents';
 import { SAMPLE_LIMITS } from './sample.limits';
-
-export const MAX_SEED = 2 ** 31 - 1;
 
 export interface SampleRequest {
   modelId?: string | null;
@@ -174,8 +173,7 @@ export class SampleService {
     }
     const count = request.count ?? SAMPLE_LIMITS.count.default;
     expectIntInRange('count', count, SAMPLE_LIMITS.count.min, this.maxSamples);
-    const seed = request.seed ?? randomInt(0, MAX_SEED);
-    expectIntInRange('seed', seed, 0, MAX_SEED);
+    const seed = checkedSeed('seed', request.seed ?? randomSeed());
     return { latents: seededLatents(seed, count, latentSize), seed };
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
-import { decodeImageInput, maxPngBase64Length, toInputRange } from '../../src/classify/image-input';
+import { decodeImageInput, maxPngBase64Length } from '../../src/classify/image-input';
 import { ErrorCode } from '../../src/errors/error-code';
 import { GanqlError } from '../../src/errors/ganql-error';
 import { encodePng } from '../../src/images/png';
@@ -143,12 +143,5 @@ describe('decodeImageInput', () => {
     // 28 rows of (1 filter byte + 28 pixels x 8 bytes) plus 64 KiB, in base64.
     expect(limit).toBe(4 * Math.ceil((28 * (1 + 28 * 8) + 65536) / 3));
     expectBadInput(() => decodeImageInput('images[4]', { png: 'A'.repeat(limit + 4) }, GREY), `images[4].png: expected at most ${limit} base64 characters (a 28x28 PNG), got ${limit + 4}`);
-  });
-});
-
-describe('toInputRange', () => {
-  it('maps 0..255 linearly onto the classifier range', () => {
-    expect(Array.from(toInputRange(Float32Array.of(0, 127.5, 255), [-1, 1]))).toEqual([-1, 0, 1]);
-    expect(Array.from(toInputRange(Float32Array.of(0, 51, 255), [0, 1]))).toEqual([0, Math.fround(0.2), 1]);
   });
 });

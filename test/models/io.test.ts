@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/backend';
 import { buildGenerator } from '../../src/models/dcgan';
-import { loadLayersModel, saveLayersModel } from '../../src/models/io';
+import { loadGraphModelFromDir, loadLayersModel, saveLayersModel } from '../../src/models/io';
 
 describe('saveLayersModel / loadLayersModel', () => {
   beforeAll(async () => {
@@ -38,5 +38,13 @@ describe('saveLayersModel / loadLayersModel', () => {
     g.dispose();
     writeFileSync(path.join(dir, 'weights.bin'), Buffer.alloc(12));
     await expect(loadLayersModel(dir)).rejects.toThrow(/weights of .*: expected \d+ bytes, got 12/);
+  });
+
+  it('tells a layers model from a graph model: each loader refuses the other format', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-io-'));
+    const g = buildGenerator({ generatorFilters: 8, latentSize: 10 });
+    await saveLayersModel(g, dir);
+    g.dispose();
+    await expect(loadGraphModelFromDir(dir)).rejects.toThrow(`loadGraphModelFromDir: ${path.join(dir, 'model.json')}: expected { modelTopology: { node: [...] }`);
   });
 });

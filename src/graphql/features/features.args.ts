@@ -1,6 +1,6 @@
 import { ArgsType, Field, Float, ID, Int } from 'type-graphql';
 import { FEATURE_LIMITS } from '../../features/feature.limits';
-import { MAX_SEED } from '../../samples/sample.service';
+import { MAX_SEED } from '../../validation/seed';
 
 const { neuronProbe, optimalStimulus, featureClassifier, conceptFilters } = FEATURE_LIMITS;
 const range = (r: { min: number; max: number }): string => `${r.min}..${r.max}`;

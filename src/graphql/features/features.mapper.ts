@@ -1,6 +1,6 @@
 import type { ConceptFiltersView } from '../../features/concept-filter.service';
 import type { ClassifierScoreView, FeatureClassifierView, NeuronProbeView, OptimalStimulusView, TestImageView } from '../../features/feature-analysis.service';
-import type { LayerInfo as LayerInfoView } from '../../features/layer-info';
+import type { LayerInfo as LayerInfoView } from '../../models/layer-info';
 import { pngDataUrl } from '../../images/png';
 import type { Image } from '../common/image.type';
 import type { ClassifierScore, ConceptFilters, FeatureClassifier, LayerInfo, NeuronProbe, OptimalStimulus, TestImage } from './features.type';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { copyLayerWeights } from '../copy-weights';
+import { modelFromTopology, topologyOf } from '../topology';
 
 export type WeightNormActivation = 'relu' | 'linear' | 'tanh';
 const ACTIVATIONS: readonly WeightNormActivation[] = ['relu', 'linear', 'tanh'];
@@ -125,12 +126,6 @@ export function initWeightNorm(model: tf.LayersModel, batch: tf.Tensor): void {
   }
 }
 
-interface LayerJson {
-  name: string;
-  class_name: string;
-  config: Record<string, unknown>;
-}
-
 /**
  * A copy of `model` in which every WeightNormDense is a plain Dense with kernel v * g / ||v|| and bias b:
  * the same outputs from standard layers only, for serving. Returns null when `model` has none.
@@ -139,7 +134,7 @@ interface LayerJson {
 export async function withPlainDense(model: tf.LayersModel): Promise<tf.LayersModel | null> {
   const normed = model.layers.filter((l): l is WeightNormDense => l instanceof WeightNormDense);
   if (normed.length === 0) return null;
-  const topology = JSON.parse(JSON.stringify(model.toJSON(null, false))) as { config: { layers: LayerJson[] } };
+  const topology = topologyOf(model, 'withPlainDense');
   const byName = new Map(normed.map((l) => [l.name, l]));
   for (const layer of topology.config.layers) {
     const source = byName.get(layer.name);
@@ -147,8 +142,7 @@ export async function withPlainDense(model: tf.LayersModel): Promise<tf.LayersMo
     layer.class_name = 'Dense';
     layer.config = { name: layer.name, trainable: true, units: source.units, activation: source.activation, use_bias: true };
   }
-  // toJSON's output is a valid model topology; the cast only re-types the parsed JSON.
-  const copy = await tf.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] });
+  const copy = await modelFromTopology(topology);
   for (const layer of copy.layers) {
     const source = byName.get(layer.name);
     if (source === undefined) {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend/backend';
-import { neuronActivations, neuronCount } from '../../src/features/neuron-activations';
+import { initBackend } from '../../../src/backend/backend';
+import { neuronActivations } from '../../../src/inference/ops/neuron-activations';
 
 describe('neuronActivations', () => {
   beforeAll(async () => {
@@ -29,11 +29,5 @@ describe('neuronActivations', () => {
 
   it('refuses other ranks', () => {
     expect(() => tf.tidy(() => neuronActivations(tf.zeros([2, 3, 4])))).toThrow(/expected a layer output of rank 2 .* got shape \[2, 3, 4\]/);
-  });
-
-  it('counts units or channels', () => {
-    expect(neuronCount([64])).toBe(64);
-    expect(neuronCount([7, 7, 32])).toBe(32);
-    expect(() => neuronCount([3, 4])).toThrow(/got \[3, 4\]/);
   });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createPrng } from '../data/prng';
+import { createPrng } from '../../data/prng';
 import { neuronActivations } from './neuron-activations';
 
 export interface OptimalStimulusOptions {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/backend';
-import { describeLayers } from '../../src/features/layer-info';
+import { describeLayers, neuronCount } from '../../src/models/layer-info';
 import { buildDiscriminator, buildGenerator } from '../../src/models/dcgan';
 
 describe('describeLayers', () => {
@@ -45,5 +45,13 @@ describe('describeLayers', () => {
     const model = tf.model({ inputs: x, outputs: rnnLike });
     expect(describeLayers(model, { role: 'features' })).toEqual([{ name: 'h', className: 'Dense', outputShape: [4], neurons: 4 }]);
     model.dispose();
+  });
+});
+
+describe('neuronCount', () => {
+  it('counts units or channels', () => {
+    expect(neuronCount([64])).toBe(64);
+    expect(neuronCount([7, 7, 32])).toBe(32);
+    expect(() => neuronCount([3, 4])).toThrow(/got \[3, 4\]/);
   });
 });

@@ -1,5 +1,4 @@
 import type * as tf from '@tensorflow/tfjs';
-import { neuronCount } from './neuron-activations';
 
 /** A layer a user can name in an analysis. */
 export interface LayerInfo {
@@ -51,4 +50,10 @@ export function describeLayers(model: tf.LayersModel, options: { role: 'features
     infos.push({ name: layer.name, className, outputShape: dims, neurons: neuronCount(dims) });
   }
   return infos;
+}
+
+/** Neurons of a layer whose output (without the batch axis) has this shape: units, or channels of a feature map. */
+export function neuronCount(outputShape: readonly number[]): number {
+  if (outputShape.length === 1 || outputShape.length === 3) return outputShape[outputShape.length - 1];
+  throw new Error(`neuronCount: expected an output shape [units] or [h, w, c], got [${outputShape.join(', ')}]`);
 }

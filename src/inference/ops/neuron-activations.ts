@@ -16,9 +16,3 @@ export function neuronActivations(layerOutput: tf.Tensor): tf.Tensor2D {
       throw new Error(`neuronActivations: expected a layer output of rank 2 [n, units] or 4 [n, h, w, c], got shape [${layerOutput.shape.join(', ')}]`);
   }
 }
-
-/** Neurons of a layer whose output (without the batch axis) has this shape: units, or channels of a feature map. */
-export function neuronCount(outputShape: readonly number[]): number {
-  if (outputShape.length === 1 || outputShape.length === 3) return outputShape[outputShape.length - 1];
-  throw new Error(`neuronCount: expected an output shape [units] or [h, w, c], got [${outputShape.join(', ')}]`);
-}

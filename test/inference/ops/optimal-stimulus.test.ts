@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend/backend';
-import { findOptimalStimulus } from '../../src/features/optimal-stimulus';
+import { initBackend } from '../../../src/backend/backend';
+import { findOptimalStimulus } from '../../../src/inference/ops/optimal-stimulus';
 
 /** image [2, 2, 1] -> flatten -> dense with fixed weights w (and bias b): activation_j = w_j . x + b_j. */
 function linearModel(weights: number[][], bias: number[], activation: 'linear' | 'sigmoid' = 'linear'): tf.LayersModel {
