@@ -14,10 +14,15 @@ const scopes = new AsyncLocalStorage<RequestScope>();
 /** Letters, digits and ._:- up to 128 characters: enough for UUIDs and tracing ids, nothing that can break a log line. */
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The caller's `x-request-id` when well-formed (so a proxy's id follows the request), else a fresh UUID. */
+/** A fresh request id. */
+export function newRequestId(): string {
+  return randomUUID();
+}
+
+/** The caller's `x-request-id` when well-formed (so a proxy's id follows the request), else a fresh one. */
 export function requestIdFrom(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
-  return value !== undefined && REQUEST_ID_PATTERN.test(value) ? value : randomUUID();
+  return value !== undefined && REQUEST_ID_PATTERN.test(value) ? value : newRequestId();
 }
 
 /** Runs `fn`, and everything it starts, inside `scope`. */

@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal';
 import { ErrorCode } from '../errors/error-code';
 import { GanqlError } from '../errors/ganql-error';
-import { enterRequest, requestIdFrom } from '../log/request-scope';
+import { enterRequest, newRequestId, requestIdFrom } from '../log/request-scope';
 import { documentNesting, MAX_DOCUMENT_NESTING } from './document-nesting';
 import { lonelySurrogatePath } from './well-formed-text';
 
@@ -65,7 +65,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     connectionIds.set(request, id);
     headers.push(`X-Request-Id: ${id}`);
   });
-  const connectionIdOf = (request: http.IncomingMessage): string => connectionIds.get(request) ?? requestIdFrom(undefined);
+  const connectionIdOf = (request: http.IncomingMessage): string => connectionIds.get(request) ?? newRequestId();
   // Registered before useServer's, so each message starts in its connection's scope; onSubscribe narrows it to the operation.
   wsServer.on('connection', (socket, request) => {
     socket.on('message', () => enterRequest({ requestId: connectionIdOf(request) }));
@@ -95,7 +95,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       // graphql-ws parses outside its error handling: a syntax error would close the whole socket (4500)
       // rather than fail the one operation as over HTTP. Parsed here first, it fails alone, coded.
       onSubscribe: (ctx, _id, payload) => {
-        enterRequest({ requestId: requestIdFrom(undefined), connectionId: connectionIdOf(ctx.extra.request) });
+        enterRequest({ requestId: newRequestId(), connectionId: connectionIdOf(ctx.extra.request) });
         const malformed = lonelySurrogatePath(payload.variables ?? {}, 'variables');
         if (malformed !== undefined) {
           return [new GraphQLError(`${malformed}: expected well-formed Unicode text, got a lone UTF-16 surrogate`, { extensions: { code: 'BAD_USER_INPUT' } })];

@@ -102,4 +102,17 @@ describe('request ids over graphql-ws', () => {
     const written = lines.slice(from).join('\n');
     for (const secret of [sampleKey.slice(16), bad.slice(16)]) expect(written).not.toContain(secret);
   });
+
+  it("answers the upgrade with the connection's id, honouring the client's, and logs the connection's lines under it", async () => {
+    const from = lines.length;
+    const socket = new WebSocket(url, 'graphql-transport-ws', { headers: { 'x-request-id': 'ws-conn-7' } });
+    const upgraded = new Promise<string | undefined>((resolve) => socket.once('upgrade', (res) => resolve(res.headers['x-request-id'] as string | undefined)));
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    await new Promise((resolve) => socket.once('open', resolve));
+    expect(await upgraded).toBe('ws-conn-7');
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer gq_0123456789ab_not-the-secret-hunter3' } }));
+    expect(await closed).toBe(4403);
+    expect(parsed(from).find((l) => l.message === 'subscription refused: bad API key')).toMatchObject({ requestId: 'ws-conn-7' });
+    expect(lines.slice(from).join('\n')).not.toContain('hunter3');
+  });
 });
