@@ -44,7 +44,7 @@ const FLAGS = ['real', 'noise', 'json'];
 const OPTIONS = ['model', 'dataset', 'metrics', 'samples', 'seed', 'splits', 'scorer', 'scorers-dir'];
 
 export function parseEvalArgs(argv: readonly string[]): EvalArgs {
-  const args = parseFlags(argv, { options: OPTIONS, flags: FLAGS, usage: USAGE });
+  const args = parseFlags(argv, { options: OPTIONS, flags: FLAGS, defaults: { metrics: 'is', 'scorers-dir': 'models/scorers' }, usage: USAGE });
   const int = (name: string, min: number, max: number, fallback: number): number => args.int(name, min, { max, fallback });
   const model = args.get('model');
   const chosen = [model !== undefined && '--model', args.has('real') && '--real', args.has('noise') && '--noise'].filter(Boolean);
@@ -53,7 +53,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
 
   const metrics = [
     ...new Set(
-      (args.get('metrics') ?? 'is').split(',').map((m) => {
+      args.required('metrics').split(',').map((m) => {
         const metric = METRIC_NAMES[m.trim().toLowerCase()];
         if (!metric) throw new Error(`--metrics: expected a comma list of ${Object.keys(METRIC_NAMES).join(', ')}, got ${JSON.stringify(m)}`);
         return metric;
@@ -76,7 +76,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     seed: int('seed', 0, 2 ** 31 - 1, EVALUATION_LIMITS.seed.default),
     splits: int('splits', EVALUATION_LIMITS.splits.min, EVALUATION_LIMITS.splits.max, EVALUATION_LIMITS.splits.default),
     scorer: args.get('scorer'),
-    scorersDir: args.get('scorers-dir') ?? 'models/scorers',
+    scorersDir: args.required('scorers-dir'),
     json: args.has('json'),
   };
 }

@@ -33,7 +33,7 @@ const USAGE =
 const DATASETS: readonly ScorerDataset[] = ['mnist', 'fashion-mnist'];
 
 export function parseTrainScorerArgs(argv: readonly string[]): TrainScorerArgs {
-  const args = parseFlags(argv, { options: ['dataset', 'epochs', 'seed', 'out', 'batch-size', 'lr', 'limit'], usage: USAGE, example: 'epochs' });
+  const args = parseFlags(argv, { options: ['dataset', 'epochs', 'seed', 'out', 'batch-size', 'lr', 'limit'], defaults: { 'batch-size': '64' }, usage: USAGE, example: 'epochs' });
   const dataset = args.required('dataset');
   if (!(DATASETS as readonly string[]).includes(dataset)) {
     throw new Error(`--dataset: expected one of ${DATASETS.join(', ')}, got ${JSON.stringify(dataset)}`);
@@ -46,7 +46,7 @@ export function parseTrainScorerArgs(argv: readonly string[]): TrainScorerArgs {
     epochs: args.int('epochs', 1),
     seed: args.int('seed', 0),
     out,
-    batchSize: args.int('batch-size', 1, { fallback: 64 }),
+    batchSize: args.int('batch-size', 1),
     learningRate: args.real('lr', 0, 1, 0.001),
     limit: args.has('limit') ? args.int('limit', 1) : undefined,
   };

@@ -58,6 +58,7 @@ import { healthHandler } from './health';
 import { queryCostLimits } from './query-limits/query-limits.plugin';
 import { queryShapeLimitsRule } from './query-limits/query-limits.rule';
 import { recordRejectedRequests } from './record-rejected.plugin';
+import { requestIdMiddleware } from './request-id.middleware';
 import { createSubscriptionServer } from './subscriptions';
 import { rejectMalformedText } from './well-formed-text';
 import { rejectDeepDocuments } from './document-nesting';
@@ -172,6 +173,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestIdMiddleware(log));
   const httpServer = http.createServer(app);
   const apollo = new ApolloServer<GraphqlContext>({
     schema,

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Router, type Response } from 'express';
 
@@ -17,6 +17,29 @@ const CONTENT_TYPES: Record<string, string> = {
 
 // Unhashed file names: the browser may keep them but asks again (ETag) before using them, so a new version shows at once.
 const CACHE_CONTROL = 'no-cache';
+
+/** The URL name under <mount>/vendor/ of graphql-ws's browser client, which the studio's modules import. */
+export const GRAPHQL_WS_MODULE = 'graphql-ws.mjs';
+
+/**
+ * Files of node_modules the studio loads, by their name under <mount>/vendor/: graphql-ws's browser ES
+ * module build (dist/client.js) and the chunks it imports by relative path, found by reading its imports
+ * so a new graphql-ws version with differently hashed chunk names needs no change here.
+ */
+export function vendorFiles(): ReadonlyMap<string, string> {
+  // require.resolve gives the CommonJS entry (dist/index.cjs); the ES module build sits beside it.
+  const dist = path.dirname(require.resolve('graphql-ws'));
+  const files = new Map<string, string>([[GRAPHQL_WS_MODULE, path.join(dist, 'client.js')]]);
+  const pending = [...files.values()];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    for (const [, chunk] of readFileSync(file, 'utf8').matchAll(/\bfrom\s*['"]\.\/([\w.-]+\.js)['"]/g)) {
+      if (files.has(chunk)) continue;
+      files.set(chunk, path.join(dist, chunk));
+      pending.push(path.join(dist, chunk));
+    }
+  }
+  return files;
+}
 
 function notFound(res: Response): void {
   res.status(404).type('text').set('Cache-Control', 'no-store').send('not found');
@@ -47,19 +70,22 @@ export function studioFile(root: string, relative: string): string | undefined {
 /**
  * The web studio at `mount` (e.g. "/studio"): index.html for the folder itself (with or without the
  * trailing slash; the page's <base> makes its relative URLs work either way), the files of `root` by
- * name with their content type, 404 for anything else.
+ * name with their content type, the vendorFiles under `mount`/vendor/, 404 for anything else.
  */
 export function studioRouter(mount = '/studio', root = STUDIO_DIR): Router {
   const router = Router();
   const index = path.join(root, 'index.html');
-  const send = (res: Response, file: string): void => {
-    res
-      .type(CONTENT_TYPES[path.extname(file)]!)
-      .set('Cache-Control', CACHE_CONTROL)
-      .set('X-Content-Type-Options', 'nosniff')
-      .sendFile(file);
+  const vendor = vendorFiles();
+  const send = (res: Response, file: string, type = CONTENT_TYPES[path.extname(file)]!): void => {
+    res.type(type).set('Cache-Control', CACHE_CONTROL).set('X-Content-Type-Options', 'nosniff').sendFile(file);
   };
   router.get(mount, (_req, res) => send(res, index));
+  // Exact names only: nothing else of node_modules is reachable.
+  router.get(`${mount}/vendor/:name`, (req, res) => {
+    const file = vendor.get(req.params.name);
+    if (file === undefined) return notFound(res);
+    send(res, file, CONTENT_TYPES['.js']);
+  });
   router.get(`${mount}/{*rest}`, (req, res) => {
     // The raw path, so an encoded "%2F.." is judged after decoding rather than routed around.
     const raw = req.path.slice(mount.length + 1);

@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal';
 import { ErrorCode } from '../errors/error-code';
 import { GanqlError } from '../errors/ganql-error';
+import { enterRequest, newRequestId, requestIdFrom } from '../log/request-scope';
 import { documentNesting, MAX_DOCUMENT_NESTING } from './document-nesting';
 import { lonelySurrogatePath } from './well-formed-text';
 
@@ -57,6 +58,18 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
   const rules = [...specifiedRules, ...options.validationRules];
   const principals = new WeakMap<object, Principal>();
+  // Log scopes: the connection has the id of its upgrade request (returned in X-Request-Id); each operation its own.
+  const connectionIds = new WeakMap<http.IncomingMessage, string>();
+  wsServer.on('headers', (headers, request) => {
+    const id = requestIdFrom(request.headers['x-request-id']);
+    connectionIds.set(request, id);
+    headers.push(`X-Request-Id: ${id}`);
+  });
+  const connectionIdOf = (request: http.IncomingMessage): string => connectionIds.get(request) ?? newRequestId();
+  // Registered before useServer's, so each message starts in its connection's scope; onSubscribe narrows it to the operation.
+  wsServer.on('connection', (socket, request) => {
+    socket.on('message', () => enterRequest({ requestId: connectionIdOf(request) }));
+  });
   const server = useServer(
     {
       schema: options.schema,
@@ -81,7 +94,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       },
       // graphql-ws parses outside its error handling: a syntax error would close the whole socket (4500)
       // rather than fail the one operation as over HTTP. Parsed here first, it fails alone, coded.
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: (ctx, _id, payload) => {
+        enterRequest({ requestId: newRequestId(), connectionId: connectionIdOf(ctx.extra.request) });
         const malformed = lonelySurrogatePath(payload.variables ?? {}, 'variables');
         if (malformed !== undefined) {
           return [new GraphQLError(`${malformed}: expected well-formed Unicode text, got a lone UTF-16 surrogate`, { extensions: { code: ErrorCode.BAD_USER_INPUT } })];

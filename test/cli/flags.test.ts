@@ -23,6 +23,28 @@ describe('parseFlags', () => {
     expect(() => parseFlags(['--lr', '1'], spec).real('lr', 0, 1, 0.1)).toThrow('--lr: expected a number in (0, 1), got "1"');
   });
 
+  it('refuses an unknown option, a short option, a value on a boolean and an option where a value belongs', () => {
+    expect(() => parseFlags(['--epochs', '3', '--epoch', '4'], spec)).toThrow('Expected one of --epochs, --lr, --out, --resume, got --epoch\nusage: x');
+    expect(() => parseFlags(['-e', '3'], spec)).toThrow('Expected one of --epochs, --lr, --out, --resume, got -e\nusage: x');
+    expect(() => parseFlags(['--resume=yes'], spec)).toThrow('--resume: expected no value, got "yes"\nusage: x');
+    expect(() => parseFlags(['--out', '--resume'], spec)).toThrow('--out: expected a value, got the option --resume (write --out=VALUE for a value starting with "-")\nusage: x');
+    expect(() => parseFlags(['--epochs', '3', '--', 'x'], spec)).toThrow('Expected an option like --epochs, got "x"');
+  });
+
+  it('says what a bad value was', () => {
+    expect(() => parseFlags(['--epochs', 'ten'], spec).int('epochs', 1)).toThrow('--epochs: expected an integer >= 1, got "ten"');
+    expect(() => parseFlags(['--lr', 'fast'], spec).real('lr', 0, 1, 0.1)).toThrow('--lr: expected a number in (0, 1), got "fast"');
+    expect(() => parseFlags(['--lr='], spec).real('lr', 0, 1, 0.1)).toThrow('--lr: expected a number in (0, 1), got ""');
+  });
+
+  it('takes a negative number as a value, and applies defaults', () => {
+    expect(() => parseFlags(['--epochs', '-2'], spec).int('epochs', 1)).toThrow('--epochs: expected an integer >= 1, got "-2"');
+    expect(parseFlags(['--lr', '-.5'], spec).real('lr', -1, 1, 0.1)).toBe(-0.5);
+    const withDefault = { ...spec, defaults: { out: 'runs' } };
+    expect(parseFlags([], withDefault).get('out')).toBe('runs');
+    expect(parseFlags(['--out=elsewhere'], withDefault).get('out')).toBe('elsewhere');
+  });
+
   it('commandLineOf quotes what a shell would split', () => {
     expect(commandLineOf(['npm', 'run', 'train', '--'], ['--out', 'models/a b', '--k', '1'])).toBe("npm run train -- --out 'models/a b' --k 1");
   });

@@ -28,6 +28,9 @@ describe('parseEvalArgs', () => {
     expect(() => parseEvalArgs(['--noise', '--dataset', 'cifar'])).toThrow('--dataset: expected one of mnist, fashion-mnist, got "cifar"');
     expect(() => parseEvalArgs(['--model', 'm', '--dataset', 'mnist'])).toThrow('--dataset: expected it only with --real or --noise');
     expect(() => parseEvalArgs(['--noise', '--sample', '5'])).toThrow('Expected one of --model, --dataset, --metrics');
+    expect(() => parseEvalArgs(['--noise', '--samples', 'many'])).toThrow('--samples: expected an integer in 100..50000, got "many"');
+    expect(() => parseEvalArgs(['--noise', '--json=yes'])).toThrow('--json: expected no value, got "yes"');
+    expect(() => parseEvalArgs(['--noise', '--metrics'])).toThrow('--metrics: expected a value, got nothing');
   });
 });
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyService } from '../../src/auth/api-key.service';
 import { skipBrowserTests, startStudio, type Studio } from './browser';
 
-// The studio's API module (lib/api.js) in the browser, against the real server's HTTP and graphql-ws endpoints.
+// The studio's API modules (lib/api.js over HTTP, lib/subscriptions.js over graphql-ws) in the browser, against the real server.
 describe.skipIf(skipBrowserTests('api module'))('the studio API client in a browser', () => {
   let studio: Studio;
   let page: Page;
@@ -11,12 +11,16 @@ describe.skipIf(skipBrowserTests('api module'))('the studio API client in a brow
 
   beforeAll(async () => {
     // The real default policy: anonymous localhost clients may only sample.
-    studio = await startStudio({ env: { GANQL_ANONYMOUS_SCOPES: 'sample' } });
+    // Training writes a version: into a temporary copy of the models, never the repo's.
+    studio = await startStudio({ env: { GANQL_ANONYMOUS_SCOPES: 'sample' }, server: { tempModels: true } });
     readKey = (await new ApiKeyService(studio.server.ganql.database.prisma).create('reader', 'read')).token;
     ({ page } = await studio.newPage());
     await studio.open(page, 'gallery');
-    // The module as the pages load it (a page.evaluate'd import() would be rewritten by vitest's transform).
-    await page.addScriptTag({ type: 'module', content: "import * as api from '/studio/lib/api.js'; window.ganqlApi = api;" });
+    // The modules as the pages load them (a page.evaluate'd import() would be rewritten by vitest's transform).
+    await page.addScriptTag({
+      type: 'module',
+      content: "import * as api from '/studio/lib/api.js'; import { subscribe } from '/studio/lib/subscriptions.js'; window.ganqlApi = { ...api, subscribe };",
+    });
     await page.waitForFunction(() => 'ganqlApi' in window);
   });
 
@@ -109,6 +113,79 @@ describe.skipIf(skipBrowserTests('api module'))('the studio API client in a brow
     // A query over the socket streams one result and completes.
     const single = await subscribeInPage('{ serverInfo { backend } }', {}, '');
     expect(single).toEqual({ next: [{ serverInfo: { backend: 'wasm' } }], complete: true });
+  });
+
+  it('subscribes on one shared socket, and reconnects with a new key at once, the subscriptions going on', async () => {
+    const keys = new ApiKeyService(studio.server.ganql.database.prisma);
+    const trainKey = (await keys.create('trainer', 'read,train')).token;
+    const otherKey = (await keys.create('other reader', 'read')).token;
+    const gqlAs = async (query: string, variables: Record<string, unknown>) =>
+      (await studio.server.http.post('/graphql').set('authorization', `Bearer ${trainKey}`).send({ query, variables })).body as { data: Record<string, { id: string; state: string }> };
+    const started = await gqlAs('mutation($input: StartTrainingInput!) { startTraining(input: $input) { id } }', {
+      input: { architecture: 'MLP', epochs: 1000, batchSize: 32, limit: 64, seed: 2, name: 'api-ws' },
+    });
+    const jobId = started.data.startTraining.id;
+
+    // A fresh page whose WebSockets are recorded: what each sent, and how each closed.
+    const { page: watched } = await studio.newPage();
+    await watched.addInitScript(() => {
+      const records: { sent: string[]; closed: number | null }[] = [];
+      const Native = window.WebSocket;
+      class Recorded extends Native {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          const record = { sent: [] as string[], closed: null as number | null };
+          records.push(record);
+          const send = this.send.bind(this);
+          this.send = (data) => {
+            record.sent.push(String(data));
+            send(data);
+          };
+          this.addEventListener('close', (event) => (record.closed = event.code));
+        }
+      }
+      Object.assign(window, { WebSocket: Recorded, recordedSockets: records });
+    });
+    await studio.open(watched, 'gallery');
+    await watched.addScriptTag({ type: 'module', content: "import * as api from '/studio/lib/api.js'; import { subscribe } from '/studio/lib/subscriptions.js'; window.ganqlApi = { ...api, subscribe };" });
+    await watched.waitForFunction(() => 'ganqlApi' in window);
+    const sockets = () =>
+      watched.evaluate(() =>
+        (window as unknown as { recordedSockets: { sent: string[]; closed: number | null }[] }).recordedSockets.map((s) => ({
+          init: s.sent.map((m) => JSON.parse(m) as { type: string; payload?: { authorization?: string } }).find((m) => m.type === 'connection_init')?.payload,
+          closed: s.closed,
+        })),
+      );
+    const counts = () => watched.evaluate(() => (window as unknown as { streams: number[] }).streams);
+
+    await watched.evaluate(
+      ({ jobId, key }) => {
+        const api = (window as unknown as { ganqlApi: any }).ganqlApi; // eslint-disable-line @typescript-eslint/no-explicit-any -- the browser module, untyped
+        api.setApiKey(key);
+        const streams = [0, 0];
+        const stops = streams.map((_, i) =>
+          api.subscribe('subscription($id: ID!) { trainingProgress(jobId: $id) { type } }', { id: jobId }, { next: () => (streams[i] += 1) }),
+        );
+        Object.assign(window, { streams, stopStreams: () => stops.forEach((stop: () => void) => stop()) });
+      },
+      { jobId, key: readKey },
+    );
+    await expect.poll(async () => Math.min(...(await counts())), { timeout: 30_000 }).toBeGreaterThan(0);
+    expect(await sockets()).toEqual([{ init: { authorization: `Bearer ${readKey}` }, closed: null }]);
+
+    await watched.evaluate((key) => (window as unknown as { ganqlApi: { setApiKey(k: string): void } }).ganqlApi.setApiKey(key), otherKey);
+    await expect.poll(async () => (await sockets()).length, { timeout: 10_000 }).toBe(2);
+    const before = await counts();
+    await expect.poll(async () => (await counts()).every((n, i) => n > before[i]), { timeout: 30_000 }).toBe(true);
+    expect(await sockets()).toEqual([
+      { init: { authorization: `Bearer ${readKey}` }, closed: 4205 },
+      { init: { authorization: `Bearer ${otherKey}` }, closed: null },
+    ]);
+
+    // The last subscription gone, the socket closes.
+    await watched.evaluate(() => (window as unknown as { stopStreams(): void }).stopStreams());
+    await expect.poll(async () => (await sockets())[1].closed, { timeout: 10_000 }).toBe(1000);
+    expect((await gqlAs('mutation($id: ID!) { cancelTraining(id: $id) { id state } }', { id: jobId })).data.cancelTraining.state).toBe('CANCELLED');
   });
 
   it('describes an unreachable server in words', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STUDIO_DIR, studioFile } from '../../src/server/studio';
+import { GRAPHQL_WS_MODULE, STUDIO_DIR, studioFile, vendorFiles } from '../../src/server/studio';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 let server: TestServer;
@@ -74,6 +74,32 @@ describe('the studio route', () => {
     }
     // The plain form never even reaches the router: HTTP clients and Express normalise it to /package.json, which is not served.
     expect((await server.http.get('/studio/../package.json')).status).toBe(404);
+  });
+
+  it("serves graphql-ws's browser ES module and the chunks it imports from node_modules, by exact name only", async () => {
+    const dist = path.dirname(require.resolve('graphql-ws'));
+    const entry = await server.http.get(`/studio/vendor/${GRAPHQL_WS_MODULE}`);
+    expect(entry.status).toBe(200);
+    expect(entry.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(entry.headers['x-content-type-options']).toBe('nosniff');
+    expect(entry.text).toBe(readFileSync(path.join(dist, 'client.js'), 'utf8'));
+    expect(entry.text).toContain('createClient');
+    // Each relative import of the module is served beside it, so the browser can load it; no bare import is left to resolve.
+    const imports = [...new Set([...entry.text.matchAll(/^(?:import|export) [^;]*?from\s*'([^']+)'/gm)].map((m) => m[1]))];
+    expect(imports.length).toBeGreaterThan(0);
+    for (const specifier of imports) {
+      expect(specifier, specifier).toMatch(/^\.\/[\w.-]+\.js$/);
+      const chunk = await server.http.get(`/studio/vendor/${specifier.slice(2)}`);
+      expect(chunk.status, specifier).toBe(200);
+      expect(chunk.text, specifier).toBe(readFileSync(path.join(dist, specifier.slice(2)), 'utf8'));
+      expect(chunk.text, specifier).not.toMatch(/^(?:import|export) [^;]*?from\s*'[^.]/m);
+    }
+    expect([...vendorFiles().keys()].sort()).toEqual([GRAPHQL_WS_MODULE, ...imports.map((s) => s.slice(2))].sort());
+    for (const url of ['/studio/vendor/', '/studio/vendor/index.js', '/studio/vendor/client.js', '/studio/vendor/package.json', '/studio/vendor/..%2F..%2Fpackage.json', '/studio/vendor/graphql-ws.mjs/x', '/studio/vendor/graphql-ws.d.mts']) {
+      const res = await server.http.get(url);
+      expect(res.status, url).toBe(404);
+      expect(res.text, url).toBe('not found');
+    }
   });
 
   it('studioFile resolves only served files inside the root', () => {

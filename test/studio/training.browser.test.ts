@@ -144,6 +144,8 @@ describe.skipIf(skipBrowserTests('training'))('the studio training page', () => 
     await fillTrainingForm(page, { mode: 'AUTOENCODER', architecture: 'MLP', epochs: '1', batchSize: '32', limit: '128', seed: '5', name: 'studio-ae', learningRate: '0.003' });
     expect(await page.locator('.train-form fieldset.techniques').isHidden()).toBe(true);
     await page.getByRole('button', { name: 'Start training' }).click();
+    // The panel still shows the previous job until the mutation answers: wait for this one's before reading its state.
+    await page.waitForFunction(() => document.querySelector('.train-watch h2')?.textContent?.startsWith('Job studio-ae@'), null, { timeout: 15_000 });
     await page.waitForFunction(() => document.querySelector('.train-watch .watch-head .state')?.textContent === 'SUCCEEDED', null, { timeout: 60_000 });
     const id = await page.locator('.job-list li[data-job-id]').first().getAttribute('data-job-id');
     const done = await job(id!);
@@ -158,6 +160,7 @@ describe.skipIf(skipBrowserTests('training'))('the studio training page', () => 
   it('takes the screenshot of a fine-tuning job after two epochs', async () => {
     await fillTrainingForm(page, { from: 'dcgan-mnist@2026-11-27T04-42', epochs: '2', batchSize: '32', limit: '64', seed: '3', name: '' });
     await page.getByRole('button', { name: 'Start training' }).click();
+    await page.waitForFunction(() => document.querySelector('.train-watch h2')?.textContent?.startsWith('Job ') && !document.querySelector('.train-watch h2')?.textContent?.startsWith('Job studio-ae@'), null, { timeout: 15_000 });
     await page.waitForFunction(() => document.querySelector('.train-watch .watch-head .state')?.textContent === 'SUCCEEDED', null, { timeout: 60_000 });
     expect(await page.locator('.epochs-table tbody tr').count()).toBe(2);
     await page.locator('h1').focus();

@@ -44,6 +44,9 @@ describe('train CLI arguments', () => {
     expect(() => parseTrainArgs([...base, '--labels-per-class', '10'])).toThrow('labelsPerClass: expected none in gan mode');
     expect(() => parseTrainArgs([...base, '--colour', 'red'])).toThrow(/Expected one of .*, got --colour/);
     expect(() => parseTrainArgs([...base, 'stray'])).toThrow('Expected an option like --epochs, got "stray"');
+    expect(() => parseTrainArgs([...base, '--resume=no'])).toThrow('--resume: expected no value, got "no"');
+    expect(() => parseTrainArgs([...without('--epochs'), '--epochs'])).toThrow('--epochs: expected a value, got nothing');
+    expect(() => parseTrainArgs([...base, '--seed', '1.5'])).toThrow('seed: expected');
     expect(() => parseTrainArgs([...base, '--resume', '--fine-tune-from', 'a'])).toThrow('--fine-tune-from: expected it without --resume');
   });
 

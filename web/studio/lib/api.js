@@ -1,5 +1,5 @@
 // The studio's only way to the server: the public GraphQL API at /graphql, over HTTP (queries,
-// mutations) and graphql-ws (subscriptions), exactly as any other client would use it.
+// mutations; here) and graphql-ws (subscriptions; subscriptions.js), exactly as any other client would use it.
 
 const KEY_STORAGE = 'ganql.apiKey';
 const ENDPOINT = '/graphql';
@@ -49,7 +49,8 @@ export function setApiKey(key) {
   window.dispatchEvent(new CustomEvent(API_KEY_EVENT, { detail: { hasKey: value !== '' } }));
 }
 
-function fromGraphqlError(error, fallbackCode) {
+/** An ApiError from one GraphQL error of a response, coded by its extensions.code or else `fallbackCode`. */
+export function fromGraphqlError(error, fallbackCode) {
   const code = typeof error?.extensions?.code === 'string' ? error.extensions.code : fallbackCode;
   return new ApiError(typeof error?.message === 'string' ? error.message : 'The server answered with an error', code, error?.path);
 }
@@ -84,104 +85,6 @@ export async function gql(query, variables = {}, options = {}) {
   }
   if (!response.ok || body?.data == null) throw new ApiError(`The server answered HTTP ${response.status} with no data`, `HTTP_${response.status}`);
   return body.data;
-}
-
-// graphql-transport-ws close codes that mean the server refused us (see graphql-ws's CloseCode).
-const CLOSE_REASONS = {
-  4400: ['The server refused a malformed message', 'BAD_REQUEST'],
-  4401: ['The server closed the connection before it was set up', 'UNAUTHENTICATED'],
-  4403: ['The server refused the API key', 'UNAUTHENTICATED'],
-  4408: ['The server did not answer the connection in time', 'TIMEOUT'],
-  4429: ['Too many connection attempts', 'RATE_LIMITED'],
-  4500: ['The server failed', 'INTERNAL_SERVER_ERROR'],
-};
-
-/**
- * Subscribes over graphql-ws (the graphql-transport-ws protocol) on ws(s)://<host>/graphql, one socket
- * per subscription; the key goes in connection_init as { authorization: 'Bearer <key>' }.
- * @param {string} query
- * @param {Record<string, unknown>} variables
- * @param {{ next?: (data: any) => void, error?: (err: ApiError) => void, complete?: () => void }} handlers
- * @returns {() => void} unsubscribe: stops the stream and closes the socket (no handler is called after it)
- */
-export function subscribe(query, variables, handlers) {
-  const url = new URL(ENDPOINT, location.href);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  const id = '1';
-  let finished = false;
-  let subscribed = false;
-  const finish = (callback) => {
-    if (finished) return;
-    finished = true;
-    callback?.();
-    if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.close(1000, 'Normal Closure');
-  };
-  const fail = (error) => finish(() => handlers.error?.(error));
-
-  const socket = new WebSocket(url.href, 'graphql-transport-ws');
-  socket.addEventListener('open', () => {
-    const key = getApiKey();
-    socket.send(JSON.stringify({ type: 'connection_init', payload: key !== '' ? { authorization: `Bearer ${key}` } : {} }));
-  });
-  socket.addEventListener('message', (event) => {
-    if (finished) return;
-    let message;
-    try {
-      message = JSON.parse(event.data);
-    } catch {
-      fail(new ApiError('The server sent a message that is not JSON', 'BAD_RESPONSE'));
-      return;
-    }
-    switch (message.type) {
-      case 'connection_ack':
-        subscribed = true;
-        socket.send(JSON.stringify({ type: 'subscribe', id, payload: { query, variables } }));
-        return;
-      case 'ping':
-        socket.send(JSON.stringify({ type: 'pong' }));
-        return;
-      case 'next': {
-        const errors = message.payload?.errors;
-        if (Array.isArray(errors) && errors.length > 0) {
-          const error = fromGraphqlError(errors[0], 'GRAPHQL_ERROR');
-          error.errors = errors;
-          fail(error);
-          return;
-        }
-        handlers.next?.(message.payload?.data);
-        return;
-      }
-      case 'error': {
-        const errors = Array.isArray(message.payload) ? message.payload : [];
-        const error = fromGraphqlError(errors[0], 'GRAPHQL_ERROR');
-        error.errors = errors;
-        fail(error);
-        return;
-      }
-      case 'complete':
-        finish(() => handlers.complete?.());
-        return;
-      default:
-        return;
-    }
-  });
-  socket.addEventListener('close', (event) => {
-    if (finished) return;
-    const known = CLOSE_REASONS[event.code];
-    if (known) fail(new ApiError(event.reason || known[0], known[1]));
-    else fail(new ApiError(subscribed ? 'The connection to the ganql server was lost' : 'Cannot reach the ganql server', 'NETWORK'));
-  });
-
-  return () => {
-    if (finished) return;
-    finished = true;
-    if (socket.readyState === WebSocket.OPEN) {
-      if (subscribed) socket.send(JSON.stringify({ type: 'complete', id }));
-      socket.close(1000, 'Normal Closure');
-    } else if (socket.readyState === WebSocket.CONNECTING) {
-      socket.addEventListener('open', () => socket.close(1000, 'Normal Closure'));
-    }
-  };
 }
 
 const KEYS_COMMAND = 'npm run keys -- create --name me --scopes read,sample,train';

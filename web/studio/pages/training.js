@@ -1,6 +1,7 @@
 // Training: start a job (from scratch or fine-tuning a version), list recent jobs, watch one live over
 // the trainingProgress subscription (losses plot, each epoch's fixed-noise sample grid), cancel it.
-import { ApiError, gql, onApiKeyChange, subscribe } from '../lib/api.js';
+import { ApiError, gql, onApiKeyChange } from '../lib/api.js';
+import { subscribe } from '../lib/subscriptions.js';
 import { busy, clearError, el, imageFromDataUrl, showError } from '../lib/ui.js';
 import { linePlot } from '../lib/plot.js';
 
