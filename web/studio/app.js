@@ -2,6 +2,7 @@
 // The studio shell: hash routes to page modules, the API key setting in the header.
 import { getApiKey, onApiKeyChange, setApiKey } from './lib/api.js';
 import { byId, el, showError } from './lib/ui.js';
+/** @import { PageModule } from './lib/types.js' */
 
 /**
  * Route name -> page title; each is pages/<name>.js exporting mount(root) -> unmount.
@@ -98,8 +99,6 @@ async function route() {
   }
   if (mine === generation) focusHeading();
 }
-
-/** @typedef {{ mount: (root: HTMLElement) => (() => void) | void | Promise<(() => void) | void> }} PageModule */
 
 function focusHeading() {
   const heading = root.querySelector('h1');

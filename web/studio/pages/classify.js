@@ -1,3 +1,4 @@
+// @ts-check
 // Classify: draw a digit or drop a PNG; a K+1 model's K class probabilities and P(generated) (classify).
 import { gql, onApiKeyChange } from '../lib/api.js';
 import { busy, clearError, el, field, modelOptions, pageHeader, progress, showError } from '../lib/ui.js';

@@ -1,3 +1,4 @@
+// @ts-check
 // Features: what a model's networks learned. Grandmother neurons (neuronProbe) and their optimal stimulus
 // (optimalStimulus), a linear classifier on the learned features (featureClassifier), and DCGAN's filter
 // removal on the generator (conceptFilters, then samples with and without removeFilters).

@@ -1,3 +1,4 @@
+// @ts-check
 // Latent explorer: a walk between two pinned samples (interpolate) and concept arithmetic on pinned
 // exemplars (latentArithmetic: mean of each concept's exemplars, A - B + C, a 3x3 box of the result and its noisy neighbours).
 import { gql } from '../lib/api.js';

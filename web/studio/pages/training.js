@@ -1,3 +1,4 @@
+// @ts-check
 // Training: start a job (from scratch or fine-tuning a version), list recent jobs, watch one live over
 // the trainingProgress subscription (losses plot, each epoch's fixed-noise sample grid), cancel it.
 import { ApiError, gql, onApiKeyChange, subscribe } from '../lib/api.js';
