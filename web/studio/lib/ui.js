@@ -60,6 +60,17 @@ export function byId(id, type, scope = document) {
 }
 
 /**
+ * The canvas's 2D context; every browser the studio runs in has one, so none is a bug.
+ * @param {HTMLCanvasElement} canvas
+ * @returns {CanvasRenderingContext2D}
+ */
+export function context2d(canvas) {
+  const context = canvas.getContext('2d');
+  if (!context) throw new Error('studio: this browser gives no 2D canvas context');
+  return context;
+}
+
+/**
  * Text with `backticked` parts as <code>, for messages that name commands.
  * @param {string} text
  * @returns {Array<string | HTMLElement>}

@@ -1,7 +1,8 @@
 // @ts-check
 // Classify: draw a digit or drop a PNG; a K+1 model's K class probabilities and P(generated) (classify).
 import { gql, onApiKeyChange } from '../lib/api.js';
-import { busy, clearError, el, field, modelOptions, pageHeader, progress, showError } from '../lib/ui.js';
+import { busy, clearError, context2d, el, field, modelOptions, pageHeader, progress, showError } from '../lib/ui.js';
+/** @import { Image as StudioImage, ImageShape } from '../lib/types.js' */
 
 const MODELS = `query StudioClassifyModels { models { id name version architecture dataset imageShape { width height channels } } }`;
 
@@ -11,6 +12,13 @@ const CLASSIFY = `query StudioClassify($modelId: ID!, $images: [ImageInput!]!) {
     probabilities { class probability }
   }
 }`;
+/**
+ * @typedef {{
+ *   runId: string, label: string, labelIndex: number, confidence: number, generatedProbability: number,
+ *   probabilities: Array<{ class: string, probability: number }>,
+ * }} Classification
+ */
+/** @typedef {{ id: string, name: string, version: string, architecture: string, dataset: string, imageShape: ImageShape }} ClassifyModel */
 
 const ONE_SAMPLE = `query StudioClassifySample($modelId: ID) { samples(modelId: $modelId, count: 1) { id image { dataUrl width height } } }`;
 
@@ -19,12 +27,21 @@ const PAD = 280;
 /** MNIST's preprocessing: the digit fits a 20x20 box, its centre of mass at the middle of the 28x28 image. */
 const DIGIT_BOX = 20 / 28;
 
+/** @type {{ modelId: string | undefined }} */
 const state = { modelId: undefined };
 
+/** @typedef {{ pixels: number[], width: number, height: number }} Pixels grayscale 0..255, row-major */
+
+/** @param {HTMLElement} root */
 export function mount(root) {
+  /** @type {Array<() => void>} */
   const cleanups = [];
+  /** @type {ClassifyModel[]} */
   let models = [];
-  /** What gets classified: { kind: 'png', dataUrl, name } (sent as it is) or { kind: 'drawing' } (pixels from the pad). */
+  /**
+   * What gets classified: a PNG (sent as it is) or the drawing (pixels from the pad).
+   * @type {{ kind: 'png', dataUrl: string, name: string } | { kind: 'drawing' } | undefined}
+   */
   let input;
   let drawn = false;
 
@@ -71,8 +88,8 @@ export function mount(root) {
     ),
   );
 
-  const context = pad.getContext('2d');
-  const previewContext = preview.getContext('2d');
+  const context = context2d(pad);
+  const previewContext = context2d(preview);
 
   function clearPad() {
     context.fillStyle = '#000';
@@ -94,8 +111,9 @@ export function mount(root) {
   }
 
   // Drawing with pointer events (mouse, pen, touch alike).
+  /** @type {{ x: number, y: number } | undefined} */
   let last;
-  const point = (event) => {
+  const point = (/** @type {PointerEvent} */ event) => {
     const box = pad.getBoundingClientRect();
     return { x: ((event.clientX - box.left) / box.width) * PAD, y: ((event.clientY - box.top) / box.height) * PAD };
   };
@@ -122,6 +140,10 @@ export function mount(root) {
   pad.addEventListener('pointercancel', end);
   pad.addEventListener('pointerleave', end);
 
+  /**
+   * @param {{ x: number, y: number }} from
+   * @param {{ x: number, y: number }} to
+   */
   function stroke(from, to) {
     context.strokeStyle = '#fff';
     context.lineWidth = PAD / 12;
@@ -139,7 +161,10 @@ export function mount(root) {
     return model?.imageShape ?? { width: 28, height: 28, channels: 1 };
   }
 
-  /** The drawing as the model's input: MNIST-style box and centring, grayscale 0..255, row-major. */
+  /**
+   * The drawing as the model's input: MNIST-style box and centring, grayscale 0..255, row-major.
+   * @returns {Pixels | undefined}
+   */
   function drawingPixels() {
     const { width, height } = modelShape();
     const source = context.getImageData(0, 0, PAD, PAD).data;
@@ -158,11 +183,15 @@ export function mount(root) {
     const boxW = maxX - minX + 1;
     const boxH = maxY - minY + 1;
     const scale = (DIGIT_BOX * Math.min(width, height)) / Math.max(boxW, boxH);
+    /**
+     * @param {number} dx
+     * @param {number} dy
+     */
     const draw = (dx, dy) => {
       const small = document.createElement('canvas');
       small.width = width;
       small.height = height;
-      const c = small.getContext('2d');
+      const c = context2d(small);
       c.fillStyle = '#000';
       c.fillRect(0, 0, width, height);
       c.imageSmoothingEnabled = true;
@@ -186,6 +215,7 @@ export function mount(root) {
     const shiftX = mass > 0 ? Math.round((width - 1) / 2 - mx / mass) : 0;
     const shiftY = mass > 0 ? Math.round((height - 1) / 2 - my / mass) : 0;
     const final = draw(x0 + shiftX, y0 + shiftY);
+    /** @type {number[]} */
     const pixels = new Array(width * height);
     for (let i = 0; i < width * height; i++) pixels[i] = final[i * 4];
     return { pixels, width, height };
@@ -198,6 +228,7 @@ export function mount(root) {
     previewNote.textContent = `Your drawing, scaled to ${result.width}\u00d7${result.height} with its centre of mass in the middle (as MNIST).`;
   }
 
+  /** @param {Pixels} shown */
   function showPreviewPixels({ pixels, width, height }) {
     preview.width = width;
     preview.height = height;
@@ -206,7 +237,11 @@ export function mount(root) {
     previewContext.putImageData(image, 0, 0);
   }
 
-  /** Takes a PNG (a File or a data URL): the model's size is sent as it is, any other size is drawn on the pad to fit. */
+  /**
+   * Takes a PNG (a File or a data URL): the model's size is sent as it is, any other size is drawn on the pad to fit.
+   * @param {string} dataUrl
+   * @param {string} name
+   */
   async function usePng(dataUrl, name) {
     clearError(form);
     const image = new Image();
@@ -237,15 +272,21 @@ export function mount(root) {
     }
   }
 
+  /**
+   * @param {File} file
+   * @returns {Promise<string>} its data URL
+   */
   function readFile(file) {
     return new Promise((resolve, reject) => {
       const reader = new FileReader();
-      reader.onload = () => resolve(String(reader.result));
+      // readAsDataURL: the result is a string.
+      reader.onload = () => resolve(/** @type {string} */ (reader.result));
       reader.onerror = () => reject(reader.error ?? new Error(`could not read ${file.name}`));
       reader.readAsDataURL(file);
     });
   }
 
+  /** @param {File | undefined} file */
   async function useFile(file) {
     if (!file) return;
     try {
@@ -255,7 +296,7 @@ export function mount(root) {
     }
   }
 
-  fileInput.addEventListener('change', () => useFile(fileInput.files?.[0]));
+  fileInput.addEventListener('change', () => void useFile(fileInput.files?.[0]));
   dropZone.addEventListener('dragover', (event) => {
     event.preventDefault();
     dropZone.classList.add('over');
@@ -264,30 +305,37 @@ export function mount(root) {
   dropZone.addEventListener('drop', (event) => {
     event.preventDefault();
     dropZone.classList.remove('over');
-    useFile(event.dataTransfer?.files?.[0]);
+    void useFile(event.dataTransfer?.files?.[0]);
   });
   // A file dropped on the pad is a file for the drop zone, not a page to open.
   pad.addEventListener('dragover', (event) => event.preventDefault());
   pad.addEventListener('drop', (event) => {
     event.preventDefault();
-    useFile(event.dataTransfer?.files?.[0]);
+    void useFile(event.dataTransfer?.files?.[0]);
   });
 
-  sampleButton.addEventListener('click', async () => {
+  sampleButton.addEventListener('click', () => void useSample());
+  form.addEventListener('submit', (event) => void onClassify(event));
+
+  async function useSample() {
     clearError(form);
     try {
-      const data = await busy(sampleButton, () => gql(ONE_SAMPLE, { modelId: modelSelect.value || undefined }), 'Generating...');
+      const data = /** @type {{ samples: Array<{ id: string, image: StudioImage }> }} */ (
+        await busy(sampleButton, () => gql(ONE_SAMPLE, { modelId: modelSelect.value || undefined }), 'Generating...')
+      );
       const sample = data.samples[0];
       await usePng(sample.image.dataUrl, `Generated sample ${sample.id}`);
     } catch (error) {
       showError(form, error);
     }
-  });
+  }
 
-  form.addEventListener('submit', async (event) => {
+  /** @param {SubmitEvent} event */
+  async function onClassify(event) {
     event.preventDefault();
     clearError(form);
     state.modelId = modelSelect.value;
+    /** @type {{ png: string } | { pixels: number[] } | undefined} */
     let image;
     if (input?.kind === 'png') image = { png: input.dataUrl };
     else if (input?.kind === 'drawing' && drawn) {
@@ -300,21 +348,22 @@ export function mount(root) {
     }
     const status = progress(form, 'Classifying...');
     try {
-      const data = await busy(classifyButton, () => gql(CLASSIFY, { modelId: modelSelect.value, images: [image] }), 'Classifying...');
+      const data = /** @type {{ classify: Classification[] }} */ (await busy(classifyButton, () => gql(CLASSIFY, { modelId: modelSelect.value, images: [image] }), 'Classifying...'));
       renderResult(data.classify[0]);
     } catch (error) {
       showError(form, error);
     } finally {
       status.done();
     }
-  });
+  }
 
+  /** @param {Classification} result */
   function renderResult(result) {
     const real = 1 - result.generatedProbability;
     // p(y | x, y <= K): the class entries of the K+1 softmax renormalised over the K real classes.
     const conditional = result.probabilities.map((p) => ({ ...p, value: real > 0 ? p.probability / real : 1 / result.probabilities.length }));
     // One decimal, without rounding a tiny chance to 0% or a near-certainty to 100%.
-    const percent = (v) => (v > 0 && v < 0.0005 ? '<0.1%' : v < 1 && v > 0.9995 ? '>99.9%' : `${(100 * v).toFixed(1)}%`);
+    const percent = (/** @type {number} */ v) => (v > 0 && v < 0.0005 ? '<0.1%' : v < 1 && v > 0.9995 ? '>99.9%' : `${(100 * v).toFixed(1)}%`);
     results.replaceChildren(
       el('h2', { id: 'classify-results-heading' }, 'Result'),
       el(
@@ -355,7 +404,7 @@ export function mount(root) {
 
   async function loadModels() {
     try {
-      const data = await gql(MODELS);
+      const data = /** @type {{ models: ClassifyModel[] }} */ (await gql(MODELS));
       clearError(form);
       models = data.models;
       const preferred = models.find((m) => m.id === state.modelId) ?? models.find((m) => /kplusone/i.test(m.name)) ?? models[0];
@@ -364,9 +413,9 @@ export function mount(root) {
       showError(form, error);
     }
   }
-  loadModels();
+  void loadModels();
   // A key pasted under Settings: ask again with it.
-  cleanups.push(onApiKeyChange(loadModels));
+  cleanups.push(onApiKeyChange(() => void loadModels()));
 
   return () => {
     for (const cleanup of cleanups) cleanup();
