@@ -163,5 +163,5 @@ wireSettings();
 wireSkipLink();
 // The page was opened as /studio: make it /studio/ (same document) so links and reloads agree with <base>.
 if (location.pathname === '/studio') history.replaceState(null, '', `/studio/${location.search}${location.hash}`);
-window.addEventListener('hashchange', route);
-route();
+window.addEventListener('hashchange', () => void route());
+void route();

@@ -16,17 +16,27 @@ export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(props ?? {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (name === 'class') node.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : String(value);
+    if (name === 'class') node.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : attributeText(value);
     else if (name === 'dataset') Object.assign(node.dataset, value);
     else if (name === 'style' && typeof value === 'object') Object.assign(node.style, value);
     else if (/^on[A-Z]/.test(name) && typeof value === 'function') node.addEventListener(name.slice(2).toLowerCase(), /** @type {EventListener} */ (value));
     // These four are properties (the live state), not attributes (the initial one).
     else if (name === 'value' || name === 'checked' || name === 'selected' || name === 'disabled')
       /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (node))[name] = value;
-    else node.setAttribute(name, value === true ? '' : String(value));
+    else node.setAttribute(name, value === true ? '' : attributeText(value));
   }
   append(node, children);
   return node;
+}
+
+/**
+ * An attribute's text: strings, numbers and booleans as String() writes them, anything else as JSON, never "[object Object]".
+ * @param {unknown} value
+ * @returns {string}
+ */
+function attributeText(value) {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value) ?? '';
 }
 
 /** @typedef {Record<string, unknown>} Props attributes, `class` (a string or list), `dataset`, `style`, on<Event> handlers, properties */
@@ -91,7 +101,7 @@ export function richText(text) {
 export function showError(container, err) {
   clearError(container);
   const box = el('div', { class: 'error', role: 'alert' }, el('strong', {}, 'Error: '), richText(describeError(err)));
-  if (err && typeof err === 'object' && 'code' in err && err.code) box.dataset.code = String(err.code);
+  if (err && typeof err === 'object' && 'code' in err && err.code) box.dataset.code = attributeText(err.code);
   // Under the container's heading when it starts with one, else first.
   const first = container.firstElementChild;
   if (first && /^H[1-6]$/.test(first.tagName)) first.after(box);

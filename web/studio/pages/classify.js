@@ -54,7 +54,14 @@ export function mount(root) {
     role: 'img',
     'aria-label': 'Drawing pad: draw a digit with the mouse, a pen or a finger (white on black)',
   });
-  const preview = el('canvas', { class: 'input-preview pixelated', id: 'input-preview', width: '28', height: '28', role: 'img', 'aria-label': 'The image that will be classified' });
+  const preview = el('canvas', {
+    class: 'input-preview pixelated',
+    id: 'input-preview',
+    width: '28',
+    height: '28',
+    role: 'img',
+    'aria-label': 'The image that will be classified',
+  });
   const previewNote = el('p', { class: 'muted', id: 'input-note' }, 'Nothing yet: draw a digit or drop a PNG.');
   const fileInput = el('input', { type: 'file', id: 'png-file', accept: 'image/png,image/*' });
   const dropZone = el(
@@ -63,7 +70,11 @@ export function mount(root) {
     el('p', { style: { margin: 0 } }, el('strong', {}, 'Drop a PNG here'), ' or choose one:'),
     el('label', { for: 'png-file', class: 'visually-hidden' }, 'PNG file to classify'),
     fileInput,
-    el('p', { class: 'muted', style: { margin: 0 } }, 'A PNG of the model\u2019s size (28\u00d728 for MNIST) is sent exactly as it is; others are scaled to fit.'),
+    el(
+      'p',
+      { class: 'muted', style: { margin: 0 } },
+      'A PNG of the model\u2019s size (28\u00d728 for MNIST) is sent exactly as it is; others are scaled to fit.',
+    ),
     el('div', { class: 'row' }, el('figure', { style: { margin: 0 } }, preview, el('figcaption', { class: 'muted' }, 'Input')), previewNote),
   );
   const classifyButton = el('button', { type: 'submit', id: 'classify-button' }, 'Classify');
@@ -83,7 +94,10 @@ export function mount(root) {
     el(
       'section',
       { class: 'page', id: 'classify-page' },
-      pageHeader('Classify', 'The classifier of a semi-supervised K+1 GAN (Salimans et al. 2016): the K class probabilities of an image, and the probability that it was generated.'),
+      pageHeader(
+        'Classify',
+        'The classifier of a semi-supervised K+1 GAN (Salimans et al. 2016): the K class probabilities of an image, and the probability that it was generated.',
+      ),
       el('div', { class: 'columns' }, form, results),
     ),
   );
@@ -107,7 +121,10 @@ export function mount(root) {
   }
 
   function renderEmptyResults() {
-    results.replaceChildren(el('h2', { id: 'classify-results-heading' }, 'Result'), el('p', { class: 'muted' }, 'Classify an image to see what the model says.'));
+    results.replaceChildren(
+      el('h2', { id: 'classify-results-heading' }, 'Result'),
+      el('p', { class: 'muted' }, 'Classify an image to see what the model says.'),
+    );
   }
 
   // Drawing with pointer events (mouse, pen, touch alike).
@@ -168,7 +185,10 @@ export function mount(root) {
   function drawingPixels() {
     const { width, height } = modelShape();
     const source = context.getImageData(0, 0, PAD, PAD).data;
-    let minX = PAD, minY = PAD, maxX = -1, maxY = -1;
+    let minX = PAD,
+      minY = PAD,
+      maxX = -1,
+      maxY = -1;
     for (let y = 0; y < PAD; y++) {
       for (let x = 0; x < PAD; x++) {
         if (source[(y * PAD + x) * 4] > 16) {
@@ -203,7 +223,9 @@ export function mount(root) {
     const y0 = (height - boxH * scale) / 2;
     // Centre of mass of the box-fitted digit, then shift it to the middle.
     const first = draw(x0, y0);
-    let mass = 0, mx = 0, my = 0;
+    let mass = 0,
+      mx = 0,
+      my = 0;
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const v = first[(y * width + x) * 4];
@@ -348,7 +370,9 @@ export function mount(root) {
     }
     const status = progress(form, 'Classifying...');
     try {
-      const data = /** @type {{ classify: Classification[] }} */ (await busy(classifyButton, () => gql(CLASSIFY, { modelId: modelSelect.value, images: [image] }), 'Classifying...'));
+      const data = /** @type {{ classify: Classification[] }} */ (
+        await busy(classifyButton, () => gql(CLASSIFY, { modelId: modelSelect.value, images: [image] }), 'Classifying...')
+      );
       renderResult(data.classify[0]);
     } catch (error) {
       showError(form, error);
@@ -395,7 +419,11 @@ export function mount(root) {
           ),
         ),
       ),
-      el('p', { class: 'muted' }, `They sum to 1; the model\u2019s raw K+1 outputs are these times ${real.toFixed(3)}, plus P(generated). Run ${result.runId}.`),
+      el(
+        'p',
+        { class: 'muted' },
+        `They sum to 1; the model\u2019s raw K+1 outputs are these times ${real.toFixed(3)}, plus P(generated). Run ${result.runId}.`,
+      ),
     );
   }
 

@@ -129,7 +129,9 @@ const isConvMaps = (/** @type {{ outputShape: number[] }} */ layer) => layer.out
  * @param {Layer} layer
  */
 function layerLabel(layer) {
-  const neurons = isConvMaps(layer) ? `${layer.neurons} feature map${layer.neurons === 1 ? '' : 's'}` : `${layer.neurons} unit${layer.neurons === 1 ? '' : 's'}`;
+  const neurons = isConvMaps(layer)
+    ? `${layer.neurons} feature map${layer.neurons === 1 ? '' : 's'}`
+    : `${layer.neurons} unit${layer.neurons === 1 ? '' : 's'}`;
   return `${layer.name} (${layer.className} ${shape(layer.outputShape)}, ${neurons})`;
 }
 
@@ -261,7 +263,13 @@ export function mount(root) {
     'form',
     { class: 'feat-form', novalidate: true, 'aria-label': 'Fit a linear classifier on the features' },
     layersBox,
-    el('div', { class: 'row' }, field('Labels per class', labelsInput, '2..100 labelled training images of each class'), field('Seed', classifierSeed, 'which images are labelled'), classifierButton),
+    el(
+      'div',
+      { class: 'row' },
+      field('Labels per class', labelsInput, '2..100 labelled training images of each class'),
+      field('Seed', classifierSeed, 'which images are labelled'),
+      classifierButton,
+    ),
   );
   const classifierResult = el('div', { id: 'classifier-result', 'aria-live': 'polite' });
   const classifierPanel = el(
@@ -322,7 +330,10 @@ export function mount(root) {
     el(
       'section',
       { class: 'page', id: 'features-page' },
-      pageHeader('Features', 'What a model\u2019s networks learned: single neurons that detect a concept and the image each likes best (Le et al. 2012), a linear classifier on the features, and the generator filters that draw a concept (Radford et al. 2015).'),
+      pageHeader(
+        'Features',
+        'What a model\u2019s networks learned: single neurons that detect a concept and the image each likes best (Le et al. 2012), a linear classifier on the features, and the generator filters that draw a concept (Radford et al. 2015).',
+      ),
       modelPanel,
       neuronsPanel,
       el('div', { class: 'feat-pair' }, classifierPanel, filterPanel),
@@ -396,7 +407,8 @@ export function mount(root) {
     filterLayerSelect.replaceChildren(...mapLayers.map((l) => el('option', { value: l.name, selected: l.name === wantedFilterLayer }, layerLabel(l))));
     conceptOptions(filterConceptSelect, classes, 'filterConcept');
     const noMaps = mapLayers.length === 0;
-    for (const control of filterForm.querySelectorAll('input, select, button')) /** @type {HTMLInputElement | HTMLSelectElement | HTMLButtonElement} */ (control).disabled = noMaps;
+    for (const control of filterForm.querySelectorAll('input, select, button'))
+      /** @type {HTMLInputElement | HTMLSelectElement | HTMLButtonElement} */ (control).disabled = noMaps;
     filterNote.textContent = noMaps
       ? `The generator of ${model.id} has no layer with several feature maps (${model.generatorLayers.map((l) => `${l.name} ${shape(l.outputShape)}`).join(', ')}): pick a DCGAN.`
       : '';
@@ -438,7 +450,9 @@ export function mount(root) {
     const variables = { modelId: model.id, layer: layerSelect.value, concept: conceptSelect.value, neurons: optionalNumber(neuronsInput) };
     const status = progress(probeForm, `Testing every neuron of ${variables.layer} on the test images...`);
     try {
-      const data = /** @type {{ neuronProbe: Probe }} */ (await guarded((signal) => busy(probeButton, () => gql(PROBE, variables, { signal }), 'Testing neurons...')));
+      const data = /** @type {{ neuronProbe: Probe }} */ (
+        await guarded((signal) => busy(probeButton, () => gql(PROBE, variables, { signal }), 'Testing neurons...'))
+      );
       probe = { ...data.neuronProbe, modelId: model.id };
       renderProbe();
       resetStimulus();
@@ -474,7 +488,12 @@ export function mount(root) {
               'div',
               { class: 'neuron-head' },
               el('h3', {}, `${rank + 1}. ${name[0].toUpperCase()}${name.slice(1)}`),
-              el('span', { class: 'neuron-accuracy' }, el('strong', { class: 'accuracy-value' }, percent(n.accuracy)), el('span', { class: 'muted' }, ' accuracy')),
+              el(
+                'span',
+                { class: 'neuron-accuracy' },
+                el('strong', { class: 'accuracy-value' }, percent(n.accuracy)),
+                el('span', { class: 'muted' }, ' accuracy'),
+              ),
               el('span', { class: 'feat-meter', 'aria-hidden': 'true' }, el('span', { style: { width: `${Math.max(0, Math.min(100, 100 * n.accuracy))}%` } })),
               el(
                 'span',
@@ -484,7 +503,13 @@ export function mount(root) {
               ),
               el(
                 'button',
-                { type: 'button', class: 'secondary small stimulus-button', dataset: { neuron: String(n.neuron) }, 'aria-controls': 'stimulus', onClick: (/** @type {MouseEvent} */ e) => void showStimulus(n.neuron, /** @type {HTMLButtonElement} */ (e.currentTarget)) },
+                {
+                  type: 'button',
+                  class: 'secondary small stimulus-button',
+                  dataset: { neuron: String(n.neuron) },
+                  'aria-controls': 'stimulus',
+                  onClick: (/** @type {MouseEvent} */ e) => void showStimulus(n.neuron, /** @type {HTMLButtonElement} */ (e.currentTarget)),
+                },
                 'Optimal stimulus',
               ),
             ),
@@ -495,7 +520,10 @@ export function mount(root) {
                 el(
                   'li',
                   { dataset: { index: String(t.index), label: t.label }, title: `test image #${t.index}, activation ${precise(t.activation)}` },
-                  imageFromDataUrl(t.image.dataUrl, `Test image #${t.index}, a ${t.label}, activation ${precise(t.activation)}`, { width: String(t.image.width), height: String(t.image.height) }),
+                  imageFromDataUrl(t.image.dataUrl, `Test image #${t.index}, a ${t.label}, activation ${precise(t.activation)}`, {
+                    width: String(t.image.width),
+                    height: String(t.image.height),
+                  }),
                   el('span', { class: t.label === concept ? 'hit' : undefined }, t.label),
                 ),
               ),
@@ -527,7 +555,9 @@ export function mount(root) {
     const status = progress(stimulusBox, `Gradient ascent on ${name} of ${layer.name}...`);
     try {
       const variables = { modelId, layer: layer.name, neuron, steps: optionalNumber(stepsInput), maxNorm: optionalNumber(maxNormInput) };
-      const data = /** @type {{ optimalStimulus: Stimulus }} */ (await guarded((signal) => busy(button, () => gql(STIMULUS, variables, { signal }), 'Climbing...')));
+      const data = /** @type {{ optimalStimulus: Stimulus }} */ (
+        await guarded((signal) => busy(button, () => gql(STIMULUS, variables, { signal }), 'Climbing...'))
+      );
       status.done();
       renderStimulus(data.optimalStimulus, layer);
     } catch (error) {
@@ -553,15 +583,27 @@ export function mount(root) {
       el(
         'div',
         { class: 'pair' },
-        el('figure', {}, imageFromDataUrl(s.image.dataUrl, `Optimal stimulus of ${name} of ${layer.name}`, { class: 'big-image', id: 'stimulus-image' }), el('figcaption', {}, 'Optimal stimulus')),
         el(
           'figure',
           {},
-          imageFromDataUrl(best.image.dataUrl, `Test image #${best.index}, a ${best.label}: the one that activates ${name} most`, { class: 'big-image', id: 'stimulus-best' }),
+          imageFromDataUrl(s.image.dataUrl, `Optimal stimulus of ${name} of ${layer.name}`, { class: 'big-image', id: 'stimulus-image' }),
+          el('figcaption', {}, 'Optimal stimulus'),
+        ),
+        el(
+          'figure',
+          {},
+          imageFromDataUrl(best.image.dataUrl, `Test image #${best.index}, a ${best.label}: the one that activates ${name} most`, {
+            class: 'big-image',
+            id: 'stimulus-best',
+          }),
           el('figcaption', {}, `Best test image #${best.index} (${best.label})`),
         ),
       ),
-      el('p', { id: 'stimulus-verdict', class: s.exceedsEveryTestImage ? 'success' : undefined, dataset: { exceeds: String(s.exceedsEveryTestImage) } }, verdict),
+      el(
+        'p',
+        { id: 'stimulus-verdict', class: s.exceedsEveryTestImage ? 'success' : undefined, dataset: { exceeds: String(s.exceedsEveryTestImage) } },
+        verdict,
+      ),
       el(
         'table',
         { class: 'feat-table', id: 'stimulus-table' },
@@ -569,9 +611,21 @@ export function mount(root) {
         el(
           'tbody',
           {},
-          el('tr', {}, el('th', { scope: 'row' }, 'Activation'), el('td', { id: 'stimulus-activation', dataset: { value: String(s.activation) } }, precise(s.activation)), el('td', { dataset: { value: String(s.maxTestActivation) } }, precise(s.maxTestActivation))),
+          el(
+            'tr',
+            {},
+            el('th', { scope: 'row' }, 'Activation'),
+            el('td', { id: 'stimulus-activation', dataset: { value: String(s.activation) } }, precise(s.activation)),
+            el('td', { dataset: { value: String(s.maxTestActivation) } }, precise(s.maxTestActivation)),
+          ),
           pre
-            ? el('tr', {}, el('th', { scope: 'row' }, 'Pre-activation'), el('td', { id: 'stimulus-pre', dataset: { value: String(s.preActivation) } }, precise(s.preActivation)), el('td', { dataset: { value: String(s.maxTestPreActivation) } }, precise(s.maxTestPreActivation)))
+            ? el(
+                'tr',
+                {},
+                el('th', { scope: 'row' }, 'Pre-activation'),
+                el('td', { id: 'stimulus-pre', dataset: { value: String(s.preActivation) } }, precise(s.preActivation)),
+                el('td', { dataset: { value: String(s.maxTestPreActivation) } }, precise(s.maxTestPreActivation)),
+              )
             : null,
         ),
       ),
@@ -579,7 +633,9 @@ export function mount(root) {
         'p',
         { class: 'muted', id: 'stimulus-norm' },
         `\u2016x \u2212 c\u2016\u2082 = ${s.norm.toFixed(2)} within the bound ${s.maxNorm.toFixed(2)}`,
-        Math.abs(s.maxNorm - s.meanTestNorm) < 1e-9 ? ' (the test images\u2019 mean norm, so the comparison is fair)' : ` (the test images\u2019 mean is ${s.meanTestNorm.toFixed(2)})`,
+        Math.abs(s.maxNorm - s.meanTestNorm) < 1e-9
+          ? ' (the test images\u2019 mean norm, so the comparison is fair)'
+          : ` (the test images\u2019 mean is ${s.meanTestNorm.toFixed(2)})`,
         `; ${s.steps} steps of ${s.stepSize.toFixed(3)}.`,
       ),
       trace,
@@ -610,7 +666,9 @@ export function mount(root) {
       const layers = [...layersBox.querySelectorAll('input[name=layers]:checked')].map((box) => /** @type {HTMLInputElement} */ (box).value);
       if (layers.length === 0) throw new Error('choose at least one layer');
       const variables = { modelId: model.id, layers, labelsPerClass: requiredNumber(labelsInput, 'Labels per class'), seed: optionalNumber(classifierSeed) };
-      const data = /** @type {{ featureClassifier: Classifier }} */ (await guarded((signal) => busy(classifierButton, () => gql(CLASSIFIER, variables, { signal }), 'Fitting...')));
+      const data = /** @type {{ featureClassifier: Classifier }} */ (
+        await guarded((signal) => busy(classifierButton, () => gql(CLASSIFIER, variables, { signal }), 'Fitting...'))
+      );
       renderClassifier(data.featureClassifier);
     } catch (error) {
       if (!isAbort(error)) showError(classifierForm, error);
@@ -639,7 +697,14 @@ export function mount(root) {
      * @param {ClassifierScore} score
      */
     const row = (label, score) =>
-      el('tr', {}, el('th', { scope: 'row' }, label), el('td', {}, percent(score.accuracy)), el('td', {}, score.c.toString()), el('td', {}, score.features.toLocaleString('en')));
+      el(
+        'tr',
+        {},
+        el('th', { scope: 'row' }, label),
+        el('td', {}, percent(score.accuracy)),
+        el('td', {}, score.c.toString()),
+        el('td', {}, score.features.toLocaleString('en')),
+      );
     classifierResult.replaceChildren(
       el('h3', {}, 'Test accuracy'),
       bar('classifier-features', `Features (${r.layers.map((l) => l.name).join(' + ')})`, r.features),
@@ -647,7 +712,11 @@ export function mount(root) {
       el(
         'table',
         { class: 'feat-table', id: 'classifier-table' },
-        el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', { scope: 'col' }, 'Accuracy'), el('th', { scope: 'col' }, 'C'), el('th', { scope: 'col' }, 'Features'))),
+        el(
+          'thead',
+          {},
+          el('tr', {}, el('th', {}, ''), el('th', { scope: 'col' }, 'Accuracy'), el('th', { scope: 'col' }, 'C'), el('th', { scope: 'col' }, 'Features')),
+        ),
         el('tbody', {}, row('Features', r.features), row('Raw pixels', r.rawPixels)),
       ),
       el(
@@ -686,10 +755,12 @@ export function mount(root) {
             status.update(`Generating ${show} samples of seed ${found.check.seed}, as they are and without the filters...`);
             const seed = found.check.seed;
             const removeFilters = { layer: found.layer.name, filters: found.filters.map((f) => f.filter) };
-            const [before, after] = /** @type {Array<{ samples: FilterSample[] }>} */ (await Promise.all([
-              gql(SAMPLES, { modelId: model.id, count: show, seed }, { signal }),
-              gql(SAMPLES, { modelId: model.id, count: show, seed, removeFilters }, { signal }),
-            ]));
+            const [before, after] = /** @type {Array<{ samples: FilterSample[] }>} */ (
+              await Promise.all([
+                gql(SAMPLES, { modelId: model.id, count: show, seed }, { signal }),
+                gql(SAMPLES, { modelId: model.id, count: show, seed, removeFilters }, { signal }),
+              ])
+            );
             renderFilters(found, before.samples, after.samples);
           },
           'Working...',
@@ -719,7 +790,8 @@ export function mount(root) {
      * @param {K} key
      * @param {(v: ScorerCheck[K]) => string} format
      */
-    const measure = (label, key, format) => el('tr', { dataset: { measure: key } }, el('th', { scope: 'row' }, label), el('td', {}, format(b[key])), el('td', {}, format(a[key])));
+    const measure = (label, key, format) =>
+      el('tr', { dataset: { measure: key } }, el('th', { scope: 'row' }, label), el('td', {}, format(b[key])), el('td', {}, format(a[key])));
     /**
      * @param {string} label
      * @param {ScorerCheck} s
@@ -728,7 +800,16 @@ export function mount(root) {
     const column = (label, s, id) =>
       el(
         'th',
-        { scope: 'col', id, dataset: { conceptProbability: String(s.conceptSampleProbability), otherProbability: String(s.otherSampleProbability), share: String(s.share), mean: String(s.meanProbability) } },
+        {
+          scope: 'col',
+          id,
+          dataset: {
+            conceptProbability: String(s.conceptSampleProbability),
+            otherProbability: String(s.otherSampleProbability),
+            share: String(s.share),
+            mean: String(s.meanProbability),
+          },
+        },
         label,
       );
     /**
@@ -744,7 +825,13 @@ export function mount(root) {
         el(
           'ul',
           { class: 'strip', id },
-          ...samples.map((s) => el('li', { dataset: { sampleId: s.id } }, imageFromDataUrl(s.image.dataUrl, `${label}: sample ${s.index + 1}`, { width: String(s.image.width), height: String(s.image.height) }))),
+          ...samples.map((s) =>
+            el(
+              'li',
+              { dataset: { sampleId: s.id } },
+              imageFromDataUrl(s.image.dataUrl, `${label}: sample ${s.index + 1}`, { width: String(s.image.width), height: String(s.image.height) }),
+            ),
+          ),
         ),
       );
     filterResult.replaceChildren(
@@ -774,7 +861,11 @@ export function mount(root) {
         el(
           'table',
           { class: 'feat-table', id: 'removal-table' },
-          el('thead', {}, el('tr', {}, el('td', {}), column('As generated', b, 'removal-before-col'), column(`${r.filters.length} filters zeroed`, a, 'removal-after-col'))),
+          el(
+            'thead',
+            {},
+            el('tr', {}, el('td', {}), column('As generated', b, 'removal-before-col'), column(`${r.filters.length} filters zeroed`, a, 'removal-after-col')),
+          ),
           el(
             'tbody',
             {},

@@ -73,7 +73,13 @@ export function mount(root) {
 
   const gridStatus = el('p', { class: 'muted', id: 'gallery-status', role: 'status' }, 'No samples yet: pick a model and a seed, then Generate.');
   const grid = el('div', { class: 'grid', id: 'gallery-grid', role: 'group', 'aria-label': 'Samples (choose one to see its details)' });
-  const samplesPanel = el('section', { class: 'panel', 'aria-labelledby': 'samples-heading' }, el('h2', { id: 'samples-heading' }, 'Samples'), gridStatus, grid);
+  const samplesPanel = el(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'samples-heading' },
+    el('h2', { id: 'samples-heading' }, 'Samples'),
+    gridStatus,
+    grid,
+  );
   const detail = el('section', { class: 'panel', id: 'sample-detail', 'aria-labelledby': 'detail-heading', 'aria-live': 'polite' });
   const pinsList = el('ul', { class: 'pins', id: 'gallery-pins' });
   const pinsCount = el('span', { class: 'muted' });
@@ -90,7 +96,10 @@ export function mount(root) {
   const page = el(
     'section',
     { class: 'page', id: 'gallery-page' },
-    pageHeader('Gallery', 'Samples of a model version from seeded noise. Choose one to see its latent vector, its id and its nearest training image, and pin it as an exemplar.'),
+    pageHeader(
+      'Gallery',
+      'Samples of a model version from seeded noise. Choose one to see its latent vector, its id and its nearest training image, and pin it as an exemplar.',
+    ),
     form,
     el('div', { class: 'columns' }, samplesPanel, detail),
     pinsPanel,
@@ -110,7 +119,10 @@ export function mount(root) {
             dataset: { sampleId: sample.id },
             onClick: () => select(sample),
           },
-          imageFromDataUrl(sample.image.dataUrl, `Sample ${i + 1}${isPinned(sample.id) ? ' (pinned)' : ''}`, { width: String(sample.image.width), height: String(sample.image.height) }),
+          imageFromDataUrl(sample.image.dataUrl, `Sample ${i + 1}${isPinned(sample.id) ? ' (pinned)' : ''}`, {
+            width: String(sample.image.width),
+            height: String(sample.image.height),
+          }),
           isPinned(sample.id) ? el('span', { class: 'pin-mark', 'aria-hidden': 'true' }, 'PIN') : null,
         ),
       ),
@@ -152,7 +164,12 @@ export function mount(root) {
         el(
           'div',
           { class: 'pair' },
-          el('figure', {}, imageFromDataUrl(sample.image.dataUrl, `Sample ${sample.index + 1}, enlarged`, { class: 'big-image', id: 'detail-image' }), el('figcaption', {}, 'Generated')),
+          el(
+            'figure',
+            {},
+            imageFromDataUrl(sample.image.dataUrl, `Sample ${sample.index + 1}, enlarged`, { class: 'big-image', id: 'detail-image' }),
+            el('figcaption', {}, 'Generated'),
+          ),
           nearestBox,
         ),
         el(
@@ -205,7 +222,8 @@ export function mount(root) {
   function select(sample) {
     selected = sample;
     remembered.selectedId = sample.id;
-    for (const button of grid.querySelectorAll('.sample-button')) button.setAttribute('aria-pressed', String(button.getAttribute('data-sample-id') === sample.id));
+    for (const button of grid.querySelectorAll('.sample-button'))
+      button.setAttribute('aria-pressed', String(button.getAttribute('data-sample-id') === sample.id));
     renderDetail();
   }
 
@@ -313,7 +331,13 @@ export function mount(root) {
  * @param {number[]} latent
  */
 function latentView(latent) {
-  const canvas = el('canvas', { class: 'latent-strip pixelated', width: String(latent.length), height: '1', role: 'img', 'aria-label': `Latent vector of ${latent.length} values as colours: blue negative, white zero, red positive` });
+  const canvas = el('canvas', {
+    class: 'latent-strip pixelated',
+    width: String(latent.length),
+    height: '1',
+    role: 'img',
+    'aria-label': `Latent vector of ${latent.length} values as colours: blue negative, white zero, red positive`,
+  });
   const context = canvas.getContext('2d');
   if (context) {
     const image = context.createImageData(latent.length, 1);

@@ -125,22 +125,24 @@ export function mount(root) {
   const conceptBoxes = /** @type {Record<Concept, HTMLUListElement>} */ (
     Object.fromEntries(CONCEPTS.map((name) => [name, el('ul', { class: 'pins', id: `concept-${name}`, 'aria-label': `Exemplars of concept ${name}` })]))
   );
-  const coefficientInputs = /** @type {Record<Concept, HTMLInputElement>} */ (Object.fromEntries(
-    CONCEPTS.map((name) => [
-      name,
-      el('input', {
-        type: 'number',
-        step: 'any',
-        name: `coefficient-${name}`,
-        id: `coefficient-${name}`,
-        value: state.coefficients[name],
-        onInput: (/** @type {InputEvent} */ event) => {
-          state.coefficients[name] = /** @type {HTMLInputElement} */ (event.target).value;
-          renderFormula();
-        },
-      }),
-    ]),
-  ));
+  const coefficientInputs = /** @type {Record<Concept, HTMLInputElement>} */ (
+    Object.fromEntries(
+      CONCEPTS.map((name) => [
+        name,
+        el('input', {
+          type: 'number',
+          step: 'any',
+          name: `coefficient-${name}`,
+          id: `coefficient-${name}`,
+          value: state.coefficients[name],
+          onInput: (/** @type {InputEvent} */ event) => {
+            state.coefficients[name] = /** @type {HTMLInputElement} */ (event.target).value;
+            renderFormula();
+          },
+        }),
+      ]),
+    )
+  );
   const noiseInput = el('input', { name: 'noise', type: 'number', step: 'any', value: state.noise });
   const seedInput = el('input', { name: 'arith-seed', type: 'number', inputmode: 'numeric', step: '1', value: state.seed, placeholder: 'random' });
   const computeButton = el('button', { type: 'submit', id: 'arith-compute' }, 'Compute');
@@ -174,7 +176,13 @@ export function mount(root) {
         ),
       ),
     ),
-    el('div', { class: 'row' }, field('Noise', noiseInput, '0..2 (paper: 0.25)'), field('Seed', seedInput, 'Of the neighbour noise; blank: random'), computeButton),
+    el(
+      'div',
+      { class: 'row' },
+      field('Noise', noiseInput, '0..2 (paper: 0.25)'),
+      field('Seed', seedInput, 'Of the neighbour noise; blank: random'),
+      computeButton,
+    ),
     arithResult,
   );
 
@@ -206,7 +214,9 @@ export function mount(root) {
     modelSelect.disabled = counts.size === 0;
     const note = /** @type {HTMLElement} */ (page.querySelector('#latent-pins-note'));
     note.replaceChildren(
-      ...(counts.size === 0 ? ['Nothing is pinned yet. ', el('a', { href: '#/gallery' }, 'Pin samples in the Gallery'), ' (choose a sample, then Pin as exemplar).'] : [`${pinsOfModel().length} pins of this model.`]),
+      ...(counts.size === 0
+        ? ['Nothing is pinned yet. ', el('a', { href: '#/gallery' }, 'Pin samples in the Gallery'), ' (choose a sample, then Pin as exemplar).']
+        : [`${pinsOfModel().length} pins of this model.`]),
     );
   }
 
@@ -294,7 +304,11 @@ export function mount(root) {
                 'li',
                 { class: 'pin', dataset: { sampleId: id } },
                 imageFromDataUrl(p?.dataUrl ?? '', `Pin ${n} in concept ${name}`),
-                el('button', { type: 'button', class: 'secondary small', 'aria-label': `Remove pin ${n} from concept ${name}`, onClick: () => toggleExemplar(name, id) }, 'Remove'),
+                el(
+                  'button',
+                  { type: 'button', class: 'secondary small', 'aria-label': `Remove pin ${n} from concept ${name}`, onClick: () => toggleExemplar(name, id) },
+                  'Remove',
+                ),
               );
             })),
       );
@@ -345,14 +359,23 @@ export function mount(root) {
     const steps = optionalNumber(stepsInput.value) ?? 8;
     const status = progress(walkForm, `Walking ${steps} steps...`);
     try {
-      const data = /** @type {WalkResult} */ (await busy(walkButton, () =>
-        gql(INTERPOLATE, { modelId: state.modelId, from: { sampleId: state.from }, to: { sampleId: state.to }, steps, method: state.method }),
-      'Walking...'));
+      const data = /** @type {WalkResult} */ (
+        await busy(
+          walkButton,
+          () => gql(INTERPOLATE, { modelId: state.modelId, from: { sampleId: state.from }, to: { sampleId: state.to }, steps, method: state.method }),
+          'Walking...',
+        )
+      );
       const walk = data.interpolate;
       const last = walk.samples.length - 1;
       walkStrip.replaceChildren(
         ...walk.samples.map((s, i) =>
-          el('li', {}, imageFromDataUrl(s.image.dataUrl, `Step ${i + 1} of ${walk.samples.length}`, { dataset: { sampleId: s.id } }), `t=${(last === 0 ? 0 : i / last).toFixed(2)}`),
+          el(
+            'li',
+            {},
+            imageFromDataUrl(s.image.dataUrl, `Step ${i + 1} of ${walk.samples.length}`, { dataset: { sampleId: s.id } }),
+            `t=${(last === 0 ? 0 : i / last).toFixed(2)}`,
+          ),
         ),
       );
       walkStatus.textContent = `${walk.method === 'SLERP' ? 'Slerp' : 'Linear'} walk of ${walk.samples.length} images from pin ${pinNumber(state.from)} to pin ${pinNumber(state.to)}.`;
@@ -376,9 +399,20 @@ export function mount(root) {
     }));
     const status = progress(arithForm, 'Computing the concept means and the result...');
     try {
-      const data = /** @type {{ latentArithmetic: Arithmetic }} */ (await busy(computeButton, () =>
-        gql(ARITHMETIC, { modelId: state.modelId, terms, neighbours: 8, noise: optionalNumber(noiseInput.value) ?? 0.25, seed: optionalNumber(seedInput.value) }),
-      'Computing...'));
+      const data = /** @type {{ latentArithmetic: Arithmetic }} */ (
+        await busy(
+          computeButton,
+          () =>
+            gql(ARITHMETIC, {
+              modelId: state.modelId,
+              terms,
+              neighbours: 8,
+              noise: optionalNumber(noiseInput.value) ?? 0.25,
+              seed: optionalNumber(seedInput.value),
+            }),
+          'Computing...',
+        )
+      );
       renderArithmetic(data.latentArithmetic, used);
     } catch (error) {
       showError(arithForm, error);
@@ -394,7 +428,11 @@ export function mount(root) {
   function renderArithmetic(result, used) {
     // The paper's figure: the result in the centre, its 8 noisy neighbours around it.
     const around = result.neighbours;
-    const box = [...around.slice(0, 4).map((s) => ({ s, centre: false })), { s: result.result, centre: true }, ...around.slice(4).map((s) => ({ s, centre: false }))];
+    const box = [
+      ...around.slice(0, 4).map((s) => ({ s, centre: false })),
+      { s: result.result, centre: true },
+      ...around.slice(4).map((s) => ({ s, centre: false })),
+    ];
     /** @type {HTMLElement[]} */
     const means = [];
     result.concepts.forEach((concept, i) => {
@@ -423,7 +461,10 @@ export function mount(root) {
           'div',
           { class: 'box3', id: 'arith-box', role: 'group', 'aria-label': `Result in the centre, ${around.length} noisy neighbours around it` },
           ...box.map(({ s, centre }, i) =>
-            imageFromDataUrl(s.image.dataUrl, centre ? 'Result' : `Neighbour ${i < 4 ? i + 1 : i}`, { class: centre ? 'centre' : undefined, dataset: { sampleId: s.id } }),
+            imageFromDataUrl(s.image.dataUrl, centre ? 'Result' : `Neighbour ${i < 4 ? i + 1 : i}`, {
+              class: centre ? 'centre' : undefined,
+              dataset: { sampleId: s.id },
+            }),
           ),
         ),
         el('p', { class: 'muted' }, `Neighbour noise seed ${result.seed}.`),
