@@ -1,8 +1,13 @@
+// @ts-check
 // The studio shell: hash routes to page modules, the API key setting in the header.
 import { getApiKey, onApiKeyChange, setApiKey } from './lib/api.js';
-import { el, showError } from './lib/ui.js';
+import { byId, el, showError } from './lib/ui.js';
+/** @import { PageModule } from './lib/types.js' */
 
-/** Route name -> page title; each is pages/<name>.js exporting mount(root) -> unmount. */
+/**
+ * Route name -> page title; each is pages/<name>.js exporting mount(root) -> unmount.
+ * @type {Readonly<Record<string, string>>}
+ */
 export const PAGES = {
   gallery: 'Gallery',
   latent: 'Latent',
@@ -13,20 +18,26 @@ export const PAGES = {
 };
 const DEFAULT_PAGE = 'gallery';
 
-const root = document.getElementById('page');
+const root = byId('page', HTMLDivElement);
+/** @type {{ name: string | undefined, unmount: (() => void) | undefined }} */
 let current = { name: undefined, unmount: undefined };
 // Bumped on every navigation, so a slow import that lost the race does not mount over a newer page.
 let generation = 0;
 
-/** "#/latent", "#/training/abc" or "#/training?job=abc" -> "latent" / "training"; undefined for other hashes. */
+/**
+ * "#/latent", "#/training/abc" or "#/training?job=abc" -> "latent" / "training"; undefined for other hashes.
+ * @param {string} hash
+ */
 export function pageOf(hash) {
   const match = /^#\/([a-z]*)/.exec(hash);
   if (!match) return undefined;
   return match[1] === '' ? DEFAULT_PAGE : match[1];
 }
 
+/** @param {string} name */
 function markNav(name) {
   for (const link of document.querySelectorAll('.nav a[data-page]')) {
+    if (!(link instanceof HTMLElement)) continue;
     if (link.dataset.page === name) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
@@ -52,7 +63,12 @@ async function route() {
   if (title === undefined) {
     document.title = 'ganql studio - Not found';
     root.replaceChildren(
-      el('section', { class: 'page' }, el('h1', {}, 'Page not found'), el('p', {}, 'No studio page is called ', el('code', {}, name), '. ', el('a', { href: '#/gallery' }, 'Open the gallery'), '.')),
+      el(
+        'section',
+        { class: 'page' },
+        el('h1', {}, 'Page not found'),
+        el('p', {}, 'No studio page is called ', el('code', {}, name), '. ', el('a', { href: '#/gallery' }, 'Open the gallery'), '.'),
+      ),
     );
     focusHeading();
     return;
@@ -61,7 +77,7 @@ async function route() {
   root.setAttribute('aria-busy', 'true');
   root.replaceChildren(el('p', { class: 'muted', role: 'status' }, `Loading ${title}...`));
   try {
-    const module = await import(`./pages/${name}.js`);
+    const module = /** @type {PageModule} */ (await import(`./pages/${name}.js`));
     if (mine !== generation) return;
     root.replaceChildren();
     const unmount = await module.mount(root);
@@ -74,7 +90,10 @@ async function route() {
     if (mine !== generation) return;
     console.error(error);
     root.replaceChildren(el('section', { class: 'page' }, el('h1', {}, title)));
-    showError(root.firstElementChild, error instanceof Error ? new Error(`the ${title} page could not be loaded (${error.message})`) : error);
+    showError(
+      /** @type {Element} */ (root.firstElementChild),
+      error instanceof Error ? new Error(`the ${title} page could not be loaded (${error.message})`) : error,
+    );
   } finally {
     if (mine === generation) root.removeAttribute('aria-busy');
   }
@@ -89,19 +108,19 @@ function focusHeading() {
 }
 
 function wireSettings() {
-  const form = document.getElementById('settings-form');
-  const input = document.getElementById('api-key');
-  const clear = document.getElementById('api-key-clear');
-  const state = document.getElementById('key-state');
-  const status = document.getElementById('settings-status');
+  const form = byId('settings-form', HTMLFormElement);
+  const input = byId('api-key', HTMLInputElement);
+  const clear = byId('api-key-clear', HTMLButtonElement);
+  const state = byId('key-state', HTMLSpanElement);
+  const status = byId('settings-status', HTMLParagraphElement);
   const show = () => {
     const key = getApiKey();
     state.textContent = key ? 'key set' : 'no key';
     state.classList.toggle('on', key !== '');
     input.value = key;
   };
-  const details = document.getElementById('settings');
-  const summary = details.querySelector('summary');
+  const details = byId('settings', HTMLDetailsElement);
+  const summary = /** @type {HTMLElement} */ (details.querySelector('summary'));
   const close = () => {
     if (!details.open) return;
     details.open = false;
@@ -118,7 +137,7 @@ function wireSettings() {
     if (event.key === 'Escape') close();
   });
   document.addEventListener('click', (event) => {
-    if (details.open && !details.contains(event.target)) details.open = false;
+    if (details.open && !(event.target instanceof Node && details.contains(event.target))) details.open = false;
   });
   clear.addEventListener('click', () => {
     setApiKey('');
@@ -136,7 +155,7 @@ function wireSkipLink() {
   const link = document.querySelector('.skip-link');
   link?.addEventListener('click', (event) => {
     event.preventDefault();
-    document.getElementById('main').focus();
+    byId('main', HTMLElement).focus();
   });
 }
 
@@ -144,5 +163,5 @@ wireSettings();
 wireSkipLink();
 // The page was opened as /studio: make it /studio/ (same document) so links and reloads agree with <base>.
 if (location.pathname === '/studio') history.replaceState(null, '', `/studio/${location.search}${location.hash}`);
-window.addEventListener('hashchange', route);
-route();
+window.addEventListener('hashchange', () => void route());
+void route();

@@ -1,3 +1,4 @@
+// @ts-check
 // Samples a person pinned as exemplars (in the gallery) for the latent explorer: kept in localStorage
 // by id, with the model and the image so they show without asking the server again.
 
@@ -7,19 +8,32 @@ export const MAX_PINS = 64;
 
 /** @typedef {{ id: string, modelId: string, dataUrl: string, label?: string }} Pin */
 
+/** @type {Pin[]} */
 let memory = [];
 
 /** @returns {Pin[]} oldest first */
 export function getPins() {
   try {
     const raw = localStorage.getItem(STORAGE);
-    const parsed = raw ? JSON.parse(raw) : [];
-    return Array.isArray(parsed) ? parsed.filter((p) => typeof p?.id === 'string' && typeof p?.modelId === 'string' && typeof p?.dataUrl === 'string') : [];
+    const parsed = /** @type {unknown} */ (raw ? JSON.parse(raw) : []);
+    return Array.isArray(parsed) ? parsed.filter(isPin) : [];
   } catch {
     return memory.slice();
   }
 }
 
+/**
+ * Storage is shared with other tabs and older studio versions: keep only well-formed pins.
+ * @param {unknown} p
+ * @returns {p is Pin}
+ */
+function isPin(p) {
+  if (typeof p !== 'object' || p === null) return false;
+  const { id, modelId, dataUrl } = /** @type {Record<string, unknown>} */ (p);
+  return typeof id === 'string' && typeof modelId === 'string' && typeof dataUrl === 'string';
+}
+
+/** @param {Pin[]} pins */
 function save(pins) {
   memory = pins.slice(-MAX_PINS);
   try {
@@ -30,11 +44,15 @@ function save(pins) {
   window.dispatchEvent(new CustomEvent('ganql:pins', { detail: { count: memory.length } }));
 }
 
+/** @param {string} id */
 export function isPinned(id) {
   return getPins().some((p) => p.id === id);
 }
 
-/** Pins a sample (no-op if pinned already). */
+/**
+ * Pins a sample (no-op if pinned already).
+ * @param {Pin} sample
+ */
 export function pin(sample) {
   const pins = getPins();
   if (pins.some((p) => p.id === sample.id)) return;
@@ -42,6 +60,7 @@ export function pin(sample) {
   save(pins);
 }
 
+/** @param {string} id */
 export function unpin(id) {
   save(getPins().filter((p) => p.id !== id));
 }
@@ -50,9 +69,13 @@ export function clearPins() {
   save([]);
 }
 
-/** Calls `listener(pins)` on every change, from any page or tab; returns the function that stops it. */
+/**
+ * Calls `listener(pins)` on every change, from any page or tab; returns the function that stops it.
+ * @param {(pins: Pin[]) => void} listener
+ */
 export function onPinsChange(listener) {
   const local = () => listener(getPins());
+  /** @param {StorageEvent} event */
   const other = (event) => {
     if (event.key === STORAGE) listener(getPins());
   };

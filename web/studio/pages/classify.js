@@ -1,6 +1,8 @@
+// @ts-check
 // Classify: draw a digit or drop a PNG; a K+1 model's K class probabilities and P(generated) (classify).
 import { gql, onApiKeyChange } from '../lib/api.js';
-import { busy, clearError, el, field, modelOptions, pageHeader, progress, showError } from '../lib/ui.js';
+import { busy, clearError, context2d, el, field, modelOptions, pageHeader, progress, showError } from '../lib/ui.js';
+/** @import { Image as StudioImage, ImageShape } from '../lib/types.js' */
 
 const MODELS = `query StudioClassifyModels { models { id name version architecture dataset imageShape { width height channels } } }`;
 
@@ -10,6 +12,13 @@ const CLASSIFY = `query StudioClassify($modelId: ID!, $images: [ImageInput!]!) {
     probabilities { class probability }
   }
 }`;
+/**
+ * @typedef {{
+ *   runId: string, label: string, labelIndex: number, confidence: number, generatedProbability: number,
+ *   probabilities: Array<{ class: string, probability: number }>,
+ * }} Classification
+ */
+/** @typedef {{ id: string, name: string, version: string, architecture: string, dataset: string, imageShape: ImageShape }} ClassifyModel */
 
 const ONE_SAMPLE = `query StudioClassifySample($modelId: ID) { samples(modelId: $modelId, count: 1) { id image { dataUrl width height } } }`;
 
@@ -18,12 +27,21 @@ const PAD = 280;
 /** MNIST's preprocessing: the digit fits a 20x20 box, its centre of mass at the middle of the 28x28 image. */
 const DIGIT_BOX = 20 / 28;
 
+/** @type {{ modelId: string | undefined }} */
 const state = { modelId: undefined };
 
+/** @typedef {{ pixels: number[], width: number, height: number }} Pixels grayscale 0..255, row-major */
+
+/** @param {HTMLElement} root */
 export function mount(root) {
+  /** @type {Array<() => void>} */
   const cleanups = [];
+  /** @type {ClassifyModel[]} */
   let models = [];
-  /** What gets classified: { kind: 'png', dataUrl, name } (sent as it is) or { kind: 'drawing' } (pixels from the pad). */
+  /**
+   * What gets classified: a PNG (sent as it is) or the drawing (pixels from the pad).
+   * @type {{ kind: 'png', dataUrl: string, name: string } | { kind: 'drawing' } | undefined}
+   */
   let input;
   let drawn = false;
 
@@ -36,7 +54,14 @@ export function mount(root) {
     role: 'img',
     'aria-label': 'Drawing pad: draw a digit with the mouse, a pen or a finger (white on black)',
   });
-  const preview = el('canvas', { class: 'input-preview pixelated', id: 'input-preview', width: '28', height: '28', role: 'img', 'aria-label': 'The image that will be classified' });
+  const preview = el('canvas', {
+    class: 'input-preview pixelated',
+    id: 'input-preview',
+    width: '28',
+    height: '28',
+    role: 'img',
+    'aria-label': 'The image that will be classified',
+  });
   const previewNote = el('p', { class: 'muted', id: 'input-note' }, 'Nothing yet: draw a digit or drop a PNG.');
   const fileInput = el('input', { type: 'file', id: 'png-file', accept: 'image/png,image/*' });
   const dropZone = el(
@@ -45,7 +70,11 @@ export function mount(root) {
     el('p', { style: { margin: 0 } }, el('strong', {}, 'Drop a PNG here'), ' or choose one:'),
     el('label', { for: 'png-file', class: 'visually-hidden' }, 'PNG file to classify'),
     fileInput,
-    el('p', { class: 'muted', style: { margin: 0 } }, 'A PNG of the model\u2019s size (28\u00d728 for MNIST) is sent exactly as it is; others are scaled to fit.'),
+    el(
+      'p',
+      { class: 'muted', style: { margin: 0 } },
+      'A PNG of the model\u2019s size (28\u00d728 for MNIST) is sent exactly as it is; others are scaled to fit.',
+    ),
     el('div', { class: 'row' }, el('figure', { style: { margin: 0 } }, preview, el('figcaption', { class: 'muted' }, 'Input')), previewNote),
   );
   const classifyButton = el('button', { type: 'submit', id: 'classify-button' }, 'Classify');
@@ -65,13 +94,16 @@ export function mount(root) {
     el(
       'section',
       { class: 'page', id: 'classify-page' },
-      pageHeader('Classify', 'The classifier of a semi-supervised K+1 GAN (Salimans et al. 2016): the K class probabilities of an image, and the probability that it was generated.'),
+      pageHeader(
+        'Classify',
+        'The classifier of a semi-supervised K+1 GAN (Salimans et al. 2016): the K class probabilities of an image, and the probability that it was generated.',
+      ),
       el('div', { class: 'columns' }, form, results),
     ),
   );
 
-  const context = pad.getContext('2d');
-  const previewContext = preview.getContext('2d');
+  const context = context2d(pad);
+  const previewContext = context2d(preview);
 
   function clearPad() {
     context.fillStyle = '#000';
@@ -89,12 +121,16 @@ export function mount(root) {
   }
 
   function renderEmptyResults() {
-    results.replaceChildren(el('h2', { id: 'classify-results-heading' }, 'Result'), el('p', { class: 'muted' }, 'Classify an image to see what the model says.'));
+    results.replaceChildren(
+      el('h2', { id: 'classify-results-heading' }, 'Result'),
+      el('p', { class: 'muted' }, 'Classify an image to see what the model says.'),
+    );
   }
 
   // Drawing with pointer events (mouse, pen, touch alike).
+  /** @type {{ x: number, y: number } | undefined} */
   let last;
-  const point = (event) => {
+  const point = (/** @type {PointerEvent} */ event) => {
     const box = pad.getBoundingClientRect();
     return { x: ((event.clientX - box.left) / box.width) * PAD, y: ((event.clientY - box.top) / box.height) * PAD };
   };
@@ -121,6 +157,10 @@ export function mount(root) {
   pad.addEventListener('pointercancel', end);
   pad.addEventListener('pointerleave', end);
 
+  /**
+   * @param {{ x: number, y: number }} from
+   * @param {{ x: number, y: number }} to
+   */
   function stroke(from, to) {
     context.strokeStyle = '#fff';
     context.lineWidth = PAD / 12;
@@ -138,11 +178,17 @@ export function mount(root) {
     return model?.imageShape ?? { width: 28, height: 28, channels: 1 };
   }
 
-  /** The drawing as the model's input: MNIST-style box and centring, grayscale 0..255, row-major. */
+  /**
+   * The drawing as the model's input: MNIST-style box and centring, grayscale 0..255, row-major.
+   * @returns {Pixels | undefined}
+   */
   function drawingPixels() {
     const { width, height } = modelShape();
     const source = context.getImageData(0, 0, PAD, PAD).data;
-    let minX = PAD, minY = PAD, maxX = -1, maxY = -1;
+    let minX = PAD,
+      minY = PAD,
+      maxX = -1,
+      maxY = -1;
     for (let y = 0; y < PAD; y++) {
       for (let x = 0; x < PAD; x++) {
         if (source[(y * PAD + x) * 4] > 16) {
@@ -157,11 +203,15 @@ export function mount(root) {
     const boxW = maxX - minX + 1;
     const boxH = maxY - minY + 1;
     const scale = (DIGIT_BOX * Math.min(width, height)) / Math.max(boxW, boxH);
+    /**
+     * @param {number} dx
+     * @param {number} dy
+     */
     const draw = (dx, dy) => {
       const small = document.createElement('canvas');
       small.width = width;
       small.height = height;
-      const c = small.getContext('2d');
+      const c = context2d(small);
       c.fillStyle = '#000';
       c.fillRect(0, 0, width, height);
       c.imageSmoothingEnabled = true;
@@ -173,7 +223,9 @@ export function mount(root) {
     const y0 = (height - boxH * scale) / 2;
     // Centre of mass of the box-fitted digit, then shift it to the middle.
     const first = draw(x0, y0);
-    let mass = 0, mx = 0, my = 0;
+    let mass = 0,
+      mx = 0,
+      my = 0;
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const v = first[(y * width + x) * 4];
@@ -185,6 +237,7 @@ export function mount(root) {
     const shiftX = mass > 0 ? Math.round((width - 1) / 2 - mx / mass) : 0;
     const shiftY = mass > 0 ? Math.round((height - 1) / 2 - my / mass) : 0;
     const final = draw(x0 + shiftX, y0 + shiftY);
+    /** @type {number[]} */
     const pixels = new Array(width * height);
     for (let i = 0; i < width * height; i++) pixels[i] = final[i * 4];
     return { pixels, width, height };
@@ -197,6 +250,7 @@ export function mount(root) {
     previewNote.textContent = `Your drawing, scaled to ${result.width}\u00d7${result.height} with its centre of mass in the middle (as MNIST).`;
   }
 
+  /** @param {Pixels} shown */
   function showPreviewPixels({ pixels, width, height }) {
     preview.width = width;
     preview.height = height;
@@ -205,7 +259,11 @@ export function mount(root) {
     previewContext.putImageData(image, 0, 0);
   }
 
-  /** Takes a PNG (a File or a data URL): the model's size is sent as it is, any other size is drawn on the pad to fit. */
+  /**
+   * Takes a PNG (a File or a data URL): the model's size is sent as it is, any other size is drawn on the pad to fit.
+   * @param {string} dataUrl
+   * @param {string} name
+   */
   async function usePng(dataUrl, name) {
     clearError(form);
     const image = new Image();
@@ -236,15 +294,21 @@ export function mount(root) {
     }
   }
 
+  /**
+   * @param {File} file
+   * @returns {Promise<string>} its data URL
+   */
   function readFile(file) {
     return new Promise((resolve, reject) => {
       const reader = new FileReader();
-      reader.onload = () => resolve(String(reader.result));
+      // readAsDataURL: the result is a string.
+      reader.onload = () => resolve(/** @type {string} */ (reader.result));
       reader.onerror = () => reject(reader.error ?? new Error(`could not read ${file.name}`));
       reader.readAsDataURL(file);
     });
   }
 
+  /** @param {File | undefined} file */
   async function useFile(file) {
     if (!file) return;
     try {
@@ -254,7 +318,7 @@ export function mount(root) {
     }
   }
 
-  fileInput.addEventListener('change', () => useFile(fileInput.files?.[0]));
+  fileInput.addEventListener('change', () => void useFile(fileInput.files?.[0]));
   dropZone.addEventListener('dragover', (event) => {
     event.preventDefault();
     dropZone.classList.add('over');
@@ -263,30 +327,37 @@ export function mount(root) {
   dropZone.addEventListener('drop', (event) => {
     event.preventDefault();
     dropZone.classList.remove('over');
-    useFile(event.dataTransfer?.files?.[0]);
+    void useFile(event.dataTransfer?.files?.[0]);
   });
   // A file dropped on the pad is a file for the drop zone, not a page to open.
   pad.addEventListener('dragover', (event) => event.preventDefault());
   pad.addEventListener('drop', (event) => {
     event.preventDefault();
-    useFile(event.dataTransfer?.files?.[0]);
+    void useFile(event.dataTransfer?.files?.[0]);
   });
 
-  sampleButton.addEventListener('click', async () => {
+  sampleButton.addEventListener('click', () => void useSample());
+  form.addEventListener('submit', (event) => void onClassify(event));
+
+  async function useSample() {
     clearError(form);
     try {
-      const data = await busy(sampleButton, () => gql(ONE_SAMPLE, { modelId: modelSelect.value || undefined }), 'Generating...');
+      const data = /** @type {{ samples: Array<{ id: string, image: StudioImage }> }} */ (
+        await busy(sampleButton, () => gql(ONE_SAMPLE, { modelId: modelSelect.value || undefined }), 'Generating...')
+      );
       const sample = data.samples[0];
       await usePng(sample.image.dataUrl, `Generated sample ${sample.id}`);
     } catch (error) {
       showError(form, error);
     }
-  });
+  }
 
-  form.addEventListener('submit', async (event) => {
+  /** @param {SubmitEvent} event */
+  async function onClassify(event) {
     event.preventDefault();
     clearError(form);
     state.modelId = modelSelect.value;
+    /** @type {{ png: string } | { pixels: number[] } | undefined} */
     let image;
     if (input?.kind === 'png') image = { png: input.dataUrl };
     else if (input?.kind === 'drawing' && drawn) {
@@ -299,21 +370,24 @@ export function mount(root) {
     }
     const status = progress(form, 'Classifying...');
     try {
-      const data = await busy(classifyButton, () => gql(CLASSIFY, { modelId: modelSelect.value, images: [image] }), 'Classifying...');
+      const data = /** @type {{ classify: Classification[] }} */ (
+        await busy(classifyButton, () => gql(CLASSIFY, { modelId: modelSelect.value, images: [image] }), 'Classifying...')
+      );
       renderResult(data.classify[0]);
     } catch (error) {
       showError(form, error);
     } finally {
       status.done();
     }
-  });
+  }
 
+  /** @param {Classification} result */
   function renderResult(result) {
     const real = 1 - result.generatedProbability;
     // p(y | x, y <= K): the class entries of the K+1 softmax renormalised over the K real classes.
     const conditional = result.probabilities.map((p) => ({ ...p, value: real > 0 ? p.probability / real : 1 / result.probabilities.length }));
     // One decimal, without rounding a tiny chance to 0% or a near-certainty to 100%.
-    const percent = (v) => (v > 0 && v < 0.0005 ? '<0.1%' : v < 1 && v > 0.9995 ? '>99.9%' : `${(100 * v).toFixed(1)}%`);
+    const percent = (/** @type {number} */ v) => (v > 0 && v < 0.0005 ? '<0.1%' : v < 1 && v > 0.9995 ? '>99.9%' : `${(100 * v).toFixed(1)}%`);
     results.replaceChildren(
       el('h2', { id: 'classify-results-heading' }, 'Result'),
       el(
@@ -345,7 +419,11 @@ export function mount(root) {
           ),
         ),
       ),
-      el('p', { class: 'muted' }, `They sum to 1; the model\u2019s raw K+1 outputs are these times ${real.toFixed(3)}, plus P(generated). Run ${result.runId}.`),
+      el(
+        'p',
+        { class: 'muted' },
+        `They sum to 1; the model\u2019s raw K+1 outputs are these times ${real.toFixed(3)}, plus P(generated). Run ${result.runId}.`,
+      ),
     );
   }
 
@@ -354,7 +432,7 @@ export function mount(root) {
 
   async function loadModels() {
     try {
-      const data = await gql(MODELS);
+      const data = /** @type {{ models: ClassifyModel[] }} */ (await gql(MODELS));
       clearError(form);
       models = data.models;
       const preferred = models.find((m) => m.id === state.modelId) ?? models.find((m) => /kplusone/i.test(m.name)) ?? models[0];
@@ -363,9 +441,9 @@ export function mount(root) {
       showError(form, error);
     }
   }
-  loadModels();
+  void loadModels();
   // A key pasted under Settings: ask again with it.
-  cleanups.push(onApiKeyChange(loadModels));
+  cleanups.push(onApiKeyChange(() => void loadModels()));
 
   return () => {
     for (const cleanup of cleanups) cleanup();

@@ -1,9 +1,11 @@
+// @ts-check
 // Features: what a model's networks learned. Grandmother neurons (neuronProbe) and their optimal stimulus
 // (optimalStimulus), a linear classifier on the learned features (featureClassifier), and DCGAN's filter
 // removal on the generator (conceptFilters, then samples with and without removeFilters).
 import { gql, onApiKeyChange } from '../lib/api.js';
 import { linePlot } from '../lib/plot.js';
 import { busy, clearError, el, field, imageFromDataUrl, pageHeader, progress, showError } from '../lib/ui.js';
+/** @import { Image, Layer, ModelInfo } from '../lib/types.js' */
 
 const MODELS = `query StudioFeatureModels {
   models {
@@ -13,6 +15,8 @@ const MODELS = `query StudioFeatureModels {
   }
   scorers { name dataset classes classNames }
 }`;
+/** @typedef {{ name: string, dataset: string, classes: number, classNames: string[] | null }} Scorer */
+/** @typedef {{ index: number, label: string, activation: number, image: Image }} TestImage */
 
 const PROBE = `query StudioNeuronProbe($modelId: ID!, $layer: String!, $concept: String!, $neurons: Int) {
   neuronProbe(modelId: $modelId, layer: $layer, concept: $concept, neurons: $neurons, topImages: 8) {
@@ -21,6 +25,12 @@ const PROBE = `query StudioNeuronProbe($modelId: ID!, $layer: String!, $concept:
     neurons { neuron accuracy threshold topImages { index label activation image { dataUrl width height } } }
   }
 }`;
+/**
+ * @typedef {{
+ *   runId: string, concept: string, positives: number, negatives: number, layer: Layer,
+ *   neurons: Array<{ neuron: number, accuracy: number, threshold: number | null, topImages: TestImage[] }>,
+ * }} Probe
+ */
 
 const STIMULUS = `query StudioOptimalStimulus($modelId: ID!, $layer: String!, $neuron: Int!, $steps: Int, $maxNorm: Float) {
   optimalStimulus(modelId: $modelId, layer: $layer, neuron: $neuron, steps: $steps, maxNorm: $maxNorm) {
@@ -31,6 +41,13 @@ const STIMULUS = `query StudioOptimalStimulus($modelId: ID!, $layer: String!, $n
     layer { name className }
   }
 }`;
+/**
+ * @typedef {{
+ *   runId: string, neuron: number, steps: number, stepSize: number, maxNorm: number, meanTestNorm: number, norm: number,
+ *   activation: number, maxTestActivation: number, preActivation: number | null, maxTestPreActivation: number | null,
+ *   exceedsEveryTestImage: boolean, trace: number[], image: Image, bestTestImage: TestImage, layer: { name: string, className: string },
+ * }} Stimulus
+ */
 
 const CLASSIFIER = `query StudioFeatureClassifier($modelId: ID!, $layers: [String!]!, $labelsPerClass: Int!, $seed: Int) {
   featureClassifier(modelId: $modelId, layers: $layers, labelsPerClass: $labelsPerClass, seed: $seed) {
@@ -40,6 +57,13 @@ const CLASSIFIER = `query StudioFeatureClassifier($modelId: ID!, $layers: [Strin
     rawPixels { accuracy testError c features }
   }
 }`;
+/** @typedef {{ accuracy: number, testError: number, c: number, features: number }} ClassifierScore */
+/**
+ * @typedef {{
+ *   runId: string, labelsPerClass: number, trainCount: number, testCount: number, layers: Array<{ name: string }>,
+ *   features: ClassifierScore, rawPixels: ClassifierScore,
+ * }} Classifier
+ */
 
 const FILTERS = `query StudioConceptFilters($modelId: ID!, $layer: String!, $concept: String!, $count: Int, $samples: Int, $checkSamples: Int, $seed: Int) {
   conceptFilters(modelId: $modelId, layer: $layer, concept: $concept, count: $count, samples: $samples, checkSamples: $checkSamples, seed: $seed) {
@@ -53,60 +77,104 @@ const FILTERS = `query StudioConceptFilters($modelId: ID!, $layer: String!, $con
     }
   }
 }`;
+/** @typedef {{ meanProbability: number, share: number, conceptSampleProbability: number | null, otherSampleProbability: number | null }} ScorerCheck */
+/**
+ * @typedef {{
+ *   runId: string, concept: string, c: number, samples: number, scorer: string, conceptSamples: number, positiveFilters: number,
+ *   layer: Layer, filters: Array<{ filter: number, weight: number }>,
+ *   check: { seed: number, samples: number, conceptSamples: number, before: ScorerCheck, after: ScorerCheck },
+ * }} ConceptFilters
+ */
 
 const SAMPLES = `query StudioFilterSamples($modelId: ID, $count: Int, $seed: Int, $removeFilters: FilterRemovalInput) {
   samples(modelId: $modelId, count: $count, seed: $seed, removeFilters: $removeFilters) { id index image { dataUrl width height } }
 }`;
+/** @typedef {{ id: string, index: number, image: Image }} FilterSample */
 
 /** The dataset's classes when no scorer names them (mnist's scorer has only a class count). */
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 // What the page had, so coming back from another page keeps the model and the inputs.
+/** @type {{ modelId: string | undefined, inputs: Record<string, string> }} */
 const remembered = { modelId: undefined, inputs: {} };
 
-/** '' -> undefined (the server's default); anything else a number for the server to judge. */
+/**
+ * '' -> undefined (the server's default); anything else a number for the server to judge.
+ * @param {HTMLInputElement} input
+ */
 function optionalNumber(input) {
   const text = input.value.trim();
   return text === '' ? undefined : Number(text);
 }
 
-/** A required whole number, or an Error in words naming the field. */
+/**
+ * A required whole number, or an Error in words naming the field.
+ * @param {HTMLInputElement} input
+ * @param {string} what
+ */
 function requiredNumber(input, what) {
   const text = input.value.trim();
   if (text === '' || !Number.isFinite(Number(text))) throw new Error(`${what}: enter a number, got ${text === '' ? 'nothing' : JSON.stringify(text)}`);
   return Number(text);
 }
 
-const percent = (v) => `${(100 * v).toFixed(1)}%`;
+const percent = (/** @type {number} */ v) => `${(100 * v).toFixed(1)}%`;
 /** Activations: 7 significant digits, so a saturated 1.000000 and the best test image's 0.9999876 differ. */
-const precise = (v) => (v === null || v === undefined ? '-' : Number(v).toPrecision(7));
-const shape = (s) => `[${s.join(', ')}]`;
-const isConvMaps = (layer) => layer.outputShape.length === 3;
+const precise = (/** @type {number | null | undefined} */ v) => (v === null || v === undefined ? '-' : Number(v).toPrecision(7));
+const shape = (/** @type {number[]} */ s) => `[${s.join(', ')}]`;
+const isConvMaps = (/** @type {{ outputShape: number[] }} */ layer) => layer.outputShape.length === 3;
 
-/** "enc_hidden1 (Dense [256], 256 units)" / "d_down2 (Conv2D [7, 7, 64], 64 feature maps)". */
+/**
+ * "enc_hidden1 (Dense [256], 256 units)" / "d_down2 (Conv2D [7, 7, 64], 64 feature maps)".
+ * @param {Layer} layer
+ */
 function layerLabel(layer) {
-  const neurons = isConvMaps(layer) ? `${layer.neurons} feature map${layer.neurons === 1 ? '' : 's'}` : `${layer.neurons} unit${layer.neurons === 1 ? '' : 's'}`;
+  const neurons = isConvMaps(layer)
+    ? `${layer.neurons} feature map${layer.neurons === 1 ? '' : 's'}`
+    : `${layer.neurons} unit${layer.neurons === 1 ? '' : 's'}`;
   return `${layer.name} (${layer.className} ${shape(layer.outputShape)}, ${neurons})`;
 }
 
-/** "unit 161" of a dense layer, "feature map 12" of a conv layer. */
+/**
+ * "unit 161" of a dense layer, "feature map 12" of a conv layer.
+ * @param {{ outputShape: number[] }} layer
+ * @param {number} neuron
+ */
 function neuronName(layer, neuron) {
   return isConvMaps(layer) ? `feature map ${neuron}` : `unit ${neuron}`;
 }
 
+/** @type {Readonly<Record<string, string>>} */
 const ROLE_WORDS = {
   encoder: 'the encoder of an autoencoder, trained on images without labels',
   discriminator: 'the discriminator of a GAN',
 };
 
+/**
+ * An aborted request: the page moved on, so nothing is shown for it.
+ * @param {unknown} error
+ */
+function isAbort(error) {
+  return typeof error === 'object' && error !== null && 'name' in error && error.name === 'AbortError';
+}
+
+/** @param {HTMLElement} root */
 export function mount(root) {
+  /** @type {Array<() => void>} */
   const cleanups = [];
-  /** @type {any[]} models with a feature network */
+  /** @type {ModelInfo[]} models with a feature network */
   let models = [];
+  /** @type {Scorer[]} */
   let scorers = [];
+  /** @type {Set<AbortController>} */
   const aborts = new Set();
 
-  /** Runs `work(signal)`; unmounting aborts it, and an aborted run neither renders nor reports. */
+  /**
+   * Runs `work(signal)`; unmounting aborts it, and an aborted run neither renders nor reports.
+   * @template T
+   * @param {(signal: AbortSignal) => Promise<T>} work
+   * @returns {Promise<T>}
+   */
   async function guarded(work) {
     const abort = new AbortController();
     aborts.add(abort);
@@ -120,8 +188,21 @@ export function mount(root) {
     for (const abort of aborts) abort.abort();
   });
 
+  /**
+   * @param {string} name
+   * @param {Record<string, string>} [props]
+   */
   const input = (name, props = {}) =>
-    el('input', { name, id: `feat-${name}`, type: 'number', inputmode: 'numeric', step: '1', ...props, value: remembered.inputs[name] ?? props.value ?? '', onChange: (e) => (remembered.inputs[name] = e.target.value) });
+    el('input', {
+      name,
+      id: `feat-${name}`,
+      type: 'number',
+      inputmode: 'numeric',
+      step: '1',
+      ...props,
+      value: remembered.inputs[name] ?? props.value ?? '',
+      onChange: (/** @type {Event} */ e) => (remembered.inputs[name] = /** @type {HTMLInputElement} */ (e.target).value),
+    });
 
   // Model.
   const modelSelect = el('select', { name: 'modelId', id: 'feat-model' }, el('option', { value: '' }, 'Loading...'));
@@ -182,7 +263,13 @@ export function mount(root) {
     'form',
     { class: 'feat-form', novalidate: true, 'aria-label': 'Fit a linear classifier on the features' },
     layersBox,
-    el('div', { class: 'row' }, field('Labels per class', labelsInput, '2..100 labelled training images of each class'), field('Seed', classifierSeed, 'which images are labelled'), classifierButton),
+    el(
+      'div',
+      { class: 'row' },
+      field('Labels per class', labelsInput, '2..100 labelled training images of each class'),
+      field('Seed', classifierSeed, 'which images are labelled'),
+      classifierButton,
+    ),
   );
   const classifierResult = el('div', { id: 'classifier-result', 'aria-live': 'polite' });
   const classifierPanel = el(
@@ -243,7 +330,10 @@ export function mount(root) {
     el(
       'section',
       { class: 'page', id: 'features-page' },
-      pageHeader('Features', 'What a model\u2019s networks learned: single neurons that detect a concept and the image each likes best (Le et al. 2012), a linear classifier on the features, and the generator filters that draw a concept (Radford et al. 2015).'),
+      pageHeader(
+        'Features',
+        'What a model\u2019s networks learned: single neurons that detect a concept and the image each likes best (Le et al. 2012), a linear classifier on the features, and the generator filters that draw a concept (Radford et al. 2015).',
+      ),
       modelPanel,
       neuronsPanel,
       el('div', { class: 'feat-pair' }, classifierPanel, filterPanel),
@@ -252,7 +342,11 @@ export function mount(root) {
 
   const currentModel = () => models.find((m) => m.id === modelSelect.value);
 
-  /** The model's dataset classes: its scorer's names, or 0..K-1; mnist's digits when no scorer says. */
+  /**
+   * The model's dataset classes: its scorer's names, or 0..K-1; mnist's digits when no scorer says.
+   * @param {ModelInfo} model
+   * @returns {string[]}
+   */
   function classesOf(model) {
     const scorer = scorers.find((s) => s.dataset === model.dataset);
     if (scorer?.classNames) return scorer.classNames;
@@ -260,6 +354,11 @@ export function mount(root) {
     return model.dataset === 'mnist' ? DIGITS : [];
   }
 
+  /**
+   * @param {HTMLSelectElement} select
+   * @param {string[]} classes
+   * @param {string} key
+   */
   function conceptOptions(select, classes, key) {
     const wanted = remembered.inputs[key] ?? select.value;
     select.replaceChildren(...classes.map((c) => el('option', { value: c, selected: c === wanted }, c)));
@@ -277,7 +376,8 @@ export function mount(root) {
       modelNote.textContent = 'No model here has a feature network.';
       return;
     }
-    modelNote.textContent = `Feature network: ${ROLE_WORDS[model.featureNetworkRole] ?? model.featureNetworkRole}; dataset ${model.dataset}.`;
+    const role = model.featureNetworkRole ?? '';
+    modelNote.textContent = `Feature network: ${ROLE_WORDS[role] ?? role}; dataset ${model.dataset}.`;
     const classes = classesOf(model);
     const layers = model.featureLayers ?? [];
 
@@ -307,7 +407,8 @@ export function mount(root) {
     filterLayerSelect.replaceChildren(...mapLayers.map((l) => el('option', { value: l.name, selected: l.name === wantedFilterLayer }, layerLabel(l))));
     conceptOptions(filterConceptSelect, classes, 'filterConcept');
     const noMaps = mapLayers.length === 0;
-    for (const control of filterForm.querySelectorAll('input, select, button')) control.disabled = noMaps;
+    for (const control of filterForm.querySelectorAll('input, select, button'))
+      /** @type {HTMLInputElement | HTMLSelectElement | HTMLButtonElement} */ (control).disabled = noMaps;
     filterNote.textContent = noMaps
       ? `The generator of ${model.id} has no layer with several feature maps (${model.generatorLayers.map((l) => `${l.name} ${shape(l.outputShape)}`).join(', ')}): pick a DCGAN.`
       : '';
@@ -319,12 +420,12 @@ export function mount(root) {
     for (const abort of aborts) abort.abort();
     showModel();
   });
-  for (const [select, key] of [
+  for (const [select, key] of /** @type {Array<[HTMLSelectElement, string]>} */ ([
     [layerSelect, 'layer'],
     [conceptSelect, 'concept'],
     [filterLayerSelect, 'filterLayer'],
     [filterConceptSelect, 'filterConcept'],
-  ]) {
+  ])) {
     select.addEventListener('change', () => (remembered.inputs[key] = select.value));
   }
   layerSelect.addEventListener('change', () => {
@@ -334,8 +435,14 @@ export function mount(root) {
 
   // --- Grandmother neurons ---
 
+  /** @type {(Probe & { modelId: string }) | undefined} */
   let probe;
-  probeForm.addEventListener('submit', async (event) => {
+  probeForm.addEventListener('submit', (event) => void onProbe(event));
+  classifierForm.addEventListener('submit', (event) => void onClassifier(event));
+  filterForm.addEventListener('submit', (event) => void onFilters(event));
+
+  /** @param {SubmitEvent} event */
+  async function onProbe(event) {
     event.preventDefault();
     clearError(probeForm);
     const model = currentModel();
@@ -343,18 +450,21 @@ export function mount(root) {
     const variables = { modelId: model.id, layer: layerSelect.value, concept: conceptSelect.value, neurons: optionalNumber(neuronsInput) };
     const status = progress(probeForm, `Testing every neuron of ${variables.layer} on the test images...`);
     try {
-      const data = await guarded((signal) => busy(probeButton, () => gql(PROBE, variables, { signal }), 'Testing neurons...'));
+      const data = /** @type {{ neuronProbe: Probe }} */ (
+        await guarded((signal) => busy(probeButton, () => gql(PROBE, variables, { signal }), 'Testing neurons...'))
+      );
       probe = { ...data.neuronProbe, modelId: model.id };
       renderProbe();
       resetStimulus();
     } catch (error) {
-      if (error?.name !== 'AbortError') showError(probeForm, error);
+      if (!isAbort(error)) showError(probeForm, error);
     } finally {
       status.done();
     }
-  });
+  }
 
   function renderProbe() {
+    if (!probe) return;
     const { layer, concept, positives, negatives } = probe;
     const total = positives + negatives;
     probeResult.replaceChildren(
@@ -378,7 +488,12 @@ export function mount(root) {
               'div',
               { class: 'neuron-head' },
               el('h3', {}, `${rank + 1}. ${name[0].toUpperCase()}${name.slice(1)}`),
-              el('span', { class: 'neuron-accuracy' }, el('strong', { class: 'accuracy-value' }, percent(n.accuracy)), el('span', { class: 'muted' }, ' accuracy')),
+              el(
+                'span',
+                { class: 'neuron-accuracy' },
+                el('strong', { class: 'accuracy-value' }, percent(n.accuracy)),
+                el('span', { class: 'muted' }, ' accuracy'),
+              ),
               el('span', { class: 'feat-meter', 'aria-hidden': 'true' }, el('span', { style: { width: `${Math.max(0, Math.min(100, 100 * n.accuracy))}%` } })),
               el(
                 'span',
@@ -388,7 +503,13 @@ export function mount(root) {
               ),
               el(
                 'button',
-                { type: 'button', class: 'secondary small stimulus-button', dataset: { neuron: String(n.neuron) }, 'aria-controls': 'stimulus', onClick: (e) => showStimulus(n.neuron, e.currentTarget) },
+                {
+                  type: 'button',
+                  class: 'secondary small stimulus-button',
+                  dataset: { neuron: String(n.neuron) },
+                  'aria-controls': 'stimulus',
+                  onClick: (/** @type {MouseEvent} */ e) => void showStimulus(n.neuron, /** @type {HTMLButtonElement} */ (e.currentTarget)),
+                },
                 'Optimal stimulus',
               ),
             ),
@@ -399,7 +520,10 @@ export function mount(root) {
                 el(
                   'li',
                   { dataset: { index: String(t.index), label: t.label }, title: `test image #${t.index}, activation ${precise(t.activation)}` },
-                  imageFromDataUrl(t.image.dataUrl, `Test image #${t.index}, a ${t.label}, activation ${precise(t.activation)}`, { width: String(t.image.width), height: String(t.image.height) }),
+                  imageFromDataUrl(t.image.dataUrl, `Test image #${t.index}, a ${t.label}, activation ${precise(t.activation)}`, {
+                    width: String(t.image.width),
+                    height: String(t.image.height),
+                  }),
                   el('span', { class: t.label === concept ? 'hit' : undefined }, t.label),
                 ),
               ),
@@ -417,6 +541,10 @@ export function mount(root) {
     );
   }
 
+  /**
+   * @param {number} neuron
+   * @param {HTMLButtonElement} button
+   */
   async function showStimulus(neuron, button) {
     if (!probe) return;
     const { layer, modelId } = probe;
@@ -427,15 +555,21 @@ export function mount(root) {
     const status = progress(stimulusBox, `Gradient ascent on ${name} of ${layer.name}...`);
     try {
       const variables = { modelId, layer: layer.name, neuron, steps: optionalNumber(stepsInput), maxNorm: optionalNumber(maxNormInput) };
-      const data = await guarded((signal) => busy(button, () => gql(STIMULUS, variables, { signal }), 'Climbing...'));
+      const data = /** @type {{ optimalStimulus: Stimulus }} */ (
+        await guarded((signal) => busy(button, () => gql(STIMULUS, variables, { signal }), 'Climbing...'))
+      );
       status.done();
       renderStimulus(data.optimalStimulus, layer);
     } catch (error) {
       status.done();
-      if (error?.name !== 'AbortError') showError(stimulusBox, error);
+      if (!isAbort(error)) showError(stimulusBox, error);
     }
   }
 
+  /**
+   * @param {Stimulus} s
+   * @param {Layer} layer
+   */
   function renderStimulus(s, layer) {
     const name = neuronName(layer, s.neuron);
     const best = s.bestTestImage;
@@ -449,15 +583,27 @@ export function mount(root) {
       el(
         'div',
         { class: 'pair' },
-        el('figure', {}, imageFromDataUrl(s.image.dataUrl, `Optimal stimulus of ${name} of ${layer.name}`, { class: 'big-image', id: 'stimulus-image' }), el('figcaption', {}, 'Optimal stimulus')),
         el(
           'figure',
           {},
-          imageFromDataUrl(best.image.dataUrl, `Test image #${best.index}, a ${best.label}: the one that activates ${name} most`, { class: 'big-image', id: 'stimulus-best' }),
+          imageFromDataUrl(s.image.dataUrl, `Optimal stimulus of ${name} of ${layer.name}`, { class: 'big-image', id: 'stimulus-image' }),
+          el('figcaption', {}, 'Optimal stimulus'),
+        ),
+        el(
+          'figure',
+          {},
+          imageFromDataUrl(best.image.dataUrl, `Test image #${best.index}, a ${best.label}: the one that activates ${name} most`, {
+            class: 'big-image',
+            id: 'stimulus-best',
+          }),
           el('figcaption', {}, `Best test image #${best.index} (${best.label})`),
         ),
       ),
-      el('p', { id: 'stimulus-verdict', class: s.exceedsEveryTestImage ? 'success' : undefined, dataset: { exceeds: String(s.exceedsEveryTestImage) } }, verdict),
+      el(
+        'p',
+        { id: 'stimulus-verdict', class: s.exceedsEveryTestImage ? 'success' : undefined, dataset: { exceeds: String(s.exceedsEveryTestImage) } },
+        verdict,
+      ),
       el(
         'table',
         { class: 'feat-table', id: 'stimulus-table' },
@@ -465,9 +611,21 @@ export function mount(root) {
         el(
           'tbody',
           {},
-          el('tr', {}, el('th', { scope: 'row' }, 'Activation'), el('td', { id: 'stimulus-activation', dataset: { value: String(s.activation) } }, precise(s.activation)), el('td', { dataset: { value: String(s.maxTestActivation) } }, precise(s.maxTestActivation))),
+          el(
+            'tr',
+            {},
+            el('th', { scope: 'row' }, 'Activation'),
+            el('td', { id: 'stimulus-activation', dataset: { value: String(s.activation) } }, precise(s.activation)),
+            el('td', { dataset: { value: String(s.maxTestActivation) } }, precise(s.maxTestActivation)),
+          ),
           pre
-            ? el('tr', {}, el('th', { scope: 'row' }, 'Pre-activation'), el('td', { id: 'stimulus-pre', dataset: { value: String(s.preActivation) } }, precise(s.preActivation)), el('td', { dataset: { value: String(s.maxTestPreActivation) } }, precise(s.maxTestPreActivation)))
+            ? el(
+                'tr',
+                {},
+                el('th', { scope: 'row' }, 'Pre-activation'),
+                el('td', { id: 'stimulus-pre', dataset: { value: String(s.preActivation) } }, precise(s.preActivation)),
+                el('td', { dataset: { value: String(s.maxTestPreActivation) } }, precise(s.maxTestPreActivation)),
+              )
             : null,
         ),
       ),
@@ -475,7 +633,9 @@ export function mount(root) {
         'p',
         { class: 'muted', id: 'stimulus-norm' },
         `\u2016x \u2212 c\u2016\u2082 = ${s.norm.toFixed(2)} within the bound ${s.maxNorm.toFixed(2)}`,
-        Math.abs(s.maxNorm - s.meanTestNorm) < 1e-9 ? ' (the test images\u2019 mean norm, so the comparison is fair)' : ` (the test images\u2019 mean is ${s.meanTestNorm.toFixed(2)})`,
+        Math.abs(s.maxNorm - s.meanTestNorm) < 1e-9
+          ? ' (the test images\u2019 mean norm, so the comparison is fair)'
+          : ` (the test images\u2019 mean is ${s.meanTestNorm.toFixed(2)})`,
         `; ${s.steps} steps of ${s.stepSize.toFixed(3)}.`,
       ),
       trace,
@@ -487,7 +647,7 @@ export function mount(root) {
         width,
         height: 150,
         xLabel: 'step',
-        format: (y) => y.toPrecision(4),
+        format: (/** @type {number} */ y) => y.toPrecision(4),
         series: [{ name: 'activation', points: s.trace.map((y, x) => ({ x, y })) }],
       }),
     );
@@ -495,26 +655,35 @@ export function mount(root) {
 
   // --- Linear classifier ---
 
-  classifierForm.addEventListener('submit', async (event) => {
+  /** @param {SubmitEvent} event */
+  async function onClassifier(event) {
     event.preventDefault();
     clearError(classifierForm);
     const model = currentModel();
     if (!model) return;
     const status = progress(classifierForm, 'Pooling features and fitting the classifiers...');
     try {
-      const layers = [...layersBox.querySelectorAll('input[name=layers]:checked')].map((box) => box.value);
+      const layers = [...layersBox.querySelectorAll('input[name=layers]:checked')].map((box) => /** @type {HTMLInputElement} */ (box).value);
       if (layers.length === 0) throw new Error('choose at least one layer');
       const variables = { modelId: model.id, layers, labelsPerClass: requiredNumber(labelsInput, 'Labels per class'), seed: optionalNumber(classifierSeed) };
-      const data = await guarded((signal) => busy(classifierButton, () => gql(CLASSIFIER, variables, { signal }), 'Fitting...'));
+      const data = /** @type {{ featureClassifier: Classifier }} */ (
+        await guarded((signal) => busy(classifierButton, () => gql(CLASSIFIER, variables, { signal }), 'Fitting...'))
+      );
       renderClassifier(data.featureClassifier);
     } catch (error) {
-      if (error?.name !== 'AbortError') showError(classifierForm, error);
+      if (!isAbort(error)) showError(classifierForm, error);
     } finally {
       status.done();
     }
-  });
+  }
 
+  /** @param {Classifier} r */
   function renderClassifier(r) {
+    /**
+     * @param {string} id
+     * @param {string} label
+     * @param {ClassifierScore} score
+     */
     const bar = (id, label, score) =>
       el(
         'div',
@@ -523,8 +692,19 @@ export function mount(root) {
         el('span', { class: 'feat-meter', 'aria-hidden': 'true' }, el('span', { style: { width: `${100 * score.accuracy}%` } })),
         el('strong', { class: 'feat-bar-value' }, percent(score.accuracy)),
       );
+    /**
+     * @param {string} label
+     * @param {ClassifierScore} score
+     */
     const row = (label, score) =>
-      el('tr', {}, el('th', { scope: 'row' }, label), el('td', {}, percent(score.accuracy)), el('td', {}, score.c.toString()), el('td', {}, score.features.toLocaleString('en')));
+      el(
+        'tr',
+        {},
+        el('th', { scope: 'row' }, label),
+        el('td', {}, percent(score.accuracy)),
+        el('td', {}, score.c.toString()),
+        el('td', {}, score.features.toLocaleString('en')),
+      );
     classifierResult.replaceChildren(
       el('h3', {}, 'Test accuracy'),
       bar('classifier-features', `Features (${r.layers.map((l) => l.name).join(' + ')})`, r.features),
@@ -532,7 +712,11 @@ export function mount(root) {
       el(
         'table',
         { class: 'feat-table', id: 'classifier-table' },
-        el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', { scope: 'col' }, 'Accuracy'), el('th', { scope: 'col' }, 'C'), el('th', { scope: 'col' }, 'Features'))),
+        el(
+          'thead',
+          {},
+          el('tr', {}, el('th', {}, ''), el('th', { scope: 'col' }, 'Accuracy'), el('th', { scope: 'col' }, 'C'), el('th', { scope: 'col' }, 'Features')),
+        ),
         el('tbody', {}, row('Features', r.features), row('Raw pixels', r.rawPixels)),
       ),
       el(
@@ -545,7 +729,8 @@ export function mount(root) {
 
   // --- Filter removal ---
 
-  filterForm.addEventListener('submit', async (event) => {
+  /** @param {SubmitEvent} event */
+  async function onFilters(event) {
     event.preventDefault();
     clearError(filterForm);
     const model = currentModel();
@@ -566,39 +751,72 @@ export function mount(root) {
         busy(
           filterButton,
           async () => {
-            const found = (await gql(FILTERS, variables, { signal })).conceptFilters;
+            const found = /** @type {{ conceptFilters: ConceptFilters }} */ (await gql(FILTERS, variables, { signal })).conceptFilters;
             status.update(`Generating ${show} samples of seed ${found.check.seed}, as they are and without the filters...`);
             const seed = found.check.seed;
             const removeFilters = { layer: found.layer.name, filters: found.filters.map((f) => f.filter) };
-            const [before, after] = await Promise.all([
-              gql(SAMPLES, { modelId: model.id, count: show, seed }, { signal }),
-              gql(SAMPLES, { modelId: model.id, count: show, seed, removeFilters }, { signal }),
-            ]);
+            const [before, after] = /** @type {Array<{ samples: FilterSample[] }>} */ (
+              await Promise.all([
+                gql(SAMPLES, { modelId: model.id, count: show, seed }, { signal }),
+                gql(SAMPLES, { modelId: model.id, count: show, seed, removeFilters }, { signal }),
+              ])
+            );
             renderFilters(found, before.samples, after.samples);
           },
           'Working...',
         ),
       );
     } catch (error) {
-      if (error?.name !== 'AbortError') showError(filterForm, error);
+      if (!isAbort(error)) showError(filterForm, error);
     } finally {
       status.done();
     }
-  });
+  }
 
+  /**
+   * @param {ConceptFilters} r
+   * @param {FilterSample[]} before
+   * @param {FilterSample[]} after
+   */
   function renderFilters(r, before, after) {
     const concept = r.concept;
     const maxWeight = Math.max(...r.filters.map((f) => f.weight), 1e-12);
-    const p = (v) => (v === null || v === undefined ? '-' : v.toFixed(3));
+    const p = (/** @type {number | null | undefined} */ v) => (v === null || v === undefined ? '-' : v.toFixed(3));
     // Measures as rows, before/after as columns: three columns fit a phone.
     const { before: b, after: a } = r.check;
-    const measure = (label, key, format) => el('tr', { dataset: { measure: key } }, el('th', { scope: 'row' }, label), el('td', {}, format(b[key])), el('td', {}, format(a[key])));
+    /**
+     * @template {keyof ScorerCheck} K
+     * @param {string} label
+     * @param {K} key
+     * @param {(v: ScorerCheck[K]) => string} format
+     */
+    const measure = (label, key, format) =>
+      el('tr', { dataset: { measure: key } }, el('th', { scope: 'row' }, label), el('td', {}, format(b[key])), el('td', {}, format(a[key])));
+    /**
+     * @param {string} label
+     * @param {ScorerCheck} s
+     * @param {string} id
+     */
     const column = (label, s, id) =>
       el(
         'th',
-        { scope: 'col', id, dataset: { conceptProbability: String(s.conceptSampleProbability), otherProbability: String(s.otherSampleProbability), share: String(s.share), mean: String(s.meanProbability) } },
+        {
+          scope: 'col',
+          id,
+          dataset: {
+            conceptProbability: String(s.conceptSampleProbability),
+            otherProbability: String(s.otherSampleProbability),
+            share: String(s.share),
+            mean: String(s.meanProbability),
+          },
+        },
         label,
       );
+    /**
+     * @param {string} id
+     * @param {string} label
+     * @param {FilterSample[]} samples
+     */
     const strip = (id, label, samples) =>
       el(
         'figure',
@@ -607,7 +825,13 @@ export function mount(root) {
         el(
           'ul',
           { class: 'strip', id },
-          ...samples.map((s) => el('li', { dataset: { sampleId: s.id } }, imageFromDataUrl(s.image.dataUrl, `${label}: sample ${s.index + 1}`, { width: String(s.image.width), height: String(s.image.height) }))),
+          ...samples.map((s) =>
+            el(
+              'li',
+              { dataset: { sampleId: s.id } },
+              imageFromDataUrl(s.image.dataUrl, `${label}: sample ${s.index + 1}`, { width: String(s.image.width), height: String(s.image.height) }),
+            ),
+          ),
         ),
       );
     filterResult.replaceChildren(
@@ -637,7 +861,11 @@ export function mount(root) {
         el(
           'table',
           { class: 'feat-table', id: 'removal-table' },
-          el('thead', {}, el('tr', {}, el('td', {}), column('As generated', b, 'removal-before-col'), column(`${r.filters.length} filters zeroed`, a, 'removal-after-col'))),
+          el(
+            'thead',
+            {},
+            el('tr', {}, el('td', {}), column('As generated', b, 'removal-before-col'), column(`${r.filters.length} filters zeroed`, a, 'removal-after-col')),
+          ),
           el(
             'tbody',
             {},
@@ -661,7 +889,7 @@ export function mount(root) {
 
   async function loadModels() {
     try {
-      const data = await guarded((signal) => gql(MODELS, {}, { signal }));
+      const data = /** @type {{ models: ModelInfo[], scorers: Scorer[] }} */ (await guarded((signal) => gql(MODELS, {}, { signal })));
       clearError(modelPanel);
       models = data.models.filter((m) => m.featureNetworkRole !== null);
       scorers = data.scorers;
@@ -670,14 +898,14 @@ export function mount(root) {
       if (models.length === 0) modelSelect.replaceChildren(el('option', { value: '' }, 'No model with a feature network'));
       showModel();
     } catch (error) {
-      if (error?.name === 'AbortError') return;
+      if (isAbort(error)) return;
       modelSelect.replaceChildren(el('option', { value: '' }, 'Could not load the models'));
       showError(modelPanel, error);
     }
   }
-  loadModels();
+  void loadModels();
   // A key pasted under Settings: ask again with it.
-  cleanups.push(onApiKeyChange(loadModels));
+  cleanups.push(onApiKeyChange(() => void loadModels()));
 
   return () => {
     for (const cleanup of cleanups) cleanup();

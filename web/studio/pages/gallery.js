@@ -1,12 +1,16 @@
+// @ts-check
 // Gallery: samples of a model version from a seed; one sample's id, latent and nearest training image; pins.
 import { gql, onApiKeyChange } from '../lib/api.js';
 import { getPins, isPinned, onPinsChange, pin, unpin, clearPins } from '../lib/pins.js';
 import { busy, clearError, el, field, imageFromDataUrl, modelOptions, pageHeader, progress, showError } from '../lib/ui.js';
+/** @import { Pin } from '../lib/pins.js' */
+/** @import { Image, ModelInfo, Sample } from '../lib/types.js' */
 
 const MODELS = `query StudioModels {
   models { id name version architecture dataset latentSize imageShape { width height channels } }
   serverInfo { maxSamplesPerRequest }
 }`;
+/** @typedef {{ models: ModelInfo[], serverInfo: { maxSamplesPerRequest: number } }} ModelsResult */
 
 const SAMPLES = `query StudioSamples($modelId: ID, $count: Int, $seed: Int) {
   samples(modelId: $modelId, count: $count, seed: $seed) {
@@ -14,6 +18,7 @@ const SAMPLES = `query StudioSamples($modelId: ID, $count: Int, $seed: Int) {
     image { dataUrl width height }
   }
 }`;
+/** @typedef {{ samples: Sample[] }} SamplesResult */
 
 const NEAREST = `query StudioNearest($ids: [ID!]!) {
   nearestNeighbours(sampleIds: $ids) {
@@ -21,23 +26,32 @@ const NEAREST = `query StudioNearest($ids: [ID!]!) {
     neighbour { dataUrl width height }
   }
 }`;
+/** @typedef {{ nearestNeighbours: Array<{ dataset: string, split: string, trainingIndex: number, label: number, distance: number, neighbour: Image }> }} NearestResult */
 
 /** Most samples the page asks for at once (the server's own limit may be lower). */
 const MAX_COUNT = 64;
 
 // What the page showed last, so coming back from another page shows the same grid.
+/** @type {{ modelId: string | undefined, seed: string, count: string, samples: Sample[], seedUsed: number | undefined, selectedId: string | undefined }} */
 const remembered = { modelId: undefined, seed: '7', count: '16', samples: [], seedUsed: undefined, selectedId: undefined };
 
-/** Parses an optional integer field: '' -> undefined; anything else goes to the server as a number, to be judged there. */
+/**
+ * Parses an optional integer field: '' -> undefined; anything else goes to the server as a number, to be judged there.
+ * @param {string} value
+ */
 function optionalInt(value) {
   const text = value.trim();
   return text === '' ? undefined : Number(text);
 }
 
+/** @param {HTMLElement} root */
 export function mount(root) {
+  /** @type {Array<() => void>} */
   const cleanups = [];
+  /** @type {ModelInfo[]} */
   let models = [];
   let selected = remembered.samples.find((s) => s.id === remembered.selectedId);
+  /** @type {AbortController | undefined} */
   let nearestAbort;
 
   const modelSelect = el('select', { name: 'modelId' }, el('option', { value: '' }, 'Loading...'));
@@ -59,7 +73,13 @@ export function mount(root) {
 
   const gridStatus = el('p', { class: 'muted', id: 'gallery-status', role: 'status' }, 'No samples yet: pick a model and a seed, then Generate.');
   const grid = el('div', { class: 'grid', id: 'gallery-grid', role: 'group', 'aria-label': 'Samples (choose one to see its details)' });
-  const samplesPanel = el('section', { class: 'panel', 'aria-labelledby': 'samples-heading' }, el('h2', { id: 'samples-heading' }, 'Samples'), gridStatus, grid);
+  const samplesPanel = el(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'samples-heading' },
+    el('h2', { id: 'samples-heading' }, 'Samples'),
+    gridStatus,
+    grid,
+  );
   const detail = el('section', { class: 'panel', id: 'sample-detail', 'aria-labelledby': 'detail-heading', 'aria-live': 'polite' });
   const pinsList = el('ul', { class: 'pins', id: 'gallery-pins' });
   const pinsCount = el('span', { class: 'muted' });
@@ -76,7 +96,10 @@ export function mount(root) {
   const page = el(
     'section',
     { class: 'page', id: 'gallery-page' },
-    pageHeader('Gallery', 'Samples of a model version from seeded noise. Choose one to see its latent vector, its id and its nearest training image, and pin it as an exemplar.'),
+    pageHeader(
+      'Gallery',
+      'Samples of a model version from seeded noise. Choose one to see its latent vector, its id and its nearest training image, and pin it as an exemplar.',
+    ),
     form,
     el('div', { class: 'columns' }, samplesPanel, detail),
     pinsPanel,
@@ -96,7 +119,10 @@ export function mount(root) {
             dataset: { sampleId: sample.id },
             onClick: () => select(sample),
           },
-          imageFromDataUrl(sample.image.dataUrl, `Sample ${i + 1}${isPinned(sample.id) ? ' (pinned)' : ''}`, { width: String(sample.image.width), height: String(sample.image.height) }),
+          imageFromDataUrl(sample.image.dataUrl, `Sample ${i + 1}${isPinned(sample.id) ? ' (pinned)' : ''}`, {
+            width: String(sample.image.width),
+            height: String(sample.image.height),
+          }),
           isPinned(sample.id) ? el('span', { class: 'pin-mark', 'aria-hidden': 'true' }, 'PIN') : null,
         ),
       ),
@@ -105,9 +131,11 @@ export function mount(root) {
 
   // Updates the grid's pin marks in place, so a focused sample keeps the focus.
   function refreshPinMarks() {
-    grid.querySelectorAll('.sample-button').forEach((button, i) => {
-      const pinned = isPinned(button.dataset.sampleId);
-      button.querySelector('img').alt = `Sample ${i + 1}${pinned ? ' (pinned)' : ''}`;
+    grid.querySelectorAll('button.sample-button').forEach((button, i) => {
+      if (!(button instanceof HTMLButtonElement)) return;
+      const pinned = isPinned(button.dataset.sampleId ?? '');
+      const image = button.querySelector('img');
+      if (image) image.alt = `Sample ${i + 1}${pinned ? ' (pinned)' : ''}`;
       const mark = button.querySelector('.pin-mark');
       if (pinned && !mark) button.append(el('span', { class: 'pin-mark', 'aria-hidden': 'true' }, 'PIN'));
       if (!pinned) mark?.remove();
@@ -136,7 +164,12 @@ export function mount(root) {
         el(
           'div',
           { class: 'pair' },
-          el('figure', {}, imageFromDataUrl(sample.image.dataUrl, `Sample ${sample.index + 1}, enlarged`, { class: 'big-image', id: 'detail-image' }), el('figcaption', {}, 'Generated')),
+          el(
+            'figure',
+            {},
+            imageFromDataUrl(sample.image.dataUrl, `Sample ${sample.index + 1}, enlarged`, { class: 'big-image', id: 'detail-image' }),
+            el('figcaption', {}, 'Generated'),
+          ),
           nearestBox,
         ),
         el(
@@ -153,16 +186,20 @@ export function mount(root) {
         el('div', { class: 'row' }, pinButton),
       ),
     );
-    loadNearest(sample, nearestBox);
+    void loadNearest(sample, nearestBox);
   }
 
+  /**
+   * @param {Sample} sample
+   * @param {HTMLElement} box
+   */
   async function loadNearest(sample, box) {
     nearestAbort?.abort();
     const abort = new AbortController();
     nearestAbort = abort;
     const status = progress(box, 'Finding the nearest training image...');
     try {
-      const data = await gql(NEAREST, { ids: [sample.id] }, { signal: abort.signal });
+      const data = /** @type {NearestResult} */ (await gql(NEAREST, { ids: [sample.id] }, { signal: abort.signal }));
       if (abort.signal.aborted) return;
       const found = data.nearestNeighbours[0];
       status.done();
@@ -181,20 +218,24 @@ export function mount(root) {
     }
   }
 
+  /** @param {Sample} sample */
   function select(sample) {
     selected = sample;
     remembered.selectedId = sample.id;
-    for (const button of grid.querySelectorAll('.sample-button')) button.setAttribute('aria-pressed', String(button.dataset.sampleId === sample.id));
+    for (const button of grid.querySelectorAll('.sample-button'))
+      button.setAttribute('aria-pressed', String(button.getAttribute('data-sample-id') === sample.id));
     renderDetail();
   }
 
+  /** @param {Sample} sample */
   function togglePin(sample) {
     if (isPinned(sample.id)) unpin(sample.id);
     else pin({ id: sample.id, modelId: sample.modelId, dataUrl: sample.image.dataUrl, label: `${sample.modelId} #${sample.index + 1}` });
     // onPinsChange re-renders; keep the keyboard where it was.
-    detail.querySelector('#pin-button')?.focus();
+    /** @type {HTMLElement | null} */ (detail.querySelector('#pin-button'))?.focus();
   }
 
+  /** @param {Pin[]} pins */
   function renderPins(pins) {
     pinsCount.textContent = `(${pins.length})`;
     clearPinsButton.disabled = pins.length === 0;
@@ -212,6 +253,7 @@ export function mount(root) {
     );
   }
 
+  /** @param {SubmitEvent} event */
   async function onGenerate(event) {
     event.preventDefault();
     clearError(form);
@@ -222,7 +264,7 @@ export function mount(root) {
     const count = optionalInt(countInput.value) ?? 1;
     const status = progress(samplesPanel, `Generating ${count} sample${count === 1 ? '' : 's'}...`);
     try {
-      const data = await busy(generate, () => gql(SAMPLES, { modelId: remembered.modelId, count, seed }), 'Generating...');
+      const data = /** @type {SamplesResult} */ (await busy(generate, () => gql(SAMPLES, { modelId: remembered.modelId, count, seed }), 'Generating...'));
       remembered.samples = data.samples;
       remembered.seedUsed = seed;
       selected = undefined;
@@ -237,7 +279,7 @@ export function mount(root) {
     }
   }
 
-  form.addEventListener('submit', onGenerate);
+  form.addEventListener('submit', (event) => void onGenerate(event));
   cleanups.push(
     onPinsChange((pins) => {
       renderPins(pins);
@@ -262,7 +304,7 @@ export function mount(root) {
 
   async function loadModels() {
     try {
-      const data = await gql(MODELS);
+      const data = /** @type {ModelsResult} */ (await gql(MODELS));
       clearError(form);
       models = data.models;
       const preferred = models.find((m) => m.id === remembered.modelId) ?? models.find((m) => m.architecture === 'dcgan') ?? models[0];
@@ -275,18 +317,27 @@ export function mount(root) {
       showError(form, error);
     }
   }
-  loadModels();
+  void loadModels();
   // A key pasted under Settings: ask again with it.
-  cleanups.push(onApiKeyChange(loadModels));
+  cleanups.push(onApiKeyChange(() => void loadModels()));
 
   return () => {
     for (const cleanup of cleanups) cleanup();
   };
 }
 
-/** The latent as a colour strip (blue negative, red positive) and its numbers, folded. */
+/**
+ * The latent as a colour strip (blue negative, red positive) and its numbers, folded.
+ * @param {number[]} latent
+ */
 function latentView(latent) {
-  const canvas = el('canvas', { class: 'latent-strip pixelated', width: String(latent.length), height: '1', role: 'img', 'aria-label': `Latent vector of ${latent.length} values as colours: blue negative, white zero, red positive` });
+  const canvas = el('canvas', {
+    class: 'latent-strip pixelated',
+    width: String(latent.length),
+    height: '1',
+    role: 'img',
+    'aria-label': `Latent vector of ${latent.length} values as colours: blue negative, white zero, red positive`,
+  });
   const context = canvas.getContext('2d');
   if (context) {
     const image = context.createImageData(latent.length, 1);

@@ -1,8 +1,10 @@
+// @ts-check
 // Latent explorer: a walk between two pinned samples (interpolate) and concept arithmetic on pinned
 // exemplars (latentArithmetic: mean of each concept's exemplars, A - B + C, a 3x3 box of the result and its noisy neighbours).
 import { gql } from '../lib/api.js';
 import { getPins, onPinsChange } from '../lib/pins.js';
 import { busy, clearError, el, field, imageFromDataUrl, pageHeader, progress, showError, uniqueId } from '../lib/ui.js';
+/** @import { Image } from '../lib/types.js' */
 
 const INTERPOLATE = `query StudioWalk($modelId: ID, $from: LatentRefInput!, $to: LatentRefInput!, $steps: Int!, $method: InterpolationMethod!) {
   interpolate(modelId: $modelId, from: $from, to: $to, steps: $steps, method: $method) {
@@ -10,6 +12,7 @@ const INTERPOLATE = `query StudioWalk($modelId: ID, $from: LatentRefInput!, $to:
     samples { id modelId index image { dataUrl width height } }
   }
 }`;
+/** @typedef {{ interpolate: { runId: string, method: string, samples: Array<{ id: string, modelId: string, index: number, image: Image }> } }} WalkResult */
 
 const ARITHMETIC = `query StudioArithmetic($modelId: ID, $terms: [ConceptTermInput!]!, $neighbours: Int!, $noise: Float!, $seed: Int) {
   latentArithmetic(modelId: $modelId, terms: $terms, neighbours: $neighbours, noise: $noise, seed: $seed) {
@@ -19,12 +22,24 @@ const ARITHMETIC = `query StudioArithmetic($modelId: ID, $terms: [ConceptTermInp
     concepts { coefficient exemplarCount mean { id image { dataUrl } } }
   }
 }`;
+/**
+ * @typedef {{
+ *   runId: string, seed: number, result: { id: string, image: Image }, neighbours: Array<{ id: string, image: Image }>,
+ *   concepts: Array<{ coefficient: number, exemplarCount: number, mean: { id: string, image: { dataUrl: string } } }>,
+ * }} Arithmetic
+ */
 
+/** @typedef {'A' | 'B' | 'C'} Concept */
+/** @type {readonly Concept[]} */
 const CONCEPTS = ['A', 'B', 'C'];
 /** The DCGAN paper's recipe: three exemplars per concept, A - B + C, 8 neighbours at noise 0.25. */
+/** @type {Readonly<Record<Concept, string>>} */
 const DEFAULT_COEFFICIENTS = { A: '1', B: '-1', C: '1' };
 
-// Kept across visits to the page: the concepts being built and the last results.
+/**
+ * Kept across visits to the page: the concepts being built and the last results.
+ * @type {{ modelId: string | undefined, from: string | undefined, to: string | undefined, steps: string, method: string, concepts: Record<Concept, string[]>, coefficients: Record<Concept, string>, noise: string, seed: string }}
+ */
 const state = {
   modelId: undefined,
   from: undefined,
@@ -37,12 +52,16 @@ const state = {
   seed: '1',
 };
 
+/** @param {string} value */
 function optionalNumber(value) {
   const text = value.trim();
   return text === '' ? undefined : Number(text);
 }
 
-/** " - 1 B" style text of a term, for the button and the result caption. */
+/**
+ * " - 1 B" style text of a term, for the button and the result caption.
+ * @param {Partial<Record<Concept, string>>} coefficients
+ */
 function formula(coefficients) {
   return CONCEPTS.map((name, i) => {
     const c = Number(coefficients[name]);
@@ -56,10 +75,12 @@ function formula(coefficients) {
     .trim();
 }
 
+/** @param {HTMLElement} root */
 export function mount(root) {
+  /** @type {Array<() => void>} */
   const cleanups = [];
   const pinsOfModel = () => getPins().filter((p) => p.modelId === state.modelId);
-  const pinNumber = (id) => getPins().findIndex((p) => p.id === id) + 1;
+  const pinNumber = (/** @type {string | undefined} */ id) => getPins().findIndex((p) => p.id === id) + 1;
 
   const modelSelect = el('select', { name: 'modelId', id: 'latent-model' });
   const modelPanel = el(
@@ -101,22 +122,26 @@ export function mount(root) {
 
   // Arithmetic.
   const palette = el('ul', { class: 'pins', id: 'arith-palette', 'aria-label': 'Pins to add to a concept' });
-  const conceptBoxes = Object.fromEntries(CONCEPTS.map((name) => [name, el('ul', { class: 'pins', id: `concept-${name}`, 'aria-label': `Exemplars of concept ${name}` })]));
-  const coefficientInputs = Object.fromEntries(
-    CONCEPTS.map((name) => [
-      name,
-      el('input', {
-        type: 'number',
-        step: 'any',
-        name: `coefficient-${name}`,
-        id: `coefficient-${name}`,
-        value: state.coefficients[name],
-        onInput: (event) => {
-          state.coefficients[name] = event.target.value;
-          renderFormula();
-        },
-      }),
-    ]),
+  const conceptBoxes = /** @type {Record<Concept, HTMLUListElement>} */ (
+    Object.fromEntries(CONCEPTS.map((name) => [name, el('ul', { class: 'pins', id: `concept-${name}`, 'aria-label': `Exemplars of concept ${name}` })]))
+  );
+  const coefficientInputs = /** @type {Record<Concept, HTMLInputElement>} */ (
+    Object.fromEntries(
+      CONCEPTS.map((name) => [
+        name,
+        el('input', {
+          type: 'number',
+          step: 'any',
+          name: `coefficient-${name}`,
+          id: `coefficient-${name}`,
+          value: state.coefficients[name],
+          onInput: (/** @type {InputEvent} */ event) => {
+            state.coefficients[name] = /** @type {HTMLInputElement} */ (event.target).value;
+            renderFormula();
+          },
+        }),
+      ]),
+    )
   );
   const noiseInput = el('input', { name: 'noise', type: 'number', step: 'any', value: state.noise });
   const seedInput = el('input', { name: 'arith-seed', type: 'number', inputmode: 'numeric', step: '1', value: state.seed, placeholder: 'random' });
@@ -151,7 +176,13 @@ export function mount(root) {
         ),
       ),
     ),
-    el('div', { class: 'row' }, field('Noise', noiseInput, '0..2 (paper: 0.25)'), field('Seed', seedInput, 'Of the neighbour noise; blank: random'), computeButton),
+    el(
+      'div',
+      { class: 'row' },
+      field('Noise', noiseInput, '0..2 (paper: 0.25)'),
+      field('Seed', seedInput, 'Of the neighbour noise; blank: random'),
+      computeButton,
+    ),
     arithResult,
   );
 
@@ -166,6 +197,7 @@ export function mount(root) {
   root.append(page);
 
   function modelsWithPins() {
+    /** @type {Map<string, number>} */
     const counts = new Map();
     for (const p of getPins()) counts.set(p.modelId, (counts.get(p.modelId) ?? 0) + 1);
     return counts;
@@ -173,19 +205,27 @@ export function mount(root) {
 
   function renderModels() {
     const counts = modelsWithPins();
-    if (!counts.has(state.modelId)) state.modelId = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+    if (state.modelId === undefined || !counts.has(state.modelId)) state.modelId = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
     modelSelect.replaceChildren(
       ...(counts.size === 0
         ? [el('option', { value: '' }, 'No pins yet')]
         : [...counts.entries()].map(([id, n]) => el('option', { value: id, selected: id === state.modelId }, `${id} (${n} pinned)`))),
     );
     modelSelect.disabled = counts.size === 0;
-    const note = page.querySelector('#latent-pins-note');
+    const note = /** @type {HTMLElement} */ (page.querySelector('#latent-pins-note'));
     note.replaceChildren(
-      ...(counts.size === 0 ? ['Nothing is pinned yet. ', el('a', { href: '#/gallery' }, 'Pin samples in the Gallery'), ' (choose a sample, then Pin as exemplar).'] : [`${pinsOfModel().length} pins of this model.`]),
+      ...(counts.size === 0
+        ? ['Nothing is pinned yet. ', el('a', { href: '#/gallery' }, 'Pin samples in the Gallery'), ' (choose a sample, then Pin as exemplar).']
+        : [`${pinsOfModel().length} pins of this model.`]),
     );
   }
 
+  /**
+   * @param {HTMLFieldSetElement} group
+   * @param {string} legend
+   * @param {string | undefined} chosen
+   * @param {(id: string) => void} onPick
+   */
   function pickGroup(group, legend, chosen, onPick) {
     const pins = pinsOfModel();
     const name = uniqueId('pick');
@@ -206,8 +246,8 @@ export function mount(root) {
 
   function renderWalkPicks() {
     const ids = pinsOfModel().map((p) => p.id);
-    if (!ids.includes(state.from)) state.from = ids[0];
-    if (!ids.includes(state.to)) state.to = ids.find((id) => id !== state.from) ?? ids[0];
+    if (state.from === undefined || !ids.includes(state.from)) state.from = ids[0];
+    if (state.to === undefined || !ids.includes(state.to)) state.to = ids.find((id) => id !== state.from) ?? ids[0];
     pickGroup(fromGroup, 'From', state.from, (id) => (state.from = id));
     pickGroup(toGroup, 'To', state.to, (id) => (state.to = id));
     walkButton.disabled = ids.length < 2;
@@ -263,8 +303,12 @@ export function mount(root) {
               return el(
                 'li',
                 { class: 'pin', dataset: { sampleId: id } },
-                imageFromDataUrl(p.dataUrl, `Pin ${n} in concept ${name}`),
-                el('button', { type: 'button', class: 'secondary small', 'aria-label': `Remove pin ${n} from concept ${name}`, onClick: () => toggleExemplar(name, id) }, 'Remove'),
+                imageFromDataUrl(p?.dataUrl ?? '', `Pin ${n} in concept ${name}`),
+                el(
+                  'button',
+                  { type: 'button', class: 'secondary small', 'aria-label': `Remove pin ${n} from concept ${name}`, onClick: () => toggleExemplar(name, id) },
+                  'Remove',
+                ),
               );
             })),
       );
@@ -279,6 +323,10 @@ export function mount(root) {
     computeButton.disabled = used.length === 0;
   }
 
+  /**
+   * @param {Concept} name
+   * @param {string} id
+   */
   function toggleExemplar(name, id) {
     const list = state.concepts[name];
     state.concepts[name] = list.includes(id) ? list.filter((x) => x !== id) : [...list, id];
@@ -300,21 +348,34 @@ export function mount(root) {
     renderAll();
   });
 
-  walkForm.addEventListener('submit', async (event) => {
+  walkForm.addEventListener('submit', (event) => void onWalk(event));
+  arithForm.addEventListener('submit', (event) => void onCompute(event));
+
+  /** @param {SubmitEvent} event */
+  async function onWalk(event) {
     event.preventDefault();
     clearError(walkForm);
     state.steps = stepsInput.value;
     const steps = optionalNumber(stepsInput.value) ?? 8;
     const status = progress(walkForm, `Walking ${steps} steps...`);
     try {
-      const data = await busy(walkButton, () =>
-        gql(INTERPOLATE, { modelId: state.modelId, from: { sampleId: state.from }, to: { sampleId: state.to }, steps, method: state.method }),
-      'Walking...');
+      const data = /** @type {WalkResult} */ (
+        await busy(
+          walkButton,
+          () => gql(INTERPOLATE, { modelId: state.modelId, from: { sampleId: state.from }, to: { sampleId: state.to }, steps, method: state.method }),
+          'Walking...',
+        )
+      );
       const walk = data.interpolate;
       const last = walk.samples.length - 1;
       walkStrip.replaceChildren(
         ...walk.samples.map((s, i) =>
-          el('li', {}, imageFromDataUrl(s.image.dataUrl, `Step ${i + 1} of ${walk.samples.length}`, { dataset: { sampleId: s.id } }), `t=${(last === 0 ? 0 : i / last).toFixed(2)}`),
+          el(
+            'li',
+            {},
+            imageFromDataUrl(s.image.dataUrl, `Step ${i + 1} of ${walk.samples.length}`, { dataset: { sampleId: s.id } }),
+            `t=${(last === 0 ? 0 : i / last).toFixed(2)}`,
+          ),
         ),
       );
       walkStatus.textContent = `${walk.method === 'SLERP' ? 'Slerp' : 'Linear'} walk of ${walk.samples.length} images from pin ${pinNumber(state.from)} to pin ${pinNumber(state.to)}.`;
@@ -323,9 +384,10 @@ export function mount(root) {
     } finally {
       status.done();
     }
-  });
+  }
 
-  arithForm.addEventListener('submit', async (event) => {
+  /** @param {SubmitEvent} event */
+  async function onCompute(event) {
     event.preventDefault();
     clearError(arithForm);
     state.noise = noiseInput.value;
@@ -337,21 +399,41 @@ export function mount(root) {
     }));
     const status = progress(arithForm, 'Computing the concept means and the result...');
     try {
-      const data = await busy(computeButton, () =>
-        gql(ARITHMETIC, { modelId: state.modelId, terms, neighbours: 8, noise: optionalNumber(noiseInput.value) ?? 0.25, seed: optionalNumber(seedInput.value) }),
-      'Computing...');
+      const data = /** @type {{ latentArithmetic: Arithmetic }} */ (
+        await busy(
+          computeButton,
+          () =>
+            gql(ARITHMETIC, {
+              modelId: state.modelId,
+              terms,
+              neighbours: 8,
+              noise: optionalNumber(noiseInput.value) ?? 0.25,
+              seed: optionalNumber(seedInput.value),
+            }),
+          'Computing...',
+        )
+      );
       renderArithmetic(data.latentArithmetic, used);
     } catch (error) {
       showError(arithForm, error);
     } finally {
       status.done();
     }
-  });
+  }
 
+  /**
+   * @param {Arithmetic} result
+   * @param {Concept[]} used
+   */
   function renderArithmetic(result, used) {
     // The paper's figure: the result in the centre, its 8 noisy neighbours around it.
     const around = result.neighbours;
-    const box = [...around.slice(0, 4).map((s) => ({ s, centre: false })), { s: result.result, centre: true }, ...around.slice(4).map((s) => ({ s, centre: false }))];
+    const box = [
+      ...around.slice(0, 4).map((s) => ({ s, centre: false })),
+      { s: result.result, centre: true },
+      ...around.slice(4).map((s) => ({ s, centre: false })),
+    ];
+    /** @type {HTMLElement[]} */
     const means = [];
     result.concepts.forEach((concept, i) => {
       const name = used[i];
@@ -379,7 +461,10 @@ export function mount(root) {
           'div',
           { class: 'box3', id: 'arith-box', role: 'group', 'aria-label': `Result in the centre, ${around.length} noisy neighbours around it` },
           ...box.map(({ s, centre }, i) =>
-            imageFromDataUrl(s.image.dataUrl, centre ? 'Result' : `Neighbour ${i < 4 ? i + 1 : i}`, { class: centre ? 'centre' : undefined, dataset: { sampleId: s.id } }),
+            imageFromDataUrl(s.image.dataUrl, centre ? 'Result' : `Neighbour ${i < 4 ? i + 1 : i}`, {
+              class: centre ? 'centre' : undefined,
+              dataset: { sampleId: s.id },
+            }),
           ),
         ),
         el('p', { class: 'muted' }, `Neighbour noise seed ${result.seed}.`),

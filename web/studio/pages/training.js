@@ -1,9 +1,12 @@
+// @ts-check
 // Training: start a job (from scratch or fine-tuning a version), list recent jobs, watch one live over
 // the trainingProgress subscription (losses plot, each epoch's fixed-noise sample grid), cancel it.
 import { ApiError, gql, onApiKeyChange } from '../lib/api.js';
 import { subscribe } from '../lib/subscriptions.js';
 import { busy, clearError, el, imageFromDataUrl, showError } from '../lib/ui.js';
 import { linePlot } from '../lib/plot.js';
+/** @import { Series } from '../lib/plot.js' */
+/** @import { Image } from '../lib/types.js' */
 
 const SPEC = `spec { mode architecture dataset epochs batchSize learningRate seed limit labelsPerClass latentSize
   techniques { labelSmoothing featureMatching { layer } minibatchDiscrimination { kernels kernelDim } historicalAveraging { weight } virtualBatchNorm { referenceSize } } }`;
@@ -17,21 +20,56 @@ const EVENTS = `subscription Watch($id: ID!) { trainingProgress(jobId: $id) {
   step { epoch step stepsPerEpoch generatorLoss discriminatorLoss }
   epoch { ${EPOCH} } } }`;
 
+/**
+ * @typedef {{
+ *   featureMatching: { layer: string } | null, minibatchDiscrimination: { kernels: number, kernelDim: number } | null,
+ *   historicalAveraging: { weight: number } | null, labelSmoothing: number | null, virtualBatchNorm: { referenceSize: number } | null,
+ * }} Techniques
+ * @typedef {{
+ *   mode: string, architecture: string, dataset: string, epochs: number, batchSize: number, learningRate: number, seed: number,
+ *   limit: number | null, labelsPerClass: number | null, latentSize: number, techniques: Techniques | null,
+ * }} Spec
+ * @typedef {{
+ *   epoch: number, generatorLoss: number, discriminatorLoss: number, dAccuracyReal: number, dAccuracyFake: number,
+ *   testError: number | null, seconds: number, keptModelId: string | null, samples?: Image | null,
+ * }} Epoch an epoch's metrics; `samples` (its fixed-noise grid) only when asked for
+ * @typedef {{
+ *   id: string, name: string, version: string, state: string, progress: number, epochsCompleted: number, error: string | null,
+ *   modelId: string | null, parentModelId: string | null, keptModelIds: string[], createdAt: string, spec: Spec,
+ * }} Job
+ * @typedef {{ epoch: number, step: number, stepsPerEpoch: number, generatorLoss: number, discriminatorLoss: number }} Step
+ * @typedef {{
+ *   type: 'STEP' | 'EPOCH' | 'STATE' | 'END', state: string, progress: number, epochsCompleted: number, modelId: string | null,
+ *   error: string | null, step: Step | null, epoch: Epoch | null,
+ * }} ProgressEvent
+ * @typedef {Pick<Job, 'id' | 'name' | 'version' | 'state' | 'progress' | 'epochsCompleted' | 'createdAt'> & { spec: Pick<Spec, 'epochs' | 'architecture' | 'mode'> }} JobListItem
+ * @typedef {{ id: string, name: string, architecture: string, dataset: string }} Version
+ */
+
 const ACTIVE = new Set(['QUEUED', 'RUNNING']);
 // The step plot keeps this many recent steps: enough for a long job's trend, light to redraw.
 const MAX_STEPS = 2000;
 
+/** @param {HTMLElement} root */
 export function mount(root) {
+  /** @type {Array<() => void>} */
   const cleanups = [];
-  let watching = null; // { stop() } of the job on screen
+  /** @type {{ stop(): void } | null} the job on screen */
+  let watching = null;
 
   const startPanel = el('section', { class: 'panel train-start', 'aria-labelledby': 'train-start-h' }, el('h2', { id: 'train-start-h' }, 'Start a job'));
   const jobsPanel = el('section', { class: 'panel train-jobs', 'aria-labelledby': 'train-jobs-h' });
   const watchPanel = el('section', { class: 'panel train-watch', 'aria-labelledby': 'train-watch-h', hidden: '' });
   root.append(
-    el('div', { class: 'page training' },
+    el(
+      'div',
+      { class: 'page training' },
       el('h1', { tabindex: '-1' }, 'Training'),
-      el('p', { class: 'muted' }, 'Train a GAN on a worker thread of the server: from scratch, or fine-tuning a version. Each epoch shows G\u2019s samples from the same fixed noise. Needs a key with the train scope.'),
+      el(
+        'p',
+        { class: 'muted' },
+        'Train a GAN on a worker thread of the server: from scratch, or fine-tuning a version. Each epoch shows G\u2019s samples from the same fixed noise. Needs a key with the train scope.',
+      ),
       el('div', { class: 'train-layout' }, startPanel, el('div', { class: 'train-side' }, watchPanel, jobsPanel)),
     ),
   );
@@ -44,7 +82,9 @@ export function mount(root) {
     void busy(form.submit, async () => {
       try {
         const input = form.read();
-        const data = await gql(`mutation Start($input: StartTrainingInput!) { startTraining(input: $input) { ${JOB} } }`, { input });
+        const data = /** @type {{ startTraining: Job }} */ (
+          await gql(`mutation Start($input: StartTrainingInput!) { startTraining(input: $input) { ${JOB} } }`, { input })
+        );
         void loadJobs();
         watch(data.startTraining.id);
       } catch (err) {
@@ -64,14 +104,25 @@ export function mount(root) {
   async function loadJobs() {
     clearError(jobsErrors);
     try {
-      const data = await gql(`query Jobs { trainingJobs(first: 10) { totalCount edges { node { id name version state progress epochsCompleted createdAt spec { epochs architecture mode } } } } }`);
-      renderJobs(data.trainingJobs.edges.map((e) => e.node), data.trainingJobs.totalCount);
+      const data = /** @type {{ trainingJobs: { totalCount: number, edges: Array<{ node: JobListItem }> } }} */ (
+        await gql(
+          `query Jobs { trainingJobs(first: 10) { totalCount edges { node { id name version state progress epochsCompleted createdAt spec { epochs architecture mode } } } } }`,
+        )
+      );
+      renderJobs(
+        data.trainingJobs.edges.map((e) => e.node),
+        data.trainingJobs.totalCount,
+      );
     } catch (err) {
       jobsList.replaceChildren();
       showError(jobsErrors, err);
     }
   }
 
+  /**
+   * @param {JobListItem[]} jobs
+   * @param {number} total
+   */
   function renderJobs(jobs, total) {
     if (!jobs.length) {
       jobsList.replaceChildren(el('li', { class: 'muted' }, 'No training jobs yet.'));
@@ -81,10 +132,16 @@ export function mount(root) {
       ...jobs.map((job) => {
         const button = el('button', { type: 'button', class: 'secondary', 'aria-label': `Watch job ${job.name}@${job.version}` }, 'Watch');
         button.addEventListener('click', () => watch(job.id));
-        return el('li', { class: 'job-item', 'data-job-id': job.id },
+        return el(
+          'li',
+          { class: 'job-item', 'data-job-id': job.id },
           el('span', { class: `state state-${job.state.toLowerCase()}` }, job.state),
           el('span', { class: 'job-name' }, `${job.name}@${job.version}`),
-          el('span', { class: 'muted' }, `${job.spec.architecture}${job.spec.mode === 'KPLUSONE' ? ' K+1' : ''}, ${job.epochsCompleted}/${job.spec.epochs} epochs, ${Math.round(job.progress * 100)}%`),
+          el(
+            'span',
+            { class: 'muted' },
+            `${job.spec.architecture}${job.spec.mode === 'KPLUSONE' ? ' K+1' : ''}, ${job.epochsCompleted}/${job.spec.epochs} epochs, ${Math.round(job.progress * 100)}%`,
+          ),
           button,
         );
       }),
@@ -92,6 +149,7 @@ export function mount(root) {
     if (total > jobs.length) jobsList.append(el('li', { class: 'muted' }, `${total - jobs.length} older jobs not shown.`));
   }
 
+  /** @param {string} id */
   function watch(id) {
     watching?.stop();
     watching = watchJob(watchPanel, id, { onChange: () => void loadJobs() });
@@ -100,7 +158,7 @@ export function mount(root) {
   // Fine-tune choices come from the served versions (anonymous clients may list them).
   const loadVersions = () =>
     gql('query Versions { models { id name architecture dataset } }')
-      .then((data) => form.setModels(data.models))
+      .then((data) => form.setModels(/** @type {{ models: Version[] }} */ (data).models))
       .catch((err) => showError(form.errors, err));
   void loadVersions();
   void loadJobs();
@@ -116,12 +174,21 @@ export function mount(root) {
   return () => cleanups.forEach((fn) => fn());
 }
 
-/** The start form: every StartTrainingInput field a person is likely to set, with the technique switches. */
+/**
+ * The start form: every StartTrainingInput field a person is likely to set, with the technique switches.
+ * @param {HTMLElement} panel
+ */
 function buildForm(panel) {
   let uid = 0;
+  /**
+   * @param {string} label
+   * @param {HTMLInputElement | HTMLSelectElement} control
+   * @param {string} [hint]
+   */
   const field = (label, control, hint) => {
     const id = `train-${control.name}-${++uid}`;
     control.id = id;
+    /** @type {HTMLElement[]} */
     const parts = [el('label', { for: id }, label), control];
     if (hint) {
       const hintId = `${id}-hint`;
@@ -130,18 +197,40 @@ function buildForm(panel) {
     }
     return el('div', { class: 'field' }, ...parts);
   };
+  /**
+   * @param {string} name
+   * @param {string} value
+   * @param {Record<string, string>} [attrs]
+   */
   const number = (name, value, attrs = {}) => {
     const input = el('input', { type: 'number', name, inputmode: attrs.step === 'any' ? 'decimal' : 'numeric', ...attrs });
     input.value = value;
     return input;
   };
+  /**
+   * @param {string} name
+   * @param {Array<[value: string, text: string]>} options
+   */
   const select = (name, options) => el('select', { name }, ...options.map(([value, text]) => el('option', { value }, text)));
 
+  /** @type {Version[]} */
   let models = [];
   const from = select('fineTuneFrom', [['', 'Scratch (new weights)']]);
-  const mode = select('mode', [['GAN', 'GAN'], ['KPLUSONE', 'K+1 semi-supervised'], ['AUTOENCODER', 'Sparse autoencoder (features)']]);
-  const architecture = select('architecture', [['', 'Default (DCGAN)'], ['DCGAN', 'DCGAN'], ['MLP', 'MLP']]);
-  const dataset = select('dataset', [['', 'Default (MNIST)'], ['MNIST', 'MNIST'], ['FASHION_MNIST', 'Fashion-MNIST']]);
+  const mode = select('mode', [
+    ['GAN', 'GAN'],
+    ['KPLUSONE', 'K+1 semi-supervised'],
+    ['AUTOENCODER', 'Sparse autoencoder (features)'],
+  ]);
+  const architecture = select('architecture', [
+    ['', 'Default (DCGAN)'],
+    ['DCGAN', 'DCGAN'],
+    ['MLP', 'MLP'],
+  ]);
+  const dataset = select('dataset', [
+    ['', 'Default (MNIST)'],
+    ['MNIST', 'MNIST'],
+    ['FASHION_MNIST', 'Fashion-MNIST'],
+  ]);
   const epochs = number('epochs', '1', { min: '1', max: '1000', required: '' });
   const batchSize = number('batchSize', '64', { min: '1', max: '1024' });
   const learningRate = number('learningRate', '0.0002', { step: 'any', min: '0' });
@@ -160,7 +249,12 @@ function buildForm(panel) {
   // Fine-tuning takes the version's architecture and dataset: the selects say so instead of a stale choice.
   const syncFrom = () => {
     const version = models.find((m) => m.id === from.value);
-    for (const [control, fallback, own] of [[architecture, 'Default (DCGAN)', version?.architecture], [dataset, 'Default (MNIST)', version?.dataset]]) {
+    /** @type {Array<[HTMLSelectElement, string, string | undefined]>} */
+    const choices = [
+      [architecture, 'Default (DCGAN)', version?.architecture],
+      [dataset, 'Default (MNIST)', version?.dataset],
+    ];
+    for (const [control, fallback, own] of choices) {
       control.disabled = version !== undefined;
       control.options[0].textContent = version ? `The version\u2019s (${own})` : fallback;
       if (version) control.value = '';
@@ -168,6 +262,12 @@ function buildForm(panel) {
   };
 
   // Salimans et al. 2016's switches: each a checkbox with its parameters, off by default.
+  /**
+   * @param {string} key
+   * @param {string} label
+   * @param {string} hint
+   * @param {Array<[text: string, control: HTMLInputElement]>} inputs
+   */
   const technique = (key, label, hint, inputs) => {
     const toggle = el('input', { type: 'checkbox', name: `t-${key}`, id: `train-t-${key}` });
     const params = el('div', { class: 'technique-params' }, ...inputs.map(([text, control]) => field(text, control)));
@@ -176,30 +276,52 @@ function buildForm(panel) {
     };
     toggle.addEventListener('change', sync);
     sync();
-    const box = el('div', { class: 'technique' }, el('div', { class: 'check' }, toggle, el('label', { for: toggle.id }, label), el('small', { class: 'muted' }, hint)), params);
+    const box = el(
+      'div',
+      { class: 'technique' },
+      el('div', { class: 'check' }, toggle, el('label', { for: toggle.id }, label), el('small', { class: 'muted' }, hint)),
+      params,
+    );
     return { box, toggle };
   };
   const fmLayer = el('input', { type: 'text', name: 'featureMatchingLayer', placeholder: 'e.g. d_flatten', spellcheck: 'false', autocomplete: 'off' });
-  const featureMatching = technique('featureMatching', 'Feature matching', 'G matches D\u2019s mean features on a layer (always on for K+1).', [['Discriminator layer', fmLayer]]);
+  const featureMatching = technique('featureMatching', 'Feature matching', 'G matches D\u2019s mean features on a layer (always on for K+1).', [
+    ['Discriminator layer', fmLayer],
+  ]);
   const mbdKernels = number('mbdKernels', '100', { min: '1', max: '1024' });
   const mbdDim = number('mbdKernelDim', '5', { min: '1', max: '256' });
-  const minibatch = technique('minibatch', 'Minibatch discrimination', 'DCGAN only.', [['Kernels', mbdKernels], ['Kernel rows', mbdDim]]);
+  const minibatch = technique('minibatch', 'Minibatch discrimination', 'DCGAN only.', [
+    ['Kernels', mbdKernels],
+    ['Kernel rows', mbdDim],
+  ]);
   const haWeight = number('haWeight', '0.001', { step: 'any', min: '0' });
   const historical = technique('historical', 'Historical averaging', 'Pulls weights toward their running mean.', [['Weight', haWeight]]);
   const lsTarget = number('lsTarget', '0.9', { step: 'any', min: '0', max: '1' });
-  const labelSmoothing = technique('labelSmoothing', 'One-sided label smoothing', 'D\u2019s target for real images; GAN mode only.', [['Real target', lsTarget]]);
+  const labelSmoothing = technique('labelSmoothing', 'One-sided label smoothing', 'D\u2019s target for real images; GAN mode only.', [
+    ['Real target', lsTarget],
+  ]);
   const vbnSize = number('vbnSize', '64', { min: '1', max: '1024' });
   const vbn = technique('vbn', 'Virtual batchnorm', 'In G: DCGAN, or the K+1 MLP.', [['Reference batch', vbnSize]]);
 
-  const techniquesBox = el('fieldset', { class: 'techniques' },
+  const techniquesBox = el(
+    'fieldset',
+    { class: 'techniques' },
     el('legend', {}, 'Techniques (Salimans et al. 2016)'),
-    featureMatching.box, minibatch.box, historical.box, labelSmoothing.box, vbn.box,
+    featureMatching.box,
+    minibatch.box,
+    historical.box,
+    labelSmoothing.box,
+    vbn.box,
   );
   const errors = el('div', { class: 'errors' });
   const submit = el('button', { type: 'submit' }, 'Start training');
-  const element = el('form', { class: 'train-form', novalidate: '' },
+  const element = el(
+    'form',
+    { class: 'train-form', novalidate: '' },
     field('Start from', from, 'Fine-tuning keeps the version\u2019s architecture and dataset.'),
-    el('div', { class: 'field-grid' },
+    el(
+      'div',
+      { class: 'field-grid' },
       field('Mode', mode),
       field('Architecture', architecture),
       field('Dataset', dataset),
@@ -221,25 +343,53 @@ function buildForm(panel) {
   syncFrom();
   panel.append(element);
 
-  const toNumber = (input) => (input.value.trim() === '' ? undefined : Number(input.value));
-  // Server messages name the field first ("epochs: expected ..."): mark and focus that control.
-  const controls = { epochs, batchSize, learningRate, seed, limit, labelsPerClass, name, dataset, architecture, fineTuneFrom: from, mode,
-    'techniques.featureMatching.layer': fmLayer, 'techniques.minibatchDiscrimination.kernels': mbdKernels, 'techniques.minibatchDiscrimination.kernelDim': mbdDim,
-    'techniques.historicalAveraging.weight': haWeight, 'techniques.labelSmoothing': lsTarget, 'techniques.virtualBatchNorm.referenceSize': vbnSize };
+  const toNumber = (/** @type {HTMLInputElement} */ input) => (input.value.trim() === '' ? undefined : Number(input.value));
+  /**
+   * Server messages name the field first ("epochs: expected ..."): mark and focus that control.
+   * @type {Record<string, HTMLInputElement | HTMLSelectElement>}
+   */
+  const controls = {
+    epochs,
+    batchSize,
+    learningRate,
+    seed,
+    limit,
+    labelsPerClass,
+    name,
+    dataset,
+    architecture,
+    fineTuneFrom: from,
+    mode,
+    'techniques.featureMatching.layer': fmLayer,
+    'techniques.minibatchDiscrimination.kernels': mbdKernels,
+    'techniques.minibatchDiscrimination.kernelDim': mbdDim,
+    'techniques.historicalAveraging.weight': haWeight,
+    'techniques.labelSmoothing': lsTarget,
+    'techniques.virtualBatchNorm.referenceSize': vbnSize,
+  };
 
   return {
     element,
     errors,
     submit,
+    /** @param {Version[]} list */
     setModels(list) {
       models = list;
       const current = from.value;
-      from.replaceChildren(el('option', { value: '' }, 'Scratch (new weights)'), ...models.map((m) => el('option', { value: m.id }, `Fine-tune ${m.id} (${m.architecture}, ${m.dataset})`)));
+      from.replaceChildren(
+        el('option', { value: '' }, 'Scratch (new weights)'),
+        ...models.map((m) => el('option', { value: m.id }, `Fine-tune ${m.id} (${m.architecture}, ${m.dataset})`)),
+      );
       from.value = models.some((m) => m.id === current) ? current : '';
       syncFrom();
     },
     read() {
+      /** @type {Record<string, unknown> & { epochs: number }} the StartTrainingInput */
       const input = { epochs: toNumber(epochs) ?? Number.NaN };
+      /**
+       * @param {string} key
+       * @param {string | number | undefined} value
+       */
       const set = (key, value) => {
         if (value !== undefined && value !== '') input[key] = value;
       };
@@ -255,6 +405,7 @@ function buildForm(panel) {
       set('limit', toNumber(limit));
       if (mode.value === 'KPLUSONE') set('labelsPerClass', toNumber(labelsPerClass));
       set('name', name.value.trim());
+      /** @type {Record<string, unknown>} */
       const techniques = {};
       const gan = mode.value !== 'AUTOENCODER';
       if (gan && featureMatching.toggle.checked) techniques.featureMatching = { layer: fmLayer.value.trim() };
@@ -264,11 +415,16 @@ function buildForm(panel) {
       if (gan && vbn.toggle.checked) techniques.virtualBatchNorm = { referenceSize: toNumber(vbnSize) };
       if (Object.keys(techniques).length) input.techniques = techniques;
       // A blank or non-number epochs would be a GraphQL type error: say it as the server would.
-      if (!Number.isInteger(input.epochs)) throw new ApiError(`epochs: expected an integer in 1..1000, got ${epochs.value.trim() === '' ? 'nothing' : JSON.stringify(epochs.value)}`, 'BAD_USER_INPUT');
+      if (!Number.isInteger(input.epochs))
+        throw new ApiError(
+          `epochs: expected an integer in 1..1000, got ${epochs.value.trim() === '' ? 'nothing' : JSON.stringify(epochs.value)}`,
+          'BAD_USER_INPUT',
+        );
       return input;
     },
+    /** @param {unknown} err */
     markInvalid(err) {
-      const match = /^([\w.]+):/.exec(err?.message ?? '');
+      const match = /^([\w.]+):/.exec(err instanceof Error ? err.message : '');
       const control = match ? controls[match[1]] : undefined;
       if (!control) return;
       control.setAttribute('aria-invalid', 'true');
@@ -280,11 +436,22 @@ function buildForm(panel) {
   };
 }
 
-/** Shows one job live: state, progress, loss plots, epochs table, latest sample grid, cancel. Returns { stop }. */
+/**
+ * Shows one job live: state, progress, loss plots, epochs table, latest sample grid, cancel. Returns { stop }.
+ * @param {HTMLElement} panel
+ * @param {string} id
+ * @param {{ onChange: () => void }} options
+ */
 function watchJob(panel, id, { onChange }) {
   let stopped = false;
   let unsubscribe = () => {};
   let frame = 0;
+  /**
+   * @type {{
+   *   job: (Job & { epochs?: Epoch[] }) | null, steps: Array<{ x: number, g: number, d: number }>, epochs: Epoch[], lastStep: Step | null,
+   *   progress: number, status: string, modelId: string | null, error: string | null,
+   * }}
+   */
   const state = { job: null, steps: [], epochs: [], lastStep: null, progress: 0, status: 'QUEUED', modelId: null, error: null };
 
   const heading = el('h2', { id: 'train-watch-h', tabindex: '-1' }, 'Job');
@@ -300,9 +467,15 @@ function watchJob(panel, id, { onChange }) {
   const epochPlot = el('div', { class: 'plot-box epoch-plot' });
   const grid = el('figure', { class: 'sample-grid' }, el('figcaption', { class: 'muted' }, 'The fixed-noise samples appear after the first epoch.'));
   const tableBody = el('tbody');
-  const table = el('table', { class: 'epochs-table' },
+  const table = el(
+    'table',
+    { class: 'epochs-table' },
     el('caption', { class: 'visually-hidden' }, 'Completed epochs'),
-    el('thead', {}, el('tr', {}, ...['Epoch', 'G loss', 'D loss', 'D acc real', 'D acc fake', 'Test error', 'Seconds'].map((t) => el('th', { scope: 'col' }, t)))),
+    el(
+      'thead',
+      {},
+      el('tr', {}, ...['Epoch', 'G loss', 'D loss', 'D acc real', 'D acc fake', 'Test error', 'Seconds'].map((t) => el('th', { scope: 'col' }, t))),
+    ),
     tableBody,
   );
 
@@ -324,7 +497,9 @@ function watchJob(panel, id, { onChange }) {
     clearError(errors);
     void busy(cancel, async () => {
       try {
-        const data = await gql(`mutation Cancel($id: ID!) { cancelTraining(id: $id) { id state error epochsCompleted progress } }`, { id });
+        const data = /** @type {{ cancelTraining: Pick<Job, 'id' | 'state' | 'error' | 'epochsCompleted' | 'progress'> }} */ (
+          await gql(`mutation Cancel($id: ID!) { cancelTraining(id: $id) { id state error epochsCompleted progress } }`, { id })
+        );
         Object.assign(state, { status: data.cancelTraining.state, error: data.cancelTraining.error, progress: data.cancelTraining.progress });
         schedule();
         onChange();
@@ -355,7 +530,8 @@ function watchJob(panel, id, { onChange }) {
       heading.textContent = `Job ${job.name}@${job.version}`;
       const s = job.spec;
       const t = describeTechniques(s.techniques);
-      meta.textContent = `${s.mode === 'KPLUSONE' ? 'K+1 ' : s.mode === 'AUTOENCODER' ? 'sparse autoencoder, ' : ''}${s.architecture} on ${s.dataset}${job.parentModelId ? `, fine-tuning ${job.parentModelId}` : ''}; ` +
+      meta.textContent =
+        `${s.mode === 'KPLUSONE' ? 'K+1 ' : s.mode === 'AUTOENCODER' ? 'sparse autoencoder, ' : ''}${s.architecture} on ${s.dataset}${job.parentModelId ? `, fine-tuning ${job.parentModelId}` : ''}; ` +
         `${s.epochs} epochs of batch ${s.batchSize}, lr ${s.learningRate}, seed ${s.seed}${s.limit ? `, ${s.limit} images` : ''}${t ? `; ${t}` : ''}.`;
     }
     badge.className = `state state-${state.status.toLowerCase()}`;
@@ -363,7 +539,9 @@ function watchJob(panel, id, { onChange }) {
     bar.value = state.progress;
     const totalEpochs = job?.spec.epochs;
     const step = state.lastStep;
-    const where = step ? `epoch ${step.epoch} of ${totalEpochs ?? '?'}, step ${step.step} of ${step.stepsPerEpoch}` : `${state.epochs.length} of ${totalEpochs ?? '?'} epochs done`;
+    const where = step
+      ? `epoch ${step.epoch} of ${totalEpochs ?? '?'}, step ${step.step} of ${step.stepsPerEpoch}`
+      : `${state.epochs.length} of ${totalEpochs ?? '?'} epochs done`;
     barText.textContent = `${Math.round(state.progress * 100)}% \u2014 ${where}`;
     cancel.disabled = !ACTIVE.has(state.status);
     cancel.hidden = !ACTIVE.has(state.status);
@@ -375,59 +553,94 @@ function watchJob(panel, id, { onChange }) {
     } else result.replaceChildren();
 
     const width = plotWidth(stepPlot);
-    stepPlot.replaceChildren(linePlot({
-      title: 'Losses per generator step',
-      width,
-      height: 220,
-      xLabel: 'step',
-      yLabel: 'loss',
-      format: (y) => y.toFixed(3),
-      series: [
-        { name: lossNames().g, points: state.steps.map((p) => ({ x: p.x, y: p.g })) },
-        { name: lossNames().d, points: state.steps.map((p) => ({ x: p.x, y: p.d })) },
-      ],
-    }));
+    stepPlot.replaceChildren(
+      linePlot({
+        title: 'Losses per generator step',
+        width,
+        height: 220,
+        xLabel: 'step',
+        yLabel: 'loss',
+        format: (/** @type {number} */ y) => y.toFixed(3),
+        series: [
+          { name: lossNames().g, points: state.steps.map((p) => ({ x: p.x, y: p.g })) },
+          { name: lossNames().d, points: state.steps.map((p) => ({ x: p.x, y: p.d })) },
+        ],
+      }),
+    );
+    /** @type {Series[]} */
     const epochSeries = [
       { name: lossNames().epochG, points: state.epochs.map((e) => ({ x: e.epoch, y: e.generatorLoss })) },
       { name: lossNames().epochD, points: state.epochs.map((e) => ({ x: e.epoch, y: e.discriminatorLoss })) },
     ];
-    if (state.epochs.some((e) => e.testError !== null)) epochSeries.push({ name: 'test error', points: state.epochs.filter((e) => e.testError !== null).map((e) => ({ x: e.epoch, y: e.testError })) });
-    epochPlot.replaceChildren(linePlot({ title: 'Mean losses per epoch', width, height: 200, xLabel: 'epoch', yLabel: 'loss', format: (y) => y.toFixed(3), series: epochSeries }));
+    if (state.epochs.some((e) => e.testError !== null))
+      epochSeries.push({ name: 'test error', points: state.epochs.flatMap((e) => (e.testError !== null ? [{ x: e.epoch, y: e.testError }] : [])) });
+    epochPlot.replaceChildren(
+      linePlot({
+        title: 'Mean losses per epoch',
+        width,
+        height: 200,
+        xLabel: 'epoch',
+        yLabel: 'loss',
+        format: (/** @type {number} */ y) => y.toFixed(3),
+        series: epochSeries,
+      }),
+    );
 
     const last = state.epochs.findLast((e) => e.samples);
     if (!last && state.epochs.length > MAX_EPOCHS_WITH_GRIDS) {
-      grid.replaceChildren(el('figcaption', { class: 'muted' }, `The sample grids of its ${state.epochs.length} epochs are not loaded; a running job shows each next one here.`));
+      grid.replaceChildren(
+        el('figcaption', { class: 'muted' }, `The sample grids of its ${state.epochs.length} epochs are not loaded; a running job shows each next one here.`),
+      );
     }
-    if (last) {
-      const img = imageFromDataUrl(last.samples.dataUrl, `Samples from the fixed noise after epoch ${last.epoch}`, { width: String(last.samples.width), height: String(last.samples.height) });
-      grid.replaceChildren(img, el('figcaption', {}, `Epoch ${last.epoch}: G\u2019s samples from the job\u2019s fixed noise${last.keptModelId ? ` (kept as ${last.keptModelId})` : ''}`));
+    if (last?.samples) {
+      const img = imageFromDataUrl(last.samples.dataUrl, `Samples from the fixed noise after epoch ${last.epoch}`, {
+        width: String(last.samples.width),
+        height: String(last.samples.height),
+      });
+      grid.replaceChildren(
+        img,
+        el(
+          'figcaption',
+          {},
+          `Epoch ${last.epoch}: G\u2019s samples from the job\u2019s fixed noise${last.keptModelId ? ` (kept as ${last.keptModelId})` : ''}`,
+        ),
+      );
     }
     tableBody.replaceChildren(
-      ...state.epochs.map((e) => el('tr', { 'data-epoch': String(e.epoch) },
-        el('th', { scope: 'row' }, String(e.epoch)),
-        ...[e.generatorLoss, e.discriminatorLoss, e.dAccuracyReal, e.dAccuracyFake].map((v) => el('td', {}, v.toFixed(3))),
-        el('td', {}, e.testError === null ? '\u2014' : e.testError.toFixed(3)),
-        el('td', {}, e.seconds.toFixed(1)),
-      )),
+      ...state.epochs.map((e) =>
+        el(
+          'tr',
+          { 'data-epoch': String(e.epoch) },
+          el('th', { scope: 'row' }, String(e.epoch)),
+          ...[e.generatorLoss, e.discriminatorLoss, e.dAccuracyReal, e.dAccuracyFake].map((v) => el('td', {}, v.toFixed(3))),
+          el('td', {}, e.testError === null ? '\u2014' : e.testError.toFixed(3)),
+          el('td', {}, e.seconds.toFixed(1)),
+        ),
+      ),
     );
     table.hidden = state.epochs.length === 0;
   }
 
+  /** @param {ProgressEvent} event */
   function onEvent(event) {
     state.status = event.state;
     state.progress = event.progress;
     switch (event.type) {
       case 'STEP': {
         const s = event.step;
+        if (!s) break;
         state.lastStep = s;
         state.steps.push({ x: (s.epoch - 1) * s.stepsPerEpoch + s.step, g: s.generatorLoss, d: s.discriminatorLoss });
         if (state.steps.length > MAX_STEPS) state.steps.splice(0, state.steps.length - MAX_STEPS);
         break;
       }
-      case 'EPOCH':
-        if (!state.epochs.some((e) => e.epoch === event.epoch.epoch)) state.epochs.push(event.epoch);
-        live.textContent = `Epoch ${event.epoch.epoch} done: G loss ${event.epoch.generatorLoss.toFixed(3)}, D loss ${event.epoch.discriminatorLoss.toFixed(3)}.`;
+      case 'EPOCH': {
+        const done = event.epoch;
+        if (!done) break;
+        if (!state.epochs.some((e) => e.epoch === done.epoch)) state.epochs.push(done);
+        live.textContent = `Epoch ${done.epoch} done: G loss ${done.generatorLoss.toFixed(3)}, D loss ${done.discriminatorLoss.toFixed(3)}.`;
         break;
+      }
       case 'STATE':
         break;
       case 'END':
@@ -446,13 +659,15 @@ function watchJob(panel, id, { onChange }) {
   // read again at the end, since a subscription that connects late sees only the END event.
   // Set when the live stream fails: the job is then followed by polling alone.
   let streamDown = false;
+  /** @param {boolean} final */
   async function readJob(final) {
     try {
-      let data = await gql(`query Job($id: ID!) { trainingJob(id: $id) { ${JOB} epochs { ${EPOCH_METRICS} } } }`, { id });
+      /** @typedef {{ trainingJob: Job & { epochs: Epoch[] } }} JobRead */
+      let data = /** @type {JobRead} */ (await gql(`query Job($id: ID!) { trainingJob(id: $id) { ${JOB} epochs { ${EPOCH_METRICS} } } }`, { id }));
       const haveGrid = state.epochs.some((e) => e.samples);
       const count = data.trainingJob.epochs.length;
       if (!haveGrid && count > 0 && count <= MAX_EPOCHS_WITH_GRIDS) {
-        data = await gql(`query JobGrids($id: ID!) { trainingJob(id: $id) { ${JOB} epochs { ${EPOCH} } } }`, { id });
+        data = /** @type {JobRead} */ (await gql(`query JobGrids($id: ID!) { trainingJob(id: $id) { ${JOB} epochs { ${EPOCH} } } }`, { id }));
       }
       if (stopped) return;
       const job = data.trainingJob;
@@ -464,7 +679,8 @@ function watchJob(panel, id, { onChange }) {
       }
       state.epochs.sort((a, b) => a.epoch - b.epoch);
       // While the stream is live its STEP events are newer than this read; without it, this read is all there is.
-      if (final || streamDown || !state.lastStep || !ACTIVE.has(job.state)) Object.assign(state, { status: job.state, progress: job.progress, modelId: job.modelId, error: job.error });
+      if (final || streamDown || !state.lastStep || !ACTIVE.has(job.state))
+        Object.assign(state, { status: job.state, progress: job.progress, modelId: job.modelId, error: job.error });
       render();
     } catch (err) {
       showError(errors, err);
@@ -474,24 +690,28 @@ function watchJob(panel, id, { onChange }) {
   let poll = 0;
   function pollUntilEnded() {
     if (stopped || !ACTIVE.has(state.status)) return;
-    poll = setTimeout(async () => {
-      await readJob(false);
-      pollUntilEnded();
+    poll = setTimeout(() => {
+      void readJob(false).then(pollUntilEnded);
     }, 2000);
   }
   void readJob(false);
-  unsubscribe = subscribe(EVENTS, { id }, {
-    next: (data) => {
-      onEvent(data.trainingProgress);
-      if (data.trainingProgress.type === 'END') void readJob(true);
+  unsubscribe = subscribe(
+    EVENTS,
+    { id },
+    {
+      next: (data) => {
+        const event = /** @type {{ trainingProgress: ProgressEvent }} */ (data).trainingProgress;
+        onEvent(event);
+        if (event.type === 'END') void readJob(true);
+      },
+      error: (err) => {
+        showError(errors, err);
+        streamDown = true;
+        pollUntilEnded();
+      },
+      complete: () => undefined,
     },
-    error: (err) => {
-      showError(errors, err);
-      streamDown = true;
-      pollUntilEnded();
-    },
-    complete: () => undefined,
-  });
+  );
   render();
 
   // Plots are drawn at their box's pixel width: redraw when it changes.
@@ -508,8 +728,10 @@ function watchJob(panel, id, { onChange }) {
   };
 }
 
+/** @param {Techniques | null} t */
 function describeTechniques(t) {
   if (!t) return '';
+  /** @type {string[]} */
   const on = [];
   if (t.featureMatching) on.push(`feature matching on ${t.featureMatching.layer}`);
   if (t.minibatchDiscrimination) on.push(`minibatch discrimination ${t.minibatchDiscrimination.kernels}x${t.minibatchDiscrimination.kernelDim}`);
@@ -519,7 +741,10 @@ function describeTechniques(t) {
   return on.join(', ');
 }
 
-/** The width a plot can use inside its box (its box is as wide as the layout allows). */
+/**
+ * The width a plot can use inside its box (its box is as wide as the layout allows).
+ * @param {HTMLElement} box
+ */
 function plotWidth(box) {
   return Math.max(240, Math.min(720, Math.floor(box.clientWidth || box.parentElement?.clientWidth || 600)));
 }
