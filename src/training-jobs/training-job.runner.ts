@@ -9,56 +9,21 @@ import type { Logger } from '../log/logger';
 import type { ModelRegistry } from '../models/model-registry';
 import { JobEndedError, JobHandedBackError, type JobContext, type RunOutcome } from '../runs/job-runner';
 import type { RunService } from '../runs/run.service';
-import type { TrainingSpec } from '../training/training-spec';
+import { newActiveJob, type ActiveJob, type StopReason } from './active-job';
 import { hasCheckpoint, moveIntoModels, versionFolderName } from './job-folders';
 import type { JobQueue, JobRunOutcome } from './job-queue';
 import type { ServedVersions } from './served-versions';
 import { endEvent, stateEvent, type TrainingEvents } from './training-events';
 import { commandOf } from './training-plan';
 import { internalFailure, isFinalState, type JobEnd } from './training-job.state';
-import type { EpochView, TrainingJobRecord, TrainingJobStore } from './training-job.store';
+import type { EpochView, TrainingJobStore } from './training-job.store';
 import { TrainingWorker } from './training-worker';
 import type { TrainingWorkerMessage } from './worker/messages';
 
-/** Step events are sent at most this often (the issue: "at most a few per second"). */
+/** Step events are sent at most this often (a few per second at most). */
 const STEP_EVENT_INTERVAL_MS = 250;
 /** A worker asked to stop that has not stopped after this long is terminated. */
 const STOP_TIMEOUT_MS = 30_000;
-
-/** Stopping a job: on request (cancelTraining) or because the server stops. */
-export type StopReason = 'cancel' | 'shutdown';
-
-/** Where a job this process owns is in its life. */
-type JobPhase =
-  | { kind: 'starting' }
-  | { kind: 'running'; worker: TrainingWorker }
-  | { kind: 'ending' };
-
-/** A job this process runs (queued or on a worker). */
-export interface ActiveJob {
-  id: string;
-  spec: TrainingSpec;
-  name: string;
-  version: string;
-  folder: string;
-  parentModelId: string | null;
-  /** Start the session from the job folder's checkpoint (a resumed job). */
-  resume: boolean;
-  phase: JobPhase;
-  stop?: StopReason;
-  /** Set once the worker was terminated for not stopping in time. */
-  terminated: boolean;
-  /** Another replica owns the job now (this one was taken for dead): nothing more is written. */
-  fenced: boolean;
-  /** Stopped by this replica's shutdown and put back in the shared queue for another replica. */
-  handedBack: boolean;
-  epochsCompleted: number;
-  keptModelIds: string[];
-  end?: JobEnd;
-  /** Resolves once its run is recorded and its END event sent. */
-  settled: Promise<void>;
-  markSettled: () => void;
-}
 
 /** What the runner works with (TrainingJobServiceOptions has these and more). */
 export interface TrainingJobRunnerOptions {
@@ -104,8 +69,7 @@ export class TrainingJobRunner {
     this.running += 1;
     try {
       const record = await this.o.store.claim(jobId, this.o.replicaId);
-      // Taken by another replica, cancelled, or ended: nothing to do.
-      if (!record) return 'ended';
+      if (!record) return 'ended'; // taken by another replica, cancelled, or ended: nothing to do
       const job = newActiveJob(record, hasCheckpoint(record.folder));
       this.active.set(job.id, job);
       try {
@@ -282,9 +246,9 @@ export class TrainingJobRunner {
         this.o.log.info('training job started', { jobId: job.id, backend: message.backend, resume: job.resume, epochsCompleted: job.epochsCompleted });
         return undefined;
       case 'step': {
-        const progress = (message.epoch - 1 + message.step / message.stepsPerEpoch) / epochs;
-        context.progress(progress);
         const { epoch, step, stepsPerEpoch, generatorLoss, discriminatorLoss } = message;
+        const progress = (epoch - 1 + step / stepsPerEpoch) / epochs;
+        context.progress(progress);
         this.events.publish({ type: 'STEP', jobId: job.id, state: 'RUNNING', progress, epoch, step, stepsPerEpoch, generatorLoss, discriminatorLoss });
         return undefined;
       }
@@ -323,7 +287,7 @@ export class TrainingJobRunner {
   }
 
   private stoppedEnd(job: ActiveJob, completedEpochs: number): JobEnd {
-    const epochs = job.spec.epochs;
+    const { epochs } = job.spec;
     if (job.stop === 'cancel') return { state: 'CANCELLED', message: `cancelled after ${completedEpochs} of ${epochs} epochs` };
     const resumable = hasCheckpoint(job.folder);
     const next = !resumable
@@ -333,26 +297,4 @@ export class TrainingJobRunner {
         : 'resume is disabled (GANQL_RESUME_TRAINING=false), so it will not resume';
     return { state: 'INTERRUPTED', message: `the server stopped during epoch ${completedEpochs + 1} of ${epochs}; ${next}`, resumeOnStart: resumable };
   }
-}
-
-function newActiveJob(record: Pick<TrainingJobRecord, 'id' | 'spec' | 'name' | 'version' | 'folder' | 'parentModelId' | 'epochsCompleted' | 'keptModelIds'>, resume: boolean): ActiveJob {
-  let markSettled = (): void => undefined;
-  const settled = new Promise<void>((resolve) => (markSettled = resolve));
-  return {
-    id: record.id,
-    spec: record.spec,
-    name: record.name,
-    version: record.version,
-    folder: record.folder,
-    parentModelId: record.parentModelId,
-    resume,
-    phase: { kind: 'starting' },
-    terminated: false,
-    fenced: false,
-    handedBack: false,
-    epochsCompleted: record.epochsCompleted,
-    keptModelIds: [...record.keptModelIds],
-    settled,
-    markSettled,
-  };
 }
