@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: every read and write of the Run table is here, so its SQL has one home.
 import type { Database, Prisma, Statement } from '../db/database';
 import { ErrorCode } from '../errors/error-code';
 import { isGanqlError, notFound } from '../errors/ganql-error';
