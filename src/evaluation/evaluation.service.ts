@@ -5,7 +5,8 @@ import type { InferencePool } from '../inference/pool';
 import type { Logger } from '../log/logger';
 import type { EvaluationGauges } from '../metrics/metrics';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
-import type { RunRecord, RunService } from '../runs/run.service';
+import type { RunService } from '../runs/run.service';
+import type { RunRecord } from '../runs/run.store';
 import { seededLatentStream } from '../samples/latents';
 import { describe as show, expectIntInRange } from '../validation/checks';
 import { checkedSeed } from '../validation/seed';
@@ -117,7 +118,7 @@ export class EvaluationService {
   async evaluation(runId: string): Promise<EvaluationView> {
     const row = await this.db.prisma.evaluation.findUnique({ where: { id: runId } });
     if (row) return toView(row);
-    const run = await this.db.prisma.run.findUnique({ where: { id: runId }, select: { kind: true, status: true } });
+    const run = await this.runs.find(runId);
     if (run?.kind === 'EVALUATE') {
       throw new GanqlError(ErrorCode.NOT_FOUND, `evaluation ${JSON.stringify(runId)} not found: its run is ${run.status}${run.status === 'RUNNING' ? ' (poll run(id) { status progress })' : ''}`);
     }

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal';
-import type { RunRecord, RunService } from '../runs/run.service';
+import type { RunService } from '../runs/run.service';
+import type { RunRecord } from '../runs/run.store';
 
 /** Per-request state: who asks (for @Authorized), and loaders that batch and de-duplicate lookups within one request. */
 export interface GraphqlContext {

@@ -150,11 +150,10 @@ export class SampleService {
 
   /** The filter removal recorded in each of these runs' parameters (samples(removeFilters)), by run id; runs without one are absent. */
   private async removalsOf(runIds: readonly string[]): Promise<Map<string, FilterRemoval>> {
-    const rows = await this.db.prisma.run.findMany({ where: { id: { in: [...new Set(runIds)] } }, select: { id: true, parameters: true } });
     const out = new Map<string, FilterRemoval>();
-    for (const row of rows) {
-      const removal = recordedRemoval(row.parameters);
-      if (removal !== undefined) out.set(row.id, removal);
+    for (const [id, parameters] of await this.runs.parametersOf(runIds)) {
+      const removal = recordedRemoval(parameters);
+      if (removal !== undefined) out.set(id, removal);
     }
     return out;
   }

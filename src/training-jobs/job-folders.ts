@@ -1,6 +1,7 @@
 import { cpSync, existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { timeLabel } from '../training/training-session';
+import { checkpointCandidates, checkpointFolder } from '../training/checkpoint';
+import { timeLabel } from '../training/version-writer';
 
 /** A model name that is also a safe folder name. */
 export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -25,12 +26,10 @@ export function versionFolderName(name: string, version: string): string {
 
 /**
  * Whether the session left a checkpoint to resume from: a checkpoint folder with its state.json
- * (written last), or the .next/.old one a crash in the middle of swapping them left (as
- * training-session.ts findCheckpoint looks for them).
+ * (written last), or the .next/.old one a crash in the middle of swapping them left.
  */
 export function hasCheckpoint(folder: string): boolean {
-  const checkpoint = path.join(folder, 'checkpoint');
-  return [checkpoint, `${checkpoint}.next`, `${checkpoint}.old`].some((dir) => existsSync(path.join(dir, 'state.json')));
+  return checkpointCandidates(checkpointFolder(folder)).some((dir) => existsSync(path.join(dir, 'state.json')));
 }
 
 /** Moves a finished version folder into the models root (copying across file systems); returns its folder name there. */

@@ -1,5 +1,5 @@
 import { isFinalState } from './training-job.state';
-import type { TrainingEvent } from './training-events';
+import { endEvent, stateEvent, type TrainingEvent } from './training-events';
 import type { TrainingJobRecord, TrainingJobStore } from './training-job.store';
 
 /**
@@ -17,12 +17,12 @@ export async function* pollJobEvents(store: TrainingJobStore, jobId: string, int
       for (const epoch of await store.epochs(jobId, lastEpoch)) {
         yield { type: 'EPOCH', jobId, state: 'RUNNING', progress: epoch.epoch / record.spec.epochs, epoch };
       }
-      yield { type: 'END', jobId, state: record.state, progress: record.progress, epochsCompleted: record.epochsCompleted, modelId: record.modelId, error: record.error };
+      yield endEvent(record);
       return;
     }
     if (record.state !== lastState) {
       lastState = record.state;
-      yield { type: 'STATE', jobId, state: record.state, progress: record.progress, epochsCompleted: record.epochsCompleted };
+      yield stateEvent(record);
     }
     for (const epoch of await store.epochs(jobId, lastEpoch)) {
       lastEpoch = epoch.epoch;

@@ -1,5 +1,5 @@
-import type { FinalJobState } from './training-job.state';
-import type { EpochView } from './training-job.store';
+import { isFinalState, type FinalJobState } from './training-job.state';
+import type { EpochView, TrainingJobRecord } from './training-job.store';
 
 /** What a trainingProgress subscriber receives. Every event carries the job's state and progress (0..1). */
 export type TrainingEvent =
@@ -110,4 +110,16 @@ export class TrainingEvents {
     for (const set of [...this.streams.values()]) for (const stream of [...set]) stream.end();
     this.streams.clear();
   }
+}
+
+/** The event that says where a job is now: END once it has ended, else STATE. */
+export function endEvent(record: TrainingJobRecord): TrainingEvent {
+  if (!isFinalState(record.state)) return stateEvent(record);
+  return { type: 'END', jobId: record.id, state: record.state, progress: record.progress, epochsCompleted: record.epochsCompleted, modelId: record.modelId, error: record.error };
+}
+
+/** A STATE event for a job that has not ended (QUEUED, or RUNNING). */
+export function stateEvent(record: TrainingJobRecord): TrainingEvent {
+  const state = record.state === 'QUEUED' ? 'QUEUED' : 'RUNNING';
+  return { type: 'STATE', jobId: record.id, state, progress: record.progress, epochsCompleted: record.epochsCompleted };
 }

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../errors/error-code';
 import { UnreachableCaseError } from '../errors/unreachable';
 import type { RunStatus } from '../runs/run.kind';
 
@@ -64,4 +65,9 @@ export function endMessage(end: JobEnd): string | null {
     default:
       throw new UnreachableCaseError(end);
   }
+}
+
+/** A job that failed for a reason of the server's own: the details are in its log, not in the job. */
+export function internalFailure(jobId: string): JobEnd {
+  return { state: 'FAILED', code: ErrorCode.INTERNAL_SERVER_ERROR, message: `training failed with an internal error; see the server log for job ${jobId}` };
 }

@@ -26,8 +26,8 @@ export interface TrainingJobRecord {
   finishedAt: Date | null;
 }
 
-/** One completed epoch of a job. */
-export interface EpochView {
+/** One completed epoch of a job: what its worker reports, and what the store records. */
+export interface JobEpoch {
   epoch: number;
   generatorLoss: number;
   discriminatorLoss: number;
@@ -37,6 +37,10 @@ export interface EpochView {
   seconds: number;
   /** The PNG grid of samples from the job's fixed noise after this epoch. */
   samplesPng: Uint8Array;
+}
+
+/** A recorded epoch, with the version kept at it. */
+export interface EpochView extends JobEpoch {
   keptModelId: string | null;
 }
 
@@ -220,7 +224,7 @@ export class TrainingJobStore {
   }
 
   /** Records a completed epoch (again, if a resumed job repeats one) and the job's count. */
-  async saveEpoch(jobId: string, epoch: Omit<EpochView, 'keptModelId'>): Promise<void> {
+  async saveEpoch(jobId: string, epoch: JobEpoch): Promise<void> {
     const data = {
       generatorLoss: epoch.generatorLoss,
       discriminatorLoss: epoch.discriminatorLoss,

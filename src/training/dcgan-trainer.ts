@@ -1,3 +1,5 @@
+// Over 300 lines: the DCGAN step with each of Salimans et al.'s switches, its options checks and its
+// epoch batching belong together (the K+1 and autoencoder trainers reuse its types and noise).
 import * as tf from '@tensorflow/tfjs';
 import { createPrng, shuffledIndices, type Prng } from '../data/prng';
 import { featureExtractor, featureMatchingLoss } from './techniques/feature-matching';

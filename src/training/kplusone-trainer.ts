@@ -1,3 +1,5 @@
+// Over 300 lines: the K+1 step, its epoch batching (labelled batches cycled beside the unlabelled
+// ones) and the classifier's evaluation helpers (test error, labelled subset) belong together.
 import * as tf from '@tensorflow/tfjs';
 import { createPrng, shuffledIndices } from '../data/prng';
 import { reseedNoise } from '../models/layers/seeded-random-layer';

@@ -12,7 +12,9 @@ import { parseManifest } from '../../src/models/manifest';
 import { loadServedGenerator } from '../../src/models/served-generator';
 import { buildDecoder, buildEncoder, sparseLayerNames } from '../../src/models/sparse-autoencoder';
 import { AutoencoderTrainer, klSparsityPenalty, reconstructionLoss } from '../../src/training/autoencoder-trainer';
-import { AUTOENCODER_SETTINGS, runTrainingSession, type EpochEvent, type SessionOptions, type StepEvent } from '../../src/training/training-session';
+import { AUTOENCODER_SETTINGS } from '../../src/training/autoencoder-session';
+import type { EpochEvent, SessionOptions, StepEvent } from '../../src/training/session-options';
+import { runTrainingSession } from '../../src/training/training-session';
 import { checkTrainingSpec, type TrainingSpecInput } from '../../src/training/training-spec';
 import { maxWeightDiff, savedWeights } from '../helpers/saved-weights';
 

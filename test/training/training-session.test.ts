@@ -11,7 +11,9 @@ import { parseManifest } from '../../src/models/manifest';
 import { loadServedGenerator } from '../../src/models/served-generator';
 import { gridPng } from '../../src/images/grid';
 import { seededNoise } from '../../src/training/dcgan-trainer';
-import { runTrainingSession, SAMPLE_NOISE_SALT, type EpochEvent, type SessionOptions } from '../../src/training/training-session';
+import { SAMPLE_NOISE_SALT } from '../../src/training/gan-session-trainer';
+import type { EpochEvent, SessionOptions } from '../../src/training/session-options';
+import { runTrainingSession } from '../../src/training/training-session';
 import { checkTrainingSpec, type TrainingSpecInput } from '../../src/training/training-spec';
 import { maxWeightDiff, savedWeights } from '../helpers/saved-weights';
 

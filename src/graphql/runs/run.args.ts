@@ -1,6 +1,6 @@
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import type { RunKind, RunStatus } from '../../runs/run.kind';
-import { MAX_RUNS_PAGE } from '../../runs/run.service';
+import { MAX_RUNS_PAGE } from '../../runs/run.store';
 import { RunKindEnum, RunStatusEnum } from './run.type';
 
 @InputType({ description: 'All given fields must match.' })

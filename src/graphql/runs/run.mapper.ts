@@ -1,4 +1,4 @@
-import type { RunPage, RunRecord } from '../../runs/run.service';
+import type { RunPage, RunRecord } from '../../runs/run.store';
 import type { Run, RunConnection } from './run.type';
 
 export function toRun(record: RunRecord): Run {

@@ -1,5 +1,5 @@
 import { ArgsType, Field, Float, ID, InputType, Int } from 'type-graphql';
-import { MAX_RUNS_PAGE } from '../../runs/run.service';
+import { MAX_RUNS_PAGE } from '../../runs/run.store';
 import type { TrainingJobState } from '../../training-jobs/training-job.state';
 import { TRAINING_DEFAULTS, TRAINING_LIMITS, type GeneratorLoss, type TrainingArchitecture, type TrainingMode } from '../../training/training-spec';
 import { GeneratorLossEnum, TrainingArchitectureEnum, TrainingJobStateEnum, TrainingModeEnum } from './training.type';

@@ -1,6 +1,7 @@
 import type { BackendName } from '../../backend/backend';
 import type { ModelManifest } from '../../models/manifest';
 import type { TrainingSpec } from '../../training/training-spec';
+import type { JobEpoch } from '../training-job.store';
 
 /** What a training worker is started with (its workerData). */
 export interface TrainingWorkerSetup {
@@ -35,18 +36,7 @@ export interface TrainingWorkerSetup {
 export type TrainingWorkerMessage =
   | { type: 'started'; backend: BackendName }
   | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; generatorLoss: number; discriminatorLoss: number }
-  | {
-      type: 'epoch';
-      epoch: number;
-      epochs: number;
-      generatorLoss: number;
-      discriminatorLoss: number;
-      dAccuracyReal: number;
-      dAccuracyFake: number;
-      testError: number | null;
-      seconds: number;
-      samplesPng: Uint8Array;
-    }
+  | { type: 'epoch'; epochs: number; epoch: JobEpoch }
   | { type: 'kept'; epoch: number; dir: string; manifest: ModelManifest }
   | { type: 'finished'; dir: string; manifest: ModelManifest }
   | { type: 'stopped'; completedEpochs: number }

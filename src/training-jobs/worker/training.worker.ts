@@ -46,15 +46,17 @@ async function main(): Promise<void> {
         post(
           {
             type: 'epoch',
-            epoch: e.epoch,
             epochs: e.epochs,
-            generatorLoss: e.losses.generator,
-            discriminatorLoss: e.losses.discriminator,
-            dAccuracyReal: e.dAccuracyReal,
-            dAccuracyFake: e.dAccuracyFake,
-            testError: e.testError ?? null,
-            seconds: e.seconds,
-            samplesPng: png,
+            epoch: {
+              epoch: e.epoch,
+              generatorLoss: e.losses.generator,
+              discriminatorLoss: e.losses.discriminator,
+              dAccuracyReal: e.dAccuracyReal,
+              dAccuracyFake: e.dAccuracyFake,
+              testError: e.testError ?? null,
+              seconds: e.seconds,
+              samplesPng: png,
+            },
           },
           [png.buffer],
         );

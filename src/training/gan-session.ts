@@ -1,0 +1,115 @@
+import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { loadTrainingData, type TrainingData } from '../data/training-data';
+import { badInput } from '../errors/ganql-error';
+import { loadFineTuneWeights } from '../models/copy-weights';
+import { checkpointFolder, loadCheckpoint, type ResumedCheckpoint } from './checkpoint';
+import { DcganTrainer } from './dcgan-trainer';
+import { runEpochs } from './epoch-loop';
+import { buildModels, initFromData } from './gan-models';
+import { GanSessionTrainer } from './gan-session-trainer';
+import { KPlusOneTrainer, selectLabelled, type LabelledImages } from './kplusone-trainer';
+import type { SessionOptions, SessionResult } from './session-options';
+import type { TrainingSpec } from './training-spec';
+
+/** Unsupervised weight of the K+1 loss: the paper's code (0.5 on each unsupervised term). */
+const K_PLUS_ONE_UNSUPERVISED_WEIGHT = 0.5;
+/**
+ * Rate of the moving average of D's parameters that the K+1 classifier is evaluated and served with.
+ * The paper's code uses 0.0001 over 180,000 steps; ours run ~100x fewer steps, so the window is ~200 steps.
+ */
+const K_PLUS_ONE_AVERAGE_RATE = 0.005;
+
+/**
+ * GAN and K+1 modes of runTrainingSession: G and D built for the spec, started from scratch (D's
+ * weight norm initialised on data), from a checkpoint, or from a version to fine-tune; trained by
+ * DcganTrainer or KPlusOneTrainer through the epoch loop.
+ */
+export async function runGanSession(spec: TrainingSpec, options: SessionOptions): Promise<SessionResult> {
+  const log = options.log ?? (() => undefined);
+  const data = await loadTrainingData(spec.dataset, 'train', { limit: spec.limit });
+  log(`${spec.dataset}: ${data.count} training images`);
+  const classes = data.classes.length;
+
+  let labelled: LabelledImages | undefined;
+  let test: TrainingData | undefined;
+  if (spec.mode === 'kplusone') {
+    const perClass = spec.labelsPerClass ?? 0;
+    let picked: Uint32Array;
+    try {
+      picked = selectLabelled(data.labels, classes, perClass, spec.seed);
+    } catch (err) {
+      throw badInput(`${(err as Error).message} (in the ${data.count} training images)`);
+    }
+    labelled = labelledSubset(data, picked);
+    test = await loadTrainingData(spec.dataset, 'test');
+    log(`kplusone: ${labelled.count} labelled of ${data.count} training images, ${test.count} held-out test images`);
+  }
+
+  const models = buildModels(spec, classes);
+  const { generator, discriminator } = models;
+  let trainer: GanSessionTrainer | undefined;
+  try {
+    // A resumed run takes its weights from the checkpoint below, once the trainer exists.
+    if (!options.resume && options.fineTuneFrom !== undefined) {
+      await loadFineTuneWeights(options.fineTuneFrom, { architecture: spec.architecture, latentSize: spec.latentSize, imageShape: data.shape }, generator, discriminator);
+      log(`fine-tuning from ${options.fineTuneFrom}`);
+    } else if (!options.resume) {
+      initFromData(discriminator, data, spec.seed);
+    }
+    trainer = new GanSessionTrainer(spec, models, makeTrainer(spec, models.generator, models.discriminator, data, labelled), data, test);
+    let resumed: ResumedCheckpoint | undefined;
+    if (options.resume) {
+      resumed = await loadCheckpoint(checkpointFolder(path.resolve(options.outDir)), spec, trainer);
+      log(`resuming after epoch ${resumed.records.length} of ${spec.epochs}`);
+    }
+    return await runEpochs(trainer, spec, data, options, resumed);
+  } finally {
+    trainer?.dispose();
+    generator.dispose();
+    discriminator.dispose();
+  }
+}
+
+function labelledSubset(data: TrainingData, picked: Uint32Array): LabelledImages {
+  const size = data.shape[0] * data.shape[1] * data.shape[2];
+  const images = new Float32Array(picked.length * size);
+  const labels = new Uint8Array(picked.length);
+  picked.forEach((src, i) => {
+    images.set(data.images.subarray(src * size, (src + 1) * size), i * size);
+    labels[i] = data.labels[src];
+  });
+  return { images, labels, count: picked.length };
+}
+
+function makeTrainer(
+  spec: TrainingSpec,
+  generator: tf.LayersModel,
+  discriminator: tf.LayersModel,
+  data: TrainingData,
+  labelled: LabelledImages | undefined,
+): DcganTrainer | KPlusOneTrainer {
+  const images = { images: data.images, count: data.count, shape: data.shape };
+  const t = spec.techniques;
+  const common = { batchSize: spec.batchSize, learningRate: spec.learningRate, beta1: spec.beta1, k: spec.k, seed: spec.seed };
+  if (spec.mode === 'kplusone') {
+    if (labelled === undefined || t.featureMatching === undefined) throw new Error('kplusone: expected labelled images and a feature-matching layer (checkTrainingSpec ensures both)');
+    return new KPlusOneTrainer(generator, discriminator, images, labelled, {
+      ...common,
+      featureLayer: t.featureMatching.layer,
+      unsupervisedWeight: K_PLUS_ONE_UNSUPERVISED_WEIGHT,
+      averageRate: K_PLUS_ONE_AVERAGE_RATE,
+      historicalAveraging: t.historicalAveraging,
+      virtualBatchNorm: t.virtualBatchNorm,
+    });
+  }
+  return new DcganTrainer(generator, discriminator, images, {
+    ...common,
+    generatorLoss: spec.generatorLoss,
+    labelSmoothing: t.labelSmoothing,
+    featureMatching: t.featureMatching,
+    historicalAveraging: t.historicalAveraging,
+    minibatchDiscrimination: t.minibatchDiscrimination,
+    virtualBatchNorm: t.virtualBatchNorm,
+  });
+}

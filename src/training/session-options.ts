@@ -1,0 +1,59 @@
+import type { ModelManifest } from '../models/manifest';
+import type { Losses } from './dcgan-trainer';
+
+/** One generator step done. */
+export interface StepEvent {
+  /** 1-based epoch. */
+  epoch: number;
+  /** 1-based step within the epoch. */
+  step: number;
+  stepsPerEpoch: number;
+  losses: Losses;
+  msPerStep: number;
+}
+
+/** One epoch done and checkpointed. */
+export interface EpochEvent {
+  /** 1-based epoch just completed. */
+  epoch: number;
+  epochs: number;
+  /** Mean losses over the epoch's steps (autoencoder: generator = reconstruction MSE, discriminator = weighted sparsity penalty). */
+  losses: Losses;
+  /** Fraction of real images with D(x) > 0.5, over the epoch's D steps (autoencoder: 0, there is no D). */
+  dAccuracyReal: number;
+  /** Fraction of generated images with D(G(z)) < 0.5 (autoencoder: 0). */
+  dAccuracyFake: number;
+  /** kplusone: fraction of the held-out test split the classifier gets wrong. */
+  testError?: number;
+  /** autoencoder: per-pixel MSE of the reconstructions of the held-out test split. */
+  reconstructionError?: number;
+  /** Seconds this epoch took (training, evaluation and checkpoint). */
+  seconds: number;
+  /** 8x8 grid PNG of G on the run's fixed seeded noise; autoencoder: rows of 8 fixed held-out digits, each followed by a row of their reconstructions. */
+  samplesPng: Buffer;
+}
+
+export interface SessionOptions {
+  /** The version folder written at the end: manifest.json, generator/, discriminator/, classifier/ (kplusone), samples/, samples.png; checkpoint/ while running. */
+  outDir: string;
+  /** manifest.name. */
+  name: string;
+  /** manifest.version; default the finish time, e.g. "2026-11-27T04-42". */
+  version?: string;
+  /** Recorded in manifest.training.command. */
+  command: string;
+  /** Continue from outDir/checkpoint (weights, optimizer moments, running means, epoch records); an error if there is none. */
+  resume?: boolean;
+  /** Absolute folder of a model version whose generator and discriminator weights the run starts from. */
+  fineTuneFrom?: string;
+  /** Where to write a full servable version of `epoch` when spec.keepEvery divides it; undefined skips it. */
+  keepDir?: (epoch: number) => string | undefined;
+  /** Polled between steps: true stops the session at the last checkpoint (the last complete epoch). */
+  shouldStop?: () => boolean;
+  onStep?(e: StepEvent): void;
+  onEpoch?(e: EpochEvent): void | Promise<void>;
+  onKeep?(dir: string, manifest: ModelManifest): void | Promise<void>;
+  log?: (msg: string) => void;
+}
+
+export type SessionResult = { status: 'finished'; dir: string; manifest: ModelManifest } | { status: 'stopped'; completedEpochs: number };

@@ -1,0 +1,75 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { TrainingData } from '../data/training-data';
+import type { ModelManifest } from '../models/manifest';
+import { writeAtomic } from './atomic-write';
+import type { SessionOptions } from './session-options';
+import type { EpochRecord, SessionTrainer } from './session-trainer';
+import type { TrainingSpec } from './training-spec';
+
+/** What a version written by a session is made of; each version adds its label, grid and finish time. */
+export interface VersionInput {
+  spec: TrainingSpec;
+  options: Pick<SessionOptions, 'name' | 'command'>;
+  trainer: SessionTrainer;
+  /** The training split (its count and image shape are recorded). */
+  data: Pick<TrainingData, 'count' | 'shape'>;
+  records: EpochRecord[];
+  version: string;
+  /** performance.now() of the run's start (resumes included). */
+  started: number;
+  samplesPng: Buffer;
+  finishedAt?: Date;
+}
+
+/** "2026-11-27T04-42": the default version label. */
+export function timeLabel(date: Date): string {
+  return date.toISOString().slice(0, 16).replace(':', '-');
+}
+
+/** Writes a servable version folder: the mode's served networks, samples.png, manifest.json (last). */
+export async function writeVersion(dir: string, v: VersionInput): Promise<ModelManifest> {
+  const { spec, data, records } = v;
+  await fs.mkdir(dir, { recursive: true });
+  const { architecture, latentSize, architectureConfig, ...paths } = await v.trainer.saveServed(dir);
+  await writeAtomic(path.join(dir, 'samples.png'), v.samplesPng);
+  const last = records[records.length - 1];
+  const finishedAt = v.finishedAt ?? new Date();
+  const manifest: ModelManifest = {
+    formatVersion: 1,
+    name: v.options.name,
+    version: v.version,
+    architecture,
+    dataset: spec.dataset,
+    latentSize,
+    imageShape: data.shape,
+    outputRange: [-1, 1],
+    ...paths,
+    training: provenance(v, last, finishedAt, architectureConfig),
+  };
+  await writeAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+/** The manifest's training record: what every version states about how it was made; its metrics are the last epoch's. */
+function provenance(v: VersionInput, last: EpochRecord, finishedAt: Date, architectureConfig: ModelManifest['training']['architectureConfig']): ModelManifest['training'] {
+  const { spec } = v;
+  const { losses, seconds: _seconds, ...metrics } = last;
+  return {
+    seed: spec.seed,
+    epochs: v.records.length,
+    batchSize: spec.batchSize,
+    learningRate: spec.learningRate,
+    beta1: spec.beta1,
+    examples: v.data.count,
+    command: v.options.command,
+    backend: tf.getBackend(),
+    finalLosses: losses,
+    durationSeconds: Math.round((performance.now() - v.started) / 1000),
+    finishedAt: finishedAt.toISOString(),
+    architectureConfig,
+    // Only the metrics the epoch measured are there, each a number.
+    metrics: metrics as Record<string, number>,
+  };
+}
