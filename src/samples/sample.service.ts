@@ -96,7 +96,7 @@ export class SampleService {
       group.positions.push(i);
       groups.set(key, group);
     });
-    const views: SampleView[] = new Array(refs.length);
+    const views = new Array<SampleView>(refs.length);
     await Promise.all(
       [...groups.values()].map(async ({ modelId, removal, positions }) => {
         const model = this.registry.get(modelId);
@@ -207,7 +207,7 @@ function recordedRemoval(parameters: string): FilterRemoval | undefined {
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null || !('removeFilters' in parsed)) return undefined;
-  const removal = (parsed as { removeFilters: unknown }).removeFilters;
+  const removal = parsed.removeFilters;
   if (typeof removal !== 'object' || removal === null) return undefined;
   const { layer, filters } = removal as { layer?: unknown; filters?: unknown };
   if (typeof layer !== 'string' || !Array.isArray(filters) || !filters.every((f) => Number.isInteger(f))) return undefined;

@@ -61,13 +61,13 @@ export function klSparsityPenalty(activations: tf.Tensor2D[], target: number): t
       const low = tf.mul(1 - target, tf.log(tf.div(1 - target, tf.sub(1, rhoHat))));
       return tf.add(high, low);
     });
-    return tf.mean(tf.concat(kl, 0)) as tf.Scalar;
+    return tf.mean<tf.Scalar>(tf.concat(kl, 0));
   });
 }
 
 /** Mean squared difference per value: the reconstruction loss. */
 export function reconstructionLoss(reconstruction: tf.Tensor, target: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.squaredDifference(reconstruction, target)) as tf.Scalar);
+  return tf.tidy(() => tf.mean<tf.Scalar>(tf.squaredDifference(reconstruction, target)));
 }
 
 /**
@@ -141,7 +141,7 @@ export class AutoencoderTrainer {
         const mse = reconstructionLoss(reconstruction, batch);
         const penalty = sparsityWeight === 0 ? tf.scalar(0) : tf.mul(klSparsityPenalty(sparse, sparsityTarget), sparsityWeight);
         parts = tf.keep(tf.stack([mse, penalty]) as tf.Tensor1D);
-        return tf.add(mse, penalty) as tf.Scalar;
+        return tf.add<tf.Scalar>(mse, penalty);
       }, true, this.vars) as tf.Scalar,
     );
     cost.dispose();

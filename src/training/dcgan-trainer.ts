@@ -231,7 +231,7 @@ export class DcganTrainer {
           // D(x) = sigmoid(logit) > 0.5 exactly when logit > 0; kept past the tape's tidy, read below.
           accuracy = tf.keep(tf.stack([dAccuracy(realLogits, true), dAccuracy(fakeLogits, false)]));
           const loss = discriminatorLoss(realLogits, fakeLogits, realTarget);
-          return this.dAverage === null ? loss : (tf.add(loss, tf.mul(this.dAverage.penalty(), haWeight)) as tf.Scalar);
+          return this.dAverage === null ? loss : (tf.add<tf.Scalar>(loss, tf.mul(this.dAverage.penalty(), haWeight)));
         }, true, this.dVars) as tf.Scalar;
       });
       dLossSum += readScalar(dCost);
@@ -257,7 +257,7 @@ export class DcganTrainer {
           const logits = this.discriminator.apply(fake, { training: true }) as tf.Tensor;
           loss = generatorAdversarialLoss(logits, this.options.generatorLoss ?? 'non-saturating');
         }
-        return this.gAverage === null ? loss : (tf.add(loss, tf.mul(this.gAverage.penalty(), haWeight)) as tf.Scalar);
+        return this.gAverage === null ? loss : (tf.add<tf.Scalar>(loss, tf.mul(this.gAverage.penalty(), haWeight)));
       }, true, this.gVars) as tf.Scalar;
     });
     return { discriminator: dLossSum / k, generator: readScalar(gCost), dAccuracyReal: realRight / k, dAccuracyFake: fakeRight / k, steps: 1 };
@@ -328,13 +328,13 @@ export class DcganTrainer {
  */
 export function generatorAdversarialLoss(logits: tf.Tensor, kind: 'non-saturating' | 'minimax'): tf.Scalar {
   return tf.tidy(() =>
-    kind === 'minimax' ? (tf.mean(tf.neg(tf.softplus(logits))) as tf.Scalar) : (tf.losses.sigmoidCrossEntropy(tf.onesLike(logits), logits) as tf.Scalar),
+    kind === 'minimax' ? (tf.mean<tf.Scalar>(tf.neg(tf.softplus(logits)))) : (tf.losses.sigmoidCrossEntropy<tf.Tensor, tf.Scalar>(tf.onesLike(logits), logits)),
   );
 }
 
 /** Fraction of logits on D's right side: > 0 (D > 0.5) for real, < 0 for fake. */
 export function dAccuracy(logits: tf.Tensor, real: boolean): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.cast(real ? tf.greater(logits, 0) : tf.less(logits, 0), 'float32')) as tf.Scalar);
+  return tf.tidy(() => tf.mean<tf.Scalar>(tf.cast(real ? tf.greater(logits, 0) : tf.less(logits, 0), 'float32')));
 }
 
 function checkHasVbnLayers(generator: tf.LayersModel, referenceSize: number): void {

@@ -15,18 +15,18 @@ export function supervisedLoss(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Sca
   return tf.tidy(() => {
     const oneHot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
     const picked = tf.sum(tf.mul(logits, oneHot), 1);
-    return tf.mean(tf.sub(tf.logSumExp(logits, 1), picked)) as tf.Scalar;
+    return tf.mean<tf.Scalar>(tf.sub(tf.logSumExp(logits, 1), picked));
   });
 }
 
 /** Unlabelled real data: mean of -log(1 - p(K+1|x)) = -log(Z/(Z+1)) = softplus(-lse). */
 export function unlabelledRealLoss(logits: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.softplus(tf.neg(tf.logSumExp(logits, 1)))) as tf.Scalar);
+  return tf.tidy(() => tf.mean<tf.Scalar>(tf.softplus(tf.neg(tf.logSumExp(logits, 1)))));
 }
 
 /** Generated data: mean of -log p(K+1|G(z)) = log(Z+1) = softplus(lse). */
 export function generatedLoss(logits: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.softplus(tf.logSumExp(logits, 1))) as tf.Scalar);
+  return tf.tidy(() => tf.mean<tf.Scalar>(tf.softplus(tf.logSumExp(logits, 1))));
 }
 
 export interface KPlusOneLosses {
@@ -47,8 +47,8 @@ export function kPlusOneDiscriminatorLoss(
   if (!(unsupervisedWeight >= 0)) throw new Error(`unsupervisedWeight: expected >= 0, got ${unsupervisedWeight}`);
   return tf.tidy(() => {
     const supervised = supervisedLoss(labelled.logits, labelled.labels);
-    const unsupervised = tf.add(unlabelledRealLoss(unlabelledLogits), generatedLoss(generatedLogits)) as tf.Scalar;
-    const total = tf.add(supervised, tf.mul(unsupervised, unsupervisedWeight)) as tf.Scalar;
+    const unsupervised = tf.add<tf.Scalar>(unlabelledRealLoss(unlabelledLogits), generatedLoss(generatedLogits));
+    const total = tf.add<tf.Scalar>(supervised, tf.mul(unsupervised, unsupervisedWeight));
     return { supervised, unsupervised, total };
   });
 }

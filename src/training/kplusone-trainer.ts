@@ -170,7 +170,7 @@ export class KPlusOneTrainer {
             tf.mean(tf.cast(tf.less(tf.logSumExp(generatedLogits, 1), 0), 'float32')),
           ]) as tf.Tensor1D);
           const { total } = kPlusOneDiscriminatorLoss({ logits: labelledLogits, labels: labelledBatches[i].labels }, unlabelledLogits, generatedLogits, unsupervisedWeight);
-          return this.dAverage === null ? total : (tf.add(total, tf.mul(this.dAverage.penalty(), haWeight)) as tf.Scalar);
+          return this.dAverage === null ? total : (tf.add<tf.Scalar>(total, tf.mul(this.dAverage.penalty(), haWeight)));
         }, true, this.dVars) as tf.Scalar;
       });
       dLoss += readAndDispose(cost)[0];
@@ -187,7 +187,7 @@ export class KPlusOneTrainer {
         // The paper matches E f(x) on the unlabelled batch of the step.
         const [realFeatures, fakeFeatures] = this.applyJointly(this.features, [unlabelledBatches[k - 1], fake]);
         const loss = featureMatchingLoss(realFeatures, fakeFeatures);
-        return this.gAverage === null ? loss : (tf.add(loss, tf.mul(this.gAverage.penalty(), haWeight)) as tf.Scalar);
+        return this.gAverage === null ? loss : (tf.add<tf.Scalar>(loss, tf.mul(this.gAverage.penalty(), haWeight)));
       }, true, this.gVars) as tf.Scalar;
     });
     return { discriminator: dLoss / k, generator: readAndDispose(gCost)[0], dAccuracyReal: realRight / k, dAccuracyFake: fakeRight / k, steps: 1 };

@@ -82,16 +82,16 @@ export const TRAINING_LIMITS = Object.freeze({
 
 /** Defaults of the optional fields: Radford et al.'s settings. */
 export const TRAINING_DEFAULTS = Object.freeze({
-  mode: 'gan' as TrainingMode,
-  architecture: 'dcgan' as TrainingArchitecture,
-  dataset: 'mnist' as TrainingDataset,
+  mode: 'gan',
+  architecture: 'dcgan',
+  dataset: 'mnist',
   batchSize: 64,
   seed: 42,
   learningRate: 0.0002,
   beta1: 0.5,
   k: 1,
   latentSize: 100,
-  generatorLoss: 'non-saturating' as GeneratorLoss,
+  generatorLoss: 'non-saturating',
 });
 
 /** What a caller gives: epochs is required, everything else has a default. */

@@ -70,6 +70,6 @@ function provenance(v: VersionInput, last: EpochRecord, finishedAt: Date, archit
     finishedAt: finishedAt.toISOString(),
     architectureConfig,
     // Only the metrics the epoch measured are there, each a number.
-    metrics: metrics as Record<string, number>,
+    metrics: metrics,
   };
 }

@@ -27,7 +27,11 @@ export function subscribe<T>(client: Client, query: string, variables: Record<st
           const result = value as Subscription<T>['results'][number];
           results.push(result);
           const data = result.data;
-          if (data) for (const w of waiters.splice(0)) (w.test(data) ? w.resolve(data) : waiters.push(w));
+          if (!data) return;
+          for (const w of waiters.splice(0)) {
+            if (w.test(data)) w.resolve(data);
+            else waiters.push(w);
+          }
         },
         error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
         complete: () => resolve(),

@@ -42,11 +42,11 @@ describe('autoencoder losses', () => {
     expect(two).toBeCloseTo((0.0939428 + 0.4946319 + 0) / 3, 5);
     expect(tf.memory().numTensors).toBe(before);
     expect(() => klSparsityPenalty([], 0.05)).toThrow('klSparsityPenalty: expected at least one activation, got none');
-    expect(() => klSparsityPenalty([tf.zeros([1, 1]) as tf.Tensor2D], 1)).toThrow('klSparsityPenalty: expected a target in (0, 1), got 1');
+    expect(() => klSparsityPenalty([tf.zeros<tf.Rank.R2>([1, 1])], 1)).toThrow('klSparsityPenalty: expected a target in (0, 1), got 1');
   });
 
   it('a dead unit (mean 0) gives a finite penalty, its mean taken as 1e-6, not Infinity', () => {
-    const value = tf.tidy(() => klSparsityPenalty([tf.zeros([4, 1]) as tf.Tensor2D], 0.05).dataSync()[0]);
+    const value = tf.tidy(() => klSparsityPenalty([tf.zeros<tf.Rank.R2>([4, 1])], 0.05).dataSync()[0]);
     // 0.05 ln(0.05 / 1e-6) + 0.95 ln(0.95 / (1 - 1e-6)) = 0.541 - 0.0487
     expect(value).toBeCloseTo(0.4922612, 4);
   });

@@ -75,7 +75,7 @@ describe('DcganTrainer', () => {
     const d = buildDiscriminator(tiny);
     const trainer = new DcganTrainer(g, d, { images: data.images, count: data.count, shape: [28, 28, 1] }, { batchSize: 16, k: 2 });
     expect(trainer.stepsPerEpoch()).toBe(2);
-    const batches = [tf.zeros([16, 28, 28, 1]) as tf.Tensor4D];
+    const batches = [tf.zeros<tf.Rank.R4>([16, 28, 28, 1])];
     expect(() => trainer.trainStep(batches, [new Float32Array(256), new Float32Array(256)])).toThrow('expected 2 real batches and 3 noise arrays, got 1 and 2');
     tf.dispose(batches);
     expect(() => new DcganTrainer(g, d, { images: data.images, count: data.count, shape: [28, 28, 1] }, { batchSize: 128 })).toThrow(

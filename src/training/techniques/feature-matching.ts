@@ -14,7 +14,7 @@ export function featureMatchingLoss(realFeatures: tf.Tensor, fakeFeatures: tf.Te
   return tf.tidy(() => {
     const realMean = tf.mean(tf.reshape(realFeatures, [realFeatures.shape[0], -1]), 0);
     const fakeMean = tf.mean(tf.reshape(fakeFeatures, [fakeFeatures.shape[0], -1]), 0);
-    return tf.sum(tf.square(tf.sub(realMean, fakeMean))) as tf.Scalar;
+    return tf.sum<tf.Scalar>(tf.square(tf.sub(realMean, fakeMean)));
   });
 }
 

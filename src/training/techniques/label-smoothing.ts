@@ -24,6 +24,6 @@ export function discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor, 
   return tf.tidy(() => {
     const realLoss = tf.losses.sigmoidCrossEntropy(smoothedTargets(realLogits, true, realTarget), realLogits);
     const fakeLoss = tf.losses.sigmoidCrossEntropy(smoothedTargets(fakeLogits, false, realTarget), fakeLogits);
-    return tf.add(realLoss, fakeLoss) as tf.Scalar;
+    return tf.add<tf.Scalar>(realLoss, fakeLoss);
   });
 }

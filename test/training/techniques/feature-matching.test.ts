@@ -41,7 +41,7 @@ describe('feature matching', () => {
     const before = tf.memory().numTensors;
     const [viaExtractor, viaD] = tf.tidy(() => {
       const x = tf.randomUniform([2, 28, 28, 1], -1, 1, 'float32', 1);
-      const direct = tf.model({ inputs: d.inputs, outputs: d.getLayer('d_flatten').output as tf.SymbolicTensor });
+      const direct = tf.model({ inputs: d.inputs, outputs: d.getLayer('d_flatten').output });
       return [(f.predict(x) as tf.Tensor).dataSync(), (direct.predict(x) as tf.Tensor).dataSync()];
     });
     expect(Array.from(viaExtractor)).toEqual(Array.from(viaD));
