@@ -65,7 +65,7 @@ export async function stopGently(p: GanqlProcess): Promise<string> {
 
 /** An admin key without a rate limit, made by the real `npm run keys` entry on `databaseUrl`. */
 export function createAdminKey(databaseUrl: string, name: string): string {
-  const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', 'src/auth/keys.cli.ts', 'create', '--name', name, '--scopes', 'admin', '--rate-limit', '0'], {
+  const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', 'src/cli/keys.cli.ts', 'create', '--name', name, '--scopes', 'admin', '--rate-limit', '0'], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: databaseUrl },
     encoding: 'utf8',

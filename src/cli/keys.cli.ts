@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { loadConfig } from '../config/config';
 import { openDatabase } from '../db/database';
-import { parseFlags } from '../cli/flags';
-import { ApiKeyService, type ApiKeyRecord } from './api-key.service';
+import { parseFlags } from './flags';
+import { ApiKeyService, type ApiKeyRecord } from '../auth/api-key.service';
 
 const USAGE = [
   'usage: npm run keys -- create --name NAME --scopes read,sample,train,admin [--rate-limit REQUESTS_PER_SECOND]',

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runKeysCommand } from '../../src/auth/keys.cli';
+import { runKeysCommand } from '../../src/cli/keys.cli';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-keys-'));
 const env = { DATABASE_URL: `file:${path.join(dir, 'ganql.db')}` };
