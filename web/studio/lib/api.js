@@ -1,8 +1,11 @@
+// @ts-check
 // The studio's only way to the server: the public GraphQL API at /graphql, over HTTP (queries,
 // mutations; here) and graphql-ws (subscriptions; subscriptions.js), exactly as any other client would use it.
 
 const KEY_STORAGE = 'ganql.apiKey';
 const ENDPOINT = '/graphql';
+
+/** @typedef {{ message?: unknown, path?: ReadonlyArray<string | number>, extensions?: { code?: unknown } }} GraphqlError one entry of a response's `errors` */
 
 /** An error from the API or the way to it. `code`: extensions.code, 'HTTP_<status>' or 'NETWORK'. */
 export class ApiError extends Error {
@@ -16,6 +19,8 @@ export class ApiError extends Error {
     this.name = 'ApiError';
     this.code = code;
     this.path = path;
+    /** @type {GraphqlError[] | undefined} every GraphQL error of the response, when there were several */
+    this.errors = undefined;
   }
 }
 
@@ -31,13 +36,20 @@ export function getApiKey() {
 
 const API_KEY_EVENT = 'ganql:apikey';
 
-/** Calls `listener` whenever the key is stored or removed; returns what stops it (for a page's unmount). */
+/**
+ * Calls `listener` whenever the key is stored or removed; returns what stops it (for a page's unmount).
+ * @param {(event: Event) => void} listener
+ * @returns {() => void}
+ */
 export function onApiKeyChange(listener) {
   window.addEventListener(API_KEY_EVENT, listener);
   return () => window.removeEventListener(API_KEY_EVENT, listener);
 }
 
-/** Stores the key (trimmed); an empty key removes it. Tells onApiKeyChange listeners. */
+/**
+ * Stores the key (trimmed); an empty key removes it. Tells onApiKeyChange listeners.
+ * @param {string | null | undefined} key
+ */
 export function setApiKey(key) {
   const value = String(key ?? '').trim();
   try {
@@ -49,7 +61,11 @@ export function setApiKey(key) {
   window.dispatchEvent(new CustomEvent(API_KEY_EVENT, { detail: { hasKey: value !== '' } }));
 }
 
-/** An ApiError from one GraphQL error of a response, coded by its extensions.code or else `fallbackCode`. */
+/**
+ * An ApiError from one GraphQL error of a response, coded by its extensions.code or else `fallbackCode`.
+ * @param {GraphqlError | null | undefined} error
+ * @param {string} fallbackCode
+ */
 export function fromGraphqlError(error, fallbackCode) {
   const code = typeof error?.extensions?.code === 'string' ? error.extensions.code : fallbackCode;
   return new ApiError(typeof error?.message === 'string' ? error.message : 'The server answered with an error', code, error?.path);
@@ -62,6 +78,7 @@ export function fromGraphqlError(error, fallbackCode) {
  * @param {{ signal?: AbortSignal }} [options]
  */
 export async function gql(query, variables = {}, options = {}) {
+  /** @type {Record<string, string>} */
   const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
   const key = getApiKey();
   if (key !== '') headers.authorization = `Bearer ${key}`;
@@ -69,7 +86,7 @@ export async function gql(query, variables = {}, options = {}) {
   try {
     response = await fetch(ENDPOINT, { method: 'POST', headers, body: JSON.stringify({ query, variables }), signal: options.signal });
   } catch (error) {
-    if (error?.name === 'AbortError') throw error;
+    if (error instanceof Error && error.name === 'AbortError') throw error;
     throw new ApiError('Cannot reach the ganql server', 'NETWORK');
   }
   let body;
@@ -89,7 +106,10 @@ export async function gql(query, variables = {}, options = {}) {
 
 const KEYS_COMMAND = 'npm run keys -- create --name me --scopes read,sample,train';
 
-/** Words for a person: what went wrong and what to do. */
+/**
+ * Words for a person: what went wrong and what to do.
+ * @param {unknown} err
+ */
 export function describeError(err) {
   // The studio's own checks (e.g. nothing to classify) throw plain Errors worded for a person.
   if (!(err instanceof ApiError)) return err instanceof Error && err.message ? err.message[0].toUpperCase() + err.message.slice(1) : 'Something went wrong in the studio';
