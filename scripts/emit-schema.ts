@@ -3,7 +3,12 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { printGanqlSchema } from '../src/graphql/print-schema';
 
-printGanqlSchema().then((sdl) => {
-  writeFileSync(path.resolve(__dirname, '../schema.graphql'), sdl);
-  console.log('wrote schema.graphql');
-});
+printGanqlSchema()
+  .then((sdl) => {
+    writeFileSync(path.resolve(__dirname, '../schema.graphql'), sdl);
+    console.log('wrote schema.graphql');
+  })
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });

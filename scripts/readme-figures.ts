@@ -11,6 +11,14 @@ import { graphqlAt, withLocalGanql } from './lib/local-ganql';
 
 const DOCS = path.resolve(__dirname, '../docs');
 
+/** The data of each query below, as far as it selects. */
+interface SampleAnswer {
+  samples: { id: string; index: number; modelId: string; latent: number[]; image: { width: number; height: number; dataUrl: string } }[];
+}
+interface GridAnswer {
+  grid: { dataUrl: string; width: number; height: number };
+}
+
 /** 28x28 digits are too small to see on a page: each pixel becomes ZOOM x ZOOM pixels, unsmoothed. */
 const ZOOM = 4;
 
@@ -38,23 +46,27 @@ async function main(): Promise<void> {
   await withLocalGanql(async (base) => {
     const gql = graphqlAt(base);
     const sampleQuery = '{ samples(count: 2, seed: 7) { id index modelId latent image { width height dataUrl } } }';
-    const answer = await gql(sampleQuery);
-    const shortened = JSON.parse(JSON.stringify(answer), (key, value) =>
-      key === 'latent' ? [...value.slice(0, 3).map((v: number) => Number(v.toFixed(4))), '...'] : key === 'dataUrl' ? `${value.slice(0, 40)}...` : value,
-    );
+    const answer = await gql<SampleAnswer>(sampleQuery);
+    const shortened = {
+      samples: answer.samples.map((s) => ({
+        ...s,
+        latent: [...s.latent.slice(0, 3).map((v) => Number(v.toFixed(4))), '...'],
+        image: { ...s.image, dataUrl: `${s.image.dataUrl.slice(0, 40)}...` },
+      })),
+    };
     console.log(`\n# example\n${sampleQuery}\n${JSON.stringify(shortened, null, 2)}`);
 
-    const grid = await gql('{ samples(count: 16, seed: 7) { id latent } }');
-    const ids: string[] = grid.samples.map((s: { id: string }) => s.id);
+    const grid = await gql<{ samples: { id: string; latent: number[] }[] }>('{ samples(count: 16, seed: 7) { id latent } }');
+    const ids = grid.samples.map((s) => s.id);
 
     const walkQuery = `{ interpolate(from: { sampleId: "${ids[0]}" }, to: { sampleId: "${ids[1]}" }, steps: 10, method: SLERP) { grid { dataUrl width height } samples { id } } }`;
-    const walk = await gql(walkQuery);
+    const walk = await gql<{ interpolate: GridAnswer & { samples: { id: string }[] } }>(walkQuery);
     savePng('walk.png', walk.interpolate.grid.dataUrl);
     console.log(`\n# walk (ids are samples(count: 16, seed: 7)[0] and [1])\n${walkQuery}`);
 
     const concept = (from: number) => `{ coefficient: COEF, exemplars: [${ids.slice(from, from + 3).map((id) => `{ sampleId: "${id}" }`).join(', ')}] }`;
     const arithmeticQuery = `{ latentArithmetic(terms: [${concept(2).replace('COEF', '1')}, ${concept(5).replace('COEF', '-1')}, ${concept(8).replace('COEF', '1')}], noise: 0.25, neighbours: 8, seed: 3) { grid { dataUrl width height } concepts { mean { image { dataUrl } } } } }`;
-    const box = await gql(arithmeticQuery);
+    const box = await gql<{ latentArithmetic: GridAnswer & { concepts: { mean: { image: { dataUrl: string } } }[] } }>(arithmeticQuery);
     savePng('arithmetic.png', box.latentArithmetic.grid.dataUrl);
     console.log(`\n# arithmetic (samples(count: 16, seed: 7)[2..4] - [5..7] + [8..10])\n${arithmeticQuery}`);
   });

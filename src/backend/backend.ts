@@ -38,6 +38,7 @@ function loadBackendPackage(name: BackendName): void {
   // cpu ships inside @tensorflow/tfjs and is already registered.
   if (name === 'cpu') return;
   // The native packages are optional dependencies; a plain require keeps them out of the type graph.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional native package, loaded only when chosen
   require(packages[name].module);
 }
 

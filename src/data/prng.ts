@@ -3,12 +3,13 @@
  * shuffles and noise, and identical on every platform for a given seed.
  */
 export interface Prng {
+  // Function properties, not methods: each may be passed on detached (Array.from({ length }, prng.next)).
   /** Uniform float in [0, 1). */
-  next(): number;
+  next: () => number;
   /** Uniform integer in [0, n). */
-  nextInt(n: number): number;
+  nextInt: (n: number) => number;
   /** Standard normal sample (Box-Muller). */
-  nextNormal(): number;
+  nextNormal: () => number;
 }
 
 export function createPrng(seed: number): Prng {

@@ -49,7 +49,7 @@ export class NearestNeighbourService {
       const views = await this.samples.regenerateMany(sampleIds.map((id, i) => ({ id, field: `sampleIds[${i}]` })));
       const modelIds = [...new Set(views.map((v) => v.modelId))];
       if (modelIds.length === 1) run.setModel(modelIds[0]);
-      const out: NeighbourView[] = new Array(views.length);
+      const out = new Array<NeighbourView>(views.length);
       for (const modelId of modelIds) {
         const positions = views.flatMap((v, i) => (v.modelId === modelId ? [i] : []));
         const model = this.registry.get(modelId);

@@ -45,7 +45,7 @@ export async function trainClassifier(
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`trainClassifier: epochs: expected a positive integer, got ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`trainClassifier: batchSize: expected a positive integer, got ${batchSize}`);
   if (!(learningRate > 0)) throw new Error(`trainClassifier: learningRate: expected > 0, got ${learningRate}`);
-  const logitsModel = tf.model({ inputs: model.inputs, outputs: model.getLayer(SCORER_CNN_LAYERS.logits).output as tf.SymbolicTensor });
+  const logitsModel = tf.model({ inputs: model.inputs, outputs: model.getLayer(SCORER_CNN_LAYERS.logits).output });
   const optimizer = tf.train.adam(learningRate);
   const pixels = data.shape[0] * data.shape[1] * data.shape[2];
   const stepsPerEpoch = Math.ceil(data.count / batchSize);
@@ -71,7 +71,7 @@ export async function trainClassifier(
           const x = tf.tensor4d(batchImages.subarray(0, b * pixels), [b, ...data.shape]);
           const y = tf.oneHot(tf.tensor1d(batchLabels.subarray(0, b), 'int32'), classes);
           // minimize returns the loss scalar, kept out of the tidy by returning it.
-          return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, logitsModel.apply(x) as tf.Tensor) as tf.Scalar, true) as tf.Scalar;
+          return optimizer.minimize(() => tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(y, logitsModel.apply(x) as tf.Tensor), true) as tf.Scalar;
         });
         const value = (await loss.data())[0];
         loss.dispose();

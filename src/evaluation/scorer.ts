@@ -49,7 +49,7 @@ export async function loadScorer(dir: string): Promise<Scorer> {
   try {
     json = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
   } catch (err) {
-    throw new Error(`loadScorer: cannot read ${manifestPath}: ${(err as Error).message}`);
+    throw new Error(`loadScorer: cannot read ${manifestPath}: ${(err as Error).message}`, { cause: err });
   }
   const manifest = parseScorerManifest(json, manifestPath);
   const modelDir = path.resolve(dir, manifest.model.path);
@@ -107,7 +107,7 @@ export async function loadScorer(dir: string): Promise<Scorer> {
     }
   } catch (err) {
     disposeModel();
-    throw new Error(`loadScorer: ${manifestPath}: ${(err as Error).message}`);
+    throw new Error(`loadScorer: ${manifestPath}: ${(err as Error).message}`, { cause: err });
   }
   return new LoadedScorer(manifest, dir, featureSize, forward, disposeModel);
 }
@@ -145,7 +145,7 @@ class LoadedScorer implements Scorer {
 
     for (let start = 0; start < n; start += batchSize) {
       const b = Math.min(batchSize, n - start);
-      const [f, p] = tf.tidy(() => {
+      const [f, p] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
         let x: tf.Tensor4D = tf.tensor4d(images.subarray(start * pixels, (start + b) * pixels), [b, h, w, c]);
         x = mapPixelTensor(x, [r0, r1], this.manifest.inputRange);
         if (c !== C) x = x.tile([1, 1, 1, C]);

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
-import { buildSchema, type AuthChecker, type ContainerType } from 'type-graphql';
+import { buildSchema, type AuthChecker, type ClassType, type ContainerType } from 'type-graphql';
 import type { AuthContext } from './auth-checker';
 import { ClassifyResolver } from './classify/classify.resolver';
 import { EvaluationResolver } from './evaluation/evaluation.resolver';
@@ -15,7 +15,7 @@ import { TrainingResolver } from './training/training.resolver';
 export const RESOLVERS = [ModelResolver, SampleResolver, LatentResolver, EvaluationResolver, RunResolver, ServerInfoResolver, ClassifyResolver, TrainingResolver, FeaturesResolver] as const;
 
 /** Resolver instances by class, built by the caller with their services. */
-export type ResolverInstances = Map<Function, object>;
+export type ResolverInstances = Map<ClassType, object>;
 
 /** A schema built only to print it executes nothing; were it executed, every @Authorized field would refuse. */
 const refuseAll: AuthChecker<AuthContext> = () => false;
@@ -26,7 +26,7 @@ const refuseAll: AuthChecker<AuthContext> = () => false;
  */
 export async function buildGanqlSchema(instances: ResolverInstances = new Map(), authChecker: AuthChecker<AuthContext> = refuseAll): Promise<GraphQLSchema> {
   const container: ContainerType = {
-    get(someClass: Function) {
+    get(someClass: ClassType) {
       const instance = instances.get(someClass);
       if (!instance) throw new Error(`no instance registered for resolver ${someClass.name}`);
       return instance;

@@ -49,5 +49,5 @@ export function mapPixels(values: ArrayLike<number>, from: PixelRange, to: Pixel
 export function mapPixelTensor<T extends tf.Tensor>(x: T, from: PixelRange, to: PixelRange): T {
   if (same(from, to)) return x;
   const scale = (to[1] - to[0]) / (from[1] - from[0]);
-  return x.sub(from[0]).mul(scale).add(to[0]) as T;
+  return x.sub(from[0]).mul(scale).add<T>(to[0]);
 }

@@ -54,7 +54,7 @@ export function decodePng(buf: Buffer): DecodedPng {
   try {
     png = PNG.sync.read(buf);
   } catch (err) {
-    throw new Error(`decodePng: expected a PNG file, got bytes that do not decode (${(err as Error).message})`);
+    throw new Error(`decodePng: expected a PNG file, got bytes that do not decode (${(err as Error).message})`, { cause: err });
   }
   const { width, height } = png;
   const rgba = png.data;

@@ -26,7 +26,7 @@ export async function loadClassifier(spec: ClassifierSpec, options: { fold?: boo
   try {
     model = await loadLayersModel(spec.dir);
   } catch (error) {
-    throw new Error(`classifier ${spec.dir}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`classifier ${spec.dir}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   try {
     checkClassifier(model, spec);
@@ -38,7 +38,7 @@ export async function loadClassifier(spec: ClassifierSpec, options: { fold?: boo
   try {
     return await foldWeightNorm(model);
   } catch (error) {
-    throw new Error(`classifier ${spec.dir}: could not prepare it for serving: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`classifier ${spec.dir}: could not prepare it for serving: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   } finally {
     model.dispose();
   }

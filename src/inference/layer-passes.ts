@@ -44,7 +44,7 @@ export class ActivationModels {
     if (model === undefined) {
       const names = network.layers.map((l) => l.name);
       if (!names.includes(layer)) throw new Error(`expected a layer of ${network.name} among ${names.join(', ')}, got ${JSON.stringify(layer)}`);
-      model = tf.model({ inputs: network.inputs, outputs: network.getLayer(layer).output as tf.SymbolicTensor });
+      model = tf.model({ inputs: network.inputs, outputs: network.getLayer(layer).output });
       byLayer.set(layer, model);
     }
     return model;
@@ -77,7 +77,7 @@ function preActivations(models: ActivationModels, network: tf.LayersModel, name:
   return tf.tidy(() => {
     const [kernel, bias] = layer.getWeights();
     const input = before.predict(tf.tensor(images, [n, ...shape]), { batchSize: n }) as tf.Tensor2D;
-    const z = tf.matMul(input, kernel as tf.Tensor2D);
+    const z = tf.matMul(input, kernel);
     return bias === undefined ? z : z.add(bias);
   });
 }
@@ -120,7 +120,7 @@ export async function runGeneratorWalk(
     for (const layer of chain) {
       x = layer.apply(x) as tf.Tensor;
       if (layer !== target) continue;
-      const channels = x.shape[x.rank - 1] as number;
+      const channels = x.shape[x.rank - 1];
       if ('means' in at) return x.rank === 2 ? x : x.mean(x.shape.slice(1, -1).map((_, i) => i + 1));
       const bad = at.remove.find((f) => !Number.isInteger(f) || f < 0 || f >= channels);
       if (bad !== undefined) throw new Error(`expected filters of ${layer.name} in 0..${channels - 1}, got ${bad}`);

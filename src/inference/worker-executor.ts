@@ -434,7 +434,7 @@ export class WorkerExecutor implements Executor {
       const request: BatchRequest = { type: 'batch', jobId: job.jobId, modelId: job.modelId, input, n: job.n, ...task };
       // The input's buffer moves to the worker when the array spans it (see Executor.generate).
       const owns = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
-      slot.worker.postMessage(request, owns ? [input.buffer as ArrayBuffer] : []);
+      slot.worker.postMessage(request, owns ? [input.buffer] : []);
     }
     this.notifyIfDrained();
   }

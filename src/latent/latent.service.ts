@@ -143,7 +143,7 @@ export class LatentService {
 
   /** Latents of refs in order; explicit latents are checked, sample ids looked up in one query. */
   private async resolve(model: LoadedModel, refs: { ref: LatentRef; field: string }[]): Promise<Float32Array[]> {
-    const out: Float32Array[] = new Array(refs.length);
+    const out = new Array<Float32Array>(refs.length);
     const lookups: { id: string; field: string; at: number }[] = [];
     refs.forEach(({ ref, field }, at) => {
       const hasId = ref.sampleId !== undefined && ref.sampleId !== null;

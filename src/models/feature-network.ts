@@ -48,6 +48,6 @@ export async function loadFeatureNetwork(spec: FeatureNetworkSpec): Promise<Load
   try {
     return { network: await loadLayersModel(spec.dir), inputRange: [...spec.inputRange] };
   } catch (error) {
-    throw new Error(`feature network ${spec.dir}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`feature network ${spec.dir}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }

@@ -46,7 +46,7 @@ export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
   try {
     return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
   } catch (err) {
-    throw new Error(`${where}: ${path.join(dir, MODEL_FILE)}: ${(err as Error).message}`);
+    throw new Error(`${where}: ${path.join(dir, MODEL_FILE)}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -65,7 +65,7 @@ export async function loadGraphModelFromDir(dir: string): Promise<tf.GraphModel>
   try {
     return await tf.loadGraphModel({ load: async () => artifacts });
   } catch (err) {
-    throw new Error(`${where}: ${path.join(dir, MODEL_FILE)}: ${(err as Error).message}`);
+    throw new Error(`${where}: ${path.join(dir, MODEL_FILE)}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -78,15 +78,15 @@ async function readModelJson(dir: string, where: string, topologyFits: (topology
   try {
     text = await fs.readFile(jsonPath, 'utf8');
   } catch (err) {
-    throw new Error(`${where}: cannot read ${jsonPath}: ${(err as Error).message}`);
+    throw new Error(`${where}: cannot read ${jsonPath}: ${(err as Error).message}`, { cause: err });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${where}: ${jsonPath} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${where}: ${jsonPath} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  if (!isModelJson(json) || !topologyFits(json.modelTopology as object)) {
+  if (!isModelJson(json) || !topologyFits(json.modelTopology)) {
     throw new Error(`${where}: ${jsonPath}: expected ${expected}, got another shape`);
   }
   return json;
@@ -103,7 +103,7 @@ async function readWeights(dir: string, manifest: tf.io.WeightsManifestConfig, w
       try {
         buffers.push(await fs.readFile(shard));
       } catch (err) {
-        throw new Error(`${where}: cannot read ${shard}: ${(err as Error).message}`);
+        throw new Error(`${where}: cannot read ${shard}: ${(err as Error).message}`, { cause: err });
       }
     }
   }

@@ -94,7 +94,7 @@ export function parseManifest(value: unknown, source: string): ModelManifest {
   const m = value as Record<string, unknown>;
   if (m.formatVersion !== 1) fail('formatVersion', '1', m.formatVersion);
   for (const key of ['name', 'version', 'architecture', 'dataset', 'generatorPath'] as const) {
-    if (typeof m[key] !== 'string' || (m[key] as string).length === 0) fail(key, 'a non-empty string', m[key]);
+    if (typeof m[key] !== 'string' || m[key].length === 0) fail(key, 'a non-empty string', m[key]);
   }
   if (!Number.isInteger(m.latentSize) || (m.latentSize as number) < 1) fail('latentSize', 'a positive integer', m.latentSize);
   const shape = m.imageShape;

@@ -10,7 +10,8 @@ export interface AdmissionOptions {
 }
 
 export interface Admission {
-  middleware(req: Request, res: Response, next: NextFunction): void;
+  /** An arrow property: app.use takes it detached from the object. */
+  middleware: (req: Request, res: Response, next: NextFunction) => void;
   /** Requests in progress and waiting now. */
   stats(): { active: number; waiting: number };
 }
@@ -37,7 +38,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
 
   return {
     stats: () => ({ active, waiting: waiting.length }),
-    middleware(req, res, next) {
+    middleware: (req, res, next) => {
       const admit = (): void => {
         let released = false;
         const done = (): void => {

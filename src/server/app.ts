@@ -6,6 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { Registry } from 'prom-client';
+import type { ClassType } from 'type-graphql';
 import { initBackend, type BackendInfo } from '../backend/backend';
 import { ClassifyService } from '../classify/classify.service';
 import type { Config } from '../config/config';
@@ -157,7 +158,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   const apiKeys = new ApiKeyService(database.prisma);
   const anonymousPolicy = { loopbackScopes: config.auth.anonymousLoopbackScopes, remoteScopes: config.auth.anonymousRemoteScopes };
   const schema = await buildGanqlSchema(
-    new Map<Function, object>([
+    new Map<ClassType, object>([
       [ModelResolver, new ModelResolver(modelService, runService)],
       [SampleResolver, new SampleResolver(sampleService)],
       [ClassifyResolver, new ClassifyResolver(classifyService)],

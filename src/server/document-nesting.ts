@@ -38,7 +38,7 @@ export function documentNesting(text: string): number {
 export function rejectDeepDocuments(limit = MAX_DOCUMENT_NESTING): express.RequestHandler {
   return (req, res, next) => {
     const body: unknown = req.body;
-    const fromBody = typeof body === 'object' && body !== null && 'query' in body ? (body as { query: unknown }).query : undefined;
+    const fromBody = typeof body === 'object' && body !== null && 'query' in body ? body.query : undefined;
     const query = typeof fromBody === 'string' ? fromBody : typeof req.query.query === 'string' ? req.query.query : undefined;
     if (query === undefined || documentNesting(query) <= limit) return next();
     res.status(400).json({

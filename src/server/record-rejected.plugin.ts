@@ -14,7 +14,9 @@ const REJECTION_CODES = new Set<string>([ErrorCode.GRAPHQL_PARSE_FAILED, ErrorCo
 
 /** The code the client sees: a query-limit rule's own code rather than Apollo's GRAPHQL_VALIDATION_FAILED. */
 function codeOf(error: GraphQLError): string {
-  return isGanqlError(error.originalError) ? error.originalError.code : String(error.extensions?.code ?? uncodedRequestErrorCode(error));
+  if (isGanqlError(error.originalError)) return error.originalError.code;
+  const code = error.extensions?.code;
+  return typeof code === 'string' ? code : String(uncodedRequestErrorCode(error));
 }
 
 function rootFields(document: DocumentNode | undefined): string[] {

@@ -76,7 +76,7 @@ export function studioRouter(mount = '/studio', root = STUDIO_DIR): Router {
   const router = Router();
   const index = path.join(root, 'index.html');
   const vendor = vendorFiles();
-  const send = (res: Response, file: string, type = CONTENT_TYPES[path.extname(file)]!): void => {
+  const send = (res: Response, file: string, type = CONTENT_TYPES[path.extname(file)]): void => {
     res.type(type).set('Cache-Control', CACHE_CONTROL).set('X-Content-Type-Options', 'nosniff').sendFile(file);
   };
   router.get(mount, (_req, res) => send(res, index));

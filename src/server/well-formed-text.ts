@@ -34,7 +34,7 @@ function getParameters(query: Record<string, unknown>): Record<string, unknown> 
   for (const key of ['variables', 'extensions']) {
     if (typeof out[key] !== 'string') continue;
     try {
-      out[key] = JSON.parse(out[key] as string);
+      out[key] = JSON.parse(out[key]);
     } catch {
       // Not JSON: Apollo refuses it with its own BAD_REQUEST.
     }
@@ -44,7 +44,7 @@ function getParameters(query: Record<string, unknown>): Record<string, unknown> 
 
 /** Answers 400 BAD_REQUEST for a GraphQL request whose body or GET parameters hold a lone surrogate. */
 export const rejectMalformedText: express.RequestHandler = (req, res, next) => {
-  const at = lonelySurrogatePath(req.body) ?? lonelySurrogatePath(getParameters(req.query as Record<string, unknown>));
+  const at = lonelySurrogatePath(req.body) ?? lonelySurrogatePath(getParameters(req.query));
   if (at === undefined) return next();
   res.status(400).json({ errors: [{ message: `${at}: expected well-formed Unicode text, got a lone UTF-16 surrogate`, extensions: { code: ErrorCode.BAD_REQUEST } }] });
 };

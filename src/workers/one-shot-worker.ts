@@ -36,9 +36,11 @@ export interface OneShotOptions {
  */
 export function runOnceInWorker<I, O>(entryWithoutExtension: string, input: I, options: OneShotOptions): Promise<O> {
   const { label, transfer = [], signal } = options;
+  // abort() without a reason gives a DOMException, an Error already; any other non-Error reason is wrapped.
+  const abortError = (reason: unknown): Error => (reason instanceof Error ? reason : new Error(`${label}: aborted`, { cause: reason }));
   return new Promise<O>((resolve, reject) => {
     if (signal?.aborted) {
-      reject(signal.reason);
+      reject(abortError(signal.reason));
       return;
     }
     const { script, entry } = workerScript(entryWithoutExtension);
@@ -51,7 +53,7 @@ export function runOnceInWorker<I, O>(entryWithoutExtension: string, input: I, o
       void worker.terminate();
       finish();
     };
-    const onAbort = (): void => settle(() => reject(signal?.reason));
+    const onAbort = (): void => settle(() => reject(abortError(signal?.reason)));
     signal?.addEventListener('abort', onAbort, { once: true });
     worker.once('message', (reply: OneShotReply<O>) =>
       settle(() => {

@@ -68,7 +68,7 @@ describe('wasm custom conv kernels vs the cpu backend', () => {
   beforeAll(async () => {
     await initBackend({ order: ['cpu'] });
     cases.forEach((c, i) => {
-      const outShape = tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.strides, c.pad).shape);
+      const outShape = tf.tidy(() => tf.conv2d(tf.zeros<tf.Rank.R4>(c.x), tf.zeros<tf.Rank.R4>(c.filter), c.strides, c.pad).shape);
       const input = { x: seeded(c.x, 10 + i), w: seeded(c.filter, 20 + i), dy: seeded(outShape, 30 + i), outShape };
       inputs.push(input);
       reference.push(convGrads(c, input.x, input.w, input.dy, outShape));

@@ -128,7 +128,7 @@ describe('scorer', () => {
     expect(out.probs.data).toBeInstanceOf(Float64Array);
     const [expectedProbs, expectedFeatures] = tf.tidy(() => {
       const x = tf.tensor4d(images, [n, 28, 28, 1]);
-      const featureModel = tf.model({ inputs: reference.inputs, outputs: reference.getLayer('features').output as tf.SymbolicTensor });
+      const featureModel = tf.model({ inputs: reference.inputs, outputs: reference.getLayer('features').output });
       return [reference.predict(x) as tf.Tensor, featureModel.predict(x) as tf.Tensor];
     });
     const p = await expectedProbs.data();

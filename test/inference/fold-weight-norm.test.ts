@@ -32,7 +32,7 @@ describe('foldWeightNorm', () => {
   beforeAll(async () => {
     await initBackend({ order: ['wasm'] });
     model = buildWeightNormClassifier();
-    images = tf.randomUniform([6, 28, 28, 1], -1, 1, 'float32', 3) as tf.Tensor4D;
+    images = tf.randomUniform<tf.Rank.R4>([6, 28, 28, 1], -1, 1, 'float32', 3);
     // Non-trivial scales and biases, as after the data-dependent init and training.
     for (const layer of model.layers) {
       if (layer.getClassName() !== 'WeightNormDense') continue;

@@ -40,7 +40,7 @@ describe('layer passes on the shipped DCGAN', () => {
 
   it('reads a conv layer per neuron (spatial maximum) and in full, as the layer computes it', async () => {
     const direct = tf.tidy(() => {
-      const sub = tf.model({ inputs: discriminator.inputs, outputs: discriminator.getLayer('d_down2_lrelu').output as tf.SymbolicTensor });
+      const sub = tf.model({ inputs: discriminator.inputs, outputs: discriminator.getLayer('d_down2_lrelu').output });
       const out = sub.predict(tf.tensor(images, [n, 28, 28, 1])) as tf.Tensor4D;
       return [out.reshape([n, -1]), out.max([1, 2])];
     });
@@ -74,7 +74,7 @@ describe('layer passes on the shipped DCGAN', () => {
     const latents = seededLatents(n, 100, 4);
     const means = await executor.layerPass(ID, { kind: 'generatorMeans', layer: 'g_up1_relu' }, latents.slice(), n);
     const direct = tf.tidy(() => {
-      const sub = tf.model({ inputs: generator.inputs, outputs: generator.getLayer('g_up1_relu').output as tf.SymbolicTensor });
+      const sub = tf.model({ inputs: generator.inputs, outputs: generator.getLayer('g_up1_relu').output });
       return (sub.predict(tf.tensor2d(latents, [n, 100])) as tf.Tensor).mean([1, 2]);
     });
     const expected = (await direct.data()) as Float32Array;

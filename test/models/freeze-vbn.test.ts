@@ -68,7 +68,7 @@ describe('freezeVirtualBatchNorm', () => {
 
   it('returns null for a generator without VBN and rejects a reference of the wrong size', async () => {
     const plain = buildGenerator({ latentSize: 8, generatorFilters: 4 });
-    const reference = tf.zeros([R, 8]) as tf.Tensor2D;
+    const reference = tf.zeros<tf.Rank.R2>([R, 8]);
     expect(await freezeVirtualBatchNorm(plain, reference)).toBeNull();
     const vbn = buildGenerator({ latentSize: 8, generatorFilters: 4 }, { virtualBatchNorm: { referenceSize: R + 1 } });
     await expect(freezeVirtualBatchNorm(vbn, reference)).rejects.toThrow(`expected g_project_vbn.referenceSize = ${R} (the reference noise rows), got ${R + 1}`);

@@ -30,7 +30,7 @@ async function post(query: string, key?: string, variables?: Record<string, unkn
   let req = server.http.post('/graphql').set('content-type', 'application/json');
   if (key !== undefined) req = req.set('authorization', `Bearer ${key}`);
   const res = await req.send({ query, variables });
-  return { status: res.status, body: res.body as Body, headers: res.headers as Record<string, string> };
+  return { status: res.status, body: res.body as Body, headers: res.headers };
 }
 
 async function runCount(): Promise<number> {

@@ -138,7 +138,7 @@ describe.skipIf(skipBrowserTests('api module'))('the studio API client in a brow
           records.push(record);
           const send = this.send.bind(this);
           this.send = (data) => {
-            record.sent.push(String(data));
+            record.sent.push(typeof data === 'string' ? data : `[binary ${data.constructor.name}]`);
             send(data);
           };
           this.addEventListener('close', (event) => (record.closed = event.code));

@@ -42,7 +42,7 @@ describe('the studio route', () => {
       expect(res.headers['content-type'], url).toMatch(type);
       expect(res.headers['cache-control'], url).toBe('no-cache');
       expect(res.text, url).toBe(readFileSync(path.join(STUDIO_DIR, file), 'utf8'));
-      const again = await server.http.get(url).set('if-none-match', res.headers.etag as string);
+      const again = await server.http.get(url).set('if-none-match', res.headers.etag);
       expect(again.status, url).toBe(304);
     }
   });

@@ -86,5 +86,5 @@ export function conv2dBackpropFilterWasm(args: WasmKernelArgs): tf.TensorInfo {
 export const conv2dBackpropFilterWasmConfig: tf.KernelConfig = {
   kernelName: KERNEL,
   backendName: 'wasm',
-  kernelFunc: conv2dBackpropFilterWasm as tf.KernelFunc,
+  kernelFunc: conv2dBackpropFilterWasm,
 };

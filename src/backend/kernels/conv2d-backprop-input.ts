@@ -48,7 +48,7 @@ export function makeConv2dBackpropInputWasm(): tf.KernelFunc {
     if (info.inChannels < PHASE_MIN_CHANNELS) return viaMatMulCol2im(backend, dy, filter, info, derived);
     return viaPhaseConvs(backend, dy, filter, info, phasesOf(info), derived);
   };
-  return kernel as tf.KernelFunc;
+  return kernel;
 }
 
 /** One output phase of a strided transposed conv: the dx rows ih0, ih0+s, ... and columns iw0, iw0+s, ... */

@@ -1,15 +1,15 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-/** What every ganql wasm kernel receives; the engine types `backend` as `{}`. */
+/** What every ganql wasm kernel receives; the engine passes its backend object. */
 export interface WasmKernelArgs {
   inputs: tf.NamedTensorInfoMap;
-  backend: {};
+  backend: object;
   attrs?: tf.NamedAttrMap;
 }
 
 /** The engine passes the active backend object; for kernels registered under 'wasm' it is a BackendWasm. */
-export function asWasmBackend(backend: {}): BackendWasm {
+export function asWasmBackend(backend: object): BackendWasm {
   const candidate = backend as Partial<BackendWasm>;
   if (typeof candidate.makeOutput !== 'function' || typeof candidate.typedArrayFromHeap !== 'function') {
     throw new Error('Expected the wasm backend object, got a backend without makeOutput/typedArrayFromHeap');

@@ -1,4 +1,4 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { badInput } from '../../errors/ganql-error';
 import type { TrainingEvent } from '../../training-jobs/training-events';
 import { TrainingJobService } from '../../training-jobs/training-job.service';
@@ -62,10 +62,10 @@ export class TrainingResolver {
       "A job's progress as it happens, over graphql-ws at /graphql: STATE when it starts, STEP with the step losses (a few per second " +
       'at most), EPOCH with the epoch metrics and sample grid, then END with the final state and the new model id; then the stream ' +
       'completes. For a job that has ended, its END event at once. NOT_FOUND for an unknown id.',
-    subscribe: ({ args, context }) => {
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, { jobId: string }, unknown>) => {
       if (!hasTrainingJobs(context)) throw new Error('trainingProgress: expected the graphql-ws context with trainingJobs, got another context');
-      // Checked by the argument's type ID!.
-      return context.trainingJobs.subscribe(String(args.jobId));
+      // The argument's type ID! makes it a string.
+      return context.trainingJobs.subscribe(args.jobId);
     },
   })
   trainingProgress(@Root() event: TrainingEvent | undefined, @Arg('jobId', () => ID) _jobId: string): TrainingProgressEvent {

@@ -11,7 +11,7 @@ export function neuronActivations(layerOutput: tf.Tensor): tf.Tensor2D {
     case 2:
       return layerOutput as tf.Tensor2D;
     case 4:
-      return tf.max(layerOutput, [1, 2]) as tf.Tensor2D;
+      return tf.max<tf.Tensor2D>(layerOutput, [1, 2]);
     default:
       throw new Error(`neuronActivations: expected a layer output of rank 2 [n, units] or 4 [n, h, w, c], got shape [${layerOutput.shape.join(', ')}]`);
   }

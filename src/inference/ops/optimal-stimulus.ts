@@ -61,7 +61,7 @@ export function findOptimalStimulus(activationModel: tf.LayersModel, neuron: num
   if (!inputShape.every((d): d is number => typeof d === 'number' && d > 0)) {
     throw new Error(`findOptimalStimulus: expected a model with a fixed input shape, got [${inputShape.join(', ')}]`);
   }
-  const shape = inputShape as number[];
+  const shape = inputShape;
   const size = shape.reduce((a, b) => a * b, 1);
   const centreImage = options.centre ?? new Float32Array(size).fill((low + high) / 2);
   if (centreImage.length !== size || !centreImage.every((v) => v >= low && v <= high)) {
@@ -84,7 +84,7 @@ export function findOptimalStimulus(activationModel: tf.LayersModel, neuron: num
   // The neuron's activation for a batch of one image [1, ...shape] -> scalar.
   const activationOf = (x: tf.Tensor): tf.Scalar => {
     const out = activationModel.apply(x, { training: false }) as tf.Tensor;
-    return neuronActivations(out).slice([0, neuron], [1, 1]).reshape([]) as tf.Scalar;
+    return neuronActivations(out).slice([0, neuron], [1, 1]).reshape<tf.Scalar>([]);
   };
   // What the ascent climbs: the activation, or for a saturating dense unit its pre-activation.
   const objectiveOf = preActivation(activationModel, neuron) ?? activationOf;
@@ -140,7 +140,7 @@ function preActivation(model: tf.LayersModel, neuron: number): ((x: tf.Tensor) =
   const config = layer.getConfig() as { activation?: unknown; useBias?: unknown };
   if (layer.getClassName() !== 'Dense' || typeof config.activation !== 'string' || !SATURATING.has(config.activation)) return undefined;
   // The layer's input as a model output: a view on the same layers and weights (never disposed here).
-  const before = tf.model({ inputs: model.inputs, outputs: layer.input as tf.SymbolicTensor });
+  const before = tf.model({ inputs: model.inputs, outputs: layer.input });
   // Read at each call, inside the caller's tidy: the variables' own tensors, not copies.
   return (x) => {
     const [kernel, bias] = layer.getWeights();

@@ -106,7 +106,7 @@ function runStimulus(request: StimulusJobRequest, models: ReadonlyMap<string, Wo
     if (model === undefined) throw new Error(`inference worker: no model ${JSON.stringify(request.modelId)} loaded (have ${[...models.keys()].join(', ')})`);
     const { image, ...rest } = computeStimulus(model, request.modelId, request.request, activations);
     const owned = image.slice();
-    reply({ type: 'stimulus', jobId: request.jobId, image: owned, ...rest, numTensors: tf.memory().numTensors }, [owned.buffer as ArrayBuffer]);
+    reply({ type: 'stimulus', jobId: request.jobId, image: owned, ...rest, numTensors: tf.memory().numTensors }, [owned.buffer]);
   } catch (error) {
     reply({ type: 'failed', jobId: request.jobId, message: messageOf(error) });
   }

@@ -89,10 +89,10 @@ export function virtualBatchNormalization(args: VirtualBatchNormConfig & { name?
 
 /** The batch a VBN model sees: the fixed reference rows first, then the examples. */
 export function withReference<T extends tf.Tensor>(reference: T, batch: T): T {
-  return tf.concat([reference, batch], 0) as T;
+  return tf.concat<T>([reference, batch], 0);
 }
 
 /** Drops the reference rows from a VBN model's output. */
 export function withoutReference<T extends tf.Tensor>(output: T, referenceSize: number): T {
-  return tf.slice(output, referenceSize, output.shape[0] - referenceSize) as T;
+  return tf.slice<tf.Rank, T>(output, referenceSize, output.shape[0] - referenceSize);
 }

@@ -65,7 +65,7 @@ export class WeightNormDense extends tf.layers.Layer {
     if (this.v === null || this.g === null) throw new Error('WeightNormDense: used before build');
     const v = this.v.read();
     const g = this.g.read();
-    return tf.tidy(() => tf.mul(v, tf.div(g, tf.sqrt(tf.add(tf.sum(tf.square(v), 0), 1e-12)))) as tf.Tensor2D);
+    return tf.tidy(() => tf.mul<tf.Tensor2D>(v, tf.div(g, tf.sqrt(tf.add(tf.sum(tf.square(v), 0), 1e-12)))));
   }
 
   /** The bias b [units] (the layer's own variable: do not dispose it). */
@@ -87,7 +87,7 @@ export class WeightNormDense extends tf.layers.Layer {
   initFromData(x: tf.Tensor2D): void {
     if (this.v === null || this.g === null || this.b === null) throw new Error('WeightNormDense: initFromData before build');
     const v = this.v.read();
-    const [g, b] = tf.tidy(() => {
+    const [g, b] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
       const direction = tf.div(v, tf.sqrt(tf.add(tf.sum(tf.square(v), 0), 1e-12)));
       const { mean, variance } = tf.moments(tf.matMul(x, direction), 0);
       const scale = tf.div(1, tf.sqrt(tf.add(variance, 1e-6)));
@@ -119,7 +119,7 @@ export function weightNormDense(args: WeightNormDenseConfig & { name?: string })
 export function initWeightNorm(model: tf.LayersModel, batch: tf.Tensor): void {
   for (const layer of model.layers) {
     if (!(layer instanceof WeightNormDense)) continue;
-    const upTo = tf.model({ inputs: model.inputs, outputs: layer.input as tf.SymbolicTensor });
+    const upTo = tf.model({ inputs: model.inputs, outputs: layer.input });
     const input = tf.tidy(() => upTo.apply(batch, { training: false }) as tf.Tensor2D);
     layer.initFromData(input);
     input.dispose();

@@ -59,7 +59,7 @@ describe('minibatch discrimination layer', () => {
     expect(Array.from(o)).toEqual(new Array(15).fill(5));
     const gradNorm = tf.tidy(() => {
       const x = tf.randomNormal([4, 4], 0, 1, 'float32', 3);
-      const { grads } = tf.variableGrads(() => tf.sum(m.apply(x) as tf.Tensor) as tf.Scalar, [layer.trainableWeights[0].read() as tf.Variable]);
+      const { grads } = tf.variableGrads(() => tf.sum<tf.Scalar>(m.apply(x) as tf.Tensor), [layer.trainableWeights[0].read() as tf.Variable]);
       return tf.norm(Object.values(grads)[0]).dataSync()[0];
     });
     expect(gradNorm).toBeGreaterThan(0);

@@ -38,7 +38,7 @@ describe('virtual batch normalization', () => {
     const vbn = model('vbn');
     const bn = model('bn');
     const before = tf.memory().numTensors;
-    const reference = tf.randomNormal([R, 3], 0, 1, 'float32', 10) as tf.Tensor2D;
+    const reference = tf.randomNormal<tf.Rank.R2>([R, 3], 0, 1, 'float32', 10);
     const x = [[0.5, -1, 2]];
     const batchA = tf.tensor2d([...x, [1, 1, 1], [-2, 0, 3]]);
     const batchB = tf.tensor2d([...x, [9, -7, 0.1]]);
@@ -49,7 +49,7 @@ describe('virtual batch normalization', () => {
     const bB = firstRow(bn, null, batchB);
     expect(Math.max(...bA.map((v, i) => Math.abs(v - bB[i])))).toBeGreaterThan(0.1);
     // A different reference batch changes the output: the statistics do come from it.
-    const other = tf.randomNormal([R, 3], 0, 1, 'float32', 11) as tf.Tensor2D;
+    const other = tf.randomNormal<tf.Rank.R2>([R, 3], 0, 1, 'float32', 11);
     const vOther = firstRow(vbn, other, batchA);
     expect(Math.max(...vA.map((v, i) => Math.abs(v - vOther[i])))).toBeGreaterThan(1e-3);
     tf.dispose([reference, other, batchA, batchB]);
@@ -73,11 +73,11 @@ describe('virtual batch normalization', () => {
     const before = tf.memory().numTensors;
     const row = (batch: tf.Tensor4D): number[] =>
       tf.tidy(() => Array.from(tf.slice(layer.apply(batch) as tf.Tensor, 2, 1).dataSync()));
-    const ref = tf.randomNormal([2, 3, 3, 2], 0, 1, 'float32', 5) as tf.Tensor4D;
-    const x = tf.randomNormal([1, 3, 3, 2], 0, 1, 'float32', 6) as tf.Tensor4D;
+    const ref = tf.randomNormal<tf.Rank.R4>([2, 3, 3, 2], 0, 1, 'float32', 5);
+    const x = tf.randomNormal<tf.Rank.R4>([1, 3, 3, 2], 0, 1, 'float32', 6);
     const [a, b] = tf.tidy(() => [
-      tf.concat([ref, x, tf.randomNormal([2, 3, 3, 2], 0, 1, 'float32', 7)]) as tf.Tensor4D,
-      tf.concat([ref, x, tf.fill([1, 3, 3, 2], 4)]) as tf.Tensor4D,
+      tf.concat<tf.Tensor4D>([ref, x, tf.randomNormal([2, 3, 3, 2], 0, 1, 'float32', 7)]),
+      tf.concat<tf.Tensor4D>([ref, x, tf.fill([1, 3, 3, 2], 4)]),
     ]);
     const ra = row(a);
     const rb = row(b);

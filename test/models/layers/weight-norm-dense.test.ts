@@ -28,7 +28,7 @@ describe('WeightNormDense', () => {
       const [v, g, b] = [layer.weights[0].read(), tf.ones([4]), layer.bias()];
       const w = tf.div(v, tf.norm(v, 'euclidean', 0));
       return [
-        Array.from((tf.model({ inputs: m.inputs, outputs: layer.output as tf.SymbolicTensor }).predict(x) as tf.Tensor).dataSync()),
+        Array.from((tf.model({ inputs: m.inputs, outputs: layer.output }).predict(x) as tf.Tensor).dataSync()),
         Array.from(tf.relu(tf.add(tf.matMul(x, tf.mul(w, g)), b)).dataSync()),
         Array.from(tf.norm(layer.kernel(), 'euclidean', 0).dataSync()),
       ];
