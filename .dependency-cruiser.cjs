@@ -17,8 +17,7 @@ module.exports = {
     {
       name: 'no-folder-circle',
       severity: 'error',
-      comment:
-        'Two folders that import each other are one layer in two places.',
+      comment: 'Two folders that import each other are one layer in two places.',
       scope: 'folder',
       from: { path: '^src/' },
       to: { circular: true },

@@ -100,7 +100,8 @@ async function loadRun(server: Server, label: string, clients: number, seconds: 
   loop.enable();
   const load = await runHttpWorker({ url, body: QUERY, graphql: true, clients, seconds }, () => {
     // From 1 s in (the queue is full by then) to before the load ends: 4 probers, each at most every 100 ms.
-    if (probeHealth) health = runHttpWorker({ url: `${server.base}/healthz`, graphql: false, clients: 4, seconds: seconds - 1.5, delayMs: 1000, intervalMs: 100 });
+    if (probeHealth)
+      health = runHttpWorker({ url: `${server.base}/healthz`, graphql: false, clients: 4, seconds: seconds - 1.5, delayMs: 1000, intervalMs: 100 });
   });
   loop.disable();
   const after = await poolCounters(server.base);
@@ -198,7 +199,9 @@ async function main(): Promise<void> {
   const raw = rawWorkers.samplesPerSecond > rawInProcess.samplesPerSecond ? rawWorkers : rawInProcess;
   console.log(`model ${model.label}, tfjs ${backend.name}; ${clients} clients x samples(count: 1) with image, ${seconds} s per configuration`);
   console.log(`${os.cpus().length} CPUs shared by server, clients and anything else running (load average ${os.loadavg()[0].toFixed(2)})`);
-  console.log(`raw forward b=64: in-process ${rawInProcess.samplesPerSecond.toFixed(1)} samples/s, ${os.availableParallelism()} worker threads ${rawWorkers.samplesPerSecond.toFixed(1)} samples/s (the better is the reference)\n`);
+  console.log(
+    `raw forward b=64: in-process ${rawInProcess.samplesPerSecond.toFixed(1)} samples/s, ${os.availableParallelism()} worker threads ${rawWorkers.samplesPerSecond.toFixed(1)} samples/s (the better is the reference)\n`,
+  );
 
   const batchedServer = await startServer(modelsDir, {});
   const pool = batchedServer.ganql.config.pool;
@@ -238,7 +241,9 @@ async function main(): Promise<void> {
     `over ${flat.completed} of ${requests} requests (${flat.errors} errors, ${flat.seconds.toFixed(1)} s, after ${Math.ceil(requests / 10)} warm-up; ` +
       `server and clients share this process), before and after each fifth:`,
   );
-  console.log(`  tensors        ${flat.readings.map((r) => r.tensors).join(' -> ')} in the inference workers, ${flat.readings.map((r) => r.mainThreadTensors).join(' -> ')} on the server thread`);
+  console.log(
+    `  tensors        ${flat.readings.map((r) => r.tensors).join(' -> ')} in the inference workers, ${flat.readings.map((r) => r.mainThreadTensors).join(' -> ')} on the server thread`,
+  );
   console.log(`  RSS            ${flat.readings.map((r) => mib(r.rss)).join(' -> ')} (${(rssGrowth * 100).toFixed(1)}%)`);
   console.log(`  JS heap used   ${flat.readings.map((r) => mib(r.heapUsed)).join(' -> ')}`);
 

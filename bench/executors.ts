@@ -50,7 +50,12 @@ async function generatorDir(modelDir: string): Promise<{ dir: string; latentSize
   const manifestPath = path.join(modelDir, 'manifest.json');
   if (existsSync(manifestPath)) {
     const manifest = readManifest(modelDir);
-    return { dir: path.join(modelDir, manifest.generatorPath), latentSize: manifest.latentSize, label: `${manifest.name}@${manifest.version}`, cleanup: () => undefined };
+    return {
+      dir: path.join(modelDir, manifest.generatorPath),
+      latentSize: manifest.latentSize,
+      label: `${manifest.name}@${manifest.version}`,
+      cleanup: () => undefined,
+    };
   }
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ganql-bench-'));
   const generator = buildGenerator();
@@ -168,7 +173,11 @@ async function main(): Promise<void> {
     }
   };
   const model = await generatorDir(path.resolve(arg('model', 'models/dcgan-mnist')));
-  const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
   console.log(`model: ${model.label}`);
   console.log(`machine: ${os.availableParallelism()} cores, ${os.cpus()[0]?.model ?? 'unknown cpu'}; load average before: ${load()}`);
   console.log(`best of ${rounds} rounds of ${seconds} s per cell, cells interleaved so that other load hits them alike\n`);

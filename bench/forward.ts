@@ -26,7 +26,9 @@ async function main(): Promise<void> {
   for (const batch of [1, 8, 32, 64, 128, 256]) {
     const t = timeForward(generator, manifest.latentSize, batch, seconds);
     if (batch === 1) base = t.samplesPerSecond;
-    console.log(`${String(batch).padStart(5)}  ${t.samplesPerSecond.toFixed(1).padStart(9)}  ${t.msPerBatch.toFixed(2).padStart(8)}  ${(t.samplesPerSecond / base).toFixed(2).padStart(11)}x`);
+    console.log(
+      `${String(batch).padStart(5)}  ${t.samplesPerSecond.toFixed(1).padStart(9)}  ${t.msPerBatch.toFixed(2).padStart(8)}  ${(t.samplesPerSecond / base).toFixed(2).padStart(11)}x`,
+    );
   }
 }
 

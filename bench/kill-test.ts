@@ -75,7 +75,8 @@ interface Outcome {
 const QUERIES = {
   samples: 'query($n: Int!, $s: Int!) { samples(count: $n, seed: $s) { id runId } }',
   interpolate: 'query($a: LatentRefInput!, $b: LatentRefInput!, $k: Int!) { interpolate(from: $a, to: $b, steps: $k) { runId samples { id } } }',
-  arithmetic: 'query($t: [ConceptTermInput!]!) { latentArithmetic(terms: $t, neighbours: 2, seed: 1) { runId result { id } neighbours { id } concepts { mean { id } } } }',
+  arithmetic:
+    'query($t: [ConceptTermInput!]!) { latentArithmetic(terms: $t, neighbours: 2, seed: 1) { runId result { id } neighbours { id } concepts { mean { id } } } }',
 };
 
 interface Acknowledged {
@@ -84,7 +85,13 @@ interface Acknowledged {
 }
 
 /** Writes from `clients` loops until the server dies; resolves with what was acknowledged. */
-async function burst(p: GanqlProcess, key: string, clients: number, killAfter: number, seed: number): Promise<{ acked: Acknowledged[]; failedInFlight: number; killedAt: number }> {
+async function burst(
+  p: GanqlProcess,
+  key: string,
+  clients: number,
+  killAfter: number,
+  seed: number,
+): Promise<{ acked: Acknowledged[]; failedInFlight: number; killedAt: number }> {
   const prng = createPrng(seed);
   const latent = () => Array.from({ length: LATENT }, () => prng.nextNormal());
   const acked: Acknowledged[] = [];
@@ -97,14 +104,26 @@ async function burst(p: GanqlProcess, key: string, clients: number, killAfter: n
       const pickOp = (c + i) % 3;
       try {
         if (pickOp === 0) {
-          const d = await gqlData<{ samples: { id: string; runId: string }[] }>(p.url, key, QUERIES.samples, { n: 1 + prng.nextInt(8), s: prng.nextInt(1 << 30) });
+          const d = await gqlData<{ samples: { id: string; runId: string }[] }>(p.url, key, QUERIES.samples, {
+            n: 1 + prng.nextInt(8),
+            s: prng.nextInt(1 << 30),
+          });
           acked.push({ runId: d.samples[0].runId, sampleIds: d.samples.map((s) => s.id) });
         } else if (pickOp === 1) {
-          const d = await gqlData<{ interpolate: { runId: string; samples: { id: string }[] } }>(p.url, key, QUERIES.interpolate, { a: { latent: latent() }, b: { latent: latent() }, k: 4 + prng.nextInt(5) });
+          const d = await gqlData<{ interpolate: { runId: string; samples: { id: string }[] } }>(p.url, key, QUERIES.interpolate, {
+            a: { latent: latent() },
+            b: { latent: latent() },
+            k: 4 + prng.nextInt(5),
+          });
           acked.push({ runId: d.interpolate.runId, sampleIds: d.interpolate.samples.map((s) => s.id) });
         } else {
-          const t = [{ coefficient: 1, exemplars: [{ latent: latent() }, { latent: latent() }] }, { coefficient: -1, exemplars: [{ latent: latent() }] }];
-          const d = await gqlData<{ latentArithmetic: { runId: string; result: { id: string }; neighbours: { id: string }[]; concepts: { mean: { id: string } }[] } }>(p.url, key, QUERIES.arithmetic, { t });
+          const t = [
+            { coefficient: 1, exemplars: [{ latent: latent() }, { latent: latent() }] },
+            { coefficient: -1, exemplars: [{ latent: latent() }] },
+          ];
+          const d = await gqlData<{
+            latentArithmetic: { runId: string; result: { id: string }; neighbours: { id: string }[]; concepts: { mean: { id: string } }[] };
+          }>(p.url, key, QUERIES.arithmetic, { t });
           const a = d.latentArithmetic;
           acked.push({ runId: a.runId, sampleIds: [a.result.id, ...a.neighbours.map((s) => s.id), ...a.concepts.map((x) => x.mean.id)] });
         }
@@ -122,10 +141,14 @@ async function burst(p: GanqlProcess, key: string, clients: number, killAfter: n
       }
     }
   };
-  await Promise.all(Array.from({ length: clients }, (_, c) => client(c).catch((e: unknown) => {
-    if (!dead && !killing) throw e;
-    failedInFlight++;
-  })));
+  await Promise.all(
+    Array.from({ length: clients }, (_, c) =>
+      client(c).catch((e: unknown) => {
+        if (!dead && !killing) throw e;
+        failedInFlight++;
+      }),
+    ),
+  );
   await killing;
   return { acked, failedInFlight, killedAt };
 }
@@ -147,12 +170,16 @@ async function writesMode(clients: number, killAfter: number, rounds: number): P
       const t0 = performance.now();
       const b = await burst(p, key, clients, killAfter, round);
       acked.push(...b.acked);
-      lines.push(`writes round ${round}: ${clients} clients; kill -9 after ${b.killedAt} acknowledged replies (${((performance.now() - t0) / 1000).toFixed(1)} s into the burst); ${b.acked.length} acknowledged, ${b.failedInFlight} requests cut off in flight`);
+      lines.push(
+        `writes round ${round}: ${clients} clients; kill -9 after ${b.killedAt} acknowledged replies (${((performance.now() - t0) / 1000).toFixed(1)} s into the burst); ${b.acked.length} acknowledged, ${b.failedInFlight} requests cut off in flight`,
+      );
     }
     const second = await startGanql(s.env);
     const closed = /"closed runs left RUNNING by a previous process","interrupted":(\d+)/.exec(second.log());
     closedInAll += closed ? Number(closed[1]) : 0;
-    lines.push(`restarts: ${closedInAll} runs left RUNNING by the killed processes were closed INTERRUPTED at start (on PostgreSQL they are closed after the replica timeout instead)`);
+    lines.push(
+      `restarts: ${closedInAll} runs left RUNNING by the killed processes were closed INTERRUPTED at start (on PostgreSQL they are closed after the replica timeout instead)`,
+    );
     const db = openDatabase(s.databaseUrl);
     try {
       const runIds = [...new Set(acked.map((a) => a.runId))];
@@ -163,17 +190,28 @@ async function writesMode(clients: number, killAfter: number, rounds: number): P
       const sampleIds = [...new Set(acked.flatMap((a) => a.sampleIds))];
       const found = new Set((await db.prisma.sample.findMany({ where: { id: { in: sampleIds } }, select: { id: true } })).map((x) => x.id));
       const missing = sampleIds.filter((id) => !found.has(id));
-      lines.push(`acknowledged: ${runIds.length} runs (${runIds.length - lost.length} found, ${runIds.length - lost.length - notSucceeded.length} SUCCEEDED), ${sampleIds.length} samples (${sampleIds.length - missing.length} found)`);
+      lines.push(
+        `acknowledged: ${runIds.length} runs (${runIds.length - lost.length} found, ${runIds.length - lost.length - notSucceeded.length} SUCCEEDED), ${sampleIds.length} samples (${sampleIds.length - missing.length} found)`,
+      );
       if (lost.length) violations.push(`acknowledged runs missing after the restart: ${lost.slice(0, 5).join(', ')} (${lost.length})`);
-      if (notSucceeded.length) violations.push(`acknowledged runs not SUCCEEDED: ${notSucceeded.slice(0, 5).map((id) => `${id} ${status.get(id)}`).join(', ')} (${notSucceeded.length})`);
+      if (notSucceeded.length)
+        violations.push(
+          `acknowledged runs not SUCCEEDED: ${notSucceeded
+            .slice(0, 5)
+            .map((id) => `${id} ${status.get(id)}`)
+            .join(', ')} (${notSucceeded.length})`,
+        );
       if (missing.length) violations.push(`acknowledged samples missing: ${missing.slice(0, 5).join(', ')} (${missing.length})`);
       const report = await settledInvariants(db.prisma);
       const byStatus = await db.prisma.run.groupBy({ by: ['status'], _count: { _all: true } });
       lines.push(`database: ${report.counts.runs} runs (${byStatus.map((g) => `${g.status} ${g._count._all}`).join(', ')}), ${report.counts.samples} samples`);
       for (const [what, ids] of Object.entries(report.violations)) violations.push(`${what}: ${ids.slice(0, 5).join(', ')} (${ids.length})`);
       // The work acknowledged before the kill is usable: a sample of it regenerates.
-      const again = await gqlRequest<{ sample: { id: string } }>(second.url, key, 'query($id: ID!) { sample(id: $id) { id } }', { id: sampleIds[sampleIds.length - 1] });
-      if (again.data?.sample.id !== sampleIds[sampleIds.length - 1]) violations.push(`sample(id) of an acknowledged sample after the restart: ${JSON.stringify(again.errors)}`);
+      const again = await gqlRequest<{ sample: { id: string } }>(second.url, key, 'query($id: ID!) { sample(id: $id) { id } }', {
+        id: sampleIds[sampleIds.length - 1],
+      });
+      if (again.data?.sample.id !== sampleIds[sampleIds.length - 1])
+        violations.push(`sample(id) of an acknowledged sample after the restart: ${JSON.stringify(again.errors)}`);
     } finally {
       await db.close();
     }
@@ -214,12 +252,19 @@ async function trainingMode(epochs: number): Promise<Outcome> {
     const first = await startGanql(s.env);
     const key = createAdminKey(s.databaseUrl, 'kill-test');
     const input = { architecture: 'MLP', epochs, limit: 512, batchSize: 32, seed: 3, name: 'kill-test-mlp' };
-    const { startTraining: job } = await gqlData<{ startTraining: { id: string } }>(first.url, key, 'mutation($i: StartTrainingInput!) { startTraining(input: $i) { id } }', { i: input });
+    const { startTraining: job } = await gqlData<{ startTraining: { id: string } }>(
+      first.url,
+      key,
+      'mutation($i: StartTrainingInput!) { startTraining(input: $i) { id } }',
+      { i: input },
+    );
     // The middle of epoch 2: progress is steps done over all steps.
-    const mid = await waitJob(first, key, job.id, (j) => j.progress >= 1.5 / epochs || j.state !== 'RUNNING' && j.state !== 'QUEUED', 300_000, 50);
+    const mid = await waitJob(first, key, job.id, (j) => j.progress >= 1.5 / epochs || (j.state !== 'RUNNING' && j.state !== 'QUEUED'), 300_000, 50);
     if (mid.state !== 'RUNNING') throw new Error(`expected the job RUNNING mid-epoch, got ${JSON.stringify(mid)}`);
     await killHard(first);
-    lines.push(`training: MLP job ${job.id}, ${epochs} epochs of 16 steps; kill -9 at progress ${mid.progress.toFixed(3)} (epoch ${mid.epochsCompleted + 1} under way, ${mid.epochsCompleted} completed)`);
+    lines.push(
+      `training: MLP job ${job.id}, ${epochs} epochs of 16 steps; kill -9 at progress ${mid.progress.toFixed(3)} (epoch ${mid.epochsCompleted + 1} under way, ${mid.epochsCompleted} completed)`,
+    );
 
     const db = openDatabase(s.databaseUrl);
     try {
@@ -227,21 +272,36 @@ async function trainingMode(epochs: number): Promise<Outcome> {
       lines.push(`in the database after the kill: job ${dead?.state}, run ${dead?.run.status}, ${dead?.epochsCompleted} epochs`);
       const second = await startGanql(s.env);
       const atStart = (await gqlData<{ trainingJob: JobView }>(second.url, key, JOB, { id: job.id })).trainingJob;
-      lines.push(`restart: ${second.log().includes('"training job resumed"') ? 'resumed at start' : 'not resumed at start (a dead replica\'s job is taken over after its heartbeat timeout)'}; job ${atStart.state} (run ${atStart.run.status}) at ${atStart.epochsCompleted} epochs`);
+      lines.push(
+        `restart: ${second.log().includes('"training job resumed"') ? 'resumed at start' : "not resumed at start (a dead replica's job is taken over after its heartbeat timeout)"}; job ${atStart.state} (run ${atStart.run.status}) at ${atStart.epochsCompleted} epochs`,
+      );
       if (!['QUEUED', 'RUNNING', 'SUCCEEDED', 'INTERRUPTED'].includes(atStart.state)) violations.push(`job after the restart: ${atStart.state}`);
-      if (atStart.epochsCompleted < mid.epochsCompleted) violations.push(`epochs lost: ${mid.epochsCompleted} before the kill, ${atStart.epochsCompleted} after`);
+      if (atStart.epochsCompleted < mid.epochsCompleted)
+        violations.push(`epochs lost: ${mid.epochsCompleted} before the kill, ${atStart.epochsCompleted} after`);
       if (atStart.state !== 'INTERRUPTED') {
         const t0 = performance.now();
         const done = await waitJob(second, key, job.id, (j) => j.state !== 'RUNNING' && j.state !== 'QUEUED', 600_000, 250);
         // Resumed from its checkpoint by the new process: at start, or taken from the queue with resume on.
-        const resumedHere = second.log().split('\n').some((l) => l.includes(job.id) && (l.includes('"training job resumed"') || (l.includes('"training job started"') && l.includes('"resume":true'))));
+        const resumedHere = second
+          .log()
+          .split('\n')
+          .some((l) => l.includes(job.id) && (l.includes('"training job resumed"') || (l.includes('"training job started"') && l.includes('"resume":true'))));
         if (!resumedHere) violations.push('the job ended without the new process resuming it from its checkpoint');
-        lines.push(`finished after the restart: ${done.state} in ${((performance.now() - t0) / 1000).toFixed(1)} s, epochs ${done.epochs.map((e) => e.epoch).join(',')}, model ${done.modelId}`);
-        if (done.state !== 'SUCCEEDED' || done.run.status !== 'SUCCEEDED') violations.push(`resumed job ended ${done.state} (run ${done.run.status}): ${done.error}`);
+        lines.push(
+          `finished after the restart: ${done.state} in ${((performance.now() - t0) / 1000).toFixed(1)} s, epochs ${done.epochs.map((e) => e.epoch).join(',')}, model ${done.modelId}`,
+        );
+        if (done.state !== 'SUCCEEDED' || done.run.status !== 'SUCCEEDED')
+          violations.push(`resumed job ended ${done.state} (run ${done.run.status}): ${done.error}`);
         const expected = Array.from({ length: epochs }, (_, i) => i + 1).join(',');
-        if (done.epochs.map((e) => e.epoch).join(',') !== expected) violations.push(`epochs ${done.epochs.map((e) => e.epoch).join(',')}, expected ${expected}`);
+        if (done.epochs.map((e) => e.epoch).join(',') !== expected)
+          violations.push(`epochs ${done.epochs.map((e) => e.epoch).join(',')}, expected ${expected}`);
         if (done.modelId) {
-          const made = await gqlRequest<{ samples: { modelId: string }[] }>(second.url, key, 'query($m: ID!) { samples(modelId: $m, count: 2, seed: 1) { modelId } }', { m: done.modelId });
+          const made = await gqlRequest<{ samples: { modelId: string }[] }>(
+            second.url,
+            key,
+            'query($m: ID!) { samples(modelId: $m, count: 2, seed: 1) { modelId } }',
+            { m: done.modelId },
+          );
           if (made.data?.samples.length !== 2) violations.push(`samples of the new model: ${JSON.stringify(made.errors)}`);
         }
       }
@@ -249,7 +309,8 @@ async function trainingMode(epochs: number): Promise<Outcome> {
       lines.push(`database: ${report.counts.runs} runs, ${report.counts.trainingJobs} training jobs`);
       for (const [what, ids] of Object.entries(report.violations)) violations.push(`${what}: ${ids.slice(0, 5).join(', ')} (${ids.length})`);
       const ended = await stopGently(second);
-      if (ended !== 'exit code 0') violations.push(`SIGTERM after the check: ${ended}; last log lines:\n${second.log().trim().split('\n').slice(-3).join('\n')}`);
+      if (ended !== 'exit code 0')
+        violations.push(`SIGTERM after the check: ${ended}; last log lines:\n${second.log().trim().split('\n').slice(-3).join('\n')}`);
     } finally {
       await db.close();
     }

@@ -36,18 +36,30 @@ async function gauges(origin: string): Promise<ServerGauges> {
   return { rss: value('process_resident_memory_bytes'), tensors: value('ganql_inference_tensors') };
 }
 
-async function graphql<T>(url: string, headers: Record<string, string>, query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string }[] }> {
+async function graphql<T>(
+  url: string,
+  headers: Record<string, string>,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<{ data?: T; errors?: { message: string }[] }> {
   const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
   return (await res.json()) as { data?: T; errors?: { message: string }[] };
 }
 
 /** The id of a served model that classifies (one image of zeros classifies), if any. */
 async function findClassifier(url: string, headers: Record<string, string>): Promise<{ id: string; size: number } | undefined> {
-  const models = await graphql<{ models: { id: string; imageShape: { height: number; width: number; channels: number } }[] }>(url, headers, '{ models { id imageShape { height width channels } } }');
+  const models = await graphql<{ models: { id: string; imageShape: { height: number; width: number; channels: number } }[] }>(
+    url,
+    headers,
+    '{ models { id imageShape { height width channels } } }',
+  );
   if (!models.data) throw new Error(`models: expected data, got ${JSON.stringify(models.errors)}`);
   for (const m of models.data.models) {
     const size = m.imageShape.height * m.imageShape.width * m.imageShape.channels;
-    const probe = await graphql(url, headers, 'query($m: ID!, $i: [ImageInput!]!) { classify(modelId: $m, images: $i) { label } }', { m: m.id, i: [{ pixels: new Array(size).fill(0) }] });
+    const probe = await graphql(url, headers, 'query($m: ID!, $i: [ImageInput!]!) { classify(modelId: $m, images: $i) { label } }', {
+      m: m.id,
+      i: [{ pixels: new Array(size).fill(0) }],
+    });
     if (probe.data) return { id: m.id, size };
   }
   return undefined;
@@ -67,7 +79,28 @@ function bodiesFor(operation: Operation, sampleId: string, classifier: { id: str
   if (operation !== 'mix') return Array.from({ length: 20 }, (_, i) => make[operation](i));
   // 20 requests in turn: 8 samples, 5 sample(id), 4 models, 3 classify (more samples without a classifier).
   const c = classifier ? 'classify' : 'samples';
-  const plan = ['samples', 'sample', 'models', c, 'samples', 'sample', 'samples', 'models', 'sample', 'samples', c, 'sample', 'models', 'samples', 'samples', 'sample', c, 'samples', 'models', 'samples'] as const;
+  const plan = [
+    'samples',
+    'sample',
+    'models',
+    c,
+    'samples',
+    'sample',
+    'samples',
+    'models',
+    'sample',
+    'samples',
+    c,
+    'sample',
+    'models',
+    'samples',
+    'samples',
+    'sample',
+    c,
+    'samples',
+    'models',
+    'samples',
+  ] as const;
   return plan.map((o, i) => make[o](i));
 }
 
@@ -123,15 +156,33 @@ async function main(): Promise<number> {
   const rssGrowth = (end.rss - warm.rss) / warm.rss;
   const tensorsLeft = end.tensors - warm.tensors;
 
-  console.log(`${url.href}: ${clients} clients for ${seconds} s, operation ${operation}${operation === 'mix' ? ` (classify ${classifier ? `on ${classifier.id}` : 'skipped: no K+1 model'})` : ''}, ${key ? 'with a key' : 'anonymous'}`);
-  console.log(`this machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (server, clients and anything else share them)`);
-  console.log(`requests: ${ok + failed} in ${(result.elapsedMs / 1000).toFixed(1)} s, ${ok} ok, ${failed} failed; throughput ${(ok / (result.elapsedMs / 1000)).toFixed(1)} ok requests/s`);
+  console.log(
+    `${url.href}: ${clients} clients for ${seconds} s, operation ${operation}${operation === 'mix' ? ` (classify ${classifier ? `on ${classifier.id}` : 'skipped: no K+1 model'})` : ''}, ${key ? 'with a key' : 'anonymous'}`,
+  );
+  console.log(
+    `this machine: ${os.cpus().length} CPUs, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (server, clients and anything else share them)`,
+  );
+  console.log(
+    `requests: ${ok + failed} in ${(result.elapsedMs / 1000).toFixed(1)} s, ${ok} ok, ${failed} failed; throughput ${(ok / (result.elapsedMs / 1000)).toFixed(1)} ok requests/s`,
+  );
   for (const [code, n] of Object.entries(failures)) console.log(`  ${n} x ${code}`);
   for (const [why, n] of Object.entries(result.errors).slice(0, 5)) console.log(`    e.g. ${n} x ${why.slice(0, 200)}`);
-  console.log(`latency of ok requests: p50 ${quantile(result.latenciesMs, 0.5).toFixed(1)} ms, p99 ${quantile(result.latenciesMs, 0.99).toFixed(1)} ms, max ${quantile(result.latenciesMs, 1).toFixed(1)} ms`);
-  console.log(`server RSS: start ${mib(start.rss)}, after ${(seconds / 10).toFixed(0)} s ${mib(warm.rss)}, end ${mib(end.rss)}, max ${mib(maxRss)} (${(rssGrowth * 100).toFixed(1)}% after warm-up)`);
+  console.log(
+    `latency of ok requests: p50 ${quantile(result.latenciesMs, 0.5).toFixed(1)} ms, p99 ${quantile(result.latenciesMs, 0.99).toFixed(1)} ms, max ${quantile(result.latenciesMs, 1).toFixed(1)} ms`,
+  );
+  console.log(
+    `server RSS: start ${mib(start.rss)}, after ${(seconds / 10).toFixed(0)} s ${mib(warm.rss)}, end ${mib(end.rss)}, max ${mib(maxRss)} (${(rssGrowth * 100).toFixed(1)}% after warm-up)`,
+  );
   const step = Math.max(1, Math.floor(readings.length / 10));
-  console.log(`  RSS over the run: ${readings.filter((_, i) => i % step === 0).map((r) => `${r.atS.toFixed(0)}s ${mib(r.g.rss)}`).join(', ')}`);
+  console.log(
+    `  RSS over the run: ${readings
+      .filter((_, i) => i % step === 0)
+      .map((r) => `${r.atS.toFixed(0)}s ${mib(r.g.rss)}`)
+      .join(', ')}`,
+  );
   console.log(`inference tensors: start ${start.tensors}, after warm-up ${warm.tensors}, end ${end.tensors}`);
   const problems = [
     failed > 0 ? `${failed} failed requests` : '',

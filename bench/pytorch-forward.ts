@@ -81,7 +81,11 @@ function ensurePackages(): void {
 
 /** The last stdout line that parses as the script's report (robust to banners). */
 function parseReport(stdout: string): PythonReport {
-  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   if (line === undefined) throw new Error(`pytorch-forward.py: expected a JSON report on stdout, got ${JSON.stringify(stdout.slice(-500))}`);
   return JSON.parse(line) as PythonReport;
 }
@@ -97,7 +101,9 @@ async function main(): Promise<void> {
   const generator = await loadServedGenerator(model.generatorDir);
   const latentSize = generator.inputs[0].shape[1];
   if (typeof latentSize !== 'number') throw new Error(`generator input: expected [null, latentSize], got ${JSON.stringify(generator.inputs[0].shape)}`);
-  console.log(`model ${model.label} (${model.generatorDir}); ${os.cpus().length} CPUs, shared with whatever else runs (see load average ${os.loadavg()[0].toFixed(2)})`);
+  console.log(
+    `model ${model.label} (${model.generatorDir}); ${os.cpus().length} CPUs, shared with whatever else runs (see load average ${os.loadavg()[0].toFixed(2)})`,
+  );
 
   // Fixed seeded noise through both frameworks.
   const latents = seededLatents(7, CHECK_COUNT, latentSize);
@@ -117,7 +123,18 @@ async function main(): Promise<void> {
     SETTINGS.forEach((setting, i) => {
       const compare = i === 0 ? ['--latents', latentsFile, '--count', String(CHECK_COUNT), '--out', imagesFile] : [];
       const script = path.join(__dirname, 'pytorch-forward.py');
-      const args = [script, '--generator', model.generatorDir, '--threads', String(setting.threads), '--seconds', String(seconds), '--batches', BATCHES.join(','), ...compare];
+      const args = [
+        script,
+        '--generator',
+        model.generatorDir,
+        '--threads',
+        String(setting.threads),
+        '--seconds',
+        String(seconds),
+        '--batches',
+        BATCHES.join(','),
+        ...compare,
+      ];
       // 2 layouts x 3 batch sizes x `seconds`, plus start-up and warm-up: bounded well above that.
       const result = run(PYTHON, args, { env: { ...process.env, ...setting.env }, timeoutMs: (120 + 12 * seconds) * 1000 });
       if (!result.ok) throw new Error(`pytorch-forward.py (${setting.label}) failed: ${result.error?.message ?? 'non-zero exit'}`);
@@ -171,7 +188,9 @@ async function main(): Promise<void> {
   const k64 = BATCHES.indexOf(64);
   const ratio = tfjs[k64].samplesPerSecond / best[k64].samplesPerSecond;
   console.log(`\nPyTorch best at b=64: ${best[k64].label}`);
-  console.log(`target raw forward >= ${TARGET_RATIO_B64.toFixed(1)}x PyTorch at b=64: measured ${ratio.toFixed(2)}x  ${ratio >= TARGET_RATIO_B64 ? 'PASS' : 'MISS'}`);
+  console.log(
+    `target raw forward >= ${TARGET_RATIO_B64.toFixed(1)}x PyTorch at b=64: measured ${ratio.toFixed(2)}x  ${ratio >= TARGET_RATIO_B64 ? 'PASS' : 'MISS'}`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -29,14 +29,28 @@ async function healthy(base: string): Promise<string> {
   }
 }
 
-async function graphql<T>(base: string, key: string | undefined, query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: unknown[] }> {
-  const c: FuzzCase = { id: -1, name: 'check', method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), auth: key ? 'admin' : 'none' };
+async function graphql<T>(
+  base: string,
+  key: string | undefined,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<{ data?: T; errors?: unknown[] }> {
+  const c: FuzzCase = {
+    id: -1,
+    name: 'check',
+    method: 'POST',
+    path: '/graphql',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+    auth: key ? 'admin' : 'none',
+  };
   return JSON.parse((await sendCase(base, c, key)).body) as { data?: T; errors?: unknown[] };
 }
 
 async function main(): Promise<number> {
   const [rawUrl, file] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--'));
-  if (!rawUrl || !file) throw new Error('usage: npx tsx bench/replay-corpus.ts <http://127.0.0.1:PORT> <corpus.jsonl> [--key KEY] [--concurrency 4] [--database-url URL]');
+  if (!rawUrl || !file)
+    throw new Error('usage: npx tsx bench/replay-corpus.ts <http://127.0.0.1:PORT> <corpus.jsonl> [--key KEY] [--concurrency 4] [--database-url URL]');
   const url = loopbackUrl(rawUrl);
   const base = url.origin;
   const key = stringArg('key', process.env.GANQL_FUZZ_KEY ?? '') || undefined;
@@ -44,13 +58,23 @@ async function main(): Promise<number> {
   const databaseUrl = stringArg('database-url', '');
   const settleSeconds = numberArg('settle-seconds', 60, 0, 3600);
 
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const cases = lines.map((line, i) => {
     try {
       return toCase(JSON.parse(line), i);
     } catch {
       // A line that is not JSON is sent as it is: a body the server must refuse.
-      return { id: i, name: 'raw-line', method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: line, auth: 'none' } satisfies FuzzCase;
+      return {
+        id: i,
+        name: 'raw-line',
+        method: 'POST',
+        path: '/graphql',
+        headers: { 'content-type': 'application/json' },
+        body: line,
+        auth: 'none',
+      } satisfies FuzzCase;
     }
   });
   const before = await healthy(base);
@@ -73,12 +97,22 @@ async function main(): Promise<number> {
 
   for (const id of started) await graphql(base, key, 'mutation($id: ID!) { cancelTraining(id: $id) { state } }', { id });
   const after = await healthy(base);
-  const sample: { data?: unknown; errors?: unknown[] } = await graphql<{ samples: { id: string }[] }>(base, undefined, '{ samples(count: 1, seed: 1) { id } }').catch((e: unknown) => ({ errors: [String(e)] }));
+  const sample: { data?: unknown; errors?: unknown[] } = await graphql<{ samples: { id: string }[] }>(
+    base,
+    undefined,
+    '{ samples(count: 1, seed: 1) { id } }',
+  ).catch((e: unknown) => ({ errors: [String(e)] }));
 
-  console.log(`replayed ${summary.cases} cases from ${file} against ${base} in ${seconds.toFixed(1)} s (${concurrency} at a time${key ? ', admin key for "admin" cases' : ', no key'})`);
+  console.log(
+    `replayed ${summary.cases} cases from ${file} against ${base} in ${seconds.toFixed(1)} s (${concurrency} at a time${key ? ', admin key for "admin" cases' : ', no key'})`,
+  );
   console.log('replies by error code (OK: data without errors):');
   for (const [code, n] of Object.entries(summary.byCode).sort((a, b) => b[1] - a[1])) console.log(`  ${code.padEnd(28)}${String(n).padStart(7)}`);
-  console.log(`replies by HTTP status: ${Object.entries(summary.byStatus).map(([s, n]) => `${s}: ${n}`).join(', ')}`);
+  console.log(
+    `replies by HTTP status: ${Object.entries(summary.byStatus)
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ')}`,
+  );
   console.log(`unacceptable replies: ${summary.failures.length}`);
   for (const f of summary.failures.slice(0, 20)) console.log(`  case ${f.id} (${f.name}), HTTP ${f.status}: ${f.problems.join('; ')}`);
   console.log(`transport errors: ${summary.transportErrors.length}`);
@@ -95,7 +129,9 @@ async function main(): Promise<number> {
       report = await checkInvariants(database.prisma, runningBefore);
     }
     violations = Object.keys(report.violations).length;
-    console.log(`database: ${report.counts.runs} runs, ${report.counts.samples} samples, ${report.counts.trainingJobs} training jobs, ${report.counts.evaluations} evaluations; ${violations === 0 ? 'no half-written rows' : 'VIOLATIONS:'}`);
+    console.log(
+      `database: ${report.counts.runs} runs, ${report.counts.samples} samples, ${report.counts.trainingJobs} training jobs, ${report.counts.evaluations} evaluations; ${violations === 0 ? 'no half-written rows' : 'VIOLATIONS:'}`,
+    );
     for (const [what, ids] of Object.entries(report.violations)) console.log(`  ${what}: ${ids.length} (${ids.slice(0, 5).join(', ')})`);
     await database.close();
   }

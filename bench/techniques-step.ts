@@ -47,7 +47,9 @@ async function main(): Promise<void> {
   const plainMs = median(runs[0].times);
   for (const r of runs) {
     const ms = median(r.times);
-    console.log(`${r.name.padEnd(36)} ${ms.toFixed(0).padStart(6)} ms/step  x${(ms / plainMs).toFixed(2)} of plain  (min ${Math.min(...r.times).toFixed(0)}, max ${Math.max(...r.times).toFixed(0)})`);
+    console.log(
+      `${r.name.padEnd(36)} ${ms.toFixed(0).padStart(6)} ms/step  x${(ms / plainMs).toFixed(2)} of plain  (min ${Math.min(...r.times).toFixed(0)}, max ${Math.max(...r.times).toFixed(0)})`,
+    );
     r.trainer.dispose();
     r.g.dispose();
     r.d.dispose();

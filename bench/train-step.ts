@@ -160,12 +160,23 @@ async function main(): Promise<void> {
     tfjsMs.push(timeTfjs(Math.floor(steps / 2)));
 
     TORCH_SETTINGS.forEach((setting, i) => {
-      const args = [path.join(__dirname, 'pytorch-train-step.py'), '--dir', tmp, '--threads', String(setting.threads), '--steps', String(torchSteps), '--warmup', '3'];
+      const args = [
+        path.join(__dirname, 'pytorch-train-step.py'),
+        '--dir',
+        tmp,
+        '--threads',
+        String(setting.threads),
+        '--steps',
+        String(torchSteps),
+        '--warmup',
+        '3',
+      ];
       if (i === 0) args.push('--check-steps', String(checkSteps));
       const result = runCommand(PYTHON, args, { env: { ...process.env, ...setting.env }, timeoutMs: 10 * 60_000 });
       if (!result.ok) throw new Error(`pytorch-train-step.py (${setting.label}) failed: ${result.error?.message ?? 'non-zero exit'}`);
       const report = lastJsonLine(result.stdout, 'pytorch-train-step.py');
-      if (!isPythonReport(report)) throw new Error(`pytorch-train-step.py: expected {torch, check, parameterCounts, timings}, got ${result.stdout.slice(-300)}`);
+      if (!isPythonReport(report))
+        throw new Error(`pytorch-train-step.py: expected {torch, check, parameterCounts, timings}, got ${result.stdout.slice(-300)}`);
       reports.push({ label: setting.label, ...report });
     });
 
@@ -180,8 +191,12 @@ async function main(): Promise<void> {
 
   const r0 = reports[0];
   console.log(`machine: ${cpuLine()} (after)`);
-  console.log(`versions: node ${process.version}, tfjs ${tf.version.tfjs} ${backend.name} (ganql kernels: ${backend.customKernels.join(', ') || 'none'}), 1 thread`);
-  console.log(`          PyTorch ${r0.torch} CPU on Python ${r0.python}, BLAS loaded: ${r0.blasLibraries.join(', ') || 'none found'}, mkldnn ${r0.mkldnn ? 'available' : 'absent'}`);
+  console.log(
+    `versions: node ${process.version}, tfjs ${tf.version.tfjs} ${backend.name} (ganql kernels: ${backend.customKernels.join(', ') || 'none'}), 1 thread`,
+  );
+  console.log(
+    `          PyTorch ${r0.torch} CPU on Python ${r0.python}, BLAS loaded: ${r0.blasLibraries.join(', ') || 'none found'}, mkldnn ${r0.mkldnn ? 'available' : 'absent'}`,
+  );
   const countsMatch = counts.generator === r0.parameterCounts.generator && counts.discriminator === r0.parameterCounts.discriminator;
   console.log(
     `trainable parameters: generator ${counts.generator} (tfjs) / ${r0.parameterCounts.generator} (PyTorch), ` +
@@ -194,12 +209,21 @@ async function main(): Promise<void> {
     const p = r0.check[i];
     const dd = Math.abs(t.discriminator - p.discriminator);
     const dg = Math.abs(t.generator - p.generator);
-    const cells = [t.discriminator.toFixed(6), p.discriminator.toFixed(6), dd.toExponential(1), t.generator.toFixed(6), p.generator.toFixed(6), dg.toExponential(1)];
+    const cells = [
+      t.discriminator.toFixed(6),
+      p.discriminator.toFixed(6),
+      dd.toExponential(1),
+      t.generator.toFixed(6),
+      p.generator.toFixed(6),
+      dg.toExponential(1),
+    ];
     console.log(`${String(i + 1).padEnd(6)}${cells.map((c) => c.padStart(11)).join('')}`);
     return Math.max(dd, dg);
   });
   const checkOk = r0.check.length === checkSteps && diffs[0] <= LOSS_TOLERANCE;
-  console.log(`first step losses agree within ${LOSS_TOLERANCE}: ${checkOk ? 'PASS' : 'FAIL'} (max |diff| ${diffs[0].toExponential(1)}; all ${checkSteps} steps ${Math.max(...diffs).toExponential(1)})`);
+  console.log(
+    `first step losses agree within ${LOSS_TOLERANCE}: ${checkOk ? 'PASS' : 'FAIL'} (max |diff| ${diffs[0].toExponential(1)}; all ${checkSteps} steps ${Math.max(...diffs).toExponential(1)})`,
+  );
 
   const rows: [string, StepTiming][] = [];
   let best: { label: string; timing: StepTiming } | null = null;
@@ -219,7 +243,8 @@ async function main(): Promise<void> {
   rows.push(['  of which after PyTorch', timingOf(tfjsMs[1])]);
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;
   console.log(`\nms per training step (batch ${batchSize}, k=1, no techniques; median after warm-up)`);
-  for (const [label, t] of rows) console.log(`${label.padEnd(width)}${t.msPerStep.toFixed(1).padStart(9)}  (min ${t.min.toFixed(1)}, max ${t.max.toFixed(1)}, ${t.steps} steps)`);
+  for (const [label, t] of rows)
+    console.log(`${label.padEnd(width)}${t.msPerStep.toFixed(1).padStart(9)}  (min ${t.min.toFixed(1)}, max ${t.max.toFixed(1)}, ${t.steps} steps)`);
   const ratio = best.timing.msPerStep / tfjs.msPerStep;
   console.log(`\nPyTorch best: ${best.label}`);
   console.log(`PyTorch best / tfjs = ${best.timing.msPerStep.toFixed(1)} / ${tfjs.msPerStep.toFixed(1)} ms = ${ratio.toFixed(2)}  (> 1: ganql faster)`);

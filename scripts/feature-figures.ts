@@ -79,7 +79,13 @@ function zoomed(dataUrl: string): { pixels: Float32Array; width: number; height:
 
 function saveStrip(name: string, dataUrls: string[]): void {
   const images = dataUrls.map(zoomed);
-  writeFileSync(path.join(OUT, name), gridPng(images.map((i) => i.pixels), { width: images[0].width, height: images[0].height, channels: 1, range: [0, 255], columns: images.length, padding: 4 }));
+  writeFileSync(
+    path.join(OUT, name),
+    gridPng(
+      images.map((i) => i.pixels),
+      { width: images[0].width, height: images[0].height, channels: 1, range: [0, 255], columns: images.length, padding: 4 },
+    ),
+  );
   console.log(`wrote docs/features/${name}`);
 }
 
@@ -110,10 +116,18 @@ async function main(): Promise<void> {
       }
       table.push(`| ${layer.name} (${layer.neurons}) | ${row.join(' | ')} |`);
     }
-    console.log(`\n# best neuron per digit (balanced accuracy, chance 0.5)\n| layer (neurons) | ${[...'0123456789'].join(' | ')} |\n|---|${'---|'.repeat(10)}\n${table.join('\n')}`);
-    show(`best "digit 0" neuron: ${best.layer} #${best.neuron}, accuracy ${best.accuracy.toFixed(3)}, threshold ${best.threshold === null ? 'none' : best.threshold.toFixed(4)}`, probe(best.layer, '0', 1, 8));
+    console.log(
+      `\n# best neuron per digit (balanced accuracy, chance 0.5)\n| layer (neurons) | ${[...'0123456789'].join(' | ')} |\n|---|${'---|'.repeat(10)}\n${table.join('\n')}`,
+    );
+    show(
+      `best "digit 0" neuron: ${best.layer} #${best.neuron}, accuracy ${best.accuracy.toFixed(3)}, threshold ${best.threshold === null ? 'none' : best.threshold.toFixed(4)}`,
+      probe(best.layer, '0', 1, 8),
+    );
     console.log(`top images: ${best.topImages.map((t) => `${t.label} (${t.activation.toFixed(3)})`).join(', ')}`);
-    saveStrip('digit0-top-images.png', best.topImages.map((t) => t.image.dataUrl));
+    saveStrip(
+      'digit0-top-images.png',
+      best.topImages.map((t) => t.image.dataUrl),
+    );
 
     const stimulusQuery = `{ optimalStimulus(modelId: "${learner.id}", layer: "${best.layer}", neuron: ${best.neuron}, steps: 200) { activation maxTestActivation preActivation maxTestPreActivation exceedsEveryTestImage norm maxNorm stepSize image { dataUrl } bestTestImage { index label activation image { dataUrl } } } }`;
     const { optimalStimulus } = await gql<{ optimalStimulus: OptimalStimulus }>(stimulusQuery);
@@ -128,7 +142,9 @@ async function main(): Promise<void> {
     // DCGAN's protocol on the DCGAN's discriminator, beside raw pixels with the same labels.
     for (const labelsPerClass of [10, 100]) {
       const query = `{ featureClassifier(modelId: "${dcgan.id}", layers: ["d_down1_lrelu", "d_down2_lrelu"], labelsPerClass: ${labelsPerClass}) { trainCount testCount features { accuracy c features } rawPixels { accuracy c features } } }`;
-      const { featureClassifier: r } = await gql<{ featureClassifier: { trainCount: number; testCount: number; features: ClassifierScore; rawPixels: ClassifierScore } }>(query);
+      const { featureClassifier: r } = await gql<{
+        featureClassifier: { trainCount: number; testCount: number; features: ClassifierScore; rawPixels: ClassifierScore };
+      }>(query);
       show(
         `featureClassifier, ${labelsPerClass} labels per class: discriminator features ${r.features.accuracy.toFixed(3)} (${r.features.features} features, C ${r.features.c}) vs raw pixels ${r.rawPixels.accuracy.toFixed(3)} (C ${r.rawPixels.c})`,
         query,
@@ -138,7 +154,10 @@ async function main(): Promise<void> {
       const layers = (learner.featureLayers ?? []).map((l) => `"${l.name}"`).join(', ');
       const query = `{ featureClassifier(modelId: "${learner.id}", layers: [${layers}], labelsPerClass: 10) { features { accuracy c features } rawPixels { accuracy } } }`;
       const { featureClassifier: r } = await gql<{ featureClassifier: { features: ClassifierScore; rawPixels: { accuracy: number } } }>(query);
-      show(`featureClassifier on the feature learner's layers (${layers}), 10 labels per class: ${r.features.accuracy.toFixed(3)} (${r.features.features} features) vs raw pixels ${r.rawPixels.accuracy.toFixed(3)}`, query);
+      show(
+        `featureClassifier on the feature learner's layers (${layers}), 10 labels per class: ${r.features.accuracy.toFixed(3)} (${r.features.features} features) vs raw pixels ${r.rawPixels.accuracy.toFixed(3)}`,
+        query,
+      );
     }
 
     // Filter removal on the DCGAN's generator.
@@ -151,7 +170,9 @@ async function main(): Promise<void> {
     );
     const removal = `{ layer: "g_reshape", filters: [${f.filters.map((x) => x.filter).join(', ')}] }`;
     const pair = async (extra: string) =>
-      (await gql<{ samples: { image: { dataUrl: string } }[] }>(`{ samples(modelId: "${dcgan.id}", seed: 1, count: 8${extra}) { image { dataUrl } } }`)).samples.map((s) => s.image.dataUrl);
+      (
+        await gql<{ samples: { image: { dataUrl: string } }[] }>(`{ samples(modelId: "${dcgan.id}", seed: 1, count: 8${extra}) { image { dataUrl } } }`)
+      ).samples.map((s) => s.image.dataUrl);
     saveStrip('filters8-before.png', await pair(''));
     saveStrip('filters8-after.png', await pair(`, removeFilters: ${removal}`));
     show('samples with and without the filters', `{ samples(modelId: "${dcgan.id}", seed: 1, count: 8, removeFilters: ${removal}) { image { dataUrl } } }`);

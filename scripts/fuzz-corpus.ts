@@ -16,7 +16,9 @@ function main(): void {
   const seed = numberArg('seed', 1, 0, 2 ** 31 - 1);
   const cases = numberArg('cases', 2000, 1, 1_000_000);
   const modelId = stringArg('model-id', DEFAULT_TARGETS.modelId);
-  const sampleIds = stringArg('sample-ids', '').split(',').filter((s) => s !== '');
+  const sampleIds = stringArg('sample-ids', '')
+    .split(',')
+    .filter((s) => s !== '');
   const targets = {
     modelId,
     classifierModelId: stringArg('classifier-model-id', modelId),

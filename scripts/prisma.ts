@@ -21,7 +21,10 @@ const postgresSchema = path.join(root, 'prisma/postgresql/schema.prisma');
 
 export function derivePostgresSchema(sqlite: string): string {
   return sqlite
-    .replace(/^\/\/ ganql's database\..*\n(\/\/.*\n)*/m, "// ganql's database on PostgreSQL, derived from prisma/schema.prisma by scripts/prisma.ts: do not edit.\n")
+    .replace(
+      /^\/\/ ganql's database\..*\n(\/\/.*\n)*/m,
+      "// ganql's database on PostgreSQL, derived from prisma/schema.prisma by scripts/prisma.ts: do not edit.\n",
+    )
     .replace('output     = "../src/generated/sqlite"', 'output     = "../../src/generated/postgresql"')
     .replace('provider = "sqlite"', 'provider = "postgresql"')
     .replace('env("GANQL_SQLITE_URL")', 'env("DATABASE_URL")');

@@ -28,7 +28,7 @@ function upscalePng(bytes: Buffer, zoom: number): Buffer {
   const target = new PNG({ width: source.width * zoom, height: source.height * zoom });
   for (let y = 0; y < target.height; y++) {
     for (let x = 0; x < target.width; x++) {
-      const from = ((Math.floor(y / zoom) * source.width) + Math.floor(x / zoom)) * 4;
+      const from = (Math.floor(y / zoom) * source.width + Math.floor(x / zoom)) * 4;
       const to = (y * target.width + x) * 4;
       source.data.copy(target.data, to, from, from + 4);
     }
@@ -64,7 +64,11 @@ async function main(): Promise<void> {
     savePng('walk.png', walk.interpolate.grid.dataUrl);
     console.log(`\n# walk (ids are samples(count: 16, seed: 7)[0] and [1])\n${walkQuery}`);
 
-    const concept = (from: number) => `{ coefficient: COEF, exemplars: [${ids.slice(from, from + 3).map((id) => `{ sampleId: "${id}" }`).join(', ')}] }`;
+    const concept = (from: number) =>
+      `{ coefficient: COEF, exemplars: [${ids
+        .slice(from, from + 3)
+        .map((id) => `{ sampleId: "${id}" }`)
+        .join(', ')}] }`;
     const arithmeticQuery = `{ latentArithmetic(terms: [${concept(2).replace('COEF', '1')}, ${concept(5).replace('COEF', '-1')}, ${concept(8).replace('COEF', '1')}], noise: 0.25, neighbours: 8, seed: 3) { grid { dataUrl width height } concepts { mean { image { dataUrl } } } } }`;
     const box = await gql<{ latentArithmetic: GridAnswer & { concepts: { mean: { image: { dataUrl: string } } }[] } }>(arithmeticQuery);
     savePng('arithmetic.png', box.latentArithmetic.grid.dataUrl);

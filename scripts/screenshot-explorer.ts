@@ -26,23 +26,23 @@ async function main(): Promise<void> {
     const browser = await chromium.launch({
       executablePath: process.env.GANQL_CHROMIUM ?? '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`${base}/playground`);
-    await page.waitForSelector('.graphiql-container');
-    await page.locator('.graphiql-query-editor .CodeMirror').first().click();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.press('Delete');
-    await page.keyboard.insertText(QUERY);
-    await page.waitForTimeout(300);
-    await page.locator('.graphiql-execute-button').click();
-    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('"threshold"'), undefined, { timeout: 120_000 });
-    await page.screenshot({ path: path.resolve(__dirname, '../docs/explorer.png') });
-    console.log('wrote docs/explorer.png');
-  } finally {
-    await browser.close();
-  }
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(`${base}/playground`);
+      await page.waitForSelector('.graphiql-container');
+      await page.locator('.graphiql-query-editor .CodeMirror').first().click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.press('Delete');
+      await page.keyboard.insertText(QUERY);
+      await page.waitForTimeout(300);
+      await page.locator('.graphiql-execute-button').click();
+      await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('"threshold"'), undefined, { timeout: 120_000 });
+      await page.screenshot({ path: path.resolve(__dirname, '../docs/explorer.png') });
+      console.log('wrote docs/explorer.png');
+    } finally {
+      await browser.close();
+    }
   });
 }
 

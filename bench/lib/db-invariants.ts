@@ -44,18 +44,25 @@ export async function checkInvariants(prisma: Prisma, allowRunning: readonly str
   }
   const bad: string[] = [];
   const stored = new Map<string, string>();
-  for (const s of await prisma.$queryRawUnsafe<{ id: string; runId: string }[]>(`SELECT s."id" AS id, s."runId" AS "runId" FROM "Sample" s`)) stored.set(s.id, s.runId);
+  for (const s of await prisma.$queryRawUnsafe<{ id: string; runId: string }[]>(`SELECT s."id" AS id, s."runId" AS "runId" FROM "Sample" s`))
+    stored.set(s.id, s.runId);
   const perRun = new Map<string, number>();
   for (const runId of stored.values()) perRun.set(runId, (perRun.get(runId) ?? 0) + 1);
   for (const row of await prisma.$queryRawUnsafe<{ id: string; result: string | null }[]>(SAMPLE_RESULTS)) {
     const ids = (JSON.parse(row.result ?? '{}') as { sampleIds?: string[] }).sampleIds ?? [];
     const missing = ids.filter((id) => !stored.has(id));
     // Every listed sample is stored; a run stores no sample it does not list.
-    if (missing.length > 0 || (perRun.get(row.id) ?? 0) > ids.length) bad.push(`${row.id} (result lists ${ids.length}, ${missing.length} missing, ${perRun.get(row.id) ?? 0} stored)`);
+    if (missing.length > 0 || (perRun.get(row.id) ?? 0) > ids.length)
+      bad.push(`${row.id} (result lists ${ids.length}, ${missing.length} missing, ${perRun.get(row.id) ?? 0} stored)`);
   }
   if (bad.length > 0) violations['sample run whose stored samples do not match its result'] = bad;
   return {
     violations,
-    counts: { runs: await count(prisma, 'Run'), samples: await count(prisma, 'Sample'), trainingJobs: await count(prisma, 'TrainingJob'), evaluations: await count(prisma, 'Evaluation') },
+    counts: {
+      runs: await count(prisma, 'Run'),
+      samples: await count(prisma, 'Sample'),
+      trainingJobs: await count(prisma, 'TrainingJob'),
+      evaluations: await count(prisma, 'Evaluation'),
+    },
   };
 }

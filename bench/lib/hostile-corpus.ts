@@ -36,7 +36,12 @@ export interface CorpusTargets {
   sampleIds: string[];
 }
 
-export const DEFAULT_TARGETS: CorpusTargets = { modelId: 'dcgan-mnist@2026-11-27T04-42', classifierModelId: 'dcgan-mnist@2026-11-27T04-42', latentSize: 100, sampleIds: [] };
+export const DEFAULT_TARGETS: CorpusTargets = {
+  modelId: 'dcgan-mnist@2026-11-27T04-42',
+  classifierModelId: 'dcgan-mnist@2026-11-27T04-42',
+  latentSize: 100,
+  sampleIds: [],
+};
 
 type Gen = (p: Prng, t: CorpusTargets) => Omit<FuzzCase, 'id' | 'auth'>;
 
@@ -78,7 +83,7 @@ const HOSTILE_VALUES: readonly unknown[] = [
   '\ud800',
   'x'.repeat(300),
   '../../../../etc/passwd',
-  "'; DROP TABLE \"Run\"; --",
+  '\'; DROP TABLE "Run"; --',
 ];
 
 function hostile(p: Prng): unknown {
@@ -205,9 +210,15 @@ function rawPng(width: number, height: number, colorType: number, pixels: Buffer
   ihdr[8] = 8;
   ihdr[9] = colorType;
   const rows: Buffer[] = [];
-  for (let y = 0; y < height && idat === undefined; y++) rows.push(Buffer.concat([Buffer.from([0]), pixels.subarray(y * width * bytesPerPixel, (y + 1) * width * bytesPerPixel)]));
+  for (let y = 0; y < height && idat === undefined; y++)
+    rows.push(Buffer.concat([Buffer.from([0]), pixels.subarray(y * width * bytesPerPixel, (y + 1) * width * bytesPerPixel)]));
   const data = idat ?? deflateSync(Buffer.concat(rows));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', data), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', data),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 let bomb: string | undefined;
@@ -288,21 +299,38 @@ const OPERATIONS: Record<string, Gen> = {
         mutate(p, { c: 1 + p.nextInt(3), s: p.nextInt(1000) }, { m: () => badId(p, t), l: () => [badLatent(p, t)] }),
       ),
     ),
-  sample: (p, t) => post('op.sample', gqlBody(`query($id: ID!) { sample(id: $id) { ${SAMPLE_FIELDS} } }`, { id: p.nextInt(3) === 0 && t.sampleIds.length ? pick(p, t.sampleIds) : badId(p, t) })),
+  sample: (p, t) =>
+    post(
+      'op.sample',
+      gqlBody(`query($id: ID!) { sample(id: $id) { ${SAMPLE_FIELDS} } }`, {
+        id: p.nextInt(3) === 0 && t.sampleIds.length ? pick(p, t.sampleIds) : badId(p, t),
+      }),
+    ),
   models: () => post('op.models', gqlBody('{ models { id latentSize imageShape { height width channels } runs(first: 1) { totalCount } } }')),
-  model: (p, t) => post('op.model', gqlBody('query($id: ID!, $f: Int!) { model(id: $id) { id runs(first: $f) { totalCount } } }', mutate(p, { id: t.modelId, f: 1 }, { id: () => badId(p, t) }))),
+  model: (p, t) =>
+    post(
+      'op.model',
+      gqlBody(
+        'query($id: ID!, $f: Int!) { model(id: $id) { id runs(first: $f) { totalCount } } }',
+        mutate(p, { id: t.modelId, f: 1 }, { id: () => badId(p, t) }),
+      ),
+    ),
   interpolate: (p, t) =>
     post(
       'op.interpolate',
       gqlBody(
         'query($from: LatentRefInput!, $to: LatentRefInput!, $steps: Int!, $method: InterpolationMethod!, $m: ID) { interpolate(from: $from, to: $to, steps: $steps, method: $method, modelId: $m) { runId samples { id } grid { width } } }',
-        mutate(p, { from: { latent: latent(p, t.latentSize) }, to: { latent: latent(p, t.latentSize) }, steps: 2 + p.nextInt(3), method: 'SLERP' }, {
-          from: () => latentRef(p, t),
-          to: () => latentRef(p, t),
-          method: () => pick(p, ['slerp', 'CUBIC', 'LINEAR ', 0]),
-          steps: () => pick(p, [0, 1, 65, 1e9, -5]),
-          m: () => badId(p, t),
-        }),
+        mutate(
+          p,
+          { from: { latent: latent(p, t.latentSize) }, to: { latent: latent(p, t.latentSize) }, steps: 2 + p.nextInt(3), method: 'SLERP' },
+          {
+            from: () => latentRef(p, t),
+            to: () => latentRef(p, t),
+            method: () => pick(p, ['slerp', 'CUBIC', 'LINEAR ', 0]),
+            steps: () => pick(p, [0, 1, 65, 1e9, -5]),
+            m: () => badId(p, t),
+          },
+        ),
       ),
     ),
   latentArithmetic: (p, t) =>
@@ -310,20 +338,24 @@ const OPERATIONS: Record<string, Gen> = {
       'op.latentArithmetic',
       gqlBody(
         'query($terms: [ConceptTermInput!]!, $n: Int!, $noise: Float!, $seed: Int, $m: ID) { latentArithmetic(terms: $terms, neighbours: $n, noise: $noise, seed: $seed, modelId: $m) { runId seed result { id } neighbours { id } } }',
-        mutate(p, { terms: [{ coefficient: 1, exemplars: [{ latent: latent(p, t.latentSize) }] }], n: p.nextInt(3), noise: 0.25 }, {
-          terms: () =>
-            pick(p, [
-              [],
-              Array.from({ length: 17 }, () => ({ coefficient: 1, exemplars: [{ latent: latent(p, t.latentSize) }] })),
-              [{ coefficient: pick(p, [1e308, 'NaN', -101, null]), exemplars: [{ latent: latent(p, t.latentSize) }] }],
-              [{ coefficient: 1, exemplars: [] }],
-              [{ coefficient: 1, exemplars: Array.from({ length: 33 }, () => ({ latent: latent(p, t.latentSize) })) }],
-              [{ coefficient: 1, exemplars: [latentRef(p, t)] }],
-            ]),
-          noise: () => pick(p, [-1, 2.0001, 1e308, 'Infinity']),
-          n: () => pick(p, [-1, 25, 2 ** 31]),
-          seed: () => pick(p, [-1, 2 ** 31, 2 ** 53, 1.5]),
-        }),
+        mutate(
+          p,
+          { terms: [{ coefficient: 1, exemplars: [{ latent: latent(p, t.latentSize) }] }], n: p.nextInt(3), noise: 0.25 },
+          {
+            terms: () =>
+              pick(p, [
+                [],
+                Array.from({ length: 17 }, () => ({ coefficient: 1, exemplars: [{ latent: latent(p, t.latentSize) }] })),
+                [{ coefficient: pick(p, [1e308, 'NaN', -101, null]), exemplars: [{ latent: latent(p, t.latentSize) }] }],
+                [{ coefficient: 1, exemplars: [] }],
+                [{ coefficient: 1, exemplars: Array.from({ length: 33 }, () => ({ latent: latent(p, t.latentSize) })) }],
+                [{ coefficient: 1, exemplars: [latentRef(p, t)] }],
+              ]),
+            noise: () => pick(p, [-1, 2.0001, 1e308, 'Infinity']),
+            n: () => pick(p, [-1, 25, 2 ** 31]),
+            seed: () => pick(p, [-1, 2 ** 31, 2 ** 53, 1.5]),
+          },
+        ),
       ),
     ),
   nearestNeighbours: (p, t) =>
@@ -339,27 +371,42 @@ const OPERATIONS: Record<string, Gen> = {
       gqlBody(
         'mutation($metrics: [EvaluationMetric!]!, $n: Int!, $splits: Int!, $seed: Int!, $scorer: String, $m: ID) { evaluate(metrics: $metrics, samples: $n, splits: $splits, seed: $seed, scorer: $scorer, modelId: $m) { id status } }',
         // Always at least one bad field besides the base: a valid evaluation is a long background job.
-        mutate(p, { metrics: ['INCEPTION_SCORE'], n: pick(p, [99, 50_001, 0, -1]), splits: 10, seed: 0 }, {
-          metrics: () => pick(p, [[], ['FID', 'NOPE'], 'FID', [null]]),
-          scorer: () => pick(p, ['nope', '', '../scorers', 'x'.repeat(5000)]),
-          m: () => badId(p, t),
-          splits: () => pick(p, [0, 51, -1]),
-        }),
+        mutate(
+          p,
+          { metrics: ['INCEPTION_SCORE'], n: pick(p, [99, 50_001, 0, -1]), splits: 10, seed: 0 },
+          {
+            metrics: () => pick(p, [[], ['FID', 'NOPE'], 'FID', [null]]),
+            scorer: () => pick(p, ['nope', '', '../scorers', 'x'.repeat(5000)]),
+            m: () => badId(p, t),
+            splits: () => pick(p, [0, 51, -1]),
+          },
+        ),
       ),
     ),
   evaluation: (p, t) => post('op.evaluation', gqlBody('query($id: ID!) { evaluation(runId: $id) { fid seed run { id } } }', { id: badId(p, t) })),
-  evaluations: (p, t) => post('op.evaluations', gqlBody('query($f: Int!, $m: ID) { evaluations(first: $f, modelId: $m) { runId } }', mutate(p, { f: 5 }, { f: () => pick(p, [0, 101, -1, 2 ** 31]), m: () => badId(p, t) }))),
+  evaluations: (p, t) =>
+    post(
+      'op.evaluations',
+      gqlBody(
+        'query($f: Int!, $m: ID) { evaluations(first: $f, modelId: $m) { runId } }',
+        mutate(p, { f: 5 }, { f: () => pick(p, [0, 101, -1, 2 ** 31]), m: () => badId(p, t) }),
+      ),
+    ),
   scorers: () => post('op.scorers', gqlBody('{ scorers { name classes dataset inputShape { height } } }')),
   runs: (p, t) =>
     post(
       'op.runs',
       gqlBody(
         'query($f: Int!, $a: String, $filter: RunFilterInput) { runs(first: $f, after: $a, filter: $filter) { totalCount edges { cursor node { id kind status parameters result } } } }',
-        mutate(p, { f: 5 }, {
-          a: () => pick(p, ['nope', 'eyJ4IjoxfQ==', Buffer.from('{"createdAt":"NaN","id":1}').toString('base64'), '=', 'x'.repeat(10_000), '\u0000']),
-          filter: () => pick(p, [{ kind: 'NOPE' }, { status: 'running' }, { modelId: badId(p, t) }, { kind: null, status: null }, { extra: 1 }]),
-          f: () => pick(p, [0, 101, -1]),
-        }),
+        mutate(
+          p,
+          { f: 5 },
+          {
+            a: () => pick(p, ['nope', 'eyJ4IjoxfQ==', Buffer.from('{"createdAt":"NaN","id":1}').toString('base64'), '=', 'x'.repeat(10_000), '\u0000']),
+            filter: () => pick(p, [{ kind: 'NOPE' }, { status: 'running' }, { modelId: badId(p, t) }, { kind: null, status: null }, { extra: 1 }]),
+            f: () => pick(p, [0, 101, -1]),
+          },
+        ),
       ),
     ),
   run: (p, t) => post('op.run', gqlBody('query($id: ID!) { run(id: $id) { id status parameters sampleIds } }', { id: badId(p, t) })),
@@ -367,42 +414,49 @@ const OPERATIONS: Record<string, Gen> = {
   classify: (p, t) =>
     post(
       'op.classify',
-      gqlBody('query($m: ID!, $images: [ImageInput!]!) { classify(modelId: $m, images: $images) { index label confidence probabilities { class probability } } }', {
-        m: p.nextInt(6) === 0 ? pick(p, [t.modelId, badId(p, t)]) : t.classifierModelId,
-        images: pick(p, [[hostileImage(p)], [hostileImage(p), hostileImage(p)], [], Array.from({ length: 300 }, () => ({ pixels: [0] })), hostileImage(p)]),
-      }),
+      gqlBody(
+        'query($m: ID!, $images: [ImageInput!]!) { classify(modelId: $m, images: $images) { index label confidence probabilities { class probability } } }',
+        {
+          m: p.nextInt(6) === 0 ? pick(p, [t.modelId, badId(p, t)]) : t.classifierModelId,
+          images: pick(p, [[hostileImage(p)], [hostileImage(p), hostileImage(p)], [], Array.from({ length: 300 }, () => ({ pixels: [0] })), hostileImage(p)]),
+        },
+      ),
     ),
   startTraining: (p, t) =>
     post(
       'op.startTraining',
       gqlBody('mutation($input: StartTrainingInput!) { startTraining(input: $input) { id state } }', {
         // A small valid job with 1..3 fields made hostile (a valid one may slip through: the test cancels it).
-        input: mutate(p, { epochs: 1, architecture: 'MLP', limit: 32, batchSize: 32 }, {
-          epochs: () => pick(p, [0, 1001, -1, 2 ** 31]),
-          batchSize: () => pick(p, [0, 1025]),
-          learningRate: () => pick(p, [0, -0.1, 1.5, 1e308]),
-          beta1: () => pick(p, [1, -0.5, 2]),
-          latentSize: () => pick(p, [0, 1025]),
-          k: () => pick(p, [0, 101]),
-          dataset: () => pick(p, ['cifar', '', '../../etc', 'FASHION']),
-          name: () => pick(p, ['bad name!', '', 'x'.repeat(65), '../escape', 'a/b', '.', '..']),
-          fineTuneFrom: () => badId(p, t),
-          mode: () => pick(p, ['KPLUSONE', 'gan', 'WGAN']),
-          labelsPerClass: () => pick(p, [0, 1001]),
-          keepEvery: () => pick(p, [0, 2, -1]),
-          seed: () => pick(p, [-1, 2 ** 53]),
-          architecture: () => pick(p, ['RNN', 'dcgan', null]),
-          techniques: () =>
-            pick(p, [
-              { featureMatching: { layer: 'no_such_layer' } },
-              { minibatchDiscrimination: { kernels: 0, kernelDim: 257 } },
-              { labelSmoothing: 0 },
-              { labelSmoothing: 1.5 },
-              { historicalAveraging: { weight: -1 } },
-              { virtualBatchNorm: { referenceSize: 0 } },
-              { virtualBatchNorm: { referenceSize: 1025 } },
-            ]),
-        }),
+        input: mutate(
+          p,
+          { epochs: 1, architecture: 'MLP', limit: 32, batchSize: 32 },
+          {
+            epochs: () => pick(p, [0, 1001, -1, 2 ** 31]),
+            batchSize: () => pick(p, [0, 1025]),
+            learningRate: () => pick(p, [0, -0.1, 1.5, 1e308]),
+            beta1: () => pick(p, [1, -0.5, 2]),
+            latentSize: () => pick(p, [0, 1025]),
+            k: () => pick(p, [0, 101]),
+            dataset: () => pick(p, ['cifar', '', '../../etc', 'FASHION']),
+            name: () => pick(p, ['bad name!', '', 'x'.repeat(65), '../escape', 'a/b', '.', '..']),
+            fineTuneFrom: () => badId(p, t),
+            mode: () => pick(p, ['KPLUSONE', 'gan', 'WGAN']),
+            labelsPerClass: () => pick(p, [0, 1001]),
+            keepEvery: () => pick(p, [0, 2, -1]),
+            seed: () => pick(p, [-1, 2 ** 53]),
+            architecture: () => pick(p, ['RNN', 'dcgan', null]),
+            techniques: () =>
+              pick(p, [
+                { featureMatching: { layer: 'no_such_layer' } },
+                { minibatchDiscrimination: { kernels: 0, kernelDim: 257 } },
+                { labelSmoothing: 0 },
+                { labelSmoothing: 1.5 },
+                { historicalAveraging: { weight: -1 } },
+                { virtualBatchNorm: { referenceSize: 0 } },
+                { virtualBatchNorm: { referenceSize: 1025 } },
+              ]),
+          },
+        ),
       }),
     ),
   cancelTraining: (p, t) => post('op.cancelTraining', gqlBody('mutation($id: ID!) { cancelTraining(id: $id) { id state } }', { id: badId(p, t) })),
@@ -410,24 +464,35 @@ const OPERATIONS: Record<string, Gen> = {
   trainingJobs: (p) =>
     post(
       'op.trainingJobs',
-      gqlBody('query($f: Int!, $s: TrainingJobState, $a: String) { trainingJobs(first: $f, status: $s, after: $a) { totalCount edges { node { id } } } }', mutate(p, { f: 3 }, {
-        s: () => pick(p, ['running', 'DONE', 1]),
-        a: () => pick(p, ['nope', '', Buffer.from('{}').toString('base64')]),
-      })),
+      gqlBody(
+        'query($f: Int!, $s: TrainingJobState, $a: String) { trainingJobs(first: $f, status: $s, after: $a) { totalCount edges { node { id } } } }',
+        mutate(
+          p,
+          { f: 3 },
+          {
+            s: () => pick(p, ['running', 'DONE', 1]),
+            a: () => pick(p, ['nope', '', Buffer.from('{}').toString('base64')]),
+          },
+        ),
+      ),
     ),
   neuronProbe: (p, t) =>
     post(
       'op.neuronProbe',
       gqlBody(
         'query($m: ID!, $l: String!, $c: String!, $n: Int, $top: Int, $s: Int) { neuronProbe(modelId: $m, layer: $l, concept: $c, neurons: $n, topImages: $top, seed: $s) { positives neurons { neuron accuracy } } }',
-        mutate(p, { m: t.modelId, l: 'd_down1_lrelu', c: '0', n: 1, top: 1 }, {
-          m: () => badId(p, t),
-          l: () => pick(p, ['', 'nope', 'd_flatten', 'g_up1', 'z'.repeat(5000)]),
-          c: () => pick(p, ['10', 'cat', '', '-1', '0 ']),
-          n: () => pick(p, [0, 65, -1, 2 ** 31]),
-          top: () => pick(p, [0, 33, -1]),
-          s: () => pick(p, [-1, 2 ** 31, 1.5]),
-        }),
+        mutate(
+          p,
+          { m: t.modelId, l: 'd_down1_lrelu', c: '0', n: 1, top: 1 },
+          {
+            m: () => badId(p, t),
+            l: () => pick(p, ['', 'nope', 'd_flatten', 'g_up1', 'z'.repeat(5000)]),
+            c: () => pick(p, ['10', 'cat', '', '-1', '0 ']),
+            n: () => pick(p, [0, 65, -1, 2 ** 31]),
+            top: () => pick(p, [0, 33, -1]),
+            s: () => pick(p, [-1, 2 ** 31, 1.5]),
+          },
+        ),
       ),
     ),
   optimalStimulus: (p, t) =>
@@ -435,14 +500,18 @@ const OPERATIONS: Record<string, Gen> = {
       'op.optimalStimulus',
       gqlBody(
         'query($m: ID!, $l: String!, $n: Int!, $steps: Int, $step: Float, $norm: Float, $s: Int) { optimalStimulus(modelId: $m, layer: $l, neuron: $n, steps: $steps, stepSize: $step, maxNorm: $norm, seed: $s) { activation exceedsEveryTestImage } }',
-        mutate(p, { m: t.modelId, l: 'd_down2_lrelu', n: 0, steps: 2 }, {
-          m: () => badId(p, t),
-          l: () => pick(p, ['nope', 'image', 'd_flatten']),
-          n: () => pick(p, [-1, 64, 2 ** 31, 1.5]),
-          steps: () => pick(p, [0, 2001, -1]),
-          step: () => pick(p, [0, -1, 1e308, 'NaN']),
-          norm: () => pick(p, [0, -1, 1e308, 'Infinity']),
-        }),
+        mutate(
+          p,
+          { m: t.modelId, l: 'd_down2_lrelu', n: 0, steps: 2 },
+          {
+            m: () => badId(p, t),
+            l: () => pick(p, ['nope', 'image', 'd_flatten']),
+            n: () => pick(p, [-1, 64, 2 ** 31, 1.5]),
+            steps: () => pick(p, [0, 2001, -1]),
+            step: () => pick(p, [0, -1, 1e308, 'NaN']),
+            norm: () => pick(p, [0, -1, 1e308, 'Infinity']),
+          },
+        ),
       ),
     ),
   featureClassifier: (p, t) =>
@@ -450,11 +519,15 @@ const OPERATIONS: Record<string, Gen> = {
       'op.featureClassifier',
       gqlBody(
         'query($m: ID!, $layers: [String!]!, $k: Int!, $s: Int) { featureClassifier(modelId: $m, layers: $layers, labelsPerClass: $k, seed: $s) { features { accuracy } rawPixels { accuracy } } }',
-        mutate(p, { m: t.modelId, layers: ['d_down2_lrelu'], k: 2 }, {
-          m: () => badId(p, t),
-          layers: () => pick(p, [[], ['nope'], Array.from({ length: 9 }, () => 'd_down1'), ['d_down1', 'd_down1'], 'd_down1', [null]]),
-          k: () => pick(p, [0, 1, 101, -1, 2 ** 31]),
-        }),
+        mutate(
+          p,
+          { m: t.modelId, layers: ['d_down2_lrelu'], k: 2 },
+          {
+            m: () => badId(p, t),
+            layers: () => pick(p, [[], ['nope'], Array.from({ length: 9 }, () => 'd_down1'), ['d_down1', 'd_down1'], 'd_down1', [null]]),
+            k: () => pick(p, [0, 1, 101, -1, 2 ** 31]),
+          },
+        ),
       ),
     ),
   conceptFilters: (p, t) =>
@@ -463,14 +536,18 @@ const OPERATIONS: Record<string, Gen> = {
       gqlBody(
         'query($m: ID!, $l: String!, $c: String!, $count: Int, $n: Int, $check: Int, $scorer: String) { conceptFilters(modelId: $m, layer: $l, concept: $c, count: $count, samples: $n, checkSamples: $check, scorer: $scorer) { positiveFilters } }',
         // Always at least one bad field besides the base: a valid search generates hundreds of samples.
-        mutate(p, { m: t.modelId, l: 'g_up1_relu', c: '8', count: 2, n: pick(p, [49, 2001, 0]), check: 10 }, {
-          m: () => badId(p, t),
-          l: () => pick(p, ['nope', 'd_down1', 'g_up2', '']),
-          c: () => pick(p, ['x', '', '11']),
-          count: () => pick(p, [0, 33, -1]),
-          check: () => pick(p, [9, 1001]),
-          scorer: () => pick(p, ['nope', '', '../scorers']),
-        }),
+        mutate(
+          p,
+          { m: t.modelId, l: 'g_up1_relu', c: '8', count: 2, n: pick(p, [49, 2001, 0]), check: 10 },
+          {
+            m: () => badId(p, t),
+            l: () => pick(p, ['nope', 'd_down1', 'g_up2', '']),
+            c: () => pick(p, ['x', '', '11']),
+            count: () => pick(p, [0, 33, -1]),
+            check: () => pick(p, [9, 1001]),
+            scorer: () => pick(p, ['nope', '', '../scorers']),
+          },
+        ),
       ),
     ),
   samplesRemovingFilters: (p, t) =>
@@ -478,26 +555,53 @@ const OPERATIONS: Record<string, Gen> = {
       'op.samplesRemovingFilters',
       gqlBody(
         'query($m: ID, $r: FilterRemovalInput, $c: Int) { samples(modelId: $m, count: $c, seed: 1, removeFilters: $r) { id } }',
-        mutate(p, { m: t.modelId, r: { layer: 'g_up1_relu', filters: [0, 1] }, c: 1 }, {
-          r: () =>
-            pick(p, [
-              { layer: 'nope', filters: [0] },
-              { layer: 'g_up1_relu', filters: [] },
-              { layer: 'g_up1_relu', filters: [32] },
-              { layer: 'g_up1_relu', filters: [-1, 0] },
-              { layer: 'g_up1_relu', filters: [1, 1] },
-              { layer: 'g_up1_relu', filters: Array.from({ length: 33 }, (_, i) => i) },
-              { layer: 'g_up2', filters: [0] },
-              { filters: [0] },
-            ]),
-        }),
+        mutate(
+          p,
+          { m: t.modelId, r: { layer: 'g_up1_relu', filters: [0, 1] }, c: 1 },
+          {
+            r: () =>
+              pick(p, [
+                { layer: 'nope', filters: [0] },
+                { layer: 'g_up1_relu', filters: [] },
+                { layer: 'g_up1_relu', filters: [32] },
+                { layer: 'g_up1_relu', filters: [-1, 0] },
+                { layer: 'g_up1_relu', filters: [1, 1] },
+                { layer: 'g_up1_relu', filters: Array.from({ length: 33 }, (_, i) => i) },
+                { layer: 'g_up2', filters: [0] },
+                { filters: [0] },
+              ]),
+          },
+        ),
       ),
     ),
-  trainingProgress: (p, t) => post('op.trainingProgress', gqlBody('subscription($id: ID!) { trainingProgress(jobId: $id) { type state } }', { id: badId(p, t) })),
+  trainingProgress: (p, t) =>
+    post('op.trainingProgress', gqlBody('subscription($id: ID!) { trainingProgress(jobId: $id) { type state } }', { id: badId(p, t) })),
 };
 
 /** Literal values spliced into documents: the parser and coercion, not JSON, see them. */
-const LITERALS = ['1e309', '-1e309', '99999999999999999999', '9007199254740993', '-0', '0x10', 'NaN', 'Infinity', '"NaN"', '1.', '.5', '01', '"\\u12"', '"\\uD800"', '"\\x41"', 'null', '[]', '{}', '$undeclared', 'true', '"\u0000"'];
+const LITERALS = [
+  '1e309',
+  '-1e309',
+  '99999999999999999999',
+  '9007199254740993',
+  '-0',
+  '0x10',
+  'NaN',
+  'Infinity',
+  '"NaN"',
+  '1.',
+  '.5',
+  '01',
+  '"\\u12"',
+  '"\\uD800"',
+  '"\\x41"',
+  'null',
+  '[]',
+  '{}',
+  '$undeclared',
+  'true',
+  '"\u0000"',
+];
 
 /** Documents that are malformed or abuse the query language. */
 const DOCUMENTS: Gen[] = [
@@ -505,13 +609,50 @@ const DOCUMENTS: Gen[] = [
     const full = `{ samples(count: 2, seed: 1) { ${SAMPLE_FIELDS} } models { id } model(id: "${t.modelId}") { id } }`;
     return post('doc.truncated', gqlBody(full.slice(0, 1 + p.nextInt(full.length - 1))));
   },
-  (p) => post('doc.unbalanced', gqlBody(pick(p, ['{ samples(count: 1) { id }', '{ samples(count: 1) { id } } }', '{{{{', '}}}}', '{ samples(count: 1 { id } }', '(((', '{ samples(count: [1) { id } }']))),
-  (p) => post('doc.unknown-field', gqlBody(pick(p, ['{ nope }', '{ samples(count: 1) { nope } }', '{ samples(nope: 1) { id } }', '{ __typename }', 'mutation { samples { id } }', '{ samples(count: 1) }', '{ models { runs { edges } } }']))),
+  (p) =>
+    post(
+      'doc.unbalanced',
+      gqlBody(
+        pick(p, [
+          '{ samples(count: 1) { id }',
+          '{ samples(count: 1) { id } } }',
+          '{{{{',
+          '}}}}',
+          '{ samples(count: 1 { id } }',
+          '(((',
+          '{ samples(count: [1) { id } }',
+        ]),
+      ),
+    ),
+  (p) =>
+    post(
+      'doc.unknown-field',
+      gqlBody(
+        pick(p, [
+          '{ nope }',
+          '{ samples(count: 1) { nope } }',
+          '{ samples(nope: 1) { id } }',
+          '{ __typename }',
+          'mutation { samples { id } }',
+          '{ samples(count: 1) }',
+          '{ models { runs { edges } } }',
+        ]),
+      ),
+    ),
   (p) => post('doc.literal', gqlBody(`{ samples(count: ${pick(p, LITERALS)}, seed: ${pick(p, LITERALS)}) { id } }`)),
-  (p, t) => post('doc.literal-float', gqlBody(`{ latentArithmetic(terms: [{ coefficient: ${pick(p, LITERALS)}, exemplars: [{ latent: [${Array.from({ length: t.latentSize }, () => pick(p, ['0', ...LITERALS])).join(',')}] }] }], noise: ${pick(p, LITERALS)}) { runId } }`)),
+  (p, t) =>
+    post(
+      'doc.literal-float',
+      gqlBody(
+        `{ latentArithmetic(terms: [{ coefficient: ${pick(p, LITERALS)}, exemplars: [{ latent: [${Array.from({ length: t.latentSize }, () => pick(p, ['0', ...LITERALS])).join(',')}] }] }], noise: ${pick(p, LITERALS)}) { runId } }`,
+      ),
+    ),
   (p) => {
     const depth = pick(p, [13, 50, 1000, 20_000]);
-    return post('doc.deep-nesting', gqlBody(`{ models { ${'runs { edges { node { '.repeat(Math.ceil(depth / 3))}id${' } } }'.repeat(Math.ceil(depth / 3))} } }`));
+    return post(
+      'doc.deep-nesting',
+      gqlBody(`{ models { ${'runs { edges { node { '.repeat(Math.ceil(depth / 3))}id${' } } }'.repeat(Math.ceil(depth / 3))} } }`),
+    );
   },
   (p) => {
     const depth = pick(p, [5000, 100_000]);
@@ -525,19 +666,34 @@ const DOCUMENTS: Gen[] = [
     const n = pick(p, [17, 500]);
     return post('doc.root-fields', gqlBody(`{ ${Array.from({ length: n }, (_, i) => `s${i}: samples(count: 16) { id }`).join(' ')} }`));
   },
-  (p) => post('doc.cost', gqlBody(`{ ${Array.from({ length: pick(p, [2, 8]) }, (_, i) => `s${i}: samples(count: 256) { id latent run { id sampleIds } }`).join(' ')} }`)),
+  (p) =>
+    post(
+      'doc.cost',
+      gqlBody(`{ ${Array.from({ length: pick(p, [2, 8]) }, (_, i) => `s${i}: samples(count: 256) { id latent run { id sampleIds } }`).join(' ')} }`),
+    ),
   () => post('doc.fragment-cycle', gqlBody('query { models { ...A } } fragment A on Model { id ...B } fragment B on Model { ...A }')),
-  () => post('doc.fragment-bomb', gqlBody(`query { serverInfo { ...F0 } } ${Array.from({ length: 30 }, (_, i) => `fragment F${i} on ServerInfo { version ${i < 29 ? `...F${i + 1} ...F${i + 1}` : ''} }`).join(' ')}`)),
+  () =>
+    post(
+      'doc.fragment-bomb',
+      gqlBody(
+        `query { serverInfo { ...F0 } } ${Array.from({ length: 30 }, (_, i) => `fragment F${i} on ServerInfo { version ${i < 29 ? `...F${i + 1} ...F${i + 1}` : ''} }`).join(' ')}`,
+      ),
+    ),
   () => post('doc.directives', gqlBody('{ serverInfo @skip(if: "yes") @nope @include(if: true) @include(if: false) { version } }')),
   () => post('doc.introspection-deep', gqlBody(`{ __schema { types { ${'fields { type { ofType { '.repeat(8)} name ${' } } }'.repeat(8)} } } }`)),
-  (p) => post('doc.operations', gqlBody('query A { models { id } } query B { scorers { name } }', undefined, { operationName: pick(p, [undefined, 'C', 7, null, '']) })),
+  (p) =>
+    post(
+      'doc.operations',
+      gqlBody('query A { models { id } } query B { scorers { name } }', undefined, { operationName: pick(p, [undefined, 'C', 7, null, '']) }),
+    ),
   (p) => post('doc.variables-undeclared', gqlBody('query($c: Int) { samples(count: $d) { id } }', { c: 1, d: hostile(p) })),
   (p) => post('doc.variable-type-mismatch', gqlBody('query($c: String) { samples(count: $c) { id } }', { c: hostile(p) })),
   () => post('doc.comments-only', gqlBody('# nothing here\n')),
   () => post('doc.empty', gqlBody('')),
   (p) => post('doc.huge-string', gqlBody(`{ model(id: "${'x'.repeat(pick(p, [1 << 16, 1 << 20]))}") { id } }`)),
   (p) => post('doc.bad-escapes', gqlBody(`{ model(id: "${pick(p, ['\\u12', '\\uD800', '\\q', '\\u{1F600}', '\\uZZZZ', '\n', '\u2028'])}") { id } }`)),
-  (p) => post('doc.huge-list', gqlBody(`{ nearestNeighbours(sampleIds: [${Array.from({ length: pick(p, [65, 50_000]) }, () => '"x"').join(',')}]) { distance } }`)),
+  (p) =>
+    post('doc.huge-list', gqlBody(`{ nearestNeighbours(sampleIds: [${Array.from({ length: pick(p, [65, 50_000]) }, () => '"x"').join(',')}]) { distance } }`)),
   () => post('doc.null-non-null', gqlBody('{ model(id: null) { id } samples(count: null) { id } }')),
   (p) => post('doc.enum', gqlBody(`{ runs(first: 1, filter: { kind: ${pick(p, ['NOPE', '"SAMPLE"', 'sample', '1', 'null'])} }) { totalCount } }`)),
 ];
@@ -545,21 +701,78 @@ const DOCUMENTS: Gen[] = [
 /** Requests that are wrong at the HTTP level. */
 const HTTP: Gen[] = [
   (p) => post('http.batch', JSON.stringify(Array.from({ length: pick(p, [0, 1, 2, 100]) }, () => ({ query: '{ serverInfo { version } }' })))),
-  (p) => post('http.content-type', gqlBody('{ serverInfo { version } }'), { 'content-type': pick(p, ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/graphql', 'application/json; charset=utf-16', 'image/png', '']) }),
-  (p) => post('http.not-json', pick(p, ['not json', '{"query": "{ serverInfo { version } }"', '{"query": ', 'null', '"a string"', '42', '[[]]', 'true', '{}', '{"query": null}', '{"query": 42}', '{"query": ["a"]}', '{"query": "{ models { id } }", "variables": "x"}', '{"query": "{ models { id } }", "variables": [1]}', '{"query": "{ models { id } }", "extensions": 5}', '{"query": "{ models { id } }", "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "abc"}}}', '{"__proto__": {"query": "{ models { id } }"}}'])),
+  (p) =>
+    post('http.content-type', gqlBody('{ serverInfo { version } }'), {
+      'content-type': pick(p, [
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/graphql',
+        'application/json; charset=utf-16',
+        'image/png',
+        '',
+      ]),
+    }),
+  (p) =>
+    post(
+      'http.not-json',
+      pick(p, [
+        'not json',
+        '{"query": "{ serverInfo { version } }"',
+        '{"query": ',
+        'null',
+        '"a string"',
+        '42',
+        '[[]]',
+        'true',
+        '{}',
+        '{"query": null}',
+        '{"query": 42}',
+        '{"query": ["a"]}',
+        '{"query": "{ models { id } }", "variables": "x"}',
+        '{"query": "{ models { id } }", "variables": [1]}',
+        '{"query": "{ models { id } }", "extensions": 5}',
+        '{"query": "{ models { id } }", "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "abc"}}}',
+        '{"__proto__": {"query": "{ models { id } }"}}',
+      ]),
+    ),
   () => post('http.empty-body', ''),
   () => {
     // Invalid UTF-8 inside the JSON string.
     const head = Buffer.from('{"query": "{ model(id: \\"');
     const tail = Buffer.from('\\") { id } }"}');
-    return { name: 'http.invalid-utf8', method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, bodyBase64: Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80]), tail]).toString('base64') };
+    return {
+      name: 'http.invalid-utf8',
+      method: 'POST',
+      path: '/graphql',
+      headers: { 'content-type': 'application/json' },
+      bodyBase64: Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80]), tail]).toString('base64'),
+    };
   },
-  () => ({ name: 'http.gzip-garbage', method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: 'definitely not gzip' }),
+  () => ({
+    name: 'http.gzip-garbage',
+    method: 'POST',
+    path: '/graphql',
+    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    body: 'definitely not gzip',
+  }),
   (p) =>
     // Over the 5 MB body limit now and then (each one is 5 MB of corpus); otherwise just under it.
     p.nextInt(4) === 0
-      ? { name: 'http.oversized-body', method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ models { id } }', variables: { pad: 'x'.repeat((5 << 20) + 1) } }) }
-      : { name: 'http.large-body', method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ models { id } }', variables: { pad: 'x'.repeat(1 << 20) } }) },
+      ? {
+          name: 'http.oversized-body',
+          method: 'POST',
+          path: '/graphql',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ models { id } }', variables: { pad: 'x'.repeat((5 << 20) + 1) } }),
+        }
+      : {
+          name: 'http.large-body',
+          method: 'POST',
+          path: '/graphql',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ models { id } }', variables: { pad: 'x'.repeat(1 << 20) } }),
+        },
   (p, t) => {
     const q = pick(p, [
       '{ serverInfo { version } }',
@@ -571,9 +784,19 @@ const HTTP: Gen[] = [
     ]);
     const params = new URLSearchParams({ query: q });
     if (p.nextInt(3) === 0) params.set('variables', pick(p, ['{', '[]', '{"a":1}', 'null']));
-    return { name: 'http.get', method: 'GET', path: `/graphql?${params.toString()}`, headers: { accept: 'application/json', 'apollo-require-preflight': 'true' } };
+    return {
+      name: 'http.get',
+      method: 'GET',
+      path: `/graphql?${params.toString()}`,
+      headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
+    };
   },
-  (p) => ({ name: 'http.get-bare', method: 'GET', path: pick(p, ['/graphql?query=', '/graphql?query=%FF%FE', '/graphql?variables=%7B%7D', '/graphql?query[]=a&query[]=b']), headers: { accept: 'application/json', 'apollo-require-preflight': 'true' } }),
+  (p) => ({
+    name: 'http.get-bare',
+    method: 'GET',
+    path: pick(p, ['/graphql?query=', '/graphql?query=%FF%FE', '/graphql?variables=%7B%7D', '/graphql?query[]=a&query[]=b']),
+    headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
+  }),
 ];
 
 /** Every generator by its family: one of each operation, then the document and HTTP ones. */

@@ -46,7 +46,9 @@ export function runCommand(command: string, args: string[], options: { env?: Nod
 
 function missingPackages(): string[] {
   const torch = runCommand(PYTHON, ['-c', 'import torch'], { timeoutMs: 60_000, quiet: true }).ok;
-  const blas = runCommand('dpkg-query', ['-W', '-f=${Status}', 'libopenblas0-pthread'], { timeoutMs: 10_000, quiet: true }).stdout.includes('install ok installed');
+  const blas = runCommand('dpkg-query', ['-W', '-f=${Status}', 'libopenblas0-pthread'], { timeoutMs: 10_000, quiet: true }).stdout.includes(
+    'install ok installed',
+  );
   return [...(torch ? [] : ['python3-torch']), ...(blas ? [] : ['libopenblas0-pthread'])];
 }
 
@@ -71,7 +73,11 @@ export function ensurePytorch(log: (msg: string) => void = console.log): void {
 
 /** The last stdout line that parses as a JSON object (robust to banners printed before it). */
 export function lastJsonLine(stdout: string, script: string): unknown {
-  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   if (line === undefined) throw new Error(`${script}: expected a JSON report on stdout, got ${JSON.stringify(stdout.slice(-500))}`);
   return JSON.parse(line) as unknown;
 }

@@ -75,7 +75,9 @@ export function sendCase(base: string, c: FuzzCase, adminKey: string | undefined
     const req = http.request(url, { method: c.method, headers, agent, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (b: Buffer) => chunks.push(b));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`no reply within ${timeoutMs} ms`)));
@@ -137,7 +139,11 @@ export function emptySummary(): ReplaySummary {
 }
 
 /** Replays `cases` with `concurrency` in flight, folding each verdict into one summary. */
-export async function replay(base: string, cases: Iterable<FuzzCase>, options: { adminKey?: string; concurrency?: number; onCase?: (c: FuzzCase, reply: Reply | Error, v?: Verdict) => void } = {}): Promise<ReplaySummary> {
+export async function replay(
+  base: string,
+  cases: Iterable<FuzzCase>,
+  options: { adminKey?: string; concurrency?: number; onCase?: (c: FuzzCase, reply: Reply | Error, v?: Verdict) => void } = {},
+): Promise<ReplaySummary> {
   const summary = emptySummary();
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency ?? 4 });
   const it = cases[Symbol.iterator]();

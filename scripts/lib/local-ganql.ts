@@ -11,7 +11,13 @@ import { createGanql } from '../../src/server/app';
  */
 export async function withLocalGanql<T>(work: (base: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-script-'));
-  const config = loadConfig({ GANQL_BACKEND: 'wasm', GANQL_LOG_LEVEL: 'error', DATABASE_URL: `file:${path.join(dir, 'ganql.db')}`, HOST: '127.0.0.1', PORT: '0' });
+  const config = loadConfig({
+    GANQL_BACKEND: 'wasm',
+    GANQL_LOG_LEVEL: 'error',
+    DATABASE_URL: `file:${path.join(dir, 'ganql.db')}`,
+    HOST: '127.0.0.1',
+    PORT: '0',
+  });
   const ganql = await createGanql(config, createLogger('error'));
   try {
     const { port } = await ganql.listen();

@@ -43,7 +43,8 @@ export class ApiKeyService {
   ) {}
 
   async create(name: string, scopesText: string, rateLimit?: number): Promise<CreatedApiKey> {
-    if (!NAME_PATTERN.test(name)) throw badInput(`name: expected 1-64 letters, digits, spaces or ._@- starting with a letter or digit, got ${JSON.stringify(name)}`);
+    if (!NAME_PATTERN.test(name))
+      throw badInput(`name: expected 1-64 letters, digits, spaces or ._@- starting with a letter or digit, got ${JSON.stringify(name)}`);
     let scopes: Scope[];
     try {
       scopes = parseScopes(scopesText, 'scopes');
@@ -101,5 +102,12 @@ export class ApiKeyService {
 }
 
 function toRecord(row: { id: string; name: string; scopes: string; rateLimit: number | null; createdAt: Date; revokedAt: Date | null }): ApiKeyRecord {
-  return { id: row.id, name: row.name, scopes: parseScopes(row.scopes, `API key ${row.id}`), rateLimit: row.rateLimit, createdAt: row.createdAt, revokedAt: row.revokedAt };
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: parseScopes(row.scopes, `API key ${row.id}`),
+    rateLimit: row.rateLimit,
+    createdAt: row.createdAt,
+    revokedAt: row.revokedAt,
+  };
 }

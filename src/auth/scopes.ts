@@ -14,7 +14,10 @@ export function isScope(value: string): value is Scope {
 
 /** "read, sample" -> ['read', 'sample']; an empty text is no scope. Throws naming the bad entry. */
 export function parseScopes(text: string, source: string): Scope[] {
-  const parts = text.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const parts = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
   const scopes: Scope[] = [];
   for (const part of parts) {
     if (!isScope(part)) throw new Error(`${source}: expected scopes from ${SCOPES.join(', ')} separated by commas, got ${JSON.stringify(part)}`);

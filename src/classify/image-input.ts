@@ -42,7 +42,9 @@ export function decodeImageInput(field: string, input: ImageInput, shape: ImageS
   const hasPng = input.png !== undefined && input.png !== null;
   const hasPixels = input.pixels !== undefined && input.pixels !== null;
   if (hasPng === hasPixels) {
-    throw badInput(`${field}: expected exactly one of png (base64 of a PNG) or pixels (${sizeText(shape)} values in 0..255), got ${hasPng ? 'both' : 'neither'}`);
+    throw badInput(
+      `${field}: expected exactly one of png (base64 of a PNG) or pixels (${sizeText(shape)} values in 0..255), got ${hasPng ? 'both' : 'neither'}`,
+    );
   }
   return hasPng ? fromPng(`${field}.png`, input.png as string, shape) : fromPixels(`${field}.pixels`, input.pixels as readonly number[], shape);
 }
@@ -87,7 +89,8 @@ function fromPng(field: string, text: string, shape: ImageShape): Float32Array {
   try {
     png = decodePng(bytes);
   } catch (error) {
-    const reason = error instanceof Error ? error.message.replace(/^decodePng: expected a PNG file, got bytes that do not decode \((.*)\)$/s, '$1') : String(error);
+    const reason =
+      error instanceof Error ? error.message.replace(/^decodePng: expected a PNG file, got bytes that do not decode \((.*)\)$/s, '$1') : String(error);
     throw badInput(`${field}: expected a valid PNG file, got a corrupt one (${reason})`);
   }
   if (png.width !== width || png.height !== height) {
@@ -105,7 +108,9 @@ function toChannels(field: string, png: ReturnType<typeof decodePng>, channels: 
   if (source === 4) {
     for (let i = 0; i < count; i++) {
       if (values[i * 4 + 3] !== 255) {
-        throw badInput(`${field}: expected an opaque image, got a PNG with transparency (alpha ${values[i * 4 + 3]} at x=${i % width}, y=${Math.floor(i / width)})`);
+        throw badInput(
+          `${field}: expected an opaque image, got a PNG with transparency (alpha ${values[i * 4 + 3]} at x=${i % width}, y=${Math.floor(i / width)})`,
+        );
       }
     }
     values = Uint8Array.from({ length: count * 3 }, (_, k) => data[Math.floor(k / 3) * 4 + (k % 3)]);

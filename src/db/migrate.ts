@@ -83,9 +83,7 @@ export async function migrate(target: MigrationTarget, dir: string, log: (messag
   const migrations = listMigrations(dir);
   return target.exclusive(async () => {
     await target.execute(CREATE_TABLE[target.provider]);
-    const rows = await target.query<MigrationRow>(
-      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"',
-    );
+    const rows = await target.query<MigrationRow>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"');
     const failed = rows.find((r) => r.finished_at === null && r.rolled_back_at === null);
     if (failed) {
       throw new MigrationError(

@@ -48,16 +48,20 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   const int = (name: string, min: number, max: number, fallback: number): number => args.int(name, min, { max, fallback });
   const model = args.get('model');
   const chosen = [model !== undefined && '--model', args.has('real') && '--real', args.has('noise') && '--noise'].filter(Boolean);
-  if (chosen.length !== 1) throw new Error(`Expected exactly one of --model DIR, --real, --noise, got ${chosen.length === 0 ? 'none' : chosen.join(' and ')}\n${USAGE}`);
+  if (chosen.length !== 1)
+    throw new Error(`Expected exactly one of --model DIR, --real, --noise, got ${chosen.length === 0 ? 'none' : chosen.join(' and ')}\n${USAGE}`);
   const subject: EvalSubject = model !== undefined ? { kind: 'model', dir: model } : args.has('real') ? { kind: 'real' } : { kind: 'noise' };
 
   const metrics = [
     ...new Set(
-      args.required('metrics').split(',').map((m) => {
-        const metric = METRIC_NAMES[m.trim().toLowerCase()];
-        if (!metric) throw new Error(`--metrics: expected a comma list of ${Object.keys(METRIC_NAMES).join(', ')}, got ${JSON.stringify(m)}`);
-        return metric;
-      }),
+      args
+        .required('metrics')
+        .split(',')
+        .map((m) => {
+          const metric = METRIC_NAMES[m.trim().toLowerCase()];
+          if (!metric) throw new Error(`--metrics: expected a comma list of ${Object.keys(METRIC_NAMES).join(', ')}, got ${JSON.stringify(m)}`);
+          return metric;
+        }),
     ),
   ];
   if (subject.kind === 'real' && metrics.includes('PARZEN')) {
@@ -105,7 +109,9 @@ function progressLine(label: string): { update(fraction: number): void; done(): 
   const draw = (fraction: number): void => {
     const elapsed = (performance.now() - started) / 1000;
     const eta = fraction > 0 ? (elapsed / fraction) * (1 - fraction) : Infinity;
-    process.stderr.write(`${tty ? '\r' : ''}${label.padEnd(10)} ${progressBar(fraction, 1)} ${(fraction * 100).toFixed(0).padStart(3)}% ETA ${formatSeconds(eta)}${tty ? '' : '\n'}`);
+    process.stderr.write(
+      `${tty ? '\r' : ''}${label.padEnd(10)} ${progressBar(fraction, 1)} ${(fraction * 100).toFixed(0).padStart(3)}% ETA ${formatSeconds(eta)}${tty ? '' : '\n'}`,
+    );
   };
   return {
     update(fraction) {
@@ -172,11 +178,19 @@ export async function runEval(argv: readonly string[], log: (msg: string) => voi
   const catalog = ScorerCatalog.load(args.scorersDir, (folder, reason) => log(`scorer ${folder} skipped: ${reason}`));
   const imageShape = manifest?.imageShape ?? dataset?.imageShape ?? [28, 28, 1];
   const subjectId = manifest ? `${manifest.name}@${manifest.version}` : datasetName;
-  const misfit = (s: ScorerEntry): string | undefined => scorerMisfit(s, { id: subjectId, manifest: { dataset: datasetName, imageShape } }, (d) => REFERENCE_DATASETS.get(d));
+  const misfit = (s: ScorerEntry): string | undefined =>
+    scorerMisfit(s, { id: subjectId, manifest: { dataset: datasetName, imageShape } }, (d) => REFERENCE_DATASETS.get(d));
   const entry: ScorerEntry | undefined =
     args.scorer !== undefined ? catalog.get(args.scorer) : catalog.list().find((s) => s.manifest.dataset === datasetName && misfit(s) === undefined);
   if (!entry) {
-    throw new Error(`--scorer: expected one of ${catalog.list().map((s) => s.name).join(', ') || `(none under ${args.scorersDir})`}, got ${args.scorer ?? `none fitting dataset ${datasetName}`}`);
+    throw new Error(
+      `--scorer: expected one of ${
+        catalog
+          .list()
+          .map((s) => s.name)
+          .join(', ') || `(none under ${args.scorersDir})`
+      }, got ${args.scorer ?? `none fitting dataset ${datasetName}`}`,
+    );
   }
   const why = misfit(entry);
   if (why !== undefined) throw new Error(`--scorer: ${why}`);
@@ -259,7 +273,8 @@ export async function runEval(argv: readonly string[], log: (msg: string) => voi
 export function formatReport(r: EvalReport): string {
   const o = r.output;
   const lines = [`${r.subject}: ${r.samples} images, seed ${r.seed}, scorer ${r.scorer} (test accuracy ${(r.scorerTestAccuracy * 100).toFixed(1)}%)`];
-  if (o.inceptionScore) lines.push(`Inception Score  ${o.inceptionScore.mean.toFixed(3)} ± ${o.inceptionScore.std.toFixed(3)} (mean ± std over ${r.splits} splits)`);
+  if (o.inceptionScore)
+    lines.push(`Inception Score  ${o.inceptionScore.mean.toFixed(3)} ± ${o.inceptionScore.std.toFixed(3)} (mean ± std over ${r.splits} splits)`);
   if (o.fid !== undefined) lines.push(`FID              ${o.fid.toFixed(3)} (vs ${r.referenceImages} ${r.dataset} training images)`);
   if (o.kid) lines.push(`KID              ${o.kid.mean.toFixed(4)} ± ${o.kid.std.toFixed(4)} (${o.kid.subsets} subsets of ${o.kid.subsetSize})`);
   if (o.parzen) {

@@ -120,7 +120,10 @@ export class EvaluationService {
     if (row) return toView(row);
     const run = await this.runs.find(runId);
     if (run?.kind === 'EVALUATE') {
-      throw new GanqlError(ErrorCode.NOT_FOUND, `evaluation ${JSON.stringify(runId)} not found: its run is ${run.status}${run.status === 'RUNNING' ? ' (poll run(id) { status progress })' : ''}`);
+      throw new GanqlError(
+        ErrorCode.NOT_FOUND,
+        `evaluation ${JSON.stringify(runId)} not found: its run is ${run.status}${run.status === 'RUNNING' ? ' (poll run(id) { status progress })' : ''}`,
+      );
     }
     throw notFound('evaluation', runId);
   }
@@ -173,7 +176,9 @@ export class EvaluationService {
     const dataset = this.datasets.dataset(modelDataset);
     for (const m of metrics.filter((m) => m !== 'INCEPTION_SCORE')) {
       if (!dataset) {
-        throw badInput(`metrics: expected metrics ganql can compute for dataset ${show(modelDataset)} (only INCEPTION_SCORE: it cannot load that dataset's images), got ${m}`);
+        throw badInput(
+          `metrics: expected metrics ganql can compute for dataset ${show(modelDataset)} (only INCEPTION_SCORE: it cannot load that dataset's images), got ${m}`,
+        );
       }
     }
     if (dataset && metrics.includes('PARZEN') && !sameShape(dataset.imageShape, model.manifest.imageShape)) {
@@ -192,7 +197,9 @@ export class EvaluationService {
     if (name === undefined || name === null) {
       const scorer = all.find((s) => s.manifest.dataset === model.manifest.dataset && misfit(s) === undefined);
       if (!scorer) {
-        throw badInput(`scorer: expected one of ${names} (none fits ${show(model.manifest.dataset)}, the dataset of model ${model.id}, so one must be named), got none`);
+        throw badInput(
+          `scorer: expected one of ${names} (none fits ${show(model.manifest.dataset)}, the dataset of model ${model.id}, so one must be named), got none`,
+        );
       }
       return scorer;
     }
@@ -228,9 +235,19 @@ export class EvaluationService {
       signal,
     });
     signal.throwIfAborted();
-    const row = await this.db.prisma.evaluation.create({ data: toRow(plan, runId, loaded, reference, parzen && { validation: parzen.validation.rows, test: parzen.test.rows }, output) });
+    const row = await this.db.prisma.evaluation.create({
+      data: toRow(plan, runId, loaded, reference, parzen && { validation: parzen.validation.rows, test: parzen.test.rows }, output),
+    });
     const view = toView(row);
-    this.gauges.record({ modelId: model.id, scorer: plan.scorer.name, isMean: row.isMean, fid: row.fid, kidMean: row.kidMean, parzenMean: row.parzenMean, at: row.createdAt });
+    this.gauges.record({
+      modelId: model.id,
+      scorer: plan.scorer.name,
+      isMean: row.isMean,
+      fid: row.fid,
+      kidMean: row.kidMean,
+      parzenMean: row.parzenMean,
+      at: row.createdAt,
+    });
     this.log.info('evaluation finished', { runId, modelId: model.id, scorer: plan.scorer.name, ...summary(view) });
     return view;
   }
@@ -269,7 +286,12 @@ export class EvaluationService {
         const split = await this.datasets.get(dataset.name, REFERENCE_SPLIT);
         const reference = await computeReference(loaded.scorer, split, { onProgress: (done) => onProgress(done / split.count), signal });
         await this.referenceStore.put(key, reference);
-        this.log.info('reference statistics computed', { scorer: key.scorer, dataset: key.dataset, images: split.count, ms: Math.round(performance.now() - started) });
+        this.log.info('reference statistics computed', {
+          scorer: key.scorer,
+          dataset: key.dataset,
+          images: split.count,
+          ms: Math.round(performance.now() - started),
+        });
         return reference;
       })();
       this.references.set(cacheKey, pending);
@@ -297,7 +319,12 @@ function toRow(
   if (output.inceptionScore) details.inceptionScore = { splitScores: output.inceptionScore.splitScores };
   if (output.kid) details.kid = { subsetSize: output.kid.subsetSize, subsets: output.kid.subsets };
   if (output.parzen && parzenSizes) {
-    details.parzen = { samples: output.parzenSamples ?? 0, validationImages: parzenSizes.validation, testImages: parzenSizes.test, validation: output.parzen.validation };
+    details.parzen = {
+      samples: output.parzenSamples ?? 0,
+      validationImages: parzenSizes.validation,
+      testImages: parzenSizes.test,
+      validation: output.parzen.validation,
+    };
   }
   if (reference) details.reference = { split: REFERENCE_SPLIT, images: reference.stats.count, featureRows: reference.features.rows };
   return {
@@ -334,7 +361,8 @@ function toView(row: EvaluationRow): EvaluationView {
     seed: row.seed,
     splits: row.splits,
     metrics,
-    inceptionScore: row.isMean === null || row.isStd === null ? null : { mean: row.isMean, std: row.isStd, splitScores: details.inceptionScore?.splitScores ?? [] },
+    inceptionScore:
+      row.isMean === null || row.isStd === null ? null : { mean: row.isMean, std: row.isStd, splitScores: details.inceptionScore?.splitScores ?? [] },
     fid: row.fid,
     kid:
       row.kidMean === null || row.kidStd === null

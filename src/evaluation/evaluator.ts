@@ -152,7 +152,15 @@ export async function evaluateImages(options: EvaluateImagesOptions): Promise<Me
   options.signal?.throwIfAborted();
   const parzen = wantsParzen && options.parzen && scored.pixels ? { samples: scored.pixels, ...options.parzen } : undefined;
   const output = await options.runMetrics(
-    { metrics: options.metrics, probs: scored.probs, features: scored.features, splits: options.splits, seed: options.seed, reference: options.reference, parzen },
+    {
+      metrics: options.metrics,
+      probs: scored.probs,
+      features: scored.features,
+      splits: options.splits,
+      seed: options.seed,
+      reference: options.reference,
+      parzen,
+    },
     options.signal,
   );
   return wantsParzen ? { ...output, parzenSamples: keepPixels } : output;

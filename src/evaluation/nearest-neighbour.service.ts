@@ -10,7 +10,6 @@ import type { DatasetCache } from './dataset-cache';
 import { EVALUATION_LIMITS } from './evaluation.limits';
 import { nearestNeighbours } from './nearest';
 
-
 /** Queries per scan of the training split: ~4 x 9,000 x 784 multiply-adds, tens of ms, then the event loop gets a turn. */
 const QUERIES_PER_STEP = 4;
 
@@ -56,10 +55,13 @@ export class NearestNeighbourService {
         const name = model.manifest.dataset;
         const dataset = this.datasets.dataset(name);
         const field = `sampleIds[${positions[0]}]`;
-        if (!dataset) throw badInput(`${field}: expected a sample of a model whose training images ganql can load, got one of ${modelId}, trained on ${show(name)}`);
+        if (!dataset)
+          throw badInput(`${field}: expected a sample of a model whose training images ganql can load, got one of ${modelId}, trained on ${show(name)}`);
         const [h, w, c] = dataset.imageShape;
         if (model.manifest.imageShape.join('x') !== dataset.imageShape.join('x')) {
-          throw badInput(`${field}: expected a sample of ${dataset.imageShape.join('x')} pixels like dataset ${name}, got one of ${model.manifest.imageShape.join('x')}`);
+          throw badInput(
+            `${field}: expected a sample of ${dataset.imageShape.join('x')} pixels like dataset ${name}, got one of ${model.manifest.imageShape.join('x')}`,
+          );
         }
         const split = await this.datasets.get(name, 'train');
         const pixels = h * w * c;

@@ -37,16 +37,14 @@ export interface ParzenResult {
  * sigma is picked from `sigmas` by the mean log-likelihood of `validation`, then `test` is scored.
  * Distances do not depend on sigma, so each point's distances are computed once for all sigmas.
  */
-export function parzenLogLikelihood(
-  samples: MatrixInput,
-  validation: MatrixInput,
-  test: MatrixInput,
-  options: ParzenOptions = {},
-): ParzenResult {
+export function parzenLogLikelihood(samples: MatrixInput, validation: MatrixInput, test: MatrixInput, options: ParzenOptions = {}): ParzenResult {
   const s = toMatrix(samples, 'parzenLogLikelihood: samples');
   const v = toMatrix(validation, 'parzenLogLikelihood: validation');
   const t = toMatrix(test, 'parzenLogLikelihood: test');
-  for (const [m, what] of [[v, 'validation'], [t, 'test']] as const) {
+  for (const [m, what] of [
+    [v, 'validation'],
+    [t, 'test'],
+  ] as const) {
     if (m.cols !== s.cols) throw new Error(`parzenLogLikelihood: ${what}: expected rows of ${s.cols} values like the samples, got ${m.cols}`);
   }
   const sigmas = options.sigmas ?? defaultParzenSigmas;

@@ -16,7 +16,9 @@ export class ReferenceStatsStore {
 
   /** The cached features of `key`, or undefined when there are none or they are of another scorer version. */
   async get(key: ReferenceKey): Promise<ReferenceFeatures | undefined> {
-    const row = await this.prisma.referenceStats.findUnique({ where: { scorer_dataset_split: { scorer: key.scorer, dataset: key.dataset, split: key.split } } });
+    const row = await this.prisma.referenceStats.findUnique({
+      where: { scorer_dataset_split: { scorer: key.scorer, dataset: key.dataset, split: key.split } },
+    });
     if (!row || row.scorerDigest !== key.scorerDigest) return undefined;
     return {
       stats: { dim: row.dim, count: row.count, mean: float64FromBytes(row.mean, row.dim), cov: float64FromBytes(row.cov, row.dim * row.dim) },

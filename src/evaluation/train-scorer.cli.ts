@@ -33,7 +33,12 @@ const USAGE =
 const DATASETS: readonly ScorerDataset[] = ['mnist', 'fashion-mnist'];
 
 export function parseTrainScorerArgs(argv: readonly string[]): TrainScorerArgs {
-  const args = parseFlags(argv, { options: ['dataset', 'epochs', 'seed', 'out', 'batch-size', 'lr', 'limit'], defaults: { 'batch-size': '64' }, usage: USAGE, example: 'epochs' });
+  const args = parseFlags(argv, {
+    options: ['dataset', 'epochs', 'seed', 'out', 'batch-size', 'lr', 'limit'],
+    defaults: { 'batch-size': '64' },
+    usage: USAGE,
+    example: 'epochs',
+  });
   const dataset = args.required('dataset');
   if (!(DATASETS as readonly string[]).includes(dataset)) {
     throw new Error(`--dataset: expected one of ${DATASETS.join(', ')}, got ${JSON.stringify(dataset)}`);

@@ -27,7 +27,9 @@ export function featureNetworkOf(model: LoadedModel, registry: ModelRegistry, po
     .map((m) => m.id);
   const others = `models with one here: ${withOne.join(', ') || 'none'}`;
   if (network === undefined) {
-    throw badInput(`modelId: expected a model with a feature network (a GAN discriminator or an autoencoder's encoder), got ${model.id}, which has none; ${others}`);
+    throw badInput(
+      `modelId: expected a model with a feature network (a GAN discriminator or an autoencoder's encoder), got ${model.id}, which has none; ${others}`,
+    );
   }
   throw badInput(`modelId: the feature network of ${model.id} could not be loaded on this server (see the server log); ${others}`);
 }
@@ -46,7 +48,9 @@ export function layerNamed(layers: readonly LayerInfo[], name: string, field: st
 export function conceptIndex(classes: readonly string[], concept: string, model: LoadedModel): number {
   const index = classes.indexOf(concept);
   if (index < 0) {
-    throw badInput(`concept: expected one of the classes of ${model.manifest.dataset} (the dataset of ${model.id}): ${classes.map((c) => JSON.stringify(c)).join(', ')}; got ${JSON.stringify(concept)}`);
+    throw badInput(
+      `concept: expected one of the classes of ${model.manifest.dataset} (the dataset of ${model.id}): ${classes.map((c) => JSON.stringify(c)).join(', ')}; got ${JSON.stringify(concept)}`,
+    );
   }
   return index;
 }
@@ -69,7 +73,9 @@ export class AnalysisData {
   classes(model: LoadedModel): readonly string[] {
     const dataset = this.datasets.dataset(model.manifest.dataset);
     if (dataset === undefined) {
-      throw badInput(`modelId: expected a model of a labelled dataset ganql loads (mnist, fashion-mnist), got ${model.id} of ${JSON.stringify(model.manifest.dataset)}`);
+      throw badInput(
+        `modelId: expected a model of a labelled dataset ganql loads (mnist, fashion-mnist), got ${model.id} of ${JSON.stringify(model.manifest.dataset)}`,
+      );
     }
     return dataset.classNames;
   }

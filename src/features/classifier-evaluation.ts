@@ -35,7 +35,8 @@ function rows(set: LabelledRows): Float32Array[] {
 
 /** Fits the linear classifier (linear-classifier.ts) on `train` and scores it on `test`. */
 export function evaluateLinearClassifier(input: ClassifierEvaluationInput): ClassifierEvaluation {
-  if (input.train.width !== input.test.width) throw new Error(`evaluateLinearClassifier: expected train and test of one width, got ${input.train.width} and ${input.test.width}`);
+  if (input.train.width !== input.test.width)
+    throw new Error(`evaluateLinearClassifier: expected train and test of one width, got ${input.train.width} and ${input.test.width}`);
   const model = fitLinearClassifier(rows(input.train), input.train.labels, input.classes, { seed: input.seed });
   return {
     accuracy: classifierAccuracy(model, rows(input.test), input.test.labels),

@@ -40,7 +40,8 @@ export interface ConceptFilterInput {
 export type ConceptFilterRunner = (input: ConceptFilterInput) => Promise<ConceptAssociation>;
 
 /** On the calling thread (scripts, tests of the math). */
-export const findConceptFiltersInThread: ConceptFilterRunner = async (input) => conceptFilters(input.activations, input.isConcept, input.count, { seed: input.seed });
+export const findConceptFiltersInThread: ConceptFilterRunner = async (input) =>
+  conceptFilters(input.activations, input.isConcept, input.count, { seed: input.seed });
 
 /**
  * On a worker thread started for this request: the cross-validated fit takes ~0.5 s on 500 samples

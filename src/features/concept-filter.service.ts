@@ -87,7 +87,8 @@ export class ConceptFilterService {
       expectIntInRange('checkSamples', checkSamples, limits.checkSamples.min, limits.checkSamples.max);
       const seed = checkedSeed('seed', request.seed);
       const checkSeed = checkedSeed('checkSeed', request.checkSeed, (seed + 1) % (MAX_SEED + 1));
-      if (checkSeed === seed) throw badInput(`checkSeed: expected a seed other than seed (${seed}), so the removal is checked on samples it was not found on; got ${checkSeed}`);
+      if (checkSeed === seed)
+        throw badInput(`checkSeed: expected a seed other than seed (${seed}), so the removal is checked on samples it was not found on; got ${checkSeed}`);
       const scorerEntry = this.scorerFor(model, request.scorer);
       // scorerFor keeps only scorers of the model's dataset that fit it, so they have its classes.
       const concept = conceptIndex(this.data.classes(model), request.concept, model);
@@ -98,7 +99,9 @@ export class ConceptFilterService {
       const isConcept = labels.argmax.map((k) => k === concept);
       const conceptSamples = isConcept.filter(Boolean).length;
       if (conceptSamples === 0 || conceptSamples === samples) {
-        throw badInput(`samples: expected generated samples both of concept ${JSON.stringify(request.concept)} and not, got ${conceptSamples} of ${samples} labelled it by scorer ${scorerEntry.name}; try more samples or another seed`);
+        throw badInput(
+          `samples: expected generated samples both of concept ${JSON.stringify(request.concept)} and not, got ${conceptSamples} of ${samples} labelled it by scorer ${scorerEntry.name}; try more samples or another seed`,
+        );
       }
       const activations = await inChunks(latents, (chunk) => this.pool.generatorActivations(model.id, layer.name, chunk));
       const association = await this.findFilters({ activations, isConcept, count, seed });
@@ -108,7 +111,11 @@ export class ConceptFilterService {
       const removal = { layer: layer.name, filters: association.filters.map((f) => f.filter) };
       const removed =
         association.filters.length > 0
-          ? await this.scorerLabels(model, scorerEntry, await inChunks(checkLatents, (chunk) => this.pool.generate(model.id, chunk, { removeFilters: removal })))
+          ? await this.scorerLabels(
+              model,
+              scorerEntry,
+              await inChunks(checkLatents, (chunk) => this.pool.generate(model.id, chunk, { removeFilters: removal })),
+            )
           : plain;
       const before = reading(plain.probabilities, plain.argmax, concept);
       const after = reading(removed.probabilities, plain.argmax, concept);
@@ -146,7 +153,8 @@ export class ConceptFilterService {
     const names = fitting.map((s) => s.name).join(', ') || 'none';
     if (name === undefined || name === null) {
       const scorer = fitting[0];
-      if (scorer === undefined) throw badInput(`modelId: expected a model of a dataset with a scorer (models/scorers), got ${model.id} of ${JSON.stringify(model.manifest.dataset)}`);
+      if (scorer === undefined)
+        throw badInput(`modelId: expected a model of a dataset with a scorer (models/scorers), got ${model.id} of ${JSON.stringify(model.manifest.dataset)}`);
       return scorer;
     }
     const scorer = fitting.find((s) => s.name === name);
@@ -155,7 +163,11 @@ export class ConceptFilterService {
   }
 
   /** The scorer's class probabilities of generated images (in the model's output range), and each one's most probable class. */
-  private async scorerLabels(model: LoadedModel, entry: ScorerEntry, images: readonly Float32Array[]): Promise<{ probabilities: Float64Array[]; argmax: number[] }> {
+  private async scorerLabels(
+    model: LoadedModel,
+    entry: ScorerEntry,
+    images: readonly Float32Array[],
+  ): Promise<{ probabilities: Float64Array[]; argmax: number[] }> {
     const { scorer } = await this.scorers.use(entry.name);
     const size = images[0].length;
     const batch = new Float32Array(images.length * size);
@@ -164,7 +176,6 @@ export class ConceptFilterService {
     const probabilities = Array.from({ length: probs.rows }, (_, i) => Float64Array.from(probs.data.subarray(i * probs.cols, (i + 1) * probs.cols)));
     return { probabilities, argmax: probabilities.map(argmax) };
   }
-
 }
 
 /** The scorer's probabilities of the check samples, read against `labels`, their labels without removal. */
@@ -181,7 +192,12 @@ function reading(probabilities: readonly Float64Array[], labels: readonly number
     bucket.n++;
   });
   const mean = (b: { sum: number; n: number }): number | null => (b.n === 0 ? null : b.sum / b.n);
-  return { meanProbability: all / probabilities.length, share: share / probabilities.length, conceptSampleProbability: mean(conceptMean), otherSampleProbability: mean(otherMean) };
+  return {
+    meanProbability: all / probabilities.length,
+    share: share / probabilities.length,
+    conceptSampleProbability: mean(conceptMean),
+    otherSampleProbability: mean(otherMean),
+  };
 }
 
 /** The most probable class (the first of ties). */

@@ -153,15 +153,16 @@ export class FeatureAnalysisService {
       const images = inputsOf(test, network.inputRange);
       const activations = await inChunks(images, (chunk) => this.pool.neuronActivations(model.id, layer.name, chunk));
       const probe = balancedProbeSet(test.labels, concept, seed);
-      const scores = probeNeurons(Array.from(probe.indices, (i) => activations[i]), probe.isPositive);
-      const neurons = scores.slice(0, count).map(
-        (s): ProbedNeuronView => ({
-          neuron: s.neuron,
-          accuracy: s.accuracy,
-          threshold: Number.isFinite(s.threshold) ? s.threshold : null,
-          topImages: topActivating(activations, s.neuron, top).map((t) => testImageView(test, t.index, t.activation)),
-        }),
+      const scores = probeNeurons(
+        Array.from(probe.indices, (i) => activations[i]),
+        probe.isPositive,
       );
+      const neurons = scores.slice(0, count).map((s): ProbedNeuronView => ({
+        neuron: s.neuron,
+        accuracy: s.accuracy,
+        threshold: Number.isFinite(s.threshold) ? s.threshold : null,
+        topImages: topActivating(activations, s.neuron, top).map((t) => testImageView(test, t.index, t.activation)),
+      }));
       const view: NeuronProbeView = {
         runId: run.runId,
         modelId: model.id,
@@ -220,7 +221,10 @@ export class FeatureAnalysisService {
       const saturating = stimulus.preActivation !== undefined;
       const pre = saturating ? await inChunks(images, (chunk) => this.pool.preActivations(model.id, layer.name, chunk)) : [];
       const [bestPre] = saturating ? topActivating(pre, request.neuron, 1) : [];
-      const exceeds = stimulus.preActivation !== undefined && bestPre !== undefined ? stimulus.preActivation > bestPre.activation && stimulus.activation >= best.activation : stimulus.activation > best.activation;
+      const exceeds =
+        stimulus.preActivation !== undefined && bestPre !== undefined
+          ? stimulus.preActivation > bestPre.activation && stimulus.activation >= best.activation
+          : stimulus.activation > best.activation;
       const [height, width, channels] = model.manifest.imageShape;
       const view: OptimalStimulusView = {
         runId: run.runId,
@@ -237,7 +241,9 @@ export class FeatureAnalysisService {
         image: { png: encodePng(stimulus.image, width, height, pngChannels(channels), range), width, height, channels },
         maxTestActivation: best.activation,
         bestTestImage: testImageView(test, best.index, best.activation),
-        ...(stimulus.preActivation !== undefined && bestPre !== undefined ? { preActivation: stimulus.preActivation, maxTestPreActivation: bestPre.activation } : {}),
+        ...(stimulus.preActivation !== undefined && bestPre !== undefined
+          ? { preActivation: stimulus.preActivation, maxTestPreActivation: bestPre.activation }
+          : {}),
         exceedsEveryTestImage: exceeds,
       };
       const result = {
@@ -288,11 +294,20 @@ export class FeatureAnalysisService {
       const testImages = Array.from({ length: test.count }, (_, i) => imageOf(test, i));
       const trainLabels = Uint8Array.from(chosen, (i) => train.labels[i]);
       const testLabels = Uint8Array.from(test.labels);
-      const trainFeatures = await this.pooledFeatures(model, layers, trainImages.map((x) => mapPixels(x, SIGNED_RANGE, range)));
+      const trainFeatures = await this.pooledFeatures(
+        model,
+        layers,
+        trainImages.map((x) => mapPixels(x, SIGNED_RANGE, range)),
+      );
       const testFeatures = await this.pooledFeatures(model, layers, inputsOf(test, range));
       const [features, rawPixels] = await this.classifiers([
         { train: trainFeatures.withLabels(trainLabels), test: testFeatures.withLabels(testLabels), classes: train.classes.length, seed },
-        { train: stacked(trainImages).withLabels(Uint8Array.from(trainLabels)), test: stacked(testImages).withLabels(Uint8Array.from(testLabels)), classes: train.classes.length, seed },
+        {
+          train: stacked(trainImages).withLabels(Uint8Array.from(trainLabels)),
+          test: stacked(testImages).withLabels(Uint8Array.from(testLabels)),
+          classes: train.classes.length,
+          seed,
+        },
       ]);
       const view: FeatureClassifierView = {
         runId: run.runId,

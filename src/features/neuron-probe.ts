@@ -49,7 +49,7 @@ export function bestThreshold(values: ArrayLike<number>, isPositive: ArrayLike<n
   // Threshold above everything: every example said negative.
   let correct = n - totalPositives;
   let best: Threshold = { threshold: Infinity, accuracy: correct / n };
-  for (let k = 0; k < n; ) {
+  for (let k = 0; k < n;) {
     const t = values[order[k]];
     // Lower the threshold to t: every example with value t becomes "positive".
     for (; k < n && values[order[k]] === t; k++) correct += isPositive[order[k]] ? 1 : -1;
@@ -68,7 +68,8 @@ export interface NeuronScore extends Threshold {
  * (rows in probe order). Sorted by accuracy (best first), ties by neuron index.
  */
 export function probeNeurons(activations: readonly ArrayLike<number>[], isPositive: ArrayLike<number>): NeuronScore[] {
-  if (activations.length !== isPositive.length) throw new Error(`probeNeurons: expected one activation row per probe example (${isPositive.length}), got ${activations.length}`);
+  if (activations.length !== isPositive.length)
+    throw new Error(`probeNeurons: expected one activation row per probe example (${isPositive.length}), got ${activations.length}`);
   if (activations.length === 0) return [];
   const neurons = activations[0].length;
   const column = new Float64Array(activations.length);

@@ -18,8 +18,12 @@ export function createAuthChecker(log: Logger, onRefused?: (reason: 'unauthentic
   return ({ context, info }, roles) => {
     const [scope] = roles;
     // A decorator with anything but exactly one known scope is a programming error: fail closed.
-    if (roles.length !== 1 || scope === undefined || !isScope(scope)) throw new Error(`@Authorized on ${info.parentType.name}.${info.fieldName}: expected one scope, got ${JSON.stringify(roles)}`);
-    const field = info.parentType.name === 'Query' || info.parentType.name === 'Mutation' || info.parentType.name === 'Subscription' ? info.fieldName : `${info.parentType.name}.${info.fieldName}`;
+    if (roles.length !== 1 || scope === undefined || !isScope(scope))
+      throw new Error(`@Authorized on ${info.parentType.name}.${info.fieldName}: expected one scope, got ${JSON.stringify(roles)}`);
+    const field =
+      info.parentType.name === 'Query' || info.parentType.name === 'Mutation' || info.parentType.name === 'Subscription'
+        ? info.fieldName
+        : `${info.parentType.name}.${info.fieldName}`;
     try {
       requireScope(context.principal, scope, field);
     } catch (error) {

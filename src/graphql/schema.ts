@@ -12,7 +12,17 @@ import { SampleResolver } from './samples/sample.resolver';
 import { ServerInfoResolver } from './server/server-info.resolver';
 import { TrainingResolver } from './training/training.resolver';
 
-export const RESOLVERS = [ModelResolver, SampleResolver, LatentResolver, EvaluationResolver, RunResolver, ServerInfoResolver, ClassifyResolver, TrainingResolver, FeaturesResolver] as const;
+export const RESOLVERS = [
+  ModelResolver,
+  SampleResolver,
+  LatentResolver,
+  EvaluationResolver,
+  RunResolver,
+  ServerInfoResolver,
+  ClassifyResolver,
+  TrainingResolver,
+  FeaturesResolver,
+] as const;
 
 /** Resolver instances by class, built by the caller with their services. */
 export type ResolverInstances = Map<ClassType, object>;

@@ -34,7 +34,8 @@ export function planExecutor(backend: BackendName, workers: number | undefined, 
     case 'cpu': {
       if (workers === 0) return { kind: 'in-process', reason: 'inference workers set to 0' };
       if (workers !== undefined) return { kind: 'workers', workers, reason: 'configured' };
-      if (backend === 'tensorflow') return { kind: 'workers', workers: 1, reason: 'tensorflow parallelises each op itself; one worker keeps it off the event loop' };
+      if (backend === 'tensorflow')
+        return { kind: 'workers', workers: 1, reason: 'tensorflow parallelises each op itself; one worker keeps it off the event loop' };
       return { kind: 'workers', workers: Math.max(1, cores), reason: `one single-threaded ${backend} backend per core` };
     }
     default:
@@ -60,7 +61,10 @@ export interface ChooseExecutorOptions {
  */
 export async function chooseExecutor(options: ChooseExecutorOptions): Promise<Executor> {
   const plan = planExecutor(options.backend, options.workers);
-  const models = await usableSpecs(options.registry.list().map((m) => modelSpec(m, options.modelsDir)), options.log);
+  const models = await usableSpecs(
+    options.registry.list().map((m) => modelSpec(m, options.modelsDir)),
+    options.log,
+  );
   if (plan.kind === 'in-process') {
     options.log.info('inference executor', { kind: 'in-process', reason: plan.reason });
     const executor = new InProcessExecutor(options.registry, options.backend);
@@ -94,7 +98,10 @@ async function usableSpecs(specs: ModelSpec[], log: Logger): Promise<ModelSpec[]
       (await loadClassifier(spec.classifier)).dispose();
       usable.push(spec);
     } catch (error) {
-      log.error('classifier not loaded; the model serves samples but not classify', { id: spec.id, error: error instanceof Error ? error.message : String(error) });
+      log.error('classifier not loaded; the model serves samples but not classify', {
+        id: spec.id,
+        error: error instanceof Error ? error.message : String(error),
+      });
       usable.push({ id: spec.id, dir: spec.dir });
     }
   }
@@ -113,7 +120,11 @@ function logWorkerEvent(log: Logger, event: WorkerEvent): void {
       log.error('inference worker failed to restart', { worker: event.worker, error: event.message, retryInMs: event.retryInMs });
       return;
     case 'loadFailed':
-      log.error('inference worker could not load a model added after it started; the other workers serve it', { worker: event.worker, model: event.modelId, error: event.message });
+      log.error('inference worker could not load a model added after it started; the other workers serve it', {
+        worker: event.worker,
+        model: event.modelId,
+        error: event.message,
+      });
       return;
     default:
       throw new UnreachableCaseError(event);

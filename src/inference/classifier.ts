@@ -47,11 +47,15 @@ export async function loadClassifier(spec: ClassifierSpec, options: { fold?: boo
 function checkClassifier(model: tf.LayersModel, spec: ClassifierSpec): void {
   const input = model.inputs.length === 1 ? model.inputs[0].shape : undefined;
   if (input === undefined || JSON.stringify(input.slice(1)) !== JSON.stringify(spec.imageShape)) {
-    throw new Error(`classifier ${spec.dir}: expected one input of shape [n, ${spec.imageShape.join(', ')}] (the model's imageShape), got ${describeShapes(model.inputs)}`);
+    throw new Error(
+      `classifier ${spec.dir}: expected one input of shape [n, ${spec.imageShape.join(', ')}] (the model's imageShape), got ${describeShapes(model.inputs)}`,
+    );
   }
   const output = model.outputs.length === 1 ? model.outputs[0].shape : undefined;
   if (output === undefined || output.length !== 2 || output[1] !== spec.classes) {
-    throw new Error(`classifier ${spec.dir}: expected one output of shape [n, ${spec.classes}] (one logit per class in the manifest), got ${describeShapes(model.outputs)}`);
+    throw new Error(
+      `classifier ${spec.dir}: expected one output of shape [n, ${spec.classes}] (one logit per class in the manifest), got ${describeShapes(model.outputs)}`,
+    );
   }
   const dependent = model.layers.find((l) => BATCH_DEPENDENT.has(l.getClassName()));
   if (dependent !== undefined) {

@@ -34,7 +34,11 @@ export class InProcessExecutor implements Executor {
 
   classify(modelId: string, images: Float32Array, n: number): Promise<Float32Array> {
     if (!this.classifiers.has(modelId)) {
-      return Promise.reject(new Error(`InProcessExecutor: expected a model with a classifier among ${[...this.classifiers.keys()].join(', ') || '(none)'}, got ${JSON.stringify(modelId)}`));
+      return Promise.reject(
+        new Error(
+          `InProcessExecutor: expected a model with a classifier among ${[...this.classifiers.keys()].join(', ') || '(none)'}, got ${JSON.stringify(modelId)}`,
+        ),
+      );
     }
     return this.batch(modelId, { pass: 'classify' }, images, n);
   }
@@ -67,7 +71,9 @@ export class InProcessExecutor implements Executor {
   }
 
   private noFeatureNetwork(modelId: string): Error {
-    return new Error(`InProcessExecutor: expected a model with a feature network among ${[...this.featureNetworks.keys()].join(', ') || '(none)'}, got ${JSON.stringify(modelId)}`);
+    return new Error(
+      `InProcessExecutor: expected a model with a feature network among ${[...this.featureNetworks.keys()].join(', ') || '(none)'}, got ${JSON.stringify(modelId)}`,
+    );
   }
 
   /** The generator must already be in the registry (ModelRegistry loads it); this loads the classifier, if any. */

@@ -52,10 +52,17 @@ export class ActivationModels {
 }
 
 /** `n` images row-major through the feature network up to `pass.layer`: the full output flattened, or one value per neuron. */
-export async function runFeaturePass(models: ActivationModels, network: tf.LayersModel, pass: LayerPass, images: Float32Array, n: number): Promise<Float32Array> {
+export async function runFeaturePass(
+  models: ActivationModels,
+  network: tf.LayersModel,
+  pass: LayerPass,
+  images: Float32Array,
+  n: number,
+): Promise<Float32Array> {
   const shape = network.inputs[0].shape.slice(1) as number[];
   const size = shape.reduce((a, b) => a * b, 1);
-  if (!Number.isInteger(n) || n < 1 || images.length !== n * size) throw new Error(`executor: expected ${n * size} image values (${n} x ${shape.join('x')}), got ${images.length}`);
+  if (!Number.isInteger(n) || n < 1 || images.length !== n * size)
+    throw new Error(`executor: expected ${n * size} image values (${n} x ${shape.join('x')}), got ${images.length}`);
   if (pass.kind === 'preActivations') return readAndDispose(preActivations(models, network, pass.layer, images, n, shape));
   const model = models.get(network, pass.layer);
   const out = tf.tidy(() => {
@@ -92,7 +99,9 @@ export function generatorChain(generator: tf.LayersModel): tf.layers.Layer[] {
     const nodes = layers[i].inboundNodes;
     const inbound = nodes.length === 1 ? nodes[0].inboundLayers : [];
     if (inbound.length !== 1 || inbound[0] !== layers[i - 1]) {
-      throw new Error(`expected a generator whose layers form one chain, got layer ${layers[i].name} reading ${inbound.map((l) => l.name).join(', ') || 'several inputs'}`);
+      throw new Error(
+        `expected a generator whose layers form one chain, got layer ${layers[i].name} reading ${inbound.map((l) => l.name).join(', ') || 'several inputs'}`,
+      );
     }
   }
   return layers.slice(1);

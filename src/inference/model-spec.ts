@@ -32,7 +32,11 @@ export function modelSpec(model: LoadedModel, modelsDir: string): ModelSpec {
   const { manifest } = model;
   const spec: ModelSpec = { id: model.id, dir: path.resolve(folder, manifest.generatorPath) };
   if (manifest.classifier !== undefined) {
-    spec.classifier = { dir: path.resolve(folder, manifest.classifier.path), imageShape: [...manifest.imageShape], classes: manifest.classifier.classes.length };
+    spec.classifier = {
+      dir: path.resolve(folder, manifest.classifier.path),
+      imageShape: [...manifest.imageShape],
+      classes: manifest.classifier.classes.length,
+    };
   }
   const features = featureNetworkOf(manifest);
   if (features !== undefined) spec.features = { dir: path.resolve(folder, features.path), inputRange: [...features.inputRange] };
@@ -54,7 +58,9 @@ export function checkModelSpec(spec: ModelSpec, where: string): void {
   if (c === undefined) return;
   if (!path.isAbsolute(c.dir)) throw new Error(`${where}: expected an absolute classifier folder for ${spec.id}, got ${JSON.stringify(c.dir)}`);
   if (!Array.isArray(c.imageShape) || c.imageShape.length !== 3 || !c.imageShape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new Error(`${where}: expected the classifier imageShape of ${spec.id} as [height, width, channels] of positive integers, got ${JSON.stringify(c.imageShape)}`);
+    throw new Error(
+      `${where}: expected the classifier imageShape of ${spec.id} as [height, width, channels] of positive integers, got ${JSON.stringify(c.imageShape)}`,
+    );
   }
   if (!Number.isInteger(c.classes) || c.classes < 2) throw new Error(`${where}: expected at least 2 classifier classes for ${spec.id}, got ${c.classes}`);
 }

@@ -95,7 +95,8 @@ export class InferencePool {
    */
   generate(modelId: string, latents: readonly Float32Array[], options: { removeFilters?: FilterRemoval } = {}): Promise<Float32Array[]> {
     const removal = options.removeFilters;
-    if (removal === undefined || removal.filters.length === 0) return this.submit('generate', undefined, modelId, latents, (e, id, batch, n) => e.generate(id, batch, n));
+    if (removal === undefined || removal.filters.length === 0)
+      return this.submit('generate', undefined, modelId, latents, (e, id, batch, n) => e.generate(id, batch, n));
     const copy = { layer: removal.layer, filters: [...removal.filters] };
     // Only latents with the same removal share a batch.
     return this.submit('generate', `removing ${removalKey(copy)}`, modelId, latents, (e, id, batch, n) => e.generate(id, batch, n, copy));
@@ -211,7 +212,13 @@ export class InferencePool {
   }
 
   /** Items of one model, pass and `settings` (a layer, removed filters) may share a batch. */
-  private async submit(pass: PoolPass, settings: string | undefined, modelId: string, inputs: readonly Float32Array[], run: BatchRunner): Promise<Float32Array[]> {
+  private async submit(
+    pass: PoolPass,
+    settings: string | undefined,
+    modelId: string,
+    inputs: readonly Float32Array[],
+    run: BatchRunner,
+  ): Promise<Float32Array[]> {
     this.admit(inputs.length);
     const loader = this.loaderFor(pass, settings, modelId, run);
     const now = performance.now();
@@ -275,20 +282,23 @@ export class InferencePool {
       // Keys with user-chosen settings (a layer, removed filters) are many: their loader is dropped
       // once its batch is dispatched, so the map holds only loaders gathering now.
       const ephemeral = settings !== undefined;
-      const created: DataLoader<Item, Float32Array> = new DataLoader<Item, Float32Array>((items) => {
-        if (ephemeral && this.loaders.get(key) === created) this.loaders.delete(key);
-        return this.runBatch(pass, run, modelId, items);
-      }, {
-        cache: false,
-        maxBatchSize: this.options.maxBatchSize,
-        // With an executor slot free, wait up to maxQueueDelayMs for company (Triton's dynamic
-        // batching). With every slot busy, keep gathering until one frees: items that arrive
-        // meanwhile join this batch instead of queueing behind it in batches of their own.
-        batchScheduleFn: (callback) => {
-          if (this.running < this.executor.concurrency) setTimeout(callback, delay);
-          else this.gatheringUntilFree.push(callback);
+      const created: DataLoader<Item, Float32Array> = new DataLoader<Item, Float32Array>(
+        (items) => {
+          if (ephemeral && this.loaders.get(key) === created) this.loaders.delete(key);
+          return this.runBatch(pass, run, modelId, items);
         },
-      });
+        {
+          cache: false,
+          maxBatchSize: this.options.maxBatchSize,
+          // With an executor slot free, wait up to maxQueueDelayMs for company (Triton's dynamic
+          // batching). With every slot busy, keep gathering until one frees: items that arrive
+          // meanwhile join this batch instead of queueing behind it in batches of their own.
+          batchScheduleFn: (callback) => {
+            if (this.running < this.executor.concurrency) setTimeout(callback, delay);
+            else this.gatheringUntilFree.push(callback);
+          },
+        },
+      );
       loader = created;
       this.loaders.set(key, loader);
     }
@@ -340,7 +350,8 @@ export class InferencePool {
     try {
       // Inside the try: an item of another size fails its batch, and the retry below isolates it.
       const size = items[0].input.length;
-      if (items.some((item) => item.input.length !== size)) throw new Error(`InferencePool: expected items of ${size} values each in one batch, got other sizes`);
+      if (items.some((item) => item.input.length !== size))
+        throw new Error(`InferencePool: expected items of ${size} values each in one batch, got other sizes`);
       const batch = new Float32Array(items.length * size);
       items.forEach((item, i) => batch.set(item.input, i * size));
       const out = await run(this.executor, modelId, batch, items.length);

@@ -22,7 +22,14 @@ export interface BatchTask {
 }
 
 /** One batch of `task` on `model`: shared by every executor, so in-process and worker results are computed alike. */
-export function computeBatch(model: ServedModel, modelId: string, task: BatchTask, input: Float32Array, n: number, activations: ActivationModels): Promise<Float32Array> {
+export function computeBatch(
+  model: ServedModel,
+  modelId: string,
+  task: BatchTask,
+  input: Float32Array,
+  n: number,
+  activations: ActivationModels,
+): Promise<Float32Array> {
   switch (task.pass) {
     case 'generate':
       if (task.removal === undefined || task.removal.filters.length === 0) return runGenerator(model.generator, input, n);
@@ -45,7 +52,14 @@ export function computeBatch(model: ServedModel, modelId: string, task: BatchTas
 export function computeStimulus(model: ServedModel, modelId: string, request: StimulusRequest, activations: ActivationModels): StimulusResult {
   const features = featuresOf(model, modelId);
   const { layer, neuron, steps, stepSize, maxNorm, seed, centre } = request;
-  return findOptimalStimulus(activations.get(features.network, layer), neuron, { steps, stepSize, maxNorm, seed, inputRange: features.inputRange, ...(centre !== undefined ? { centre } : {}) });
+  return findOptimalStimulus(activations.get(features.network, layer), neuron, {
+    steps,
+    stepSize,
+    maxNorm,
+    seed,
+    inputRange: features.inputRange,
+    ...(centre !== undefined ? { centre } : {}),
+  });
 }
 
 export function disposeServedModel(model: ServedModel | undefined): void {

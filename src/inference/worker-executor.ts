@@ -54,11 +54,7 @@ interface Job {
 }
 
 /** A worker slot's state; a slot keeps its index across restarts. */
-type SlotState =
-  | { kind: 'starting' }
-  | { kind: 'idle' }
-  | { kind: 'busy'; job: Job }
-  | { kind: 'stopped' };
+type SlotState = { kind: 'starting' } | { kind: 'idle' } | { kind: 'busy'; job: Job } | { kind: 'stopped' };
 
 interface Slot {
   index: number;
@@ -184,7 +180,9 @@ export class WorkerExecutor implements Executor {
   classify(modelId: string, images: Float32Array, n: number): Promise<Float32Array> {
     if (!this.hasClassifier(modelId)) {
       const withClassifier = [...this.servable.values()].filter((m) => m.classifier !== undefined).map((m) => m.id);
-      return Promise.reject(new Error(`WorkerExecutor: expected a model with a classifier among ${withClassifier.join(', ') || '(none)'}, got ${JSON.stringify(modelId)}`));
+      return Promise.reject(
+        new Error(`WorkerExecutor: expected a model with a classifier among ${withClassifier.join(', ') || '(none)'}, got ${JSON.stringify(modelId)}`),
+      );
     }
     return this.submit({ pass: 'classify' }, modelId, images, n);
   }
@@ -343,8 +341,7 @@ export class WorkerExecutor implements Executor {
         else if (message.type === 'stimulus' && work.kind === 'stimulus') {
           const { image, activation, trace, preActivation } = message;
           work.resolve({ image, activation, trace, ...(preActivation !== undefined ? { preActivation } : {}) });
-        }
-        else state.job.reject(new Error(`inference worker ${slot.index} answered a ${work.kind} job with a ${message.type} reply`));
+        } else state.job.reject(new Error(`inference worker ${slot.index} answered a ${work.kind} job with a ${message.type} reply`));
         if (message.type !== 'failed') slot.numTensors = message.numTensors;
         this.dispatch();
         return;

@@ -99,7 +99,9 @@ export class LatentService {
       expectIntInRange('terms (number of terms)', terms.length, LATENT_LIMITS.terms.min, LATENT_LIMITS.terms.max);
       terms.forEach((term, i) => {
         if (!Number.isFinite(term.coefficient) || Math.abs(term.coefficient) > LATENT_LIMITS.coefficient.max) {
-          throw badInput(`terms[${i}].coefficient: expected a finite number in -${LATENT_LIMITS.coefficient.max}..${LATENT_LIMITS.coefficient.max}, got ${show(term.coefficient)}`);
+          throw badInput(
+            `terms[${i}].coefficient: expected a finite number in -${LATENT_LIMITS.coefficient.max}..${LATENT_LIMITS.coefficient.max}, got ${show(term.coefficient)}`,
+          );
         }
         expectIntInRange(`terms[${i}].exemplars (number of exemplars)`, term.exemplars.length, LATENT_LIMITS.exemplars.min, LATENT_LIMITS.exemplars.max);
       });

@@ -62,7 +62,9 @@ export class Replica {
 
   /** Deletes the rows of replicas dead for long (their runs and jobs were taken over by then). */
   async forgetDead(): Promise<number> {
-    const { count } = await this.db.prisma.replica.deleteMany({ where: { heartbeatAt: { lt: new Date(Date.now() - FORGET_AFTER_TIMEOUTS * this.config.timeoutMs) } } });
+    const { count } = await this.db.prisma.replica.deleteMany({
+      where: { heartbeatAt: { lt: new Date(Date.now() - FORGET_AFTER_TIMEOUTS * this.config.timeoutMs) } },
+    });
     return count;
   }
 

@@ -1,5 +1,19 @@
 /** What a run did. */
-export const RUN_KINDS = ['SAMPLE', 'REGENERATE', 'INTERPOLATE', 'ARITHMETIC', 'EVALUATE', 'NEAREST_NEIGHBOURS', 'TRAIN', 'CLASSIFY', 'REQUEST', 'NEURON_PROBE', 'OPTIMAL_STIMULUS', 'FEATURE_CLASSIFIER', 'CONCEPT_FILTERS'] as const;
+export const RUN_KINDS = [
+  'SAMPLE',
+  'REGENERATE',
+  'INTERPOLATE',
+  'ARITHMETIC',
+  'EVALUATE',
+  'NEAREST_NEIGHBOURS',
+  'TRAIN',
+  'CLASSIFY',
+  'REQUEST',
+  'NEURON_PROBE',
+  'OPTIMAL_STIMULUS',
+  'FEATURE_CLASSIFIER',
+  'CONCEPT_FILTERS',
+] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
 /** A run's life: RUNNING until it ends in one of the others (CANCELLED: stopped on request, e.g. cancelTraining). */

@@ -82,7 +82,11 @@ export class RunService {
    * The start-and-fail step of every run: writes it RUNNING, then runs `step` in its scope; if that
    * throws, the run is recorded FAILED with the error's code and the error re-thrown.
    */
-  private async begin<P>(start: StartRun, progress: number | null, step: (run: BackgroundRun, context: RunContext) => Promise<P>): Promise<{ run: BackgroundRun; value: P }> {
+  private async begin<P>(
+    start: StartRun,
+    progress: number | null,
+    step: (run: BackgroundRun, context: RunContext) => Promise<P>,
+  ): Promise<{ run: BackgroundRun; value: P }> {
     const began = performance.now();
     const id = await this.store.insertRunning(start, progress);
     const run: BackgroundRun = { id, kind: start.kind, began, model: { id: start.modelId } };

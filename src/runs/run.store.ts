@@ -78,16 +78,10 @@ export class RunStore {
   /** Writes a new run RUNNING, owned by this replica; returns its id. */
   async insertRunning(start: StartRun, progress: number | null): Promise<string> {
     const id = this.newId();
-    await this.db.execute('INSERT INTO "Run" ("id", "kind", "status", "parameters", "backend", "progress", "owner", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-      id,
-      start.kind,
-      'RUNNING',
-      JSON.stringify(start.parameters ?? {}),
-      this.backend,
-      progress,
-      this.owner,
-      new Date(),
-    ]);
+    await this.db.execute(
+      'INSERT INTO "Run" ("id", "kind", "status", "parameters", "backend", "progress", "owner", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [id, start.kind, 'RUNNING', JSON.stringify(start.parameters ?? {}), this.backend, progress, this.owner, new Date()],
+    );
     return id;
   }
 
@@ -126,7 +120,10 @@ export class RunStore {
   /** A job that ended CANCELLED or INTERRUPTED while this process worked on it, with `alsoWrite` in the same transaction. */
   async jobEnded(id: string, status: 'CANCELLED' | 'INTERRUPTED', message: string, durationMs: number, alsoWrite: readonly Statement[]): Promise<void> {
     await this.db.executeAll([
-      { sql: 'UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?', params: [status, message.slice(0, MAX_MESSAGE), durationMs, new Date(), id] },
+      {
+        sql: 'UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "durationMs" = ?, "finishedAt" = ? WHERE "id" = ?',
+        params: [status, message.slice(0, MAX_MESSAGE), durationMs, new Date(), id],
+      },
       ...alsoWrite,
     ]);
   }
@@ -140,7 +137,14 @@ export class RunStore {
    * Records the run FAILED with the error's code: a GanqlError's code and message as they are,
    * anything else (logged here) as an internal error. `alsoWrite` goes in the same transaction.
    */
-  async failed(id: string, kind: RunKind, error: unknown, modelId: string | undefined, durationMs: number, alsoWrite: readonly Statement[] = []): Promise<void> {
+  async failed(
+    id: string,
+    kind: RunKind,
+    error: unknown,
+    modelId: string | undefined,
+    durationMs: number,
+    alsoWrite: readonly Statement[] = [],
+  ): Promise<void> {
     const known = isGanqlError(error);
     if (!known) this.log.error('run failed with an internal error', { runId: id, kind, error: errorDetail(error) });
     const code = known ? error.code : ErrorCode.INTERNAL_SERVER_ERROR;
@@ -219,7 +223,14 @@ export class RunStore {
 
   /** Sets a run back to RUNNING, owned by this replica, clearing how it ended (a job taken up again). */
   async reopen(id: string): Promise<void> {
-    await this.db.execute('UPDATE "Run" SET "status" = ?, "errorCode" = ?, "errorMessage" = ?, "finishedAt" = ?, "owner" = ? WHERE "id" = ?', ['RUNNING', null, null, null, this.owner, id]);
+    await this.db.execute('UPDATE "Run" SET "status" = ?, "errorCode" = ?, "errorMessage" = ?, "finishedAt" = ?, "owner" = ? WHERE "id" = ?', [
+      'RUNNING',
+      null,
+      null,
+      null,
+      this.owner,
+      id,
+    ]);
   }
 
   /**
@@ -229,10 +240,16 @@ export class RunStore {
    */
   async markEnded(id: string, status: 'CANCELLED' | 'INTERRUPTED', message: string, alsoWrite: readonly Statement[] = []): Promise<boolean> {
     // False: a guarded statement of alsoWrite (expectChange) changed nothing, so neither was written.
-    return null !== await this.db.executeAll([
-      { sql: 'UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "finishedAt" = ? WHERE "id" = ? AND "status" = ?', params: [status, message.slice(0, MAX_MESSAGE), new Date(), id, 'RUNNING'] },
-      ...alsoWrite,
-    ]);
+    return (
+      null !==
+      (await this.db.executeAll([
+        {
+          sql: 'UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "finishedAt" = ? WHERE "id" = ? AND "status" = ?',
+          params: [status, message.slice(0, MAX_MESSAGE), new Date(), id, 'RUNNING'],
+        },
+        ...alsoWrite,
+      ]))
+    );
   }
 
   /** Records a run left RUNNING or INTERRUPTED by an earlier process as INTERRUPTED with this reason (e.g. why it is not resumed), and `alsoWrite` in the same transaction. */

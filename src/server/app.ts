@@ -184,7 +184,11 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     stopOnTerminationSignals: false,
     formatError: createFormatError(log),
     validationRules: [queryShapeLimitsRule(config.queryLimits)],
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), recordRejectedRequests(runService, log), queryCostLimits(config.queryLimits, config.maxSamplesPerRequest)],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      recordRejectedRequests(runService, log),
+      queryCostLimits(config.queryLimits, config.maxSamplesPerRequest),
+    ],
   });
   await apollo.start();
   // graphql-ws on the same port and path, for trainingProgress.
@@ -219,10 +223,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   replica.start(trainingQueue.shared ? sweep : undefined);
 
   let accepting = true;
-  app.get(
-    '/healthz',
-    healthHandler({ accepting: () => accepting, databaseOk: () => database.ping(), modelCount: () => registry.size, backend: backend.name }),
-  );
+  app.get('/healthz', healthHandler({ accepting: () => accepting, databaseOk: () => database.ping(), modelCount: () => registry.size, backend: backend.name }));
   app.get('/metrics', metrics.handler);
   const auth = authMiddleware({
     apiKeys,
@@ -279,7 +280,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
         await pool.close();
         registry.dispose();
         await evaluationService.dispose();
-        await replica.stop().catch((error: unknown) => log.warn('could not remove this replica\'s row', { error: String(error) }));
+        await replica.stop().catch((error: unknown) => log.warn("could not remove this replica's row", { error: String(error) }));
         await database.close();
       })()),
   };

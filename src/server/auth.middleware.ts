@@ -68,7 +68,12 @@ export function authMiddleware(options: AuthOptions): express.RequestHandler {
             options.log.warn('request refused: rate limit', { principal: describePrincipal(principal), remote, ratePerSecond: limit.ratePerSecond });
             options.onRefused?.('rate_limited');
             res.setHeader('Retry-After', String(decision.retryAfterSeconds));
-            refuse(res, 429, ErrorCode.RATE_LIMITED, `rate limit of key ${principal.keyId} exceeded: ${limit.ratePerSecond} requests per second (burst ${limit.burst}); retry after ${decision.retryAfterSeconds} s`);
+            refuse(
+              res,
+              429,
+              ErrorCode.RATE_LIMITED,
+              `rate limit of key ${principal.keyId} exceeded: ${limit.ratePerSecond} requests per second (burst ${limit.burst}); retry after ${decision.retryAfterSeconds} s`,
+            );
             return;
           }
         }

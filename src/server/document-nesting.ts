@@ -42,7 +42,9 @@ export function rejectDeepDocuments(limit = MAX_DOCUMENT_NESTING): express.Reque
     const query = typeof fromBody === 'string' ? fromBody : typeof req.query.query === 'string' ? req.query.query : undefined;
     if (query === undefined || documentNesting(query) <= limit) return next();
     res.status(400).json({
-      errors: [{ message: `document: expected at most ${limit} nested brackets, got ${documentNesting(query)}`, extensions: { code: ErrorCode.QUERY_TOO_COMPLEX } }],
+      errors: [
+        { message: `document: expected at most ${limit} nested brackets, got ${documentNesting(query)}`, extensions: { code: ErrorCode.QUERY_TOO_COMPLEX } },
+      ],
     });
   };
 }

@@ -10,7 +10,12 @@ import type { GraphqlContext } from '../graphql/context';
 const MAX_RECORDED_VARIABLES = 4096;
 
 // Errors raised before any resolver ran carry no path: parse, validation, variable coercion, query limits.
-const REJECTION_CODES = new Set<string>([ErrorCode.GRAPHQL_PARSE_FAILED, ErrorCode.GRAPHQL_VALIDATION_FAILED, ErrorCode.BAD_USER_INPUT, ErrorCode.QUERY_TOO_COMPLEX]);
+const REJECTION_CODES = new Set<string>([
+  ErrorCode.GRAPHQL_PARSE_FAILED,
+  ErrorCode.GRAPHQL_VALIDATION_FAILED,
+  ErrorCode.BAD_USER_INPUT,
+  ErrorCode.QUERY_TOO_COMPLEX,
+]);
 
 /** The code the client sees: a query-limit rule's own code rather than Apollo's GRAPHQL_VALIDATION_FAILED. */
 function codeOf(error: GraphQLError): string {

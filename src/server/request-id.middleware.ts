@@ -14,7 +14,9 @@ export function requestIdMiddleware(log: Logger): express.RequestHandler {
     const started = performance.now();
     // Read now: routers mounted below rewrite req.url while they run.
     const { method, path } = req;
-    res.once('finish', () => inRequest(scope, () => log.debug('request finished', { method, path, status: res.statusCode, ms: Math.round(performance.now() - started) })));
+    res.once('finish', () =>
+      inRequest(scope, () => log.debug('request finished', { method, path, status: res.statusCode, ms: Math.round(performance.now() - started) })),
+    );
     inRequest(scope, next);
   };
 }

@@ -98,7 +98,11 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         enterRequest({ requestId: newRequestId(), connectionId: connectionIdOf(ctx.extra.request) });
         const malformed = lonelySurrogatePath(payload.variables ?? {}, 'variables');
         if (malformed !== undefined) {
-          return [new GraphQLError(`${malformed}: expected well-formed Unicode text, got a lone UTF-16 surrogate`, { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
+          return [
+            new GraphQLError(`${malformed}: expected well-formed Unicode text, got a lone UTF-16 surrogate`, {
+              extensions: { code: ErrorCode.BAD_USER_INPUT },
+            }),
+          ];
         }
         // The same bound as over HTTP (rejectDeepDocuments), before the recursive parser can overflow.
         const nesting = documentNesting(payload.query);

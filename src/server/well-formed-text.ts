@@ -46,5 +46,7 @@ function getParameters(query: Record<string, unknown>): Record<string, unknown> 
 export const rejectMalformedText: express.RequestHandler = (req, res, next) => {
   const at = lonelySurrogatePath(req.body) ?? lonelySurrogatePath(getParameters(req.query));
   if (at === undefined) return next();
-  res.status(400).json({ errors: [{ message: `${at}: expected well-formed Unicode text, got a lone UTF-16 surrogate`, extensions: { code: ErrorCode.BAD_REQUEST } }] });
+  res
+    .status(400)
+    .json({ errors: [{ message: `${at}: expected well-formed Unicode text, got a lone UTF-16 surrogate`, extensions: { code: ErrorCode.BAD_REQUEST } }] });
 };

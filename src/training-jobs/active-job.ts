@@ -7,10 +7,7 @@ import type { TrainingWorker } from './training-worker';
 export type StopReason = 'cancel' | 'shutdown';
 
 /** Where a job this process owns is in its life. */
-export type JobPhase =
-  | { kind: 'starting' }
-  | { kind: 'running'; worker: TrainingWorker }
-  | { kind: 'ending' };
+export type JobPhase = { kind: 'starting' } | { kind: 'running'; worker: TrainingWorker } | { kind: 'ending' };
 
 /** A job this process runs (queued or on a worker). */
 export interface ActiveJob {
@@ -39,7 +36,10 @@ export interface ActiveJob {
 }
 
 /** A job just taken up from the queue: starting, its settled promise unresolved. */
-export function newActiveJob(record: Pick<TrainingJobRecord, 'id' | 'spec' | 'name' | 'version' | 'folder' | 'parentModelId' | 'epochsCompleted' | 'keptModelIds'>, resume: boolean): ActiveJob {
+export function newActiveJob(
+  record: Pick<TrainingJobRecord, 'id' | 'spec' | 'name' | 'version' | 'folder' | 'parentModelId' | 'epochsCompleted' | 'keptModelIds'>,
+  resume: boolean,
+): ActiveJob {
   let markSettled = (): void => undefined;
   const settled = new Promise<void>((resolve) => (markSettled = resolve));
   return {

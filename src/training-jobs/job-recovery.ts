@@ -34,7 +34,9 @@ export async function recoverTrainingJobs(store: TrainingJobStore, runs: RunServ
       recovered.push({ record, resume: checkpoint });
       continue;
     }
-    await runs.markInterrupted(record.id, reason, [store.finishStatement(record.id, { state: 'INTERRUPTED', message: reason, resumeOnStart: false }, record.finishedAt ?? new Date())]);
+    await runs.markInterrupted(record.id, reason, [
+      store.finishStatement(record.id, { state: 'INTERRUPTED', message: reason, resumeOnStart: false }, record.finishedAt ?? new Date()),
+    ]);
     log.warn('training job not resumed', { jobId: record.id, reason });
   }
   return recovered;
@@ -78,7 +80,9 @@ export class ReplicaSweep {
       if (!(await this.o.store.release(orphan.id, orphan.owner))) continue;
       if (!this.o.config.resume) {
         const reason = 'resume disabled (GANQL_RESUME_TRAINING=false): the replica running this job stopped';
-        await this.o.runs.markInterrupted(orphan.id, reason, [this.o.store.finishStatement(orphan.id, { state: 'INTERRUPTED', message: reason, resumeOnStart: false })]);
+        await this.o.runs.markInterrupted(orphan.id, reason, [
+          this.o.store.finishStatement(orphan.id, { state: 'INTERRUPTED', message: reason, resumeOnStart: false }),
+        ]);
         this.o.log.warn('training job not resumed', { jobId: orphan.id, reason });
         continue;
       }

@@ -101,7 +101,13 @@ export class PgBossQueue implements JobQueue {
   private async createQueue(): Promise<void> {
     if (await this.boss.getQueue(TRAINING_QUEUE)) return;
     try {
-      await this.boss.createQueue(TRAINING_QUEUE, { name: TRAINING_QUEUE, policy: 'standard', retryLimit: RETRY_LIMIT, retryDelay: RETRY_DELAY_S, expireInSeconds: EXPIRE_S });
+      await this.boss.createQueue(TRAINING_QUEUE, {
+        name: TRAINING_QUEUE,
+        policy: 'standard',
+        retryLimit: RETRY_LIMIT,
+        retryDelay: RETRY_DELAY_S,
+        expireInSeconds: EXPIRE_S,
+      });
     } catch (error) {
       // Another replica created it at the same moment.
       if (!(await this.boss.getQueue(TRAINING_QUEUE))) throw error;

@@ -41,7 +41,10 @@ export class ServedVersions {
       if (this.adding.has(version.path) || this.syncRefused.has(version.id)) continue;
       if (!existsSync(path.join(this.registry.root, version.path, 'manifest.json'))) {
         this.syncRefused.add(version.id);
-        this.log.warn('a version another replica recorded is not in this models folder; share GANQL_MODELS_DIR between replicas', { modelId: version.id, folder: version.path });
+        this.log.warn('a version another replica recorded is not in this models folder; share GANQL_MODELS_DIR between replicas', {
+          modelId: version.id,
+          folder: version.path,
+        });
         continue;
       }
       try {

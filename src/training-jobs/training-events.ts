@@ -6,7 +6,17 @@ export type TrainingEvent =
   /** The job left the queue and started (or resumed) on a worker. */
   | { type: 'STATE'; jobId: string; state: 'QUEUED' | 'RUNNING'; progress: number; epochsCompleted: number }
   /** Losses of the latest generator step: a few per second at most. */
-  | { type: 'STEP'; jobId: string; state: 'RUNNING'; progress: number; epoch: number; step: number; stepsPerEpoch: number; generatorLoss: number; discriminatorLoss: number }
+  | {
+      type: 'STEP';
+      jobId: string;
+      state: 'RUNNING';
+      progress: number;
+      epoch: number;
+      step: number;
+      stepsPerEpoch: number;
+      generatorLoss: number;
+      discriminatorLoss: number;
+    }
   /** One epoch completed and checkpointed, with its metrics and sample grid. */
   | { type: 'EPOCH'; jobId: string; state: 'RUNNING'; progress: number; epoch: EpochView }
   /** The last event: how the job ended, and the version it made. */
@@ -115,7 +125,15 @@ export class TrainingEvents {
 /** The event that says where a job is now: END once it has ended, else STATE. */
 export function endEvent(record: TrainingJobRecord): TrainingEvent {
   if (!isFinalState(record.state)) return stateEvent(record);
-  return { type: 'END', jobId: record.id, state: record.state, progress: record.progress, epochsCompleted: record.epochsCompleted, modelId: record.modelId, error: record.error };
+  return {
+    type: 'END',
+    jobId: record.id,
+    state: record.state,
+    progress: record.progress,
+    epochsCompleted: record.epochsCompleted,
+    modelId: record.modelId,
+    error: record.error,
+  };
 }
 
 /** A STATE event for a job that has not ended (QUEUED, or RUNNING). */

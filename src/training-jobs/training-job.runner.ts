@@ -225,7 +225,11 @@ export class TrainingJobRunner {
         (message) => {
           chain = chain.then(async () => {
             const end = await this.handle(job, message, context).catch((error: unknown): JobEnd | undefined => {
-              this.o.log.error('could not record a training event', { jobId: job.id, event: message.type, error: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) });
+              this.o.log.error('could not record a training event', {
+                jobId: job.id,
+                event: message.type,
+                error: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error),
+              });
               // A lost epoch row is logged; a version that could not be added fails the job.
               return message.type === 'finished' ? internalFailure(job.id) : undefined;
             });

@@ -153,7 +153,11 @@ export class TrainingJobService {
     const jobs = this.runner.stopAll();
     const left = await this.o.queue.stop();
     await Promise.all(jobs.map((job) => job.settled));
-    const end: JobEnd = { state: 'INTERRUPTED', message: 'the server stopped before the job left the queue; it starts when the server starts again', resumeOnStart: true };
+    const end: JobEnd = {
+      state: 'INTERRUPTED',
+      message: 'the server stopped before the job left the queue; it starts when the server starts again',
+      resumeOnStart: true,
+    };
     for (const id of left) {
       const record = await this.o.store.find(id);
       if (!record || record.state !== 'QUEUED') continue;

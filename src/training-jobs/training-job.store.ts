@@ -99,7 +99,15 @@ export class TrainingJobStore {
 
   async create(job: NewTrainingJob): Promise<void> {
     await this.prisma.trainingJob.create({
-      data: { id: job.id, state: 'QUEUED', name: job.name, version: job.version, spec: JSON.stringify(job.spec), parentModelId: job.parentModelId, folder: job.folder },
+      data: {
+        id: job.id,
+        state: 'QUEUED',
+        name: job.name,
+        version: job.version,
+        spec: JSON.stringify(job.spec),
+        parentModelId: job.parentModelId,
+        folder: job.folder,
+      },
     });
   }
 

@@ -51,7 +51,8 @@ export function planTrainingJob(request: TrainingRequest, id: string, registry: 
     throw badInput(`name: expected 1..64 letters, digits, ".", "_" or "-", starting with a letter or digit, got ${show(name)}`);
   }
   const version = versionLabel(new Date(), id);
-  if (registry.list().some((m) => m.id === modelId({ name, version }))) throw badInput(`name: expected a new model version, got ${name}@${version}, which exists`);
+  if (registry.list().some((m) => m.id === modelId({ name, version })))
+    throw badInput(`name: expected a new model version, got ${name}@${version}, which exists`);
   return { id, name, version, spec, parentModelId: parent?.id ?? null, folder: jobFolder(jobsDir, id) };
 }
 
@@ -65,31 +66,40 @@ function datasetOf(name: string | null | undefined, parent: LoadedModel | undefi
   if (name === undefined || name === null) {
     if (!parent) return 'mnist';
     const own = Object.values(TRAINING_DATASET_NAMES).find((d) => d === parent.manifest.dataset);
-    if (own === undefined) throw badInput(`dataset: expected one of ${names.join(', ')} (model ${parent.id} was trained on ${show(parent.manifest.dataset)}, which ganql cannot train on), got none`);
+    if (own === undefined)
+      throw badInput(
+        `dataset: expected one of ${names.join(', ')} (model ${parent.id} was trained on ${show(parent.manifest.dataset)}, which ganql cannot train on), got none`,
+      );
     return own;
   }
   const dataset = TRAINING_DATASET_NAMES[name];
   if (dataset === undefined) throw badInput(`dataset: expected one of ${names.join(', ')}, got ${show(name)}`);
   if (dataset === 'fashion-mnist' && !existsSync(path.join(DEBIAN_FASHION_MNIST_DIR, 'train-images-idx3-ubyte.gz'))) {
-    throw badInput(`dataset: expected a dataset installed on this server, got FASHION_MNIST (install the Debian package dataset-fashion-mnist for ${DEBIAN_FASHION_MNIST_DIR})`);
+    throw badInput(
+      `dataset: expected a dataset installed on this server, got FASHION_MNIST (install the Debian package dataset-fashion-mnist for ${DEBIAN_FASHION_MNIST_DIR})`,
+    );
   }
   return dataset;
 }
 
 function checkFineTune(spec: TrainingSpec, parent: LoadedModel): void {
   const m = parent.manifest;
-  if (spec.mode === 'autoencoder') throw badInput(`fineTuneFrom: expected none in AUTOENCODER mode (an autoencoder trains from scratch), got model ${parent.id}`);
+  if (spec.mode === 'autoencoder')
+    throw badInput(`fineTuneFrom: expected none in AUTOENCODER mode (an autoencoder trains from scratch), got model ${parent.id}`);
   if (m.architecture !== spec.architecture) {
     throw badInput(`architecture: expected ${show(m.architecture)}, the architecture of model ${parent.id} to fine-tune, got ${show(spec.architecture)}`);
   }
-  if (m.latentSize !== spec.latentSize) throw badInput(`latentSize: expected ${m.latentSize}, the latent size of model ${parent.id} to fine-tune, got ${spec.latentSize}`);
+  if (m.latentSize !== spec.latentSize)
+    throw badInput(`latentSize: expected ${m.latentSize}, the latent size of model ${parent.id} to fine-tune, got ${spec.latentSize}`);
   if (JSON.stringify(m.imageShape) !== JSON.stringify([28, 28, 1])) {
     throw badInput(`fineTuneFrom: expected a model of 28x28x1 images like dataset ${spec.dataset}, got model ${parent.id} of ${m.imageShape.join('x')}`);
   }
   if (m.discriminatorPath === undefined) throw badInput(`fineTuneFrom: expected a model shipped with its discriminator, got model ${parent.id} without one`);
   const isKPlusOne = m.classifier !== undefined;
   if (isKPlusOne !== (spec.mode === 'kplusone')) {
-    throw badInput(`mode: expected ${isKPlusOne ? 'KPLUSONE' : 'GAN'}, the mode of model ${parent.id} to fine-tune, got ${spec.mode === 'kplusone' ? 'KPLUSONE' : 'GAN'}`);
+    throw badInput(
+      `mode: expected ${isKPlusOne ? 'KPLUSONE' : 'GAN'}, the mode of model ${parent.id} to fine-tune, got ${spec.mode === 'kplusone' ? 'KPLUSONE' : 'GAN'}`,
+    );
   }
 }
 

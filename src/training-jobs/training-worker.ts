@@ -36,7 +36,10 @@ export class TrainingWorker {
       this.lastError = `${error.name}: ${error.message}`;
     });
     this.worker.on('exit', (code: number) => {
-      this.relay({ type: 'failed', message: `the training worker ${this.lastError !== undefined ? `crashed (${this.lastError})` : `exited with code ${code}`} before the job ended` });
+      this.relay({
+        type: 'failed',
+        message: `the training worker ${this.lastError !== undefined ? `crashed (${this.lastError})` : `exited with code ${code}`} before the job ended`,
+      });
     });
   }
 

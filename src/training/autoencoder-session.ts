@@ -4,7 +4,14 @@ import { loadTrainingData, type TrainingData } from '../data/training-data';
 import { badInput } from '../errors/ganql-error';
 import { gridPng } from '../images/grid';
 import { saveLayersModel } from '../models/io';
-import { buildDecoder, buildEncoder, encoderForServing, resolveSparseAutoencoderConfig, sparseLayerNames, type SparseAutoencoderConfig } from '../models/sparse-autoencoder';
+import {
+  buildDecoder,
+  buildEncoder,
+  encoderForServing,
+  resolveSparseAutoencoderConfig,
+  sparseLayerNames,
+  type SparseAutoencoderConfig,
+} from '../models/sparse-autoencoder';
 import { AutoencoderTrainer } from './autoencoder-trainer';
 import { adamState, checkpointFolder, loadCheckpoint, restoreAdam, type OptimizerRecord, type ResumedCheckpoint } from './checkpoint';
 import { runEpochs } from './epoch-loop';
@@ -61,15 +68,20 @@ export async function runAutoencoderSession(spec: TrainingSpec, options: Session
   const decoder = buildDecoder(config);
   let trainer: AutoencoderSessionTrainer | undefined;
   try {
-    const inner = new AutoencoderTrainer(encoder, decoder, { images: data.images, count: data.count, shape: data.shape }, {
-      batchSize: spec.batchSize,
-      learningRate: spec.learningRate,
-      beta1: spec.beta1,
-      seed: spec.seed,
-      sparseLayers: sparseLayerNames(config),
-      sparsityTarget: AUTOENCODER_SETTINGS.sparsityTarget,
-      sparsityWeight: AUTOENCODER_SETTINGS.sparsityWeight,
-    });
+    const inner = new AutoencoderTrainer(
+      encoder,
+      decoder,
+      { images: data.images, count: data.count, shape: data.shape },
+      {
+        batchSize: spec.batchSize,
+        learningRate: spec.learningRate,
+        beta1: spec.beta1,
+        seed: spec.seed,
+        sparseLayers: sparseLayerNames(config),
+        sparsityTarget: AUTOENCODER_SETTINGS.sparsityTarget,
+        sparsityWeight: AUTOENCODER_SETTINGS.sparsityWeight,
+      },
+    );
     trainer = new AutoencoderSessionTrainer(spec, config, inner, data, test);
     let resumed: ResumedCheckpoint | undefined;
     if (options.resume) {
@@ -116,7 +128,14 @@ class AutoencoderSessionTrainer implements SessionTrainer {
   async trainEpoch(epoch: number, onStep: (e: StepEvent) => void, shouldStop: () => boolean): Promise<TrainedEpoch> {
     const stats = await this.trainer.trainEpoch(
       epoch,
-      (p) => onStep({ epoch: epoch + 1, step: p.step, stepsPerEpoch: p.stepsPerEpoch, losses: { generator: p.reconstruction, discriminator: p.sparsity }, msPerStep: p.msPerStep }),
+      (p) =>
+        onStep({
+          epoch: epoch + 1,
+          step: p.step,
+          stepsPerEpoch: p.stepsPerEpoch,
+          losses: { generator: p.reconstruction, discriminator: p.sparsity },
+          msPerStep: p.msPerStep,
+        }),
       undefined,
       shouldStop,
     );

@@ -99,7 +99,8 @@ export class AutoencoderTrainer {
     if (!(sparsityWeight >= 0 && Number.isFinite(sparsityWeight))) throw new Error(`sparsityWeight: expected a finite number >= 0, got ${sparsityWeight}`);
     const [h, w, c] = images.shape;
     this.imageSize = h * w * c;
-    if (images.images.length !== images.count * this.imageSize) throw new Error(`images: expected ${images.count}*${this.imageSize} values, got ${images.images.length}`);
+    if (images.images.length !== images.count * this.imageSize)
+      throw new Error(`images: expected ${images.count}*${this.imageSize} values, got ${images.images.length}`);
     const inShape = encoder.inputs[0].shape.slice(1).join();
     if (inShape !== images.shape.join()) throw new Error(`encoder input: expected [${images.shape}], got [${inShape}]`);
     const code = encoder.outputs[0].shape.slice(1).join();
@@ -131,18 +132,23 @@ export class AutoencoderTrainer {
     const { sparsityTarget, sparsityWeight } = this.options;
     reseedNoise(this.encoder, noiseStream);
     let parts: tf.Tensor1D | null = null;
-    const cost = tf.tidy(() =>
-      this.optimizer.minimize(() => {
-        const out = this.probe.apply(batch, { training: true }) as tf.Tensor | tf.Tensor[];
-        const all = Array.isArray(out) ? out : [out];
-        const code = all[0];
-        const sparse = this.sparseOutputs.map((i) => all[i] as tf.Tensor2D);
-        const reconstruction = this.decoder.apply(code, { training: true }) as tf.Tensor;
-        const mse = reconstructionLoss(reconstruction, batch);
-        const penalty = sparsityWeight === 0 ? tf.scalar(0) : tf.mul(klSparsityPenalty(sparse, sparsityTarget), sparsityWeight);
-        parts = tf.keep(tf.stack([mse, penalty]) as tf.Tensor1D);
-        return tf.add<tf.Scalar>(mse, penalty);
-      }, true, this.vars) as tf.Scalar,
+    const cost = tf.tidy(
+      () =>
+        this.optimizer.minimize(
+          () => {
+            const out = this.probe.apply(batch, { training: true }) as tf.Tensor | tf.Tensor[];
+            const all = Array.isArray(out) ? out : [out];
+            const code = all[0];
+            const sparse = this.sparseOutputs.map((i) => all[i] as tf.Tensor2D);
+            const reconstruction = this.decoder.apply(code, { training: true }) as tf.Tensor;
+            const mse = reconstructionLoss(reconstruction, batch);
+            const penalty = sparsityWeight === 0 ? tf.scalar(0) : tf.mul(klSparsityPenalty(sparse, sparsityTarget), sparsityWeight);
+            parts = tf.keep(tf.stack([mse, penalty]) as tf.Tensor1D);
+            return tf.add<tf.Scalar>(mse, penalty);
+          },
+          true,
+          this.vars,
+        ) as tf.Scalar,
     );
     cost.dispose();
     const [reconstruction, sparsity] = readAndDispose(parts as unknown as tf.Tensor1D);
@@ -153,7 +159,12 @@ export class AutoencoderTrainer {
    * One pass over the images in an order fixed by (seed, epoch). Stops early (returning the steps
    * done) when shouldStop() says so between steps.
    */
-  async trainEpoch(epoch: number, onStep?: (p: AutoencoderStepProgress) => void, maxSteps?: number, shouldStop?: () => boolean): Promise<AutoencoderEpochStats> {
+  async trainEpoch(
+    epoch: number,
+    onStep?: (p: AutoencoderStepProgress) => void,
+    maxSteps?: number,
+    shouldStop?: () => boolean,
+  ): Promise<AutoencoderEpochStats> {
     const { batchSize, seed } = this.options;
     const order = shuffledIndices(this.images.count, createPrng(seed * 7919 + epoch * 4 + 1));
     const steps = Math.min(this.stepsPerEpoch(), maxSteps ?? Infinity);
@@ -175,7 +186,14 @@ export class AutoencoderTrainer {
       totals.reconstruction += stats.reconstruction;
       totals.sparsity += stats.sparsity;
       totals.steps++;
-      onStep?.({ epoch, step: step + 1, stepsPerEpoch: steps, reconstruction: stats.reconstruction, sparsity: stats.sparsity, msPerStep: performance.now() - started });
+      onStep?.({
+        epoch,
+        step: step + 1,
+        stepsPerEpoch: steps,
+        reconstruction: stats.reconstruction,
+        sparsity: stats.sparsity,
+        msPerStep: performance.now() - started,
+      });
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     const n = Math.max(totals.steps, 1);

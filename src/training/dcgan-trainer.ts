@@ -225,14 +225,18 @@ export class DcganTrainer {
       const dCost = tf.tidy(() => {
         const z = tf.tensor2d(noise[i], [batchSize, this.latentSize]);
         const fake = this.runGenerator(z, true);
-        return this.dOptimizer.minimize(() => {
-          const realLogits = this.discriminator.apply(realBatches[i], { training: true }) as tf.Tensor;
-          const fakeLogits = this.discriminator.apply(fake, { training: true }) as tf.Tensor;
-          // D(x) = sigmoid(logit) > 0.5 exactly when logit > 0; kept past the tape's tidy, read below.
-          accuracy = tf.keep(tf.stack([dAccuracy(realLogits, true), dAccuracy(fakeLogits, false)]));
-          const loss = discriminatorLoss(realLogits, fakeLogits, realTarget);
-          return this.dAverage === null ? loss : (tf.add<tf.Scalar>(loss, tf.mul(this.dAverage.penalty(), haWeight)));
-        }, true, this.dVars) as tf.Scalar;
+        return this.dOptimizer.minimize(
+          () => {
+            const realLogits = this.discriminator.apply(realBatches[i], { training: true }) as tf.Tensor;
+            const fakeLogits = this.discriminator.apply(fake, { training: true }) as tf.Tensor;
+            // D(x) = sigmoid(logit) > 0.5 exactly when logit > 0; kept past the tape's tidy, read below.
+            accuracy = tf.keep(tf.stack([dAccuracy(realLogits, true), dAccuracy(fakeLogits, false)]));
+            const loss = discriminatorLoss(realLogits, fakeLogits, realTarget);
+            return this.dAverage === null ? loss : tf.add<tf.Scalar>(loss, tf.mul(this.dAverage.penalty(), haWeight));
+          },
+          true,
+          this.dVars,
+        ) as tf.Scalar;
       });
       dLossSum += readScalar(dCost);
       // Assigned inside the minimize callback, which TypeScript cannot see.
@@ -245,20 +249,24 @@ export class DcganTrainer {
     this.gAverage?.update();
     const gCost = tf.tidy(() => {
       const z = tf.tensor2d(noise[k], [batchSize, this.latentSize]);
-      return this.gOptimizer.minimize(() => {
-        const fake = this.runGenerator(z, true);
-        let loss: tf.Scalar;
-        if (this.features !== null) {
-          // Feature matching against the last real batch of this step (a minibatch estimate of E f(x)).
-          const realFeatures = this.features.apply(realBatches[k - 1], { training: true }) as tf.Tensor;
-          const fakeFeatures = this.features.apply(fake, { training: true }) as tf.Tensor;
-          loss = featureMatchingLoss(realFeatures, fakeFeatures);
-        } else {
-          const logits = this.discriminator.apply(fake, { training: true }) as tf.Tensor;
-          loss = generatorAdversarialLoss(logits, this.options.generatorLoss ?? 'non-saturating');
-        }
-        return this.gAverage === null ? loss : (tf.add<tf.Scalar>(loss, tf.mul(this.gAverage.penalty(), haWeight)));
-      }, true, this.gVars) as tf.Scalar;
+      return this.gOptimizer.minimize(
+        () => {
+          const fake = this.runGenerator(z, true);
+          let loss: tf.Scalar;
+          if (this.features !== null) {
+            // Feature matching against the last real batch of this step (a minibatch estimate of E f(x)).
+            const realFeatures = this.features.apply(realBatches[k - 1], { training: true }) as tf.Tensor;
+            const fakeFeatures = this.features.apply(fake, { training: true }) as tf.Tensor;
+            loss = featureMatchingLoss(realFeatures, fakeFeatures);
+          } else {
+            const logits = this.discriminator.apply(fake, { training: true }) as tf.Tensor;
+            loss = generatorAdversarialLoss(logits, this.options.generatorLoss ?? 'non-saturating');
+          }
+          return this.gAverage === null ? loss : tf.add<tf.Scalar>(loss, tf.mul(this.gAverage.penalty(), haWeight));
+        },
+        true,
+        this.gVars,
+      ) as tf.Scalar;
     });
     return { discriminator: dLossSum / k, generator: readScalar(gCost), dAccuracyReal: realRight / k, dAccuracyFake: fakeRight / k, steps: 1 };
   }
@@ -305,7 +313,13 @@ export class DcganTrainer {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     const n = Math.max(totals.steps, 1);
-    return { generator: totals.generator / n, discriminator: totals.discriminator / n, dAccuracyReal: totals.dAccuracyReal / n, dAccuracyFake: totals.dAccuracyFake / n, steps: totals.steps };
+    return {
+      generator: totals.generator / n,
+      discriminator: totals.discriminator / n,
+      dAccuracyReal: totals.dAccuracyReal / n,
+      dAccuracyFake: totals.dAccuracyFake / n,
+      steps: totals.steps,
+    };
   }
 
   /** Generator output (inference mode) for the given noise, one Float32Array per image. */
@@ -328,7 +342,7 @@ export class DcganTrainer {
  */
 export function generatorAdversarialLoss(logits: tf.Tensor, kind: 'non-saturating' | 'minimax'): tf.Scalar {
   return tf.tidy(() =>
-    kind === 'minimax' ? (tf.mean<tf.Scalar>(tf.neg(tf.softplus(logits)))) : (tf.losses.sigmoidCrossEntropy<tf.Tensor, tf.Scalar>(tf.onesLike(logits), logits)),
+    kind === 'minimax' ? tf.mean<tf.Scalar>(tf.neg(tf.softplus(logits))) : tf.losses.sigmoidCrossEntropy<tf.Tensor, tf.Scalar>(tf.onesLike(logits), logits),
   );
 }
 

@@ -51,7 +51,11 @@ export class GanSessionTrainer implements SessionTrainer {
 
   async trainEpoch(epoch: number, onStep: (e: StepEvent) => void, shouldStop: () => boolean): Promise<TrainedEpoch> {
     const stats = await this.trainer.trainEpoch(epoch, (p) => onStep({ ...p, epoch: epoch + 1 }), undefined, shouldStop);
-    return { steps: stats.steps, losses: { generator: stats.generator, discriminator: stats.discriminator }, metrics: { dAccuracyReal: stats.dAccuracyReal, dAccuracyFake: stats.dAccuracyFake } };
+    return {
+      steps: stats.steps,
+      losses: { generator: stats.generator, discriminator: stats.discriminator },
+      metrics: { dAccuracyReal: stats.dAccuracyReal, dAccuracyFake: stats.dAccuracyFake },
+    };
   }
 
   heldOutMetrics(): EpochMetrics {
@@ -62,7 +66,13 @@ export class GanSessionTrainer implements SessionTrainer {
 
   samplesPng(): Buffer {
     // Both datasets are grayscale 28x28.
-    return gridPng(this.trainer.generate(this.fixedNoise, SAMPLE_COUNT), { width: this.data.shape[1], height: this.data.shape[0], channels: 1, range: [-1, 1], columns: 8 });
+    return gridPng(this.trainer.generate(this.fixedNoise, SAMPLE_COUNT), {
+      width: this.data.shape[1],
+      height: this.data.shape[0],
+      channels: 1,
+      range: [-1, 1],
+      columns: 8,
+    });
   }
 
   describe(r: EpochRecord): string {
@@ -84,7 +94,12 @@ export class GanSessionTrainer implements SessionTrainer {
     };
     return {
       fields: { ...fields },
-      tensors: [...g.tensors, ...d.tensors, ...means.map((tensor, i) => ({ name: `mean/${i}`, tensor })), ...averages.map((tensor, i) => ({ name: `avg/${i}`, tensor }))],
+      tensors: [
+        ...g.tensors,
+        ...d.tensors,
+        ...means.map((tensor, i) => ({ name: `mean/${i}`, tensor })),
+        ...averages.map((tensor, i) => ({ name: `avg/${i}`, tensor })),
+      ],
       // The snapshots are copies made for the checkpoint.
       fresh: [...g.fresh, ...d.fresh, ...means, ...averages],
     };

@@ -52,7 +52,12 @@ export async function runGanSession(spec: TrainingSpec, options: SessionOptions)
   try {
     // A resumed run takes its weights from the checkpoint below, once the trainer exists.
     if (!options.resume && options.fineTuneFrom !== undefined) {
-      await loadFineTuneWeights(options.fineTuneFrom, { architecture: spec.architecture, latentSize: spec.latentSize, imageShape: data.shape }, generator, discriminator);
+      await loadFineTuneWeights(
+        options.fineTuneFrom,
+        { architecture: spec.architecture, latentSize: spec.latentSize, imageShape: data.shape },
+        generator,
+        discriminator,
+      );
       log(`fine-tuning from ${options.fineTuneFrom}`);
     } else if (!options.resume) {
       initFromData(discriminator, data, spec.seed);
@@ -93,7 +98,8 @@ function makeTrainer(
   const t = spec.techniques;
   const common = { batchSize: spec.batchSize, learningRate: spec.learningRate, beta1: spec.beta1, k: spec.k, seed: spec.seed };
   if (spec.mode === 'kplusone') {
-    if (labelled === undefined || t.featureMatching === undefined) throw new Error('kplusone: expected labelled images and a feature-matching layer (checkTrainingSpec ensures both)');
+    if (labelled === undefined || t.featureMatching === undefined)
+      throw new Error('kplusone: expected labelled images and a feature-matching layer (checkTrainingSpec ensures both)');
     return new KPlusOneTrainer(generator, discriminator, images, labelled, {
       ...common,
       featureLayer: t.featureMatching.layer,

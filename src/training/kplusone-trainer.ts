@@ -91,7 +91,9 @@ export class KPlusOneTrainer {
       throw new Error(`unlabelled images: expected ${unlabelled.count}*${this.imageSize} values, got ${unlabelled.images.length}`);
     }
     if (labelled.count < 1 || labelled.images.length !== labelled.count * this.imageSize || labelled.labels.length !== labelled.count) {
-      throw new Error(`labelled images: expected count >= 1 with count*${this.imageSize} values and count labels, got count ${labelled.count}, ${labelled.images.length} values, ${labelled.labels.length} labels`);
+      throw new Error(
+        `labelled images: expected count >= 1 with count*${this.imageSize} values and count labels, got count ${labelled.count}, ${labelled.images.length} values, ${labelled.labels.length} labels`,
+      );
     }
     this.latentSize = generator.inputs[0].shape[1] ?? NaN;
     if (!Number.isInteger(this.latentSize)) throw new Error(`generator: expected input [null, latentSize], got [${generator.inputs[0].shape}]`);
@@ -126,7 +128,11 @@ export class KPlusOneTrainer {
   private applyJointly(model: tf.LayersModel, batches: tf.Tensor4D[]): tf.Tensor[] {
     if (!this.jointPass) return batches.map((b) => model.apply(b, { training: true }) as tf.Tensor);
     const out = model.apply(tf.concat(batches, 0), { training: true }) as tf.Tensor;
-    return tf.split(out, batches.map((b) => b.shape[0]), 0);
+    return tf.split(
+      out,
+      batches.map((b) => b.shape[0]),
+      0,
+    );
   }
 
   /** Generator steps per epoch: one pass over the unlabelled images, k batches per step. */
@@ -150,7 +156,9 @@ export class KPlusOneTrainer {
   ): EpochStats {
     const { k, batchSize, unsupervisedWeight } = this.options;
     if (labelledBatches.length !== k || unlabelledBatches.length !== k || noise.length !== k + 1) {
-      throw new Error(`trainStep: expected ${k} labelled and unlabelled batches and ${k + 1} noise arrays, got ${labelledBatches.length}, ${unlabelledBatches.length} and ${noise.length}`);
+      throw new Error(
+        `trainStep: expected ${k} labelled and unlabelled batches and ${k + 1} noise arrays, got ${labelledBatches.length}, ${unlabelledBatches.length} and ${noise.length}`,
+      );
     }
     reseedNoise(this.discriminator, noiseStream);
     const haWeight = this.options.historicalAveraging?.weight ?? 0;
@@ -162,16 +170,31 @@ export class KPlusOneTrainer {
       let accuracy: tf.Tensor1D | null = null;
       const cost = tf.tidy(() => {
         const fake = this.runGenerator(tf.tensor2d(noise[i], [batchSize, this.latentSize]), true);
-        return this.dOptimizer.minimize(() => {
-          const [labelledLogits, unlabelledLogits, generatedLogits] = this.applyJointly(this.discriminator, [labelledBatches[i].images, unlabelledBatches[i], fake]) as tf.Tensor2D[];
-          // D(x) = sigmoid(logsumexp(l)) > 0.5 exactly when logsumexp(l) > 0.
-          accuracy = tf.keep(tf.stack([
-            tf.mean(tf.cast(tf.greater(tf.logSumExp(unlabelledLogits, 1), 0), 'float32')),
-            tf.mean(tf.cast(tf.less(tf.logSumExp(generatedLogits, 1), 0), 'float32')),
-          ]) as tf.Tensor1D);
-          const { total } = kPlusOneDiscriminatorLoss({ logits: labelledLogits, labels: labelledBatches[i].labels }, unlabelledLogits, generatedLogits, unsupervisedWeight);
-          return this.dAverage === null ? total : (tf.add<tf.Scalar>(total, tf.mul(this.dAverage.penalty(), haWeight)));
-        }, true, this.dVars) as tf.Scalar;
+        return this.dOptimizer.minimize(
+          () => {
+            const [labelledLogits, unlabelledLogits, generatedLogits] = this.applyJointly(this.discriminator, [
+              labelledBatches[i].images,
+              unlabelledBatches[i],
+              fake,
+            ]) as tf.Tensor2D[];
+            // D(x) = sigmoid(logsumexp(l)) > 0.5 exactly when logsumexp(l) > 0.
+            accuracy = tf.keep(
+              tf.stack([
+                tf.mean(tf.cast(tf.greater(tf.logSumExp(unlabelledLogits, 1), 0), 'float32')),
+                tf.mean(tf.cast(tf.less(tf.logSumExp(generatedLogits, 1), 0), 'float32')),
+              ]) as tf.Tensor1D,
+            );
+            const { total } = kPlusOneDiscriminatorLoss(
+              { logits: labelledLogits, labels: labelledBatches[i].labels },
+              unlabelledLogits,
+              generatedLogits,
+              unsupervisedWeight,
+            );
+            return this.dAverage === null ? total : tf.add<tf.Scalar>(total, tf.mul(this.dAverage.penalty(), haWeight));
+          },
+          true,
+          this.dVars,
+        ) as tf.Scalar;
       });
       dLoss += readAndDispose(cost)[0];
       this.dMovingAverage?.update();
@@ -182,13 +205,17 @@ export class KPlusOneTrainer {
     this.gAverage?.update();
     const gCost = tf.tidy(() => {
       const z = tf.tensor2d(noise[k], [batchSize, this.latentSize]);
-      return this.gOptimizer.minimize(() => {
-        const fake = this.runGenerator(z, true);
-        // The paper matches E f(x) on the unlabelled batch of the step.
-        const [realFeatures, fakeFeatures] = this.applyJointly(this.features, [unlabelledBatches[k - 1], fake]);
-        const loss = featureMatchingLoss(realFeatures, fakeFeatures);
-        return this.gAverage === null ? loss : (tf.add<tf.Scalar>(loss, tf.mul(this.gAverage.penalty(), haWeight)));
-      }, true, this.gVars) as tf.Scalar;
+      return this.gOptimizer.minimize(
+        () => {
+          const fake = this.runGenerator(z, true);
+          // The paper matches E f(x) on the unlabelled batch of the step.
+          const [realFeatures, fakeFeatures] = this.applyJointly(this.features, [unlabelledBatches[k - 1], fake]);
+          const loss = featureMatchingLoss(realFeatures, fakeFeatures);
+          return this.gAverage === null ? loss : tf.add<tf.Scalar>(loss, tf.mul(this.gAverage.penalty(), haWeight));
+        },
+        true,
+        this.gVars,
+      ) as tf.Scalar;
     });
     return { discriminator: dLoss / k, generator: readAndDispose(gCost)[0], dAccuracyReal: realRight / k, dAccuracyFake: fakeRight / k, steps: 1 };
   }
@@ -247,7 +274,13 @@ export class KPlusOneTrainer {
         tf.dispose(labelled.flatMap((b) => [b.images, b.labels]));
       }
       addStats(totals, stats);
-      onStep?.({ epoch, step: step + 1, stepsPerEpoch: steps, losses: { generator: stats.generator, discriminator: stats.discriminator }, msPerStep: performance.now() - started });
+      onStep?.({
+        epoch,
+        step: step + 1,
+        stepsPerEpoch: steps,
+        losses: { generator: stats.generator, discriminator: stats.discriminator },
+        msPerStep: performance.now() - started,
+      });
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return meanStats(totals);
@@ -285,7 +318,13 @@ export function addStats(totals: EpochStats, s: EpochStats): void {
 /** Totals -> means per step (steps stays the count). */
 export function meanStats(t: EpochStats): EpochStats {
   const n = Math.max(t.steps, 1);
-  return { generator: t.generator / n, discriminator: t.discriminator / n, dAccuracyReal: t.dAccuracyReal / n, dAccuracyFake: t.dAccuracyFake / n, steps: t.steps };
+  return {
+    generator: t.generator / n,
+    discriminator: t.discriminator / n,
+    dAccuracyReal: t.dAccuracyReal / n,
+    dAccuracyFake: t.dAccuracyFake / n,
+    steps: t.steps,
+  };
 }
 
 /**

@@ -48,9 +48,29 @@ function stringFlag(args: Flags, name: string): string | undefined {
 export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   const args = parseFlags(argv, {
     options: [
-      'mode', 'model', 'dataset', 'labels-per-class', 'loss', 'epochs', 'batch-size', 'seed', 'out', 'name', 'lr', 'beta1', 'k', 'latent-size',
-      'limit', 'keep-every', 'fine-tune-from', 'label-smoothing', 'feature-matching', 'historical-averaging', 'minibatch-kernels',
-      'minibatch-kernel-dim', 'virtual-batch-norm',
+      'mode',
+      'model',
+      'dataset',
+      'labels-per-class',
+      'loss',
+      'epochs',
+      'batch-size',
+      'seed',
+      'out',
+      'name',
+      'lr',
+      'beta1',
+      'k',
+      'latent-size',
+      'limit',
+      'keep-every',
+      'fine-tune-from',
+      'label-smoothing',
+      'feature-matching',
+      'historical-averaging',
+      'minibatch-kernels',
+      'minibatch-kernel-dim',
+      'virtual-batch-norm',
     ],
     flags: ['resume'],
     usage: USAGE,
@@ -72,7 +92,8 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   const haWeight = numberFlag(args, 'historical-averaging');
   if (haWeight !== undefined) techniques.historicalAveraging = { weight: haWeight };
   const kernels = numberFlag(args, 'minibatch-kernels');
-  if (kernels !== undefined) techniques.minibatchDiscrimination = { kernels, kernelDim: numberFlag(args, 'minibatch-kernel-dim') ?? DEFAULT_MINIBATCH_KERNEL_DIM };
+  if (kernels !== undefined)
+    techniques.minibatchDiscrimination = { kernels, kernelDim: numberFlag(args, 'minibatch-kernel-dim') ?? DEFAULT_MINIBATCH_KERNEL_DIM };
   const referenceSize = numberFlag(args, 'virtual-batch-norm');
   if (referenceSize !== undefined) techniques.virtualBatchNorm = { referenceSize };
   // The flags' own names stay as the spec's types; checkTrainingSpec says what it expected.
@@ -96,7 +117,8 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   for (const key of Object.keys(input) as (keyof TrainingSpecInput)[]) if (input[key] === undefined) delete input[key];
   const spec = checkTrainingSpec(input);
   const fineTune = stringFlag(args, 'fine-tune-from');
-  if (fineTune !== undefined && args.has('resume')) throw new Error('--fine-tune-from: expected it without --resume (a resumed run continues its own checkpoint), got both');
+  if (fineTune !== undefined && args.has('resume'))
+    throw new Error('--fine-tune-from: expected it without --resume (a resumed run continues its own checkpoint), got both');
   return {
     spec,
     out,

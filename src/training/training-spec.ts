@@ -152,7 +152,17 @@ export function checkTrainingSpec(input: TrainingSpecInput): TrainingSpec {
   }
   checkCombination(mode, architecture, techniques);
   return {
-    mode, architecture, dataset, epochs, batchSize, seed, learningRate, beta1, k, latentSize, generatorLoss,
+    mode,
+    architecture,
+    dataset,
+    epochs,
+    batchSize,
+    seed,
+    learningRate,
+    beta1,
+    k,
+    latentSize,
+    generatorLoss,
     ...(limit !== undefined ? { limit } : {}),
     ...(labelsPerClass !== undefined ? { labelsPerClass } : {}),
     ...(keepEvery !== undefined ? { keepEvery } : {}),
@@ -175,20 +185,27 @@ function checkAutoencoderInput(input: TrainingSpecInput): void {
     throw badInput(`generatorLoss: expected none in autoencoder mode (the decoder is trained by reconstruction), got ${JSON.stringify(input.generatorLoss)}`);
   }
   for (const [name, value] of Object.entries(input.techniques ?? {})) {
-    if (value !== undefined) throw badInput(`techniques.${name}: expected none in autoencoder mode (the techniques are for GANs), got ${JSON.stringify(value)}`);
+    if (value !== undefined)
+      throw badInput(`techniques.${name}: expected none in autoencoder mode (the techniques are for GANs), got ${JSON.stringify(value)}`);
   }
 }
 
 /** Switches some models cannot carry: said here, before any work, rather than by a builder mid-run. */
 function checkCombination(mode: TrainingMode, architecture: TrainingArchitecture, t: TrainingTechniques): void {
   if (mode === 'kplusone' && t.labelSmoothing !== undefined) {
-    throw badInput(`techniques.labelSmoothing: expected none in kplusone mode (the K+1 losses have no real/fake target to smooth), got ${JSON.stringify(t.labelSmoothing)}`);
+    throw badInput(
+      `techniques.labelSmoothing: expected none in kplusone mode (the K+1 losses have no real/fake target to smooth), got ${JSON.stringify(t.labelSmoothing)}`,
+    );
   }
   if (architecture === 'mlp' && t.minibatchDiscrimination !== undefined) {
-    throw badInput('techniques.minibatchDiscrimination: expected architecture "dcgan" (the mlp discriminators have no minibatch layer), got architecture "mlp"');
+    throw badInput(
+      'techniques.minibatchDiscrimination: expected architecture "dcgan" (the mlp discriminators have no minibatch layer), got architecture "mlp"',
+    );
   }
   if (mode === 'gan' && architecture === 'mlp' && t.virtualBatchNorm !== undefined) {
-    throw badInput('techniques.virtualBatchNorm: expected architecture "dcgan" or mode "kplusone" (Goodfellow et al.\'s MLP generator has no batchnorm to replace), got mode "gan" with architecture "mlp"');
+    throw badInput(
+      'techniques.virtualBatchNorm: expected architecture "dcgan" or mode "kplusone" (Goodfellow et al.\'s MLP generator has no batchnorm to replace), got mode "gan" with architecture "mlp"',
+    );
   }
 }
 

@@ -53,7 +53,12 @@ export async function writeVersion(dir: string, v: VersionInput): Promise<ModelM
 }
 
 /** The manifest's training record: what every version states about how it was made; its metrics are the last epoch's. */
-function provenance(v: VersionInput, last: EpochRecord, finishedAt: Date, architectureConfig: ModelManifest['training']['architectureConfig']): ModelManifest['training'] {
+function provenance(
+  v: VersionInput,
+  last: EpochRecord,
+  finishedAt: Date,
+  architectureConfig: ModelManifest['training']['architectureConfig'],
+): ModelManifest['training'] {
   const { spec } = v;
   const { losses, seconds: _seconds, ...metrics } = last;
   return {

@@ -16,7 +16,13 @@ describe('initBackend', () => {
   it('can be called again, and switch to cpu, which gets no custom kernels', async () => {
     // 'same' transposed conv, 2x2 -> 4x4, stride 2, 3x3 kernel: 5 taps land per axis, 2 channels in.
     const transposedSum = (): number =>
-      tf.tidy(() => tf.conv2dTranspose(tf.ones<tf.Rank.R4>([1, 2, 2, 2]), tf.ones<tf.Rank.R4>([3, 3, 1, 2]), [1, 4, 4, 1], 2, 'same').sum().dataSync()[0]);
+      tf.tidy(
+        () =>
+          tf
+            .conv2dTranspose(tf.ones<tf.Rank.R4>([1, 2, 2, 2]), tf.ones<tf.Rank.R4>([3, 3, 1, 2]), [1, 4, 4, 1], 2, 'same')
+            .sum()
+            .dataSync()[0],
+      );
     const cpu = await initBackend({ order: ['cpu'] });
     expect(cpu).toEqual({ name: 'cpu', tfBackend: 'cpu', customKernels: [] });
     expect(transposedSum()).toBe(5 * 5 * 2);

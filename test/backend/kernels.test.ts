@@ -16,7 +16,17 @@ const cases: Case[] = [
   { x: [2, 14, 14, 8], filter: [5, 5, 8, 16], strides: 2, pad: 'same' },
   { x: [3, 8, 7, 2], filter: [3, 3, 2, 5], strides: 2, pad: 'valid' },
   { x: [1, 10, 10, 4], filter: [4, 4, 4, 3], strides: 3, pad: 'same' },
-  { x: [2, 7, 7, 3], filter: [3, 3, 3, 2], strides: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  {
+    x: [2, 7, 7, 3],
+    filter: [3, 3, 3, 2],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 0],
+      [0, 0],
+    ],
+  },
   // One input channel: Conv2DBackpropInput's matMul + col2im route.
   { x: [2, 28, 28, 1], filter: [5, 5, 1, 8], strides: 2, pad: 'same' },
   // The DCGAN's own layers.
@@ -27,8 +37,28 @@ const cases: Case[] = [
   { x: [1, 10, 11, 12], filter: [4, 5, 12, 3], strides: 3, pad: 'same' },
   { x: [2, 9, 8, 8], filter: [5, 3, 8, 6], strides: [2, 1], pad: 'same' },
   // Padding beyond the kernel: phases whose ideal padding is negative.
-  { x: [1, 6, 6, 8], filter: [3, 3, 8, 4], strides: 2, pad: [[0, 0], [3, 3], [1, 4], [0, 0]] },
-  { x: [1, 5, 5, 8], filter: [3, 3, 8, 4], strides: 1, pad: [[0, 0], [3, 0], [0, 3], [0, 0]] },
+  {
+    x: [1, 6, 6, 8],
+    filter: [3, 3, 8, 4],
+    strides: 2,
+    pad: [
+      [0, 0],
+      [3, 3],
+      [1, 4],
+      [0, 0],
+    ],
+  },
+  {
+    x: [1, 5, 5, 8],
+    filter: [3, 3, 8, 4],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [3, 0],
+      [0, 3],
+      [0, 0],
+    ],
+  },
 ];
 
 /** N(0, 0.25): activations and weights of the scale a trained net sees, so float32 rounding stays well below 1e-4. */
@@ -88,7 +118,9 @@ describe('wasm custom conv kernels vs the cpu backend', () => {
       const dw = maxAbsDiff(got.dw, reference[i].dw);
       const dx = maxAbsDiff(got.dx, reference[i].dx);
       const tr = maxAbsDiff(got.transposed, reference[i].transposed);
-      console.log(`case ${i}: max abs diff Conv2DBackpropFilter ${dw.toExponential(2)}, Conv2DBackpropInput ${dx.toExponential(2)}, conv2dTranspose ${tr.toExponential(2)}`);
+      console.log(
+        `case ${i}: max abs diff Conv2DBackpropFilter ${dw.toExponential(2)}, Conv2DBackpropInput ${dx.toExponential(2)}, conv2dTranspose ${tr.toExponential(2)}`,
+      );
       expect(dw).toBeLessThanOrEqual(1e-4);
       expect(dx).toBeLessThanOrEqual(1e-4);
       expect(tr).toBeLessThanOrEqual(1e-4);

@@ -19,7 +19,11 @@ function rawPng(width: number, height: number, colorType: 0 | 2 | 4 | 6, rgba: (
   if (bitDepth === 16) {
     // pngjs writes 16-bit files from 16-bit input: v * 257 maps 0..255 onto 0..65535.
     const wide = new Uint16Array(width * height * 4);
-    for (let i = 0; i < width * height; i++) wide.set(rgba(i).map((v) => v * 257), i * 4);
+    for (let i = 0; i < width * height; i++)
+      wide.set(
+        rgba(i).map((v) => v * 257),
+        i * 4,
+      );
     // pngjs types data as a Buffer; its 16-bit packer reads a Uint16Array there.
     png.data = wide as unknown as Buffer;
   } else {
@@ -74,8 +78,14 @@ describe('decodeImageInput', () => {
   });
 
   it('refuses neither or both of png and pixels', () => {
-    expectBadInput(() => decodeImageInput('images[3]', {}, GREY), 'images[3]: expected exactly one of png (base64 of a PNG) or pixels (28x28x1 = 784 values in 0..255), got neither');
-    expectBadInput(() => decodeImageInput('images[3]', { png: null, pixels: null }, GREY), 'images[3]: expected exactly one of png (base64 of a PNG) or pixels (28x28x1 = 784 values in 0..255), got neither');
+    expectBadInput(
+      () => decodeImageInput('images[3]', {}, GREY),
+      'images[3]: expected exactly one of png (base64 of a PNG) or pixels (28x28x1 = 784 values in 0..255), got neither',
+    );
+    expectBadInput(
+      () => decodeImageInput('images[3]', { png: null, pixels: null }, GREY),
+      'images[3]: expected exactly one of png (base64 of a PNG) or pixels (28x28x1 = 784 values in 0..255), got neither',
+    );
     expectBadInput(
       () => decodeImageInput('images[3]', { png: 'AAAA', pixels: [1] }, GREY),
       'images[3]: expected exactly one of png (base64 of a PNG) or pixels (28x28x1 = 784 values in 0..255), got both',
@@ -83,8 +93,14 @@ describe('decodeImageInput', () => {
   });
 
   it('refuses pixels of the wrong count, out of 0..255 or not finite, naming the value', () => {
-    expectBadInput(() => decodeImageInput('images[0]', { pixels: new Array(785).fill(0) }, GREY), 'images[0].pixels: expected 784 values (28x28x1 = 784, row-major), got 785');
-    expectBadInput(() => decodeImageInput('images[0]', { pixels: new Array(784 * 3).fill(0) }, GREY), 'images[0].pixels: expected 784 values (28x28x1 = 784, row-major), got 2352');
+    expectBadInput(
+      () => decodeImageInput('images[0]', { pixels: new Array(785).fill(0) }, GREY),
+      'images[0].pixels: expected 784 values (28x28x1 = 784, row-major), got 785',
+    );
+    expectBadInput(
+      () => decodeImageInput('images[0]', { pixels: new Array(784 * 3).fill(0) }, GREY),
+      'images[0].pixels: expected 784 values (28x28x1 = 784, row-major), got 2352',
+    );
     const values = new Array(784).fill(0);
     values[17] = 256;
     expectBadInput(() => decodeImageInput('images[2]', { pixels: values }, GREY), 'images[2].pixels[17]: expected a finite number in 0..255, got 256');
@@ -110,7 +126,10 @@ describe('decodeImageInput', () => {
       'images[1].png: expected base64 of a PNG file (characters A-Z a-z 0-9 + /, padded with = to a multiple of 4), got an empty string',
     );
     const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1]);
-    expectBadInput(() => decodeImageInput('images[1]', { png: jpeg.toString('base64') }, GREY), 'images[1].png: expected a PNG file, got 12 bytes that do not start with the PNG signature');
+    expectBadInput(
+      () => decodeImageInput('images[1]', { png: jpeg.toString('base64') }, GREY),
+      'images[1].png: expected a PNG file, got 12 bytes that do not start with the PNG signature',
+    );
     const png = encodePng(pattern(28, 28, 1), 28, 28, 1, [0, 255]);
     const truncated = png.subarray(0, png.length - 30);
     let error: unknown;
@@ -142,6 +161,9 @@ describe('decodeImageInput', () => {
     const limit = maxPngBase64Length(GREY);
     // 28 rows of (1 filter byte + 28 pixels x 8 bytes) plus 64 KiB, in base64.
     expect(limit).toBe(4 * Math.ceil((28 * (1 + 28 * 8) + 65536) / 3));
-    expectBadInput(() => decodeImageInput('images[4]', { png: 'A'.repeat(limit + 4) }, GREY), `images[4].png: expected at most ${limit} base64 characters (a 28x28 PNG), got ${limit + 4}`);
+    expectBadInput(
+      () => decodeImageInput('images[4]', { png: 'A'.repeat(limit + 4) }, GREY),
+      `images[4].png: expected at most ${limit} base64 characters (a 28x28 PNG), got ${limit + 4}`,
+    );
   });
 });

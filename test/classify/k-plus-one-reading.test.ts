@@ -31,7 +31,11 @@ describe('readKPlusOne', () => {
 
   it('agrees with kPlusOneProbabilities (the training definition) within float32 precision', async () => {
     await initBackend({ order: ['wasm'] });
-    const rows = [[0.3, -2, 4.1, 0], [-3, -4, -5, -2.5], [8, 8.5, -1, 2]];
+    const rows = [
+      [0.3, -2, 4.1, 0],
+      [-3, -4, -5, -2.5],
+      [8, 8.5, -1, 2],
+    ];
     const before = tf.memory().numTensors;
     const expected = tf.tidy(() => kPlusOneProbabilities(tf.tensor2d(rows)).arraySync());
     expect(tf.memory().numTensors).toBe(before);

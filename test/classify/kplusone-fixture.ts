@@ -15,13 +15,17 @@ export const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 export function buildTestClassifier(classes: number, seed: number): tf.LayersModel {
   const init = (offset: number) => tf.initializers.glorotUniform({ seed: seed * 100 + offset });
   const image = tf.input({ shape: [28, 28, 1], name: 'image' });
-  let x = tf.layers.conv2d({ name: 'c_conv', filters: 4, kernelSize: 5, strides: 2, activation: 'relu', kernelInitializer: init(1) }).apply(image) as tf.SymbolicTensor;
+  let x = tf.layers
+    .conv2d({ name: 'c_conv', filters: 4, kernelSize: 5, strides: 2, activation: 'relu', kernelInitializer: init(1) })
+    .apply(image) as tf.SymbolicTensor;
   // -> [12, 12, 4]
   x = tf.layers.flatten({ name: 'c_flatten' }).apply(x) as tf.SymbolicTensor;
   // -> [576]
   x = tf.layers.dense({ name: 'c_hidden', units: 32, activation: 'relu', kernelInitializer: init(2) }).apply(x) as tf.SymbolicTensor;
   // -> [32]
-  const logits = tf.layers.dense({ name: 'c_logits', units: classes, kernelInitializer: init(3), biasInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 1, seed }) }).apply(x) as tf.SymbolicTensor;
+  const logits = tf.layers
+    .dense({ name: 'c_logits', units: classes, kernelInitializer: init(3), biasInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 1, seed }) })
+    .apply(x) as tf.SymbolicTensor;
   // -> [K]
   const model = tf.model({ name: 'test_classifier', inputs: image, outputs: logits });
   // Larger weights: logits of a few units, so the K+1 softmax is far from uniform.

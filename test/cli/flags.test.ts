@@ -27,7 +27,9 @@ describe('parseFlags', () => {
     expect(() => parseFlags(['--epochs', '3', '--epoch', '4'], spec)).toThrow('Expected one of --epochs, --lr, --out, --resume, got --epoch\nusage: x');
     expect(() => parseFlags(['-e', '3'], spec)).toThrow('Expected one of --epochs, --lr, --out, --resume, got -e\nusage: x');
     expect(() => parseFlags(['--resume=yes'], spec)).toThrow('--resume: expected no value, got "yes"\nusage: x');
-    expect(() => parseFlags(['--out', '--resume'], spec)).toThrow('--out: expected a value, got the option --resume (write --out=VALUE for a value starting with "-")\nusage: x');
+    expect(() => parseFlags(['--out', '--resume'], spec)).toThrow(
+      '--out: expected a value, got the option --resume (write --out=VALUE for a value starting with "-")\nusage: x',
+    );
     expect(() => parseFlags(['--epochs', '3', '--', 'x'], spec)).toThrow('Expected an option like --epochs, got "x"');
   });
 

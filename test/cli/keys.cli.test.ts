@@ -30,10 +30,16 @@ describe('npm run keys', () => {
     await expect(runKeysCommand(['create', '--name', 'x', '--scopes', 'write'], env)).rejects.toThrow(
       'scopes: expected scopes from read, sample, train, admin separated by commas, got "write"',
     );
-    await expect(runKeysCommand(['create', '--name', 'x', '--scopes', ''], env)).rejects.toThrow('scopes: expected at least one of read, sample, train, admin, got none');
+    await expect(runKeysCommand(['create', '--name', 'x', '--scopes', ''], env)).rejects.toThrow(
+      'scopes: expected at least one of read, sample, train, admin, got none',
+    );
     await expect(runKeysCommand(['create', '--scopes', 'read'], env)).rejects.toThrow('--name: expected a value, got none');
     await expect(runKeysCommand(['revoke', '--id', 'ffffffffffff'], env)).rejects.toThrow('API key "ffffffffffff" not found');
-    await expect(runKeysCommand(['create', '--name', 'x', '--scope', 'read'], env)).rejects.toThrow('Expected one of --name, --scopes, --rate-limit, --id, got --scope');
-    await expect(runKeysCommand(['create', '--name', 'x', '--scopes', 'read', '--rate-limit', 'fast'], env)).rejects.toThrow('--rate-limit: expected a number in [0, Infinity), got "fast"');
+    await expect(runKeysCommand(['create', '--name', 'x', '--scope', 'read'], env)).rejects.toThrow(
+      'Expected one of --name, --scopes, --rate-limit, --id, got --scope',
+    );
+    await expect(runKeysCommand(['create', '--name', 'x', '--scopes', 'read', '--rate-limit', 'fast'], env)).rejects.toThrow(
+      '--rate-limit: expected a number in [0, Infinity), got "fast"',
+    );
   });
 });

@@ -19,7 +19,13 @@ describe('loadConfig', () => {
   });
 
   it('reads the environment', () => {
-    const config = loadConfig({ PORT: '5000', GANQL_BACKEND: 'wasm, cpu', GANQL_MAX_SAMPLES: '16', GANQL_MAX_BATCH_SIZE: '8', DATABASE_URL: 'postgresql://u@h/db' });
+    const config = loadConfig({
+      PORT: '5000',
+      GANQL_BACKEND: 'wasm, cpu',
+      GANQL_MAX_SAMPLES: '16',
+      GANQL_MAX_BATCH_SIZE: '8',
+      DATABASE_URL: 'postgresql://u@h/db',
+    });
     expect(config).toMatchObject({ port: 5000, backendOrder: ['wasm', 'cpu'], maxSamplesPerRequest: 16, databaseUrl: 'postgresql://u@h/db' });
     expect(config.pool.maxBatchSize).toBe(8);
     const limits = loadConfig({
@@ -39,6 +45,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ GANQL_MAX_QUEUE_DELAY_MS: '-1' })).toThrow('GANQL_MAX_QUEUE_DELAY_MS: expected an integer in 0..10000, got "-1"');
     expect(() => loadConfig({ GANQL_MAX_QUERY_DEPTH: '0' })).toThrow('GANQL_MAX_QUERY_DEPTH: expected an integer in 1..1000, got "0"');
     expect(() => loadConfig({ GANQL_LOG_LEVEL: 'loud' })).toThrow('GANQL_LOG_LEVEL: expected one of debug, info, warn, error, silent, got "loud"');
-    expect(() => loadConfig({ DATABASE_URL: 'mysql://root:secret@h/db' })).toThrow('DATABASE_URL: expected file:<path> or postgresql://..., got "mysql://***@h/db"');
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://root:secret@h/db' })).toThrow(
+      'DATABASE_URL: expected file:<path> or postgresql://..., got "mysql://***@h/db"',
+    );
   });
 });

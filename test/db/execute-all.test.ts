@@ -16,21 +16,43 @@ const RUN = 'INSERT INTO "Run" ("id", "kind", "status", "parameters", "backend",
 async function checkExecuteAll(db: Database): Promise<void> {
   await db.migrate();
   const now = new Date();
-  expect(await db.executeAll([{ sql: RUN, params: ['r1', 'TRAIN', 'RUNNING', '{}', 'wasm', now] }, { sql: RUN, params: ['r2', 'TRAIN', 'RUNNING', '{}', 'wasm', now] }])).toEqual([1, 1]);
+  expect(
+    await db.executeAll([
+      { sql: RUN, params: ['r1', 'TRAIN', 'RUNNING', '{}', 'wasm', now] },
+      { sql: RUN, params: ['r2', 'TRAIN', 'RUNNING', '{}', 'wasm', now] },
+    ]),
+  ).toEqual([1, 1]);
   // The second insert repeats an id: the first of the pair must not stay either.
-  await expect(db.executeAll([{ sql: RUN, params: ['r3', 'TRAIN', 'RUNNING', '{}', 'wasm', now] }, { sql: RUN, params: ['r1', 'TRAIN', 'RUNNING', '{}', 'wasm', now] }])).rejects.toThrow();
+  await expect(
+    db.executeAll([
+      { sql: RUN, params: ['r3', 'TRAIN', 'RUNNING', '{}', 'wasm', now] },
+      { sql: RUN, params: ['r1', 'TRAIN', 'RUNNING', '{}', 'wasm', now] },
+    ]),
+  ).rejects.toThrow();
   expect((await db.prisma.run.findMany({ orderBy: { id: 'asc' } })).map((r) => r.id)).toEqual(['r1', 'r2']);
   expect(await db.executeAll([])).toEqual([]);
   // A guarded statement that changes nothing (a claim that lost) rolls back the rest: null, nothing written.
   const guarded = { sql: 'UPDATE "Run" SET "status" = ? WHERE "id" = ? AND "status" = ?', params: ['CANCELLED', 'r2', 'QUEUED'], expectChange: true };
   expect(await db.executeAll([{ sql: RUN, params: ['r4', 'TRAIN', 'RUNNING', '{}', 'wasm', now] }, guarded])).toBeNull();
   expect(await db.prisma.run.count()).toBe(2);
-  expect(await db.executeAll([{ sql: RUN, params: ['r4', 'TRAIN', 'RUNNING', '{}', 'wasm', now] }, { ...guarded, params: ['CANCELLED', 'r2', 'RUNNING'] }])).toEqual([1, 1]);
+  expect(
+    await db.executeAll([
+      { sql: RUN, params: ['r4', 'TRAIN', 'RUNNING', '{}', 'wasm', now] },
+      { ...guarded, params: ['CANCELLED', 'r2', 'RUNNING'] },
+    ]),
+  ).toEqual([1, 1]);
   expect((await db.prisma.run.findUniqueOrThrow({ where: { id: 'r2' } })).status).toBe('CANCELLED');
 
   // A training job's end as one statement (booleans and dates as Prisma stores them), with its run's.
   const store = new TrainingJobStore(db.prisma);
-  await store.create({ id: 'r1', name: 'n', version: 'v', spec: checkTrainingSpec({ architecture: 'mlp', epochs: 1, limit: 64 }), parentModelId: null, folder: dir });
+  await store.create({
+    id: 'r1',
+    name: 'n',
+    version: 'v',
+    spec: checkTrainingSpec({ architecture: 'mlp', epochs: 1, limit: 64 }),
+    parentModelId: null,
+    folder: dir,
+  });
   const finishedAt = new Date('2026-11-27T10:00:00.000Z');
   await db.executeAll([
     { sql: 'UPDATE "Run" SET "status" = ?, "errorMessage" = ?, "finishedAt" = ? WHERE "id" = ?', params: ['INTERRUPTED', 'stopped', finishedAt, 'r1'] },

@@ -70,7 +70,18 @@ describe.skipIf(!pgServer)('PostgreSQL migrations (GANQL_TEST_POSTGRES_URL)', ()
       await client.end();
       expect(rows.map((r) => r.migration_name)).toEqual(names);
       expect(rows.every((r) => r.finished_at instanceof Date && r.rolled_back_at === null)).toBe(true);
-      expect(tables.map((t) => t.table_name)).toEqual(['ApiKey', 'Evaluation', 'Model', 'ReferenceStats', 'Replica', 'Run', 'Sample', 'TrainingEpoch', 'TrainingJob', '_prisma_migrations']);
+      expect(tables.map((t) => t.table_name)).toEqual([
+        'ApiKey',
+        'Evaluation',
+        'Model',
+        'ReferenceStats',
+        'Replica',
+        'Run',
+        'Sample',
+        'TrainingEpoch',
+        'TrainingJob',
+        '_prisma_migrations',
+      ]);
 
       await a.prisma.run.create({ data: { id: 'r1', kind: 'SAMPLE', status: 'RUNNING', parameters: '{}' } });
       expect(await b.prisma.run.findUnique({ where: { id: 'r1' } })).toMatchObject({ kind: 'SAMPLE', status: 'RUNNING' });

@@ -56,7 +56,11 @@ function brokenTarget(page: string, target: string): string | null {
 
 describe('links in README.md and docs/', () => {
   it('finds links, images and headings the way GitHub renders them', () => {
-    expect(linkTargets('see [a](docs/api.md#errors), ![p](x.png "t") and <img src="y.png" alt="">; `[no](z.md)`')).toEqual(['docs/api.md#errors', 'x.png', 'y.png']);
+    expect(linkTargets('see [a](docs/api.md#errors), ![p](x.png "t") and <img src="y.png" alt="">; `[no](z.md)`')).toEqual([
+      'docs/api.md#errors',
+      'x.png',
+      'y.png',
+    ]);
     expect([...headingAnchors('## Salimans et al. 2016: improved techniques\n## Le et al.\n## Le et al.\n```\n## not a heading\n```')]).toEqual([
       'salimans-et-al-2016-improved-techniques',
       'le-et-al',

@@ -17,7 +17,7 @@ function softmaxRows(rows: number, classes: number, seed: number): Matrix {
   const m = uniformRows(rows, classes, seed);
   for (let i = 0; i < rows; i++) {
     let sum = 0;
-    for (let k = 0; k < classes; k++) sum += (m.data[i * classes + k] = Math.exp(4 * m.data[i * classes + k]));
+    for (let k = 0; k < classes; k++) sum += m.data[i * classes + k] = Math.exp(4 * m.data[i * classes + k]);
     for (let k = 0; k < classes; k++) m.data[i * classes + k] /= sum;
   }
   return m;

@@ -15,7 +15,13 @@ describe('parseEvalArgs', () => {
       scorersDir: 'models/scorers',
       json: false,
     });
-    expect(parseEvalArgs(['--noise', '--json', '--splits=5'])).toMatchObject({ subject: { kind: 'noise' }, metrics: ['INCEPTION_SCORE'], samples: 10000, splits: 5, json: true });
+    expect(parseEvalArgs(['--noise', '--json', '--splits=5'])).toMatchObject({
+      subject: { kind: 'noise' },
+      metrics: ['INCEPTION_SCORE'],
+      samples: 10000,
+      splits: 5,
+      json: true,
+    });
   });
 
   it('refuses bad command lines, saying what was expected', () => {
@@ -38,12 +44,22 @@ describe('runEval', () => {
   it('scores uniform noise offline: an Inception Score far below the shipped DCGAN and the real digits', async () => {
     const logged: string[] = [];
     const report = await runEval(['--noise', '--samples', '200', '--splits', '2', '--seed', '3'], (m) => logged.push(m));
-    expect(report).toMatchObject({ subject: 'uniform noise images (28x28x1)', dataset: 'mnist', scorer: 'mnist-cnn', samples: 200, seed: 3, splits: 2, referenceImages: null });
+    expect(report).toMatchObject({
+      subject: 'uniform noise images (28x28x1)',
+      dataset: 'mnist',
+      scorer: 'mnist-cnn',
+      samples: 200,
+      seed: 3,
+      splits: 2,
+      referenceImages: null,
+    });
     const is = report.output.inceptionScore!;
     expect(is.mean).toBeGreaterThanOrEqual(1);
     expect(is.mean).toBeLessThan(2.5);
     expect(is.splitScores).toHaveLength(2);
-    expect(formatReport(report)).toMatch(/^uniform noise images \(28x28x1\): 200 images, seed 3, scorer mnist-cnn \(test accuracy 98\.4%\)\nInception Score {2}\d\.\d{3} ± \d\.\d{3} \(mean ± std over 2 splits\)\n/);
+    expect(formatReport(report)).toMatch(
+      /^uniform noise images \(28x28x1\): 200 images, seed 3, scorer mnist-cnn \(test accuracy 98\.4%\)\nInception Score {2}\d\.\d{3} ± \d\.\d{3} \(mean ± std over 2 splits\)\n/,
+    );
   });
 
   it('scores the shipped DCGAN offline between noise and real digits, and frees every tensor it made', async () => {

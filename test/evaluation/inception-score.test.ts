@@ -88,7 +88,15 @@ describe('inceptionScore', () => {
     expect(() => inceptionScore([[NaN, 1]], { splits: 1 })).toThrow(/expected a finite number, got NaN/);
     expect(() => inceptionScore([[1, 0]], { splits: 2 })).toThrow(/splits: expected an integer in \[1, 1\] \(the number of rows\), got 2/);
     expect(() => inceptionScore([[1, 0]], { splits: 0 })).toThrow(/got 0/);
-    expect(() => inceptionScore([[1, 0], [0, 1]], { splits: 1.5 })).toThrow(/got 1.5/);
+    expect(() =>
+      inceptionScore(
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        { splits: 1.5 },
+      ),
+    ).toThrow(/got 1.5/);
     expect(() => inceptionScore([[1, 0], [1]], {})).toThrow(/row 1: expected 2 numbers, got 1/);
     // Within tolerance passes: float32 softmax rows are off by ~1e-7.
     expect(inceptionScore([[0.5, 0.5005]], { splits: 1 }).mean).toBeGreaterThan(0);

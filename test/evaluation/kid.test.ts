@@ -81,11 +81,13 @@ describe('kernelInceptionDistance', () => {
   it('is reproducible for a seed and changes with it', () => {
     const o = { subsetSize: 50, subsets: 5 };
     expect(kernelInceptionDistance(a, shifted, { ...o, seed: 4 }).subsetValues).toEqual(kernelInceptionDistance(a, shifted, { ...o, seed: 4 }).subsetValues);
-    expect(kernelInceptionDistance(a, shifted, { ...o, seed: 4 }).subsetValues).not.toEqual(kernelInceptionDistance(a, shifted, { ...o, seed: 5 }).subsetValues);
+    expect(kernelInceptionDistance(a, shifted, { ...o, seed: 4 }).subsetValues).not.toEqual(
+      kernelInceptionDistance(a, shifted, { ...o, seed: 5 }).subsetValues,
+    );
   });
 
   it('rejects subsets larger than a set, and feature sets of different widths', () => {
-    expect(() => kernelInceptionDistance(a, b)).toThrow('subsetSize: expected an integer in [2, 300] (the smaller set\'s size), got 1000');
+    expect(() => kernelInceptionDistance(a, b)).toThrow("subsetSize: expected an integer in [2, 300] (the smaller set's size), got 1000");
     expect(() => kernelInceptionDistance(a, normalRows(300, 8, 9), { subsetSize: 10 })).toThrow('expected feature sets of equal width, got 16 and 8');
   });
 });

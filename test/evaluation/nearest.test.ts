@@ -25,11 +25,30 @@ describe('nearestNeighbours', () => {
   });
 
   it('gives distance 0 for an exact copy and the lowest index on ties', () => {
-    const result = nearestNeighbours([[1, 1], [0, 0]], [[2, 0], [0, 2], [1, 1], [0, 0]]);
+    const result = nearestNeighbours(
+      [
+        [1, 1],
+        [0, 0],
+      ],
+      [
+        [2, 0],
+        [0, 2],
+        [1, 1],
+        [0, 0],
+      ],
+    );
     expect(result[0]).toEqual({ index: 2, distance: 0 });
     // (0,0) is a copy of row 3; (1,1) query -> row 2 exact; check a tie: (1, 1) is equally far from (2, 0) and (0, 2).
     expect(result[1]).toEqual({ index: 3, distance: 0 });
-    expect(nearestNeighbours([[1, 1]], [[2, 0], [0, 2]])[0]).toEqual({ index: 0, distance: Math.SQRT2 });
+    expect(
+      nearestNeighbours(
+        [[1, 1]],
+        [
+          [2, 0],
+          [0, 2],
+        ],
+      )[0],
+    ).toEqual({ index: 0, distance: Math.SQRT2 });
   });
 
   it('agrees with a direct search on float32 images for any batch size', () => {

@@ -19,7 +19,14 @@ describe('parzenLogDensities', () => {
     // Samples (0,0), (2,0); x = (0,0); squared distances 0 and 4.
     // sigma 0.5: exponents 0 and -4 / (2 * 0.25) = -8; log((1 + e^-8) / 2) - 2 log(0.5 sqrt(2 pi)).
     // sigma 2: exponents 0 and -4 / 8 = -0.5; log((1 + e^-0.5) / 2) - 2 log(2 sqrt(2 pi)).
-    const [a, b] = parzenLogDensities([[0, 0], [2, 0]], [[0, 0]], [0.5, 2]);
+    const [a, b] = parzenLogDensities(
+      [
+        [0, 0],
+        [2, 0],
+      ],
+      [[0, 0]],
+      [0.5, 2],
+    );
     expect(a[0]).toBeCloseTo(Math.log((1 + Math.exp(-8)) / 2) - 2 * Math.log(0.5 * Math.sqrt(2 * Math.PI)), 14);
     expect(b[0]).toBeCloseTo(Math.log((1 + Math.exp(-0.5)) / 2) - 2 * Math.log(2 * Math.sqrt(2 * Math.PI)), 14);
   });
@@ -39,7 +46,7 @@ describe('parzenLogDensities', () => {
 });
 
 describe('parzenLogLikelihood', () => {
-  it('uses the paper code\'s grid 10^linspace(-1, 0, 10) by default', () => {
+  it("uses the paper code's grid 10^linspace(-1, 0, 10) by default", () => {
     expect(defaultParzenSigmas).toHaveLength(10);
     expect(defaultParzenSigmas[0]).toBeCloseTo(0.1, 15);
     expect(defaultParzenSigmas[9]).toBeCloseTo(1, 15);

@@ -13,7 +13,8 @@ const SCRIPT = path.join(__dirname, 'reference.py');
 function referenceUnavailable(): string | undefined {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
   const probe = spawnSync(PYTHON, ['-c', 'import numpy, scipy.linalg'], { encoding: 'utf8' });
-  if (probe.status !== 0) return `${PYTHON} cannot import numpy and scipy (apt-get install python3-numpy python3-scipy): ${probe.stderr.trim().split('\n').pop()}`;
+  if (probe.status !== 0)
+    return `${PYTHON} cannot import numpy and scipy (apt-get install python3-numpy python3-scipy): ${probe.stderr.trim().split('\n').pop()}`;
   return undefined;
 }
 

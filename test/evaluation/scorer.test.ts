@@ -87,9 +87,7 @@ function writeTinyGraphModel(dir: string): void {
     { name: 'W2', shape: [3, 2], dtype: 'float32', values: [1, -1, 0, 2, 1, 0] },
     { name: 'b2', shape: [2], dtype: 'float32', values: [0, 0.25] },
   ];
-  const data = Buffer.concat(
-    weights.map((w) => Buffer.from((w.dtype === 'int32' ? Int32Array.from(w.values) : Float32Array.from(w.values)).buffer)),
-  );
+  const data = Buffer.concat(weights.map((w) => Buffer.from((w.dtype === 'int32' ? Int32Array.from(w.values) : Float32Array.from(w.values)).buffer)));
   writeFileSync(path.join(dir, 'group1-shard1of1.bin'), data);
   const modelJson = {
     format: 'graph-model',
@@ -115,7 +113,7 @@ describe('scorer', () => {
 
   afterAll(() => reference.dispose());
 
-  it('loads a layers-model scorer whose probabilities and features equal the model\'s own outputs, leaking no tensors', async () => {
+  it("loads a layers-model scorer whose probabilities and features equal the model's own outputs, leaking no tensors", async () => {
     const before = tf.memory().numTensors;
     const scorer = await loadScorer(layersDir);
     expect(scorer.featureSize).toBe(8);
@@ -161,7 +159,7 @@ describe('scorer', () => {
     scorer.dispose();
   });
 
-  it('rescales images given in another range to the scorer\'s inputRange', async () => {
+  it("rescales images given in another range to the scorer's inputRange", async () => {
     const scorer = await loadScorer(layersDir);
     const images = randomImages(2, 784, 4);
     const unit = images.map((v) => (v + 1) / 2);
@@ -251,7 +249,9 @@ describe('scorer', () => {
     writeTinyGraphModel(graphDir);
     writeFileSync(
       path.join(graphDir, SCORER_MANIFEST_FILE),
-      JSON.stringify(manifest({ classes: 2, inputShape: [2, 2, 1], model: { format: 'graph-model', path: '.', probabilitiesNode: 'probs', featuresNode: 'missing' } })),
+      JSON.stringify(
+        manifest({ classes: 2, inputShape: [2, 2, 1], model: { format: 'graph-model', path: '.', probabilitiesNode: 'probs', featuresNode: 'missing' } }),
+      ),
     );
     await expect(loadScorer(graphDir)).rejects.toThrow(/missing/);
     writeFileSync(path.join(graphDir, 'group1-shard1of1.bin'), Buffer.alloc(8));

@@ -27,7 +27,7 @@ describe('symmetricEigen (Householder + implicit QL)', () => {
     expect(v[2] * v[3]).toBeCloseTo(0.5, 14);
   });
 
-  it('returns a diagonal matrix\'s entries sorted, and handles 1 x 1 and all-zero matrices', () => {
+  it("returns a diagonal matrix's entries sorted, and handles 1 x 1 and all-zero matrices", () => {
     expect(Array.from(symmetricEigen(new Float64Array([5, 0, 0, 0, -2, 0, 0, 0, 3]), 3).values)).toEqual([-2, 3, 5]);
     expect(Array.from(symmetricEigen(new Float64Array([7]), 1).values)).toEqual([7]);
     expect(Array.from(symmetricEigen(new Float64Array(9), 3).values)).toEqual([0, 0, 0]);

@@ -29,7 +29,9 @@ describe('parseTrainScorerArgs', () => {
     const base = ['--epochs', '1', '--seed', '1', '--out', 'o'];
     expect(() => parseTrainScorerArgs(['--dataset', 'cifar', ...base])).toThrow('--dataset: expected one of mnist, fashion-mnist, got "cifar"');
     expect(() => parseTrainScorerArgs(['--dataset', 'mnist', ...base, '--foo', '1'])).toThrow(/got --foo/);
-    expect(() => parseTrainScorerArgs(['--dataset', 'mnist', '--epochs', '0', '--seed', '1', '--out', 'o'])).toThrow('--epochs: expected an integer >= 1, got "0"');
+    expect(() => parseTrainScorerArgs(['--dataset', 'mnist', '--epochs', '0', '--seed', '1', '--out', 'o'])).toThrow(
+      '--epochs: expected an integer >= 1, got "0"',
+    );
     expect(() => parseTrainScorerArgs(['--dataset', 'mnist', ...base, '--lr', '2'])).toThrow('--lr: expected a number in (0, 1), got "2"');
     expect(() => parseTrainScorerArgs(['--dataset', 'mnist', '--epochs', '1', '--seed', '1'])).toThrow('--out: expected a value, got none');
   });

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createPrng } from '../../src/data/prng';
 import type { ClassifierEvaluationInput } from '../../src/features/classifier-evaluation';
-import { evaluateClassifiersInThread, evaluateClassifiersInWorker, findConceptFiltersInThread, findConceptFiltersInWorker } from '../../src/features/classifier-runner';
+import {
+  evaluateClassifiersInThread,
+  evaluateClassifiersInWorker,
+  findConceptFiltersInThread,
+  findConceptFiltersInWorker,
+} from '../../src/features/classifier-runner';
 
 /** Three classes at separate centres in 20-d, `perClass` rows each, unit noise. */
 function input(perClass: number, seed: number): ClassifierEvaluationInput['train'] {
@@ -32,7 +37,9 @@ describe('classifier runners', () => {
 
   it('a failure in the worker rejects with its message', async () => {
     const bad = { train: input(3, 1), test: { ...input(3, 2), width: 19 }, classes: 3, seed: 0 };
-    await expect(evaluateClassifiersInWorker([bad])).rejects.toThrow(/classifier worker: evaluateLinearClassifier: expected train and test of one width, got 20 and 19/);
+    await expect(evaluateClassifiersInWorker([bad])).rejects.toThrow(
+      /classifier worker: evaluateLinearClassifier: expected train and test of one width, got 20 and 19/,
+    );
   });
 
   it('finds the same concept filters on a worker as on this thread: filter 2 drives the concept', async () => {
@@ -44,6 +51,8 @@ describe('classifier runners', () => {
     const there = await findConceptFiltersInWorker(request);
     expect(there).toEqual(here);
     expect(there.filters[0].filter).toBe(2);
-    await expect(findConceptFiltersInWorker({ ...request, isConcept: activations.map(() => true) })).rejects.toThrow(/concept filters worker: conceptFilters: expected samples both of the concept and not/);
+    await expect(findConceptFiltersInWorker({ ...request, isConcept: activations.map(() => true) })).rejects.toThrow(
+      /concept filters worker: conceptFilters: expected samples both of the concept and not/,
+    );
   });
 });

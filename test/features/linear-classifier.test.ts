@@ -34,8 +34,26 @@ describe('fitLinearClassifier (one-vs-rest L2-SVM, dual coordinate descent)', ()
   });
 
   it('standardises with the training statistics: a scaled, shifted copy of the data gives the same predictions', () => {
-    const train = clusters([[0, 0], [3, 0], [0, 3]], 10, 0.6, 1);
-    const test = clusters([[0, 0], [3, 0], [0, 3]], 20, 0.6, 2);
+    const train = clusters(
+      [
+        [0, 0],
+        [3, 0],
+        [0, 3],
+      ],
+      10,
+      0.6,
+      1,
+    );
+    const test = clusters(
+      [
+        [0, 0],
+        [3, 0],
+        [0, 3],
+      ],
+      20,
+      0.6,
+      2,
+    );
     const model = fitLinearClassifier(train.x, train.y, 3, { seed: 4 });
     const scale = (rows: Float64Array[]) => rows.map((r) => Float64Array.from(r, (v, j) => v * (j === 0 ? 1000 : 0.001) + 50));
     const scaled = fitLinearClassifier(scale(train.x), train.y, 3, { seed: 4 });
@@ -44,8 +62,28 @@ describe('fitLinearClassifier (one-vs-rest L2-SVM, dual coordinate descent)', ()
   });
 
   it('separates separable clusters perfectly and is deterministic for a seed', () => {
-    const train = clusters([[0, 0, 0], [5, 0, 0], [0, 5, 0], [0, 0, 5]], 8, 0.5, 3);
-    const test = clusters([[0, 0, 0], [5, 0, 0], [0, 5, 0], [0, 0, 5]], 25, 0.5, 4);
+    const train = clusters(
+      [
+        [0, 0, 0],
+        [5, 0, 0],
+        [0, 5, 0],
+        [0, 0, 5],
+      ],
+      8,
+      0.5,
+      3,
+    );
+    const test = clusters(
+      [
+        [0, 0, 0],
+        [5, 0, 0],
+        [0, 5, 0],
+        [0, 0, 5],
+      ],
+      25,
+      0.5,
+      4,
+    );
     const model = fitLinearClassifier(train.x, train.y, 4, { seed: 9 });
     expect(classifierAccuracy(model, train.x, train.y)).toBe(1);
     expect(classifierAccuracy(model, test.x, test.y)).toBe(1);
@@ -78,7 +116,9 @@ describe('fitLinearClassifier (one-vs-rest L2-SVM, dual coordinate descent)', ()
     const accuracy = classifierAccuracy(model, test.x, test.y);
     const overfit = fitLinearClassifier(train.x, train.y, 2, { seed: 1, cCandidates: [10] });
     const overfitAccuracy = classifierAccuracy(overfit, test.x, test.y);
-    console.log(`noisy 21-d: chosen C ${model.c} accuracy ${accuracy.toFixed(3)}, C 10 accuracy ${overfitAccuracy.toFixed(3)}, CV ${JSON.stringify(model.crossValidation)}`);
+    console.log(
+      `noisy 21-d: chosen C ${model.c} accuracy ${accuracy.toFixed(3)}, C 10 accuracy ${overfitAccuracy.toFixed(3)}, CV ${JSON.stringify(model.crossValidation)}`,
+    );
     expect(model.c).toBeLessThan(10);
     expect(accuracy).toBeGreaterThan(0.7);
     expect(accuracy).toBeLessThan(0.86);

@@ -6,10 +6,11 @@ describe('maxPoolFeatures (DCGAN: conv maps max-pooled to 4x4)', () => {
     // Channel 0: value y * 8 + x; channel 1: its negation. Cell (gy, gx) covers rows 2gy..2gy+1,
     // cols 2gx..2gx+1: channel 0 max = (2gy + 1) * 8 + 2gx + 1, channel 1 max = -(2gy * 8 + 2gx).
     const values = new Float32Array(8 * 8 * 2);
-    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) {
-      values[(y * 8 + x) * 2] = y * 8 + x;
-      values[(y * 8 + x) * 2 + 1] = -(y * 8 + x);
-    }
+    for (let y = 0; y < 8; y++)
+      for (let x = 0; x < 8; x++) {
+        values[(y * 8 + x) * 2] = y * 8 + x;
+        values[(y * 8 + x) * 2 + 1] = -(y * 8 + x);
+      }
     const pooled = maxPoolFeatures(values, [8, 8, 2]);
     expect(pooled).toHaveLength(32);
     const expected: number[] = [];
@@ -36,6 +37,13 @@ describe('maxPoolFeatures (DCGAN: conv maps max-pooled to 4x4)', () => {
   });
 
   it('concatenates layers in order', () => {
-    expect(Array.from(concatenatedFeatures([{ values: [1, 2], shape: [2] }, { values: [4, 3, 7, 1], shape: [2, 2, 1] }]))).toEqual([1, 2, 7]);
+    expect(
+      Array.from(
+        concatenatedFeatures([
+          { values: [1, 2], shape: [2] },
+          { values: [4, 3, 7, 1], shape: [2, 2, 1] },
+        ]),
+      ),
+    ).toEqual([1, 2, 7]);
   });
 });

@@ -64,6 +64,19 @@ describe('probeNeurons', () => {
   });
 
   it('lists the top-activating rows of a neuron', () => {
-    expect(topActivating([[1, 5], [3, 0], [2, 5]], 1, 2)).toEqual([{ index: 0, activation: 5 }, { index: 2, activation: 5 }]);
+    expect(
+      topActivating(
+        [
+          [1, 5],
+          [3, 0],
+          [2, 5],
+        ],
+        1,
+        2,
+      ),
+    ).toEqual([
+      { index: 0, activation: 5 },
+      { index: 2, activation: 5 },
+    ]);
   });
 });

@@ -65,16 +65,25 @@ export async function stopGently(p: GanqlProcess): Promise<string> {
 
 /** An admin key without a rate limit, made by the real `npm run keys` entry on `databaseUrl`. */
 export function createAdminKey(databaseUrl: string, name: string): string {
-  const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', 'src/cli/keys.cli.ts', 'create', '--name', name, '--scopes', 'admin', '--rate-limit', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    process.execPath,
+    ['--require', 'tsx/cjs', 'src/cli/keys.cli.ts', 'create', '--name', name, '--scopes', 'admin', '--rate-limit', '0'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      encoding: 'utf8',
+    },
+  );
   return out.split('\n')[0].trim();
 }
 
 /** POSTs a GraphQL request with `key` ('' for none); returns the parsed body. */
-export async function gqlRequest<T>(url: string, key: string, query: string, variables: Record<string, unknown> = {}): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }> {
+export async function gqlRequest<T>(
+  url: string,
+  key: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   // No key: an anonymous request (the server grants GANQL_ANONYMOUS_SCOPES).
   if (key !== '') headers.authorization = `Bearer ${key}`;

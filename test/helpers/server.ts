@@ -47,7 +47,14 @@ export async function startTestServer(overrides: Partial<Config> = {}, env: Node
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-test-'));
   const models = options.tempModels ? { modelsDir: tempModelsDir(dir), scorersDir: path.join(MODELS_DIR, 'scorers') } : { modelsDir: MODELS_DIR };
   const config = loadConfig(
-    { GANQL_BACKEND: 'wasm', GANQL_LOG_LEVEL: 'error', GANQL_ANONYMOUS_SCOPES: 'admin', DATABASE_URL: `file:${path.join(dir, 'ganql.db')}`, GANQL_TRAINING_DIR: path.join(dir, 'training'), ...env },
+    {
+      GANQL_BACKEND: 'wasm',
+      GANQL_LOG_LEVEL: 'error',
+      GANQL_ANONYMOUS_SCOPES: 'admin',
+      DATABASE_URL: `file:${path.join(dir, 'ganql.db')}`,
+      GANQL_TRAINING_DIR: path.join(dir, 'training'),
+      ...env,
+    },
     { ...models, ...overrides },
   );
   const ganql = await createGanql(config, options.log ?? createLogger(config.logLevel));

@@ -63,8 +63,18 @@ describe('chooseExecutor', () => {
       outputRange: [-1, 1],
       generatorPath: 'generator',
       training: {
-        seed: 1, epochs: 0, batchSize: 1, learningRate: 0, beta1: 0, examples: 0, command: 'test', backend: 'wasm',
-        finalLosses: { generator: 0, discriminator: 0 }, durationSeconds: 0, finishedAt: new Date(0).toISOString(), architectureConfig: {},
+        seed: 1,
+        epochs: 0,
+        batchSize: 1,
+        learningRate: 0,
+        beta1: 0,
+        examples: 0,
+        command: 'test',
+        backend: 'wasm',
+        finalLosses: { generator: 0, discriminator: 0 },
+        durationSeconds: 0,
+        finishedAt: new Date(0).toISOString(),
+        architectureConfig: {},
       },
     };
     mkdirSync(path.join(modelsDir, 'tiny'), { recursive: true });

@@ -52,7 +52,10 @@ describe('foldWeightNorm', () => {
   it('gives the logits of the model at inference, with plain Dense layers and no noise layers, and leaks nothing', async () => {
     const before = tf.memory().numTensors;
     const folded = await foldWeightNorm(model);
-    const [expected, got] = tf.tidy(() => [(model.predict(images) as tf.Tensor).dataSync() as Float32Array, (folded.predict(images) as tf.Tensor).dataSync() as Float32Array]);
+    const [expected, got] = tf.tidy(() => [
+      (model.predict(images) as tf.Tensor).dataSync() as Float32Array,
+      (folded.predict(images) as tf.Tensor).dataSync() as Float32Array,
+    ]);
     const diff = maxAbsDiff(got, expected);
     console.log(`foldWeightNorm: max abs difference of the logits ${diff.toExponential(2)}`);
     expect(diff).toBeLessThanOrEqual(1e-5);
@@ -71,7 +74,10 @@ describe('foldWeightNorm', () => {
     try {
       expect(served.layers.some((l) => l.getClassName() === 'WeightNormDense')).toBe(false);
       expect(asSaved.layers.filter((l) => l.getClassName() === 'WeightNormDense')).toHaveLength(3);
-      const [a, b] = tf.tidy(() => [(served.predict(images) as tf.Tensor).dataSync() as Float32Array, (asSaved.predict(images) as tf.Tensor).dataSync() as Float32Array]);
+      const [a, b] = tf.tidy(() => [
+        (served.predict(images) as tf.Tensor).dataSync() as Float32Array,
+        (asSaved.predict(images) as tf.Tensor).dataSync() as Float32Array,
+      ]);
       expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(1e-5);
     } finally {
       served.dispose();

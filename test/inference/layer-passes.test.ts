@@ -52,7 +52,9 @@ describe('layer passes on the shipped DCGAN', () => {
     expect(maps).toHaveLength(n * 7 * 7 * 64);
     expect(maxAbsDiff(neurons, maxima)).toBeLessThan(1e-4);
     expect(maxAbsDiff(maps, full)).toBeLessThan(1e-4);
-    await expect(executor.layerPass(ID, { kind: 'neurons', layer: 'nope' }, images.slice(), n)).rejects.toThrow(/expected a layer of .* among .*d_down1.*, got "nope"/);
+    await expect(executor.layerPass(ID, { kind: 'neurons', layer: 'nope' }, images.slice(), n)).rejects.toThrow(
+      /expected a layer of .* among .*d_down1.*, got "nope"/,
+    );
   });
 
   it('zeroes chosen generator feature maps: none removed is the plain generator, all removed leaves only the last bias', async () => {
@@ -67,7 +69,9 @@ describe('layer passes on the shipped DCGAN', () => {
     expect(Math.max(...blank.map((v) => Math.abs(v - Math.tanh(bias))))).toBeLessThan(1e-5);
     const some = await executor.generate(ID, latents.slice(), n, { layer: 'g_up1_relu', filters: [0, 5, 9] });
     expect(maxAbsDiff(some, plain)).toBeGreaterThan(1e-3);
-    await expect(executor.generate(ID, latents.slice(), n, { layer: 'g_up1_relu', filters: [32] })).rejects.toThrow('expected filters of g_up1_relu in 0..31, got 32');
+    await expect(executor.generate(ID, latents.slice(), n, { layer: 'g_up1_relu', filters: [32] })).rejects.toThrow(
+      'expected filters of g_up1_relu in 0..31, got 32',
+    );
   });
 
   it('averages generator feature maps over space', async () => {
@@ -120,8 +124,15 @@ describe('pre-activations of a dense layer', () => {
       const pre = await runFeaturePass(models, encoder, { kind: 'preActivations', layer: 'enc_hidden1' }, images, n);
       const post = await runFeaturePass(models, encoder, { kind: 'neurons', layer: 'enc_hidden1' }, images, n);
       expect(pre).toHaveLength(post.length);
-      expect(maxAbsDiff(pre.map((z) => 1 / (1 + Math.exp(-z))), post)).toBeLessThan(1e-5);
-      await expect(runFeaturePass(models, encoder, { kind: 'preActivations', layer: 'enc_flatten' }, images, n)).rejects.toThrow('expected a Dense layer for pre-activations, got Flatten layer enc_flatten');
+      expect(
+        maxAbsDiff(
+          pre.map((z) => 1 / (1 + Math.exp(-z))),
+          post,
+        ),
+      ).toBeLessThan(1e-5);
+      await expect(runFeaturePass(models, encoder, { kind: 'preActivations', layer: 'enc_flatten' }, images, n)).rejects.toThrow(
+        'expected a Dense layer for pre-activations, got Flatten layer enc_flatten',
+      );
     } finally {
       encoder.dispose();
     }

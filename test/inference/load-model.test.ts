@@ -49,9 +49,16 @@ describe('classifiers and models loaded at runtime, on workers and in-process', 
 
   beforeAll(async () => {
     await initBackend({ order: ['wasm'] });
-    for (const [folder, seed] of [['first', 1], ['second', 2], ['third', 3]] as const) {
+    for (const [folder, seed] of [
+      ['first', 1],
+      ['second', 2],
+      ['third', 3],
+    ] as const) {
       await writeFixtureModel(modelsDir, folder, { name: `k-${folder}`, version: '1', classes: DIGITS, seed });
-      references.set(folder, { generator: await loadLayersModel(path.join(modelsDir, folder, 'generator')), classifier: await loadFixtureClassifier(modelsDir, folder) });
+      references.set(folder, {
+        generator: await loadLayersModel(path.join(modelsDir, folder, 'generator')),
+        classifier: await loadFixtureClassifier(modelsDir, folder),
+      });
     }
   });
 
@@ -75,7 +82,9 @@ describe('classifiers and models loaded at runtime, on workers and in-process', 
       got.forEach(([logits], i) => expect(maxAbsDiff(logits, expected.subarray(i * 10, (i + 1) * 10))).toBeLessThanOrEqual(1e-5));
       expect(pool.stats().batches).toBeLessThan(12);
 
-      await expect(pool.classify('k-second@1', [rows[0].slice()])).rejects.toThrow('WorkerExecutor: expected a model with a classifier among k-first@1, got "k-second@1"');
+      await expect(pool.classify('k-second@1', [rows[0].slice()])).rejects.toThrow(
+        'WorkerExecutor: expected a model with a classifier among k-first@1, got "k-second@1"',
+      );
       const tensorsBefore = executor.tensorCount();
       await pool.loadModel(spec(modelsDir, 'second', 'k-second@1'));
       expect(executor.hasClassifier('k-second@1')).toBe(true);
@@ -84,10 +93,7 @@ describe('classifiers and models loaded at runtime, on workers and in-process', 
       const z = seededLatents(3, FIXTURE_LATENT, 4);
       const zRows = [0, 1, 2].map((i) => z.slice(i * FIXTURE_LATENT, (i + 1) * FIXTURE_LATENT));
       // Enough concurrent batches that both workers take some.
-      const [images, ...classified] = await Promise.all([
-        pool.generate('k-second@1', zRows),
-        ...rows.map((r) => pool.classify('k-second@1', [r.slice()])),
-      ]);
+      const [images, ...classified] = await Promise.all([pool.generate('k-second@1', zRows), ...rows.map((r) => pool.classify('k-second@1', [r.slice()]))]);
       const expectedImages = await runGenerator(reference('second').generator, z, 3);
       images.forEach((image, i) => expect(maxAbsDiff(image, expectedImages.subarray(i * 784, (i + 1) * 784))).toBeLessThanOrEqual(1e-5));
       const expectedSecond = await runClassifier(reference('second').classifier, batch, 12);
@@ -95,7 +101,9 @@ describe('classifiers and models loaded at runtime, on workers and in-process', 
       // Two classifiers with different weights: the worker did not answer with the first one's logits.
       expect(maxAbsDiff(expectedSecond, expected)).toBeGreaterThan(0.1);
 
-      await expect(pool.loadModel(spec(modelsDir, 'second', 'k-second@1'))).rejects.toThrow('WorkerExecutor.loadModel: expected a model not loaded yet, got k-second@1 again');
+      await expect(pool.loadModel(spec(modelsDir, 'second', 'k-second@1'))).rejects.toThrow(
+        'WorkerExecutor.loadModel: expected a model not loaded yet, got k-second@1 again',
+      );
       // Serving does not leak: the workers' tensor count is flat over more requests.
       const steady = executor.tensorCount();
       await Promise.all(rows.map((r) => pool.classify('k-second@1', [r.slice()])));
@@ -108,10 +116,17 @@ describe('classifiers and models loaded at runtime, on workers and in-process', 
   it('a worker that restarts after a crash loads the models added since it first started', async () => {
     const events: WorkerEvent[] = [];
     // One worker: after the crash, whatever serves the added model is the restarted worker.
-    const executor = await WorkerExecutor.create({ workers: 1, models: [spec(modelsDir, 'first', 'k-first@1')], exitOnBatchSize: CRASH_SIZE, onEvent: (e) => events.push(e) });
+    const executor = await WorkerExecutor.create({
+      workers: 1,
+      models: [spec(modelsDir, 'first', 'k-first@1')],
+      exitOnBatchSize: CRASH_SIZE,
+      onEvent: (e) => events.push(e),
+    });
     try {
       await executor.loadModel(spec(modelsDir, 'third', 'k-third@1'));
-      await expect(executor.generate('k-first@1', seededLatents(CRASH_SIZE, FIXTURE_LATENT, 9), CRASH_SIZE)).rejects.toThrow('inference worker 0 exited with code 70');
+      await expect(executor.generate('k-first@1', seededLatents(CRASH_SIZE, FIXTURE_LATENT, 9), CRASH_SIZE)).rejects.toThrow(
+        'inference worker 0 exited with code 70',
+      );
       await waitFor(() => events.some((e) => e.type === 'restarted'));
       const { batch } = imageBatch(3, 8);
       const logits = await executor.classify('k-third@1', batch.slice(), 3);
@@ -124,7 +139,7 @@ describe('classifiers and models loaded at runtime, on workers and in-process', 
     }
   });
 
-  it('a model that does not load is refused with the worker\'s reason, undone everywhere, and can be loaded once fixed', async () => {
+  it("a model that does not load is refused with the worker's reason, undone everywhere, and can be loaded once fixed", async () => {
     const executor = await WorkerExecutor.create({ workers: 2, models: [] });
     try {
       expect(executor.description).toBe('2 worker threads (wasm)');
@@ -133,8 +148,12 @@ describe('classifiers and models loaded at runtime, on workers and in-process', 
         `could not load the model: classifier ${path.join(modelsDir, 'second', 'classifier')}: expected one output of shape [n, 11] (one logit per class in the manifest), got [n, 10]`,
       );
       expect(executor.hasClassifier('k-second@1')).toBe(false);
-      await expect(executor.generate('k-second@1', seededLatents(1, FIXTURE_LATENT), 1)).rejects.toThrow('WorkerExecutor: expected a model id among , got "k-second@1"');
-      await expect(executor.loadModel({ id: 'rel', dir: 'models/x' })).rejects.toThrow('WorkerExecutor.loadModel: expected an absolute generator folder for rel, got "models/x"');
+      await expect(executor.generate('k-second@1', seededLatents(1, FIXTURE_LATENT), 1)).rejects.toThrow(
+        'WorkerExecutor: expected a model id among , got "k-second@1"',
+      );
+      await expect(executor.loadModel({ id: 'rel', dir: 'models/x' })).rejects.toThrow(
+        'WorkerExecutor.loadModel: expected an absolute generator folder for rel, got "models/x"',
+      );
       // The same id loads once its files are right, on both workers.
       await executor.loadModel(spec(modelsDir, 'second', 'k-second@1'));
       const z = seededLatents(2, FIXTURE_LATENT, 12);
@@ -160,7 +179,9 @@ describe('classifiers and models loaded at runtime, on workers and in-process', 
       const { batch } = imageBatch(4, 13);
       const logits = await executor.classify('k-first@1', batch.slice(), 4);
       expect(maxAbsDiff(logits, await runClassifier(reference('first').classifier, batch, 4))).toBeLessThanOrEqual(1e-6);
-      await expect(executor.classify('k-third@1', batch.slice(), 4)).rejects.toThrow('InProcessExecutor: expected a model with a classifier among k-first@1, got "k-third@1"');
+      await expect(executor.classify('k-third@1', batch.slice(), 4)).rejects.toThrow(
+        'InProcessExecutor: expected a model with a classifier among k-first@1, got "k-third@1"',
+      );
       await executor.close();
       // close() disposed the classifier it loaded: back to the tensors of before.
       expect(tf.memory().numTensors).toBe(before);
@@ -218,7 +239,10 @@ describe('classifiers and models loaded at runtime, on workers and in-process', 
           await executor.close();
         }
       }
-      expect(errors).toEqual(['classifier not loaded; the model serves samples but not classify', 'classifier not loaded; the model serves samples but not classify']);
+      expect(errors).toEqual([
+        'classifier not loaded; the model serves samples but not classify',
+        'classifier not loaded; the model serves samples but not classify',
+      ]);
     } finally {
       registry.dispose();
       await database.close();

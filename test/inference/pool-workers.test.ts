@@ -42,7 +42,14 @@ describe('InferencePool on a WorkerExecutor', () => {
 
   it('batches concurrent requests onto the workers and gives each request its own images', async () => {
     const requests = Array.from({ length: 12 }, (_, r) => rows(seededLatents(1 + (r % 3), LATENT, 100 + r), LATENT));
-    const results = await Promise.all(requests.map((latents) => pool.generate('tiny@1', latents.map((z) => z.slice()))));
+    const results = await Promise.all(
+      requests.map((latents) =>
+        pool.generate(
+          'tiny@1',
+          latents.map((z) => z.slice()),
+        ),
+      ),
+    );
     let worst = 0;
     for (let r = 0; r < requests.length; r++) {
       expect(results[r]).toHaveLength(requests[r].length);
@@ -59,7 +66,10 @@ describe('InferencePool on a WorkerExecutor', () => {
 
   it('survives a worker crash mid-batch: the pool retries the items one by one on the restarted workers', async () => {
     const latents = rows(seededLatents(CRASH_SIZE, LATENT, 200), LATENT);
-    const images = await pool.generate('tiny@1', latents.map((z) => z.slice()));
+    const images = await pool.generate(
+      'tiny@1',
+      latents.map((z) => z.slice()),
+    );
     expect(events).toContainEqual(expect.objectContaining({ type: 'exited', code: 70, lostBatch: true }));
     for (let i = 0; i < CRASH_SIZE; i++) expect(maxAbsDiff(images[i], await runGenerator(generator, latents[i], 1))).toBeLessThanOrEqual(1e-5);
   });

@@ -83,7 +83,13 @@ describe('InferencePool', () => {
     const pool = new InferencePool(executor, OPTIONS, { onBatch: (e) => events.push(e) });
     const requests = Array.from({ length: 5 }, (_, r) => pool.generate('m', [z(r, 1), z(r, 2), z(r, 3)]));
     const results = await Promise.all(requests);
-    results.forEach((images, r) => expect(images.map((a) => Array.from(a))).toEqual([[2 * r, 2], [2 * r, 4], [2 * r, 6]]));
+    results.forEach((images, r) =>
+      expect(images.map((a) => Array.from(a))).toEqual([
+        [2 * r, 2],
+        [2 * r, 4],
+        [2 * r, 6],
+      ]),
+    );
     expect(executor.batches).toEqual([8, 7]);
     expect(events.map((e) => e.size)).toEqual([8, 7]);
     expect(pool.stats()).toMatchObject({ queued: 0, batches: 2, items: 15, largestBatch: 8 });
@@ -116,11 +122,7 @@ describe('InferencePool', () => {
 
   it('fails only the bad item of a batch', async () => {
     const pool = new InferencePool(new FakeExecutor(), OPTIONS);
-    const [good, bad, alsoGood] = await Promise.allSettled([
-      pool.generate('m', [z(1)]),
-      pool.generate('m', [z(NaN)]),
-      pool.generate('m', [z(3)]),
-    ]);
+    const [good, bad, alsoGood] = await Promise.allSettled([pool.generate('m', [z(1)]), pool.generate('m', [z(NaN)]), pool.generate('m', [z(3)])]);
     expect(good).toMatchObject({ status: 'fulfilled', value: [z(2)] });
     expect(alsoGood).toMatchObject({ status: 'fulfilled', value: [z(6)] });
     expect(bad.status).toBe('rejected');
@@ -132,7 +134,10 @@ describe('InferencePool', () => {
     executor.delayMs = 50;
     const outcomes: string[] = [];
     const pool = new InferencePool(executor, { ...OPTIONS, maxQueueSize: 10 }, { onRequest: (o) => outcomes.push(o) });
-    const admitted = pool.generate('m', Array.from({ length: 8 }, (_, i) => z(i)));
+    const admitted = pool.generate(
+      'm',
+      Array.from({ length: 8 }, (_, i) => z(i)),
+    );
     const started = performance.now();
     const refused = await pool.generate('m', [z(1), z(2), z(3)]).catch((e: unknown) => e);
     expect(performance.now() - started).toBeLessThan(20);

@@ -77,9 +77,14 @@ describe('WorkerExecutor', () => {
     expect(settled[1].status).toBe('rejected');
     expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(Error);
     expect((settled[1] as PromiseRejectedResult).reason.message).toMatch(/^inference worker [01] exited with code 70 while computing a batch of 7 for tiny@1$/);
-    for (const [k, i] of [[0, 0], [2, 1]] as const) {
+    for (const [k, i] of [
+      [0, 0],
+      [2, 1],
+    ] as const) {
       expect(settled[k].status).toBe('fulfilled');
-      expect(maxAbsDiff((settled[k] as PromiseFulfilledResult<Float32Array>).value, await reference(good[i], good[i].length / LATENT))).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff((settled[k] as PromiseFulfilledResult<Float32Array>).value, await reference(good[i], good[i].length / LATENT))).toBeLessThanOrEqual(
+        1e-5,
+      );
     }
     expect(events.filter((e) => e.type === 'exited')).toEqual([expect.objectContaining({ code: 70, lostBatch: true })]);
 
@@ -92,7 +97,7 @@ describe('WorkerExecutor', () => {
     expect(maxAbsDiff(b, expected)).toBeLessThanOrEqual(1e-5);
   });
 
-  it('rejects an unknown model at once, and a bad batch with the worker\'s error, without losing the worker', async () => {
+  it("rejects an unknown model at once, and a bad batch with the worker's error, without losing the worker", async () => {
     await expect(executor.generate('nope', new Float32Array(LATENT), 1)).rejects.toThrow('WorkerExecutor: expected a model id among tiny@1, got "nope"');
     await expect(executor.generate('tiny@1', new Float32Array(LATENT + 1), 1)).rejects.toThrow('executor: expected 16 latent values (1 x 16), got 17');
     const exits = events.filter((e) => e.type === 'exited').length;
@@ -121,12 +126,14 @@ describe('WorkerExecutor', () => {
     const crashing = lonely.generate('tiny@1', seededLatents(CRASH_SIZE, LATENT), CRASH_SIZE);
     const waiting = lonely.generate('tiny@1', seededLatents(2, LATENT), 2);
     await expect(crashing).rejects.toThrow('inference worker 0 exited with code 70 while computing a batch of 7 for tiny@1');
-    await expect(waiting).rejects.toThrow(`no inference worker is running: inference worker 0 failed to start: loadLayersModel: cannot read ${path.join(copy, 'model.json')}`);
+    await expect(waiting).rejects.toThrow(
+      `no inference worker is running: inference worker 0 failed to start: loadLayersModel: cannot read ${path.join(copy, 'model.json')}`,
+    );
     expect(own.map((e) => e.type)).toEqual(['exited', 'restartFailed']);
     await lonely.close();
   });
 
-  it('fails to start with the worker\'s reason when a model cannot be loaded', async () => {
+  it("fails to start with the worker's reason when a model cannot be loaded", async () => {
     const missing = path.join(dir, 'missing');
     await expect(WorkerExecutor.create({ workers: 1, models: [{ id: 'gone@1', dir: missing }] })).rejects.toThrow(
       `inference worker 0 failed to start: loadLayersModel: cannot read ${path.join(missing, 'model.json')}`,

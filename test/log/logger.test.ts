@@ -55,11 +55,19 @@ describe('createLogger', () => {
 
   it('redacts credentials in fields, nested headers, connection params and free text', () => {
     const { log, lines, parsed } = collect('debug');
-    log.warn('refused', { authorization: `Bearer ${KEY}`, headers: { authorization: `Bearer ${KEY}`, 'x-api-key': KEY }, connectionParams: { Authorization: KEY } });
+    log.warn('refused', {
+      authorization: `Bearer ${KEY}`,
+      headers: { authorization: `Bearer ${KEY}`, 'x-api-key': KEY },
+      connectionParams: { Authorization: KEY },
+    });
     log.error(`could not use Bearer ${KEY}`, { reason: `key ${KEY} revoked`, token: KEY });
     expect(lines.join('\n')).not.toContain(KEY.slice(16));
     const [first, second] = parsed();
-    expect(first).toMatchObject({ authorization: '[Redacted]', headers: { authorization: '[Redacted]', 'x-api-key': '[Redacted]' }, connectionParams: { Authorization: '[Redacted]' } });
+    expect(first).toMatchObject({
+      authorization: '[Redacted]',
+      headers: { authorization: '[Redacted]', 'x-api-key': '[Redacted]' },
+      connectionParams: { Authorization: '[Redacted]' },
+    });
     expect(second).toMatchObject({ message: 'could not use Bearer [Redacted]', reason: 'key [Redacted] revoked', token: '[Redacted]' });
   });
 });

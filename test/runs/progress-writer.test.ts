@@ -34,7 +34,11 @@ describe('ProgressWriter', () => {
 
   it('clamps to 0..1, ignores NaN, and writes nothing after close', async () => {
     const writes: number[] = [];
-    const writer = new ProgressWriter(async (f) => void writes.push(f), 0, () => undefined);
+    const writer = new ProgressWriter(
+      async (f) => void writes.push(f),
+      0,
+      () => undefined,
+    );
     writer.report(1.7);
     await sleep(10);
     writer.report(Number.NaN);

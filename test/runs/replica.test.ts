@@ -53,10 +53,25 @@ describe('RunService.closeInterrupted with replicas', () => {
     const live = new RunService(db, 'wasm', log, 'live-replica');
     const dead = new RunService(db, 'wasm', log, 'dead-replica');
     const pending = new Promise<never>(() => undefined);
-    const mine = await live.startJob({ kind: 'EVALUATE', parameters: {} }, async () => undefined, () => pending);
-    const orphan = await dead.startJob({ kind: 'EVALUATE', parameters: {} }, async () => undefined, () => pending);
+    const mine = await live.startJob(
+      { kind: 'EVALUATE', parameters: {} },
+      async () => undefined,
+      () => pending,
+    );
+    const orphan = await dead.startJob(
+      { kind: 'EVALUATE', parameters: {} },
+      async () => undefined,
+      () => pending,
+    );
     const queued = await dead.startQueued({ kind: 'TRAIN', parameters: {} }, async (run) => {
-      await new TrainingJobStore(db.prisma).create({ id: run.runId, name: 'n', version: 'v', spec: checkTrainingSpec({ architecture: 'mlp', epochs: 1, limit: 64 }), parentModelId: null, folder: dir });
+      await new TrainingJobStore(db.prisma).create({
+        id: run.runId,
+        name: 'n',
+        version: 'v',
+        spec: checkTrainingSpec({ architecture: 'mlp', epochs: 1, limit: 64 }),
+        parentModelId: null,
+        folder: dir,
+      });
     });
     await db.prisma.run.create({ data: { id: 'legacy', kind: 'SAMPLE', status: 'RUNNING', parameters: '{}' } });
     expect(await db.prisma.run.findUnique({ where: { id: mine.runId } })).toMatchObject({ owner: 'live-replica', status: 'RUNNING' });

@@ -16,9 +16,25 @@ beforeAll(async () => {
   db = openDatabase(`file:${path.join(dir, 'runs.db')}`);
   await db.migrate();
   await db.prisma.model.create({
-    data: { id: 'm@1', name: 'm', version: '1', architecture: 'dcgan', dataset: 'mnist', latentSize: 2, imageHeight: 1, imageWidth: 1, imageChannels: 1, path: 'm', manifest: '{}' },
+    data: {
+      id: 'm@1',
+      name: 'm',
+      version: '1',
+      architecture: 'dcgan',
+      dataset: 'mnist',
+      latentSize: 2,
+      imageHeight: 1,
+      imageWidth: 1,
+      imageChannels: 1,
+      path: 'm',
+      manifest: '{}',
+    },
   });
-  runs = new RunService(db, 'wasm', createLogger('error', (l) => logged.push(l)));
+  runs = new RunService(
+    db,
+    'wasm',
+    createLogger('error', (l) => logged.push(l)),
+  );
 });
 
 afterAll(async () => {
@@ -37,13 +53,22 @@ describe('RunService.record', () => {
     expect(value).toBe(42);
     expect(seenDuring).toBe('RUNNING');
     const row = (await db.prisma.run.findFirst({ orderBy: { createdAt: 'desc' } }))!;
-    expect(row).toMatchObject({ kind: 'SAMPLE', status: 'SUCCEEDED', modelId: 'm@1', backend: 'wasm', parameters: '{"count":2}', result: '{"sampleIds":["a","b"]}' });
+    expect(row).toMatchObject({
+      kind: 'SAMPLE',
+      status: 'SUCCEEDED',
+      modelId: 'm@1',
+      backend: 'wasm',
+      parameters: '{"count":2}',
+      result: '{"sampleIds":["a","b"]}',
+    });
     expect(row.durationMs).toBeGreaterThan(0);
     expect(row.finishedAt).toBeInstanceOf(Date);
   });
 
   it('records a user error with its code and message, and re-throws it', async () => {
-    await expect(runs.record({ kind: 'SAMPLE', parameters: {} }, async () => Promise.reject(badInput('count: expected 1..2, got 3')))).rejects.toThrow('count: expected 1..2, got 3');
+    await expect(runs.record({ kind: 'SAMPLE', parameters: {} }, async () => Promise.reject(badInput('count: expected 1..2, got 3')))).rejects.toThrow(
+      'count: expected 1..2, got 3',
+    );
     const row = (await db.prisma.run.findFirst({ orderBy: { createdAt: 'desc' } }))!;
     expect(row).toMatchObject({ status: 'FAILED', errorCode: 'BAD_USER_INPUT', errorMessage: 'count: expected 1..2, got 3' });
   });
@@ -144,7 +169,13 @@ describe('RunService.startJob', () => {
     ).rejects.toThrow('samples: expected an integer in 100..50000, got 5');
     expect(worked).toBe(false);
     const row = (await db.prisma.run.findFirst({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }))!;
-    expect(row).toMatchObject({ kind: 'EVALUATE', status: 'FAILED', errorCode: 'BAD_USER_INPUT', errorMessage: 'samples: expected an integer in 100..50000, got 5', progress: 0 });
+    expect(row).toMatchObject({
+      kind: 'EVALUATE',
+      status: 'FAILED',
+      errorCode: 'BAD_USER_INPUT',
+      errorMessage: 'samples: expected an integer in 100..50000, got 5',
+      progress: 0,
+    });
   });
 
   it('records a failure of the background work as FAILED (internal details logged, not stored), keeping the last progress', async () => {
@@ -159,7 +190,12 @@ describe('RunService.startJob', () => {
     );
     expect(await job.done).toBe('FAILED');
     const row = await rowOf(job.runId);
-    expect(row).toMatchObject({ status: 'FAILED', errorCode: 'INTERNAL_SERVER_ERROR', errorMessage: `Internal error; see the server log for run ${job.runId}`, progress: 0.4 });
+    expect(row).toMatchObject({
+      status: 'FAILED',
+      errorCode: 'INTERNAL_SERVER_ERROR',
+      errorMessage: `Internal error; see the server log for run ${job.runId}`,
+      progress: 0.4,
+    });
     expect(logged.at(-1)).toContain('scorer exploded');
   });
 

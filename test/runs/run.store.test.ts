@@ -13,7 +13,12 @@ let store: RunStore;
 beforeAll(async () => {
   db = openDatabase(`file:${path.join(dir, 'runs.db')}`);
   await db.migrate();
-  store = new RunStore(db, 'wasm', createLogger('error', () => undefined), 'replica-1');
+  store = new RunStore(
+    db,
+    'wasm',
+    createLogger('error', () => undefined),
+    'replica-1',
+  );
 });
 
 afterAll(async () => {
@@ -45,6 +50,12 @@ describe('RunStore', () => {
   it('records a failure with the error code; a failure naming an unknown model keeps it without the model', async () => {
     const id = await store.insertRunning({ kind: 'SAMPLE', parameters: {} }, null);
     await store.failed(id, 'SAMPLE', new Error('boom'), 'ghost@0', 5);
-    expect(await store.get(id)).toMatchObject({ status: 'FAILED', modelId: null, errorCode: 'INTERNAL_SERVER_ERROR', errorMessage: `Internal error; see the server log for run ${id}`, durationMs: 5 });
+    expect(await store.get(id)).toMatchObject({
+      status: 'FAILED',
+      modelId: null,
+      errorCode: 'INTERNAL_SERVER_ERROR',
+      errorMessage: `Internal error; see the server log for run ${id}`,
+      durationMs: 5,
+    });
   });
 });

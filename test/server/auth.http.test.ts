@@ -26,7 +26,11 @@ interface Body {
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
-async function post(query: string, key?: string, variables?: Record<string, unknown>): Promise<{ status: number; body: Body; headers: Record<string, string> }> {
+async function post(
+  query: string,
+  key?: string,
+  variables?: Record<string, unknown>,
+): Promise<{ status: number; body: Body; headers: Record<string, string> }> {
   let req = server.http.post('/graphql').set('content-type', 'application/json');
   if (key !== undefined) req = req.set('authorization', `Bearer ${key}`);
   const res = await req.send({ query, variables });
@@ -101,7 +105,10 @@ describe('auth with the default policy', () => {
     expect((await post('{ samples(count: 1) { id } }', made.token)).status).toBe(200);
     await keys.revoke(made.record.id);
     // The server's own key cache expires within 5 s; a new service instance reads the database at once.
-    const revoked = await resolvePrincipal(made.token, '127.0.0.1', { apiKeys: new ApiKeyService(server.ganql.database.prisma), anonymous: { loopbackScopes: [], remoteScopes: [] } }).catch((e: Error) => e);
+    const revoked = await resolvePrincipal(made.token, '127.0.0.1', {
+      apiKeys: new ApiKeyService(server.ganql.database.prisma),
+      anonymous: { loopbackScopes: [], remoteScopes: [] },
+    }).catch((e: Error) => e);
     expect(revoked).toBeInstanceOf(Error);
     expect((revoked as Error).message).toBe('API key revoked');
     expect(await runCount()).toBe(before + 1); // the one good samples call
@@ -149,7 +156,10 @@ describe('auth over graphql-ws', () => {
     url = `ws://127.0.0.1:${address.port}/graphql`;
   });
 
-  function run(query: string, connectionParams?: Record<string, unknown>): Promise<{ data?: unknown; errors?: { extensions?: { code?: string } }[] } | { closed: number }> {
+  function run(
+    query: string,
+    connectionParams?: Record<string, unknown>,
+  ): Promise<{ data?: unknown; errors?: { extensions?: { code?: string } }[] } | { closed: number }> {
     const client = createClient({ url, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, connectionParams });
     return new Promise((resolve) => {
       let result: { data?: unknown; errors?: { extensions?: { code?: string } }[] } | undefined;

@@ -13,7 +13,15 @@ interface EventOut {
     state: string;
     modelId: string | null;
     error: string | null;
-    epoch: { epoch: number; generatorLoss: number; discriminatorLoss: number; dAccuracyReal: number; dAccuracyFake: number; testError: number | null; samples: { dataUrl: string } } | null;
+    epoch: {
+      epoch: number;
+      generatorLoss: number;
+      discriminatorLoss: number;
+      dAccuracyReal: number;
+      dAccuracyFake: number;
+      testError: number | null;
+      samples: { dataUrl: string };
+    } | null;
   };
 }
 
@@ -42,7 +50,9 @@ afterAll(async () => {
 
 describe('AUTOENCODER training over GraphQL', () => {
   it('trains a small sparse autoencoder in one epoch; its version serves samples from its decoder', async () => {
-    const started = await server.gql<{ startTraining: { id: string; name: string; state: string; spec: { mode: string; architecture: string; latentSize: number } } }>(START, {
+    const started = await server.gql<{
+      startTraining: { id: string; name: string; state: string; spec: { mode: string; architecture: string; latentSize: number } };
+    }>(START, {
       input: { mode: 'AUTOENCODER', epochs: 1, batchSize: 20, limit: 60, latentSize: 16, learningRate: 0.003, seed: 4 },
     });
     expect(started.errors).toBeUndefined();
@@ -82,7 +92,12 @@ describe('AUTOENCODER training over GraphQL', () => {
     expect(models.data!.models.map((m) => m.id)).toContain(end.modelId);
     const folder = `mlp-autoencoder-mnist-${end.modelId!.split('@')[1]}`;
     const manifest = JSON.parse(readFileSync(path.join(server.ganql.config.modelsDir, folder, 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ architecture: 'autoencoder', latentSize: 16, generatorPath: 'decoder', featureNetwork: { path: 'encoder', role: 'encoder', inputRange: [-1, 1] } });
+    expect(manifest).toMatchObject({
+      architecture: 'autoencoder',
+      latentSize: 16,
+      generatorPath: 'decoder',
+      featureNetwork: { path: 'encoder', role: 'encoder', inputRange: [-1, 1] },
+    });
     expect(manifest.training.command).toContain('"mode":"autoencoder"');
   });
 
@@ -111,11 +126,15 @@ describe('the shipped feature learner', () => {
   });
 
   it('serves the shipped models/mnist-autoencoder: a 16-value code decodes to a digit image', async () => {
-    const body = await shipped.gql<{ models: { id: string; architecture: string; latentSize: number; trainingSeed: number }[]; samples: { image: { width: number; height: number } }[] }>(
-      `{ models { id architecture latentSize trainingSeed } samples(modelId: "${SHIPPED}", count: 2, seed: 1) { image { width height } } }`,
-    );
+    const body = await shipped.gql<{
+      models: { id: string; architecture: string; latentSize: number; trainingSeed: number }[];
+      samples: { image: { width: number; height: number } }[];
+    }>(`{ models { id architecture latentSize trainingSeed } samples(modelId: "${SHIPPED}", count: 2, seed: 1) { image { width height } } }`);
     expect(body.errors).toBeUndefined();
     expect(body.data!.models.find((m) => m.id === SHIPPED)).toEqual({ id: SHIPPED, architecture: 'autoencoder', latentSize: 16, trainingSeed: 42 });
-    expect(body.data!.samples.map((s) => [s.image.width, s.image.height])).toEqual([[28, 28], [28, 28]]);
+    expect(body.data!.samples.map((s) => [s.image.width, s.image.height])).toEqual([
+      [28, 28],
+      [28, 28],
+    ]);
   });
 });

@@ -69,7 +69,13 @@ describe('classify over HTTP, on a K+1 test model', () => {
     await writeFixtureModel(modelsDir, 'misfit', { name: 'misfit', version: '1', classes: DIGITS, wrongClassifierClasses: 3, seed: 6 });
     server = await startTestServer(
       { modelsDir },
-      { GANQL_INFERENCE_WORKERS: '2', GANQL_MAX_SAMPLES: String(MAX_IMAGES), GANQL_MAX_IMAGES_PER_REQUEST: '20', GANQL_MAX_QUEUE_DELAY_MS: '20', GANQL_LOG_LEVEL: 'silent' },
+      {
+        GANQL_INFERENCE_WORKERS: '2',
+        GANQL_MAX_SAMPLES: String(MAX_IMAGES),
+        GANQL_MAX_IMAGES_PER_REQUEST: '20',
+        GANQL_MAX_QUEUE_DELAY_MS: '20',
+        GANQL_LOG_LEVEL: 'silent',
+      },
     );
     classifier = await loadFixtureClassifier(modelsDir, 'kplusone');
   });
@@ -82,8 +88,14 @@ describe('classify over HTTP, on a K+1 test model', () => {
 
   it('classifies PNGs and pixel arrays alike, as the classifier does directly, and records a SUCCEEDED run', async () => {
     const images = seededImages(6, 42);
-    const viaPng = await classify(KPLUSONE, images.map((x) => ({ png: pngBase64(x) })));
-    const viaPixels = await classify(KPLUSONE, images.map((x) => ({ pixels: Array.from(x) })));
+    const viaPng = await classify(
+      KPLUSONE,
+      images.map((x) => ({ png: pngBase64(x) })),
+    );
+    const viaPixels = await classify(
+      KPLUSONE,
+      images.map((x) => ({ pixels: Array.from(x) })),
+    );
     expect(viaPng.errors).toBeUndefined();
     expect(viaPixels.errors).toBeUndefined();
     const a = viaPng.data!.classify;
@@ -132,9 +144,10 @@ describe('classify over HTTP, on a K+1 test model', () => {
   });
 
   it('batches concurrent requests in the shared pool, and the workers keep no tensors behind', async () => {
-    const info = () => server.gql<{ serverInfo: { pool: { batches: number; items: number; largestBatch: number; tensors: number; executor: string } } }>(
-      '{ serverInfo { pool { batches items largestBatch tensors executor } } }',
-    );
+    const info = () =>
+      server.gql<{ serverInfo: { pool: { batches: number; items: number; largestBatch: number; tensors: number; executor: string } } }>(
+        '{ serverInfo { pool { batches items largestBatch tensors executor } } }',
+      );
     const before = (await info()).data!.serverInfo.pool;
     expect(before.executor).toBe('2 worker threads (wasm)');
     const images = seededImages(12, 99);
@@ -167,31 +180,69 @@ describe('classify over HTTP, on a K+1 test model', () => {
     const outOfRange = Array.from(seededImages(1, 4)[0]);
     outOfRange[300] = 300;
     const cases: { name: string; modelId?: string; images: () => unknown[]; message: string | RegExp; code?: string }[] = [
-      { name: 'neither png nor pixels', images: () => [good(), {}], message: 'images[1]: expected exactly one of png (base64 of a PNG) or pixels (28x28x1 = 784 values in 0..255), got neither' },
-      { name: 'both png and pixels', images: () => [{ png: pngBase64(seededImages(1, 1)[0]), pixels: good().pixels }], message: 'images[0]: expected exactly one of png (base64 of a PNG) or pixels (28x28x1 = 784 values in 0..255), got both' },
+      {
+        name: 'neither png nor pixels',
+        images: () => [good(), {}],
+        message: 'images[1]: expected exactly one of png (base64 of a PNG) or pixels (28x28x1 = 784 values in 0..255), got neither',
+      },
+      {
+        name: 'both png and pixels',
+        images: () => [{ png: pngBase64(seededImages(1, 1)[0]), pixels: good().pixels }],
+        message: 'images[0]: expected exactly one of png (base64 of a PNG) or pixels (28x28x1 = 784 values in 0..255), got both',
+      },
       {
         name: 'broken base64',
         images: () => [good(), good(), { png: 'iVBORw0KGgo!AAA' }],
-        message: 'images[2].png: expected base64 of a PNG file (characters A-Z a-z 0-9 + /, padded with = to a multiple of 4), got the character "!" at position 11',
+        message:
+          'images[2].png: expected base64 of a PNG file (characters A-Z a-z 0-9 + /, padded with = to a multiple of 4), got the character "!" at position 11',
       },
-      { name: 'not a PNG', images: () => [{ png: Buffer.from('GIF89a not a png').toString('base64') }], message: 'images[0].png: expected a PNG file, got 16 bytes that do not start with the PNG signature' },
+      {
+        name: 'not a PNG',
+        images: () => [{ png: Buffer.from('GIF89a not a png').toString('base64') }],
+        message: 'images[0].png: expected a PNG file, got 16 bytes that do not start with the PNG signature',
+      },
       {
         name: 'a corrupt PNG',
         images: () => [{ png: encodePng(seededImages(1, 2)[0], 28, 28, 1, [0, 255]).subarray(0, 60).toString('base64') }],
         message: /^images\[0\]\.png: expected a valid PNG file, got a corrupt one \(.+\)$/,
       },
-      { name: 'a wrong size', images: () => [good(), { png: encodePng(new Float32Array(32 * 32), 32, 32, 1, [0, 255]).toString('base64') }], message: 'images[1].png: expected a 28x28 image, got 32x32' },
+      {
+        name: 'a wrong size',
+        images: () => [good(), { png: encodePng(new Float32Array(32 * 32), 32, 32, 1, [0, 255]).toString('base64') }],
+        message: 'images[1].png: expected a 28x28 image, got 32x32',
+      },
       {
         name: 'colour for a grayscale model',
         images: () => [{ png: colour }],
-        message: 'images[0].png: expected a grayscale image (1 channel), got a colour PNG whose channels differ (r=200, g=10, b=10 at x=0, y=0); convert it to grayscale first',
+        message:
+          'images[0].png: expected a grayscale image (1 channel), got a colour PNG whose channels differ (r=200, g=10, b=10 at x=0, y=0); convert it to grayscale first',
       },
-      { name: 'transparency', images: () => [{ png: transparent }], message: 'images[0].png: expected an opaque image, got a PNG with transparency (alpha 0 at x=16, y=3)' },
-      { name: 'a wrong pixel count', images: () => [{ pixels: new Array(28 * 28 * 3).fill(0) }], message: 'images[0].pixels: expected 784 values (28x28x1 = 784, row-major), got 2352' },
-      { name: 'a value out of 0..255', images: () => [good(), { pixels: outOfRange }], message: 'images[1].pixels[300]: expected a finite number in 0..255, got 300' },
-      { name: 'too many images', images: () => Array.from({ length: MAX_IMAGES + 1 }, good), message: `images: expected 1..${MAX_IMAGES} images (GANQL_MAX_SAMPLES), got ${MAX_IMAGES + 1}` },
+      {
+        name: 'transparency',
+        images: () => [{ png: transparent }],
+        message: 'images[0].png: expected an opaque image, got a PNG with transparency (alpha 0 at x=16, y=3)',
+      },
+      {
+        name: 'a wrong pixel count',
+        images: () => [{ pixels: new Array(28 * 28 * 3).fill(0) }],
+        message: 'images[0].pixels: expected 784 values (28x28x1 = 784, row-major), got 2352',
+      },
+      {
+        name: 'a value out of 0..255',
+        images: () => [good(), { pixels: outOfRange }],
+        message: 'images[1].pixels[300]: expected a finite number in 0..255, got 300',
+      },
+      {
+        name: 'too many images',
+        images: () => Array.from({ length: MAX_IMAGES + 1 }, good),
+        message: `images: expected 1..${MAX_IMAGES} images (GANQL_MAX_SAMPLES), got ${MAX_IMAGES + 1}`,
+      },
       { name: 'no image', images: () => [], message: `images: expected 1..${MAX_IMAGES} images (GANQL_MAX_SAMPLES), got 0` },
-      { name: 'an oversized base64 string', images: () => [{ png: 'A'.repeat(200_000) }], message: /^images\[0\]\.png: expected at most \d+ base64 characters \(a 28x28 PNG\), got 200000$/ },
+      {
+        name: 'an oversized base64 string',
+        images: () => [{ png: 'A'.repeat(200_000) }],
+        message: /^images\[0\]\.png: expected at most \d+ base64 characters \(a 28x28 PNG\), got 200000$/,
+      },
       {
         name: 'a model without a classifier',
         modelId: 'plain-gan@1',
@@ -219,14 +270,23 @@ describe('classify over HTTP, on a K+1 test model', () => {
         else expect(error.message).toMatch(c.message);
         const after = await newestClassifyRun();
         expect(after.total).toBe(total + 1);
-        expect(after.run).toMatchObject({ kind: 'CLASSIFY', status: 'FAILED', errorCode: c.code ?? 'BAD_USER_INPUT', errorMessage: error.message, result: null });
+        expect(after.run).toMatchObject({
+          kind: 'CLASSIFY',
+          status: 'FAILED',
+          errorCode: c.code ?? 'BAD_USER_INPUT',
+          errorMessage: error.message,
+          result: null,
+        });
       });
     }
   });
 
   it('counts classify images against the per-request image cap, with samples', async () => {
     const images = Array.from({ length: 12 }, () => ({ pixels: Array.from(seededImages(1, 8)[0]) }));
-    const body = await server.gql(`query($images: [ImageInput!]!) { classify(modelId: "${KPLUSONE}", images: $images) { label } samples(count: 9, modelId: "${KPLUSONE}") { id } }`, { images });
+    const body = await server.gql(
+      `query($images: [ImageInput!]!) { classify(modelId: "${KPLUSONE}", images: $images) { label } samples(count: 9, modelId: "${KPLUSONE}") { id } }`,
+      { images },
+    );
     expect(body.errors?.[0]).toMatchObject({
       message: 'images per request: expected at most 20 images generated (GANQL_MAX_IMAGES_PER_REQUEST), got 21',
       extensions: { code: 'QUERY_TOO_COMPLEX' },
@@ -258,7 +318,9 @@ describe.skipIf(!existsSync(path.join(REAL, 'manifest.json')))('classify with th
     // The test split in chunks of the request limit, each digit as a PNG as a client would send it.
     for (let start = 0; start < count; start += 200) {
       const n = Math.min(200, count - start);
-      const batch = Array.from({ length: n }, (_, i) => ({ png: encodePng(images.subarray((start + i) * 784, (start + i + 1) * 784), 28, 28, 1, [-1, 1]).toString('base64') }));
+      const batch = Array.from({ length: n }, (_, i) => ({
+        png: encodePng(images.subarray((start + i) * 784, (start + i + 1) * 784), 28, 28, 1, [-1, 1]).toString('base64'),
+      }));
       const body = await server.gql<{ classify: { label: string }[] }>(CLASSIFY, { modelId: id, images: batch });
       expect(body.errors).toBeUndefined();
       body.data!.classify.forEach((c, i) => (right += c.label === String(labels[start + i]) ? 1 : 0));

@@ -20,7 +20,10 @@ describe('a document nested past the parser', () => {
       const res = await server.http.post('/graphql').set('content-type', 'application/json').send({ query: deep });
       expect(res.status).toBe(400);
       expect(res.body.errors).toEqual([{ message: 'document: expected at most 256 nested brackets, got 20000', extensions: { code: 'QUERY_TOO_COMPLEX' } }]);
-      const get = await server.http.get('/graphql').query({ query: `{${'a('.repeat(300)}` }).set('apollo-require-preflight', 'true');
+      const get = await server.http
+        .get('/graphql')
+        .query({ query: `{${'a('.repeat(300)}` })
+        .set('apollo-require-preflight', 'true');
       expect(get.status).toBe(400);
       expect(get.body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
       const ok = await server.gql('{ models { id } }');

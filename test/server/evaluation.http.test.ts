@@ -96,10 +96,19 @@ afterAll(async () => {
 
 describe('scorers', () => {
   it('lists the registered scorers with their dataset, classes, input shape and test accuracy', async () => {
-    const body = await server.gql<{ scorers: Record<string, unknown>[] }>('{ scorers { name dataset classes classNames inputShape { height width channels } testAccuracy testExamples trainingCommand } }');
+    const body = await server.gql<{ scorers: Record<string, unknown>[] }>(
+      '{ scorers { name dataset classes classNames inputShape { height width channels } testAccuracy testExamples trainingCommand } }',
+    );
     expect(body.errors).toBeUndefined();
     const mnist = body.data!.scorers.find((s) => s.name === 'mnist-cnn');
-    expect(mnist).toMatchObject({ dataset: 'mnist', classes: 10, classNames: null, inputShape: { height: 28, width: 28, channels: 1 }, testAccuracy: 0.984, testExamples: 1000 });
+    expect(mnist).toMatchObject({
+      dataset: 'mnist',
+      classes: 10,
+      classNames: null,
+      inputShape: { height: 28, width: 28, channels: 1 },
+      testAccuracy: 0.984,
+      testExamples: 1000,
+    });
     expect(mnist!.trainingCommand).toMatch(/train-scorer\.cli\.ts --dataset mnist/);
     expect(body.data!.scorers.map((s) => s.name)).toEqual(['fashion-mnist-cnn', 'mnist-3-classes', 'mnist-cnn']);
   });
@@ -155,7 +164,13 @@ describe('evaluate', () => {
 
     const metrics = (await server.http.get('/metrics')).text;
     const labels = `model="${modelId}",scorer="mnist-cnn"`;
-    const value = (series: string) => Number(metrics.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1]);
+    const value = (series: string) =>
+      Number(
+        metrics
+          .split('\n')
+          .find((l) => l.startsWith(`${series} `))
+          ?.split(' ')[1],
+      );
     expect(value(`ganql_evaluation_inception_score{${labels}}`)).toBe(is.mean);
     expect(value(`ganql_evaluation_fid{${labels}}`)).toBe(first.fid);
     expect(value(`ganql_evaluation_kid{${labels}}`)).toBe(first.kid!.mean);
@@ -213,18 +228,44 @@ describe('bad input to evaluate', () => {
   const all = ['INCEPTION_SCORE', 'FID', 'KID', 'PARZEN'];
   const cases: { name: string; args: () => Record<string, unknown>; code: string; message: RegExp }[] = [
     { name: 'an unknown model', args: () => ({ modelId: 'nobody@0', metrics: all }), code: 'NOT_FOUND', message: /^model "nobody@0" not found$/ },
-    { name: 'an unknown scorer', args: () => ({ metrics: all, scorer: 'inception-v9' }), code: 'BAD_USER_INPUT', message: /^scorer: expected one of fashion-mnist-cnn, mnist-3-classes, mnist-cnn, got "inception-v9"$/ },
-    { name: '99 samples', args: () => ({ metrics: all, samples: 99 }), code: 'BAD_USER_INPUT', message: /^samples: expected an integer in 100\.\.50000, got 99$/ },
-    { name: '50,001 samples', args: () => ({ metrics: all, samples: 50_001 }), code: 'BAD_USER_INPUT', message: /^samples: expected an integer in 100\.\.50000, got 50001$/ },
+    {
+      name: 'an unknown scorer',
+      args: () => ({ metrics: all, scorer: 'inception-v9' }),
+      code: 'BAD_USER_INPUT',
+      message: /^scorer: expected one of fashion-mnist-cnn, mnist-3-classes, mnist-cnn, got "inception-v9"$/,
+    },
+    {
+      name: '99 samples',
+      args: () => ({ metrics: all, samples: 99 }),
+      code: 'BAD_USER_INPUT',
+      message: /^samples: expected an integer in 100\.\.50000, got 99$/,
+    },
+    {
+      name: '50,001 samples',
+      args: () => ({ metrics: all, samples: 50_001 }),
+      code: 'BAD_USER_INPUT',
+      message: /^samples: expected an integer in 100\.\.50000, got 50001$/,
+    },
     { name: '0 splits', args: () => ({ metrics: all, splits: 0 }), code: 'BAD_USER_INPUT', message: /^splits: expected an integer in 1\.\.50, got 0$/ },
     { name: '51 splits', args: () => ({ metrics: all, splits: 51 }), code: 'BAD_USER_INPUT', message: /^splits: expected an integer in 1\.\.50, got 51$/ },
-    { name: 'no metrics', args: () => ({ metrics: [] }), code: 'BAD_USER_INPUT', message: /^metrics: expected at least one of INCEPTION_SCORE, FID, KID, PARZEN, got none$/ },
-    { name: 'a negative seed', args: () => ({ metrics: all, seed: -1 }), code: 'BAD_USER_INPUT', message: /^seed: expected an integer in 0\.\.2147483647, got -1$/ },
     {
-      name: "a scorer of another dataset (Fashion-MNIST classes for digits)",
+      name: 'no metrics',
+      args: () => ({ metrics: [] }),
+      code: 'BAD_USER_INPUT',
+      message: /^metrics: expected at least one of INCEPTION_SCORE, FID, KID, PARZEN, got none$/,
+    },
+    {
+      name: 'a negative seed',
+      args: () => ({ metrics: all, seed: -1 }),
+      code: 'BAD_USER_INPUT',
+      message: /^seed: expected an integer in 0\.\.2147483647, got -1$/,
+    },
+    {
+      name: 'a scorer of another dataset (Fashion-MNIST classes for digits)',
       args: () => ({ metrics: all, scorer: 'fashion-mnist-cnn' }),
       code: 'BAD_USER_INPUT',
-      message: /^scorer: expected a scorer trained on "mnist" \(the dataset of model .+\) or a general-purpose one, got "fashion-mnist-cnn", trained on "fashion-mnist"$/,
+      message:
+        /^scorer: expected a scorer trained on "mnist" \(the dataset of model .+\) or a general-purpose one, got "fashion-mnist-cnn", trained on "fashion-mnist"$/,
     },
     {
       name: 'a scorer whose class count does not fit the dataset',
@@ -248,12 +289,24 @@ describe('bad input to evaluate', () => {
 });
 
 describe('nearestNeighbours', () => {
-  it("shows each sample beside its nearest training digit (pixel L2 in [0, 1]), in order, as one run", async () => {
-    const samples = (await server.gql<{ samples: { id: string; image: { dataUrl: string } }[] }>('{ samples(count: 3, seed: 5) { id image { dataUrl } } }')).data!.samples;
+  it('shows each sample beside its nearest training digit (pixel L2 in [0, 1]), in order, as one run', async () => {
+    const samples = (await server.gql<{ samples: { id: string; image: { dataUrl: string } }[] }>('{ samples(count: 3, seed: 5) { id image { dataUrl } } }'))
+      .data!.samples;
     const ids = [samples[2].id, samples[0].id, samples[1].id];
     const body = await server.gql<{
-      nearestNeighbours: { sample: { id: string; image: { dataUrl: string } }; neighbour: { width: number; height: number; dataUrl: string }; dataset: string; split: string; trainingIndex: number; label: number; distance: number }[];
-    }>('query($ids: [ID!]!) { nearestNeighbours(sampleIds: $ids) { sample { id image { dataUrl } } neighbour { width height dataUrl } dataset split trainingIndex label distance } }', { ids });
+      nearestNeighbours: {
+        sample: { id: string; image: { dataUrl: string } };
+        neighbour: { width: number; height: number; dataUrl: string };
+        dataset: string;
+        split: string;
+        trainingIndex: number;
+        label: number;
+        distance: number;
+      }[];
+    }>(
+      'query($ids: [ID!]!) { nearestNeighbours(sampleIds: $ids) { sample { id image { dataUrl } } neighbour { width height dataUrl } dataset split trainingIndex label distance } }',
+      { ids },
+    );
     expect(body.errors).toBeUndefined();
     const found = body.data!.nearestNeighbours;
     expect(found.map((n) => n.sample.id)).toEqual(ids);
@@ -286,10 +339,16 @@ describe('nearestNeighbours', () => {
     const sample = (await server.gql<{ samples: { id: string }[] }>('{ samples(count: 1, seed: 1) { id } }')).data!.samples[0];
     const query = 'query($ids: [ID!]!) { nearestNeighbours(sampleIds: $ids) { distance } }';
     const unknown = await server.gql(query, { ids: [sample.id, 'ghost'] });
-    expect(unknown.errors?.[0]).toMatchObject({ message: 'sampleIds[1]: expected the id of a stored sample, got "ghost" (no such sample)', extensions: { code: 'BAD_USER_INPUT' } });
+    expect(unknown.errors?.[0]).toMatchObject({
+      message: 'sampleIds[1]: expected the id of a stored sample, got "ghost" (no such sample)',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
     expect(await newestRun()).toMatchObject({ kind: 'NEAREST_NEIGHBOURS', status: 'FAILED', errorCode: 'BAD_USER_INPUT' });
     const many = await server.gql(query, { ids: Array.from({ length: 65 }, () => sample.id) });
-    expect(many.errors?.[0]).toMatchObject({ message: 'sampleIds (number of ids): expected an integer in 1..64, got 65', extensions: { code: 'BAD_USER_INPUT' } });
+    expect(many.errors?.[0]).toMatchObject({
+      message: 'sampleIds (number of ids): expected an integer in 1..64, got 65',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
     const none = await server.gql(query, { ids: [] });
     expect(none.errors?.[0].message).toBe('sampleIds (number of ids): expected an integer in 1..64, got 0');
   });
@@ -304,7 +363,11 @@ describe('shutdown', () => {
     expect(performance.now() - began).toBeLessThan(10_000);
     const file = server.ganql.config.databaseUrl.slice('file:'.length);
     const db = new BetterSqlite3(file, { readonly: true });
-    const row = db.prepare('SELECT status, errorMessage, progress FROM "Run" WHERE id = ?').get(started.id) as { status: string; errorMessage: string; progress: number };
+    const row = db.prepare('SELECT status, errorMessage, progress FROM "Run" WHERE id = ?').get(started.id) as {
+      status: string;
+      errorMessage: string;
+      progress: number;
+    };
     db.close();
     expect(row).toMatchObject({ status: 'INTERRUPTED', errorMessage: 'the server stopped while this run was in progress' });
     expect(row.progress).toBeGreaterThan(0.1);

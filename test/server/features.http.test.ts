@@ -33,7 +33,10 @@ async function models(): Promise<ModelLayers[]> {
 }
 
 async function runOf(id: string): Promise<{ kind: string; status: string; result: Record<string, unknown> }> {
-  const body = await server.gql<{ run: { kind: string; status: string; result: Record<string, unknown> } }>('query($id: ID!) { run(id: $id) { kind status result } }', { id });
+  const body = await server.gql<{ run: { kind: string; status: string; result: Record<string, unknown> } }>(
+    'query($id: ID!) { run(id: $id) { kind status result } }',
+    { id },
+  );
   expect(body.errors).toBeUndefined();
   return body.data!.run;
 }
@@ -76,7 +79,12 @@ interface Probe {
   runId: string;
   positives: number;
   negatives: number;
-  neurons: { neuron: number; accuracy: number; threshold: number | null; topImages: { index: number; label: string; activation: number; image: { dataUrl: string } }[] }[];
+  neurons: {
+    neuron: number;
+    accuracy: number;
+    threshold: number | null;
+    topImages: { index: number; label: string; activation: number; image: { dataUrl: string } }[];
+  }[];
 }
 
 interface Stimulus {
@@ -98,7 +106,12 @@ describe('the layers a model offers', () => {
     const model = (await models()).find((m) => m.id === dcgan)!;
     expect(model.featureNetworkRole).toBe('discriminator');
     expect(model.featureLayers!.map((l) => l.name)).toEqual(['d_down1', 'd_down1_lrelu', 'd_down2', 'd_down2_bn', 'd_down2_lrelu', 'd_logit']);
-    expect(model.featureLayers!.find((l) => l.name === 'd_down2_lrelu')).toEqual({ name: 'd_down2_lrelu', className: 'LeakyReLU', outputShape: [7, 7, 64], neurons: 64 });
+    expect(model.featureLayers!.find((l) => l.name === 'd_down2_lrelu')).toEqual({
+      name: 'd_down2_lrelu',
+      className: 'LeakyReLU',
+      outputShape: [7, 7, 64],
+      neurons: 64,
+    });
     // Batchnorms are folded into the served generator: not nameable.
     expect(model.generatorLayers.map((l) => l.name)).toEqual(['g_project', 'g_project_relu', 'g_reshape', 'g_up1', 'g_up1_relu', 'g_up2']);
     expect(model.generatorLayers.find((l) => l.name === 'g_reshape')!.neurons).toBe(64);
@@ -131,7 +144,9 @@ describe('on the dcgan-mnist discriminator', () => {
     const body = await server.gql<{ optimalStimulus: Stimulus }>(STIMULUS, { modelId: dcgan, layer: 'd_down2_lrelu', neuron: 3, steps: 60 });
     expect(body.errors).toBeUndefined();
     const s = body.data!.optimalStimulus;
-    console.log(`dcgan d_down2_lrelu #3: stimulus ${s.activation.toFixed(3)} vs best test image ${s.maxTestActivation.toFixed(3)}; norm ${s.norm.toFixed(2)} <= ${s.maxNorm.toFixed(2)}`);
+    console.log(
+      `dcgan d_down2_lrelu #3: stimulus ${s.activation.toFixed(3)} vs best test image ${s.maxTestActivation.toFixed(3)}; norm ${s.norm.toFixed(2)} <= ${s.maxNorm.toFixed(2)}`,
+    );
     expect(s.maxNorm).toBe(s.meanTestNorm);
     expect(s.norm).toBeLessThanOrEqual(s.maxNorm * (1 + 1e-5));
     expect(s.trace).toHaveLength(61);
@@ -145,13 +160,20 @@ describe('on the dcgan-mnist discriminator', () => {
   });
 
   it('featureClassifier: max-pooled discriminator features beat raw pixels with the same 10 labels per class', async () => {
-    const body = await server.gql<{ featureClassifier: { runId: string; trainCount: number; testCount: number; features: { accuracy: number; testError: number; c: number; features: number }; rawPixels: { accuracy: number; c: number; features: number } } }>(
-      CLASSIFIER,
-      { modelId: dcgan, layers: ['d_down1_lrelu', 'd_down2_lrelu'], labelsPerClass: 10 },
-    );
+    const body = await server.gql<{
+      featureClassifier: {
+        runId: string;
+        trainCount: number;
+        testCount: number;
+        features: { accuracy: number; testError: number; c: number; features: number };
+        rawPixels: { accuracy: number; c: number; features: number };
+      };
+    }>(CLASSIFIER, { modelId: dcgan, layers: ['d_down1_lrelu', 'd_down2_lrelu'], labelsPerClass: 10 });
     expect(body.errors).toBeUndefined();
     const r = body.data!.featureClassifier;
-    console.log(`dcgan featureClassifier, 10 labels/class: features ${r.features.accuracy.toFixed(3)} (C ${r.features.c}, ${r.features.features} features) vs raw pixels ${r.rawPixels.accuracy.toFixed(3)} (C ${r.rawPixels.c})`);
+    console.log(
+      `dcgan featureClassifier, 10 labels/class: features ${r.features.accuracy.toFixed(3)} (C ${r.features.c}, ${r.features.features} features) vs raw pixels ${r.rawPixels.accuracy.toFixed(3)} (C ${r.rawPixels.c})`,
+    );
     expect(r.trainCount).toBe(100);
     expect(r.testCount).toBe(1000);
     // 4x4 x 32 + 4x4 x 64.
@@ -208,7 +230,9 @@ describe('on the dcgan-mnist discriminator', () => {
     expect(b[0].image.dataUrl).not.toBe(a[0].image.dataUrl);
     const again = await server.gql<{ sample: { image: { dataUrl: string } } }>('query($id: ID!) { sample(id: $id) { image { dataUrl } } }', { id: b[0].id });
     expect(again.data!.sample.image.dataUrl).toBe(b[0].image.dataUrl);
-    const plainAgain = await server.gql<{ sample: { image: { dataUrl: string } } }>('query($id: ID!) { sample(id: $id) { image { dataUrl } } }', { id: a[0].id });
+    const plainAgain = await server.gql<{ sample: { image: { dataUrl: string } } }>('query($id: ID!) { sample(id: $id) { image { dataUrl } } }', {
+      id: a[0].id,
+    });
     expect(plainAgain.data!.sample.image.dataUrl).toBe(a[0].image.dataUrl);
     const run = await server.gql<{ run: { parameters: { removeFilters: unknown } } }>('query($id: ID!) { run(id: $id) { parameters } }', { id: b[0].runId });
     expect(run.data!.run.parameters.removeFilters).toEqual({ layer: 'g_reshape', filters: [1, 5, 9, 20, 33, 60] });
@@ -217,7 +241,8 @@ describe('on the dcgan-mnist discriminator', () => {
 
 describe('tensors', () => {
   it('the analyses leave no tensors behind, on the pool or on the server thread (the scorer runs there)', async () => {
-    const poolTensors = async () => (await server.gql<{ serverInfo: { pool: { tensors: number } } }>('{ serverInfo { pool { tensors } } }')).data!.serverInfo.pool.tensors;
+    const poolTensors = async () =>
+      (await server.gql<{ serverInfo: { pool: { tensors: number } } }>('{ serverInfo { pool { tensors } } }')).data!.serverInfo.pool.tensors;
     const all = async () => {
       const bodies = [
         await server.gql(PROBE, { modelId: dcgan, layer: 'd_down1', concept: '3', neurons: 1, topImages: 1 }),
@@ -263,7 +288,9 @@ describe.skipIf(!AUTOENCODER_SHIPPED)('on the shipped feature learner (models/mn
       }
       table.push(`${layer.name} (${layer.neurons} units): ${row.join(', ')}`);
     }
-    console.log(`${model.id} best neuron per digit (balanced accuracy, chance 0.5):\n${table.join('\n')}\nbest: digit ${best.digit}, ${best.layer} #${best.neuron}, ${best.accuracy.toFixed(3)}`);
+    console.log(
+      `${model.id} best neuron per digit (balanced accuracy, chance 0.5):\n${table.join('\n')}\nbest: digit ${best.digit}, ${best.layer} #${best.neuron}, ${best.accuracy.toFixed(3)}`,
+    );
     expect(best.accuracy).toBeGreaterThanOrEqual(0.8);
 
     const body = await server.gql<{ optimalStimulus: Stimulus }>(STIMULUS, { modelId: model.id, layer: best.layer, neuron: best.neuron, steps: 200 });
@@ -281,16 +308,21 @@ describe.skipIf(!AUTOENCODER_SHIPPED)('on the shipped feature learner (models/mn
     expect(s.exceedsEveryTestImage).toBe(true);
   });
 
-  it('featureClassifier: the encoder\'s features beat raw pixels with the same 10 labels per class', async () => {
+  it("featureClassifier: the encoder's features beat raw pixels with the same 10 labels per class", async () => {
     const layers = model.featureLayers!.filter((l) => l.outputShape.length === 1).map((l) => l.name);
-    const body = await server.gql<{ featureClassifier: { features: { accuracy: number; c: number; features: number }; rawPixels: { accuracy: number } } }>(CLASSIFIER, {
-      modelId: model.id,
-      layers,
-      labelsPerClass: 10,
-    });
+    const body = await server.gql<{ featureClassifier: { features: { accuracy: number; c: number; features: number }; rawPixels: { accuracy: number } } }>(
+      CLASSIFIER,
+      {
+        modelId: model.id,
+        layers,
+        labelsPerClass: 10,
+      },
+    );
     expect(body.errors).toBeUndefined();
     const r = body.data!.featureClassifier;
-    console.log(`${model.id} featureClassifier on ${layers.join('+')}, 10 labels/class: ${r.features.accuracy.toFixed(3)} (${r.features.features} features) vs raw pixels ${r.rawPixels.accuracy.toFixed(3)}`);
+    console.log(
+      `${model.id} featureClassifier on ${layers.join('+')}, 10 labels/class: ${r.features.accuracy.toFixed(3)} (${r.features.features} features) vs raw pixels ${r.rawPixels.accuracy.toFixed(3)}`,
+    );
     expect(r.features.accuracy).toBeGreaterThan(r.rawPixels.accuracy);
   });
 });

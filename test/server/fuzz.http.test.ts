@@ -25,8 +25,20 @@ let server: TestServer;
 let base: string;
 let admin: string;
 
-async function gql<T>(query: string, variables?: Record<string, unknown>, key: string | undefined = admin): Promise<{ status: number; data?: T; errors?: { message: string; extensions?: { code?: string } }[] }> {
-  const c: FuzzCase = { id: -1, name: 'check', method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), auth: key ? 'admin' : 'none' };
+async function gql<T>(
+  query: string,
+  variables?: Record<string, unknown>,
+  key: string | undefined = admin,
+): Promise<{ status: number; data?: T; errors?: { message: string; extensions?: { code?: string } }[] }> {
+  const c: FuzzCase = {
+    id: -1,
+    name: 'check',
+    method: 'POST',
+    path: '/graphql',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+    auth: key ? 'admin' : 'none',
+  };
   const reply = await sendCase(base, c, key);
   return { status: reply.status, ...(JSON.parse(reply.body) as { data?: T }) };
 }
@@ -48,7 +60,9 @@ afterAll(async () => {
 
 /** Cancels every job a case may have started, and waits until no run is RUNNING. */
 async function settle(): Promise<void> {
-  const jobs = await gql<{ trainingJobs: { edges: { node: { id: string; state: string } }[] } }>('{ trainingJobs(first: 100) { edges { node { id state } } } }');
+  const jobs = await gql<{ trainingJobs: { edges: { node: { id: string; state: string } }[] } }>(
+    '{ trainingJobs(first: 100) { edges { node { id state } } } }',
+  );
   for (const { node } of jobs.data!.trainingJobs.edges) {
     if (node.state === 'QUEUED' || node.state === 'RUNNING') await gql('mutation($id: ID!) { cancelTraining(id: $id) { state } }', { id: node.id });
   }
@@ -70,7 +84,9 @@ describe('hostile input over HTTP, default auth policy', () => {
     for (const op of OPERATION_NAMES) expect(corpus.some((c) => c.name === `op.${op}`)).toBe(true);
     expect(new Set(corpus.map((c) => c.auth))).toEqual(new Set(['admin', 'none', 'bad']));
     // conceptFilters loads the dataset's scorer on this thread once and keeps it: load it before counting.
-    const warm = await gql<{ conceptFilters: { positiveFilters: number[] } }>(`{ conceptFilters(modelId: "${SHIPPED}", layer: "g_up1_relu", concept: "1", count: 1, samples: 50, checkSamples: 10) { positiveFilters } }`);
+    const warm = await gql<{ conceptFilters: { positiveFilters: number[] } }>(
+      `{ conceptFilters(modelId: "${SHIPPED}", layer: "g_up1_relu", concept: "1", count: 1, samples: 50, checkSamples: 10) { positiveFilters } }`,
+    );
     expect(warm.errors ?? []).toEqual([]);
     const tensorsBefore = tf.memory().numTensors;
     const versionsBefore = new Set(readdirSync(modelsDir));
@@ -80,7 +96,15 @@ describe('hostile input over HTTP, default auth policy', () => {
     expect(summary.failures).toEqual([]);
     expect(summary.cases).toBe(CASES);
     // The corpus is hostile: most replies are errors, of several kinds; a few cases are valid and succeed.
-    for (const code of ['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'UNAUTHENTICATED', 'QUERY_TOO_COMPLEX', 'NOT_FOUND']) {
+    for (const code of [
+      'GRAPHQL_PARSE_FAILED',
+      'GRAPHQL_VALIDATION_FAILED',
+      'BAD_USER_INPUT',
+      'BAD_REQUEST',
+      'UNAUTHENTICATED',
+      'QUERY_TOO_COMPLEX',
+      'NOT_FOUND',
+    ]) {
       expect(summary.byCode[code] ?? 0, code).toBeGreaterThan(0);
     }
     expect(summary.byCode.INTERNAL_SERVER_ERROR).toBeUndefined();
@@ -89,7 +113,11 @@ describe('hostile input over HTTP, default auth policy', () => {
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
     expect(((await health.json()) as { status: string }).status).toBe('ok');
-    const after = await gql<{ samples: { id: string; image: { width: number } }[] }>('{ samples(count: 2, seed: 9) { id image { width } } }', undefined, undefined);
+    const after = await gql<{ samples: { id: string; image: { width: number } }[] }>(
+      '{ samples(count: 2, seed: 9) { id image { width } } }',
+      undefined,
+      undefined,
+    );
     expect(after.errors).toBeUndefined();
     expect(after.data!.samples.map((s) => s.image.width)).toEqual([28, 28]);
     // A valid training job that slipped through and finished added a version, whose served generator
@@ -110,10 +138,23 @@ describe('hostile input over HTTP, default auth policy', () => {
   });
 
   it('codes the cases the fuzzer found answered INTERNAL_SERVER_ERROR (regressions)', async () => {
-    const requests = async () => (await gql<{ runs: { totalCount: number } }>('{ runs(first: 1, filter: { kind: REQUEST }) { totalCount } }')).data!.runs.totalCount;
+    const requests = async () =>
+      (await gql<{ runs: { totalCount: number } }>('{ runs(first: 1, filter: { kind: REQUEST }) { totalCount } }')).data!.runs.totalCount;
     const before = await requests();
     // Apollo's persisted-query hash check raises an uncoded error.
-    const sha = await sendCase(base, { id: 0, name: 'apq', method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ models { id } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } }), auth: 'none' }, undefined);
+    const sha = await sendCase(
+      base,
+      {
+        id: 0,
+        name: 'apq',
+        method: 'POST',
+        path: '/graphql',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ models { id } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } }),
+        auth: 'none',
+      },
+      undefined,
+    );
     expect(sha.status).toBe(400);
     expect(JSON.parse(sha.body)).toEqual({ errors: [{ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } }] });
     // graphql-js gives up coercing variables after 50 errors with an uncoded error.
@@ -131,20 +172,46 @@ describe('hostile input over HTTP, default auth policy', () => {
     expect(nullCursor.data!.runs.totalCount).toBe(all.data!.runs.totalCount);
     // A lone surrogate ("\ud800" in JSON) reached the database driver, which failed on it.
     const lone = await gql('query($ids: [ID!]!) { nearestNeighbours(sampleIds: $ids) { distance } }', { ids: ['\ud800'] });
-    expect(lone).toEqual({ status: 400, errors: [{ message: 'variables.ids[0]: expected well-formed Unicode text, got a lone UTF-16 surrogate', extensions: { code: 'BAD_REQUEST' } }] });
+    expect(lone).toEqual({
+      status: 400,
+      errors: [{ message: 'variables.ids[0]: expected well-formed Unicode text, got a lone UTF-16 surrogate', extensions: { code: 'BAD_REQUEST' } }],
+    });
     // A 95 KB PNG claiming 30000x30000 pixels: the decoder allocated 3.6 GB and spent ~30 s before the size was checked.
     const t0 = performance.now();
     const bomb = await gql('query($m: ID!, $i: [ImageInput!]!) { classify(modelId: $m, images: $i) { label } }', { m: CLASSIFIER, i: [{ png: pngBomb() }] });
-    expect(bomb.errors).toEqual([{ message: 'images[0].png: expected a 28x28 image, got 30000x30000', locations: expect.any(Array) as unknown, path: ['classify'], extensions: { code: 'BAD_USER_INPUT' } }]);
+    expect(bomb.errors).toEqual([
+      {
+        message: 'images[0].png: expected a 28x28 image, got 30000x30000',
+        locations: expect.any(Array) as unknown,
+        path: ['classify'],
+        extensions: { code: 'BAD_USER_INPUT' },
+      },
+    ]);
     expect(performance.now() - t0).toBeLessThan(5000);
-    const viaGet = await sendCase(base, { id: 0, name: 'get', method: 'GET', path: `/graphql?${new URLSearchParams({ query: 'query($id: ID!) { run(id: $id) { id } }', variables: JSON.stringify({ id: 'a\udc00' }) })}`, headers: { 'apollo-require-preflight': 'true' }, auth: 'admin' }, admin);
+    const viaGet = await sendCase(
+      base,
+      {
+        id: 0,
+        name: 'get',
+        method: 'GET',
+        path: `/graphql?${new URLSearchParams({ query: 'query($id: ID!) { run(id: $id) { id } }', variables: JSON.stringify({ id: 'a\udc00' }) })}`,
+        headers: { 'apollo-require-preflight': 'true' },
+        auth: 'admin',
+      },
+      admin,
+    );
     expect(viaGet.status).toBe(400);
     expect(judge(viaGet).codes).toEqual(['BAD_REQUEST']);
   });
 
   it('refuses hostile subscriptions over graphql-ws with coded errors and keeps serving', async () => {
     const errors: unknown[] = [];
-    const client = createClient({ url: `${base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${admin}` }, retryAttempts: 0 });
+    const client = createClient({
+      url: `${base.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${admin}` },
+      retryAttempts: 0,
+    });
     const subscribe = (query: string, variables: Record<string, unknown>) =>
       new Promise<void>((resolve) => {
         client.subscribe({ query, variables }, { next: (v) => errors.push(v), error: (e) => (errors.push(e), resolve()), complete: resolve });
@@ -157,7 +224,9 @@ describe('hostile input over HTTP, default auth policy', () => {
     // Nested past the parser's stack: refused before parsing, as over HTTP.
     await subscribe(`subscription ${'{'.repeat(20_000)}${'}'.repeat(20_000)}`, {});
     await client.dispose();
-    const codes = errors.flatMap((e) => (Array.isArray(e) ? e : ((e as { errors?: unknown[] }).errors ?? [])) as { extensions?: { code?: string }; message: string }[]).map((e) => e.extensions?.code ?? e.message);
+    const codes = errors
+      .flatMap((e) => (Array.isArray(e) ? e : ((e as { errors?: unknown[] }).errors ?? [])) as { extensions?: { code?: string }; message: string }[])
+      .map((e) => e.extensions?.code ?? e.message);
     // 1e308 is coerced to the ID "1e+308": an unknown job, like "nope". A syntax error fails its operation, not the socket.
     expect(codes).toEqual(['NOT_FOUND', 'NOT_FOUND', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_USER_INPUT', 'QUERY_TOO_COMPLEX']);
 
@@ -173,11 +242,21 @@ describe('hostile input over HTTP, default auth policy', () => {
 
   it('judges the replies it should refuse: uncoded, internal, leaking or non-JSON', () => {
     expect(judge({ status: 200, contentType: 'application/json', body: '{"data":{"a":1}}' }).ok).toBe(true);
-    expect(judge({ status: 400, contentType: 'application/json', body: '{"errors":[{"message":"x","extensions":{"code":"BAD_USER_INPUT"}}]}' }).codes).toEqual(['BAD_USER_INPUT']);
-    expect(judge({ status: 200, contentType: 'application/json', body: '{"errors":[{"message":"x","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}' }).ok).toBe(false);
+    expect(judge({ status: 400, contentType: 'application/json', body: '{"errors":[{"message":"x","extensions":{"code":"BAD_USER_INPUT"}}]}' }).codes).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    expect(judge({ status: 200, contentType: 'application/json', body: '{"errors":[{"message":"x","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}' }).ok).toBe(
+      false,
+    );
     expect(judge({ status: 200, contentType: 'application/json', body: '{"errors":[{"message":"x"}]}' }).ok).toBe(false);
     expect(judge({ status: 500, contentType: 'application/json', body: '{"data":{"a":1}}' }).ok).toBe(false);
     expect(judge({ status: 400, contentType: 'text/html', body: '<html>' }).ok).toBe(false);
-    expect(judge({ status: 400, contentType: 'application/json', body: '{"errors":[{"message":"Invalid prisma.run.create() at /work/src/a.ts:3","extensions":{"code":"BAD_USER_INPUT"}}]}' }).problems).toHaveLength(2);
+    expect(
+      judge({
+        status: 400,
+        contentType: 'application/json',
+        body: '{"errors":[{"message":"Invalid prisma.run.create() at /work/src/a.ts:3","extensions":{"code":"BAD_USER_INPUT"}}]}',
+      }).problems,
+    ).toHaveLength(2);
   });
 });

@@ -53,9 +53,9 @@ async function regenerate(id: string): Promise<S> {
 }
 
 async function newestRun() {
-  const body = await server.gql<{ runs: { edges: { node: { kind: string; status: string; errorCode: string | null; sampleIds: string[]; result: { sampleIds?: string[] } | null } }[] } }>(
-    '{ runs(first: 1) { edges { node { kind status errorCode sampleIds result } } } }',
-  );
+  const body = await server.gql<{
+    runs: { edges: { node: { kind: string; status: string; errorCode: string | null; sampleIds: string[]; result: { sampleIds?: string[] } | null } }[] };
+  }>('{ runs(first: 1) { edges { node { kind status errorCode sampleIds result } } } }');
   return body.data!.runs.edges[0].node;
 }
 
@@ -124,7 +124,11 @@ describe('latentArithmetic', () => {
     const out = body.data!.latentArithmetic;
     // means: 2v, 1v, 0v  ->  2v - v + 0 = v
     expect(out.result.latent).toEqual(f32(vec(1)));
-    expect(out.concepts.map((c) => [c.coefficient, c.exemplarCount])).toEqual([[1, 3], [-1, 3], [1, 3]]);
+    expect(out.concepts.map((c) => [c.coefficient, c.exemplarCount])).toEqual([
+      [1, 3],
+      [-1, 3],
+      [1, 3],
+    ]);
     expect(out.concepts.map((c) => c.mean.latent)).toEqual([f32(vec(2)), f32(vec(1)), f32(vec(0))]);
     expect(out.seed).toBe(5);
     expect(out.neighbours).toHaveLength(8);
@@ -175,27 +179,101 @@ describe('latentArithmetic', () => {
 describe('bad input to latent operations', () => {
   const z = () => new Array(latentSize).fill(0.5);
   const cases: { name: string; op: 'interpolate' | 'arithmetic'; args: () => Record<string, unknown>; message: RegExp }[] = [
-    { name: 'unknown sample id', op: 'interpolate', args: () => ({ from: { sampleId: 'missing' }, to: { latent: z() } }), message: /^from\.sampleId: expected the id of a stored sample, got "missing" \(no such sample\)$/ },
-    { name: 'a sample of another model', op: 'interpolate', args: () => ({ from: { sampleId: 'foreign-sample' }, to: { latent: z() } }), message: /^from\.sampleId: expected a sample of model .+, got sample "foreign-sample" of model other@1$/ },
-    { name: 'a latent of the wrong length', op: 'interpolate', args: () => ({ from: { latent: [1, 2] }, to: { latent: z() } }), message: /^from\.latent: expected 100 numbers/ },
-    { name: 'both sampleId and latent', op: 'interpolate', args: () => ({ from: { sampleId: seeded[0].id, latent: z() }, to: { latent: z() } }), message: /^from: expected exactly one of sampleId or latent, got both$/ },
-    { name: 'neither sampleId nor latent', op: 'interpolate', args: () => ({ from: {}, to: { latent: z() } }), message: /^from: expected exactly one of sampleId or latent, got neither$/ },
-    { name: 'steps 1', op: 'interpolate', args: () => ({ from: { latent: z() }, to: { latent: z() }, steps: 1 }), message: /^steps: expected an integer in 2\.\.64, got 1$/ },
-    { name: 'steps 65', op: 'interpolate', args: () => ({ from: { latent: z() }, to: { latent: z() }, steps: 65 }), message: /^steps: expected an integer in 2\.\.64, got 65$/ },
-    { name: '17 terms', op: 'arithmetic', args: () => ({ terms: Array.from({ length: 17 }, () => ({ coefficient: 1, exemplars: [{ latent: z() }] })) }), message: /^terms \(number of terms\): expected an integer in 1\.\.16, got 17$/ },
-    { name: '33 exemplars', op: 'arithmetic', args: () => ({ terms: [{ coefficient: 1, exemplars: Array.from({ length: 33 }, () => ({ latent: z() })) }] }), message: /^terms\[0\]\.exemplars \(number of exemplars\): expected an integer in 1\.\.32, got 33$/ },
-    { name: 'noise above 2', op: 'arithmetic', args: () => ({ terms: [{ coefficient: 1, exemplars: [{ latent: z() }] }], noise: 2.5 }), message: /^noise: expected a number in 0\.\.2, got 2\.5$/ },
-    { name: 'negative noise', op: 'arithmetic', args: () => ({ terms: [{ coefficient: 1, exemplars: [{ latent: z() }] }], noise: -0.1 }), message: /^noise: expected a number in 0\.\.2, got -0\.1$/ },
-    { name: 'an unknown exemplar id', op: 'arithmetic', args: () => ({ terms: [{ coefficient: 1, exemplars: [{ latent: z() }, { sampleId: 'nope' }] }] }), message: /^terms\[0\]\.exemplars\[1\]\.sampleId: expected the id of a stored sample, got "nope"/ },
+    {
+      name: 'unknown sample id',
+      op: 'interpolate',
+      args: () => ({ from: { sampleId: 'missing' }, to: { latent: z() } }),
+      message: /^from\.sampleId: expected the id of a stored sample, got "missing" \(no such sample\)$/,
+    },
+    {
+      name: 'a sample of another model',
+      op: 'interpolate',
+      args: () => ({ from: { sampleId: 'foreign-sample' }, to: { latent: z() } }),
+      message: /^from\.sampleId: expected a sample of model .+, got sample "foreign-sample" of model other@1$/,
+    },
+    {
+      name: 'a latent of the wrong length',
+      op: 'interpolate',
+      args: () => ({ from: { latent: [1, 2] }, to: { latent: z() } }),
+      message: /^from\.latent: expected 100 numbers/,
+    },
+    {
+      name: 'both sampleId and latent',
+      op: 'interpolate',
+      args: () => ({ from: { sampleId: seeded[0].id, latent: z() }, to: { latent: z() } }),
+      message: /^from: expected exactly one of sampleId or latent, got both$/,
+    },
+    {
+      name: 'neither sampleId nor latent',
+      op: 'interpolate',
+      args: () => ({ from: {}, to: { latent: z() } }),
+      message: /^from: expected exactly one of sampleId or latent, got neither$/,
+    },
+    {
+      name: 'steps 1',
+      op: 'interpolate',
+      args: () => ({ from: { latent: z() }, to: { latent: z() }, steps: 1 }),
+      message: /^steps: expected an integer in 2\.\.64, got 1$/,
+    },
+    {
+      name: 'steps 65',
+      op: 'interpolate',
+      args: () => ({ from: { latent: z() }, to: { latent: z() }, steps: 65 }),
+      message: /^steps: expected an integer in 2\.\.64, got 65$/,
+    },
+    {
+      name: '17 terms',
+      op: 'arithmetic',
+      args: () => ({ terms: Array.from({ length: 17 }, () => ({ coefficient: 1, exemplars: [{ latent: z() }] })) }),
+      message: /^terms \(number of terms\): expected an integer in 1\.\.16, got 17$/,
+    },
+    {
+      name: '33 exemplars',
+      op: 'arithmetic',
+      args: () => ({ terms: [{ coefficient: 1, exemplars: Array.from({ length: 33 }, () => ({ latent: z() })) }] }),
+      message: /^terms\[0\]\.exemplars \(number of exemplars\): expected an integer in 1\.\.32, got 33$/,
+    },
+    {
+      name: 'noise above 2',
+      op: 'arithmetic',
+      args: () => ({ terms: [{ coefficient: 1, exemplars: [{ latent: z() }] }], noise: 2.5 }),
+      message: /^noise: expected a number in 0\.\.2, got 2\.5$/,
+    },
+    {
+      name: 'negative noise',
+      op: 'arithmetic',
+      args: () => ({ terms: [{ coefficient: 1, exemplars: [{ latent: z() }] }], noise: -0.1 }),
+      message: /^noise: expected a number in 0\.\.2, got -0\.1$/,
+    },
+    {
+      name: 'an unknown exemplar id',
+      op: 'arithmetic',
+      args: () => ({ terms: [{ coefficient: 1, exemplars: [{ latent: z() }, { sampleId: 'nope' }] }] }),
+      message: /^terms\[0\]\.exemplars\[1\]\.sampleId: expected the id of a stored sample, got "nope"/,
+    },
   ];
 
   beforeAll(async () => {
     const prisma = server.ganql.database.prisma;
     await prisma.model.create({
-      data: { id: 'other@1', name: 'other', version: '1', architecture: 'dcgan', dataset: 'x', latentSize: 100, imageHeight: 28, imageWidth: 28, imageChannels: 1, path: 'none', manifest: '{}' },
+      data: {
+        id: 'other@1',
+        name: 'other',
+        version: '1',
+        architecture: 'dcgan',
+        dataset: 'x',
+        latentSize: 100,
+        imageHeight: 28,
+        imageWidth: 28,
+        imageChannels: 1,
+        path: 'none',
+        manifest: '{}',
+      },
     });
     await prisma.run.create({ data: { id: 'foreign-run', kind: 'SAMPLE', status: 'SUCCEEDED', parameters: '{}' } });
-    await prisma.sample.create({ data: { id: 'foreign-sample', modelId: 'other@1', runId: 'foreign-run', index: 0, latent: new Uint8Array(400), backend: 'wasm' } });
+    await prisma.sample.create({
+      data: { id: 'foreign-sample', modelId: 'other@1', runId: 'foreign-run', index: 0, latent: new Uint8Array(400), backend: 'wasm' },
+    });
   });
 
   for (const c of cases) {

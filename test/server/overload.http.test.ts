@@ -33,7 +33,9 @@ describe('overload over HTTP', () => {
     server = await startTestServer({}, { GANQL_MAX_CONCURRENT_REQUESTS: '1', GANQL_MAX_WAITING_REQUESTS: '0' });
     const s = server;
     const responses = await Promise.all(
-      Array.from({ length: 8 }, () => s.http.post('/graphql').set('content-type', 'application/json').send({ query: '{ samples(count: 16, seed: 1) { id } }' })),
+      Array.from({ length: 8 }, () =>
+        s.http.post('/graphql').set('content-type', 'application/json').send({ query: '{ samples(count: 16, seed: 1) { id } }' }),
+      ),
     );
     const refused = responses.filter((r) => r.status === 503);
     expect(refused.length).toBeGreaterThan(0);

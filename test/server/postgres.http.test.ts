@@ -46,7 +46,9 @@ describe.skipIf(!pgServer)('ganql on PostgreSQL (GANQL_TEST_POSTGRES_URL)', () =
   });
 
   it('runs an evaluation with progress, caches the reference statistics (BYTEA) and stores the results', async () => {
-    const started = await server.gql<{ evaluate: { id: string; modelId: string } }>('mutation { evaluate(metrics: [INCEPTION_SCORE, FID, KID], samples: 100, splits: 1) { id modelId } }');
+    const started = await server.gql<{ evaluate: { id: string; modelId: string } }>(
+      'mutation { evaluate(metrics: [INCEPTION_SCORE, FID, KID], samples: 100, splits: 1) { id modelId } }',
+    );
     expect(started.errors).toBeUndefined();
     const id = started.data!.evaluate.id;
     expect(started.data!.evaluate.modelId).not.toBeNull();

@@ -26,7 +26,10 @@ describe('the ganql process', () => {
     key = createAdminKey(DATABASE_URL, 'process-test');
     expect(key).toMatch(/^gq_[0-9a-f]{12}_/);
     const first = await startProcess();
-    const started = await gql<{ evaluate: { id: string; status: string } }>(first.url, 'mutation { evaluate(metrics: [INCEPTION_SCORE], samples: 50000) { id status } }');
+    const started = await gql<{ evaluate: { id: string; status: string } }>(
+      first.url,
+      'mutation { evaluate(metrics: [INCEPTION_SCORE], samples: 50000) { id status } }',
+    );
     expect(started.evaluate.status).toBe('RUNNING');
     const made = await gql<{ samples: { id: string }[] }>(first.url, '{ samples(count: 2, seed: 5) { id } }');
     const killed = exited(first.child);

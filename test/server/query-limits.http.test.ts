@@ -14,9 +14,12 @@ async function poolItems(): Promise<number> {
 }
 
 async function requestRuns() {
-  const body = await server.gql<{ runs: { totalCount: number; edges: { node: { kind: string; status: string; errorCode: string; errorMessage: string; parameters: { variables: string } } }[] } }>(
-    '{ runs(first: 1, filter: { kind: REQUEST }) { totalCount edges { node { kind status errorCode errorMessage parameters } } } }',
-  );
+  const body = await server.gql<{
+    runs: {
+      totalCount: number;
+      edges: { node: { kind: string; status: string; errorCode: string; errorMessage: string; parameters: { variables: string } } }[];
+    };
+  }>('{ runs(first: 1, filter: { kind: REQUEST }) { totalCount edges { node { kind status errorCode errorMessage parameters } } } }');
   expect(body.errors).toBeUndefined();
   return { total: body.data!.runs.totalCount, run: body.data!.runs.edges[0]?.node };
 }
@@ -65,7 +68,8 @@ describe('query limits', () => {
     {
       name: 'three feature analyses in one request',
       query: () => aliased(3, (i) => `neuronProbe(modelId: "${modelId}", layer: "d_down1", concept: "${i}") { positives }`),
-      message: 'feature analyses per request: expected at most 2 of neuronProbe, optimalStimulus, featureClassifier and conceptFilters (GANQL_MAX_ANALYSES_PER_REQUEST), got 3',
+      message:
+        'feature analyses per request: expected at most 2 of neuronProbe, optimalStimulus, featureClassifier and conceptFilters (GANQL_MAX_ANALYSES_PER_REQUEST), got 3',
     },
     {
       name: 'a cost over the limit',

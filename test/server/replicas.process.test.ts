@@ -66,7 +66,10 @@ describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL
 
   /** Log lines of `replica` with this message about this job. */
   const logged = (replica: Replica, message: string, jobId: string) =>
-    replica.log().split('\n').filter((line) => line.includes(`"${message}"`) && line.includes(jobId)).length;
+    replica
+      .log()
+      .split('\n')
+      .filter((line) => line.includes(`"${message}"`) && line.includes(jobId)).length;
 
   async function row(id: string): Promise<{ state: string; starts: number; owner: string | null; epochs: number[]; run: string }> {
     const job = (await pg.query('SELECT j.state, j.starts, j.owner, r.status FROM "TrainingJob" j JOIN "Run" r ON r.id = j.id WHERE j.id = $1', [id])).rows[0];
@@ -131,7 +134,9 @@ describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL
           10_000,
         );
         expect(made.models.map((m) => m.id)).toContain(modelId);
-        const samples = await gql<{ samples: { modelId: string }[] }>(replica.url, 'query($m: ID!) { samples(modelId: $m, count: 2) { modelId } }', { m: modelId });
+        const samples = await gql<{ samples: { modelId: string }[] }>(replica.url, 'query($m: ID!) { samples(modelId: $m, count: 2) { modelId } }', {
+          m: modelId,
+        });
         expect(samples.samples.map((s) => s.modelId)).toEqual([modelId, modelId]);
       }
     }
@@ -144,7 +149,11 @@ describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL
     const { startTraining: endless } = await gql<{ startTraining: { id: string } }>(a.url, START, {
       input: { name: 'replica-mlp-cancel', architecture: 'MLP', epochs: 1000, batchSize: 32, limit: 64, seed: 5 },
     });
-    await waitFor('a running epoch', () => row(endless.id), (r) => r.state === 'RUNNING' && r.epochs.length >= 1);
+    await waitFor(
+      'a running epoch',
+      () => row(endless.id),
+      (r) => r.state === 'RUNNING' && r.epochs.length >= 1,
+    );
     const runner = [a, b].find((r) => logged(r, 'training job started', endless.id) === 1)!;
     const other = runner === a ? b : a;
     const cancelledAt = performance.now();
@@ -159,7 +168,11 @@ describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL
     const { startTraining: long } = await gql<{ startTraining: { id: string } }>(a.url, START, {
       input: { name: 'replica-mlp-long', architecture: 'MLP', epochs: 6, batchSize: 32, limit: 64, seed: 7 },
     });
-    const running = await waitFor('first epoch', () => row(long.id), (r) => r.state === 'RUNNING' && r.epochs.length >= 1);
+    const running = await waitFor(
+      'first epoch',
+      () => row(long.id),
+      (r) => r.state === 'RUNNING' && r.epochs.length >= 1,
+    );
     const victim = [a, b].find((r) => logged(r, 'training job started', long.id) === 1)!;
     const survivor = victim === a ? b : a;
     expect(running.owner).not.toBeNull();
@@ -173,14 +186,22 @@ describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL
     expect(done).toEqual({ state: 'SUCCEEDED', starts: 2, owner: null, epochs: [1, 2, 3, 4, 5, 6], run: 'SUCCEEDED' });
     expect(survivor.log()).toContain('"training job of a stopped replica queued again"');
     expect(logged(survivor, 'training job started', long.id)).toBe(1);
-    const resumedLine = survivor.log().split('\n').find((line) => line.includes('"training job started"') && line.includes(long.id))!;
+    const resumedLine = survivor
+      .log()
+      .split('\n')
+      .find((line) => line.includes('"training job started"') && line.includes(long.id))!;
     expect(JSON.parse(resumedLine)).toMatchObject({ resume: true });
     expect(JSON.parse(resumedLine).epochsCompleted).toBeGreaterThanOrEqual(1);
 
     // Nothing stuck: no run or job RUNNING once the killed replica's work is taken over.
     const stuck = await waitFor(
       'no RUNNING rows',
-      async () => (await pg.query(`SELECT (SELECT count(*) FROM "Run" WHERE status = 'RUNNING') AS runs, (SELECT count(*) FROM "TrainingJob" WHERE state IN ('QUEUED', 'RUNNING')) AS jobs`)).rows[0],
+      async () =>
+        (
+          await pg.query(
+            `SELECT (SELECT count(*) FROM "Run" WHERE status = 'RUNNING') AS runs, (SELECT count(*) FROM "TrainingJob" WHERE state IN ('QUEUED', 'RUNNING')) AS jobs`,
+          )
+        ).rows[0],
       (r: { runs: string; jobs: string }) => r.runs === '0' && r.jobs === '0',
       10_000,
     );

@@ -24,7 +24,11 @@ afterAll(async () => {
 describe('request ids in the log', () => {
   it("puts the request's id on every line it logs and returns it in X-Request-Id", async () => {
     const from = lines.length;
-    const res = await server.http.post('/graphql').set('content-type', 'application/json').set('authorization', `Bearer ${sampleKey}`).send({ query: '{ runs(first: 1) { totalCount } }' });
+    const res = await server.http
+      .post('/graphql')
+      .set('content-type', 'application/json')
+      .set('authorization', `Bearer ${sampleKey}`)
+      .send({ query: '{ runs(first: 1) { totalCount } }' });
     expect(res.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     const id = res.headers['x-request-id'];
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
@@ -47,9 +51,17 @@ describe('request ids in the log', () => {
   it('never writes a presented Authorization header or API key', async () => {
     const from = lines.length;
     const forged = `${sampleKey.slice(0, -4)}AAAA`;
-    const refused = await server.http.post('/graphql').set('content-type', 'application/json').set('authorization', `Bearer ${forged}`).send({ query: '{ models { id } }' });
+    const refused = await server.http
+      .post('/graphql')
+      .set('content-type', 'application/json')
+      .set('authorization', `Bearer ${forged}`)
+      .send({ query: '{ models { id } }' });
     expect(refused.status).toBe(401);
-    const malformed = await server.http.post('/graphql').set('content-type', 'application/json').set('authorization', 'Bearer not-a-key-hunter2').send({ query: '{ models { id } }' });
+    const malformed = await server.http
+      .post('/graphql')
+      .set('content-type', 'application/json')
+      .set('authorization', 'Bearer not-a-key-hunter2')
+      .send({ query: '{ models { id } }' });
     expect(malformed.status).toBe(401);
     const written = lines.slice(from).join('\n');
     expect(parsed(from).filter((l) => l.message === 'request refused: bad API key')).toHaveLength(2);
@@ -87,7 +99,10 @@ describe('request ids over graphql-ws', () => {
 
   it('gives each operation its own id, tied to its connection, and keeps the connection_init key out of the log', async () => {
     const from = lines.length;
-    const refusedTwice = await Promise.all([run('{ runs(first: 1) { totalCount } }', { authorization: `Bearer ${sampleKey}` }), run('{ runs(first: 1) { totalCount } }', { authorization: `Bearer ${sampleKey}` })]);
+    const refusedTwice = await Promise.all([
+      run('{ runs(first: 1) { totalCount } }', { authorization: `Bearer ${sampleKey}` }),
+      run('{ runs(first: 1) { totalCount } }', { authorization: `Bearer ${sampleKey}` }),
+    ]);
     for (const result of refusedTwice) expect(result).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN' } }] });
     const refusals = parsed(from).filter((l) => l.message === 'request refused: scope');
     expect(refusals).toHaveLength(2);

@@ -22,7 +22,11 @@ let latentSize: number;
 let mainThreadTensors: number;
 
 async function samples(args: string, variables?: Record<string, unknown>) {
-  const vars = variables ? `(${Object.keys(variables).map((k) => `$${k}: ${k === 'latents' ? '[[Float!]!]' : 'Int'}`).join(', ')})` : '';
+  const vars = variables
+    ? `(${Object.keys(variables)
+        .map((k) => `$${k}: ${k === 'latents' ? '[[Float!]!]' : 'Int'}`)
+        .join(', ')})`
+    : '';
   return server.gql<{ samples: SampleOut[] }>(`query${vars} { samples(${args}) { ${SAMPLE_FIELDS} } }`, variables);
 }
 
@@ -77,7 +81,13 @@ describe('models', () => {
     );
     expect(body.errors).toBeUndefined();
     const model = body.data!.models.find((m) => m.id === modelId)!;
-    expect(model).toMatchObject({ architecture: 'dcgan', dataset: 'mnist', latentSize: 100, imageShape: { height: 28, width: 28, channels: 1 }, backend: 'wasm' });
+    expect(model).toMatchObject({
+      architecture: 'dcgan',
+      dataset: 'mnist',
+      latentSize: 100,
+      imageShape: { height: 28, width: 28, channels: 1 },
+      backend: 'wasm',
+    });
     expect(model.trainingCommand).toMatch(/^npm run train -- /);
     expect(body.data!.serverInfo).toMatchObject({ backend: 'wasm', database: 'sqlite' });
   });
@@ -190,11 +200,42 @@ describe('samples', () => {
 
 describe('bad input', () => {
   const latent = (n: number) => new Array(n).fill(0.1);
-  const cases: { name: string; query: string; variables?: Record<string, unknown>; code: string; message: RegExp; recorded: 'SAMPLE' | 'REQUEST' | 'REGENERATE' }[] = [
-    { name: 'count 0', query: '{ samples(count: 0) { id } }', code: 'BAD_USER_INPUT', message: /count: expected an integer in 1\.\.256, got 0/, recorded: 'SAMPLE' },
-    { name: 'count above the limit', query: '{ samples(count: 257) { id } }', code: 'BAD_USER_INPUT', message: /count: expected an integer in 1\.\.256, got 257/, recorded: 'SAMPLE' },
-    { name: 'negative seed', query: '{ samples(seed: -3) { id } }', code: 'BAD_USER_INPUT', message: /seed: expected an integer in 0\.\.2147483647, got -3/, recorded: 'SAMPLE' },
-    { name: 'unknown model', query: '{ samples(modelId: "ghost@9", count: 2) { id } }', code: 'NOT_FOUND', message: /model "ghost@9" not found/, recorded: 'SAMPLE' },
+  const cases: {
+    name: string;
+    query: string;
+    variables?: Record<string, unknown>;
+    code: string;
+    message: RegExp;
+    recorded: 'SAMPLE' | 'REQUEST' | 'REGENERATE';
+  }[] = [
+    {
+      name: 'count 0',
+      query: '{ samples(count: 0) { id } }',
+      code: 'BAD_USER_INPUT',
+      message: /count: expected an integer in 1\.\.256, got 0/,
+      recorded: 'SAMPLE',
+    },
+    {
+      name: 'count above the limit',
+      query: '{ samples(count: 257) { id } }',
+      code: 'BAD_USER_INPUT',
+      message: /count: expected an integer in 1\.\.256, got 257/,
+      recorded: 'SAMPLE',
+    },
+    {
+      name: 'negative seed',
+      query: '{ samples(seed: -3) { id } }',
+      code: 'BAD_USER_INPUT',
+      message: /seed: expected an integer in 0\.\.2147483647, got -3/,
+      recorded: 'SAMPLE',
+    },
+    {
+      name: 'unknown model',
+      query: '{ samples(modelId: "ghost@9", count: 2) { id } }',
+      code: 'NOT_FOUND',
+      message: /model "ghost@9" not found/,
+      recorded: 'SAMPLE',
+    },
     {
       name: 'latent of the wrong length',
       query: 'query($l: [[Float!]!]) { samples(latents: $l) { id } }',
@@ -235,7 +276,13 @@ describe('bad input', () => {
       message: /Float cannot represent non numeric value/,
       recorded: 'REQUEST',
     },
-    { name: 'a count of the wrong type', query: '{ samples(count: "many") { id } }', code: 'GRAPHQL_VALIDATION_FAILED', message: /Int cannot represent/, recorded: 'REQUEST' },
+    {
+      name: 'a count of the wrong type',
+      query: '{ samples(count: "many") { id } }',
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      message: /Int cannot represent/,
+      recorded: 'REQUEST',
+    },
     { name: 'unknown sample', query: '{ sample(id: "nope") { id } }', code: 'NOT_FOUND', message: /sample "nope" not found/, recorded: 'REGENERATE' },
   ];
 
@@ -273,9 +320,9 @@ describe('bad input', () => {
 
 describe('runs', () => {
   it('pages newest first with cursors and filters by status', async () => {
-    const page1 = await server.gql<{ runs: { edges: { cursor: string; node: { id: string; createdAt: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(
-      '{ runs(first: 3) { edges { cursor node { id createdAt } } pageInfo { hasNextPage endCursor } } }',
-    );
+    const page1 = await server.gql<{
+      runs: { edges: { cursor: string; node: { id: string; createdAt: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } };
+    }>('{ runs(first: 3) { edges { cursor node { id createdAt } } pageInfo { hasNextPage endCursor } } }');
     const p1 = page1.data!.runs;
     expect(p1.edges).toHaveLength(3);
     expect(p1.pageInfo.hasNextPage).toBe(true);
@@ -296,7 +343,7 @@ describe('runs', () => {
     expect(failed.data!.runs.edges.every((e) => e.node.status === 'FAILED')).toBe(true);
   });
 
-  it('lists a model\'s runs on the model', async () => {
+  it("lists a model's runs on the model", async () => {
     const body = await server.gql<{ model: { runs: { edges: { node: { modelId: string } }[] } } }>(
       `query($id: ID!) { model(id: $id) { runs(first: 5) { edges { node { modelId } } } } }`,
       { id: modelId },

@@ -17,7 +17,7 @@ afterAll(async () => {
 describe('SIGTERM outside tests', () => {
   // Apollo Server installs its own SIGTERM handler unless NODE_ENV is "test" (as under vitest): it
   // stopped Apollo alone and re-raised the signal, so `npm start` died of SIGTERM mid-shutdown.
-  it('runs ganql\'s whole shutdown and exits 0 with NODE_ENV=production', async () => {
+  it("runs ganql's whole shutdown and exits 0 with NODE_ENV=production", async () => {
     server = await startGanql({ NODE_ENV: 'production', DATABASE_URL: `file:${path.join(dir, 'ganql.db')}` });
     expect(await stopGently(server)).toBe('exit code 0');
     expect(server.log()).toContain('"shutting down"');

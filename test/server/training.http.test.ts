@@ -30,13 +30,23 @@ interface EventOut {
     progress: number;
     epochsCompleted: number | null;
     step: { epoch: number; step: number; stepsPerEpoch: number; generatorLoss: number; discriminatorLoss: number } | null;
-    epoch: { epoch: number; generatorLoss: number; discriminatorLoss: number; dAccuracyReal: number; dAccuracyFake: number; testError: number | null; seconds: number; samples: { width: number; height: number; channels: number; dataUrl: string } } | null;
+    epoch: {
+      epoch: number;
+      generatorLoss: number;
+      discriminatorLoss: number;
+      dAccuracyReal: number;
+      dAccuracyFake: number;
+      testError: number | null;
+      seconds: number;
+      samples: { width: number; height: number; channels: number; dataUrl: string };
+    } | null;
     modelId: string | null;
     error: string | null;
   };
 }
 
-const JOB = 'id state name version parentModelId modelId keptModelIds epochsCompleted progress error spec { mode architecture dataset epochs batchSize limit latentSize } run { id kind status modelId errorCode errorMessage }';
+const JOB =
+  'id state name version parentModelId modelId keptModelIds epochsCompleted progress error spec { mode architecture dataset epochs batchSize limit latentSize } run { id kind status modelId errorCode errorMessage }';
 const EVENTS = `subscription($id: ID!) { trainingProgress(jobId: $id) {
   type jobId state progress epochsCompleted modelId error
   step { epoch step stepsPerEpoch generatorLoss discriminatorLoss }
@@ -125,7 +135,9 @@ describe('training over GraphQL', () => {
     expect(samples.data!.samples.map((s) => s.modelId)).toEqual([end.modelId, end.modelId]);
     expect(samples.data!.models.map((m) => m.id)).toContain(end.modelId);
     // Fine-tuned weights differ from the parent's: the same seed gives other pixels.
-    const parent = await server.gql<{ samples: { image: { dataUrl: string } }[] }>('{ samples(modelId: "dcgan-mnist@2026-11-27T04-42", count: 2, seed: 5) { image { dataUrl } } }');
+    const parent = await server.gql<{ samples: { image: { dataUrl: string } }[] }>(
+      '{ samples(modelId: "dcgan-mnist@2026-11-27T04-42", count: 2, seed: 5) { image { dataUrl } } }',
+    );
     expect(parent.data!.samples[0].image.dataUrl).not.toBe(samples.data!.samples[0].image.dataUrl);
 
     // A subscription to a job that has ended gets its END event at once, then completes.
@@ -155,13 +167,15 @@ describe('training over GraphQL', () => {
     ]);
     for (const e of epochs.data!.trainingJob.epochs) expect(pngOf(e.samples.dataUrl).width).toBe(242);
     for (const modelId of [done.keptModelIds[0], done.modelId!]) {
-      const made = await server.gql<{ samples: { modelId: string }[] }>('query($m: ID!) { samples(modelId: $m, count: 3, seed: 1) { modelId } }', { m: modelId });
+      const made = await server.gql<{ samples: { modelId: string }[] }>('query($m: ID!) { samples(modelId: $m, count: 3, seed: 1) { modelId } }', {
+        m: modelId,
+      });
       expect(made.errors).toBeUndefined();
       expect(made.data!.samples).toHaveLength(3);
     }
-    const listed = await server.gql<{ trainingJobs: { totalCount: number; edges: { node: { id: string; state: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(
-      '{ trainingJobs(status: SUCCEEDED, first: 1) { totalCount edges { node { id state } } pageInfo { hasNextPage endCursor } } }',
-    );
+    const listed = await server.gql<{
+      trainingJobs: { totalCount: number; edges: { node: { id: string; state: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } };
+    }>('{ trainingJobs(status: SUCCEEDED, first: 1) { totalCount edges { node { id state } } pageInfo { hasNextPage endCursor } } }');
     expect(listed.errors).toBeUndefined();
     expect(listed.data!.trainingJobs.edges.map((e) => e.node)).toEqual([{ id, state: 'SUCCEEDED' }]);
     expect(listed.data!.trainingJobs.totalCount).toBeGreaterThanOrEqual(2);
@@ -237,12 +251,23 @@ describe('training over GraphQL', () => {
     expect(c.modelId).toBeNull();
     expect(c.run).toMatchObject({ kind: 'TRAIN', status: 'CANCELLED', errorMessage: c.error });
     await stream.done;
-    expect(stream.results.at(-1)!.data!.trainingProgress).toMatchObject({ type: 'END', state: 'CANCELLED', epochsCompleted: c.epochsCompleted, modelId: null, error: c.error });
-    const kept = await server.gql<{ trainingJob: { epochs: { epoch: number }[] } }>('query($id: ID!) { trainingJob(id: $id) { epochs { epoch } } }', { id: first.id });
+    expect(stream.results.at(-1)!.data!.trainingProgress).toMatchObject({
+      type: 'END',
+      state: 'CANCELLED',
+      epochsCompleted: c.epochsCompleted,
+      modelId: null,
+      error: c.error,
+    });
+    const kept = await server.gql<{ trainingJob: { epochs: { epoch: number }[] } }>('query($id: ID!) { trainingJob(id: $id) { epochs { epoch } } }', {
+      id: first.id,
+    });
     expect(kept.data!.trainingJob.epochs.map((e) => e.epoch)).toEqual(Array.from({ length: c.epochsCompleted }, (_, i) => i + 1));
 
     const again = await server.gql(`mutation($id: ID!) { cancelTraining(id: $id) { id } }`, { id: first.id });
-    expect(again.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: `id: expected a QUEUED or RUNNING training job, got job ${first.id}, which is CANCELLED` });
+    expect(again.errors?.[0]).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+      message: `id: expected a QUEUED or RUNNING training job, got job ${first.id}, which is CANCELLED`,
+    });
     const unknown = await server.gql('mutation { cancelTraining(id: "nope") { id } }');
     expect(unknown.errors?.[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' }, message: 'training job "nope" not found' });
     const unknownEvents = subscribe<EventOut>(client, EVENTS, { id: 'nope' });
@@ -252,9 +277,11 @@ describe('training over GraphQL', () => {
 
   it('refuses bad training input with BAD_USER_INPUT (NOT_FOUND for an unknown fineTuneFrom), each a FAILED TRAIN run', async () => {
     const failedRuns = async () =>
-      (await server.gql<{ runs: { totalCount: number; edges: { node: { errorCode: string; errorMessage: string; modelId: string | null } }[] } }>(
-        '{ runs(first: 20, filter: { kind: TRAIN, status: FAILED }) { totalCount edges { node { errorCode errorMessage modelId } } } }',
-      )).data!.runs;
+      (
+        await server.gql<{ runs: { totalCount: number; edges: { node: { errorCode: string; errorMessage: string; modelId: string | null } }[] } }>(
+          '{ runs(first: 20, filter: { kind: TRAIN, status: FAILED }) { totalCount edges { node { errorCode errorMessage modelId } } } }',
+        )
+      ).data!.runs;
     const before = (await failedRuns()).totalCount;
     const kplusone = { mode: 'KPLUSONE', architecture: 'MLP', techniques: { featureMatching: { layer: 'features' } } };
     const cases: [Record<string, unknown>, string][] = [
@@ -268,11 +295,18 @@ describe('training over GraphQL', () => {
       [{ epochs: 1, learningRate: 0 }, 'learningRate: expected a number > 0 and <= 1, got 0'],
       [{ epochs: 1, learningRate: -0.001 }, 'learningRate: expected a number > 0 and <= 1, got -0.001'],
       [{ epochs: 1, name: '../escape' }, 'name: expected 1..64 letters, digits, ".", "_" or "-", starting with a letter or digit, got "../escape"'],
-      [{ epochs: 1, fineTuneFrom: 'dcgan-mnist@2026-11-27T04-42', architecture: 'MLP' }, 'architecture: expected "dcgan", the architecture of model dcgan-mnist@2026-11-27T04-42 to fine-tune, got "mlp"'],
+      [
+        { epochs: 1, fineTuneFrom: 'dcgan-mnist@2026-11-27T04-42', architecture: 'MLP' },
+        'architecture: expected "dcgan", the architecture of model dcgan-mnist@2026-11-27T04-42 to fine-tune, got "mlp"',
+      ],
     ];
     for (const [input, message] of cases) {
       const body = await startTraining(input);
-      expect([JSON.stringify(input), body.errors?.[0]?.extensions?.code, body.errors?.[0]?.message]).toEqual([JSON.stringify(input), 'BAD_USER_INPUT', message]);
+      expect([JSON.stringify(input), body.errors?.[0]?.extensions?.code, body.errors?.[0]?.message]).toEqual([
+        JSON.stringify(input),
+        'BAD_USER_INPUT',
+        message,
+      ]);
       expect(body.data).toBeNull();
     }
     const missing = await startTraining({ epochs: 1, fineTuneFrom: 'nope@1' });
@@ -280,7 +314,12 @@ describe('training over GraphQL', () => {
     const runs = await failedRuns();
     expect(runs.totalCount).toBe(before + cases.length + 1);
     expect(runs.edges[0].node).toEqual({ errorCode: 'NOT_FOUND', errorMessage: 'model "nope@1" not found', modelId: null });
-    expect(runs.edges.slice(1, cases.length + 1).map((e) => e.node.errorMessage).reverse()).toEqual(cases.map(([, m]) => m));
+    expect(
+      runs.edges
+        .slice(1, cases.length + 1)
+        .map((e) => e.node.errorMessage)
+        .reverse(),
+    ).toEqual(cases.map(([, m]) => m));
     // A subscription sent over HTTP says where subscriptions are served.
     const overHttp = await server.gql('subscription { trainingProgress(jobId: "x") { type } }');
     expect(overHttp.errors?.[0]).toMatchObject({

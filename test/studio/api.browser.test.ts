@@ -81,7 +81,9 @@ describe.skipIf(skipBrowserTests('api module'))('the studio API client in a brow
 
     const refused = await gqlInPage('{ runs(first: 1) { totalCount } }', {}, '');
     expect(refused.error!.code).toBe('UNAUTHENTICATED');
-    expect(refused.error!.words).toMatch(/^This needs an API key with the `read` scope\. No API key is set.*`npm run keys -- create --name me --scopes read,sample,train` and paste it under Settings\./);
+    expect(refused.error!.words).toMatch(
+      /^This needs an API key with the `read` scope\. No API key is set.*`npm run keys -- create --name me --scopes read,sample,train` and paste it under Settings\./,
+    );
 
     // A key is sent as a bearer token: the read key may read, and may not sample (FORBIDDEN, words say so).
     const read = await gqlInPage('{ runs(first: 1) { totalCount } }', {}, readKey);
@@ -120,7 +122,9 @@ describe.skipIf(skipBrowserTests('api module'))('the studio API client in a brow
     const trainKey = (await keys.create('trainer', 'read,train')).token;
     const otherKey = (await keys.create('other reader', 'read')).token;
     const gqlAs = async (query: string, variables: Record<string, unknown>) =>
-      (await studio.server.http.post('/graphql').set('authorization', `Bearer ${trainKey}`).send({ query, variables })).body as { data: Record<string, { id: string; state: string }> };
+      (await studio.server.http.post('/graphql').set('authorization', `Bearer ${trainKey}`).send({ query, variables })).body as {
+        data: Record<string, { id: string; state: string }>;
+      };
     const started = await gqlAs('mutation($input: StartTrainingInput!) { startTraining(input: $input) { id } }', {
       input: { architecture: 'MLP', epochs: 1000, batchSize: 32, limit: 64, seed: 2, name: 'api-ws' },
     });
@@ -147,7 +151,10 @@ describe.skipIf(skipBrowserTests('api module'))('the studio API client in a brow
       Object.assign(window, { WebSocket: Recorded, recordedSockets: records });
     });
     await studio.open(watched, 'gallery');
-    await watched.addScriptTag({ type: 'module', content: "import * as api from '/studio/lib/api.js'; import { subscribe } from '/studio/lib/subscriptions.js'; window.ganqlApi = { ...api, subscribe };" });
+    await watched.addScriptTag({
+      type: 'module',
+      content: "import * as api from '/studio/lib/api.js'; import { subscribe } from '/studio/lib/subscriptions.js'; window.ganqlApi = { ...api, subscribe };",
+    });
     await watched.waitForFunction(() => 'ganqlApi' in window);
     const sockets = () =>
       watched.evaluate(() =>

@@ -94,7 +94,8 @@ export async function startStudio(options: StudioOptions = {}): Promise<Studio> 
         page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
         page.on('request', (request) => {
           const url = request.url();
-          if (!url.startsWith(base) && !url.startsWith(base.replace(/^http/, 'ws')) && !url.startsWith('data:') && !url.startsWith('blob:')) problems.push(`external request: ${url}`);
+          if (!url.startsWith(base) && !url.startsWith(base.replace(/^http/, 'ws')) && !url.startsWith('data:') && !url.startsWith('blob:'))
+            problems.push(`external request: ${url}`);
         });
         return { page, context, problems };
       },

@@ -11,7 +11,8 @@ interface Classification {
   generatedProbability: number;
   probabilities: { class: string; probability: number }[];
 }
-const CLASSIFY = 'query($m: ID!, $i: [ImageInput!]!) { classify(modelId: $m, images: $i) { label confidence generatedProbability probabilities { class probability } } }';
+const CLASSIFY =
+  'query($m: ID!, $i: [ImageInput!]!) { classify(modelId: $m, images: $i) { label confidence generatedProbability probabilities { class probability } } }';
 
 /** What the page shows: each class's probability (data-probability), and P(generated). */
 async function shown(page: Page): Promise<{ label: string; probabilities: number[]; classes: string[]; generated: number }> {
@@ -48,7 +49,9 @@ describe.skipIf(skipBrowserTests('classify'))('the studio classify page in a bro
 
   it('classifies a dropped PNG as the API does: 10 probabilities summing to 1 and P(generated)', async () => {
     const { page, problems } = await openClassify();
-    const png = (await studio.server.gql<{ samples: { image: { dataUrl: string } }[] }>(`{ samples(modelId: "${DCGAN}", count: 1, seed: 3) { image { dataUrl } } }`)).data!.samples[0].image.dataUrl;
+    const png = (
+      await studio.server.gql<{ samples: { image: { dataUrl: string } }[] }>(`{ samples(modelId: "${DCGAN}", count: 1, seed: 3) { image { dataUrl } } }`)
+    ).data!.samples[0].image.dataUrl;
     // Drop it as a file on the drop zone, as a person dragging it from their desktop would.
     await page.evaluate(async (dataUrl) => {
       const blob = await (await fetch(dataUrl)).blob();
@@ -125,8 +128,12 @@ describe.skipIf(skipBrowserTests('classify'))('the studio classify page in a bro
     await page.waitForFunction(() => document.querySelector('#input-note')?.textContent?.includes('sent as it is'));
     await page.selectOption('#classify-model', DCGAN);
     await page.click('#classify-button');
-    await page.waitForFunction(() => !document.querySelector('#classify-button')?.hasAttribute('aria-busy') && /classif/i.test(document.querySelector('[role=alert]')?.textContent ?? ''));
-    const sample = (await studio.server.gql<{ samples: { image: { dataUrl: string } }[] }>('{ samples(count: 1, seed: 1) { image { dataUrl } } }')).data!.samples[0];
+    await page.waitForFunction(
+      () =>
+        !document.querySelector('#classify-button')?.hasAttribute('aria-busy') && /classif/i.test(document.querySelector('[role=alert]')?.textContent ?? ''),
+    );
+    const sample = (await studio.server.gql<{ samples: { image: { dataUrl: string } }[] }>('{ samples(count: 1, seed: 1) { image { dataUrl } } }')).data!
+      .samples[0];
     const api = await studio.server.gql(CLASSIFY, { m: DCGAN, i: [{ png: sample.image.dataUrl }] });
     expect(api.errors![0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(await alert.textContent()).toBe(`Error: ${api.errors![0].message}`);

@@ -56,9 +56,26 @@ describe.skipIf(skipBrowserTests('evaluation'))('the studio evaluation page', ()
       { m: SHIPPED },
     );
     const stored = body.data!.evaluations;
-    expect(stored.map((e) => [e.modelId, e.samples, e.seed])).toEqual([[SHIPPED, 200, 1], [SHIPPED, 200, 0]]);
-    const rows = await page.$$eval('.eval-table tbody tr[data-run-id]', (trs) => trs.map((tr) => [tr.getAttribute('data-run-id'), ...Array.from(tr.querySelectorAll('td')).slice(5).map((td) => td.textContent)]));
-    expect(rows).toEqual(stored.map((e) => [e.runId, `${e.inceptionScore.mean.toFixed(3)} \u00b1 ${e.inceptionScore.std.toFixed(3)}`, e.fid.toFixed(2), `${e.kid.mean.toPrecision(3)} \u00b1 ${e.kid.std.toPrecision(2)}`]));
+    expect(stored.map((e) => [e.modelId, e.samples, e.seed])).toEqual([
+      [SHIPPED, 200, 1],
+      [SHIPPED, 200, 0],
+    ]);
+    const rows = await page.$$eval('.eval-table tbody tr[data-run-id]', (trs) =>
+      trs.map((tr) => [
+        tr.getAttribute('data-run-id'),
+        ...Array.from(tr.querySelectorAll('td'))
+          .slice(5)
+          .map((td) => td.textContent),
+      ]),
+    );
+    expect(rows).toEqual(
+      stored.map((e) => [
+        e.runId,
+        `${e.inceptionScore.mean.toFixed(3)} \u00b1 ${e.inceptionScore.std.toFixed(3)}`,
+        e.fid.toFixed(2),
+        `${e.kid.mean.toPrecision(3)} \u00b1 ${e.kid.std.toPrecision(2)}`,
+      ]),
+    );
     // A trained DCGAN scores well above noise on 10 classes.
     for (const e of stored) expect(e.inceptionScore.mean).toBeGreaterThan(3);
 
@@ -67,7 +84,9 @@ describe.skipIf(skipBrowserTests('evaluation'))('the studio evaluation page', ()
     expect(await is.locator('circle.plot-point').count()).toBe(2);
     expect(await is.locator('path.plot-error').count()).toBe(2);
     expect(await is.locator('path.plot-line').count()).toBe(1);
-    expect(await is.locator('desc').textContent()).toContain(`latest ${stored[0].inceptionScore.mean.toFixed(3)} \u00b1 ${stored[0].inceptionScore.std.toFixed(3)}`);
+    expect(await is.locator('desc').textContent()).toContain(
+      `latest ${stored[0].inceptionScore.mean.toFixed(3)} \u00b1 ${stored[0].inceptionScore.std.toFixed(3)}`,
+    );
     expect(await page.locator('.eval-plots svg').nth(1).locator('circle.plot-point').count()).toBe(2);
     expect(await page.locator('.eval-plots svg').nth(2).locator('path.plot-error').count()).toBe(2);
     expect(await page.locator('.eval-plots svg').evaluateAll((svgs) => svgs.map((s) => s.getAttribute('role')))).toEqual(['img', 'img', 'img']);

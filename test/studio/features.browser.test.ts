@@ -59,20 +59,39 @@ describe.skipIf(skipBrowserTests('features'))('the studio features page in a bro
 
   /** Waits until `button` is no longer busy and something it started has shown up in `selector`. */
   async function settle(page: Page, button: string, selector: string) {
-    await page.waitForFunction(([b, s]) => !document.querySelector(b)?.hasAttribute('aria-busy') && document.querySelector(s) !== null, [button, selector] as const, { timeout: 30_000 });
+    await page.waitForFunction(
+      ([b, s]) => !document.querySelector(b)?.hasAttribute('aria-busy') && document.querySelector(s) !== null,
+      [button, selector] as const,
+      { timeout: 30_000 },
+    );
   }
 
   it('is the fourth page of the nav, and its model select lists the models with a feature network and their layers', async () => {
     const { page, problems } = await openFeatures();
     expect(await page.title()).toBe('ganql studio - Features');
-    expect(await page.$$eval('.nav a', (links) => links.map((a) => a.textContent))).toEqual(['Gallery', 'Latent', 'Classify', 'Features', 'Training', 'Evaluation']);
+    expect(await page.$$eval('.nav a', (links) => links.map((a) => a.textContent))).toEqual([
+      'Gallery',
+      'Latent',
+      'Classify',
+      'Features',
+      'Training',
+      'Evaluation',
+    ]);
     expect(await page.getAttribute('.nav a[data-page=features]', 'aria-current')).toBe('page');
     const models = (await api<{ models: { id: string; featureNetworkRole: string | null }[] }>('{ models { id featureNetworkRole } }')).models;
     const options = await page.$$eval('#feat-model option', (o) => o.map((x) => (x as HTMLOptionElement).value));
-    expect(options.sort()).toEqual(models.filter((m) => m.featureNetworkRole !== null).map((m) => m.id).sort());
+    expect(options.sort()).toEqual(
+      models
+        .filter((m) => m.featureNetworkRole !== null)
+        .map((m) => m.id)
+        .sort(),
+    );
     // The autoencoder (the feature learner) is the default; its encoder's two layers, digits as concepts.
     expect(await page.inputValue('#feat-model')).toBe(AUTOENCODER);
-    expect(await page.$$eval('#probe-layer option', (o) => o.map((x) => x.textContent))).toEqual(['enc_hidden1 (Dense [256], 256 units)', 'enc_code (Dense [16], 16 units)']);
+    expect(await page.$$eval('#probe-layer option', (o) => o.map((x) => x.textContent))).toEqual([
+      'enc_hidden1 (Dense [256], 256 units)',
+      'enc_code (Dense [16], 16 units)',
+    ]);
     expect(await page.$$eval('#probe-concept option', (o) => o.map((x) => x.textContent))).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     // The autoencoder's decoder has no feature maps to remove: the panel says so and is disabled.
     expect(await page.textContent('#filter-note')).toContain('has no layer with several feature maps');
@@ -144,7 +163,10 @@ describe.skipIf(skipBrowserTests('features'))('the studio features page in a bro
   it("fits the classifier with the API's numbers, and shows the server's words for 1 label per class", async () => {
     const { page, problems } = await openFeatures();
     // The autoencoder's two layers are ticked by default.
-    expect(await page.$$eval('#classifier-layers input:checked', (boxes) => boxes.map((b) => (b as HTMLInputElement).value))).toEqual(['enc_hidden1', 'enc_code']);
+    expect(await page.$$eval('#classifier-layers input:checked', (boxes) => boxes.map((b) => (b as HTMLInputElement).value))).toEqual([
+      'enc_hidden1',
+      'enc_code',
+    ]);
     await page.fill('#classifier-labels', '10');
     await page.click('#classifier-button');
     await settle(page, '#classifier-button', '#classifier-table');
@@ -197,7 +219,9 @@ describe.skipIf(skipBrowserTests('features'))('the studio features page in a bro
         `{ conceptFilters(modelId: "${DCGAN}", layer: "g_reshape", concept: "8", count: 10, samples: 200, checkSamples: 100) { filters { filter weight } check { seed before { conceptSampleProbability } after { conceptSampleProbability } } } }`,
       )
     ).conceptFilters;
-    const filters = await page.$$eval('#concept-filters li', (items) => items.map((li) => ({ filter: Number((li as HTMLElement).dataset.filter), weight: Number((li as HTMLElement).dataset.weight) })));
+    const filters = await page.$$eval('#concept-filters li', (items) =>
+      items.map((li) => ({ filter: Number((li as HTMLElement).dataset.filter), weight: Number((li as HTMLElement).dataset.weight) })),
+    );
     expect(filters).toEqual(r.filters);
     expect(Number(await page.getAttribute('#removal-before-col', 'data-concept-probability'))).toBe(r.check.before.conceptSampleProbability);
     expect(Number(await page.getAttribute('#removal-after-col', 'data-concept-probability'))).toBe(r.check.after.conceptSampleProbability);
@@ -214,9 +238,13 @@ describe.skipIf(skipBrowserTests('features'))('the studio features page in a bro
     expect(after).toHaveLength(8);
     const samples = `query($m: ID, $s: Int, $r: FilterRemovalInput) { samples(modelId: $m, count: 8, seed: $s, removeFilters: $r) { image { dataUrl } } }`;
     const apiBefore = (await api<{ samples: { image: { dataUrl: string } }[] }>(samples, { m: DCGAN, s: r.check.seed })).samples.map((s) => s.image.dataUrl);
-    const apiAfter = (await api<{ samples: { image: { dataUrl: string } }[] }>(samples, { m: DCGAN, s: r.check.seed, r: { layer: 'g_reshape', filters: r.filters.map((f) => f.filter) } })).samples.map(
-      (s) => s.image.dataUrl,
-    );
+    const apiAfter = (
+      await api<{ samples: { image: { dataUrl: string } }[] }>(samples, {
+        m: DCGAN,
+        s: r.check.seed,
+        r: { layer: 'g_reshape', filters: r.filters.map((f) => f.filter) },
+      })
+    ).samples.map((s) => s.image.dataUrl);
     expect(before).toEqual(apiBefore);
     expect(after).toEqual(apiAfter);
     expect(after.filter((src, i) => src !== before[i]).length).toBeGreaterThan(0);

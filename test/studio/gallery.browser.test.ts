@@ -26,7 +26,7 @@ describe.skipIf(skipBrowserTests('gallery'))('the studio gallery in a browser', 
     await studio?.stop();
   });
 
-  it('shows the samples the API makes for a seed, and a sample\'s id, latent and nearest training image', async () => {
+  it("shows the samples the API makes for a seed, and a sample's id, latent and nearest training image", async () => {
     const { page, problems } = await studio.newPage();
     await studio.open(page, 'gallery');
     expect(await page.title()).toBe('ganql studio - Gallery');
@@ -39,7 +39,9 @@ describe.skipIf(skipBrowserTests('gallery'))('the studio gallery in a browser', 
     for (const src of srcs) expect(src).toMatch(/^data:image\/png;base64,/);
     expect(await naturalWidths(page, '#gallery-grid img')).toEqual([28, 28, 28, 28, 28, 28]);
     // The same seed through the API gives the same images, in order.
-    const api = await studio.server.gql<{ samples: Sample[] }>('{ samples(modelId: "dcgan-mnist@2026-11-27T04-42", count: 6, seed: 7) { id latent image { dataUrl } } }');
+    const api = await studio.server.gql<{ samples: Sample[] }>(
+      '{ samples(modelId: "dcgan-mnist@2026-11-27T04-42", count: 6, seed: 7) { id latent image { dataUrl } } }',
+    );
     expect(srcs).toEqual(api.data!.samples.map((s) => s.image.dataUrl));
     expect(await page.textContent('#gallery-status')).toContain('6 samples of dcgan-mnist@2026-11-27T04-42, seed 7');
 
@@ -101,7 +103,7 @@ describe.skipIf(skipBrowserTests('gallery'))('the studio gallery in a browser', 
     expect(problems).toEqual([]);
   });
 
-  it('shows the server\'s words for a bad seed, in the page', async () => {
+  it("shows the server's words for a bad seed, in the page", async () => {
     const { page } = await studio.newPage();
     await studio.open(page, 'gallery');
     await generate(page, '-1', '4');
@@ -115,7 +117,9 @@ describe.skipIf(skipBrowserTests('gallery'))('the studio gallery in a browser', 
     expect(await page.locator('#gallery-grid img').count()).toBe(0);
     // Too many at once: the server's limit, in words.
     await generate(page, '1', '100000');
-    await page.waitForFunction(() => /count|images|expected/.test(document.querySelector('form [role=alert]')?.textContent ?? '') && !document.querySelector('button[aria-busy]'));
+    await page.waitForFunction(
+      () => /count|images|expected/.test(document.querySelector('form [role=alert]')?.textContent ?? '') && !document.querySelector('button[aria-busy]'),
+    );
     expect(await alert.textContent()).toMatch(/^Error: .*(count|images).*100000/);
   });
 

@@ -27,7 +27,10 @@ describe.skipIf(skipBrowserTests('latent explorer'))('the studio latent explorer
   async function openWithPins(width = 1280, height = 800): Promise<{ page: Page; problems: string[] }> {
     const { page, problems } = await studio.newPage({ width, height });
     await studio.open(page, 'gallery');
-    await page.evaluate((pins) => localStorage.setItem('ganql.pins', JSON.stringify(pins)), pinned.map((s, i) => ({ id: s.id, modelId: MODEL, dataUrl: s.image.dataUrl, label: `#${i + 1}` })));
+    await page.evaluate(
+      (pins) => localStorage.setItem('ganql.pins', JSON.stringify(pins)),
+      pinned.map((s, i) => ({ id: s.id, modelId: MODEL, dataUrl: s.image.dataUrl, label: `#${i + 1}` })),
+    );
     await page.click('.nav a[data-page=latent]');
     await page.waitForFunction(() => document.activeElement?.tagName === 'H1' && document.title === 'ganql studio - Latent');
     await page.waitForSelector('#arith-palette li.pin');
@@ -73,7 +76,9 @@ describe.skipIf(skipBrowserTests('latent explorer'))('the studio latent explorer
     await page.focus('#arith-compute');
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelectorAll('#arith-box img').length === 9, null, { timeout: 60_000 });
-    const box = await page.$$eval('#arith-box img', (images) => images.map((img) => ({ src: img.getAttribute('src')!, centre: img.classList.contains('centre') })));
+    const box = await page.$$eval('#arith-box img', (images) =>
+      images.map((img) => ({ src: img.getAttribute('src')!, centre: img.classList.contains('centre') })),
+    );
     for (const { src } of box) expect(src).toMatch(/^data:image\/png;base64,/);
     expect(await naturalWidths(page, '#arith-box img')).toEqual(Array(9).fill(28));
     expect(box.map((b) => b.centre)).toEqual([false, false, false, false, true, false, false, false, false]);
@@ -92,14 +97,16 @@ describe.skipIf(skipBrowserTests('latent explorer'))('the studio latent explorer
     expect(problems).toEqual([]);
   });
 
-  it('shows the server\'s words for bad input, and asks for pins when there are none', async () => {
+  it("shows the server's words for bad input, and asks for pins when there are none", async () => {
     const { page } = await openWithPins();
     await buildConcepts(page);
     await page.fill('input[name=noise]', '5');
     await page.click('#arith-compute');
     const alert = page.locator('#arith-heading + [role=alert]');
     await alert.waitFor();
-    const api = await studio.server.gql(`query($t: [ConceptTermInput!]!) { latentArithmetic(terms: $t, noise: 5) { seed } }`, { t: [{ coefficient: 1, exemplars: [{ sampleId: pinned[0].id }] }] });
+    const api = await studio.server.gql(`query($t: [ConceptTermInput!]!) { latentArithmetic(terms: $t, noise: 5) { seed } }`, {
+      t: [{ coefficient: 1, exemplars: [{ sampleId: pinned[0].id }] }],
+    });
     const message = api.errors![0].message;
     expect(message).toMatch(/noise/);
     expect(await alert.textContent()).toBe(`Error: ${message}`);

@@ -48,7 +48,15 @@ describe('the studio route', () => {
   });
 
   it('404s unknown files, folders, hidden files and other types, with no body from elsewhere', async () => {
-    for (const url of ['/studio/nope.js', '/studio/lib', '/studio/lib/', '/studio/pages/missing.js', '/studio/.hidden.js', '/studio/index.html.bak', '/studio/README.md']) {
+    for (const url of [
+      '/studio/nope.js',
+      '/studio/lib',
+      '/studio/lib/',
+      '/studio/pages/missing.js',
+      '/studio/.hidden.js',
+      '/studio/index.html.bak',
+      '/studio/README.md',
+    ]) {
       const res = await server.http.get(url);
       expect(res.status, url).toBe(404);
       expect(res.text, url).toBe('not found');
@@ -95,7 +103,15 @@ describe('the studio route', () => {
       expect(chunk.text, specifier).not.toMatch(/^(?:import|export) [^;]*?from\s*'[^.]/m);
     }
     expect([...vendorFiles().keys()].sort()).toEqual([GRAPHQL_WS_MODULE, ...imports.map((s) => s.slice(2))].sort());
-    for (const url of ['/studio/vendor/', '/studio/vendor/index.js', '/studio/vendor/client.js', '/studio/vendor/package.json', '/studio/vendor/..%2F..%2Fpackage.json', '/studio/vendor/graphql-ws.mjs/x', '/studio/vendor/graphql-ws.d.mts']) {
+    for (const url of [
+      '/studio/vendor/',
+      '/studio/vendor/index.js',
+      '/studio/vendor/client.js',
+      '/studio/vendor/package.json',
+      '/studio/vendor/..%2F..%2Fpackage.json',
+      '/studio/vendor/graphql-ws.mjs/x',
+      '/studio/vendor/graphql-ws.d.mts',
+    ]) {
       const res = await server.http.get(url);
       expect(res.status, url).toBe(404);
       expect(res.text, url).toBe('not found');

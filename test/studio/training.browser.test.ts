@@ -17,7 +17,8 @@ interface JobOut {
   epochs: { epoch: number; generatorLoss: number }[];
 }
 
-const JOB = 'id name state modelId epochsCompleted error spec { architecture epochs batchSize limit seed techniques { labelSmoothing } } epochs { epoch generatorLoss }';
+const JOB =
+  'id name state modelId epochsCompleted error spec { architecture epochs batchSize limit seed techniques { labelSmoothing } } epochs { epoch generatorLoss }';
 
 // Anonymous clients may only sample here (the server's policy for remote clients): the page must say
 // a key is needed, and work once an admin key is pasted under Settings.
@@ -83,7 +84,9 @@ describe.skipIf(skipBrowserTests('training'))('the studio training page', () => 
     expect(await page.locator('.train-watch h2').textContent()).toBe(`Job ${done.modelId}`);
     expect(await page.locator('.job-result code').textContent()).toBe(done.modelId);
     // The epochs table matches the API, row by row.
-    const rows = await page.$$eval('.epochs-table tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th')!.textContent, tr.querySelector('td')!.textContent]));
+    const rows = await page.$$eval('.epochs-table tbody tr', (trs) =>
+      trs.map((tr) => [tr.querySelector('th')!.textContent, tr.querySelector('td')!.textContent]),
+    );
     expect(rows).toEqual(done.epochs.map((e) => [String(e.epoch), e.generatorLoss.toFixed(3)]));
     // The epoch plot has one marker per epoch and series; the grid is the 8x8 sample sheet (8*28 + 9*2 px).
     expect(await page.locator('.epoch-plot .plot-series[data-series="G loss"] circle.plot-point').count()).toBe(2);
@@ -141,7 +144,16 @@ describe.skipIf(skipBrowserTests('training'))('the studio training page', () => 
   it('trains a sparse autoencoder (Le et al.): no GAN switches, its losses named as they are', async () => {
     // A GAN switch left on before the mode changes must not be sent.
     await fillTrainingForm(page, { from: '', mode: 'GAN', labelSmoothing: '0.9' });
-    await fillTrainingForm(page, { mode: 'AUTOENCODER', architecture: 'MLP', epochs: '1', batchSize: '32', limit: '128', seed: '5', name: 'studio-ae', learningRate: '0.003' });
+    await fillTrainingForm(page, {
+      mode: 'AUTOENCODER',
+      architecture: 'MLP',
+      epochs: '1',
+      batchSize: '32',
+      limit: '128',
+      seed: '5',
+      name: 'studio-ae',
+      learningRate: '0.003',
+    });
     expect(await page.locator('.train-form fieldset.techniques').isHidden()).toBe(true);
     await page.getByRole('button', { name: 'Start training' }).click();
     // The panel still shows the previous job until the mutation answers: wait for this one's before reading its state.
@@ -150,7 +162,12 @@ describe.skipIf(skipBrowserTests('training'))('the studio training page', () => 
     const id = await page.locator('.job-list li[data-job-id]').first().getAttribute('data-job-id');
     const done = await job(id!);
     // The hidden label-smoothing switch was not sent (the server would refuse it in this mode).
-    expect(done).toMatchObject({ name: 'studio-ae', state: 'SUCCEEDED', epochsCompleted: 1, spec: { architecture: 'MLP', techniques: { labelSmoothing: null } } });
+    expect(done).toMatchObject({
+      name: 'studio-ae',
+      state: 'SUCCEEDED',
+      epochsCompleted: 1,
+      spec: { architecture: 'MLP', techniques: { labelSmoothing: null } },
+    });
     expect(await page.locator('.job-meta').textContent()).toBe('sparse autoencoder, MLP on MNIST; 1 epochs of batch 32, lr 0.003, seed 5, 128 images.');
     expect(await page.locator('.epoch-plot .plot-series[data-series="reconstruction"] circle.plot-point').count()).toBe(1);
     await fillTrainingForm(page, { mode: 'GAN', labelSmoothing: '', learningRate: '0.0002' });
@@ -160,7 +177,13 @@ describe.skipIf(skipBrowserTests('training'))('the studio training page', () => 
   it('takes the screenshot of a fine-tuning job after two epochs', async () => {
     await fillTrainingForm(page, { from: 'dcgan-mnist@2026-11-27T04-42', epochs: '2', batchSize: '32', limit: '64', seed: '3', name: '' });
     await page.getByRole('button', { name: 'Start training' }).click();
-    await page.waitForFunction(() => document.querySelector('.train-watch h2')?.textContent?.startsWith('Job ') && !document.querySelector('.train-watch h2')?.textContent?.startsWith('Job studio-ae@'), null, { timeout: 15_000 });
+    await page.waitForFunction(
+      () =>
+        document.querySelector('.train-watch h2')?.textContent?.startsWith('Job ') &&
+        !document.querySelector('.train-watch h2')?.textContent?.startsWith('Job studio-ae@'),
+      null,
+      { timeout: 15_000 },
+    );
     await page.waitForFunction(() => document.querySelector('.train-watch .watch-head .state')?.textContent === 'SUCCEEDED', null, { timeout: 60_000 });
     expect(await page.locator('.epochs-table tbody tr').count()).toBe(2);
     await page.locator('h1').focus();

@@ -20,7 +20,13 @@ describe('job folders', () => {
   });
 
   it('finds a checkpoint by its state.json, also one a crash left mid-swap (.next, .old)', () => {
-    for (const [name, folder] of [['none', undefined], ['plain', 'checkpoint'], ['next', 'checkpoint.next'], ['old', 'checkpoint.old'], ['partial', 'checkpoint']] as const) {
+    for (const [name, folder] of [
+      ['none', undefined],
+      ['plain', 'checkpoint'],
+      ['next', 'checkpoint.next'],
+      ['old', 'checkpoint.old'],
+      ['partial', 'checkpoint'],
+    ] as const) {
       const job = path.join(dir, name);
       mkdirSync(job, { recursive: true });
       if (folder !== undefined) {

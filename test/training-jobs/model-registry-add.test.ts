@@ -42,7 +42,11 @@ describe('ModelRegistry.add', () => {
     expect(added).toMatchObject({ id: 'dcgan-mnist@v2', path: 'dcgan-mnist-v2' });
     expect(registry.get('dcgan-mnist@v2')).toBe(added);
     expect(registry.list().map((m) => m.id)).toEqual(['dcgan-mnist@2026-11-27T04-42', 'dcgan-mnist@v2']);
-    expect(await db.prisma.model.findUnique({ where: { id: 'dcgan-mnist@v2' } })).toMatchObject({ version: 'v2', path: 'dcgan-mnist-v2', architecture: 'dcgan' });
+    expect(await db.prisma.model.findUnique({ where: { id: 'dcgan-mnist@v2' } })).toMatchObject({
+      version: 'v2',
+      path: 'dcgan-mnist-v2',
+      architecture: 'dcgan',
+    });
     // Same generator weights as the shipped version: same output.
     const diff = tf.tidy(() => {
       const z = tf.randomNormal([2, 100], 0, 1, 'float32', 7);

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { eventsOf, TrainingEvents, type TrainingEvent } from '../../src/training-jobs/training-events';
 
 const step = (jobId: string, step: number): TrainingEvent => ({
-  type: 'STEP', jobId, state: 'RUNNING', progress: step / 100, epoch: 1, step, stepsPerEpoch: 100, generatorLoss: step, discriminatorLoss: -step,
+  type: 'STEP',
+  jobId,
+  state: 'RUNNING',
+  progress: step / 100,
+  epoch: 1,
+  step,
+  stepsPerEpoch: 100,
+  generatorLoss: step,
+  discriminatorLoss: -step,
 });
 const end = (jobId: string): TrainingEvent => ({ type: 'END', jobId, state: 'SUCCEEDED', progress: 1, epochsCompleted: 1, modelId: 'm@1', error: null });
 
@@ -59,8 +67,21 @@ describe('TrainingEvents', () => {
     const events = new TrainingEvents();
     const stream = events.listen('j');
     const epoch: TrainingEvent = {
-      type: 'EPOCH', jobId: 'j', state: 'RUNNING', progress: 0.5,
-      epoch: { epoch: 1, generatorLoss: 1, discriminatorLoss: 1, dAccuracyReal: 0.5, dAccuracyFake: 0.5, testError: null, seconds: 1, samplesPng: new Uint8Array([1]), keptModelId: null },
+      type: 'EPOCH',
+      jobId: 'j',
+      state: 'RUNNING',
+      progress: 0.5,
+      epoch: {
+        epoch: 1,
+        generatorLoss: 1,
+        discriminatorLoss: 1,
+        dAccuracyReal: 0.5,
+        dAccuracyFake: 0.5,
+        testError: null,
+        seconds: 1,
+        samplesPng: new Uint8Array([1]),
+        keptModelId: null,
+      },
     };
     events.publish(epoch);
     for (let i = 1; i <= 100; i++) events.publish(step('j', i));

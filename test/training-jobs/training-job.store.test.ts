@@ -30,9 +30,17 @@ afterAll(async () => {
 });
 
 /** A TRAIN run left RUNNING (as by a process that died) with its job row in `state`. */
-async function orphan(name: string, state: 'QUEUED' | 'RUNNING' | 'INTERRUPTED', options: { started: boolean; checkpoint: boolean; resumeOnStart?: boolean }): Promise<string> {
+async function orphan(
+  name: string,
+  state: 'QUEUED' | 'RUNNING' | 'INTERRUPTED',
+  options: { started: boolean; checkpoint: boolean; resumeOnStart?: boolean },
+): Promise<string> {
   let id = '';
-  const job = await runs.startJob({ kind: 'TRAIN', parameters: { name } }, async (run) => (id = run.runId), () => new Promise<never>(() => undefined));
+  const job = await runs.startJob(
+    { kind: 'TRAIN', parameters: { name } },
+    async (run) => (id = run.runId),
+    () => new Promise<never>(() => undefined),
+  );
   const folder = path.join(dir, 'jobs', job.runId);
   await store.create({ id, name, version: 'v', spec, parentModelId: null, folder });
   if (options.started) await store.setRunning(id, new Date());
@@ -49,11 +57,32 @@ describe('TrainingJobStore', () => {
   it('records epochs (again on a repeat), kept versions and the end; lists newest first with paging', async () => {
     const a = await orphan('a', 'RUNNING', { started: true, checkpoint: false });
     const b = await orphan('b', 'QUEUED', { started: false, checkpoint: false });
-    const epoch = { epoch: 1, generatorLoss: 0.7, discriminatorLoss: 1.3, dAccuracyReal: 0.6, dAccuracyFake: 0.4, testError: null, seconds: 2.5, samplesPng: png };
+    const epoch = {
+      epoch: 1,
+      generatorLoss: 0.7,
+      discriminatorLoss: 1.3,
+      dAccuracyReal: 0.6,
+      dAccuracyFake: 0.4,
+      testError: null,
+      seconds: 2.5,
+      samplesPng: png,
+    };
     await store.saveEpoch(a, epoch);
     await store.saveEpoch(a, { ...epoch, generatorLoss: 0.8 });
     await db.prisma.model.create({
-      data: { id: 'a@v-epoch-001', name: 'a', version: 'v-epoch-001', architecture: 'mlp', dataset: 'mnist', latentSize: 100, imageHeight: 28, imageWidth: 28, imageChannels: 1, path: 'x', manifest: '{}' },
+      data: {
+        id: 'a@v-epoch-001',
+        name: 'a',
+        version: 'v-epoch-001',
+        architecture: 'mlp',
+        dataset: 'mnist',
+        latentSize: 100,
+        imageHeight: 28,
+        imageWidth: 28,
+        imageChannels: 1,
+        path: 'x',
+        manifest: '{}',
+      },
     });
     await store.setKept(a, 1, 'a@v-epoch-001');
     const epochs = await store.epochs(a);
@@ -99,7 +128,12 @@ describe('recoverTrainingJobs', () => {
     expect(await runs.get(noCheckpoint)).toMatchObject({ status: 'INTERRUPTED', errorMessage: reason });
 
     // Runs of jobs to resume stay open; the rest close as before.
-    expect(await runs.closeInterrupted('the process stopped', recovered.map((r) => r.record.id))).toBe(0);
+    expect(
+      await runs.closeInterrupted(
+        'the process stopped',
+        recovered.map((r) => r.record.id),
+      ),
+    ).toBe(0);
     expect((await runs.get(withCheckpoint)).status).toBe('RUNNING');
 
     // A resumed job is the same run, RUNNING again, and ends as its work says.

@@ -47,7 +47,13 @@ interface JobOut {
 }
 
 const job = async (url: string, id: string): Promise<JobOut> =>
-  (await gql<{ trainingJob: JobOut }>(url, 'query($id: ID!) { trainingJob(id: $id) { state epochsCompleted modelId error epochs { epoch } run { status errorMessage } } }', { id })).trainingJob;
+  (
+    await gql<{ trainingJob: JobOut }>(
+      url,
+      'query($id: ID!) { trainingJob(id: $id) { state epochsCompleted modelId error epochs { epoch } run { status errorMessage } } }',
+      { id },
+    )
+  ).trainingJob;
 
 /** Polls the job until `test` holds; returns it. */
 async function waitForJob(url: string, id: string, test: (job: JobOut) => boolean, timeoutMs = 180_000): Promise<JobOut> {
@@ -80,7 +86,9 @@ describe('training jobs across restarts of the real process', () => {
     const done = await waitForJob(second.url, a.id, (j) => j.state !== 'RUNNING' && j.state !== 'QUEUED');
     expect(done).toMatchObject({ state: 'SUCCEEDED', epochsCompleted: 5, error: null, run: { status: 'SUCCEEDED', errorMessage: null } });
     expect(done.epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5]);
-    const made = await gql<{ samples: { modelId: string }[] }>(second.url, 'query($m: ID!) { samples(modelId: $m, count: 2) { modelId } }', { m: done.modelId });
+    const made = await gql<{ samples: { modelId: string }[] }>(second.url, 'query($m: ID!) { samples(modelId: $m, count: 2) { modelId } }', {
+      m: done.modelId,
+    });
     expect(made.samples.map((s) => s.modelId)).toEqual([done.modelId, done.modelId]);
 
     // 2. SIGTERM mid-job: the job stops after its step, INTERRUPTED with the promise to resume; exit 0.
@@ -90,10 +98,16 @@ describe('training jobs across restarts of the real process', () => {
     second.child.kill('SIGTERM');
     expect(await stopped).toEqual({ code: 0, signal: null });
     const db = new BetterSqlite3(path.join(dir, 'ganql.db'), { readonly: true });
-    const row = db.prepare('SELECT j.state, j.error, j.resumeOnStart, j.epochsCompleted, r.status, r.errorMessage FROM TrainingJob j JOIN Run r ON r.id = j.id WHERE j.id = ?').get(b.id) as Record<string, unknown>;
+    const row = db
+      .prepare(
+        'SELECT j.state, j.error, j.resumeOnStart, j.epochsCompleted, r.status, r.errorMessage FROM TrainingJob j JOIN Run r ON r.id = j.id WHERE j.id = ?',
+      )
+      .get(b.id) as Record<string, unknown>;
     db.close();
     expect(row).toMatchObject({ state: 'INTERRUPTED', resumeOnStart: 1, status: 'INTERRUPTED', errorMessage: row.error });
-    expect(row.error).toBe(`the server stopped during epoch ${Number(row.epochsCompleted) + 1} of 1000; it resumes from its checkpoint after epoch ${String(row.epochsCompleted)} when the server starts again`);
+    expect(row.error).toBe(
+      `the server stopped during epoch ${Number(row.epochsCompleted) + 1} of 1000; it resumes from its checkpoint after epoch ${String(row.epochsCompleted)} when the server starts again`,
+    );
 
     // 3. The next start resumes it: RUNNING again, as the same job and run, past the epochs it had.
     const third = await startProcess();

@@ -41,9 +41,15 @@ describe.skipIf(!pgServer)('training jobs on PostgreSQL (GANQL_TEST_POSTGRES_URL
     expect(events.filter((e) => e.type === 'EPOCH').map((e) => e.epoch!.epoch)).toEqual([1, 2]);
     expect(events.at(-1)).toMatchObject({ type: 'END', state: 'SUCCEEDED' });
 
-    const job = await server.gql<{ trainingJob: { state: string; modelId: string; keptModelIds: string[]; epochs: { epoch: number; samples: { dataUrl: string } }[]; run: { status: string } } }>(
-      `{ trainingJob(id: "${id}") { state modelId keptModelIds epochs { epoch samples { dataUrl } } run { status } } }`,
-    );
+    const job = await server.gql<{
+      trainingJob: {
+        state: string;
+        modelId: string;
+        keptModelIds: string[];
+        epochs: { epoch: number; samples: { dataUrl: string } }[];
+        run: { status: string };
+      };
+    }>(`{ trainingJob(id: "${id}") { state modelId keptModelIds epochs { epoch samples { dataUrl } } run { status } } }`);
     const j = job.data!.trainingJob;
     expect(j).toMatchObject({ state: 'SUCCEEDED', modelId: events.at(-1)!.modelId, run: { status: 'SUCCEEDED' } });
     expect(j.keptModelIds).toHaveLength(1);

@@ -19,7 +19,13 @@ import { checkTrainingSpec, type TrainingSpecInput } from '../../src/training/tr
 import { maxWeightDiff, savedWeights } from '../helpers/saved-weights';
 
 const tmp = (name: string): string => path.join(mkdtempSync(path.join(os.tmpdir(), 'ganql-ae-')), name);
-const options = (outDir: string, more: Partial<SessionOptions> = {}): SessionOptions => ({ outDir, name: 'tiny-ae', version: 'v1', command: 'npm run train -- --mode autoencoder', ...more });
+const options = (outDir: string, more: Partial<SessionOptions> = {}): SessionOptions => ({
+  outDir,
+  name: 'tiny-ae',
+  version: 'v1',
+  command: 'npm run train -- --mode autoencoder',
+  ...more,
+});
 
 /** A few-second autoencoder run: 60 images, batches of 20, an 8-unit code. */
 const tiny: TrainingSpecInput = { mode: 'autoencoder', dataset: 'mnist', epochs: 2, batchSize: 20, limit: 60, latentSize: 8, learningRate: 0.003, seed: 3 };
@@ -33,7 +39,10 @@ describe('autoencoder losses', () => {
     const before = tf.memory().numTensors;
     const [one, two] = tf.tidy(() => {
       // Unit means 0.2 and 0.5 (first layer), 0.05 (second layer).
-      const a = tf.tensor2d([[0.1, 0.5], [0.3, 0.5]]);
+      const a = tf.tensor2d([
+        [0.1, 0.5],
+        [0.3, 0.5],
+      ]);
       const b = tf.tensor2d([[0.05], [0.05]]);
       return [klSparsityPenalty([a], 0.05).dataSync()[0], klSparsityPenalty([a, b], 0.05).dataSync()[0]];
     });
@@ -68,9 +77,20 @@ describe('AutoencoderTrainer', () => {
     const encoder = buildEncoder(config);
     const decoder = buildDecoder(config);
     const before = tf.memory().numTensors;
-    const trainer = new AutoencoderTrainer(encoder, decoder, { images: data.images, count: data.count, shape: [28, 28, 1] }, {
-      batchSize: 20, learningRate: 0.003, beta1: 0.9, seed: 1, sparseLayers: sparseLayerNames(config), sparsityTarget: 0.05, sparsityWeight: 0.3,
-    });
+    const trainer = new AutoencoderTrainer(
+      encoder,
+      decoder,
+      { images: data.images, count: data.count, shape: [28, 28, 1] },
+      {
+        batchSize: 20,
+        learningRate: 0.003,
+        beta1: 0.9,
+        seed: 1,
+        sparseLayers: sparseLayerNames(config),
+        sparsityTarget: 0.05,
+        sparsityWeight: 0.3,
+      },
+    );
     const start = trainer.reconstructionError(data.images, data.count);
     const epochs = [];
     for (let e = 0; e < 4; e++) epochs.push(await trainer.trainEpoch(e));
@@ -93,7 +113,9 @@ describe('AutoencoderTrainer', () => {
     const o = { batchSize: 5, learningRate: 0.001, beta1: 0.9, seed: 1, sparseLayers: ['enc_code'], sparsityTarget: 0.05, sparsityWeight: 1 };
     expect(() => new AutoencoderTrainer(encoder, decoder, images, o)).toThrow('decoder input: expected the code shape [4], got [5]');
     const good = buildDecoder({ hiddenUnits: [8], codeSize: 4 });
-    expect(() => new AutoencoderTrainer(encoder, good, images, { ...o, sparseLayers: ['enc_nope'] })).toThrow('sparseLayers: expected encoder layers (image, enc_flatten, enc_noise, enc_hidden1, enc_code), got "enc_nope"');
+    expect(() => new AutoencoderTrainer(encoder, good, images, { ...o, sparseLayers: ['enc_nope'] })).toThrow(
+      'sparseLayers: expected encoder layers (image, enc_flatten, enc_noise, enc_hidden1, enc_code), got "enc_nope"',
+    );
     expect(() => new AutoencoderTrainer(encoder, good, images, { ...o, sparsityTarget: 0 })).toThrow('sparsityTarget: expected a number in (0, 1), got 0');
     expect(() => new AutoencoderTrainer(encoder, good, images, { ...o, batchSize: 11 })).toThrow('images: expected at least batchSize = 11, got 10');
     [encoder, decoder, good].forEach((m) => m.dispose());
@@ -129,15 +151,34 @@ describe('runTrainingSession in autoencoder mode', () => {
     const manifest = parseManifest(JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')), 'manifest.json');
     expect(manifest).toEqual(result.manifest);
     expect(manifest).toMatchObject({
-      name: 'tiny-ae', version: 'v1', architecture: 'autoencoder', dataset: 'mnist', latentSize: 8, imageShape: [28, 28, 1], outputRange: [-1, 1],
-      generatorPath: 'decoder', featureNetwork: { path: 'encoder', role: 'encoder', inputRange: [-1, 1] },
+      name: 'tiny-ae',
+      version: 'v1',
+      architecture: 'autoencoder',
+      dataset: 'mnist',
+      latentSize: 8,
+      imageShape: [28, 28, 1],
+      outputRange: [-1, 1],
+      generatorPath: 'decoder',
+      featureNetwork: { path: 'encoder', role: 'encoder', inputRange: [-1, 1] },
     });
     expect(manifest.discriminatorPath).toBeUndefined();
-    expect(manifest.training).toMatchObject({ seed: 3, epochs: 2, batchSize: 20, learningRate: 0.003, examples: 60, command: 'npm run train -- --mode autoencoder', backend: 'wasm' });
+    expect(manifest.training).toMatchObject({
+      seed: 3,
+      epochs: 2,
+      batchSize: 20,
+      learningRate: 0.003,
+      examples: 60,
+      command: 'npm run train -- --mode autoencoder',
+      backend: 'wasm',
+    });
     expect(manifest.training.finalLosses).toEqual(epochs[1].losses);
     expect(manifest.training.metrics).toEqual({ reconstructionError: epochs[1].reconstructionError });
     expect(manifest.training.architectureConfig).toMatchObject({
-      mode: 'autoencoder', hiddenUnits: AUTOENCODER_SETTINGS.hiddenUnits.join('-'), codeSize: 8, sparsityTarget: AUTOENCODER_SETTINGS.sparsityTarget, limit: 60,
+      mode: 'autoencoder',
+      hiddenUnits: AUTOENCODER_SETTINGS.hiddenUnits.join('-'),
+      codeSize: 8,
+      sparsityTarget: AUTOENCODER_SETTINGS.sparsityTarget,
+      limit: 60,
     });
     expect(existsSync(path.join(out, 'checkpoint'))).toBe(false);
     expect(existsSync(path.join(out, 'samples', 'epoch-002.png'))).toBe(true);
@@ -151,7 +192,10 @@ describe('runTrainingSession in autoencoder mode', () => {
     const encoder = await loadLayersModel(path.join(out, 'encoder'));
     expect(encoder.layers.map((l) => l.name)).toEqual(['image', 'enc_flatten', 'enc_hidden1', 'enc_code']);
     const generator = await loadServedGenerator(path.join(out, 'decoder'));
-    const [codeShape, imageShape] = tf.tidy(() => [(encoder.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor).shape, (generator.predict(tf.zeros([2, 8])) as tf.Tensor).shape]);
+    const [codeShape, imageShape] = tf.tidy(() => [
+      (encoder.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor).shape,
+      (generator.predict(tf.zeros([2, 8])) as tf.Tensor).shape,
+    ]);
     expect(codeShape).toEqual([2, 8]);
     expect(imageShape).toEqual([2, 28, 28, 1]);
     encoder.dispose();
@@ -165,7 +209,10 @@ describe('runTrainingSession in autoencoder mode', () => {
     expect((await runTrainingSession(spec, options(straight))).status).toBe('finished');
     const resumed = tmp('resumed');
     let steps = 0;
-    expect(await runTrainingSession(spec, options(resumed, { onStep: () => void steps++, shouldStop: () => steps >= 4 }))).toEqual({ status: 'stopped', completedEpochs: 1 });
+    expect(await runTrainingSession(spec, options(resumed, { onStep: () => void steps++, shouldStop: () => steps >= 4 }))).toEqual({
+      status: 'stopped',
+      completedEpochs: 1,
+    });
     expect(existsSync(path.join(resumed, 'checkpoint', 'state.json'))).toBe(true);
     const epochs: number[] = [];
     expect((await runTrainingSession(spec, options(resumed, { resume: true, onEpoch: (e) => void epochs.push(e.epoch) }))).status).toBe('finished');
@@ -185,7 +232,13 @@ describe('runTrainingSession in autoencoder mode', () => {
   it('keeps a servable version every keepEvery epochs', async () => {
     const out = tmp('keep');
     const kept: string[] = [];
-    await runTrainingSession(checkTrainingSpec({ ...tiny, keepEvery: 1 }), options(out, { keepDir: (e) => path.join(out, 'keep', `e${e}`), onKeep: (dir, m) => void kept.push(`${dir}|${m.version}|${m.training.epochs}|${m.featureNetwork?.path}`) }));
+    await runTrainingSession(
+      checkTrainingSpec({ ...tiny, keepEvery: 1 }),
+      options(out, {
+        keepDir: (e) => path.join(out, 'keep', `e${e}`),
+        onKeep: (dir, m) => void kept.push(`${dir}|${m.version}|${m.training.epochs}|${m.featureNetwork?.path}`),
+      }),
+    );
     expect(kept).toEqual([`${path.join(out, 'keep', 'e1')}|v1-epoch-001|1|encoder`, `${path.join(out, 'keep', 'e2')}|v1-epoch-002|2|encoder`]);
     expect(existsSync(path.join(out, 'keep', 'e1', 'encoder', 'model.json'))).toBe(true);
   });
@@ -213,7 +266,10 @@ describe('checkTrainingSpec in autoencoder mode', () => {
       [{ generatorLoss: 'minimax' }, 'generatorLoss: expected none in autoencoder mode (the decoder is trained by reconstruction), got "minimax"'],
       [{ labelsPerClass: 10 }, 'labelsPerClass: expected none in autoencoder mode (labels are used only in kplusone mode), got 10'],
       [{ techniques: { labelSmoothing: 0.9 } }, 'techniques.labelSmoothing: expected none in autoencoder mode (the techniques are for GANs), got 0.9'],
-      [{ techniques: { featureMatching: { layer: 'enc_code' } } }, 'techniques.featureMatching: expected none in autoencoder mode (the techniques are for GANs), got {"layer":"enc_code"}'],
+      [
+        { techniques: { featureMatching: { layer: 'enc_code' } } },
+        'techniques.featureMatching: expected none in autoencoder mode (the techniques are for GANs), got {"layer":"enc_code"}',
+      ],
     ];
     for (const [change, message] of bad) {
       expect(() => checkTrainingSpec({ ...tiny, ...change })).toThrow(message);

@@ -81,7 +81,7 @@ describe('DcganTrainer with the techniques of Salimans et al. 2016', () => {
     expect(losses[0].discriminator).not.toBe(off[0].discriminator);
   });
 
-  it("virtual batch norm: G with VBN trains; a sample no longer depends on the rest of its batch", async () => {
+  it('virtual batch norm: G with VBN trains; a sample no longer depends on the rest of its batch', async () => {
     const vbn = { referenceSize: 8 };
     const { losses, leaked, samples } = await run({ virtualBatchNorm: vbn }, {}, { virtualBatchNorm: vbn });
     expectFinite(losses);
@@ -116,13 +116,17 @@ describe('DcganTrainer with the techniques of Salimans et al. 2016', () => {
   it('checks the switches where they enter', () => {
     expect(() => resolveTrainerOptions({ labelSmoothing: 0 })).toThrow('labelSmoothing: expected a real target in (0, 1], got 0');
     expect(() => resolveTrainerOptions({ historicalAveraging: { weight: -1 } })).toThrow('historicalAveraging.weight: expected a finite number > 0, got -1');
-    expect(() => resolveTrainerOptions({ minibatchDiscrimination: { kernels: 2, kernelDim: 0 } })).toThrow('minibatchDiscrimination.kernelDim: expected a positive integer, got 0');
+    expect(() => resolveTrainerOptions({ minibatchDiscrimination: { kernels: 2, kernelDim: 0 } })).toThrow(
+      'minibatchDiscrimination.kernelDim: expected a positive integer, got 0',
+    );
     expect(() => resolveTrainerOptions({ featureMatching: { layer: '' } })).toThrow('featureMatching.layer: expected a layer name, got ""');
     const data = loadMnist({ limit: 32 });
     const g = buildGenerator(tiny);
     const d = buildDiscriminator(tiny);
     const images = { images: data.images, count: data.count, shape: [28, 28, 1] as [number, number, number] };
-    expect(() => new DcganTrainer(g, d, images, { batchSize: 16, featureMatching: { layer: 'd_nope' } })).toThrow(/featureMatching.layer: expected one of .*d_flatten.*, got "d_nope"/);
+    expect(() => new DcganTrainer(g, d, images, { batchSize: 16, featureMatching: { layer: 'd_nope' } })).toThrow(
+      /featureMatching.layer: expected one of .*d_flatten.*, got "d_nope"/,
+    );
     expect(() => new DcganTrainer(g, d, images, { batchSize: 16, minibatchDiscrimination: { kernels: 5, kernelDim: 3 } })).toThrow(
       'expected the discriminator to hold one MinibatchDiscrimination layer with kernels=5, kernelDim=3 (buildDiscriminator(config, { minibatchDiscrimination })), got none',
     );

@@ -1,16 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/backend';
-import {
-  generatedLoss,
-  kPlusOneDiscriminatorLoss,
-  kPlusOneProbabilities,
-  supervisedLoss,
-  unlabelledRealLoss,
-} from '../../src/training/k-plus-one';
+import { generatedLoss, kPlusOneDiscriminatorLoss, kPlusOneProbabilities, supervisedLoss, unlabelledRealLoss } from '../../src/training/k-plus-one';
 
 // logits of two examples over K = 2 classes; labels [1, 0].
-const L = [[1, 2], [0, 0]];
+const L = [
+  [1, 2],
+  [0, 0],
+];
 const Z = L.map((row) => row.reduce((s, v) => s + Math.exp(v), 0)); // [e + e^2, 2]
 const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;
 
@@ -57,7 +54,10 @@ describe('K+1 semi-supervised losses', () => {
 
   it('stay finite and exact for large logits (logsumexp / softplus)', () => {
     const [sup, real, gen, realSmall, genSmall] = tf.tidy(() => {
-      const big = tf.tensor2d([[1000, 0], [0, 1000]]);
+      const big = tf.tensor2d([
+        [1000, 0],
+        [0, 1000],
+      ]);
       const small = tf.tensor2d([[-1000, -1000]]);
       return [
         supervisedLoss(big, tf.tensor1d([0, 0], 'int32')).dataSync()[0],

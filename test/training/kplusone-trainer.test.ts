@@ -97,15 +97,43 @@ describe('K+1 evaluation and labelled selection', () => {
     // A "classifier" that reads the first 3 pixels as logits: image i has its largest value at pixel argmax[i].
     const input = tf.input({ shape: [2, 2, 1] });
     const flat = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
-    const first3 = tf.layers.dense({ units: 3, useBias: false, weights: [tf.tensor2d([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]])] }).apply(flat) as tf.SymbolicTensor;
+    const first3 = tf.layers
+      .dense({
+        units: 3,
+        useBias: false,
+        weights: [
+          tf.tensor2d([
+            [1, 0, 0],
+            [0, 1, 0],
+            [0, 0, 1],
+            [0, 0, 0],
+          ]),
+        ],
+      })
+      .apply(flat) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: first3 });
     const before = tf.memory().numTensors;
     const images = Float32Array.from([
-      0.9, 0.1, 0.0, 0, // class 0
-      0.1, 0.8, 0.0, 0, // class 1
-      0.0, 0.2, 0.7, 0, // class 2
-      0.5, 0.1, 0.0, 0, // class 0
-      0.1, 0.0, 0.3, 0, // class 2
+      0.9,
+      0.1,
+      0.0,
+      0, // class 0
+      0.1,
+      0.8,
+      0.0,
+      0, // class 1
+      0.0,
+      0.2,
+      0.7,
+      0, // class 2
+      0.5,
+      0.1,
+      0.0,
+      0, // class 0
+      0.1,
+      0.0,
+      0.3,
+      0, // class 2
     ]);
     const labels = Uint8Array.from([0, 1, 1, 0, 0]); // wrong on examples 2 and 4
     expect(classificationError(model, { images, labels, count: 5 }, [2, 2, 1])).toBeCloseTo(2 / 5, 10);
@@ -136,7 +164,12 @@ describe('K+1 evaluation and labelled selection', () => {
       (classifier.predict(x) as tf.Tensor).arraySync() as number[][],
       (d.apply(x, { training: true }) as tf.Tensor).arraySync() as number[][],
     ]);
-    expect(served.flat().map((v, i) => Math.abs(v - inference.flat()[i]) < 1e-6).every(Boolean)).toBe(true);
+    expect(
+      served
+        .flat()
+        .map((v, i) => Math.abs(v - inference.flat()[i]) < 1e-6)
+        .every(Boolean),
+    ).toBe(true);
     expect(training.flat().some((v, i) => Math.abs(v - inference.flat()[i]) > 1e-3)).toBe(true);
     x.dispose();
     classifier.dispose();

@@ -13,15 +13,59 @@ describe('train CLI arguments', () => {
   it('builds a checked spec with the documented defaults', () => {
     expect(parseTrainArgs(base)).toEqual({
       spec: {
-        mode: 'gan', architecture: 'dcgan', dataset: 'mnist', epochs: 2, batchSize: 16, seed: 7, learningRate: 0.0002, beta1: 0.5, k: 1,
-        latentSize: 100, generatorLoss: 'non-saturating', techniques: {},
+        mode: 'gan',
+        architecture: 'dcgan',
+        dataset: 'mnist',
+        epochs: 2,
+        batchSize: 16,
+        seed: 7,
+        learningRate: 0.0002,
+        beta1: 0.5,
+        k: 1,
+        latentSize: 100,
+        generatorLoss: 'non-saturating',
+        techniques: {},
       },
-      out: 'x', name: 'x', resume: false,
+      out: 'x',
+      name: 'x',
+      resume: false,
     });
-    const more = parseTrainArgs([...base, '--lr', '0.001', '--beta1=0.9', '--k', '2', '--latent-size', '64', '--limit', '500', '--loss', 'minimax', '--keep-every', '1', '--name', 'n']);
+    const more = parseTrainArgs([
+      ...base,
+      '--lr',
+      '0.001',
+      '--beta1=0.9',
+      '--k',
+      '2',
+      '--latent-size',
+      '64',
+      '--limit',
+      '500',
+      '--loss',
+      'minimax',
+      '--keep-every',
+      '1',
+      '--name',
+      'n',
+    ]);
     expect(more.spec).toMatchObject({ learningRate: 0.001, beta1: 0.9, k: 2, latentSize: 64, limit: 500, generatorLoss: 'minimax', keepEvery: 1 });
     expect(more.name).toBe('n');
-    const kPlusOne = parseTrainArgs(['--mode', 'kplusone', '--model', 'mlp', '--labels-per-class', '10', '--feature-matching', 'd_hidden5', '--epochs', '3', '--out', 'k', '--fine-tune-from', 'models/x']);
+    const kPlusOne = parseTrainArgs([
+      '--mode',
+      'kplusone',
+      '--model',
+      'mlp',
+      '--labels-per-class',
+      '10',
+      '--feature-matching',
+      'd_hidden5',
+      '--epochs',
+      '3',
+      '--out',
+      'k',
+      '--fine-tune-from',
+      'models/x',
+    ]);
     expect(kPlusOne.spec).toMatchObject({ mode: 'kplusone', architecture: 'mlp', labelsPerClass: 10, techniques: { featureMatching: { layer: 'd_hidden5' } } });
     expect(kPlusOne.fineTuneFrom).toBe(path.resolve('models/x'));
   });
@@ -58,14 +102,37 @@ describe('train CLI arguments', () => {
 describe('runTraining', () => {
   it('writes generator, discriminator, per-epoch grids, samples.png and a valid manifest', async () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'ganql-train-')), 'dcgan-tiny');
-    const argv = ['--model', 'dcgan', '--dataset', 'mnist', '--epochs', '1', '--batch-size', '16', '--seed', '3', '--out', out, '--limit', '32', '--latent-size', '8'];
+    const argv = [
+      '--model',
+      'dcgan',
+      '--dataset',
+      'mnist',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '16',
+      '--seed',
+      '3',
+      '--out',
+      out,
+      '--limit',
+      '32',
+      '--latent-size',
+      '8',
+    ];
     const lines: string[] = [];
     const manifest = await runTraining(argv, (m) => lines.push(m));
     const onDisk = parseManifest(JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')), 'manifest.json');
     expect(onDisk).toEqual(manifest);
     expect(manifest).toMatchObject({
-      name: 'dcgan-tiny', architecture: 'dcgan', dataset: 'mnist', latentSize: 8, imageShape: [28, 28, 1], outputRange: [-1, 1],
-      generatorPath: 'generator', discriminatorPath: 'discriminator',
+      name: 'dcgan-tiny',
+      architecture: 'dcgan',
+      dataset: 'mnist',
+      latentSize: 8,
+      imageShape: [28, 28, 1],
+      outputRange: [-1, 1],
+      generatorPath: 'generator',
+      discriminatorPath: 'discriminator',
     });
     expect(manifest.training).toMatchObject({ seed: 3, epochs: 1, batchSize: 16, learningRate: 0.0002, beta1: 0.5, examples: 32, backend: 'wasm' });
     expect(manifest.training.command).toBe(commandLine(argv));
@@ -85,15 +152,39 @@ describe('runTraining', () => {
 describe("train CLI: Salimans et al.'s switches", () => {
   it('are off by default and parse with precise errors', () => {
     expect(parseTrainArgs(base).spec.techniques).toEqual({});
-    const on = parseTrainArgs([...base, '--label-smoothing', '0.9', '--feature-matching', 'd_flatten', '--historical-averaging', '0.01', '--minibatch-kernels', '50', '--virtual-batch-norm', '32']);
+    const on = parseTrainArgs([
+      ...base,
+      '--label-smoothing',
+      '0.9',
+      '--feature-matching',
+      'd_flatten',
+      '--historical-averaging',
+      '0.01',
+      '--minibatch-kernels',
+      '50',
+      '--virtual-batch-norm',
+      '32',
+    ]);
     expect(on.spec.techniques).toEqual({
-      labelSmoothing: 0.9, featureMatching: { layer: 'd_flatten' }, historicalAveraging: { weight: 0.01 }, minibatchDiscrimination: { kernels: 50, kernelDim: 5 },
+      labelSmoothing: 0.9,
+      featureMatching: { layer: 'd_flatten' },
+      historicalAveraging: { weight: 0.01 },
+      minibatchDiscrimination: { kernels: 50, kernelDim: 5 },
       virtualBatchNorm: { referenceSize: 32 },
     });
-    expect(parseTrainArgs([...base, '--minibatch-kernels', '8', '--minibatch-kernel-dim', '3']).spec.techniques.minibatchDiscrimination).toEqual({ kernels: 8, kernelDim: 3 });
-    expect(() => parseTrainArgs([...base, '--label-smoothing', '1.2'])).toThrow('techniques.labelSmoothing: expected the real target in (0, 1] (0.9 in the paper), got 1.2');
-    expect(() => parseTrainArgs([...base, '--historical-averaging', '0'])).toThrow('techniques.historicalAveraging.weight: expected a finite number > 0, got 0');
-    expect(() => parseTrainArgs([...base, '--minibatch-kernels', '0'])).toThrow('techniques.minibatchDiscrimination.kernels: expected an integer in 1..1024, got 0');
+    expect(parseTrainArgs([...base, '--minibatch-kernels', '8', '--minibatch-kernel-dim', '3']).spec.techniques.minibatchDiscrimination).toEqual({
+      kernels: 8,
+      kernelDim: 3,
+    });
+    expect(() => parseTrainArgs([...base, '--label-smoothing', '1.2'])).toThrow(
+      'techniques.labelSmoothing: expected the real target in (0, 1] (0.9 in the paper), got 1.2',
+    );
+    expect(() => parseTrainArgs([...base, '--historical-averaging', '0'])).toThrow(
+      'techniques.historicalAveraging.weight: expected a finite number > 0, got 0',
+    );
+    expect(() => parseTrainArgs([...base, '--minibatch-kernels', '0'])).toThrow(
+      'techniques.minibatchDiscrimination.kernels: expected an integer in 1..1024, got 0',
+    );
     expect(() => parseTrainArgs([...base, '--minibatch-kernel-dim', '3'])).toThrow('--minibatch-kernel-dim: expected --minibatch-kernels with it, got none');
     expect(() => parseTrainArgs([...base, '--feature-matching', ' '])).toThrow('--feature-matching: expected a discriminator layer name, got ""');
   });
@@ -101,13 +192,42 @@ describe("train CLI: Salimans et al.'s switches", () => {
   it('train with the switches on, record them in the manifest, and save a D that loads with its minibatch layer', async () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'ganql-train-')), 'dcgan-techniques');
     const argv = [
-      '--model', 'dcgan', '--dataset', 'mnist', '--epochs', '1', '--batch-size', '16', '--seed', '3', '--out', out, '--limit', '32', '--latent-size', '8',
-      '--label-smoothing', '0.9', '--feature-matching', 'd_minibatch', '--historical-averaging', '0.01', '--minibatch-kernels', '4', '--minibatch-kernel-dim', '3',
-      '--virtual-batch-norm', '8',
+      '--model',
+      'dcgan',
+      '--dataset',
+      'mnist',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '16',
+      '--seed',
+      '3',
+      '--out',
+      out,
+      '--limit',
+      '32',
+      '--latent-size',
+      '8',
+      '--label-smoothing',
+      '0.9',
+      '--feature-matching',
+      'd_minibatch',
+      '--historical-averaging',
+      '0.01',
+      '--minibatch-kernels',
+      '4',
+      '--minibatch-kernel-dim',
+      '3',
+      '--virtual-batch-norm',
+      '8',
     ];
     const manifest = await runTraining(argv, () => undefined);
     expect(manifest.training.architectureConfig).toMatchObject({
-      labelSmoothing: 0.9, featureMatchingLayer: 'd_minibatch', historicalAveragingWeight: 0.01, minibatchKernels: 4, minibatchKernelDim: 3,
+      labelSmoothing: 0.9,
+      featureMatchingLayer: 'd_minibatch',
+      historicalAveragingWeight: 0.01,
+      minibatchKernels: 4,
+      minibatchKernelDim: 3,
       virtualBatchNormReferenceSize: 8,
     });
     expect(Number.isFinite(manifest.training.finalLosses.generator)).toBe(true);

@@ -22,12 +22,27 @@ const options = (outDir: string, more: Partial<SessionOptions> = {}): SessionOpt
 
 /** A few-second K+1 run: the paper's MLP sizes but 60 images, 1 label per class, batch 10. */
 const kPlusOne: TrainingSpecInput = {
-  mode: 'kplusone', architecture: 'mlp', dataset: 'mnist', epochs: 1, batchSize: 10, limit: 60, labelsPerClass: 1, latentSize: 8,
-  learningRate: 0.003, techniques: { featureMatching: { layer: 'd_hidden5' } },
+  mode: 'kplusone',
+  architecture: 'mlp',
+  dataset: 'mnist',
+  epochs: 1,
+  batchSize: 10,
+  limit: 60,
+  labelsPerClass: 1,
+  latentSize: 8,
+  learningRate: 0.003,
+  techniques: { featureMatching: { layer: 'd_hidden5' } },
 };
 /** A tiny DCGAN run with historical averaging (its running means are part of the checkpoint). */
 const dcgan: TrainingSpecInput = {
-  mode: 'gan', architecture: 'dcgan', dataset: 'mnist', epochs: 2, batchSize: 16, limit: 32, latentSize: 8, seed: 5,
+  mode: 'gan',
+  architecture: 'dcgan',
+  dataset: 'mnist',
+  epochs: 2,
+  batchSize: 16,
+  limit: 32,
+  latentSize: 8,
+  seed: 5,
   techniques: { historicalAveraging: { weight: 0.01 } },
 };
 
@@ -41,7 +56,10 @@ describe('runTrainingSession', () => {
     const out = tmp('kplusone');
     const epochs: EpochEvent[] = [];
     const steps: number[] = [];
-    const result = await runTrainingSession(checkTrainingSpec(kPlusOne), options(out, { onEpoch: (e) => void epochs.push(e), onStep: (e) => void steps.push(e.step) }));
+    const result = await runTrainingSession(
+      checkTrainingSpec(kPlusOne),
+      options(out, { onEpoch: (e) => void epochs.push(e), onStep: (e) => void steps.push(e.step) }),
+    );
     expect(tf.memory().numTensors).toBe(before);
     expect(result.status).toBe('finished');
     if (result.status !== 'finished') return;
@@ -56,13 +74,25 @@ describe('runTrainingSession', () => {
     const manifest = parseManifest(JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')), 'manifest.json');
     expect(manifest).toEqual(result.manifest);
     expect(manifest).toMatchObject({
-      name: 'tiny', version: 'v1', architecture: 'mlp', dataset: 'mnist', latentSize: 8, imageShape: [28, 28, 1], outputRange: [-1, 1],
-      generatorPath: 'generator', discriminatorPath: 'discriminator',
+      name: 'tiny',
+      version: 'v1',
+      architecture: 'mlp',
+      dataset: 'mnist',
+      latentSize: 8,
+      imageShape: [28, 28, 1],
+      outputRange: [-1, 1],
+      generatorPath: 'generator',
+      discriminatorPath: 'discriminator',
       classifier: { path: 'classifier', classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], inputRange: [-1, 1] },
     });
     expect(manifest.training).toMatchObject({ seed: 42, epochs: 1, batchSize: 10, learningRate: 0.003, examples: 60, command: 'test', backend: 'wasm' });
     expect(manifest.training.metrics?.testError).toBe(e.testError);
-    expect(manifest.training.architectureConfig).toMatchObject({ mode: 'kplusone', labelsPerClass: 1, featureMatchingLayer: 'd_hidden5', discriminatorUnits: '1000-500-250-250-250' });
+    expect(manifest.training.architectureConfig).toMatchObject({
+      mode: 'kplusone',
+      labelsPerClass: 1,
+      featureMatchingLayer: 'd_hidden5',
+      discriminatorUnits: '1000-500-250-250-250',
+    });
     expect(existsSync(path.join(out, 'checkpoint'))).toBe(false);
     expect(existsSync(path.join(out, 'samples', 'epoch-001.png'))).toBe(true);
 
@@ -124,7 +154,9 @@ describe('runTrainingSession', () => {
 
   it('resume: says so when there is no checkpoint or the spec changed', async () => {
     const out = tmp('none');
-    await expect(runTrainingSession(checkTrainingSpec(dcgan), options(out, { resume: true }))).rejects.toThrow(`resume: expected a checkpoint in ${path.join(out, 'checkpoint')} (state.json), got none`);
+    await expect(runTrainingSession(checkTrainingSpec(dcgan), options(out, { resume: true }))).rejects.toThrow(
+      `resume: expected a checkpoint in ${path.join(out, 'checkpoint')} (state.json), got none`,
+    );
     let steps = 0;
     await runTrainingSession(checkTrainingSpec(dcgan), options(out, { onStep: () => void steps++, shouldStop: () => steps >= 1 }));
     const changed = runTrainingSession(checkTrainingSpec({ ...dcgan, learningRate: 0.001 }), options(out, { resume: true }));
@@ -134,7 +166,7 @@ describe('runTrainingSession', () => {
     );
   });
 
-  it('fineTuneFrom starts from the version\'s weights and rejects an incompatible version', async () => {
+  it("fineTuneFrom starts from the version's weights and rejects an incompatible version", async () => {
     const source = tmp('source');
     await runTrainingSession(checkTrainingSpec({ ...dcgan, epochs: 1 }), options(source));
     // Stopped before the first step: the epoch-0 checkpoint holds the starting weights.
@@ -147,20 +179,28 @@ describe('runTrainingSession', () => {
     // Without fine-tuning, seed 77 starts elsewhere.
     const fresh = tmp('fresh');
     await runTrainingSession(spec, options(fresh, { shouldStop: () => true }));
-    expect(maxWeightDiff(await savedWeights(path.join(fresh, 'checkpoint', 'generator')), await savedWeights(path.join(source, 'generator')))).toBeGreaterThan(0);
+    expect(maxWeightDiff(await savedWeights(path.join(fresh, 'checkpoint', 'generator')), await savedWeights(path.join(source, 'generator')))).toBeGreaterThan(
+      0,
+    );
 
     await expect(runTrainingSession(checkTrainingSpec({ ...dcgan, latentSize: 16 }), options(tmp('bad'), { fineTuneFrom: source }))).rejects.toThrow(
       `fineTuneFrom: ${source}: expected architecture "dcgan", latentSize 16, imageShape [28,28,1] as in the spec, got architecture "dcgan", latentSize 8, imageShape [28,28,1]`,
     );
-    await expect(runTrainingSession(checkTrainingSpec({ ...dcgan, mode: 'kplusone', labelsPerClass: 1, techniques: { featureMatching: { layer: 'd_flatten' } } }), options(tmp('k'), { fineTuneFrom: source }))).rejects.toThrow(
-      'layer d_logit: expected weights kernel [3136,10], bias [10], got kernel [3136,1], bias [1]',
-    );
+    await expect(
+      runTrainingSession(
+        checkTrainingSpec({ ...dcgan, mode: 'kplusone', labelsPerClass: 1, techniques: { featureMatching: { layer: 'd_flatten' } } }),
+        options(tmp('k'), { fineTuneFrom: source }),
+      ),
+    ).rejects.toThrow('layer d_logit: expected weights kernel [3136,10], bias [10], got kernel [3136,1], bias [1]');
   });
 
   it('keeps a servable version every keepEvery epochs', async () => {
     const out = tmp('keep');
     const kept: string[] = [];
-    await runTrainingSession(checkTrainingSpec({ ...dcgan, keepEvery: 1 }), options(out, { keepDir: (e) => path.join(out, 'keep', `e${e}`), onKeep: (dir, m) => void kept.push(`${dir}|${m.version}|${m.training.epochs}`) }));
+    await runTrainingSession(
+      checkTrainingSpec({ ...dcgan, keepEvery: 1 }),
+      options(out, { keepDir: (e) => path.join(out, 'keep', `e${e}`), onKeep: (dir, m) => void kept.push(`${dir}|${m.version}|${m.training.epochs}`) }),
+    );
     expect(kept).toEqual([`${path.join(out, 'keep', 'e1')}|v1-epoch-001|1`, `${path.join(out, 'keep', 'e2')}|v1-epoch-002|2`]);
     expect(parseManifest(JSON.parse(readFileSync(path.join(out, 'keep', 'e1', 'manifest.json'), 'utf8')), 'm').training.epochs).toBe(1);
   });
@@ -168,11 +208,17 @@ describe('runTrainingSession', () => {
 
 describe('checkTrainingSpec: switches a model cannot carry', () => {
   it('rejects them with BAD_USER_INPUT before any work', () => {
-    expect(() => checkTrainingSpec({ ...kPlusOne, techniques: { ...kPlusOne.techniques, labelSmoothing: 0.9 } })).toThrow('techniques.labelSmoothing: expected none in kplusone mode');
+    expect(() => checkTrainingSpec({ ...kPlusOne, techniques: { ...kPlusOne.techniques, labelSmoothing: 0.9 } })).toThrow(
+      'techniques.labelSmoothing: expected none in kplusone mode',
+    );
     expect(() => checkTrainingSpec({ epochs: 1, architecture: 'mlp', techniques: { minibatchDiscrimination: { kernels: 4, kernelDim: 3 } } })).toThrow(
       'techniques.minibatchDiscrimination: expected architecture "dcgan"',
     );
-    expect(() => checkTrainingSpec({ epochs: 1, architecture: 'mlp', techniques: { virtualBatchNorm: { referenceSize: 4 } } })).toThrow('techniques.virtualBatchNorm: expected architecture "dcgan" or mode "kplusone"');
-    expect(checkTrainingSpec({ ...kPlusOne, techniques: { ...kPlusOne.techniques, virtualBatchNorm: { referenceSize: 4 } } }).techniques.virtualBatchNorm).toEqual({ referenceSize: 4 });
+    expect(() => checkTrainingSpec({ epochs: 1, architecture: 'mlp', techniques: { virtualBatchNorm: { referenceSize: 4 } } })).toThrow(
+      'techniques.virtualBatchNorm: expected architecture "dcgan" or mode "kplusone"',
+    );
+    expect(
+      checkTrainingSpec({ ...kPlusOne, techniques: { ...kPlusOne.techniques, virtualBatchNorm: { referenceSize: 4 } } }).techniques.virtualBatchNorm,
+    ).toEqual({ referenceSize: 4 });
   });
 });

@@ -109,7 +109,12 @@ function phasesOf(info: tf.backend_util.Conv2DInfo): Phase[] {
         kw0: pw,
         tapsH: h.taps,
         tapsW: w.taps,
-        pad: [[0, 0], [h.padBefore, h.padAfter], [w.padBefore, w.padAfter], [0, 0]],
+        pad: [
+          [0, 0],
+          [h.padBefore, h.padAfter],
+          [w.padBefore, w.padAfter],
+          [0, 0],
+        ],
         skipTop: h.skip,
         skipLeft: w.skip,
         partRows: h.part,
@@ -141,12 +146,20 @@ function subKernel(backend: BackendWasm, filter: tf.TensorInfo, info: tf.backend
 }
 
 /** dx as s*s stride-1 convs of dy (XNNPACK), one per output phase, interleaved into dx. */
-function viaPhaseConvs(backend: BackendWasm, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo, phases: Phase[], derived: DerivedFilters): tf.TensorInfo {
+function viaPhaseConvs(
+  backend: BackendWasm,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  phases: Phase[],
+  derived: DerivedFilters,
+): tf.TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels, strideHeight: sh, strideWidth: sw } = info;
   const conv2d = tf.getKernel('Conv2D', 'wasm');
   // Stride 1 with a conv output of exactly dx's shape: that output is dx, no interleaving.
   const [only] = phases;
-  const direct = phases.length === 1 && sh === 1 && sw === 1 && only.skipTop === 0 && only.skipLeft === 0 && only.partRows === inHeight && only.partCols === inWidth;
+  const direct =
+    phases.length === 1 && sh === 1 && sw === 1 && only.skipTop === 0 && only.skipLeft === 0 && only.partRows === inHeight && only.partCols === inWidth;
   const dx = direct ? undefined : backend.makeOutput([batchSize, inHeight, inWidth, inChannels], 'float32');
   if (dx !== undefined && phases.length < sh * sw) heapF32(backend, dx).fill(0);
   for (const phase of phases) {
@@ -181,7 +194,13 @@ function viaPhaseConvs(backend: BackendWasm, dy: tf.TensorInfo, filter: tf.Tenso
  * For each dy pixel (b, oh, ow), the row P = dy[b, oh, ow, :] x W, W [outC, K*K*inC], holds its
  * contribution to dx at (oh*s - padTop + kh, ow*s - padLeft + kw, ic); col2im adds it there.
  */
-function viaMatMulCol2im(backend: BackendWasm, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo, derived: DerivedFilters): tf.TensorInfo {
+function viaMatMulCol2im(
+  backend: BackendWasm,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  derived: DerivedFilters,
+): tf.TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;

@@ -15,7 +15,8 @@ export class ImageInput {
 
   @Field(() => [Float], {
     nullable: true,
-    description: "The model's height*width*channels pixel values (784 for 28x28x1), row-major (row by row, channels last), each in 0..255 as in a PNG (0 black, 255 white).",
+    description:
+      "The model's height*width*channels pixel values (784 for 28x28x1), row-major (row by row, channels last), each in 0..255 as in a PNG (0 black, 255 white).",
   })
   pixels?: number[];
 }

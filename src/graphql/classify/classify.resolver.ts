@@ -10,7 +10,7 @@ export class ClassifyResolver {
   @Authorized('sample')
   @Query(() => [Classification], {
     description:
-      "Classifies images with a semi-supervised K+1 model: per image the K class probabilities, the probability it was generated, the label and its confidence. Runs through the shared inference pool; one CLASSIFY run. Bad images are BAD_USER_INPUT naming the image (e.g. images[2].png).",
+      'Classifies images with a semi-supervised K+1 model: per image the K class probabilities, the probability it was generated, the label and its confidence. Runs through the shared inference pool; one CLASSIFY run. Bad images are BAD_USER_INPUT naming the image (e.g. images[2].png).',
   })
   async classify(@Args(() => ClassifyArgs) args: ClassifyArgs): Promise<Classification[]> {
     return this.classifyService.classify(args);

@@ -2,7 +2,7 @@ import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 
 @ObjectType({ description: 'The probability the K+1 classifier gives one class.' })
 export class ClassProbability {
-  @Field(() => String, { description: "The class name, from the model's manifest (e.g. \"7\")." })
+  @Field(() => String, { description: 'The class name, from the model\'s manifest (e.g. "7").' })
   class!: string;
 
   @Field(() => Float, { description: 'p(y = class | x): its entry of the K+1 softmax.' })

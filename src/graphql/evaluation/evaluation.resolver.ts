@@ -21,7 +21,7 @@ export class EvaluationResolver {
       'Starts an evaluation of a model version as a background run and returns it at once (RUNNING): samples from fixed seeded noise go ' +
       'through the shared pool in chunks and through the scorer, then the metrics are computed and stored. Poll run(id) { status progress }, ' +
       'then read evaluation(runId). Bad input (unknown scorer, samples outside 100..50000, splits outside 1..50, no metrics, a scorer that ' +
-      "does not fit the model) is BAD_USER_INPUT, an unknown model NOT_FOUND, each a FAILED run.",
+      'does not fit the model) is BAD_USER_INPUT, an unknown model NOT_FOUND, each a FAILED run.',
   })
   async evaluate(@Args(() => EvaluateArgs) args: EvaluateArgs): Promise<Run> {
     return toRun(await this.evaluationService.evaluate(args));

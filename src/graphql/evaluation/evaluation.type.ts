@@ -125,7 +125,7 @@ export class Scorer {
   trainingCommand!: string;
 }
 
-@ObjectType({ description: "A sample beside its nearest training image by pixel L2 distance (Goodfellow et al. 2014, figure 2)." })
+@ObjectType({ description: 'A sample beside its nearest training image by pixel L2 distance (Goodfellow et al. 2014, figure 2).' })
 export class NearestNeighbour {
   @Field(() => Sample, { description: 'The sample, regenerated from its latent.' })
   sample!: Sample;

@@ -13,13 +13,19 @@ export class NeuronProbeArgs {
   @Field(() => String, { description: 'A layer of Model.featureLayers.' })
   layer!: string;
 
-  @Field(() => String, { description: "A class of the model's dataset (mnist: \"0\"..\"9\")." })
+  @Field(() => String, { description: 'A class of the model\'s dataset (mnist: "0".."9").' })
   concept!: string;
 
-  @Field(() => Int, { nullable: true, description: `How many of the best neurons to return, ${range(neuronProbe.neurons)}. Default ${neuronProbe.neurons.default}.` })
+  @Field(() => Int, {
+    nullable: true,
+    description: `How many of the best neurons to return, ${range(neuronProbe.neurons)}. Default ${neuronProbe.neurons.default}.`,
+  })
   neurons?: number;
 
-  @Field(() => Int, { nullable: true, description: `Top-activating test images per neuron, ${range(neuronProbe.topImages)}. Default ${neuronProbe.topImages.default}.` })
+  @Field(() => Int, {
+    nullable: true,
+    description: `Top-activating test images per neuron, ${range(neuronProbe.topImages)}. Default ${neuronProbe.topImages.default}.`,
+  })
   topImages?: number;
 
   @Field(() => Int, { nullable: true, description: `Seed of the draw of negatives, 0..${MAX_SEED}. Default 0.` })
@@ -40,12 +46,16 @@ export class OptimalStimulusArgs {
   @Field(() => Int, { nullable: true, description: `Gradient-ascent steps, ${range(optimalStimulus.steps)}. Default ${optimalStimulus.steps.default}.` })
   steps?: number;
 
-  @Field(() => Float, { nullable: true, description: `L2 length of each step (the gradient is normalised), in (0, maxNorm]. Default maxNorm / ${optimalStimulus.stepsPerMaxNorm}.` })
+  @Field(() => Float, {
+    nullable: true,
+    description: `L2 length of each step (the gradient is normalised), in (0, maxNorm]. Default maxNorm / ${optimalStimulus.stepsPerMaxNorm}.`,
+  })
   stepSize?: number;
 
   @Field(() => Float, {
     nullable: true,
-    description: "Bound on ||x - c||_2, c the mean held-out test image (Le et al. bounded the norm of zero-mean inputs). Default: the mean of that norm over the held-out test images.",
+    description:
+      'Bound on ||x - c||_2, c the mean held-out test image (Le et al. bounded the norm of zero-mean inputs). Default: the mean of that norm over the held-out test images.',
   })
   maxNorm?: number;
 
@@ -76,19 +86,28 @@ export class ConceptFiltersArgs {
   @Field(() => String, { description: 'A layer of Model.generatorLayers (e.g. the DCGAN\'s "g_reshape": its 64 feature maps at 7x7).' })
   layer!: string;
 
-  @Field(() => String, { description: "A class of the model's dataset (mnist: \"0\"..\"9\")." })
+  @Field(() => String, { description: 'A class of the model\'s dataset (mnist: "0".."9").' })
   concept!: string;
 
-  @Field(() => Int, { nullable: true, description: `Most filters to return (and remove in the check), ${conceptFilters.count.min}..(the layer's filters). Default ${conceptFilters.count.default}, or all filters of a smaller layer.` })
+  @Field(() => Int, {
+    nullable: true,
+    description: `Most filters to return (and remove in the check), ${conceptFilters.count.min}..(the layer's filters). Default ${conceptFilters.count.default}, or all filters of a smaller layer.`,
+  })
   count?: number;
 
-  @Field(() => Int, { nullable: true, description: `Generated samples the association is fitted on, ${range(conceptFilters.samples)}. Default ${conceptFilters.samples.default}.` })
+  @Field(() => Int, {
+    nullable: true,
+    description: `Generated samples the association is fitted on, ${range(conceptFilters.samples)}. Default ${conceptFilters.samples.default}.`,
+  })
   samples?: number;
 
   @Field(() => Int, { nullable: true, description: `Seed of those samples, 0..${MAX_SEED}. Default 0.` })
   seed?: number;
 
-  @Field(() => Int, { nullable: true, description: `Samples of the removal check, ${range(conceptFilters.checkSamples)}. Default ${conceptFilters.checkSamples.default}.` })
+  @Field(() => Int, {
+    nullable: true,
+    description: `Samples of the removal check, ${range(conceptFilters.checkSamples)}. Default ${conceptFilters.checkSamples.default}.`,
+  })
   checkSamples?: number;
 
   @Field(() => Int, { nullable: true, description: 'Seed of the check samples; must differ from seed. Default seed + 1.' })

@@ -24,7 +24,7 @@ export class TestImage {
   @Field(() => String, { description: 'Its class.' })
   label!: string;
 
-  @Field(() => Float, { description: 'The neuron\'s activation: the unit\'s value, or the feature map\'s spatial maximum.' })
+  @Field(() => Float, { description: "The neuron's activation: the unit's value, or the feature map's spatial maximum." })
   activation!: number;
 
   @Field(() => Image)
@@ -39,7 +39,10 @@ export class ProbedNeuron {
   @Field(() => Float, { description: 'Accuracy of "activation >= threshold means the concept" on the balanced probe set; chance is 0.5.' })
   accuracy!: number;
 
-  @Field(() => Float, { nullable: true, description: 'The best threshold: the smallest activation counted as the concept. Null when calling nothing the concept is best.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'The best threshold: the smallest activation counted as the concept. Null when calling nothing the concept is best.',
+  })
   threshold!: number | null;
 
   @Field(() => [TestImage], { description: 'The test images (of all classes) that activate the neuron most, highest first.' })
@@ -99,7 +102,7 @@ export class OptimalStimulus {
   @Field(() => Float)
   stepSize!: number;
 
-  @Field(() => Float, { description: "The bound on ||x - c||_2 (c the mean held-out test image) the stimulus was held to." })
+  @Field(() => Float, { description: 'The bound on ||x - c||_2 (c the mean held-out test image) the stimulus was held to.' })
   maxNorm!: number;
 
   @Field(() => Float, { description: "The stimulus's ||x - c||_2." })
@@ -125,7 +128,8 @@ export class OptimalStimulus {
   maxTestPreActivation?: number | null;
 
   @Field(() => Boolean, {
-    description: 'Whether the stimulus activates the neuron more than every test image (for a saturating dense unit: a higher pre-activation than every test image, and an activation at least as high).',
+    description:
+      'Whether the stimulus activates the neuron more than every test image (for a saturating dense unit: a higher pre-activation than every test image, and an activation at least as high).',
   })
   exceedsEveryTestImage!: boolean;
 }
@@ -189,7 +193,9 @@ export class ConceptFilter {
   @Field(() => Int, { description: 'Channel index in the layer.' })
   filter!: number;
 
-  @Field(() => Float, { description: 'Its weight in the concept-vs-rest linear classifier (standardised spatial means); positive: more of it, more of the concept.' })
+  @Field(() => Float, {
+    description: 'Its weight in the concept-vs-rest linear classifier (standardised spatial means); positive: more of it, more of the concept.',
+  })
   weight!: number;
 }
 
@@ -203,13 +209,15 @@ export class ScorerReading {
 
   @Field(() => Float, {
     nullable: true,
-    description: 'Mean P(concept) over the check samples the scorer labels the concept when generated without removal (RemovalCheck.conceptSamples of them): the confidence the removal should lower. Null when there are none.',
+    description:
+      'Mean P(concept) over the check samples the scorer labels the concept when generated without removal (RemovalCheck.conceptSamples of them): the confidence the removal should lower. Null when there are none.',
   })
   conceptSampleProbability!: number | null;
 
   @Field(() => Float, {
     nullable: true,
-    description: 'The control: mean P(own label) over the other check samples, each with its label without removal. A removal specific to the concept lowers this less. Null when there are none.',
+    description:
+      'The control: mean P(own label) over the other check samples, each with its label without removal. A removal specific to the concept lowers this less. Null when there are none.',
   })
   otherSampleProbability!: number | null;
 }

@@ -11,8 +11,7 @@ registerEnumType(InterpolationMethodEnum, {
   valuesConfig: {
     LINEAR: { description: 'Straight line (1 - t) a + t b. Its midpoints are shorter than typical Gaussian z.' },
     SLERP: {
-      description:
-        'Spherical interpolation along the great circle between a and b: the right walk for Gaussian z, whose mass lies near a sphere (White 2016).',
+      description: 'Spherical interpolation along the great circle between a and b: the right walk for Gaussian z, whose mass lies near a sphere (White 2016).',
     },
   },
 });
@@ -63,10 +62,16 @@ export class LatentArithmeticArgs {
   @Field(() => [ConceptTermInput], { description: `${L.terms.min}..${L.terms.max} terms, e.g. smiling woman - neutral woman + neutral man.` })
   terms!: ConceptTermInput[];
 
-  @Field(() => Float, { defaultValue: L.noise.default, description: `Scale of the uniform noise added to make each neighbour, ${L.noise.min}..${L.noise.max} (paper: 0.25).` })
+  @Field(() => Float, {
+    defaultValue: L.noise.default,
+    description: `Scale of the uniform noise added to make each neighbour, ${L.noise.min}..${L.noise.max} (paper: 0.25).`,
+  })
   noise!: number;
 
-  @Field(() => Int, { defaultValue: L.neighbours.default, description: `Noisy neighbours of the result, ${L.neighbours.min}..${L.neighbours.max} (paper: 8, a 3x3 box).` })
+  @Field(() => Int, {
+    defaultValue: L.neighbours.default,
+    description: `Noisy neighbours of the result, ${L.neighbours.min}..${L.neighbours.max} (paper: 8, a 3x3 box).`,
+  })
   neighbours!: number;
 
   @Field(() => Int, { nullable: true, description: 'Seed of the neighbour noise, 0..2147483647; random when omitted (returned in seed).' })

@@ -4,7 +4,7 @@ import { SAMPLE_LIMITS } from '../../samples/sample.limits';
 
 @InputType({
   description:
-    "Generator feature maps to zero while generating (Radford et al. 2015, sec 6.3.1 \"forgetting to draw\" windows): the channels `filters` of the output of generator layer `layer` are set to 0 for every sample. Model.generatorLayers lists the layers; conceptFilters finds the filters of a concept.",
+    'Generator feature maps to zero while generating (Radford et al. 2015, sec 6.3.1 "forgetting to draw" windows): the channels `filters` of the output of generator layer `layer` are set to 0 for every sample. Model.generatorLayers lists the layers; conceptFilters finds the filters of a concept.',
 })
 export class FilterRemovalInput {
   @Field(() => String, { description: 'A layer of Model.generatorLayers (the served generator, batchnorm folded).' })

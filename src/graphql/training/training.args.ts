@@ -42,7 +42,7 @@ export class TrainingTechniquesInput {
 
   @Field(() => FeatureMatchingInput, {
     nullable: true,
-    description: 'Feature matching on a D layer. Always on in KPLUSONE mode: the MLP defaults to its last hidden layer (the paper\'s), a DCGAN must name one.',
+    description: "Feature matching on a D layer. Always on in KPLUSONE mode: the MLP defaults to its last hidden layer (the paper's), a DCGAN must name one.",
   })
   featureMatching?: FeatureMatchingInput | null;
 
@@ -64,11 +64,16 @@ export class TrainingTechniquesInput {
 export class StartTrainingInput {
   @Field(() => String, {
     nullable: true,
-    description: 'Model name of the versions it makes: 1..64 letters, digits, ".", "_" or "-". Default: the fine-tuned model\'s name, else "<architecture>[-kplusone|-autoencoder]-<dataset>".',
+    description:
+      'Model name of the versions it makes: 1..64 letters, digits, ".", "_" or "-". Default: the fine-tuned model\'s name, else "<architecture>[-kplusone|-autoencoder]-<dataset>".',
   })
   name?: string | null;
 
-  @Field(() => ID, { nullable: true, description: "A model version id to start from (its generator and discriminator weights); NOT_FOUND if unknown. Its architecture and latent size are the defaults." })
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'A model version id to start from (its generator and discriminator weights); NOT_FOUND if unknown. Its architecture and latent size are the defaults.',
+  })
   fineTuneFrom?: string | null;
 
   @Field(() => TrainingModeEnum, { nullable: true, description: 'Default GAN.' })
@@ -77,7 +82,10 @@ export class StartTrainingInput {
   @Field(() => TrainingArchitectureEnum, { nullable: true, description: "Default DCGAN (MLP in AUTOENCODER mode), or the fine-tuned model's." })
   architecture?: TrainingArchitecture | null;
 
-  @Field(() => String, { nullable: true, description: "MNIST (default, or the fine-tuned model's) or FASHION_MNIST (needs Debian's dataset-fashion-mnist); anything else is BAD_USER_INPUT." })
+  @Field(() => String, {
+    nullable: true,
+    description: "MNIST (default, or the fine-tuned model's) or FASHION_MNIST (needs Debian's dataset-fashion-mnist); anything else is BAD_USER_INPUT.",
+  })
   dataset?: string | null;
 
   @Field(() => GeneratorLossEnum, { nullable: true, description: 'Default NON_SATURATING.' })
@@ -89,7 +97,10 @@ export class StartTrainingInput {
   @Field(() => Int, { nullable: true, description: `Images per batch, ${range(L.batchSize)}; default ${D.batchSize}.` })
   batchSize?: number | null;
 
-  @Field(() => Int, { nullable: true, description: `Seed of the weights, shuffles and noise, >= 0; default ${D.seed}. A job is deterministic given it, on one backend.` })
+  @Field(() => Int, {
+    nullable: true,
+    description: `Seed of the weights, shuffles and noise, >= 0; default ${D.seed}. A job is deterministic given it, on one backend.`,
+  })
   seed?: number | null;
 
   @Field(() => Float, { nullable: true, description: `Adam learning rate, > 0 and <= 1; default ${D.learningRate}.` })
@@ -107,10 +118,16 @@ export class StartTrainingInput {
   @Field(() => Int, { nullable: true, description: 'Use at most this many training images (the first of the fixed split), >= 1; default all.' })
   limit?: number | null;
 
-  @Field(() => Int, { nullable: true, description: `KPLUSONE only, and required there: labelled examples per class, ${range(L.labelsPerClass)} (10 = the paper's 100 labels).` })
+  @Field(() => Int, {
+    nullable: true,
+    description: `KPLUSONE only, and required there: labelled examples per class, ${range(L.labelsPerClass)} (10 = the paper's 100 labels).`,
+  })
   labelsPerClass?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Also keep the model of every this-many epochs as a servable version, 1..epochs (the final one always is).' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Also keep the model of every this-many epochs as a servable version, 1..epochs (the final one always is).',
+  })
   keepEvery?: number | null;
 
   @Field(() => TrainingTechniquesInput, { nullable: true })

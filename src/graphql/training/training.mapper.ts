@@ -114,7 +114,13 @@ export function toTrainingEvent(event: TrainingEvent): TrainingProgressEvent {
       return {
         ...base,
         type: 'STEP',
-        step: { epoch: event.epoch, step: event.step, stepsPerEpoch: event.stepsPerEpoch, generatorLoss: event.generatorLoss, discriminatorLoss: event.discriminatorLoss },
+        step: {
+          epoch: event.epoch,
+          step: event.step,
+          stepsPerEpoch: event.stepsPerEpoch,
+          generatorLoss: event.generatorLoss,
+          discriminatorLoss: event.discriminatorLoss,
+        },
       };
     case 'EPOCH':
       return { ...base, type: 'EPOCH', epochsCompleted: event.epoch.epoch, epoch: toTrainingEpoch(event.epoch) };

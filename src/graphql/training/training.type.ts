@@ -16,7 +16,10 @@ registerEnumType(TrainingModeEnum, {
   name: 'TrainingMode',
   valuesConfig: {
     GAN: { description: 'G against a real/fake discriminator (Goodfellow et al. 2014).' },
-    KPLUSONE: { description: 'Semi-supervised: a K+1-class discriminator trained on labelsPerClass labels per class, G by feature matching (Salimans et al. 2016, sec. 5); the version serves classify.' },
+    KPLUSONE: {
+      description:
+        'Semi-supervised: a K+1-class discriminator trained on labelsPerClass labels per class, G by feature matching (Salimans et al. 2016, sec. 5); the version serves classify.',
+    },
     AUTOENCODER: {
       description:
         'Unsupervised feature learning of the Le et al. 2012 kind: a sparse denoising autoencoder (architecture MLP only) on the unlabelled images, latentSize = its code size. ' +
@@ -47,7 +50,9 @@ registerEnumType(TrainingJobStateEnum, {
     SUCCEEDED: { description: 'Finished: modelId is the new version, servable at once.' },
     FAILED: { description: 'Ended with an error (error).' },
     CANCELLED: { description: 'Stopped by cancelTraining; its completed epochs are kept.' },
-    INTERRUPTED: { description: 'The server stopped while it ran and did not resume it (error says why); one interrupted by a shutdown resumes on the next start.' },
+    INTERRUPTED: {
+      description: 'The server stopped while it ran and did not resume it (error says why); one interrupted by a shutdown resumes on the next start.',
+    },
   },
 });
 registerEnumType(TrainingEventTypeEnum, {

@@ -10,7 +10,12 @@ const LIMITS = {
   rootFields: { limit: 'maxRootFields', what: 'root fields', unit: 'root fields', env: 'GANQL_MAX_ROOT_FIELDS' },
   cost: { limit: 'maxCost', what: 'query cost', unit: 'fields resolved, lists counted per item', env: 'GANQL_MAX_QUERY_COST' },
   images: { limit: 'maxImages', what: 'images per request', unit: 'images generated', env: 'GANQL_MAX_IMAGES_PER_REQUEST' },
-  analyses: { limit: 'maxAnalyses', what: 'feature analyses per request', unit: 'of neuronProbe, optimalStimulus, featureClassifier and conceptFilters', env: 'GANQL_MAX_ANALYSES_PER_REQUEST' },
+  analyses: {
+    limit: 'maxAnalyses',
+    what: 'feature analyses per request',
+    unit: 'of neuronProbe, optimalStimulus, featureClassifier and conceptFilters',
+    env: 'GANQL_MAX_ANALYSES_PER_REQUEST',
+  },
 } as const satisfies Record<keyof OperationMeasure, { limit: keyof QueryLimits; what: string; unit: string; env: string }>;
 
 export type MeasureName = keyof typeof LIMITS;

@@ -27,7 +27,8 @@ function lengthOf(value: unknown): number {
 /** samples: its latents (a count that differs is refused), else count, else the default; at most the field's own limit, beyond which it refuses itself. */
 function samplesOf(args: FieldArguments, maxSamplesPerField: number): number {
   const latents = lengthOf(args.latents);
-  const asked = latents > 0 ? Math.max(latents, count(args.count)) : args.count === undefined || args.count === null ? SAMPLE_LIMITS.count.default : count(args.count);
+  const asked =
+    latents > 0 ? Math.max(latents, count(args.count)) : args.count === undefined || args.count === null ? SAMPLE_LIMITS.count.default : count(args.count);
   return Math.min(asked, maxSamplesPerField);
 }
 

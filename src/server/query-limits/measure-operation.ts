@@ -99,7 +99,8 @@ export function measureOperation(
     };
     for (const s of set.selections) {
       if (s.kind === Kind.FIELD) add(field(s, parent));
-      else if (s.kind === Kind.INLINE_FRAGMENT) add(selectionSet(s.selectionSet, s.typeCondition ? schema.getType(s.typeCondition.name.value) ?? undefined : parent));
+      else if (s.kind === Kind.INLINE_FRAGMENT)
+        add(selectionSet(s.selectionSet, s.typeCondition ? (schema.getType(s.typeCondition.name.value) ?? undefined) : parent));
       else add(fragment(s.name.value));
     }
     return total;

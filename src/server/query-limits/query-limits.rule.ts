@@ -11,7 +11,12 @@ import { measureOperation } from './measure-operation';
 export function queryShapeLimitsRule(limits: QueryLimits): ValidationRule {
   return (context) => ({
     OperationDefinition(operation) {
-      const error = checkLimits(measureOperation(context.getSchema(), context.getDocument(), operation), limits, ['depth', 'aliases', 'rootFields', 'analyses']);
+      const error = checkLimits(measureOperation(context.getSchema(), context.getDocument(), operation), limits, [
+        'depth',
+        'aliases',
+        'rootFields',
+        'analyses',
+      ]);
       if (error) context.reportError(new GraphQLError(error.message, { nodes: operation, originalError: error, extensions: { code: error.code } }));
       return false;
     },

@@ -38,7 +38,14 @@ async function main(): Promise<void> {
         // The last step of an epoch always goes out, so a watcher sees each epoch reach its end.
         if (now - lastStepAt < setup.stepIntervalMs && e.step !== e.stepsPerEpoch) return;
         lastStepAt = now;
-        post({ type: 'step', epoch: e.epoch, step: e.step, stepsPerEpoch: e.stepsPerEpoch, generatorLoss: e.losses.generator, discriminatorLoss: e.losses.discriminator });
+        post({
+          type: 'step',
+          epoch: e.epoch,
+          step: e.step,
+          stepsPerEpoch: e.stepsPerEpoch,
+          generatorLoss: e.losses.generator,
+          discriminatorLoss: e.losses.discriminator,
+        });
       },
       onEpoch: (e) => {
         // A copy of its own, so the buffer can move to the main thread.

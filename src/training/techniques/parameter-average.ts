@@ -10,7 +10,10 @@ export class ParameterAverage {
   private readonly means: tf.Variable[];
   private steps = 0;
 
-  constructor(private readonly params: readonly tf.Variable[], readonly rate: number) {
+  constructor(
+    private readonly params: readonly tf.Variable[],
+    readonly rate: number,
+  ) {
     if (!(rate > 0 && rate <= 1)) throw new Error(`ParameterAverage.rate: expected a number in (0, 1], got ${rate}`);
     this.means = tf.tidy(() => params.map((p) => tf.variable(tf.zerosLike(p), false)));
   }

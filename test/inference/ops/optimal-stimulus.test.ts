@@ -55,7 +55,9 @@ describe('findOptimalStimulus', () => {
     expect(result.activation).toBeCloseTo(2.9, 2);
     expect(Array.from(result.image, (v) => Number(v.toFixed(2)) + 0)).toEqual([0.5, -0.1, -0.5, 0]);
     expect(Math.hypot(...result.image.map((v, i) => v - centre[i]))).toBeLessThanOrEqual(0.5 + 1e-5);
-    expect(() => findOptimalStimulus(model, 1, { steps: 1, stepSize: 0.1, maxNorm: 1, inputRange: [-1, 1], seed: 2, centre: Float32Array.of(0, 0, 0) })).toThrow('expected a centre of 4 values in [-1, 1], got 3 values');
+    expect(() =>
+      findOptimalStimulus(model, 1, { steps: 1, stepSize: 0.1, maxNorm: 1, inputRange: [-1, 1], seed: 2, centre: Float32Array.of(0, 0, 0) }),
+    ).toThrow('expected a centre of 4 values in [-1, 1], got 3 values');
     model.dispose();
   });
 
@@ -68,7 +70,7 @@ describe('findOptimalStimulus', () => {
     model.dispose();
   });
 
-  it('maximises a feature map\'s spatial maximum, and is reproducible from the seed', () => {
+  it("maximises a feature map's spatial maximum, and is reproducible from the seed", () => {
     // A 1x1 conv with weight -1: map = -x, its maximum is -min(x); on [-1, 1] with a wide ball the
     // best image has some pixel at -1 (activation 1).
     const x = tf.input({ shape: [2, 2, 1] });
@@ -105,7 +107,9 @@ describe('findOptimalStimulus', () => {
   it('refuses a neuron out of range and bad options', () => {
     const model = linearModel(W, [0, 1]);
     const before = tf.memory().numTensors;
-    expect(() => findOptimalStimulus(model, 2, { steps: 1, stepSize: 1, maxNorm: 1, inputRange: [-1, 1], seed: 0 })).toThrow(/expected neuron in \[0, 1\], got 2/);
+    expect(() => findOptimalStimulus(model, 2, { steps: 1, stepSize: 1, maxNorm: 1, inputRange: [-1, 1], seed: 0 })).toThrow(
+      /expected neuron in \[0, 1\], got 2/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     expect(() => findOptimalStimulus(model, 0, { steps: 0, stepSize: 1, maxNorm: 1, inputRange: [-1, 1], seed: 0 })).toThrow(/steps/);
     expect(() => findOptimalStimulus(model, 0, { steps: 1, stepSize: 1, maxNorm: 0, inputRange: [-1, 1], seed: 0 })).toThrow(/maxNorm/);

@@ -19,7 +19,14 @@ function measure(query: string, variables?: Variables) {
 describe('measureOperation', () => {
   it('counts depth, aliases, root fields and cost of a plain query by hand', () => {
     // models: 1 + (id 1 + imageShape (1 + height 1)) = 4; serverInfo: 1 + pool (1 + items 1) = 3.
-    expect(measure('{ models { id imageShape { height } } serverInfo { pool { items } } }')).toEqual({ depth: 3, aliases: 0, rootFields: 2, cost: 7, images: 0, analyses: 0 });
+    expect(measure('{ models { id imageShape { height } } serverInfo { pool { items } } }')).toEqual({
+      depth: 3,
+      aliases: 0,
+      rootFields: 2,
+      cost: 7,
+      images: 0,
+      analyses: 0,
+    });
   });
 
   it('multiplies a list by the length its arguments set', () => {
@@ -61,7 +68,8 @@ describe('measureOperation', () => {
   });
 
   it('reads variables, falling back to declared defaults', () => {
-    const q = 'query($n: Int = 7, $l: [[Float!]!], $ids: [ID!]!) { samples(count: $n) { id } b: samples(latents: $l) { id } nearestNeighbours(sampleIds: $ids) { distance } }';
+    const q =
+      'query($n: Int = 7, $l: [[Float!]!], $ids: [ID!]!) { samples(count: $n) { id } b: samples(latents: $l) { id } nearestNeighbours(sampleIds: $ids) { distance } }';
     expect(measure(q, { ids: ['a', 'b'] }).images).toBe(7 + 1 + 2);
     expect(measure(q, { n: 100, l: [[0], [0], [0]], ids: 'a' }).images).toBe(100 + 3 + 1);
   });
@@ -103,7 +111,9 @@ describe('checkLimits', () => {
     const images = checkLimits(m, limits, ['images']);
     expect(images?.code).toBe('QUERY_TOO_COMPLEX');
     expect(images?.message).toBe('images per request: expected at most 10 images generated (GANQL_MAX_IMAGES_PER_REQUEST), got 11');
-    const two = measure('{ a: neuronProbe(modelId: "m", layer: "l", concept: "0") { positives } ...F } fragment F on Query { conceptFilters(modelId: "m", layer: "g", concept: "8") { positiveFilters } }');
+    const two = measure(
+      '{ a: neuronProbe(modelId: "m", layer: "l", concept: "0") { positives } ...F } fragment F on Query { conceptFilters(modelId: "m", layer: "g", concept: "8") { positiveFilters } }',
+    );
     expect(two.analyses).toBe(2);
     expect(checkLimits(two, limits, ['analyses'])?.message).toBe(
       'feature analyses per request: expected at most 1 of neuronProbe, optimalStimulus, featureClassifier and conceptFilters (GANQL_MAX_ANALYSES_PER_REQUEST), got 2',
@@ -116,11 +126,19 @@ describe('checkLimits', () => {
 });
 
 describe('introspection', () => {
-  it("fits the default limits: ofType chains add no depth", () => {
+  it('fits the default limits: ofType chains add no depth', () => {
     const document = parse(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }));
     const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
     const m = measureOperation(schema, document, operation);
     expect(m.depth).toBeLessThanOrEqual(8);
-    expect(checkLimits(m, { maxDepth: 12, maxAliases: 32, maxRootFields: 16, maxCost: 10_000, maxImages: 256, maxAnalyses: 2 }, ['depth', 'aliases', 'rootFields', 'cost', 'images'])).toBeUndefined();
+    expect(
+      checkLimits(m, { maxDepth: 12, maxAliases: 32, maxRootFields: 16, maxCost: 10_000, maxImages: 256, maxAnalyses: 2 }, [
+        'depth',
+        'aliases',
+        'rootFields',
+        'cost',
+        'images',
+      ]),
+    ).toBeUndefined();
   });
 });

@@ -11,7 +11,19 @@ describe('feature matching', () => {
 
   it('is zero when the mean features match, even for different examples', () => {
     const before = tf.memory().numTensors;
-    const loss = tf.tidy(() => featureMatchingLoss(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[3, 4], [1, 2]])).dataSync()[0]);
+    const loss = tf.tidy(
+      () =>
+        featureMatchingLoss(
+          tf.tensor2d([
+            [1, 2],
+            [3, 4],
+          ]),
+          tf.tensor2d([
+            [3, 4],
+            [1, 2],
+          ]),
+        ).dataSync()[0],
+    );
     expect(loss).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -20,7 +32,16 @@ describe('feature matching', () => {
     const before = tf.memory().numTensors;
     const [flat, spatial] = tf.tidy(() => [
       // means [2, 3] and [1, 1]: (2-1)^2 + (3-1)^2 = 5
-      featureMatchingLoss(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[0, 0], [2, 2]])).dataSync()[0],
+      featureMatchingLoss(
+        tf.tensor2d([
+          [1, 2],
+          [3, 4],
+        ]),
+        tf.tensor2d([
+          [0, 0],
+          [2, 2],
+        ]),
+      ).dataSync()[0],
       // the same values as [n, 1, 2, 1] maps, and a fake batch of 1
       featureMatchingLoss(tf.tensor4d([1, 2, 3, 4], [2, 1, 2, 1]), tf.tensor4d([1, 1], [1, 1, 2, 1])).dataSync()[0],
     ]);

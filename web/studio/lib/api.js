@@ -112,7 +112,8 @@ const KEYS_COMMAND = 'npm run keys -- create --name me --scopes read,sample,trai
  */
 export function describeError(err) {
   // The studio's own checks (e.g. nothing to classify) throw plain Errors worded for a person.
-  if (!(err instanceof ApiError)) return err instanceof Error && err.message ? err.message[0].toUpperCase() + err.message.slice(1) : 'Something went wrong in the studio';
+  if (!(err instanceof ApiError))
+    return err instanceof Error && err.message ? err.message[0].toUpperCase() + err.message.slice(1) : 'Something went wrong in the studio';
   const message = err.message;
   switch (err.code) {
     case 'UNAUTHENTICATED':
