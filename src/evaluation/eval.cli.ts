@@ -1,3 +1,5 @@
+// Over 300 lines: the whole `npm run eval` command (argument parsing, image sources, the run and its
+// printed report), so the one entry point reads top to bottom.
 import * as path from 'node:path';
 import { initBackend } from '../backend/backend';
 import { createPrng } from '../data/prng';

@@ -1,3 +1,5 @@
+// Over 300 lines: one service with its request checks, scorer choice, cached reference statistics and
+// the mapping of its stored rows to views; each of those serves only this service.
 import type { Database } from '../db/database';
 import { badInput, GanqlError, notFound } from '../errors/ganql-error';
 import { ErrorCode } from '../errors/error-code';

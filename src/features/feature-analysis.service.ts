@@ -1,5 +1,3 @@
-import { createPrng, shuffledIndices } from '../data/prng';
-import type { TrainingData } from '../data/training-data';
 import { badInput } from '../errors/ganql-error';
 import { mapPixels, SIGNED_RANGE } from '../images/pixel-range';
 import { encodePng } from '../images/png';
@@ -10,111 +8,23 @@ import type { RunService } from '../runs/run.service';
 import { describe, expectIntInRange } from '../validation/checks';
 import { checkedSeed } from '../validation/seed';
 import { AnalysisData, conceptIndex, featureNetworkOf, imageOf, inChunks, layerNamed } from './analysis-inputs';
-import type { ClassifierEvaluation, LabelledRows } from './classifier-evaluation';
+import type { ClassifierEvaluation } from './classifier-evaluation';
 import type { ClassifierRunner } from './classifier-runner';
 import { FEATURE_LIMITS } from './feature.limits';
+import type {
+  ClassifierScoreView,
+  FeatureClassifierRequest,
+  FeatureClassifierView,
+  NeuronProbeRequest,
+  NeuronProbeView,
+  OptimalStimulusRequest,
+  OptimalStimulusView,
+  ProbedNeuronView,
+} from './feature-analysis.types';
+import { labelledChoice, stacked, type Stacked } from './labelled-rows';
 import { concatenatedFeatures } from './max-pool-features';
 import { balancedProbeSet, probeNeurons, topActivating } from './neuron-probe';
-
-/** One test image as an analysis shows it. */
-export interface TestImageView {
-  /** Position in the dataset's held-out 'test' split. */
-  index: number;
-  label: string;
-  activation: number;
-  png: Buffer;
-  width: number;
-  height: number;
-  channels: number;
-}
-
-export interface ProbedNeuronView {
-  neuron: number;
-  accuracy: number;
-  /** null when the best rule calls nothing the concept (no threshold beats that). */
-  threshold: number | null;
-  topImages: TestImageView[];
-}
-
-export interface NeuronProbeView {
-  runId: string;
-  modelId: string;
-  layer: LayerInfo;
-  concept: string;
-  positives: number;
-  negatives: number;
-  neurons: ProbedNeuronView[];
-}
-
-export interface OptimalStimulusView {
-  runId: string;
-  modelId: string;
-  layer: LayerInfo;
-  neuron: number;
-  activation: number;
-  trace: number[];
-  steps: number;
-  stepSize: number;
-  maxNorm: number;
-  /** ||stimulus - c||_2, c the mean held-out test image. */
-  norm: number;
-  meanTestNorm: number;
-  image: { png: Buffer; width: number; height: number; channels: number };
-  maxTestActivation: number;
-  /** The test image with maxTestActivation. */
-  bestTestImage: TestImageView;
-  /**
-   * A dense unit with a saturating activation (sigmoid, tanh) is compared on its pre-activation,
-   * where float32 does not round both the stimulus and the best test images to the activation's bound.
-   */
-  preActivation?: number;
-  maxTestPreActivation?: number;
-  exceedsEveryTestImage: boolean;
-}
-
-export interface ClassifierScoreView {
-  accuracy: number;
-  c: number;
-  crossValidation: { c: number; accuracy: number }[];
-  features: number;
-}
-
-export interface FeatureClassifierView {
-  runId: string;
-  modelId: string;
-  layers: LayerInfo[];
-  labelsPerClass: number;
-  trainCount: number;
-  testCount: number;
-  features: ClassifierScoreView;
-  rawPixels: ClassifierScoreView;
-}
-
-export interface NeuronProbeRequest {
-  modelId: string;
-  layer: string;
-  concept: string;
-  neurons?: number | null;
-  topImages?: number | null;
-  seed?: number | null;
-}
-
-export interface OptimalStimulusRequest {
-  modelId: string;
-  layer: string;
-  neuron: number;
-  steps?: number | null;
-  stepSize?: number | null;
-  maxNorm?: number | null;
-  seed?: number | null;
-}
-
-export interface FeatureClassifierRequest {
-  modelId: string;
-  layers: readonly string[];
-  labelsPerClass: number;
-  seed?: number | null;
-}
+import { inputsOf, l2Distance, meanImage, pngChannels, testImageView } from './test-images';
 
 /**
  * The feature analyses of Le et al. 2012 and Radford et al. 2015 on a model's feature network (its
@@ -351,71 +261,6 @@ export class FeatureAnalysisService {
   }
 }
 
-interface Stacked {
-  withLabels(labels: Uint8Array): LabelledRows;
-}
-
-/** Rows of one width as one buffer (what the classifier worker takes). */
-function stacked(rows: readonly Float32Array[]): Stacked {
-  const width = rows[0]?.length ?? 0;
-  const features = new Float32Array(rows.length * width);
-  rows.forEach((row, i) => features.set(row, i * width));
-  return { withLabels: (labels) => ({ features, width, labels }) };
-}
-
 function scoreView(e: ClassifierEvaluation): ClassifierScoreView {
   return { accuracy: e.accuracy, c: e.c, crossValidation: e.crossValidation, features: e.features };
-}
-
-/** `perClass` indices of each class of the split, seeded, classes in label order. */
-function labelledChoice(data: TrainingData, perClass: number, seed: number): Uint32Array {
-  const order = shuffledIndices(data.count, createPrng(seed));
-  const taken = new Array<number>(data.classes.length).fill(0);
-  const chosen: number[] = [];
-  for (const i of order) {
-    const label = data.labels[i];
-    if (taken[label] < perClass) {
-      taken[label]++;
-      chosen.push(i);
-    }
-  }
-  const short = taken.findIndex((t) => t < perClass);
-  if (short >= 0) throw badInput(`labelsPerClass: expected at most ${taken[short]} (the examples of class ${data.classes[short]}), got ${perClass}`);
-  return Uint32Array.from(chosen.sort((a, b) => data.labels[a] - data.labels[b] || a - b));
-}
-
-/** Every image of a split (pixels in [-1, 1]) mapped into a feature network's input range. */
-function inputsOf(data: TrainingData, range: readonly [number, number]): Float32Array[] {
-  return Array.from({ length: data.count }, (_, i) => mapPixels(imageOf(data, i), SIGNED_RANGE, range));
-}
-
-/** The pixel-wise mean of equally sized images. */
-function meanImage(images: readonly Float32Array[]): Float32Array {
-  const mean = new Float32Array(images[0].length);
-  for (const image of images) for (let i = 0; i < mean.length; i++) mean[i] += image[i] / images.length;
-  return mean;
-}
-
-function l2Distance(values: Float32Array, centre: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < values.length; i++) s += (values[i] - centre[i]) ** 2;
-  return Math.sqrt(s);
-}
-
-function pngChannels(channels: number): 1 | 3 {
-  if (channels !== 1 && channels !== 3) throw new Error(`cannot encode ${channels} channels as PNG`);
-  return channels;
-}
-
-function testImageView(test: TrainingData, index: number, activation: number): TestImageView {
-  const [height, width, channels] = test.shape;
-  return {
-    index,
-    label: test.classes[test.labels[index]],
-    activation,
-    png: encodePng(imageOf(test, index), width, height, pngChannels(channels), [-1, 1]),
-    width,
-    height,
-    channels,
-  };
 }

@@ -7,7 +7,8 @@ import { loadClassifier } from './classifier';
 import type { Executor } from './executor';
 import { InProcessExecutor } from './in-process-executor';
 import { modelSpec, type ModelSpec } from './model-spec';
-import { WorkerExecutor, type WorkerEvent } from './worker-executor';
+import { WorkerExecutor } from './worker-executor';
+import type { WorkerEvent } from './worker-executor.options';
 
 /** How inference should run for a backend, and why. */
 export type ExecutorPlan = { kind: 'in-process'; reason: string } | { kind: 'workers'; workers: number; reason: string };

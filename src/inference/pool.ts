@@ -1,3 +1,5 @@
+// Over 300 lines: one class, the pool's batching state machine (admission, per-pass loaders, executor
+// slots); splitting it would spread one invariant over files.
 import DataLoader from 'dataloader';
 import type { PoolConfig } from '../config/config';
 import { ErrorCode } from '../errors/error-code';

@@ -1,74 +1,13 @@
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../backend/backend';
 import { workerScript } from '../workers/worker-script';
-import { UnreachableCaseError } from '../errors/unreachable';
 import type { Executor, StimulusRequest, StimulusResult } from './executor';
 import type { FilterRemoval, LayerPass } from './layer-passes';
 import { checkModelSpec, type ModelSpec } from './model-spec';
 import type { BatchTask } from './served-model';
-import type { BatchRequest, LoadRequest, StimulusJobRequest, UnloadRequest, WorkerReply, WorkerSetup } from './worker/messages';
-
-export interface WorkerExecutorOptions {
-  /** Worker threads, each with its own backend and its own copy of every model; at least 1. */
-  workers: number;
-  /**
-   * Models every worker loads at start: id, absolute folder of the generator (model.json +
-   * weights.bin) and, on K+1 models, the classifier. May be empty: loadModel adds models later.
-   */
-  models: readonly ModelSpec[];
-  /** Backends each worker tries, in order. @default ['wasm'] (single-threaded, so workers add up) */
-  backendOrder?: readonly BackendName[];
-  /**
-   * ganql's custom wasm kernels and batchnorm folding in each worker; false runs tfjs's own kernels
-   * on the model as saved, to measure what they bring (bench/executors.ts). @default true
-   */
-  optimize?: boolean;
-  /** Longest a worker may take to load its backend and models. @default 60000 ms */
-  startTimeoutMs?: number;
-  /** Told about crashes and restarts (the executor itself never logs). */
-  onEvent?: (event: WorkerEvent) => void;
-  /** Test hook: a worker exits, as on a crash, when handed a batch of exactly this size. */
-  exitOnBatchSize?: number;
-}
-
-export type WorkerEvent =
-  | { type: 'exited'; worker: number; code: number; reason: string; lostBatch: boolean }
-  | { type: 'restarted'; worker: number }
-  | { type: 'restartFailed'; worker: number; message: string; retryInMs: number }
-  /** A worker that started before a model was added could not load it afterwards; other workers serve it. */
-  | { type: 'loadFailed'; worker: number; modelId: string; message: string };
-
-/** What a worker computes for a job: a batch (answered with its output) or an optimal-stimulus search. */
-type JobWork =
-  | { kind: 'batch'; task: BatchTask; input: Float32Array; resolve: (output: Float32Array) => void }
-  | { kind: 'stimulus'; request: StimulusRequest; resolve: (result: StimulusResult) => void };
-
-interface Job {
-  jobId: number;
-  modelId: string;
-  /** Items in the job (1 for a stimulus search). */
-  n: number;
-  work: JobWork;
-  reject: (error: Error) => void;
-}
-
-/** A worker slot's state; a slot keeps its index across restarts. */
-type SlotState = { kind: 'starting' } | { kind: 'idle' } | { kind: 'busy'; job: Job } | { kind: 'stopped' };
-
-interface Slot {
-  index: number;
-  worker: Worker;
-  state: SlotState;
-  /** Last uncaught error of the worker, reported when it exits. */
-  lastError?: string;
-  /** Live tensors in the worker after its last batch (see Executor.tensorCount). */
-  numTensors: number;
-  /** Models the worker holds (as it reported when ready, then as loads finish); batches go only to a worker holding their model. */
-  models: Set<string>;
-  /** Loads sent to the worker and not answered yet, by load id. */
-  loads: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
-}
+import type { WorkerSetup } from './worker/messages';
+import type { WorkerExecutorOptions } from './worker-executor.options';
+import { postJob, sendLoad, sendUnload, startSlot, type Job, type Slot } from './worker-slot';
 
 const DEFAULT_START_TIMEOUT_MS = 60_000;
 /** A dead worker restarts at once; after a failed restart, the next try waits this long, doubling up to the cap. */
@@ -212,7 +151,7 @@ export class WorkerExecutor implements Executor {
       const failure = (await Promise.allSettled(running.map((s) => this.sendLoad(s, copy)))).find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure !== undefined) {
         this.setup.models.splice(this.setup.models.indexOf(copy), 1);
-        for (const slot of this.slots) if (slot !== undefined && slot.models.has(copy.id)) this.sendUnload(slot, copy.id);
+        for (const slot of this.slots) if (slot !== undefined && slot.models.has(copy.id)) sendUnload(slot, copy.id);
         throw failure.reason;
       }
       this.servable.set(copy.id, copy);
@@ -238,47 +177,16 @@ export class WorkerExecutor implements Executor {
 
   /** Starts (or restarts) the worker of slot `index`; resolves when it is ready. */
   private start(index: number): Promise<void> {
-    const worker = new Worker(this.script, {
-      workerData: this.setup,
-      // Not the parent's flags: tsx's loader flags, for one, do not belong in a worker.
-      execArgv: [],
+    const { slot, ready } = startSlot(index, this.script, this.setup, this.options.startTimeoutMs, {
+      onReady: (s) => {
+        this.reconcile(s);
+        this.dispatch();
+      },
+      onJobDone: () => this.dispatch(),
+      onExit: (s, code) => this.onExit(s, code),
     });
-    const slot: Slot = { index, worker, state: { kind: 'starting' }, numTensors: 0, models: new Set(), loads: new Map() };
     this.slots[index] = slot;
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const settle = (error?: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (error === undefined) {
-          slot.state = { kind: 'idle' };
-          resolve();
-          this.reconcile(slot);
-          this.dispatch();
-        } else {
-          slot.state = { kind: 'stopped' };
-          reject(new Error(`inference worker ${index} failed to start: ${error}`));
-          void worker.terminate();
-        }
-      };
-      const timer = setTimeout(() => settle(`did not start within ${this.options.startTimeoutMs} ms`), this.options.startTimeoutMs);
-      worker.on('message', (message: WorkerReply) => {
-        if (message.type === 'ready') {
-          slot.numTensors = message.numTensors;
-          slot.models = new Set(message.models);
-          settle();
-        } else if (message.type === 'startFailed') settle(message.message);
-        else this.onReply(slot, message);
-      });
-      worker.on('error', (error: Error) => {
-        slot.lastError = error.message;
-      });
-      worker.on('exit', (code: number) => {
-        if (!settled) settle(slot.lastError ?? `exited with code ${code}`);
-        else this.onExit(slot, code);
-      });
-    });
+    return ready;
   }
 
   /**
@@ -287,7 +195,7 @@ export class WorkerExecutor implements Executor {
    */
   private reconcile(slot: Slot): void {
     const wanted = new Set(this.setup.models.map((m) => m.id));
-    for (const id of slot.models) if (!wanted.has(id)) this.sendUnload(slot, id);
+    for (const id of slot.models) if (!wanted.has(id)) sendUnload(slot, id);
     for (const spec of this.setup.models) {
       if (slot.models.has(spec.id)) continue;
       this.sendLoad(slot, spec).catch((error: Error) => {
@@ -306,69 +214,7 @@ export class WorkerExecutor implements Executor {
 
   /** Asks one worker to load `spec`; resolves when it has, or when it died meanwhile (its successor loads it at start). */
   private sendLoad(slot: Slot, spec: ModelSpec): Promise<void> {
-    const loadId = this.nextLoadId++;
-    return new Promise<void>((resolve, reject) => {
-      slot.loads.set(loadId, {
-        resolve: () => {
-          slot.models.add(spec.id);
-          resolve();
-          this.dispatch();
-        },
-        reject,
-      });
-      const request: LoadRequest = { type: 'load', loadId, model: spec };
-      slot.worker.postMessage(request);
-    });
-  }
-
-  private sendUnload(slot: Slot, modelId: string): void {
-    slot.models.delete(modelId);
-    const request: UnloadRequest = { type: 'unload', modelId };
-    slot.worker.postMessage(request);
-  }
-
-  private onReply(slot: Slot, message: WorkerReply): void {
-    switch (message.type) {
-      case 'result':
-      case 'stimulus':
-      case 'failed': {
-        const state = slot.state;
-        if (state.kind !== 'busy' || state.job.jobId !== message.jobId) return;
-        slot.state = { kind: 'idle' };
-        const { work } = state.job;
-        if (message.type === 'failed') state.job.reject(new Error(message.message));
-        else if (message.type === 'result' && work.kind === 'batch') work.resolve(message.output);
-        else if (message.type === 'stimulus' && work.kind === 'stimulus') {
-          const { image, activation, trace, preActivation } = message;
-          work.resolve({ image, activation, trace, ...(preActivation !== undefined ? { preActivation } : {}) });
-        } else state.job.reject(new Error(`inference worker ${slot.index} answered a ${work.kind} job with a ${message.type} reply`));
-        if (message.type !== 'failed') slot.numTensors = message.numTensors;
-        this.dispatch();
-        return;
-      }
-      case 'loaded':
-      case 'loadFailed': {
-        const load = slot.loads.get(message.loadId);
-        if (load === undefined) return;
-        slot.loads.delete(message.loadId);
-        if (message.type === 'loaded') {
-          slot.numTensors = message.numTensors;
-          load.resolve();
-        } else {
-          load.reject(new Error(`inference worker ${slot.index} could not load the model: ${message.message}`));
-        }
-        return;
-      }
-      case 'unloaded':
-        slot.numTensors = message.numTensors;
-        return;
-      case 'ready':
-      case 'startFailed':
-        // Handled while starting; a worker sends each once.
-        return;
-      default:
-        throw new UnreachableCaseError(message);
-    }
+    return sendLoad(slot, spec, this.nextLoadId++, () => this.dispatch());
   }
 
   /** A running worker died: fail the batch it held, then restart it unless we are shutting down. */
@@ -421,17 +267,7 @@ export class WorkerExecutor implements Executor {
       if (at < 0) continue;
       const [job] = this.queue.splice(at, 1);
       slot.state = { kind: 'busy', job };
-      const { work } = job;
-      if (work.kind === 'stimulus') {
-        const request: StimulusJobRequest = { type: 'stimulus', jobId: job.jobId, modelId: job.modelId, request: work.request };
-        slot.worker.postMessage(request);
-        continue;
-      }
-      const { input, task } = work;
-      const request: BatchRequest = { type: 'batch', jobId: job.jobId, modelId: job.modelId, input, n: job.n, ...task };
-      // The input's buffer moves to the worker when the array spans it (see Executor.generate).
-      const owns = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
-      slot.worker.postMessage(request, owns ? [input.buffer] : []);
+      postJob(slot, job);
     }
     this.notifyIfDrained();
   }

@@ -1,3 +1,5 @@
+// Over 300 lines: one class, the life of a running training job from claim to end (stop, fence,
+// outcome); splitting it would spread one job's state over files.
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendName } from '../backend/backend';

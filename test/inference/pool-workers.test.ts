@@ -6,7 +6,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/backend';
 import { InferencePool } from '../../src/inference/pool';
 import { runGenerator } from '../../src/inference/run-generator';
-import { WorkerExecutor, type WorkerEvent } from '../../src/inference/worker-executor';
+import { WorkerExecutor } from '../../src/inference/worker-executor';
+import type { WorkerEvent } from '../../src/inference/worker-executor.options';
 import { saveLayersModel } from '../../src/models/io';
 import { buildTestGenerator, maxAbsDiff, seededLatents } from '../helpers/generator';
 

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/backend';
 import { runGenerator } from '../../src/inference/run-generator';
-import { WorkerExecutor, type WorkerEvent } from '../../src/inference/worker-executor';
+import { WorkerExecutor } from '../../src/inference/worker-executor';
+import type { WorkerEvent } from '../../src/inference/worker-executor.options';
 import { saveLayersModel } from '../../src/models/io';
 import { buildTestGenerator, maxAbsDiff, seededLatents } from '../helpers/generator';
 

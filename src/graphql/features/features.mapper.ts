@@ -1,5 +1,5 @@
 import type { ConceptFiltersView } from '../../features/concept-filter.service';
-import type { ClassifierScoreView, FeatureClassifierView, NeuronProbeView, OptimalStimulusView, TestImageView } from '../../features/feature-analysis.service';
+import type { ClassifierScoreView, FeatureClassifierView, NeuronProbeView, OptimalStimulusView, TestImageView } from '../../features/feature-analysis.types';
 import type { LayerInfo as LayerInfoView } from '../../models/layer-info';
 import { pngDataUrl } from '../../images/png';
 import type { Image } from '../common/image.type';

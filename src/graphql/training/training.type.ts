@@ -1,3 +1,5 @@
+// Over 300 lines: every GraphQL type of training (the spec and its techniques, jobs, epochs, steps,
+// progress events) is here, since they nest in one another and share the enums registered at the top.
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { TRAINING_JOB_STATES, type TrainingJobState } from '../../training-jobs/training-job.state';
 import type { GeneratorLoss, TrainingArchitecture, TrainingMode } from '../../training/training-spec';
