@@ -13,7 +13,7 @@ import {
   type SparseAutoencoderConfig,
 } from '../models/sparse-autoencoder';
 import { AutoencoderTrainer } from './autoencoder-trainer';
-import { adamState, checkpointFolder, loadCheckpoint, restoreAdam, type OptimizerRecord, type ResumedCheckpoint } from './checkpoint';
+import { adamState, restoreAdam, type OptimizerRecord } from './checkpoint';
 import { runEpochs } from './epoch-loop';
 import type { SessionOptions, SessionResult, StepEvent } from './session-options';
 import type { EpochMetrics, EpochRecord, ServedVersion, SessionTrainer, TrainedEpoch, TrainerState } from './session-trainer';
@@ -83,12 +83,7 @@ export async function runAutoencoderSession(spec: TrainingSpec, options: Session
       },
     );
     trainer = new AutoencoderSessionTrainer(spec, config, inner, data, test);
-    let resumed: ResumedCheckpoint | undefined;
-    if (options.resume) {
-      resumed = await loadCheckpoint(checkpointFolder(path.resolve(options.outDir)), spec, trainer);
-      log(`resuming after epoch ${resumed.records.length} of ${spec.epochs}`);
-    }
-    return await runEpochs(trainer, spec, data, options, resumed);
+    return await runEpochs(trainer, spec, data, options);
   } finally {
     trainer?.dispose();
     encoder.dispose();

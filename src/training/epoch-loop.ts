@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainingData } from '../data/training-data';
 import { writeAtomic } from './atomic-write';
-import { checkpointFolder, saveCheckpoint, type ResumedCheckpoint } from './checkpoint';
+import { checkpointFolder, loadCheckpoint, saveCheckpoint, type ResumedCheckpoint } from './checkpoint';
 import type { SessionOptions, SessionResult } from './session-options';
 import type { EpochRecord, SessionTrainer } from './session-trainer';
 import type { TrainingSpec } from './training-spec';
@@ -13,18 +13,23 @@ import { timeLabel, writeVersion } from './version-writer';
  * The epoch loop of every mode: trains each epoch left (stopping between steps on shouldStop), then
  * measures it, writes its grid, checkpoints it, reports it and keeps a version when spec.keepEvery
  * says so; at the end writes the version folder options.outDir and drops the checkpoint.
- * `resumed`: where a resumed run's checkpoint left it (loadCheckpoint).
+ * With options.resume it first restores the trainer from options.outDir's checkpoint and goes on
+ * after its last epoch.
  */
 export async function runEpochs(
   trainer: SessionTrainer,
   spec: TrainingSpec,
   data: Pick<TrainingData, 'count' | 'shape'>,
   options: SessionOptions,
-  resumed: ResumedCheckpoint | undefined,
 ): Promise<SessionResult> {
   const log = options.log ?? (() => undefined);
   const outDir = path.resolve(options.outDir);
   const checkpointDir = checkpointFolder(outDir);
+  let resumed: ResumedCheckpoint | undefined;
+  if (options.resume) {
+    resumed = await loadCheckpoint(checkpointDir, spec, trainer);
+    log(`resuming after epoch ${resumed.records.length} of ${spec.epochs}`);
+  }
   const records: EpochRecord[] = resumed?.records ?? [];
   const started = performance.now() - (resumed?.elapsedSeconds ?? 0) * 1000;
   await fs.mkdir(path.join(outDir, 'samples'), { recursive: true });

@@ -1,9 +1,7 @@
-import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { loadTrainingData, type TrainingData } from '../data/training-data';
 import { badInput } from '../errors/ganql-error';
 import { loadFineTuneWeights } from '../models/copy-weights';
-import { checkpointFolder, loadCheckpoint, type ResumedCheckpoint } from './checkpoint';
 import { DcganTrainer } from './dcgan-trainer';
 import { runEpochs } from './epoch-loop';
 import { buildModels, initFromData } from './gan-models';
@@ -63,12 +61,7 @@ export async function runGanSession(spec: TrainingSpec, options: SessionOptions)
       initFromData(discriminator, data, spec.seed);
     }
     trainer = new GanSessionTrainer(spec, models, makeTrainer(spec, models.generator, models.discriminator, data, labelled), data, test);
-    let resumed: ResumedCheckpoint | undefined;
-    if (options.resume) {
-      resumed = await loadCheckpoint(checkpointFolder(path.resolve(options.outDir)), spec, trainer);
-      log(`resuming after epoch ${resumed.records.length} of ${spec.epochs}`);
-    }
-    return await runEpochs(trainer, spec, data, options, resumed);
+    return await runEpochs(trainer, spec, data, options);
   } finally {
     trainer?.dispose();
     generator.dispose();
