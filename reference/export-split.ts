@@ -22,7 +22,8 @@ interface ExportOptions {
 
 function parseIntList(flag: string, value: string): number[] {
   const list = value.split(',').map((s) => Number(s.trim()));
-  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`--${flag}: expected comma-separated non-negative integers, got ${JSON.stringify(value)}`);
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 0))
+    throw new Error(`--${flag}: expected comma-separated non-negative integers, got ${JSON.stringify(value)}`);
   return list;
 }
 
