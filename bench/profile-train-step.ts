@@ -1,0 +1,161 @@
+/**
+ * Where the time of one DCGAN training step (k = 1, batch 64, Adam, as bench/train-step.ts times
+ * it) goes on a tfjs backend: every kernel of the backend is wrapped with a CPU-time clock (self time: a
+ * ganql kernel that calls Conv2D inside counts only its own work), keyed by the phase it ran in
+ * (forward under the tape, backward, optimizer, untaped) and its kernel name; what is left of the
+ * step's wall time is engine overhead (tape, tidy, layers, JS between kernels). --shapes splits
+ * each kernel's time by its input shapes.
+ *
+ *   npx tsx bench/profile-train-step.ts [--steps 10] [--warmup 2] [--batch-size 64] [--backend wasm] [--top 30] [--shapes]
+ *
+ * Times are CPU time of this process (user + system), which other processes on the cores barely
+ * change, unlike wall time; the load average is printed beside them.
+ */
+import os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendName } from '../src/backend/backend';
+import { loadMnist } from '../src/data/mnist';
+import { buildDiscriminator, buildGenerator, resolveDcganConfig } from '../src/models/dcgan';
+import { DcganTrainer, seededNoise } from '../src/training/dcgan-trainer';
+import { numberArg, stringArg } from './lib/cli-args';
+
+/** CPU time (user + system) of this process: unlike wall time, barely changed by other processes on the cores. */
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+type Phase = 'forward' | 'backward' | 'optimizer' | 'untaped';
+
+interface Entry {
+  calls: number;
+  ms: number;
+}
+
+/** Self time per "phase kernel" key, and the stack of running kernels' child time. */
+class KernelClock {
+  readonly entries = new Map<string, Entry>();
+  private readonly childMs: number[] = [];
+  inOptimizer = false;
+
+  constructor(readonly withShapes: boolean) {}
+
+  phase(): Phase {
+    if (this.inOptimizer) return 'optimizer';
+    // The engine runs a taped function in tidy('forward') and the gradients in tidy('backward').
+    const names = (tf.engine().state as unknown as { scopeStack: { name: string }[] }).scopeStack.map((s) => s.name);
+    if (names.includes('backward')) return 'backward';
+    if (names.includes('forward')) return 'forward';
+    return 'untaped';
+  }
+
+  wrap(config: tf.KernelConfig): void {
+    const inner = config.kernelFunc;
+    const name = config.kernelName;
+    // The registry hands out this config object on every call, so replacing its function wraps every use.
+    (config as { kernelFunc: tf.KernelFunc }).kernelFunc = (args) => {
+      const shapes = this.withShapes ? ` ${Object.values(args.inputs).map((t) => `[${t?.shape ?? ""}]`).join(' ')}${args.attrs?.transposeA || args.attrs?.transposeB ? ` tA=${args.attrs.transposeA} tB=${args.attrs.transposeB}` : ''}` : '';
+      const key = `${this.phase().padEnd(9)} ${name}${shapes}`;
+      this.childMs.push(0);
+      const started = cpuMs();
+      try {
+        return inner(args);
+      } finally {
+        const total = cpuMs() - started;
+        const children = this.childMs.pop() ?? 0;
+        if (this.childMs.length > 0) this.childMs[this.childMs.length - 1] += total;
+        const e = this.entries.get(key) ?? { calls: 0, ms: 0 };
+        e.calls++;
+        e.ms += total - children;
+        this.entries.set(key, e);
+      }
+    };
+  }
+
+  reset(): void {
+    this.entries.clear();
+  }
+}
+
+async function main(): Promise<void> {
+  const batchSize = numberArg('batch-size', 64, 1, 1024);
+  const steps = numberArg('steps', 10, 1, 1000);
+  const warmup = numberArg('warmup', 2, 0, 100);
+  const top = numberArg('top', 30, 1, 1000);
+  const backend = await initBackend({ order: [stringArg('backend', 'wasm') as BackendName] });
+  const clock = new KernelClock(process.argv.includes('--shapes'));
+  for (const config of tf.getKernelsForBackend(backend.tfBackend)) clock.wrap(config);
+  // Adam's updates run outside any taped scope; mark them as the optimizer's.
+  const adam = tf.AdamOptimizer.prototype;
+  const applyGradients = adam.applyGradients;
+  adam.applyGradients = function (this: tf.AdamOptimizer, grads: Parameters<typeof applyGradients>[0]) {
+    clock.inOptimizer = true;
+    try {
+      applyGradients.call(this, grads);
+    } finally {
+      clock.inOptimizer = false;
+    }
+  };
+
+  const architecture = resolveDcganConfig();
+  const { latentSize, imageSize: size, channels } = architecture;
+  const mnist = loadMnist({ split: 'train', limit: batchSize });
+  const real = tf.tensor4d(mnist.images.subarray(0, batchSize * size * size * channels), [batchSize, size, size, channels]);
+  const generator = buildGenerator(architecture);
+  const discriminator = buildDiscriminator(architecture);
+  const data = { images: mnist.images, count: mnist.count, shape: [size, size, channels] as [number, number, number] };
+  const trainer = new DcganTrainer(generator, discriminator, data, { batchSize });
+  const noise = seededNoise((warmup + steps) * 2 * batchSize, latentSize, 11);
+  const batch = (j: number) => noise.subarray(j * batchSize * latentSize, (j + 1) * batchSize * latentSize);
+
+  const wall: number[] = [];
+  let totalMs = 0;
+  for (let i = 0; i < warmup + steps; i++) {
+    if (i === warmup) clock.reset();
+    const started = performance.now();
+    const startedCpu = cpuMs();
+    trainer.trainStep([real], [batch(2 * i), batch(2 * i + 1)]);
+    if (i >= warmup) {
+      wall.push(performance.now() - started);
+      totalMs += cpuMs() - startedCpu;
+    }
+  }
+  const wallMs = wall.reduce((a, b) => a + b, 0);
+  const kernelMs = [...clock.entries.values()].reduce((a, e) => a + e.ms, 0);
+  const perStep = (ms: number) => (ms / steps).toFixed(2).padStart(8);
+  const share = (ms: number) => `${((100 * ms) / totalMs).toFixed(1).padStart(5)}%`;
+
+  console.log(`machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`DCGAN step, batch ${batchSize}, k=1, ${backend.name} (ganql kernels: ${backend.customKernels.join(', ') || 'none'}), ${steps} steps after ${warmup} warm-up`);
+  console.log(`wall ${(wallMs / steps).toFixed(1)} ms/step (median ${[...wall].sort((a, b) => a - b)[Math.floor(wall.length / 2)].toFixed(1)}); CPU ${(totalMs / steps).toFixed(1)} ms/step, of which kernels ${(kernelMs / steps).toFixed(1)} ms, outside kernels ${((totalMs - kernelMs) / steps).toFixed(1)} ms (${share(totalMs - kernelMs)})`);
+
+  const byPhase = new Map<string, number>();
+  for (const [key, e] of clock.entries) {
+    const phase = key.slice(0, 9).trim();
+    byPhase.set(phase, (byPhase.get(phase) ?? 0) + e.ms);
+  }
+  console.log('\nper phase (kernel self time)      ms/step  share');
+  for (const [phase, ms] of [...byPhase].sort((a, b) => b[1] - a[1])) console.log(`  ${phase.padEnd(30)}${perStep(ms)} ${share(ms)}`);
+
+  console.log(`\nper phase and kernel (top ${top})   calls/step  ms/step  share`);
+  const rows = [...clock.entries].sort((a, b) => b[1].ms - a[1].ms);
+  const width = Math.max(34, ...rows.slice(0, top).map(([key]) => key.length + 2));
+  for (const [key, e] of rows.slice(0, top)) {
+    console.log(`  ${key.padEnd(width)}${(e.calls / steps).toFixed(0).padStart(6)}${perStep(e.ms)} ${share(e.ms)}`);
+  }
+  const rest = rows.slice(top).reduce((a, [, e]) => a + e.ms, 0);
+  const restCalls = rows.slice(top).reduce((a, [, e]) => a + e.calls, 0);
+  console.log(`  ${'(the other kernels)'.padEnd(width)}${(restCalls / steps).toFixed(0).padStart(6)}${perStep(rest)} ${share(rest)}`);
+  const calls = rows.reduce((a, [, e]) => a + e.calls, 0);
+  console.log(`kernel calls per step: ${(calls / steps).toFixed(0)}; tensors left: ${tf.memory().numTensors}`);
+
+  trainer.dispose();
+  generator.dispose();
+  discriminator.dispose();
+  real.dispose();
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
