@@ -1,12 +1,12 @@
 /**
- * Where the time of one DCGAN training step (k = 1, batch 64, Adam, as bench/train-step.ts times
- * it) goes on a tfjs backend: every kernel of the backend is wrapped with a CPU-time clock (self time: a
+ * Where the time of one training step goes on a tfjs backend: the DCGAN step (k = 1, batch 64, Adam)
+ * or, with --arch kplusone, the K+1 MLP step (batch 100 + 100 + 100), as bench/train-step.ts times them: every kernel of the backend is wrapped with a CPU-time clock (self time: a
  * ganql kernel that calls Conv2D inside counts only its own work), keyed by the phase it ran in
  * (forward under the tape, backward, optimizer, untaped) and its kernel name; what is left of the
  * step's wall time is engine overhead (tape, tidy, layers, JS between kernels). --shapes splits
  * each kernel's time by its input shapes.
  *
- *   npx tsx bench/profile-train-step.ts [--steps 10] [--warmup 2] [--batch-size 64] [--backend wasm] [--top 30] [--shapes]
+ *   npx tsx bench/profile-train-step.ts [--steps 10] [--warmup 2] [--batch-size 64] [--backend wasm] [--top 30] [--shapes] [--arch dcgan|kplusone]
  *
  * Times are CPU time of this process (user + system), which other processes on the cores barely
  * change, unlike wall time; the load average is printed beside them.
@@ -16,7 +16,10 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../src/backend/backend';
 import { loadMnist } from '../src/data/mnist';
 import { buildDiscriminator, buildGenerator, resolveDcganConfig } from '../src/models/dcgan';
+import { buildKPlusOneDiscriminator, buildKPlusOneGenerator, defaultKPlusOneFeatureLayer } from '../src/models/kplusone-mlp';
+import { initWeightNorm } from '../src/models/layers/weight-norm-dense';
 import { DcganTrainer, seededNoise } from '../src/training/dcgan-trainer';
+import { KPlusOneTrainer } from '../src/training/kplusone-trainer';
 import { numberArg, stringArg } from './lib/cli-args';
 
 /** CPU time (user + system) of this process: unlike wall time, barely changed by other processes on the cores. */
@@ -97,16 +100,9 @@ async function main(): Promise<void> {
     }
   };
 
-  const architecture = resolveDcganConfig();
-  const { latentSize, imageSize: size, channels } = architecture;
-  const mnist = loadMnist({ split: 'train', limit: batchSize });
-  const real = tf.tensor4d(mnist.images.subarray(0, batchSize * size * size * channels), [batchSize, size, size, channels]);
-  const generator = buildGenerator(architecture);
-  const discriminator = buildDiscriminator(architecture);
-  const data = { images: mnist.images, count: mnist.count, shape: [size, size, channels] as [number, number, number] };
-  const trainer = new DcganTrainer(generator, discriminator, data, { batchSize });
-  const noise = seededNoise((warmup + steps) * 2 * batchSize, latentSize, 11);
-  const batch = (j: number) => noise.subarray(j * batchSize * latentSize, (j + 1) * batchSize * latentSize);
+  const arch = stringArg('arch', 'dcgan');
+  const setup = arch === 'kplusone' ? kPlusOneStep() : arch === 'dcgan' ? dcganStep(batchSize) : null;
+  if (setup === null) throw new Error(`--arch: expected dcgan or kplusone, got ${JSON.stringify(arch)}`);
 
   const wall: number[] = [];
   let totalMs = 0;
@@ -114,7 +110,7 @@ async function main(): Promise<void> {
     if (i === warmup) clock.reset();
     const started = performance.now();
     const startedCpu = cpuMs();
-    trainer.trainStep([real], [batch(2 * i), batch(2 * i + 1)]);
+    setup.step(i);
     if (i >= warmup) {
       wall.push(performance.now() - started);
       totalMs += cpuMs() - startedCpu;
@@ -126,7 +122,7 @@ async function main(): Promise<void> {
   const share = (ms: number) => `${((100 * ms) / totalMs).toFixed(1).padStart(5)}%`;
 
   console.log(`machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`DCGAN step, batch ${batchSize}, k=1, ${backend.name} (ganql kernels: ${backend.customKernels.join(', ') || 'none'}), ${steps} steps after ${warmup} warm-up`);
+  console.log(`${setup.name}, ${backend.name} (ganql kernels: ${backend.customKernels.join(', ') || 'none'}), ${steps} steps after ${warmup} warm-up`);
   console.log(`wall ${(wallMs / steps).toFixed(1)} ms/step (median ${[...wall].sort((a, b) => a - b)[Math.floor(wall.length / 2)].toFixed(1)}); CPU ${(totalMs / steps).toFixed(1)} ms/step, of which kernels ${(kernelMs / steps).toFixed(1)} ms, outside kernels ${((totalMs - kernelMs) / steps).toFixed(1)} ms (${share(totalMs - kernelMs)})`);
 
   const byPhase = new Map<string, number>();
@@ -149,10 +145,68 @@ async function main(): Promise<void> {
   const calls = rows.reduce((a, [, e]) => a + e.calls, 0);
   console.log(`kernel calls per step: ${(calls / steps).toFixed(0)}; tensors left: ${tf.memory().numTensors}`);
 
-  trainer.dispose();
-  generator.dispose();
-  discriminator.dispose();
-  real.dispose();
+  setup.dispose();
+}
+
+interface StepSetup {
+  name: string;
+  step: (i: number) => void;
+  dispose: () => void;
+}
+
+function dcganStep(batchSize: number): StepSetup {
+  const architecture = resolveDcganConfig();
+  const { latentSize, imageSize: size, channels } = architecture;
+  const mnist = loadMnist({ split: 'train', limit: batchSize });
+  const real = tf.tensor4d(mnist.images.subarray(0, batchSize * size * size * channels), [batchSize, size, size, channels]);
+  const generator = buildGenerator(architecture);
+  const discriminator = buildDiscriminator(architecture);
+  const data = { images: mnist.images, count: mnist.count, shape: [size, size, channels] as [number, number, number] };
+  const trainer = new DcganTrainer(generator, discriminator, data, { batchSize });
+  const noise = seededNoise(2 * batchSize, latentSize, 11);
+  const z = [noise.subarray(0, batchSize * latentSize), noise.subarray(batchSize * latentSize)];
+  return {
+    name: `DCGAN step, batch ${batchSize}, k=1`,
+    step: () => trainer.trainStep([real], z),
+    dispose: () => {
+      trainer.dispose();
+      generator.dispose();
+      discriminator.dispose();
+      real.dispose();
+    },
+  };
+}
+
+/** The K+1 step as bench/lib/kplusone-step.ts times it (noise layers on). */
+function kPlusOneStep(): StepSetup {
+  const batchSize = 100;
+  const mnist = loadMnist({ split: 'train', limit: 2 * batchSize });
+  const shape: [number, number, number, number] = [batchSize, 28, 28, 1];
+  const labelledImages = mnist.images.subarray(0, batchSize * 784);
+  const labelled = { images: tf.tensor4d(labelledImages, shape), labels: tf.tensor1d(new Int32Array(mnist.labels.subarray(0, batchSize)), 'int32') };
+  const unlabelled = tf.tensor4d(mnist.images.subarray(batchSize * 784, 2 * batchSize * 784), shape);
+  const generator = buildKPlusOneGenerator();
+  const discriminator = buildKPlusOneDiscriminator();
+  initWeightNorm(discriminator, unlabelled);
+  const trainer = new KPlusOneTrainer(
+    generator,
+    discriminator,
+    { images: mnist.images, count: mnist.count, shape: [28, 28, 1] },
+    { images: labelledImages, labels: mnist.labels.subarray(0, batchSize), count: batchSize },
+    { batchSize, k: 1, seed: 1, learningRate: 0.003, beta1: 0.5, unsupervisedWeight: 0.5, averageRate: 0.005, featureLayer: defaultKPlusOneFeatureLayer() },
+  );
+  const noise = seededNoise(2 * batchSize, 100, 11);
+  const z = [noise.subarray(0, batchSize * 100), noise.subarray(batchSize * 100)];
+  return {
+    name: 'K+1 MLP step, batch 100+100+100',
+    step: (i) => trainer.trainStep([labelled], [unlabelled], z, i),
+    dispose: () => {
+      trainer.dispose();
+      generator.dispose();
+      discriminator.dispose();
+      tf.dispose([labelled.images, labelled.labels, unlabelled]);
+    },
+  };
 }
 
 main().catch((error: unknown) => {
