@@ -1,10 +1,11 @@
 /**
  * Training steps on tfjs with ganql's kernels beside the same steps in PyTorch CPU, from one run,
  * printed as ratios with PASS/MISS against 2x PyTorch's best: the DCGAN step (k = 1, no techniques,
- * batch 64) and the K+1 semi-supervised MLP step of Salimans et al. (bench/lib/kplusone-step.ts);
- * then memory over --memory-steps DCGAN steps (tensor count and RSS).
+ * batch 64), the K+1 semi-supervised MLP step of Salimans et al. (bench/lib/kplusone-step.ts) and the
+ * MLP GAN step of Goodfellow et al. (bench/lib/mlp-gan-step.ts); then memory over --memory-steps DCGAN
+ * steps (tensor count and RSS).
  *
- *   npx tsx bench/train-step.ts [--arch dcgan,kplusone] [--steps 20] [--torch-steps 30] [--warmup 2] [--check-steps 3]
+ *   npx tsx bench/train-step.ts [--arch dcgan,kplusone,mlp-gan] [--steps 20] [--torch-steps 30] [--warmup 2] [--check-steps 3]
  *                               [--batch-size 64] [--backend wasm] [--memory-steps 1000]
  *
  * Times are wall-clock medians; the CPU time per step (user + system of the process, PyTorch at 1
@@ -34,7 +35,8 @@ import { loadMnist, type MnistData } from '../src/data/mnist';
 import { buildDiscriminator, buildGenerator, resolveDcganConfig } from '../src/models/dcgan';
 import { DcganTrainer, seededNoise, type Losses } from '../src/training/dcgan-trainer';
 import { numberArg, stringArg } from './lib/cli-args';
-import { runKPlusOneBench } from './lib/kplusone-step';
+import { runKPlusOneBench, type KPlusOneResult } from './lib/kplusone-step';
+import { runMlpGanBench } from './lib/mlp-gan-step';
 import { ensurePytorch, lastJsonLine, PYTHON, runCommand, TORCH_SETTINGS } from './lib/pytorch-peer';
 import { countParameters, cpuLine, exportWeights, timeSteps, timingOf, writeFloats, type StepTiming } from './lib/step-timing';
 
@@ -43,7 +45,7 @@ const LOSS_TOLERANCE = 1e-4;
 const TARGET_RATIO = 2;
 const NOISE_SEED = 7;
 const LAYOUTS = ['exact', 'standard'] as const;
-const ARCHITECTURES = ['dcgan', 'kplusone'] as const;
+const ARCHITECTURES = ['dcgan', 'kplusone', 'mlp-gan'] as const;
 type Architecture = (typeof ARCHITECTURES)[number];
 
 interface PythonReport {
@@ -224,13 +226,13 @@ async function benchDcgan(backendName: string, mnist: MnistData, o: Options): Pr
   return { architecture: `DCGAN, batch ${batchSize}`, tfjs, torch: best, torchOneThread: oneThread, checkOk: checkOk && countsMatch };
 }
 
-function benchKPlusOne(mnist: MnistData, o: Options): Row {
-  const result = runKPlusOneBench(mnist, o);
-  console.log('\n== K+1 semi-supervised MLP step (Salimans et al.: batch 100 labelled + 100 unlabelled + 100 generated, feature matching) ==');
+/** Prints a peer bench's checks and timings (K+1, MLP GAN) and returns its summary line. */
+function reportPeerBench(architecture: string, title: string, checkTitle: string, result: KPlusOneResult, o: Options, firstStepRelative: boolean): Row {
+  console.log(`\n== ${title} ==`);
   const { tfjs: tc, torch: pc } = result.counts;
   const countsMatch = tc.generator === pc.generator && tc.discriminator === pc.discriminator;
   console.log(`trainable parameters: generator ${tc.generator} (tfjs) / ${pc.generator} (PyTorch), discriminator ${tc.discriminator} / ${pc.discriminator}  ${countsMatch ? 'EQUAL' : 'DIFFERENT'}`);
-  const checkOk = printChecks("same steps without D's noise (sigma 0 in both): tfjs's initial weights, batches and seeded noise", result.check, o.checkSteps, true);
+  const checkOk = printChecks(checkTitle, result.check, o.checkSteps, firstStepRelative);
   const tfjs = timingOf(result.tfjs.all.wall, result.tfjs.all.cpu);
   const rows: [string, StepTiming][] = [
     ...result.torch.map((r): [string, StepTiming] => [r.label, r.timing]),
@@ -240,7 +242,7 @@ function benchKPlusOne(mnist: MnistData, o: Options): Row {
   ];
   printTimings('ms per training step (median after warm-up)', rows);
   const best = result.torch.reduce((a, b) => (a.timing.msPerStep <= b.timing.msPerStep ? a : b));
-  return { architecture: 'K+1 MLP, batch 100+100+100', tfjs, torch: best, torchOneThread: result.torch[0].timing, checkOk: checkOk && countsMatch };
+  return { architecture, tfjs, torch: best, torchOneThread: result.torch[0].timing, checkOk: checkOk && countsMatch };
 }
 
 /** Tensor count and RSS over n DCGAN steps: both must stay flat. */
@@ -299,7 +301,16 @@ async function main(): Promise<void> {
   const results: Row[] = [];
   for (const arch of archs as Architecture[]) {
     if (arch === 'dcgan') results.push(await benchDcgan(backend.name, mnist, options));
-    if (arch === 'kplusone') results.push(benchKPlusOne(mnist, options));
+    if (arch === 'kplusone') {
+      const title = 'K+1 semi-supervised MLP step (Salimans et al.: batch 100 labelled + 100 unlabelled + 100 generated, feature matching)';
+      const check = "same steps without D's noise (sigma 0 in both): tfjs's initial weights, batches and seeded noise";
+      results.push(reportPeerBench('K+1 MLP, batch 100+100+100', title, check, runKPlusOneBench(mnist, options), options, true));
+    }
+    if (arch === 'mlp-gan') {
+      const title = 'MLP GAN step (Goodfellow et al. 2014: G 100-1200-1200-784, D maxout 240x5 x2 with dropout; batch 100, k=1)';
+      const check = "same steps without dropout (rate 0 in both): tfjs's initial weights, real batch and seeded noise";
+      results.push(reportPeerBench('MLP GAN, batch 100', title, check, runMlpGanBench(mnist, options), options, false));
+    }
   }
   const memoryOk = memorySteps === 0 ? true : memoryOverSteps(mnist, memorySteps);
 

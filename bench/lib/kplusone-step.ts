@@ -8,7 +8,7 @@ import { buildKPlusOneDiscriminator, buildKPlusOneGenerator, defaultKPlusOneFeat
 import { seededNoise, type Losses } from '../../src/training/dcgan-trainer';
 import { KPlusOneTrainer } from '../../src/training/kplusone-trainer';
 import { countParameters, exportWeights, timeSteps, timingOf, writeFloats, type StepTiming } from './step-timing';
-import { lastJsonLine, PYTHON, runCommand, TORCH_SETTINGS } from './pytorch-peer';
+import { runStepPeers } from './pytorch-peer';
 
 /**
  * The K+1 semi-supervised step of Salimans et al. 2016 (ganql's KPlusOneTrainer, the paper's MNIST
@@ -32,18 +32,6 @@ export interface KPlusOneResult {
   torch: PeerRun[];
   check: { tfjs: Losses; torch: Losses }[];
   counts: { tfjs: { generator: number; discriminator: number }; torch: { generator: number; discriminator: number } };
-}
-
-interface PythonReport {
-  parameterCounts: { generator: number; discriminator: number };
-  check: Losses[];
-  timing: StepTiming;
-}
-
-function isPythonReport(value: unknown): value is PythonReport {
-  if (typeof value !== 'object' || value === null) return false;
-  const r = value as Partial<PythonReport>; // fields checked one by one below
-  return Array.isArray(r.check) && typeof r.parameterCounts?.generator === 'number' && typeof r.timing?.msPerStep === 'number';
 }
 
 export function runKPlusOneBench(mnist: MnistData, options: { steps: number; torchSteps: number; warmup: number; checkSteps: number }): KPlusOneResult {
@@ -102,22 +90,10 @@ export function runKPlusOneBench(mnist: MnistData, options: { steps: number; tor
     const run = (n: number) => timeSteps(n, () => step(timed.trainer, noise[next], next++));
     run(options.warmup);
     const before = run(Math.floor(options.steps / 2));
-    const torch: PeerRun[] = [];
-    let torchCheck: Losses[] = [];
-    let torchCounts = { generator: NaN, discriminator: NaN };
-    TORCH_SETTINGS.forEach((setting, i) => {
-      const args = [path.join(__dirname, '..', 'pytorch-kplusone-step.py'), '--dir', tmp, '--threads', String(setting.threads), '--steps', String(options.torchSteps), '--warmup', '3'];
-      if (i === 0) args.push('--check-steps', String(options.checkSteps));
-      const result = runCommand(PYTHON, args, { env: { ...process.env, ...setting.env }, timeoutMs: 10 * 60_000 });
-      if (!result.ok) throw new Error(`pytorch-kplusone-step.py (${setting.label}) failed: ${result.error?.message ?? 'non-zero exit'}`);
-      const report = lastJsonLine(result.stdout, 'pytorch-kplusone-step.py');
-      if (!isPythonReport(report)) throw new Error(`pytorch-kplusone-step.py: expected {check, parameterCounts, timing}, got ${result.stdout.slice(-300)}`);
-      if (i === 0) {
-        torchCheck = report.check;
-        torchCounts = report.parameterCounts;
-      }
-      torch.push({ label: `PyTorch ${setting.label}`, timing: report.timing });
-    });
+    const peers = runStepPeers(path.join(__dirname, '..', 'pytorch-kplusone-step.py'), tmp, options);
+    const torch: PeerRun[] = peers.map((p) => ({ label: p.label, timing: p.timing }));
+    const torchCheck = peers[0].check;
+    const torchCounts = peers[0].parameterCounts;
     const after = run(Math.ceil(options.steps / 2));
     const all = { wall: [...before.wall, ...after.wall], cpu: [...before.cpu, ...after.cpu] };
     const timing = (t: { wall: number[]; cpu: number[] }) => timingOf(t.wall, t.cpu);
