@@ -96,12 +96,12 @@ interface Options {
  */
 function printChecks(title: string, rows: { tfjs: Losses; torch: Losses }[], expected: number, firstStepRelative = false): boolean {
   console.log(`\n${title}`);
-  console.log(`${'step'.padEnd(6)}${['D tfjs', 'D PyTorch', '|diff|', 'G tfjs', 'G PyTorch', '|diff|'].map((h) => h.padStart(11)).join('')}`);
+  console.log(`${'step'.padEnd(6)}${['D tfjs', 'D PyTorch', '|diff|', 'G tfjs', 'G PyTorch', '|diff|'].map((h) => h.padStart(13)).join('')}`);
   const diffs = rows.map(({ tfjs: t, torch: p }, i) => {
     const dd = Math.abs(t.discriminator - p.discriminator);
     const dg = Math.abs(t.generator - p.generator);
     const cells = [t.discriminator.toFixed(6), p.discriminator.toFixed(6), dd.toExponential(1), t.generator.toFixed(6), p.generator.toFixed(6), dg.toExponential(1)];
-    console.log(`${String(i + 1).padEnd(6)}${cells.map((c) => c.padStart(11)).join('')}`);
+    console.log(`${String(i + 1).padEnd(6)}${cells.map((c) => c.padStart(13)).join('')}`);
     return Math.max(dd, dg);
   });
   if (firstStepRelative) {
