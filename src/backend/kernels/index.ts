@@ -6,6 +6,7 @@ import { makeConv2dBackpropInputWasm } from './conv2d-backprop-input';
 import { fusedBatchNormGradWasmConfig, makeFusedBatchNormGradConfig } from './fused-batch-norm-grad';
 import { identityWasmConfig } from './identity';
 import { leakyReluGradWasmConfig, leakyReluWasmConfig, makeLeakyReluGradConfig } from './leaky-relu';
+import { makeLeadingAxesReduceWasm } from './leading-axes-reduce';
 
 /** Kernel and gradient functions installed by ganql, so a second registration can recognise them. */
 const ganqlFunctions = new WeakSet<object>();
@@ -33,6 +34,8 @@ const wasmKernels: readonly WasmKernel[] = [
   { name: 'LeakyRelu', make: () => leakyReluWasmConfig },
   { name: leakyReluGradWasmConfig.kernelName, make: () => leakyReluGradWasmConfig },
   { name: adamUpdateWasmConfig.kernelName, make: () => adamUpdateWasmConfig },
+  { name: 'Sum', make: (native) => makeLeadingAxesReduceWasm('Sum', requireNative('Sum', native)) },
+  { name: 'Mean', make: (native) => makeLeadingAxesReduceWasm('Mean', requireNative('Mean', native)) },
 ];
 
 /** Gradients that call the kernels above where the backend has them, and tfjs's own elsewhere. */
