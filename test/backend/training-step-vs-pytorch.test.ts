@@ -39,6 +39,7 @@ describe('training steps on wasm vs PyTorch', () => {
     const z = (j: number) => noise.subarray(j * batch * 100, (j + 1) * batch * 100);
     PYTORCH_DCGAN.forEach((expected, i) => {
       const losses = trainer.trainStep([real], [z(2 * i), z(2 * i + 1)]);
+      console.log(`DCGAN step ${i + 1}: |diff| D ${Math.abs(losses.discriminator - expected.discriminator).toExponential(1)}, G ${Math.abs(losses.generator - expected.generator).toExponential(1)}`);
       expect(Math.abs(losses.discriminator - expected.discriminator), `D loss, step ${i + 1}`).toBeLessThanOrEqual(1e-4);
       expect(Math.abs(losses.generator - expected.generator), `G loss, step ${i + 1}`).toBeLessThanOrEqual(1e-4);
     });

@@ -22,10 +22,15 @@ export function makeLeadingAxesReduceWasm(kernelName: 'Sum' | 'Mean', native: tf
     const kept = x.shape.slice(axes.length);
     const columns = kept.reduce((n, d) => n * d, 1);
     const weights = backend.makeOutput([1, 1, rows], 'float32');
-    heapF32(backend, weights).fill(kernelName === 'Mean' ? 1 / rows : 1);
+    heapF32(backend, weights).fill(1);
     const matrix: tf.TensorInfo = { dataId: x.dataId, shape: [1, rows, columns], dtype: 'float32' };
     try {
       const product = tf.getKernel('BatchMatMul', 'wasm').kernelFunc({ inputs: { a: weights, b: matrix }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+      // The sum divided by the count, as wasm's Mean does: weights of 1/M would round every term.
+      if (kernelName === 'Mean') {
+        const values = heapF32(backend, product);
+        for (let i = 0; i < values.length; i++) values[i] /= rows;
+      }
       const shape = args.attrs?.keepDims === true ? [...axes.map(() => 1), ...kept] : kept;
       return { dataId: product.dataId, shape, dtype: 'float32' };
     } finally {
