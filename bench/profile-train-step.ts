@@ -1,76 +1,229 @@
 /**
- * Where the time of a DCGAN training step goes: tf.profile over a few steps of DcganTrainer on
- * MNIST, kernel times summed by kernel name and input shapes, the largest first. Use it to find
- * the kernel worth a faster implementation (as the transposed-convolution and filter-gradient
- * kernels were found).
+ * Where the time of one training step goes on a tfjs backend: the DCGAN step (k = 1, batch 64, Adam)
+ * or, with --arch kplusone, the K+1 MLP step (batch 100 + 100 + 100), as bench/train-step.ts times them: every kernel of the backend is wrapped with a CPU-time clock (self time: a
+ * ganql kernel that calls Conv2D inside counts only its own work), keyed by the phase it ran in
+ * (forward under the tape, backward, optimizer, untaped) and its kernel name; what is left of the
+ * step's wall time is engine overhead (tape, tidy, layers, JS between kernels). --shapes splits
+ * each kernel's time by its input shapes.
  *
- *   npx tsx bench/profile-train-step.ts [--steps 1] [--warmup 2] [--top 25] [--batch-size 64]
- *     [--generator-filters 32] [--discriminator-filters 32] [--backend wasm]
+ *   npx tsx bench/profile-train-step.ts [--steps 10] [--warmup 2] [--batch-size 64] [--backend wasm] [--top 30] [--shapes] [--arch dcgan|kplusone]
  *
- * Prints the parameter counts, the total kernel time, then one line per kernel and shape:
- * milliseconds, calls, name and input shapes. Kernel times are what the backend reports; an op and
- * the kernel it runs may both be listed (fusedConv2d__op and FusedConv2D), so the total can exceed
- * the wall time: compare lines, not the sum.
+ * Times are CPU time of this process (user + system), which other processes on the cores barely
+ * change, unlike wall time; the load average is printed beside them.
  */
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../src/backend/backend';
 import { loadMnist } from '../src/data/mnist';
-import { buildDiscriminator, buildGenerator } from '../src/models/dcgan';
-import { DcganTrainer } from '../src/training/dcgan-trainer';
+import { buildDiscriminator, buildGenerator, resolveDcganConfig } from '../src/models/dcgan';
+import { buildKPlusOneDiscriminator, buildKPlusOneGenerator, defaultKPlusOneFeatureLayer } from '../src/models/kplusone-mlp';
+import { initWeightNorm } from '../src/models/layers/weight-norm-dense';
+import { DcganTrainer, seededNoise } from '../src/training/dcgan-trainer';
+import { KPlusOneTrainer } from '../src/training/kplusone-trainer';
 import { numberArg, stringArg } from './lib/cli-args';
 
-interface KernelTotal {
-  ms: number;
+/** CPU time (user + system) of this process: unlike wall time, barely changed by other processes on the cores. */
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+type Phase = 'forward' | 'backward' | 'optimizer' | 'untaped';
+
+interface Entry {
   calls: number;
+  ms: number;
 }
 
-async function main(): Promise<void> {
-  const steps = numberArg('steps', 1, 1, 100);
-  const warmup = numberArg('warmup', 2, 0, 100);
-  const top = numberArg('top', 25, 1, 1000);
-  const batchSize = numberArg('batch-size', 64, 1, 1024);
-  const generatorFilters = numberArg('generator-filters', 32, 1, 1024);
-  const discriminatorFilters = numberArg('discriminator-filters', 32, 1, 1024);
-  // The bench names one backend; initBackend reports a wrong name with the list it accepts.
-  const backend = stringArg('backend', 'wasm') as BackendName;
-  await initBackend({ order: [backend] });
+/** Self time per "phase kernel" key, and the stack of running kernels' child time. */
+class KernelClock {
+  readonly entries = new Map<string, Entry>();
+  private readonly childMs: number[] = [];
+  inOptimizer = false;
 
-  const generator = buildGenerator({ generatorFilters });
-  const discriminator = buildDiscriminator({ discriminatorFilters });
-  console.log(`backend ${tf.getBackend()}, parameters G ${generator.countParams()}, D ${discriminator.countParams()}, batch ${batchSize}`);
-  const mnist = loadMnist({ split: 'train', limit: batchSize * (warmup + steps + 1) });
-  const trainer = new DcganTrainer(generator, discriminator, { images: mnist.images, count: mnist.count, shape: [28, 28, 1] }, { batchSize });
-  try {
-    if (warmup > 0) await trainer.trainEpoch(0, undefined, warmup);
-    const started = performance.now();
-    const profile = await tf.profile(async () => {
-      await trainer.trainEpoch(1, undefined, steps);
-    });
-    const wallMs = performance.now() - started;
+  constructor(readonly withShapes: boolean) {}
 
-    const totals = new Map<string, KernelTotal>();
-    for (const kernel of profile.kernels) {
-      const key = `${kernel.name} ${JSON.stringify(kernel.inputShapes)}`;
-      const total = totals.get(key) ?? { ms: 0, calls: 0 };
-      // kernelTimeMs is a number, or an { error } object on backends that cannot time kernels.
-      total.ms += typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0;
-      total.calls++;
-      totals.set(key, total);
-    }
-    const kernelMs = [...totals.values()].reduce((sum, t) => sum + t.ms, 0);
-    console.log(`${steps} step(s): wall ${wallMs.toFixed(0)} ms (profiling included), kernels ${kernelMs.toFixed(0)} ms`);
-    console.log('ms\tcalls\tkernel and input shapes');
-    for (const [key, total] of [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
-      console.log(`${total.ms.toFixed(1)}\t${total.calls}\t${key}`);
-    }
-  } finally {
-    trainer.dispose();
-    generator.dispose();
-    discriminator.dispose();
+  phase(): Phase {
+    if (this.inOptimizer) return 'optimizer';
+    // The engine runs a taped function in tidy('forward') and the gradients in tidy('backward').
+    const names = (tf.engine().state as unknown as { scopeStack: { name: string }[] }).scopeStack.map((s) => s.name);
+    if (names.includes('backward')) return 'backward';
+    if (names.includes('forward')) return 'forward';
+    return 'untaped';
+  }
+
+  wrap(config: tf.KernelConfig): void {
+    const inner = config.kernelFunc;
+    const name = config.kernelName;
+    // The registry hands out this config object on every call, so replacing its function wraps every use.
+    (config as { kernelFunc: tf.KernelFunc }).kernelFunc = (args) => {
+      const shapes = this.withShapes
+        ? ` ${Object.values(args.inputs)
+            .map((t) => `[${t?.shape ?? ''}]`)
+            .join(
+              ' ',
+            )}${args.attrs?.transposeA || args.attrs?.transposeB ? ` tA=${JSON.stringify(args.attrs.transposeA)} tB=${JSON.stringify(args.attrs.transposeB)}` : ''}`
+        : '';
+      const key = `${this.phase().padEnd(9)} ${name}${shapes}`;
+      this.childMs.push(0);
+      const started = cpuMs();
+      try {
+        return inner(args);
+      } finally {
+        const total = cpuMs() - started;
+        const children = this.childMs.pop() ?? 0;
+        if (this.childMs.length > 0) this.childMs[this.childMs.length - 1] += total;
+        const e = this.entries.get(key) ?? { calls: 0, ms: 0 };
+        e.calls++;
+        e.ms += total - children;
+        this.entries.set(key, e);
+      }
+    };
+  }
+
+  reset(): void {
+    this.entries.clear();
   }
 }
 
+async function main(): Promise<void> {
+  const batchSize = numberArg('batch-size', 64, 1, 1024);
+  const steps = numberArg('steps', 10, 1, 1000);
+  const warmup = numberArg('warmup', 2, 0, 100);
+  const top = numberArg('top', 30, 1, 1000);
+  const backend = await initBackend({ order: [stringArg('backend', 'wasm') as BackendName] });
+  const clock = new KernelClock(process.argv.includes('--shapes'));
+  for (const config of tf.getKernelsForBackend(backend.tfBackend)) clock.wrap(config);
+  // Adam's updates run outside any taped scope; mark them as the optimizer's.
+  const adam = tf.AdamOptimizer.prototype;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- the original is called below with the optimizer as this
+  const applyGradients = adam.applyGradients;
+  adam.applyGradients = function (this: tf.AdamOptimizer, grads: Parameters<typeof applyGradients>[0]) {
+    clock.inOptimizer = true;
+    try {
+      applyGradients.call(this, grads);
+    } finally {
+      clock.inOptimizer = false;
+    }
+  };
+
+  const arch = stringArg('arch', 'dcgan');
+  const setup = arch === 'kplusone' ? kPlusOneStep() : arch === 'dcgan' ? dcganStep(batchSize) : null;
+  if (setup === null) throw new Error(`--arch: expected dcgan or kplusone, got ${JSON.stringify(arch)}`);
+
+  const wall: number[] = [];
+  let totalMs = 0;
+  for (let i = 0; i < warmup + steps; i++) {
+    if (i === warmup) clock.reset();
+    const started = performance.now();
+    const startedCpu = cpuMs();
+    setup.step(i);
+    if (i >= warmup) {
+      wall.push(performance.now() - started);
+      totalMs += cpuMs() - startedCpu;
+    }
+  }
+  const wallMs = wall.reduce((a, b) => a + b, 0);
+  const kernelMs = [...clock.entries.values()].reduce((a, e) => a + e.ms, 0);
+  const perStep = (ms: number) => (ms / steps).toFixed(2).padStart(8);
+  const share = (ms: number) => `${((100 * ms) / totalMs).toFixed(1).padStart(5)}%`;
+
+  console.log(
+    `machine: ${os.cpus().length} CPUs, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log(`${setup.name}, ${backend.name} (ganql kernels: ${backend.customKernels.join(', ') || 'none'}), ${steps} steps after ${warmup} warm-up`);
+  console.log(
+    `wall ${(wallMs / steps).toFixed(1)} ms/step (median ${[...wall].sort((a, b) => a - b)[Math.floor(wall.length / 2)].toFixed(1)}); CPU ${(totalMs / steps).toFixed(1)} ms/step, of which kernels ${(kernelMs / steps).toFixed(1)} ms, outside kernels ${((totalMs - kernelMs) / steps).toFixed(1)} ms (${share(totalMs - kernelMs)})`,
+  );
+
+  const byPhase = new Map<string, number>();
+  for (const [key, e] of clock.entries) {
+    const phase = key.slice(0, 9).trim();
+    byPhase.set(phase, (byPhase.get(phase) ?? 0) + e.ms);
+  }
+  console.log('\nper phase (kernel self time)      ms/step  share');
+  for (const [phase, ms] of [...byPhase].sort((a, b) => b[1] - a[1])) console.log(`  ${phase.padEnd(30)}${perStep(ms)} ${share(ms)}`);
+
+  console.log(`\nper phase and kernel (top ${top})   calls/step  ms/step  share`);
+  const rows = [...clock.entries].sort((a, b) => b[1].ms - a[1].ms);
+  const width = Math.max(34, ...rows.slice(0, top).map(([key]) => key.length + 2));
+  for (const [key, e] of rows.slice(0, top)) {
+    console.log(`  ${key.padEnd(width)}${(e.calls / steps).toFixed(0).padStart(6)}${perStep(e.ms)} ${share(e.ms)}`);
+  }
+  const rest = rows.slice(top).reduce((a, [, e]) => a + e.ms, 0);
+  const restCalls = rows.slice(top).reduce((a, [, e]) => a + e.calls, 0);
+  console.log(`  ${'(the other kernels)'.padEnd(width)}${(restCalls / steps).toFixed(0).padStart(6)}${perStep(rest)} ${share(rest)}`);
+  const calls = rows.reduce((a, [, e]) => a + e.calls, 0);
+  console.log(`kernel calls per step: ${(calls / steps).toFixed(0)}; tensors left: ${tf.memory().numTensors}`);
+
+  setup.dispose();
+}
+
+interface StepSetup {
+  name: string;
+  step: (i: number) => void;
+  dispose: () => void;
+}
+
+function dcganStep(batchSize: number): StepSetup {
+  const architecture = resolveDcganConfig();
+  const { latentSize, imageSize: size, channels } = architecture;
+  const mnist = loadMnist({ split: 'train', limit: batchSize });
+  const real = tf.tensor4d(mnist.images.subarray(0, batchSize * size * size * channels), [batchSize, size, size, channels]);
+  const generator = buildGenerator(architecture);
+  const discriminator = buildDiscriminator(architecture);
+  const data = { images: mnist.images, count: mnist.count, shape: [size, size, channels] as [number, number, number] };
+  const trainer = new DcganTrainer(generator, discriminator, data, { batchSize });
+  const noise = seededNoise(2 * batchSize, latentSize, 11);
+  const z = [noise.subarray(0, batchSize * latentSize), noise.subarray(batchSize * latentSize)];
+  return {
+    name: `DCGAN step, batch ${batchSize}, k=1`,
+    step: () => trainer.trainStep([real], z),
+    dispose: () => {
+      trainer.dispose();
+      generator.dispose();
+      discriminator.dispose();
+      real.dispose();
+    },
+  };
+}
+
+/** The K+1 step as bench/lib/kplusone-step.ts times it (noise layers on). */
+function kPlusOneStep(): StepSetup {
+  const batchSize = 100;
+  const mnist = loadMnist({ split: 'train', limit: 2 * batchSize });
+  const shape: [number, number, number, number] = [batchSize, 28, 28, 1];
+  const labelledImages = mnist.images.subarray(0, batchSize * 784);
+  const labelled = { images: tf.tensor4d(labelledImages, shape), labels: tf.tensor1d(new Int32Array(mnist.labels.subarray(0, batchSize)), 'int32') };
+  const unlabelled = tf.tensor4d(mnist.images.subarray(batchSize * 784, 2 * batchSize * 784), shape);
+  const generator = buildKPlusOneGenerator();
+  const discriminator = buildKPlusOneDiscriminator();
+  initWeightNorm(discriminator, unlabelled);
+  const trainer = new KPlusOneTrainer(
+    generator,
+    discriminator,
+    { images: mnist.images, count: mnist.count, shape: [28, 28, 1] },
+    { images: labelledImages, labels: mnist.labels.subarray(0, batchSize), count: batchSize },
+    { batchSize, k: 1, seed: 1, learningRate: 0.003, beta1: 0.5, unsupervisedWeight: 0.5, averageRate: 0.005, featureLayer: defaultKPlusOneFeatureLayer() },
+  );
+  const noise = seededNoise(2 * batchSize, 100, 11);
+  const z = [noise.subarray(0, batchSize * 100), noise.subarray(batchSize * 100)];
+  return {
+    name: 'K+1 MLP step, batch 100+100+100',
+    step: (i) => trainer.trainStep([labelled], [unlabelled], z, i),
+    dispose: () => {
+      trainer.dispose();
+      generator.dispose();
+      discriminator.dispose();
+      tf.dispose([labelled.images, labelled.labels, unlabelled]);
+    },
+  };
+}
+
 main().catch((error: unknown) => {
-  console.error(error);
+  console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

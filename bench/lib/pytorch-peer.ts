@@ -81,3 +81,32 @@ export function lastJsonLine(stdout: string, script: string): unknown {
   if (line === undefined) throw new Error(`${script}: expected a JSON report on stdout, got ${JSON.stringify(stdout.slice(-500))}`);
   return JSON.parse(line) as unknown;
 }
+
+export interface PeerStepReport {
+  parameterCounts: { generator: number; discriminator: number };
+  check: { discriminator: number; generator: number }[];
+  timing: { msPerStep: number; min: number; max: number; steps: number; cpuMsPerStep?: number };
+}
+
+function isPeerStepReport(value: unknown): value is PeerStepReport {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Partial<PeerStepReport>; // fields checked one by one below
+  return Array.isArray(r.check) && typeof r.parameterCounts?.generator === 'number' && typeof r.timing?.msPerStep === 'number';
+}
+
+/**
+ * Runs a PyTorch step script (bench/pytorch-*-step.py: --dir, --threads, --steps, --warmup,
+ * --check-steps; one JSON line out) at each of TORCH_SETTINGS; the first run also does the check steps.
+ */
+export function runStepPeers(script: string, dir: string, options: { torchSteps: number; checkSteps: number }): (PeerStepReport & { label: string })[] {
+  return TORCH_SETTINGS.map((setting, i) => {
+    const args = [script, '--dir', dir, '--threads', String(setting.threads), '--steps', String(options.torchSteps), '--warmup', '3'];
+    if (i === 0) args.push('--check-steps', String(options.checkSteps));
+    const name = script.split('/').pop() ?? script;
+    const result = runCommand(PYTHON, args, { env: { ...process.env, ...setting.env }, timeoutMs: 10 * 60_000 });
+    if (!result.ok) throw new Error(`${name} (${setting.label}) failed: ${result.error?.message ?? 'non-zero exit'}`);
+    const report = lastJsonLine(result.stdout, name);
+    if (!isPeerStepReport(report)) throw new Error(`${name}: expected {check, parameterCounts, timing}, got ${result.stdout.slice(-300)}`);
+    return { label: `PyTorch ${setting.label}`, ...report };
+  });
+}

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createPrng, shuffledIndices } from '../data/prng';
 import { reseedNoise } from '../models/layers/seeded-random-layer';
 import type { TrainingImages } from './dcgan-trainer';
+import { FusedAdamOptimizer } from './optim/fused-adam';
 import { variablesOf } from './trainable-variables';
 
 export interface AutoencoderTrainerOptions {
@@ -119,7 +120,7 @@ export class AutoencoderTrainer {
       return outputs.indexOf(output);
     });
     this.probe = tf.model({ inputs: encoder.inputs, outputs });
-    this.optimizer = tf.train.adam(learningRate, beta1, 0.999, 1e-8);
+    this.optimizer = new FusedAdamOptimizer(learningRate, beta1, 0.999, 1e-8);
     this.vars = [...variablesOf(encoder), ...variablesOf(decoder)];
   }
 

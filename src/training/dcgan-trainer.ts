@@ -8,6 +8,7 @@ import { checkRealTarget, discriminatorLoss } from './techniques/label-smoothing
 import { checkMinibatchDiscrimination, MinibatchDiscrimination } from '../models/layers/minibatch-discrimination';
 import { VirtualBatchNormalization } from '../models/layers/virtual-batch-norm';
 import { reseedNoise } from '../models/layers/seeded-random-layer';
+import { FusedAdamOptimizer } from './optim/fused-adam';
 import { variablesOf } from './trainable-variables';
 import { generateImages, generatorPass } from './generator-pass';
 
@@ -170,8 +171,8 @@ export class DcganTrainer {
       throw new Error(`Expected at least batchSize*k = ${this.options.batchSize * this.options.k} images, got ${data.count}`);
     }
     const { learningRate, beta1 } = this.options;
-    this.gOptimizer = tf.train.adam(learningRate, beta1, 0.999, 1e-8);
-    this.dOptimizer = tf.train.adam(learningRate, beta1, 0.999, 1e-8);
+    this.gOptimizer = new FusedAdamOptimizer(learningRate, beta1, 0.999, 1e-8);
+    this.dOptimizer = new FusedAdamOptimizer(learningRate, beta1, 0.999, 1e-8);
     this.gVars = variablesOf(generator);
     this.dVars = variablesOf(discriminator);
     const { featureMatching, historicalAveraging, minibatchDiscrimination } = this.options;

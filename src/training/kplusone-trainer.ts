@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createPrng, shuffledIndices } from '../data/prng';
 import { reseedNoise } from '../models/layers/seeded-random-layer';
+import { FusedAdamOptimizer } from './optim/fused-adam';
 import { variablesOf } from './trainable-variables';
 import { generateImages, generatorPass } from './generator-pass';
 import { vbnReferenceNoise, type EpochStats, type StepProgress, type TrainingImages } from './dcgan-trainer';
@@ -104,8 +105,8 @@ export class KPlusOneTrainer {
     const maxLabel = labelled.labels.reduce((m, l) => Math.max(m, l), 0);
     if (maxLabel >= this.classes) throw new Error(`labelled images: expected labels in 0..${this.classes - 1}, got ${maxLabel}`);
     if (this.stepsPerEpoch() < 1) throw new Error(`Expected at least batchSize*k = ${batchSize * k} unlabelled images, got ${unlabelled.count}`);
-    this.gOptimizer = tf.train.adam(learningRate, beta1, 0.999, 1e-8);
-    this.dOptimizer = tf.train.adam(learningRate, beta1, 0.999, 1e-8);
+    this.gOptimizer = new FusedAdamOptimizer(learningRate, beta1, 0.999, 1e-8);
+    this.dOptimizer = new FusedAdamOptimizer(learningRate, beta1, 0.999, 1e-8);
     this.gVars = variablesOf(generator);
     this.dVars = variablesOf(discriminator);
     this.features = featureExtractor(discriminator, options.featureLayer);

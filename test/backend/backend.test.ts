@@ -6,7 +6,23 @@ describe('initBackend', () => {
   it('skips the native backends that are not installed and logs why', async () => {
     const lines: string[] = [];
     const info = await initBackend({ log: (m) => lines.push(m) });
-    expect(info).toEqual({ name: 'wasm', tfBackend: 'wasm', customKernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] });
+    expect(info).toEqual({
+      name: 'wasm',
+      tfBackend: 'wasm',
+      customKernels: [
+        'Conv2DBackpropFilter',
+        'Conv2DBackpropInput',
+        'Identity',
+        'BatchMatMul',
+        '_FusedMatMul',
+        'GanqlFusedBatchNormGrad',
+        'LeakyRelu',
+        'GanqlLeakyReluGrad',
+        'GanqlAdamUpdate',
+        'Sum',
+        'Mean',
+      ],
+    });
     expect(tf.getBackend()).toBe('wasm');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/tfjs backend: wasm/);

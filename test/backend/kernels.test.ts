@@ -104,7 +104,19 @@ describe('wasm custom conv kernels vs the cpu backend', () => {
       reference.push(convGrads(c, input.x, input.w, input.dy, outShape));
     });
     const info = await initBackend({ order: ['wasm'] });
-    expect(info.customKernels).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput']);
+    expect(info.customKernels).toEqual([
+      'Conv2DBackpropFilter',
+      'Conv2DBackpropInput',
+      'Identity',
+      'BatchMatMul',
+      '_FusedMatMul',
+      'GanqlFusedBatchNormGrad',
+      'LeakyRelu',
+      'GanqlLeakyReluGrad',
+      'GanqlAdamUpdate',
+      'Sum',
+      'Mean',
+    ]);
   });
 
   cases.forEach((c, i) => {
@@ -132,7 +144,19 @@ describe('wasm custom conv kernels vs the cpu backend', () => {
   });
 
   it('registering twice keeps one working copy of each kernel', () => {
-    expect(registerCustomKernels('wasm')).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput']);
+    expect(registerCustomKernels('wasm')).toEqual([
+      'Conv2DBackpropFilter',
+      'Conv2DBackpropInput',
+      'Identity',
+      'BatchMatMul',
+      '_FusedMatMul',
+      'GanqlFusedBatchNormGrad',
+      'LeakyRelu',
+      'GanqlLeakyReluGrad',
+      'GanqlAdamUpdate',
+      'Sum',
+      'Mean',
+    ]);
     const c = cases[1];
     const got = convGrads(c, inputs[1].x, inputs[1].w, inputs[1].dy, inputs[1].outShape);
     expect(maxAbsDiff(got.dx, reference[1].dx)).toBeLessThanOrEqual(1e-4);

@@ -1,40 +1,86 @@
 import * as tf from '@tensorflow/tfjs';
+import { adamUpdateWasmConfig } from './adam-update';
+import { makeUnflaggedMatMulWasm } from './batch-mat-mul';
 import { conv2dBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { makeConv2dBackpropInputWasm } from './conv2d-backprop-input';
+import { fusedBatchNormGradWasmConfig, makeFusedBatchNormGradConfig } from './fused-batch-norm-grad';
+import { identityWasmConfig } from './identity';
+import { leakyReluGradWasmConfig, leakyReluWasmConfig, makeLeakyReluGradConfig } from './leaky-relu';
+import { makeLeadingAxesReduceWasm } from './leading-axes-reduce';
 
-/** Kernel functions installed by ganql, so a second registration can recognise them. */
-const ganqlKernels = new WeakSet<tf.KernelFunc>();
+/** Kernel and gradient functions installed by ganql, so a second registration can recognise them. */
+const ganqlFunctions = new WeakSet<object>();
 
-function install(config: tf.KernelConfig): void {
-  if (tf.getKernel(config.kernelName, config.backendName) !== undefined) {
-    tf.unregisterKernel(config.kernelName, config.backendName);
-  }
-  ganqlKernels.add(config.kernelFunc);
+/** A wasm kernel of ganql's, made from the kernel registered before it (undefined when there was none). */
+interface WasmKernel {
+  name: string;
+  make: (native: tf.KernelConfig | undefined) => tf.KernelConfig;
+}
+
+const requireNative = (name: string, native: tf.KernelConfig | undefined): tf.KernelConfig => {
+  if (native === undefined) throw new Error(`Expected wasm's own ${name} kernel to wrap, got none`);
+  return native;
+};
+
+/** Each wraps or replaces a kernel of the same name; the order is the order of the returned names. */
+const wasmKernels: readonly WasmKernel[] = [
+  { name: 'Conv2DBackpropFilter', make: () => conv2dBackpropFilterWasmConfig },
+  { name: 'Conv2DBackpropInput', make: () => ({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: makeConv2dBackpropInputWasm() }) },
+  { name: 'Identity', make: () => identityWasmConfig },
+  // The native config keeps its setupFunc, so a re-initialised backend still binds the wasm function.
+  {
+    name: 'BatchMatMul',
+    make: (native) => ({ ...requireNative('BatchMatMul', native), ...makeUnflaggedMatMulWasm('BatchMatMul', requireNative('BatchMatMul', native).kernelFunc) }),
+  },
+  {
+    name: '_FusedMatMul',
+    make: (native) => ({
+      ...requireNative('_FusedMatMul', native),
+      ...makeUnflaggedMatMulWasm('_FusedMatMul', requireNative('_FusedMatMul', native).kernelFunc),
+    }),
+  },
+  { name: fusedBatchNormGradWasmConfig.kernelName, make: () => fusedBatchNormGradWasmConfig },
+  { name: 'LeakyRelu', make: () => leakyReluWasmConfig },
+  { name: leakyReluGradWasmConfig.kernelName, make: () => leakyReluGradWasmConfig },
+  { name: adamUpdateWasmConfig.kernelName, make: () => adamUpdateWasmConfig },
+  { name: 'Sum', make: (native) => makeLeadingAxesReduceWasm('Sum', requireNative('Sum', native)) },
+  { name: 'Mean', make: (native) => makeLeadingAxesReduceWasm('Mean', requireNative('Mean', native)) },
+];
+
+/** Gradients that call the kernels above where the backend has them, and tfjs's own elsewhere. */
+const gradients: readonly { name: string; make: (fallback: tf.GradConfig) => tf.GradConfig }[] = [
+  { name: 'FusedBatchNorm', make: makeFusedBatchNormGradConfig },
+  { name: 'LeakyRelu', make: makeLeakyReluGradConfig },
+];
+
+function installKernel(kernel: WasmKernel): void {
+  const current = tf.getKernel(kernel.name, 'wasm');
+  if (current !== undefined && ganqlFunctions.has(current.kernelFunc)) return;
+  const config = kernel.make(current);
+  if (current !== undefined) tf.unregisterKernel(kernel.name, 'wasm');
+  ganqlFunctions.add(config.kernelFunc);
   tf.registerKernel(config);
+}
+
+function installGradient(name: string, make: (fallback: tf.GradConfig) => tf.GradConfig): void {
+  const current = tf.getGradient(name);
+  if (current === undefined) throw new Error(`Expected tfjs's own gradient of ${name}, got none`);
+  if (ganqlFunctions.has(current.gradFunc)) return;
+  const config = make(current);
+  ganqlFunctions.add(config.gradFunc);
+  tf.registerGradient(config);
 }
 
 /**
  * Registers ganql's custom kernels for `backendName` and returns their names.
  * Best called after `await tf.setBackend(name)` (initBackend does); registered earlier, the wrapped
  * native kernel's setup still runs when the backend initialises.
- * Calling it twice is harmless: kernels already ours are left in place.
+ * Calling it twice is harmless: kernels already ours are left in place. The gradients it installs are
+ * global (tfjs keeps one per kernel name) but use ganql's kernels only on a backend that has them.
  */
 export function registerCustomKernels(backendName: string): string[] {
   if (backendName !== 'wasm') return [];
-  const names: string[] = [];
-
-  const filter = tf.getKernel(conv2dBackpropFilterWasmConfig.kernelName, 'wasm');
-  if (filter === undefined || !ganqlKernels.has(filter.kernelFunc)) install(conv2dBackpropFilterWasmConfig);
-  names.push(conv2dBackpropFilterWasmConfig.kernelName);
-
-  const input = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (input === undefined || !ganqlKernels.has(input.kernelFunc)) {
-    install({
-      kernelName: 'Conv2DBackpropInput',
-      backendName: 'wasm',
-      kernelFunc: makeConv2dBackpropInputWasm(),
-    });
-  }
-  names.push('Conv2DBackpropInput');
-  return names;
+  for (const kernel of wasmKernels) installKernel(kernel);
+  for (const { name, make } of gradients) installGradient(name, make);
+  return wasmKernels.map((k) => k.name);
 }

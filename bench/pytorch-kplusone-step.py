@@ -1,0 +1,211 @@
+"""
+One ganql K+1 semi-supervised training step (src/models/kplusone-mlp.ts + src/training/kplusone-trainer.ts,
+Salimans et al. 2016 sec 5 with feature matching) in PyTorch (CPU), as the speed peer of tfjs, and a
+check that both compute the same step.
+
+    /usr/bin/python3 bench/pytorch-kplusone-step.py --dir DIR --threads 1 --steps 20 --warmup 3 [--check-steps 1]
+
+Driven by bench/train-step.ts (see bench/pytorch-train-step.py for the setup). DIR holds:
+  config.json    architecture (KPlusOneMlpConfig), trainer options, batch size, tfjs parameter counts,
+                 and the manifest of weights.bin / check-weights.bin: [{name, shape, offset}] (tfjs layouts)
+  weights.bin    initial weights of the timed tfjs models (noise layers on)
+  check-weights.bin  initial weights of the check models (built without noise: the noise of two
+                 libraries cannot be drawn alike, so the check runs the step with sigma 0)
+  labelled.f32, labels.i32, unlabelled.f32   one batch each [batch, 28, 28, 1] (NHWC like tfjs)
+  noise.f32      --check-steps x 2 noise batches [batch, latentSize]: D step's, then G step's
+Prints one JSON line on stdout.
+
+The step (KPlusOneTrainer.trainStep, k = 1): D minimises L_supervised + w (L_unlabelled + L_generated)
+on one pass over [labelled; unlabelled; G(z1)] (G in training mode, no gradient into G); the moving
+average of D's parameters takes a step; then G minimises feature matching ||mean f(unlabelled) -
+mean f(G(z2))||^2 on D's last hidden layer (one pass over both). Weights keep tfjs's [in, out] layout
+(y = x W + b), so they load without transposes.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def wn_kernel(v, g):
+    """WeightNormDense.kernel(): v * g / ||v|| per output unit."""
+    return v * (g / torch.sqrt((v * v).sum(0) + 1e-12))
+
+
+class Discriminator:
+    """buildKPlusOneDiscriminator: flatten, noise, weight-normalised ReLU layers each followed by noise, K logits."""
+
+    def __init__(self, c, w, noise):
+        self.hidden = [(w[f"d_hidden{i + 1}/v"], w[f"d_hidden{i + 1}/g"], w[f"d_hidden{i + 1}/b"]) for i in range(len(c["discriminatorUnits"]))]
+        self.logits = (w["d_logits/v"], w["d_logits/g"], w["d_logits/b"])
+        self.input_noise = c["inputNoise"] if noise else 0.0
+        self.hidden_noise = c["hiddenNoise"] if noise else 0.0
+        for v, g, b in self.hidden:
+            v.requires_grad_(True)
+            b.requires_grad_(True)
+        for t in self.logits:
+            t.requires_grad_(True)
+
+    def parameters(self):
+        return [t for v, g, b in self.hidden for t in (v, b)] + list(self.logits)
+
+    def __call__(self, images, features_only=False):
+        x = images.flatten(1)
+        if self.input_noise > 0:
+            x = x + torch.randn_like(x) * self.input_noise
+        for i, (v, g, b) in enumerate(self.hidden):
+            x = F.relu(x @ wn_kernel(v, g) + b)
+            # The feature-matching layer's output is the last hidden layer's, before its noise.
+            if features_only and i == len(self.hidden) - 1:
+                return x
+            if self.hidden_noise > 0:
+                x = x + torch.randn_like(x) * self.hidden_noise
+        v, g, b = self.logits
+        return x @ wn_kernel(v, g) + b
+
+
+class Generator:
+    """buildKPlusOneGenerator: dense (no bias) -> batchnorm (gamma frozen) -> softplus per hidden layer, weight-normalised tanh."""
+
+    def __init__(self, c, w):
+        self.layers = []
+        for i in range(len(c["generatorUnits"])):
+            name = f"g_hidden{i + 1}"
+            kernel = w[f"{name}/kernel"].requires_grad_(True)
+            beta = w[f"{name}_bn/beta"].requires_grad_(True)
+            self.layers.append((kernel, w[f"{name}_bn/gamma"], beta, w[f"{name}_bn/moving_mean"], w[f"{name}_bn/moving_variance"]))
+        self.pixels = tuple(w[f"g_pixels/{n}"].requires_grad_(True) for n in ("v", "g", "b"))
+        self.size = c["imageSize"]
+
+    def parameters(self):
+        return [t for kernel, gamma, beta, mean, var in self.layers for t in (kernel, beta)] + list(self.pixels)
+
+    def __call__(self, z):
+        x = z
+        for kernel, gamma, beta, mean, var in self.layers:
+            # Keras momentum 0.9 is PyTorch's 0.1; training mode normalises with the batch's biased variance.
+            x = F.softplus(F.batch_norm(x @ kernel, mean, var, gamma, beta, training=True, momentum=0.1, eps=1e-5))
+        v, g, b = self.pixels
+        return torch.tanh(x @ wn_kernel(v, g) + b).view(-1, self.size, self.size, 1)
+
+
+def load_weights(directory, file, manifest):
+    data = open(os.path.join(directory, file), "rb").read()
+    out = {}
+    for spec in manifest:
+        n = int(np.prod(spec["shape"])) if spec["shape"] else 1
+        out[spec["name"]] = torch.from_numpy(np.frombuffer(data, "<f4", n, spec["offset"]).reshape(spec["shape"]).copy())
+    return out
+
+
+def lse(logits):
+    return torch.logsumexp(logits, 1)
+
+
+class Step:
+    def __init__(self, g, d, options):
+        self.g, self.d = g, d
+        adam = dict(lr=options["learningRate"], betas=(options["beta1"], 0.999), eps=1e-8)
+        self.g_opt = torch.optim.Adam(g.parameters(), **adam)
+        self.d_opt = torch.optim.Adam(d.parameters(), **adam)
+        self.weight = options["unsupervisedWeight"]
+        self.rate = options["averageRate"]
+        self.averages = [torch.zeros_like(p) for p in d.parameters()]
+
+    def __call__(self, labelled, labels, unlabelled, z_d, z_g):
+        n = labelled.shape[0]
+        with torch.no_grad():
+            fake = self.g(z_d)
+        self.d_opt.zero_grad(set_to_none=True)
+        logits = self.d(torch.cat([labelled, unlabelled, fake]))
+        lab, unl, gen = logits[:n], logits[n : 2 * n], logits[2 * n :]
+        supervised = (lse(lab) - lab.gather(1, labels.view(-1, 1)).squeeze(1)).mean()
+        unsupervised = F.softplus(-lse(unl)).mean() + F.softplus(lse(gen)).mean()
+        d_loss = supervised + self.weight * unsupervised
+        d_loss.backward()
+        self.d_opt.step()
+        with torch.no_grad():
+            for avg, p in zip(self.averages, self.d.parameters()):
+                avg.add_(p - avg, alpha=self.rate)
+
+        # No gradient for D's weights in G's update (tfjs's minimize(varList) computes none).
+        for p in self.d.parameters():
+            p.requires_grad_(False)
+        self.g_opt.zero_grad(set_to_none=True)
+        features = self.d(torch.cat([unlabelled, self.g(z_g)]), features_only=True)
+        g_loss = ((features[:n].mean(0) - features[n:].mean(0)) ** 2).sum()
+        g_loss.backward()
+        self.g_opt.step()
+        for p in self.d.parameters():
+            p.requires_grad_(True)
+        return d_loss.item(), g_loss.item()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--check-steps", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    with open(os.path.join(args.dir, "config.json")) as f:
+        spec = json.load(f)
+    c, options, batch, manifest = spec["architecture"], spec["trainer"], spec["batchSize"], spec["weights"]
+    size = c["imageSize"]
+    read = lambda name, dtype: np.fromfile(os.path.join(args.dir, name), dtype=dtype)  # noqa: E731
+    labelled = torch.from_numpy(read("labelled.f32", "<f4").reshape(batch, size, size, 1))
+    unlabelled = torch.from_numpy(read("unlabelled.f32", "<f4").reshape(batch, size, size, 1))
+    labels = torch.from_numpy(read("labels.i32", "<i4").astype(np.int64))
+
+    def build(file, noise):
+        w = load_weights(args.dir, file, manifest)
+        return Generator(c, w), Discriminator(c, w, noise)
+
+    g, d = build("weights.bin", True)
+    counts = {"generator": sum(p.numel() for p in g.parameters()), "discriminator": sum(p.numel() for p in d.parameters())}
+    if counts != spec["tfjsParameterCounts"]:
+        raise SystemExit(f"trainable parameters: expected tfjs's {spec['tfjsParameterCounts']}, got {counts}")
+
+    check = []
+    if args.check_steps > 0:
+        latent = c["latentSize"]
+        noise = torch.from_numpy(read("noise.f32", "<f4")[: args.check_steps * 2 * batch * latent].reshape(args.check_steps, 2, batch, latent))
+        cg, cd = build("check-weights.bin", False)
+        step = Step(cg, cd, options)
+        for i in range(args.check_steps):
+            d_loss, g_loss = step(labelled, labels, unlabelled, noise[i, 0], noise[i, 1])
+            check.append({"discriminator": d_loss, "generator": g_loss})
+
+    step = Step(g, d, options)
+    rng = torch.Generator().manual_seed(1)
+    ms = []
+    for i in range(args.warmup + args.steps):
+        z = torch.randn(2, batch, c["latentSize"], generator=rng)
+        start = time.perf_counter()
+        cpu = time.process_time()
+        step(labelled, labels, unlabelled, z[0], z[1])
+        if i >= args.warmup:
+            ms.append((1000 * (time.perf_counter() - start), 1000 * (time.process_time() - cpu)))
+    wall = [m[0] for m in ms]
+    print(json.dumps({
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "threads": torch.get_num_threads(),
+        "parameterCounts": counts,
+        "check": check,
+        "timing": {"msPerStep": statistics.median(wall), "min": min(wall), "max": max(wall), "steps": len(wall), "cpuMsPerStep": statistics.median([m[1] for m in ms])},
+    }))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
