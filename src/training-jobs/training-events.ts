@@ -16,6 +16,8 @@ export type TrainingEvent =
       stepsPerEpoch: number;
       generatorLoss: number;
       discriminatorLoss: number;
+      /** Training images the step consumed per second. */
+      imagesPerSecond: number;
     }
   /** One epoch completed and checkpointed, with its metrics and sample grid. */
   | { type: 'EPOCH'; jobId: string; state: 'RUNNING'; progress: number; epoch: EpochView }

@@ -252,10 +252,21 @@ export class TrainingJobRunner {
         this.o.log.info('training job started', { jobId: job.id, backend: message.backend, resume: job.resume, epochsCompleted: job.epochsCompleted });
         return undefined;
       case 'step': {
-        const { epoch, step, stepsPerEpoch, generatorLoss, discriminatorLoss } = message;
+        const { epoch, step, stepsPerEpoch, generatorLoss, discriminatorLoss, imagesPerSecond } = message;
         const progress = (epoch - 1 + step / stepsPerEpoch) / epochs;
         context.progress(progress);
-        this.events.publish({ type: 'STEP', jobId: job.id, state: 'RUNNING', progress, epoch, step, stepsPerEpoch, generatorLoss, discriminatorLoss });
+        this.events.publish({
+          type: 'STEP',
+          jobId: job.id,
+          state: 'RUNNING',
+          progress,
+          epoch,
+          step,
+          stepsPerEpoch,
+          generatorLoss,
+          discriminatorLoss,
+          imagesPerSecond,
+        });
         return undefined;
       }
       case 'epoch': {

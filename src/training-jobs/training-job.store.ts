@@ -35,6 +35,8 @@ export interface JobEpoch {
   dAccuracyFake: number;
   testError: number | null;
   seconds: number;
+  /** The epoch's mean training images per second; null for epochs recorded before it was measured. */
+  imagesPerSecond: number | null;
   /** The PNG grid of samples from the job's fixed noise after this epoch. */
   samplesPng: Uint8Array;
 }
@@ -240,6 +242,7 @@ export class TrainingJobStore {
       dAccuracyFake: epoch.dAccuracyFake,
       testError: epoch.testError,
       seconds: epoch.seconds,
+      imagesPerSecond: epoch.imagesPerSecond,
       // Prisma's Bytes want a Uint8Array over a plain ArrayBuffer: a copy of its own.
       samples: new Uint8Array(epoch.samplesPng),
     };
@@ -292,6 +295,7 @@ export class TrainingJobStore {
       dAccuracyFake: r.dAccuracyFake,
       testError: r.testError,
       seconds: r.seconds,
+      imagesPerSecond: r.imagesPerSecond,
       samplesPng: r.samples,
       keptModelId: r.keptModelId,
     }));

@@ -15,8 +15,8 @@ import {
 import { AutoencoderTrainer } from './autoencoder-trainer';
 import { adamState, restoreAdam, type OptimizerRecord } from './checkpoint';
 import { runEpochs } from './epoch-loop';
-import type { SessionOptions, SessionResult, StepEvent } from './session-options';
-import type { EpochMetrics, EpochRecord, ServedVersion, SessionTrainer, TrainedEpoch, TrainerState } from './session-trainer';
+import type { SessionOptions, SessionResult } from './session-options';
+import type { EpochMetrics, EpochRecord, ServedVersion, SessionTrainer, TrainedEpoch, TrainerState, TrainerStepEvent } from './session-trainer';
 import type { TrainingSpec } from './training-spec';
 
 /**
@@ -120,7 +120,11 @@ class AutoencoderSessionTrainer implements SessionTrainer {
     return this.trainer.stepsPerEpoch();
   }
 
-  async trainEpoch(epoch: number, onStep: (e: StepEvent) => void, shouldStop: () => boolean): Promise<TrainedEpoch> {
+  imagesPerStep(): number {
+    return this.spec.batchSize;
+  }
+
+  async trainEpoch(epoch: number, onStep: (e: TrainerStepEvent) => void, shouldStop: () => boolean): Promise<TrainedEpoch> {
     const stats = await this.trainer.trainEpoch(
       epoch,
       (p) =>

@@ -40,7 +40,13 @@ export async function runEpochs(
   const stop = options.shouldStop ?? (() => false);
   for (let epoch = records.length; epoch < spec.epochs; epoch++) {
     const epochStarted = performance.now();
-    const trained = await trainer.trainEpoch(epoch, (e) => options.onStep?.(e), stop);
+    const trained = await trainer.trainEpoch(
+      epoch,
+      (e) => options.onStep?.({ ...e, imagesPerSecond: imagesPerSecond(trainer.imagesPerStep(), e.msPerStep) }),
+      stop,
+    );
+    // The epoch's mean throughput: its training alone, before evaluation and checkpoint.
+    const epochImagesPerSecond = imagesPerSecond(trained.steps * trainer.imagesPerStep(), performance.now() - epochStarted);
     if (trained.steps < trainer.stepsPerEpoch()) {
       log(`stopped during epoch ${epoch + 1}: keeping the checkpoint of epoch ${records.length}`);
       return { status: 'stopped', completedEpochs: records.length };
@@ -55,9 +61,19 @@ export async function runEpochs(
     record.seconds = (performance.now() - epochStarted) / 1000;
     await saveCheckpoint(checkpointDir, trainer, spec, records, (performance.now() - started) / 1000);
     record.seconds = (performance.now() - epochStarted) / 1000;
-    log(`epoch ${epoch + 1} done: ${trainer.describe(record)}, ${record.seconds.toFixed(1)} s, tensors ${tf.memory().numTensors}`);
+    log(
+      `epoch ${epoch + 1} done: ${trainer.describe(record)}, ${record.seconds.toFixed(1)} s, ${epochImagesPerSecond.toFixed(1)} images/s, tensors ${tf.memory().numTensors}`,
+    );
     // A mode without a discriminator reports its accuracies as 0.
-    await options.onEpoch?.({ epoch: epoch + 1, epochs: spec.epochs, dAccuracyReal: 0, dAccuracyFake: 0, ...record, samplesPng });
+    await options.onEpoch?.({
+      epoch: epoch + 1,
+      epochs: spec.epochs,
+      dAccuracyReal: 0,
+      dAccuracyFake: 0,
+      ...record,
+      imagesPerSecond: epochImagesPerSecond,
+      samplesPng,
+    });
     const keep = spec.keepEvery !== undefined && (epoch + 1) % spec.keepEvery === 0 ? options.keepDir?.(epoch + 1) : undefined;
     if (keep !== undefined) {
       const manifest = await writeVersion(path.resolve(keep), { ...common, version: `${options.version ?? timeLabel(new Date())}-epoch-${label}`, samplesPng });
@@ -70,4 +86,9 @@ export async function runEpochs(
   // The final models are the last checkpoint's; keep the version folder small.
   await fs.rm(checkpointDir, { recursive: true, force: true });
   return { status: 'finished', dir: outDir, manifest };
+}
+
+/** Images over the milliseconds they took; a step too short for the clock counts as 1 µs, so the figure stays finite. */
+function imagesPerSecond(images: number, ms: number): number {
+  return images / (Math.max(ms, 1e-3) / 1000);
 }

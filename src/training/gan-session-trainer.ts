@@ -10,8 +10,7 @@ import { adamState, restoreAdam, tensorsNamed, type OptimizerRecord } from './ch
 import { seededNoise, vbnReferenceNoise, type DcganTrainer } from './dcgan-trainer';
 import type { Models } from './gan-models';
 import { classificationError, KPlusOneTrainer } from './kplusone-trainer';
-import type { StepEvent } from './session-options';
-import type { EpochMetrics, EpochRecord, ServedVersion, SessionTrainer, TrainedEpoch, TrainerState } from './session-trainer';
+import type { EpochMetrics, EpochRecord, ServedVersion, SessionTrainer, TrainedEpoch, TrainerState, TrainerStepEvent } from './session-trainer';
 import type { TrainingSpec } from './training-spec';
 
 /** Images in the per-epoch grid (8x8). */
@@ -49,7 +48,12 @@ export class GanSessionTrainer implements SessionTrainer {
     return this.trainer.stepsPerEpoch();
   }
 
-  async trainEpoch(epoch: number, onStep: (e: StepEvent) => void, shouldStop: () => boolean): Promise<TrainedEpoch> {
+  /** K+1: the k unlabelled batches of a step; the labelled batches cycled beside them are not counted, so an epoch is one pass over the training images. */
+  imagesPerStep(): number {
+    return this.spec.batchSize * this.spec.k;
+  }
+
+  async trainEpoch(epoch: number, onStep: (e: TrainerStepEvent) => void, shouldStop: () => boolean): Promise<TrainedEpoch> {
     const stats = await this.trainer.trainEpoch(epoch, (p) => onStep({ ...p, epoch: epoch + 1 }), undefined, shouldStop);
     return {
       steps: stats.steps,

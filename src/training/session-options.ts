@@ -10,6 +10,8 @@ export interface StepEvent {
   stepsPerEpoch: number;
   losses: Losses;
   msPerStep: number;
+  /** Training images this step consumed (SessionTrainer.imagesPerStep) per second of msPerStep. */
+  imagesPerSecond: number;
 }
 
 /** One epoch done and checkpointed. */
@@ -29,6 +31,8 @@ export interface EpochEvent {
   reconstructionError?: number;
   /** Seconds this epoch took (training, evaluation and checkpoint). */
   seconds: number;
+  /** Training images the epoch's steps consumed per second of their training (evaluation and checkpoint not counted). */
+  imagesPerSecond: number;
   /** 8x8 grid PNG of G on the run's fixed seeded noise; autoencoder: rows of 8 fixed held-out digits, each followed by a row of their reconstructions. */
   samplesPng: Buffer;
 }

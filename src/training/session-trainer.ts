@@ -14,6 +14,9 @@ export interface EpochMetrics {
 /** What one completed epoch left in the checkpoint (its metrics flat beside the losses, as state.json has always held them). */
 export type EpochRecord = { losses: Losses } & EpochMetrics & { seconds: number };
 
+/** A step as a trainer reports it; the epoch loop adds its throughput. */
+export type TrainerStepEvent = Omit<StepEvent, 'imagesPerSecond'>;
+
 /** The steps an epoch did and what they measured. */
 export interface TrainedEpoch {
   /** Fewer than stepsPerEpoch(): the epoch was stopped. */
@@ -51,8 +54,10 @@ export interface SessionTrainer {
   /** The networks a checkpoint saves whole, by folder name, and restores layer by layer. */
   readonly networks: Readonly<Record<string, tf.LayersModel>>;
   stepsPerEpoch(): number;
+  /** Training images one step consumes (GAN and K+1: its k real batches; autoencoder: its batch): the unit of images/s. */
+  imagesPerStep(): number;
   /** Trains epoch `epoch` (0-based) in its seeded order, stopping between steps once shouldStop() says so. */
-  trainEpoch(epoch: number, onStep: (e: StepEvent) => void, shouldStop: () => boolean): Promise<TrainedEpoch>;
+  trainEpoch(epoch: number, onStep: (e: TrainerStepEvent) => void, shouldStop: () => boolean): Promise<TrainedEpoch>;
   /** Held-out metrics after an epoch (the K+1 test error, the reconstruction error). */
   heldOutMetrics(): EpochMetrics;
   /** The PNG grid of this epoch, on fixed noise or fixed held-out images. */

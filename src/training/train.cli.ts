@@ -174,7 +174,7 @@ export async function runTraining(argv: readonly string[], log: (msg: string) =>
         process.stderr.write(
           `${tty ? '\r' : ''}epoch ${p.epoch}/${spec.epochs} ${progressBar(p.step, p.stepsPerEpoch)} step ${p.step}/${p.stepsPerEpoch} ` +
             `${lossText(spec, p.losses)} ` +
-            `${(p.msPerStep / 1000).toFixed(2)} s/step ETA ${formatSeconds(eta)}${tty ? (p.step === p.stepsPerEpoch ? '\n' : '') : '\n'}`,
+            `${(p.msPerStep / 1000).toFixed(2)} s/step ${p.imagesPerSecond.toFixed(0)} images/s ETA ${formatSeconds(eta)}${tty ? (p.step === p.stepsPerEpoch ? '\n' : '') : '\n'}`,
         );
       },
       onKeep: (dir) => log(`kept ${dir}`),

@@ -29,7 +29,7 @@ interface EventOut {
     state: string;
     progress: number;
     epochsCompleted: number | null;
-    step: { epoch: number; step: number; stepsPerEpoch: number; generatorLoss: number; discriminatorLoss: number } | null;
+    step: { epoch: number; step: number; stepsPerEpoch: number; generatorLoss: number; discriminatorLoss: number; imagesPerSecond: number } | null;
     epoch: {
       epoch: number;
       generatorLoss: number;
@@ -38,6 +38,7 @@ interface EventOut {
       dAccuracyFake: number;
       testError: number | null;
       seconds: number;
+      imagesPerSecond: number | null;
       samples: { width: number; height: number; channels: number; dataUrl: string };
     } | null;
     modelId: string | null;
@@ -49,8 +50,8 @@ const JOB =
   'id state name version parentModelId modelId keptModelIds epochsCompleted progress error spec { mode architecture dataset epochs batchSize limit latentSize } run { id kind status modelId errorCode errorMessage }';
 const EVENTS = `subscription($id: ID!) { trainingProgress(jobId: $id) {
   type jobId state progress epochsCompleted modelId error
-  step { epoch step stepsPerEpoch generatorLoss discriminatorLoss }
-  epoch { epoch generatorLoss discriminatorLoss dAccuracyReal dAccuracyFake testError seconds samples { width height channels dataUrl } } } }`;
+  step { epoch step stepsPerEpoch generatorLoss discriminatorLoss imagesPerSecond }
+  epoch { epoch generatorLoss discriminatorLoss dAccuracyReal dAccuracyFake testError seconds imagesPerSecond samples { width height channels dataUrl } } } }`;
 
 let server: TestServer;
 let url: string;
@@ -106,6 +107,9 @@ describe('training over GraphQL', () => {
       expect(e.epoch!.dAccuracyReal).toBeLessThanOrEqual(1);
       expect(e.epoch!.testError).toBeNull();
       expect(e.epoch!.seconds).toBeGreaterThan(0);
+      // 64 images an epoch over its training time, which is shorter than the whole epoch's.
+      expect(Number.isFinite(e.epoch!.imagesPerSecond)).toBe(true);
+      expect(e.epoch!.imagesPerSecond).toBeGreaterThan(64 / e.epoch!.seconds);
       const png = pngOf(e.epoch!.samples.dataUrl);
       // 64 samples, 8x8 with 2 px padding: 8*28 + 9*2.
       expect([png.width, png.height, png.channels]).toEqual([242, 242, 1]);
@@ -114,7 +118,11 @@ describe('training over GraphQL', () => {
     expect(epochs.map((e) => e.progress)).toEqual([0.5, 1]);
     const steps = events.filter((e) => e.type === 'STEP');
     expect(steps.length).toBeGreaterThan(0);
-    for (const s of steps) expect(s.step!.stepsPerEpoch).toBe(2);
+    for (const s of steps) {
+      expect(s.step!.stepsPerEpoch).toBe(2);
+      expect(Number.isFinite(s.step!.imagesPerSecond)).toBe(true);
+      expect(s.step!.imagesPerSecond).toBeGreaterThan(0);
+    }
     const end = events.at(-1)!;
     expect(end).toMatchObject({ type: 'END', state: 'SUCCEEDED', epochsCompleted: 2, error: null, progress: 1 });
     expect(end.modelId).toMatch(/^dcgan-mnist@\d{4}-\d\d-\d\dT\d\d-\d\d-[0-9a-f]{8}$/);
@@ -123,6 +131,16 @@ describe('training over GraphQL', () => {
     const finished = await job(created.id);
     expect(finished).toMatchObject({ state: 'SUCCEEDED', modelId: end.modelId, epochsCompleted: 2, progress: 1, error: null });
     expect(finished.run).toMatchObject({ kind: 'TRAIN', status: 'SUCCEEDED', modelId: end.modelId });
+    // The job query reads the epochs' throughput back from the database, as the subscription sent it.
+    const recorded = await server.gql<{ trainingJob: { epochs: { epoch: number; imagesPerSecond: number | null }[] } }>(
+      'query($id: ID!) { trainingJob(id: $id) { epochs { epoch imagesPerSecond } } }',
+      { id: created.id },
+    );
+    expect(recorded.errors).toBeUndefined();
+    const stored = recorded.data!.trainingJob.epochs;
+    expect(stored.map((e) => e.epoch)).toEqual([1, 2]);
+    // SQLite's REAL round trip may change the last digit.
+    stored.forEach((e, i) => expect(e.imagesPerSecond).toBeCloseTo(epochs[i].epoch!.imagesPerSecond!, 6));
     expect(existsSync(path.join(server.ganql.config.modelsDir, `dcgan-mnist-${finished.version}`, 'manifest.json'))).toBe(true);
     // The job's working folder moved into the models folder: nothing is left behind.
     expect(readdirSync(server.ganql.config.training.jobsDir)).toEqual([]);

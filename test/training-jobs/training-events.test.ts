@@ -11,6 +11,7 @@ const step = (jobId: string, step: number): TrainingEvent => ({
   stepsPerEpoch: 100,
   generatorLoss: step,
   discriminatorLoss: -step,
+  imagesPerSecond: 100 * step,
 });
 const end = (jobId: string): TrainingEvent => ({ type: 'END', jobId, state: 'SUCCEEDED', progress: 1, epochsCompleted: 1, modelId: 'm@1', error: null });
 
@@ -79,6 +80,7 @@ describe('TrainingEvents', () => {
         dAccuracyFake: 0.5,
         testError: null,
         seconds: 1,
+        imagesPerSecond: 640,
         samplesPng: new Uint8Array([1]),
         keptModelId: null,
       },

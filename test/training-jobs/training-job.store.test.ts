@@ -65,6 +65,7 @@ describe('TrainingJobStore', () => {
       dAccuracyFake: 0.4,
       testError: null,
       seconds: 2.5,
+      imagesPerSecond: 850.5,
       samplesPng: png,
     };
     await store.saveEpoch(a, epoch);

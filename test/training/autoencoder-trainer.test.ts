@@ -137,8 +137,15 @@ describe('runTrainingSession in autoencoder mode', () => {
     expect(result.status).toBe('finished');
     if (result.status !== 'finished') return;
     expect(steps.map((s) => `${s.epoch}.${s.step}/${s.stepsPerEpoch}`)).toEqual(['1.1/3', '1.2/3', '1.3/3', '2.1/3', '2.2/3', '2.3/3']);
+    // A step's throughput is its batch of 20 images over its own time.
+    for (const s of steps) {
+      expect(s.imagesPerSecond).toBeGreaterThan(0);
+      expect(s.imagesPerSecond).toBeCloseTo(20 / (s.msPerStep / 1000), 6);
+    }
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
     for (const e of epochs) {
+      expect(e.imagesPerSecond).toBeGreaterThan(60 / e.seconds);
+      expect(Number.isFinite(e.imagesPerSecond)).toBe(true);
       expect(e.losses.generator).toBeGreaterThan(0);
       expect(e.losses.discriminator).toBeGreaterThan(0);
       expect(e.dAccuracyReal).toBe(0);

@@ -12,7 +12,7 @@ import { loadServedGenerator } from '../../src/models/served-generator';
 import { gridPng } from '../../src/images/grid';
 import { seededNoise } from '../../src/training/dcgan-trainer';
 import { SAMPLE_NOISE_SALT } from '../../src/training/gan-session-trainer';
-import type { EpochEvent, SessionOptions } from '../../src/training/session-options';
+import type { EpochEvent, SessionOptions, StepEvent } from '../../src/training/session-options';
 import { runTrainingSession } from '../../src/training/training-session';
 import { checkTrainingSpec, type TrainingSpecInput } from '../../src/training/training-spec';
 import { maxWeightDiff, savedWeights } from '../helpers/saved-weights';
@@ -55,18 +55,28 @@ describe('runTrainingSession', () => {
     const before = tf.memory().numTensors;
     const out = tmp('kplusone');
     const epochs: EpochEvent[] = [];
-    const steps: number[] = [];
+    const steps: StepEvent[] = [];
     const result = await runTrainingSession(
       checkTrainingSpec(kPlusOne),
-      options(out, { onEpoch: (e) => void epochs.push(e), onStep: (e) => void steps.push(e.step) }),
+      options(out, { onEpoch: (e) => void epochs.push(e), onStep: (e) => void steps.push(e) }),
     );
     expect(tf.memory().numTensors).toBe(before);
     expect(result.status).toBe('finished');
     if (result.status !== 'finished') return;
-    expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    // A step's throughput is its batch of 10 unlabelled images over its own time.
+    for (const s of steps) {
+      expect(s.imagesPerSecond).toBeGreaterThan(0);
+      expect(s.imagesPerSecond).toBeCloseTo(10 / (s.msPerStep / 1000), 6);
+    }
     expect(epochs).toHaveLength(1);
     const e = epochs[0];
     expect(e).toMatchObject({ epoch: 1, epochs: 1 });
+    // The epoch's 60 images over its training time, which is at least the sum of its steps' times.
+    const stepSeconds = steps.reduce((sum, s) => sum + s.msPerStep / 1000, 0);
+    expect(e.imagesPerSecond).toBeGreaterThan(0);
+    expect(e.imagesPerSecond).toBeLessThanOrEqual(60 / stepSeconds);
+    expect(e.imagesPerSecond).toBeGreaterThan(60 / e.seconds);
     expect(e.testError).toBeGreaterThanOrEqual(0);
     expect(e.testError).toBeLessThanOrEqual(1);
     expect(decodePng(e.samplesPng)).toMatchObject({ width: 8 * 28 + 9 * 2, height: 8 * 28 + 9 * 2 });

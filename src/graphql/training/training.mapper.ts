@@ -100,6 +100,7 @@ export function toTrainingEpoch(view: EpochView): TrainingEpoch {
     dAccuracyFake: view.dAccuracyFake,
     testError: view.testError,
     seconds: view.seconds,
+    imagesPerSecond: view.imagesPerSecond,
     samples: pngImage(view.samplesPng),
     keptModelId: view.keptModelId,
   };
@@ -120,6 +121,7 @@ export function toTrainingEvent(event: TrainingEvent): TrainingProgressEvent {
           stepsPerEpoch: event.stepsPerEpoch,
           generatorLoss: event.generatorLoss,
           discriminatorLoss: event.discriminatorLoss,
+          imagesPerSecond: event.imagesPerSecond,
         },
       };
     case 'EPOCH':

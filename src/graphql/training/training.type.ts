@@ -183,6 +183,13 @@ export class TrainingEpoch {
   @Field(() => Float, { description: 'Wall-clock seconds of the epoch (training, evaluation and checkpoint).' })
   seconds!: number;
 
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "Training images consumed per second over the epoch's steps (evaluation and checkpoint not counted); null for epochs recorded before it was measured. See TrainingStep.imagesPerSecond.",
+  })
+  imagesPerSecond!: number | null;
+
   @Field(() => Image, { description: "8x8 grid of G's samples from the job's fixed seeded noise after this epoch." })
   samples!: Image;
 
@@ -272,6 +279,12 @@ export class TrainingStep {
 
   @Field(() => Float)
   discriminatorLoss!: number;
+
+  @Field(() => Float, {
+    description:
+      'Training images consumed per second by this step: the real images it trains on (GAN and KPLUSONE: k * batchSize, the labelled batches of KPLUSONE not counted; AUTOENCODER: batchSize) over its wall-clock time.',
+  })
+  imagesPerSecond!: number;
 }
 
 @ObjectType({ description: 'One event of trainingProgress; which fields are set depends on type.' })

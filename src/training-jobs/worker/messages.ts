@@ -35,7 +35,7 @@ export interface TrainingWorkerSetup {
 /** Worker -> main thread, in order; exactly one of finished, stopped or failed ends the stream. */
 export type TrainingWorkerMessage =
   | { type: 'started'; backend: BackendName }
-  | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; generatorLoss: number; discriminatorLoss: number }
+  | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; generatorLoss: number; discriminatorLoss: number; imagesPerSecond: number }
   | { type: 'epoch'; epochs: number; epoch: JobEpoch }
   | { type: 'kept'; epoch: number; dir: string; manifest: ModelManifest }
   | { type: 'finished'; dir: string; manifest: ModelManifest }

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
           stepsPerEpoch: e.stepsPerEpoch,
           generatorLoss: e.losses.generator,
           discriminatorLoss: e.losses.discriminator,
+          imagesPerSecond: e.imagesPerSecond,
         });
       },
       onEpoch: (e) => {
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
               dAccuracyFake: e.dAccuracyFake,
               testError: e.testError ?? null,
               seconds: e.seconds,
+              imagesPerSecond: e.imagesPerSecond,
               samplesPng: png,
             },
           },

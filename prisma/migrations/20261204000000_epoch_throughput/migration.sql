@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "TrainingEpoch" ADD COLUMN "imagesPerSecond" REAL;
