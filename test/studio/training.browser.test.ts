@@ -14,11 +14,11 @@ interface JobOut {
   epochsCompleted: number;
   error: string | null;
   spec: { architecture: string; epochs: number; batchSize: number; limit: number | null; seed: number; techniques: { labelSmoothing: number | null } };
-  epochs: { epoch: number; generatorLoss: number }[];
+  epochs: { epoch: number; generatorLoss: number; imagesPerSecond: number | null }[];
 }
 
 const JOB =
-  'id name state modelId epochsCompleted error spec { architecture epochs batchSize limit seed techniques { labelSmoothing } } epochs { epoch generatorLoss }';
+  'id name state modelId epochsCompleted error spec { architecture epochs batchSize limit seed techniques { labelSmoothing } } epochs { epoch generatorLoss imagesPerSecond }';
 
 // Anonymous clients may only sample here (the server's policy for remote clients): the page must say
 // a key is needed, and work once an admin key is pasted under Settings.
@@ -88,6 +88,14 @@ describe.skipIf(skipBrowserTests('training'))('the studio training page', () => 
       trs.map((tr) => [tr.querySelector('th')!.textContent, tr.querySelector('td')!.textContent]),
     );
     expect(rows).toEqual(done.epochs.map((e) => [String(e.epoch), e.generatorLoss.toFixed(3)]));
+    // Each epoch's throughput, to three significant figures of the API's.
+    const rates = (await page.locator('.epochs-table tbody td[data-col="images-per-second"]').allTextContents()).map(Number);
+    expect(rates).toHaveLength(2);
+    rates.forEach((rate, i) => {
+      const api = done.epochs[i].imagesPerSecond!;
+      expect(api).toBeGreaterThan(0);
+      expect(Math.abs(rate - api) / api).toBeLessThan(0.01);
+    });
     // The epoch plot has one marker per epoch and series; the grid is the 8x8 sample sheet (8*28 + 9*2 px).
     expect(await page.locator('.epoch-plot .plot-series[data-series="G loss"] circle.plot-point').count()).toBe(2);
     expect(await naturalWidths(page, '.sample-grid img')).toEqual([242]);
@@ -105,6 +113,10 @@ describe.skipIf(skipBrowserTests('training'))('the studio training page', () => 
     await page.waitForSelector('.epochs-table tbody tr[data-epoch="1"]', { timeout: 30_000 });
     const steps = Number(await page.locator('.step-plot .plot-series[data-series="generator"]').getAttribute('data-points'));
     expect(steps).toBeGreaterThan(0);
+    // The step counter shows the latest step's throughput beside it.
+    await expect.poll(() => page.locator('#train-progress-label').textContent()).toMatch(/step \d+ of \d+, \d+(\.\d+)? images\/s$/);
+    const shown = /, (\S+) images\/s$/.exec((await page.locator('#train-progress-label').textContent())!)![1];
+    expect(Number(shown)).toBeGreaterThan(0);
     const cancel = page.getByRole('button', { name: 'Cancel job' });
     await cancel.focus();
     await page.keyboard.press('Enter');

@@ -11,13 +11,13 @@ import { linePlot } from '../lib/plot.js';
 const SPEC = `spec { mode architecture dataset epochs batchSize learningRate seed limit labelsPerClass latentSize
   techniques { labelSmoothing featureMatching { layer } minibatchDiscrimination { kernels kernelDim } historicalAveraging { weight } virtualBatchNorm { referenceSize } } }`;
 const JOB = `id name version state progress epochsCompleted error modelId parentModelId keptModelIds createdAt ${SPEC}`;
-const EPOCH_METRICS = 'epoch generatorLoss discriminatorLoss dAccuracyReal dAccuracyFake testError seconds keptModelId';
+const EPOCH_METRICS = 'epoch generatorLoss discriminatorLoss dAccuracyReal dAccuracyFake testError seconds imagesPerSecond keptModelId';
 const EPOCH = `${EPOCH_METRICS} samples { dataUrl width height }`;
 // Every epoch's grid is a PNG of ~10-30 kB: a long job's history is read without them, unless it is short.
 const MAX_EPOCHS_WITH_GRIDS = 50;
 const EVENTS = `subscription Watch($id: ID!) { trainingProgress(jobId: $id) {
   type state progress epochsCompleted modelId error
-  step { epoch step stepsPerEpoch generatorLoss discriminatorLoss }
+  step { epoch step stepsPerEpoch generatorLoss discriminatorLoss imagesPerSecond }
   epoch { ${EPOCH} } } }`;
 
 /**
@@ -31,13 +31,13 @@ const EVENTS = `subscription Watch($id: ID!) { trainingProgress(jobId: $id) {
  * }} Spec
  * @typedef {{
  *   epoch: number, generatorLoss: number, discriminatorLoss: number, dAccuracyReal: number, dAccuracyFake: number,
- *   testError: number | null, seconds: number, keptModelId: string | null, samples?: Image | null,
+ *   testError: number | null, seconds: number, imagesPerSecond: number | null, keptModelId: string | null, samples?: Image | null,
  * }} Epoch an epoch's metrics; `samples` (its fixed-noise grid) only when asked for
  * @typedef {{
  *   id: string, name: string, version: string, state: string, progress: number, epochsCompleted: number, error: string | null,
  *   modelId: string | null, parentModelId: string | null, keptModelIds: string[], createdAt: string, spec: Spec,
  * }} Job
- * @typedef {{ epoch: number, step: number, stepsPerEpoch: number, generatorLoss: number, discriminatorLoss: number }} Step
+ * @typedef {{ epoch: number, step: number, stepsPerEpoch: number, generatorLoss: number, discriminatorLoss: number, imagesPerSecond: number }} Step
  * @typedef {{
  *   type: 'STEP' | 'EPOCH' | 'STATE' | 'END', state: string, progress: number, epochsCompleted: number, modelId: string | null,
  *   error: string | null, step: Step | null, epoch: Epoch | null,
@@ -474,7 +474,7 @@ function watchJob(panel, id, { onChange }) {
     el(
       'thead',
       {},
-      el('tr', {}, ...['Epoch', 'G loss', 'D loss', 'D acc real', 'D acc fake', 'Test error', 'Seconds'].map((t) => el('th', { scope: 'col' }, t))),
+      el('tr', {}, ...['Epoch', 'G loss', 'D loss', 'D acc real', 'D acc fake', 'Test error', 'Seconds', 'Images/s'].map((t) => el('th', { scope: 'col' }, t))),
     ),
     tableBody,
   );
@@ -540,7 +540,7 @@ function watchJob(panel, id, { onChange }) {
     const totalEpochs = job?.spec.epochs;
     const step = state.lastStep;
     const where = step
-      ? `epoch ${step.epoch} of ${totalEpochs ?? '?'}, step ${step.step} of ${step.stepsPerEpoch}`
+      ? `epoch ${step.epoch} of ${totalEpochs ?? '?'}, step ${step.step} of ${step.stepsPerEpoch}, ${imagesPerSecondText(step.imagesPerSecond)} images/s`
       : `${state.epochs.length} of ${totalEpochs ?? '?'} epochs done`;
     barText.textContent = `${Math.round(state.progress * 100)}% \u2014 ${where}`;
     cancel.disabled = !ACTIVE.has(state.status);
@@ -615,6 +615,7 @@ function watchJob(panel, id, { onChange }) {
           ...[e.generatorLoss, e.discriminatorLoss, e.dAccuracyReal, e.dAccuracyFake].map((v) => el('td', {}, v.toFixed(3))),
           el('td', {}, e.testError === null ? '\u2014' : e.testError.toFixed(3)),
           el('td', {}, e.seconds.toFixed(1)),
+          el('td', { 'data-col': 'images-per-second' }, e.imagesPerSecond === null ? '\u2014' : imagesPerSecondText(e.imagesPerSecond)),
         ),
       ),
     );
@@ -747,4 +748,12 @@ function describeTechniques(t) {
  */
 function plotWidth(box) {
   return Math.max(240, Math.min(720, Math.floor(box.clientWidth || box.parentElement?.clientWidth || 600)));
+}
+
+/**
+ * Training throughput to three significant figures at most, as a whole number from 100 up.
+ * @param {number} rate training images consumed per second
+ */
+function imagesPerSecondText(rate) {
+  return rate >= 100 ? String(Math.round(rate)) : rate.toPrecision(3);
 }
