@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/backend';
 import { registerCustomKernels } from '../../src/backend/kernels';
+import { maxAbsDiff } from '../helpers/generator';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface Case {
@@ -82,13 +83,6 @@ function convGrads(c: Case, x: Float32Array, w: Float32Array, dy: Float32Array, 
   const out = { dx: gx.dataSync() as Float32Array, dw: gw.dataSync() as Float32Array, transposed: tr.dataSync() as Float32Array };
   tf.dispose([xt, wt, dyt, gx, gw, tr]);
   return out;
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 describe('wasm custom conv kernels vs the cpu backend', () => {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/backend/backend';
+import { relativeDiff, seededNormal } from '../../helpers/compare';
 
 /**
  * ganql's wasm BatchMatMul and _FusedMatMul (transpose flags applied as explicit transposes) against
@@ -36,10 +37,6 @@ const cases: Case[] = shapes.flatMap(({ a, b }) =>
 
 const TOLERANCE = 1e-5;
 
-function seeded(shape: number[], seed: number): Float32Array {
-  return tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', seed).dataSync() as Float32Array);
-}
-
 function products(c: Case, a: Float32Array, b: Float32Array, bias: Float32Array): Float32Array[] {
   return tf.tidy(() => {
     const at = tf.tensor(a, c.a);
@@ -60,19 +57,8 @@ function products(c: Case, a: Float32Array, b: Float32Array, bias: Float32Array)
   });
 }
 
-function relativeDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
-
 describe('matMul with transpose flags on wasm vs cpu', () => {
-  const data = cases.map((c, i) => ({ a: seeded(c.a, 200 + i), b: seeded(c.b, 300 + i), bias: seeded([4096], 400 + i) }));
+  const data = cases.map((c, i) => ({ a: seededNormal(c.a, 200 + i), b: seededNormal(c.b, 300 + i), bias: seededNormal([4096], 400 + i) }));
   const reference: Float32Array[][] = [];
 
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/backend/backend';
+import { relativeDiff, seededNormal } from '../../helpers/compare';
 
 /**
  * FusedBatchNorm's gradient through ganql's one-pass wasm kernel against tfjs's own gradient on the
@@ -21,10 +22,6 @@ const cases: Case[] = [
 ];
 
 const TOLERANCE = 1e-4;
-
-function seeded(shape: number[], seed: number, mean = 0, std = 1): Float32Array {
-  return tf.tidy(() => tf.randomNormal(shape, mean, std, 'float32', seed).dataSync() as Float32Array);
-}
 
 interface Inputs {
   x: Float32Array;
@@ -64,16 +61,6 @@ function gradients(c: Case, v: Inputs): Float32Array[] {
 }
 
 /** Largest |a - b| relative to the largest |b| (gradients are sums of many terms). */
-function relativeDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 describe('FusedBatchNorm gradient on wasm vs tfjs on cpu', () => {
   const inputs: Inputs[] = [];
@@ -85,12 +72,12 @@ describe('FusedBatchNorm gradient on wasm vs tfjs on cpu', () => {
       const channels = c.x[c.x.length - 1];
       const v: Inputs = {
         // An offset mean, as activations have: the centring must not lose precision.
-        x: seeded(c.x, 10 + i, 3, 2),
-        gamma: seeded([channels], 20 + i, 1, 0.3),
-        beta: seeded([channels], 30 + i),
-        mean: seeded([channels], 40 + i, 3),
-        variance: seeded([channels], 50 + i, 4, 0.5),
-        w: seeded(c.x, 60 + i),
+        x: seededNormal(c.x, 10 + i, 3, 2),
+        gamma: seededNormal([channels], 20 + i, 1, 0.3),
+        beta: seededNormal([channels], 30 + i),
+        mean: seededNormal([channels], 40 + i, 3),
+        variance: seededNormal([channels], 50 + i, 4, 0.5),
+        w: seededNormal(c.x, 60 + i),
       };
       inputs.push(v);
       reference.push(gradients(c, v));

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/backend/backend';
+import { relativeDiff } from '../../helpers/compare';
 
 /**
  * ganql's wasm Sum and Mean (leading axes as one product with a ones row) against the cpu backend,
@@ -27,17 +28,6 @@ function reduce(c: (typeof cases)[number], x: Float32Array): { sum: Float32Array
     const mean = tf.mean(t, c.axis, c.keepDims);
     return { sum: sum.dataSync() as Float32Array, mean: mean.dataSync() as Float32Array, shape: sum.shape };
   });
-}
-
-function relativeDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
 }
 
 describe('Sum and Mean on wasm vs cpu', () => {

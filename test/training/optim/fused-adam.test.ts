@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/backend/backend';
 import { FusedAdamOptimizer } from '../../../src/training/optim/fused-adam';
+import { relativeDiff } from '../../helpers/compare';
 
 /**
  * FusedAdamOptimizer (one GanqlAdamUpdate kernel per variable on wasm) against tf.train.adam on the
@@ -45,16 +46,6 @@ function train(p: Problem, optimizer: tf.Optimizer, steps: number): number[] {
 }
 
 const values = (p: Problem): Float32Array[] => Object.values(p.vars).map((v) => v.dataSync() as Float32Array);
-
-function relativeDiff(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 describe('FusedAdamOptimizer', () => {
   let reference: { params: Float32Array[]; losses: number[]; weightNames: string[] };
