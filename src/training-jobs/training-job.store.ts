@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: every read and write of the TrainingJob and TrainingEpoch tables is here, so their SQL has one home.
 import type { Prisma, Statement } from '../db/database';
 import { notFound } from '../errors/ganql-error';
 import type { TrainingSpec } from '../training/training-spec';
