@@ -22,17 +22,13 @@ mean f(G(z2))||^2 on D's last hidden layer (one pass over both). Weights keep tf
 (y = x W + b), so they load without transposes.
 """
 
-import argparse
-import json
-import os
-import platform
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from step_peer import load_weights, parse_args, read, run
 
 
 def wn_kernel(v, g):
@@ -97,14 +93,6 @@ class Generator:
         return torch.tanh(x @ wn_kernel(v, g) + b).view(-1, self.size, self.size, 1)
 
 
-def load_weights(directory, file, manifest):
-    data = open(os.path.join(directory, file), "rb").read()
-    out = {}
-    for spec in manifest:
-        n = int(np.prod(spec["shape"])) if spec["shape"] else 1
-        out[spec["name"]] = torch.from_numpy(np.frombuffer(data, "<f4", n, spec["offset"]).reshape(spec["shape"]).copy())
-    return out
-
 
 def lse(logits):
     return torch.logsumexp(logits, 1)
@@ -150,61 +138,18 @@ class Step:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dir", required=True)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--check-steps", type=int, default=0)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    with open(os.path.join(args.dir, "config.json")) as f:
-        spec = json.load(f)
-    c, options, batch, manifest = spec["architecture"], spec["trainer"], spec["batchSize"], spec["weights"]
+    args, spec = parse_args(__doc__)
+    c, manifest, batch = spec["architecture"], spec["weights"], spec["batchSize"]
     size = c["imageSize"]
-    read = lambda name, dtype: np.fromfile(os.path.join(args.dir, name), dtype=dtype)  # noqa: E731
-    labelled = torch.from_numpy(read("labelled.f32", "<f4").reshape(batch, size, size, 1))
-    unlabelled = torch.from_numpy(read("unlabelled.f32", "<f4").reshape(batch, size, size, 1))
-    labels = torch.from_numpy(read("labels.i32", "<i4").astype(np.int64))
+    labelled = torch.from_numpy(read(args.dir, "labelled.f32", "<f4").reshape(batch, size, size, 1))
+    unlabelled = torch.from_numpy(read(args.dir, "unlabelled.f32", "<f4").reshape(batch, size, size, 1))
+    labels = torch.from_numpy(read(args.dir, "labels.i32", "<i4").astype(np.int64))
 
     def build(file, noise):
         w = load_weights(args.dir, file, manifest)
         return Generator(c, w), Discriminator(c, w, noise)
 
-    g, d = build("weights.bin", True)
-    counts = {"generator": sum(p.numel() for p in g.parameters()), "discriminator": sum(p.numel() for p in d.parameters())}
-    if counts != spec["tfjsParameterCounts"]:
-        raise SystemExit(f"trainable parameters: expected tfjs's {spec['tfjsParameterCounts']}, got {counts}")
-
-    check = []
-    if args.check_steps > 0:
-        latent = c["latentSize"]
-        noise = torch.from_numpy(read("noise.f32", "<f4")[: args.check_steps * 2 * batch * latent].reshape(args.check_steps, 2, batch, latent))
-        cg, cd = build("check-weights.bin", False)
-        step = Step(cg, cd, options)
-        for i in range(args.check_steps):
-            d_loss, g_loss = step(labelled, labels, unlabelled, noise[i, 0], noise[i, 1])
-            check.append({"discriminator": d_loss, "generator": g_loss})
-
-    step = Step(g, d, options)
-    rng = torch.Generator().manual_seed(1)
-    ms = []
-    for i in range(args.warmup + args.steps):
-        z = torch.randn(2, batch, c["latentSize"], generator=rng)
-        start = time.perf_counter()
-        cpu = time.process_time()
-        step(labelled, labels, unlabelled, z[0], z[1])
-        if i >= args.warmup:
-            ms.append((1000 * (time.perf_counter() - start), 1000 * (time.process_time() - cpu)))
-    wall = [m[0] for m in ms]
-    print(json.dumps({
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "threads": torch.get_num_threads(),
-        "parameterCounts": counts,
-        "check": check,
-        "timing": {"msPerStep": statistics.median(wall), "min": min(wall), "max": max(wall), "steps": len(wall), "cpuMsPerStep": statistics.median([m[1] for m in ms])},
-    }))
+    run(args, spec, build, Step, (labelled, labels, unlabelled), timed_setting=True, check_setting=False)
 
 
 if __name__ == "__main__":

@@ -20,26 +20,14 @@ then G update with the non-saturating BCE(D(G(z2)), 1), no gradient for D's weig
 [pieces, units] and maxed over the pieces. Weights keep tfjs's [in, out] layout (y = x W + b).
 """
 
-import argparse
-import json
-import os
-import platform
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from step_peer import load_weights, parse_args, read, run
 
-def load_weights(directory, file, manifest):
-    data = open(os.path.join(directory, file), "rb").read()
-    out = {}
-    for spec in manifest:
-        n = int(np.prod(spec["shape"])) if spec["shape"] else 1
-        out[spec["name"]] = torch.from_numpy(np.frombuffer(data, "<f4", n, spec["offset"]).reshape(spec["shape"]).copy()).requires_grad_(True)
-    return out
 
 
 class Generator:
@@ -108,57 +96,17 @@ class Step:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dir", required=True)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--check-steps", type=int, default=0)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    with open(os.path.join(args.dir, "config.json")) as f:
-        spec = json.load(f)
-    c, options, batch, manifest = spec["architecture"], spec["trainer"], spec["batchSize"], spec["weights"]
-    size, latent = c["imageSize"], c["latentSize"]
-    real = torch.from_numpy(np.fromfile(os.path.join(args.dir, "real.f32"), dtype="<f4").reshape(batch, size, size, 1))
+    args, spec = parse_args(__doc__)
+    c, manifest, batch = spec["architecture"], spec["weights"], spec["batchSize"]
+    size = c["imageSize"]
+    real = torch.from_numpy(read(args.dir, "real.f32", "<f4").reshape(batch, size, size, 1))
 
     def build(file, dropout):
-        w = load_weights(args.dir, file, manifest)
+        w = load_weights(args.dir, file, manifest, trainable=True)
         return Generator(c, w), Discriminator(c, w, dropout)
 
-    g, d = build("weights.bin", c["dropout"])
-    counts = {"generator": sum(p.numel() for p in g.parameters()), "discriminator": sum(p.numel() for p in d.parameters())}
-    if counts != spec["tfjsParameterCounts"]:
-        raise SystemExit(f"trainable parameters: expected tfjs's {spec['tfjsParameterCounts']}, got {counts}")
-
-    check = []
-    if args.check_steps > 0:
-        noise = np.fromfile(os.path.join(args.dir, "noise.f32"), dtype="<f4")[: args.check_steps * 2 * batch * latent]
-        noise = torch.from_numpy(noise.reshape(args.check_steps, 2, batch, latent))
-        cg, cd = build("check-weights.bin", 0.0)
-        step = Step(cg, cd, options)
-        for i in range(args.check_steps):
-            d_loss, g_loss = step(real, noise[i, 0], noise[i, 1])
-            check.append({"discriminator": d_loss, "generator": g_loss})
-
-    step = Step(g, d, options)
-    rng = torch.Generator().manual_seed(1)
-    ms = []
-    for i in range(args.warmup + args.steps):
-        z = torch.randn(2, batch, latent, generator=rng)
-        start, cpu = time.perf_counter(), time.process_time()
-        step(real, z[0], z[1])
-        if i >= args.warmup:
-            ms.append((1000 * (time.perf_counter() - start), 1000 * (time.process_time() - cpu)))
-    wall = [m[0] for m in ms]
-    print(json.dumps({
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "threads": torch.get_num_threads(),
-        "parameterCounts": counts,
-        "check": check,
-        "timing": {"msPerStep": statistics.median(wall), "min": min(wall), "max": max(wall), "steps": len(wall), "cpuMsPerStep": statistics.median([m[1] for m in ms])},
-    }))
+    # The check runs without dropout: the two libraries cannot draw the same masks.
+    run(args, spec, build, Step, (real,), timed_setting=c["dropout"], check_setting=0.0)
 
 
 if __name__ == "__main__":

@@ -22,29 +22,36 @@ const requireNative = (name: string, native: tf.KernelConfig | undefined): tf.Ke
   return native;
 };
 
+/** A matMul kernel that runs transposed operands on the fast path, wrapping wasm's own `name`. */
+function unflaggedMatMul(name: '_FusedMatMul' | 'BatchMatMul'): WasmKernel {
+  return {
+    name,
+    make: (native) => {
+      const config = requireNative(name, native);
+      // The native config keeps its setupFunc, so a re-initialised backend still binds the wasm function.
+      return { ...config, ...makeUnflaggedMatMulWasm(name, config.kernelFunc) };
+    },
+  };
+}
+
+/** A reduction over leading axes as one product, wrapping wasm's own `name` for every other case. */
+function leadingAxesReduce(name: 'Mean' | 'Sum'): WasmKernel {
+  return { name, make: (native) => makeLeadingAxesReduceWasm(name, requireNative(name, native)) };
+}
+
 /** Each wraps or replaces a kernel of the same name; the order is the order of the returned names. */
 const wasmKernels: readonly WasmKernel[] = [
   { name: 'Conv2DBackpropFilter', make: () => conv2dBackpropFilterWasmConfig },
   { name: 'Conv2DBackpropInput', make: () => ({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: makeConv2dBackpropInputWasm() }) },
   { name: 'Identity', make: () => identityWasmConfig },
-  // The native config keeps its setupFunc, so a re-initialised backend still binds the wasm function.
-  {
-    name: 'BatchMatMul',
-    make: (native) => ({ ...requireNative('BatchMatMul', native), ...makeUnflaggedMatMulWasm('BatchMatMul', requireNative('BatchMatMul', native).kernelFunc) }),
-  },
-  {
-    name: '_FusedMatMul',
-    make: (native) => ({
-      ...requireNative('_FusedMatMul', native),
-      ...makeUnflaggedMatMulWasm('_FusedMatMul', requireNative('_FusedMatMul', native).kernelFunc),
-    }),
-  },
+  unflaggedMatMul('BatchMatMul'),
+  unflaggedMatMul('_FusedMatMul'),
   { name: fusedBatchNormGradWasmConfig.kernelName, make: () => fusedBatchNormGradWasmConfig },
   { name: 'LeakyRelu', make: () => leakyReluWasmConfig },
   { name: leakyReluGradWasmConfig.kernelName, make: () => leakyReluGradWasmConfig },
   { name: adamUpdateWasmConfig.kernelName, make: () => adamUpdateWasmConfig },
-  { name: 'Sum', make: (native) => makeLeadingAxesReduceWasm('Sum', requireNative('Sum', native)) },
-  { name: 'Mean', make: (native) => makeLeadingAxesReduceWasm('Mean', requireNative('Mean', native)) },
+  leadingAxesReduce('Sum'),
+  leadingAxesReduce('Mean'),
 ];
 
 /** Gradients that call the kernels above where the backend has them, and tfjs's own elsewhere. */
