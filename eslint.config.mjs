@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', 'coverage/', 'data/', 'models/', 'docs/', 'src/generated/'],
+    ignores: ['node_modules/', 'dist/', 'coverage/', 'data/', 'models/', 'docs/', 'src/generated/', 'native/'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -13,7 +13,8 @@
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from '../src/backend/backend';
+import { describeKernels, initBackend, type BackendName } from '../src/backend/backend';
+import { defaultTrainingThreads } from '../src/config/config';
 import { loadMnist } from '../src/data/mnist';
 import { buildDiscriminator, buildGenerator, resolveDcganConfig } from '../src/models/dcgan';
 import { buildKPlusOneDiscriminator, buildKPlusOneGenerator, defaultKPlusOneFeatureLayer } from '../src/models/kplusone-mlp';
@@ -91,7 +92,12 @@ async function main(): Promise<void> {
   const steps = numberArg('steps', 10, 1, 1000);
   const warmup = numberArg('warmup', 2, 0, 100);
   const top = numberArg('top', 30, 1, 1000);
-  const backend = await initBackend({ order: [stringArg('backend', 'wasm') as BackendName] });
+  const threads = numberArg('threads', defaultTrainingThreads(), 0, 64);
+  const backend = await initBackend({
+    order: [stringArg('backend', 'wasm') as BackendName],
+    // As training jobs: the native kernels with one thread per core; --threads 0 times wasm's kernels alone.
+    ...(threads > 0 ? { nativeThreads: threads } : {}),
+  });
   const clock = new KernelClock(process.argv.includes('--shapes'));
   for (const config of tf.getKernelsForBackend(backend.tfBackend)) clock.wrap(config);
   // Adam's updates run outside any taped scope; mark them as the optimizer's.
@@ -134,7 +140,9 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  console.log(`${setup.name}, ${backend.name} (ganql kernels: ${backend.customKernels.join(', ') || 'none'}), ${steps} steps after ${warmup} warm-up`);
+  console.log(
+    `${setup.name}, ${backend.name} (ganql kernels: ${backend.customKernels.join(', ') || 'none'}; ${describeKernels(backend)}), ${steps} steps after ${warmup} warm-up`,
+  );
   console.log(
     `wall ${(wallMs / steps).toFixed(1)} ms/step (median ${[...wall].sort((a, b) => a - b)[Math.floor(wall.length / 2)].toFixed(1)}); CPU ${(totalMs / steps).toFixed(1)} ms/step, of which kernels ${(kernelMs / steps).toFixed(1)} ms, outside kernels ${((totalMs - kernelMs) / steps).toFixed(1)} ms (${share(totalMs - kernelMs)})`,
   );

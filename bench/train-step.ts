@@ -30,7 +30,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from '../src/backend/backend';
+import { describeKernels, initBackend, type BackendName } from '../src/backend/backend';
+import { defaultTrainingThreads } from '../src/config/config';
 import { loadMnist, type MnistData } from '../src/data/mnist';
 import { buildDiscriminator, buildGenerator, resolveDcganConfig } from '../src/models/dcgan';
 import { DcganTrainer, seededNoise, type Losses } from '../src/training/dcgan-trainer';
@@ -323,10 +324,15 @@ async function main(): Promise<void> {
       throw new Error(`--arch: expected a comma list of ${ARCHITECTURES.join(', ')}, got ${JSON.stringify(a)}`);
   ensurePytorch();
 
-  const backend = await initBackend({ order: [stringArg('backend', 'wasm') as BackendName] });
+  const threads = numberArg('threads', defaultTrainingThreads(), 0, 64);
+  const backend = await initBackend({
+    order: [stringArg('backend', 'wasm') as BackendName],
+    // As training jobs: the native kernels with one thread per core; --threads 0 times wasm's kernels alone.
+    ...(threads > 0 ? { nativeThreads: threads } : {}),
+  });
   console.log(`machine: ${cpuLine()} (before)`);
   console.log(
-    `versions: node ${process.version}, tfjs ${tf.version.tfjs} ${backend.name} (ganql kernels: ${backend.customKernels.join(', ') || 'none'}), 1 thread`,
+    `versions: node ${process.version}, tfjs ${tf.version.tfjs} ${backend.name} (ganql kernels: ${backend.customKernels.join(', ') || 'none'}), ${describeKernels(backend)}`,
   );
   const mnist = loadMnist({ split: 'train', limit: Math.max(options.batchSize, 200) });
   const results: Row[] = [];

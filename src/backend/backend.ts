@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { registerCustomKernels } from './kernels';
+import { registerCustomKernels, registerNativeKernels } from './kernels';
+import { loadNativeKernels } from './native/addon';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -10,6 +11,8 @@ export interface BackendInfo {
   tfBackend: string;
   /** Kernels ganql registered on top of the backend's own. */
   customKernels: string[];
+  /** The native training kernels when asked for: in use (instruction set, threads per call) or why not. */
+  native?: { isa: string; threads: number; kernels: string[] } | { unavailable: string };
 }
 
 export const defaultBackendOrder: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -53,6 +56,11 @@ export async function initBackend(
     log?: (msg: string) => void;
     /** Register ganql's kernels; false leaves tfjs's own (if none were registered before), for comparisons. @default true */
     customKernels?: boolean;
+    /**
+     * Route wasm's products and convolutions to ganql's native addon with this many threads per call
+     * (training: see docs/operations.md); the addon missing leaves wasm's kernels and says why. @default undefined (off)
+     */
+    nativeThreads?: number;
   } = {},
 ): Promise<BackendInfo> {
   const order = options.order ?? defaultBackendOrder;
@@ -70,13 +78,35 @@ export async function initBackend(
       if (!ok) throw new Error(`tf.setBackend('${tfName}') returned false`);
       await tf.ready();
       const customKernels = options.customKernels === false ? [] : registerCustomKernels(tfName);
+      const native = options.nativeThreads !== undefined && tfName === 'wasm' ? useNativeKernels(options.nativeThreads) : undefined;
       const why = skipped.length > 0 ? ` (skipped ${skipped.join('; ')})` : '';
       const extra = customKernels.length > 0 ? `, custom kernels: ${customKernels.join(', ')}` : '';
-      log(`tfjs backend: ${name}${extra}${why}`);
-      return { name, tfBackend: tf.getBackend(), customKernels };
+      log(`tfjs backend: ${name}${extra}${describeNative(native)}${why}`);
+      return { name, tfBackend: tf.getBackend(), customKernels, ...(native !== undefined ? { native } : {}) };
     } catch (err) {
       skipped.push(`${name}: ${errorMessage(err)}`);
     }
   }
   throw new Error(`No tfjs backend could be initialised: ${skipped.join('; ')}`);
+}
+
+function useNativeKernels(threads: number): NonNullable<BackendInfo['native']> {
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`Expected native threads to be a positive integer, got ${threads}`);
+  const loaded = loadNativeKernels();
+  if (!loaded.ok) return { unavailable: loaded.reason };
+  return { isa: loaded.addon.isa(), threads, kernels: registerNativeKernels({ addon: loaded.addon, threads }) };
+}
+
+function describeNative(native: BackendInfo['native']): string {
+  if (native === undefined) return '';
+  if ('unavailable' in native) return `; native kernels unavailable: ${native.unavailable}`;
+  return `; native kernels (${native.isa}, ${native.threads} threads per call): ${native.kernels.join(', ')}`;
+}
+
+/** Which kernels train, in a few words for logs and manifests: "native avx512, 2 threads", "wasm", "wasm (native unavailable: ...)". */
+export function describeKernels(info: BackendInfo): string {
+  const native = info.native;
+  if (native === undefined) return info.name;
+  if ('unavailable' in native) return `${info.name} (native unavailable: ${native.unavailable})`;
+  return `native ${native.isa}, ${native.threads} thread${native.threads === 1 ? '' : 's'}`;
 }

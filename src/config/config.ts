@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { parseScopes, type Scope } from '../auth/scopes';
 import type { BackendName } from '../backend/backend';
@@ -94,6 +95,12 @@ export interface TrainingConfig {
    * from their last checkpoint; false marks them INTERRUPTED instead. @default true (env GANQL_RESUME_TRAINING)
    */
   resume: boolean;
+  /**
+   * Threads each job's native kernels use (products and convolutions on the caller's thread and
+   * helpers; see docs/operations.md for the trade-off with serving); 0 trains on wasm's kernels alone.
+   * @default the machine's cores, at most 8 (env GANQL_TRAINING_THREADS, 0..64)
+   */
+  threads: number;
 }
 
 /** Each refused with QUERY_TOO_COMPLEX; see measureOperation for how each is counted. */
@@ -205,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     jobsDir: path.resolve(env.GANQL_TRAINING_DIR || path.join('data', 'training')),
     maxJobs: integer(env, 'GANQL_MAX_TRAINING_JOBS', 1, 1, 64),
     resume: boolean(env, 'GANQL_RESUME_TRAINING', true),
+    threads: integer(env, 'GANQL_TRAINING_THREADS', defaultTrainingThreads(), 0, 64),
   };
   const auth: AuthConfig = {
     anonymousLoopbackScopes: scopes(env, 'GANQL_ANONYMOUS_SCOPES', 'sample'),
@@ -247,4 +255,9 @@ function scopes(env: NodeJS.ProcessEnv, name: string, fallback: string): Scope[]
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+}
+
+/** One native thread per core, at most 8: beyond that a training step's products are too small to share. */
+export function defaultTrainingThreads(): number {
+  return Math.min(8, os.availableParallelism());
 }

@@ -213,6 +213,7 @@ export class TrainingJobRunner {
       const worker = new TrainingWorker(
         {
           backendOrder: [this.o.backend],
+          threads: this.o.config.threads,
           spec: job.spec,
           outDir: job.folder,
           name: job.name,
@@ -249,7 +250,13 @@ export class TrainingJobRunner {
     const epochs = job.spec.epochs;
     switch (message.type) {
       case 'started':
-        this.o.log.info('training job started', { jobId: job.id, backend: message.backend, resume: job.resume, epochsCompleted: job.epochsCompleted });
+        this.o.log.info('training job started', {
+          jobId: job.id,
+          backend: message.backend,
+          kernels: message.kernels,
+          resume: job.resume,
+          epochsCompleted: job.epochsCompleted,
+        });
         return undefined;
       case 'step': {
         const { epoch, step, stepsPerEpoch, generatorLoss, discriminatorLoss, imagesPerSecond } = message;

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { initBackend } from '../backend/backend';
+import { defaultTrainingThreads } from '../config/config';
 import { commandLineOf, parseFlags, type Flags } from '../cli/flags';
 import { formatSeconds, progressBar } from '../log/progress-bar';
 import type { ModelManifest } from '../models/manifest';
@@ -17,12 +18,14 @@ export interface TrainArgs {
   resume: boolean;
   /** Absolute folder of a model version to start from. */
   fineTuneFrom?: string;
+  /** Threads of the native kernels per call; 0 trains on wasm's kernels alone. */
+  threads: number;
 }
 
 const USAGE =
   'usage: npm run train -- --epochs N --out DIR [--mode gan|kplusone|autoencoder] [--model dcgan|mlp (autoencoder: mlp)] [--dataset mnist|fashion-mnist] ' +
   '[--labels-per-class N (kplusone)] [--loss non-saturating|minimax] [--batch-size 64] [--seed 42] [--lr 0.0002] [--beta1 0.5] [--k 1] ' +
-  '[--latent-size 100 (autoencoder: the code size)] [--limit N] [--keep-every N] [--name NAME] [--resume] [--fine-tune-from DIR] ' +
+  '[--latent-size 100 (autoencoder: the code size)] [--limit N] [--keep-every N] [--name NAME] [--resume] [--fine-tune-from DIR] [--threads N (0: wasm only)] ' +
   '[--label-smoothing 0.9] [--feature-matching LAYER (required in kplusone mode)] [--historical-averaging WEIGHT] ' +
   '[--minibatch-kernels B [--minibatch-kernel-dim 5]] [--virtual-batch-norm R]';
 
@@ -71,6 +74,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       'minibatch-kernels',
       'minibatch-kernel-dim',
       'virtual-batch-norm',
+      'threads',
     ],
     flags: ['resume'],
     usage: USAGE,
@@ -116,6 +120,8 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   } as TrainingSpecInput;
   for (const key of Object.keys(input) as (keyof TrainingSpecInput)[]) if (input[key] === undefined) delete input[key];
   const spec = checkTrainingSpec(input);
+  const threads = numberFlag(args, 'threads') ?? defaultTrainingThreads();
+  if (!Number.isInteger(threads) || threads < 0 || threads > 64) throw new Error(`--threads: expected an integer in 0..64, got ${threads}`);
   const fineTune = stringFlag(args, 'fine-tune-from');
   if (fineTune !== undefined && args.has('resume'))
     throw new Error('--fine-tune-from: expected it without --resume (a resumed run continues its own checkpoint), got both');
@@ -124,6 +130,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     out,
     name: stringFlag(args, 'name') ?? path.basename(path.resolve(out)),
     resume: args.has('resume'),
+    threads,
     ...(fineTune !== undefined ? { fineTuneFrom: path.resolve(fineTune) } : {}),
   };
 }
@@ -145,7 +152,7 @@ export function commandLine(argv: readonly string[]): string {
  */
 export async function runTraining(argv: readonly string[], log: (msg: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<ModelManifest> {
   const args = parseTrainArgs(argv);
-  await initBackend({ log });
+  await initBackend({ log, ...(args.threads > 0 ? { nativeThreads: args.threads } : {}) });
   let stopRequested = false;
   const onSignal = (): void => {
     log('\nstop requested: finishing the current step');

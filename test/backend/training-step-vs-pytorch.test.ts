@@ -21,11 +21,17 @@ const PYTORCH_DCGAN = [
 /** The K+1 step without D's noise (sigma 0 on both sides), first step. */
 const PYTORCH_KPLUSONE = { discriminator: 4.959887, generator: 3121.365234 };
 
-describe('training steps on wasm vs PyTorch', () => {
+// wasm's kernels alone first: the native kernels, once registered, stay for the rest of the file.
+describe.each([
+  { kernels: "wasm's and ganql's wasm kernels", nativeThreads: undefined },
+  { kernels: 'the native kernels, 2 threads', nativeThreads: 2 },
+])('training steps on $kernels vs PyTorch', ({ nativeThreads }) => {
   const mnist = loadMnist({ split: 'train', limit: 200 });
 
   beforeAll(async () => {
-    await initBackend({ order: ['wasm'] });
+    const info = await initBackend({ order: ['wasm'], ...(nativeThreads !== undefined ? { nativeThreads } : {}) });
+    // The native run must not fall back silently to wasm.
+    if (nativeThreads !== undefined) expect(info.native).toHaveProperty('isa');
   });
 
   it('DCGAN (batch 64, k=1): the losses of 3 steps agree within 1e-4', () => {

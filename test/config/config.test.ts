@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config';
@@ -15,6 +16,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       pool: { maxBatchSize: 64, maxQueueDelayMs: 5, maxQueueSize: 4096, requestTimeoutMs: 30000 },
       queryLimits: { maxDepth: 12, maxAliases: 32, maxRootFields: 16, maxCost: 10000, maxImages: 256, maxAnalyses: 2 },
+      training: { maxJobs: 1, resume: true, threads: Math.min(8, os.availableParallelism()) },
     });
   });
 
@@ -28,6 +30,7 @@ describe('loadConfig', () => {
     });
     expect(config).toMatchObject({ port: 5000, backendOrder: ['wasm', 'cpu'], maxSamplesPerRequest: 16, databaseUrl: 'postgresql://u@h/db' });
     expect(config.pool.maxBatchSize).toBe(8);
+    expect(loadConfig({ GANQL_TRAINING_THREADS: '0' }).training.threads).toBe(0);
     const limits = loadConfig({
       GANQL_MAX_QUERY_DEPTH: '5',
       GANQL_MAX_ALIASES: '0',
@@ -44,6 +47,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ GANQL_BACKEND: 'wasm,tpu' })).toThrow('GANQL_BACKEND: expected a comma list of tensorflow-gpu, tensorflow, wasm, cpu, got "tpu"');
     expect(() => loadConfig({ GANQL_MAX_QUEUE_DELAY_MS: '-1' })).toThrow('GANQL_MAX_QUEUE_DELAY_MS: expected an integer in 0..10000, got "-1"');
     expect(() => loadConfig({ GANQL_MAX_QUERY_DEPTH: '0' })).toThrow('GANQL_MAX_QUERY_DEPTH: expected an integer in 1..1000, got "0"');
+    expect(() => loadConfig({ GANQL_TRAINING_THREADS: '65' })).toThrow('GANQL_TRAINING_THREADS: expected an integer in 0..64, got "65"');
     expect(() => loadConfig({ GANQL_LOG_LEVEL: 'loud' })).toThrow('GANQL_LOG_LEVEL: expected one of debug, info, warn, error, silent, got "loud"');
     expect(() => loadConfig({ DATABASE_URL: 'mysql://root:secret@h/db' })).toThrow(
       'DATABASE_URL: expected file:<path> or postgresql://..., got "mysql://***@h/db"',

@@ -118,7 +118,7 @@ describe('recoverTrainingJobs', () => {
     await runs.markInterrupted(shutDown, 'shut down');
     await runs.markInterrupted(notPromised, 'shut down');
 
-    const recovered = await recoverTrainingJobs(store, runs, { jobsDir: dir, maxJobs: 1, resume: true }, createLogger('silent'));
+    const recovered = await recoverTrainingJobs(store, runs, { jobsDir: dir, maxJobs: 1, resume: true, threads: 1 }, createLogger('silent'));
     expect(recovered.map((r) => [r.record.id, r.resume])).toEqual([
       [withCheckpoint, true],
       [neverStarted, false],
@@ -156,7 +156,7 @@ describe('recoverTrainingJobs', () => {
   it('with resume disabled, marks every left-behind job INTERRUPTED saying so', async () => {
     const a = await orphan('r1', 'RUNNING', { started: true, checkpoint: true });
     const b = await orphan('r2', 'INTERRUPTED', { started: true, checkpoint: true, resumeOnStart: true });
-    const recovered = await recoverTrainingJobs(store, runs, { jobsDir: dir, maxJobs: 1, resume: false }, createLogger('silent'));
+    const recovered = await recoverTrainingJobs(store, runs, { jobsDir: dir, maxJobs: 1, resume: false, threads: 1 }, createLogger('silent'));
     expect(recovered).toEqual([]);
     for (const id of [a, b]) {
       const job = await store.get(id);

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -29,6 +30,8 @@ describe('train CLI arguments', () => {
       out: 'x',
       name: 'x',
       resume: false,
+      // One native thread per core, at most 8.
+      threads: Math.min(8, os.availableParallelism()),
     });
     const more = parseTrainArgs([
       ...base,
@@ -50,6 +53,8 @@ describe('train CLI arguments', () => {
     ]);
     expect(more.spec).toMatchObject({ learningRate: 0.001, beta1: 0.9, k: 2, latentSize: 64, limit: 500, generatorLoss: 'minimax', keepEvery: 1 });
     expect(more.name).toBe('n');
+    expect(parseTrainArgs([...base, '--threads', '0']).threads).toBe(0);
+    expect(() => parseTrainArgs([...base, '--threads', '1.5'])).toThrow('--threads: expected an integer in 0..64, got 1.5');
     const kPlusOne = parseTrainArgs([
       '--mode',
       'kplusone',

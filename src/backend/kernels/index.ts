@@ -7,6 +7,7 @@ import { fusedBatchNormGradWasmConfig, makeFusedBatchNormGradConfig } from './fu
 import { identityWasmConfig } from './identity';
 import { leakyReluGradWasmConfig, leakyReluWasmConfig, makeLeakyReluGradConfig } from './leaky-relu';
 import { makeLeadingAxesReduceWasm } from './leading-axes-reduce';
+import { nativeKernels, type NativeKernelOptions } from './native-kernels';
 
 /** Kernel and gradient functions installed by ganql, so a second registration can recognise them. */
 const ganqlFunctions = new WeakSet<object>();
@@ -90,4 +91,28 @@ export function registerCustomKernels(backendName: string): string[] {
   for (const kernel of wasmKernels) installKernel(kernel);
   for (const { name, make } of gradients) installGradient(name, make);
   return wasmKernels.map((k) => k.name);
+}
+
+/** The kernel each native kernel wraps, so registering again (with other options) wraps the same one. */
+const nativeFallbacks = new WeakMap<object, tf.KernelFunc>();
+
+/**
+ * Routes wasm's products and convolutions to ganql's native addon (see native/native-kernels.ts),
+ * each wrapping the kernel registered before it. Call after registerCustomKernels; calling again
+ * replaces the options. Returns the kernel names.
+ */
+export function registerNativeKernels(options: NativeKernelOptions): string[] {
+  const kernels = nativeKernels(options);
+  for (const kernel of kernels) {
+    const current = tf.getKernel(kernel.name, 'wasm');
+    if (current === undefined) throw new Error(`Expected a wasm ${kernel.name} kernel to wrap, got none`);
+    const fallback = nativeFallbacks.get(current.kernelFunc) ?? current.kernelFunc;
+    const kernelFunc = kernel.wrap(fallback);
+    nativeFallbacks.set(kernelFunc, fallback);
+    ganqlFunctions.add(kernelFunc);
+    tf.unregisterKernel(kernel.name, 'wasm');
+    // The wrapped kernel's setup and dispose still bind and free its wasm function when the backend re-initialises.
+    tf.registerKernel({ ...current, kernelFunc });
+  }
+  return kernels.map((k) => k.name);
 }

@@ -9,6 +9,8 @@ export interface TrainingWorkerSetup {
   entry: string;
   /** Backends to try in the worker, in order: the one the server chose. */
   backendOrder: BackendName[];
+  /** Threads of the native kernels per call; 0 leaves wasm's own kernels (config.training.threads). */
+  threads: number;
   spec: TrainingSpec;
   /** The job's folder: the session's outDir (checkpoint/ while it runs, the version at the end). */
   outDir: string;
@@ -34,7 +36,7 @@ export interface TrainingWorkerSetup {
 
 /** Worker -> main thread, in order; exactly one of finished, stopped or failed ends the stream. */
 export type TrainingWorkerMessage =
-  | { type: 'started'; backend: BackendName }
+  | { type: 'started'; backend: BackendName; kernels: string }
   | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; generatorLoss: number; discriminatorLoss: number; imagesPerSecond: number }
   | { type: 'epoch'; epochs: number; epoch: JobEpoch }
   | { type: 'kept'; epoch: number; dir: string; manifest: ModelManifest }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { initBackend } from '../../backend/backend';
+import { describeKernels, initBackend } from '../../backend/backend';
 import { isGanqlError } from '../../errors/ganql-error';
 import { UnreachableCaseError } from '../../errors/unreachable';
 import { runTrainingSession } from '../../training/training-session';
@@ -19,8 +19,8 @@ async function main(): Promise<void> {
   const post = (message: TrainingWorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
   const stop = new Int32Array(setup.stopFlag);
   try {
-    const backend = await initBackend({ order: setup.backendOrder });
-    post({ type: 'started', backend: backend.name });
+    const backend = await initBackend({ order: setup.backendOrder, ...(setup.threads > 0 ? { nativeThreads: setup.threads } : {}) });
+    post({ type: 'started', backend: backend.name, kernels: describeKernels(backend) });
     let lastStepAt = -Infinity;
     const lastEpoch = setup.spec.epochs;
     const result = await runTrainingSession(setup.spec, {

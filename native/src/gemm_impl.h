@@ -1,0 +1,245 @@
+// One blocked single-precision GEMM, compiled once per instruction set (gemm_avx512.cc, gemm_avx2.cc,
+// gemm_generic.cc), each with its own compiler flags and namespace: GANQL_ISA names the namespace,
+// GANQL_VW the vector width in floats, GANQL_MR the rows of the register tile.
+// Operands reach it through packing functors, so a convolution's im2col matrix is gathered while
+// packing and never materialised.
+#include <cstddef>
+#include <cstring>
+
+#include "gemm.h"
+
+namespace ganql {
+namespace GANQL_ISA {
+
+typedef float vf __attribute__((vector_size(GANQL_VW * 4), aligned(4)));
+constexpr int VW = GANQL_VW;
+constexpr int MR = GANQL_MR;
+constexpr int NR = 2 * VW;
+constexpr int KC = 256;
+constexpr int MC = MR * 16;
+constexpr int NC = NR * 64;
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+
+// C[MR x NR] (+)= Ap[kc x MR]^T * Bp[kc x NR]; writes only rows < m and columns < n.
+static inline void micro_kernel(int kc, const float* __restrict ap, const float* __restrict bp, float* __restrict c, int ldc, int m, int n,
+                                bool add) {
+  vf acc0[MR], acc1[MR];
+  for (int r = 0; r < MR; ++r) {
+    acc0[r] = vf{} ;
+    acc1[r] = vf{};
+  }
+  for (int k = 0; k < kc; ++k) {
+    vf b0, b1;
+    std::memcpy(&b0, bp, sizeof(vf));
+    std::memcpy(&b1, bp + VW, sizeof(vf));
+    for (int r = 0; r < MR; ++r) {
+      const float a = ap[r];
+      acc0[r] += a * b0;
+      acc1[r] += a * b1;
+    }
+    ap += MR;
+    bp += NR;
+  }
+  if (m == MR && n == NR) {
+    for (int r = 0; r < MR; ++r) {
+      float* row = c + static_cast<ptrdiff_t>(r) * ldc;
+      if (add) {
+        vf c0, c1;
+        std::memcpy(&c0, row, sizeof(vf));
+        std::memcpy(&c1, row + VW, sizeof(vf));
+        acc0[r] += c0;
+        acc1[r] += c1;
+      }
+      std::memcpy(row, &acc0[r], sizeof(vf));
+      std::memcpy(row + VW, &acc1[r], sizeof(vf));
+    }
+    return;
+  }
+  float tile[MR * NR];
+  for (int r = 0; r < MR; ++r) {
+    std::memcpy(tile + r * NR, &acc0[r], sizeof(vf));
+    std::memcpy(tile + r * NR + VW, &acc1[r], sizeof(vf));
+  }
+  for (int r = 0; r < m; ++r) {
+    float* row = c + static_cast<ptrdiff_t>(r) * ldc;
+    for (int j = 0; j < n; ++j) row[j] = add ? row[j] + tile[r * NR + j] : tile[r * NR + j];
+  }
+}
+
+// A(i, k) for a plain matrix, with or without transpose.
+struct MatrixA {
+  const float* a;
+  ptrdiff_t ld;
+  bool trans;
+  // Writes rows i0..i0+mc, columns k0..k0+kc as panels of MR rows, zero-padded.
+  void pack(int i0, int mc, int k0, int kc, float* dst) const {
+    for (int ip = 0; ip < mc; ip += MR) {
+      const int rows = imin(MR, mc - ip);
+      for (int r = 0; r < MR; ++r) {
+        float* d = dst + r;
+        if (r >= rows) {
+          for (int k = 0; k < kc; ++k) d[k * MR] = 0.f;
+          continue;
+        }
+        const int i = i0 + ip + r;
+        if (!trans) {
+          const float* s = a + i * ld + k0;
+          for (int k = 0; k < kc; ++k) d[k * MR] = s[k];
+        } else {
+          const float* s = a + static_cast<ptrdiff_t>(k0) * ld + i;
+          for (int k = 0; k < kc; ++k) d[k * MR] = s[k * ld];
+        }
+      }
+      dst += static_cast<ptrdiff_t>(kc) * MR;
+    }
+  }
+};
+
+// B(k, j) for a plain matrix, with or without transpose.
+struct MatrixB {
+  const float* b;
+  ptrdiff_t ld;
+  bool trans;
+  void pack(int k0, int kc, int j0, int nc, float* dst) const {
+    for (int jp = 0; jp < nc; jp += NR) {
+      const int cols = imin(NR, nc - jp);
+      for (int k = 0; k < kc; ++k) {
+        float* d = dst + static_cast<ptrdiff_t>(k) * NR;
+        if (!trans) {
+          const float* s = b + static_cast<ptrdiff_t>(k0 + k) * ld + j0 + jp;
+          int j = 0;
+          for (; j < cols; ++j) d[j] = s[j];
+          for (; j < NR; ++j) d[j] = 0.f;
+        } else {
+          const float* s = b + static_cast<ptrdiff_t>(j0 + jp) * ld + k0 + k;
+          int j = 0;
+          for (; j < cols; ++j) d[j] = s[j * ld];
+          for (; j < NR; ++j) d[j] = 0.f;
+        }
+      }
+      dst += static_cast<ptrdiff_t>(kc) * NR;
+    }
+  }
+};
+
+// The im2col matrix of an NHWC input: row m = (n, oy, ox), column k = (ky, kx, ci). Packing walks
+// (ky, kx, ci) by increments and copies each in-image run of channels: no division per element.
+struct Im2colA {
+  const float* x;
+  ConvShape s;
+  void pack(int i0, int mc, int k0, int kc, float* dst) const {
+    const int kwc = s.kw * s.cin;
+    const int ky0 = k0 / kwc, kx0 = (k0 % kwc) / s.cin, ci0 = k0 % s.cin;
+    for (int ip = 0; ip < mc; ip += MR) {
+      const int rows = imin(MR, mc - ip);
+      for (int r = 0; r < MR; ++r) {
+        float* d = dst + r;
+        if (r >= rows) {
+          for (int k = 0; k < kc; ++k) d[k * MR] = 0.f;
+          continue;
+        }
+        const int m = i0 + ip + r;
+        const int ox = m % s.ow, oy = (m / s.ow) % s.oh, n = m / (s.ow * s.oh);
+        const int iy0 = oy * s.stride_h - s.pad_top, ix0 = ox * s.stride_w - s.pad_left;
+        const float* image = x + static_cast<ptrdiff_t>(n) * s.h * s.w * s.cin;
+        int ky = ky0, kx = kx0, ci = ci0;
+        for (int k = 0; k < kc;) {
+          const int run = imin(s.cin - ci, kc - k);
+          const int iy = iy0 + ky, ix = ix0 + kx;
+          float* dk = d + static_cast<ptrdiff_t>(k) * MR;
+          if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) {
+            for (int t = 0; t < run; ++t) dk[t * MR] = 0.f;
+          } else {
+            const float* src = image + (static_cast<ptrdiff_t>(iy) * s.w + ix) * s.cin + ci;
+            for (int t = 0; t < run; ++t) dk[t * MR] = src[t];
+          }
+          k += run;
+          ci += run;
+          if (ci == s.cin) {
+            ci = 0;
+            if (++kx == s.kw) {
+              kx = 0;
+              ++ky;
+            }
+          }
+        }
+      }
+      dst += static_cast<ptrdiff_t>(kc) * MR;
+    }
+  }
+};
+
+// The im2col matrix as a right operand, B(k = m, j = (ky, kx, ci)): a panel row is NR consecutive
+// filter taps of one output position, mostly contiguous channels of one input pixel.
+struct Im2colB {
+  const float* x;
+  ConvShape s;
+  void pack(int k0, int kc, int j0, int nc, float* dst) const {
+    const int kwc = s.kw * s.cin;
+    for (int jp = 0; jp < nc; jp += NR) {
+      const int cols = imin(NR, nc - jp);
+      const int first = j0 + jp;
+      const int ky0 = first / kwc, kx0 = (first % kwc) / s.cin, ci0 = first % s.cin;
+      for (int k = 0; k < kc; ++k) {
+        float* d = dst + static_cast<ptrdiff_t>(k) * NR;
+        const int m = k0 + k;
+        const int ox = m % s.ow, oy = (m / s.ow) % s.oh, n = m / (s.ow * s.oh);
+        const int iy0 = oy * s.stride_h - s.pad_top, ix0 = ox * s.stride_w - s.pad_left;
+        const float* image = x + static_cast<ptrdiff_t>(n) * s.h * s.w * s.cin;
+        int ky = ky0, kx = kx0, ci = ci0;
+        int j = 0;
+        while (j < cols) {
+          const int run = imin(s.cin - ci, cols - j);
+          const int iy = iy0 + ky, ix = ix0 + kx;
+          if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) {
+            for (int t = 0; t < run; ++t) d[j + t] = 0.f;
+          } else {
+            const float* src = image + (static_cast<ptrdiff_t>(iy) * s.w + ix) * s.cin + ci;
+            for (int t = 0; t < run; ++t) d[j + t] = src[t];
+          }
+          j += run;
+          ci += run;
+          if (ci == s.cin) {
+            ci = 0;
+            if (++kx == s.kw) {
+              kx = 0;
+              ++ky;
+            }
+          }
+        }
+        for (; j < NR; ++j) d[j] = 0.f;
+      }
+      dst += static_cast<ptrdiff_t>(kc) * NR;
+    }
+  }
+};
+
+// Rows i0..i0+m of C (ldc) = op(A) op(B) over columns j0..j0+n and reduction k0..k0+k; adds to C when add.
+template <class PA, class PB>
+static void blocked(const PA& pa, const PB& pb, int i0, int m, int j0, int n, int kb, int k, float* c, ptrdiff_t ldc, bool add, float* work) {
+  float* bpack = work;
+  float* apack = work + static_cast<ptrdiff_t>(KC) * NC;
+  for (int jc = 0; jc < n; jc += NC) {
+    const int nc = imin(NC, n - jc);
+    for (int kc0 = 0; kc0 < k; kc0 += KC) {
+      const int kc = imin(KC, k - kc0);
+      const bool accumulate = add || kc0 > 0;
+      pb.pack(kb + kc0, kc, j0 + jc, nc, bpack);
+      for (int ic = 0; ic < m; ic += MC) {
+        const int mc = imin(MC, m - ic);
+        pa.pack(i0 + ic, mc, kb + kc0, kc, apack);
+        for (int jr = 0; jr < nc; jr += NR) {
+          const float* bp = bpack + static_cast<ptrdiff_t>(jr) * kc;
+          for (int ir = 0; ir < mc; ir += MR) {
+            float* cp = c + static_cast<ptrdiff_t>(ic + ir) * ldc + jc + jr;
+            micro_kernel(kc, apack + static_cast<ptrdiff_t>(ir) * kc, bp, cp, ldc, imin(MR, mc - ir), imin(NR, nc - jr), accumulate);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace GANQL_ISA
+}  // namespace ganql

@@ -1,0 +1,239 @@
+import * as tf from '@tensorflow/tfjs';
+import { asWasmBackend, heapF32, type WasmKernelArgs } from './wasm-tensors';
+import { convShapeArray, type NativeAddon } from '../native/addon';
+
+/**
+ * Training kernels of the wasm backend routed to ganql's native addon: the products (BatchMatMul,
+ * _FusedMatMul) and the convolutions with both gradients (Conv2D, FusedConv2D, Conv2DBackpropInput,
+ * Conv2DBackpropFilter). Each reads and writes the wasm heap in place and falls back to the kernel it
+ * wraps for what it does not cover (other dtypes, dilations, NCHW, broadcasts other than a shared
+ * operand, activations other than those in `activate`).
+ */
+export interface NativeKernelOptions {
+  addon: NativeAddon;
+  /** Threads one kernel call may use (the caller's and helpers): 1 keeps the call on its thread. */
+  threads: number;
+}
+
+export interface NativeKernel {
+  name: string;
+  /** The native kernel, given the one registered before it. */
+  wrap: (fallback: tf.KernelFunc) => tf.KernelFunc;
+}
+
+type Activation = 'linear' | 'relu' | 'relu6' | 'leakyrelu' | 'sigmoid' | 'tanh';
+
+const activations: readonly string[] = ['linear', 'relu', 'relu6', 'leakyrelu', 'sigmoid', 'tanh'];
+
+function isActivation(value: unknown): value is Activation {
+  return typeof value === 'string' && activations.includes(value);
+}
+
+const isFloat = (...infos: (tf.TensorInfo | undefined)[]): boolean => infos.every((t) => t === undefined || t.dtype === 'float32');
+const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Adds bias (one value per column, or a scalar) and applies the activation, in place. */
+function biasAndActivate(out: Float32Array, columns: number, bias: Float32Array | undefined, activation: Activation, alpha: number): void {
+  const n = out.length;
+  if (bias !== undefined) {
+    if (bias.length === 1) {
+      const b = bias[0];
+      for (let i = 0; i < n; i++) out[i] += b;
+    } else {
+      for (let i = 0; i < n; i += columns) {
+        for (let j = 0; j < columns; j++) out[i + j] += bias[j];
+      }
+    }
+  }
+  switch (activation) {
+    case 'linear':
+      return;
+    case 'relu':
+      for (let i = 0; i < n; i++) if (out[i] < 0) out[i] = 0;
+      return;
+    case 'relu6':
+      for (let i = 0; i < n; i++) out[i] = Math.min(6, Math.max(0, out[i]));
+      return;
+    case 'leakyrelu':
+      for (let i = 0; i < n; i++) if (out[i] < 0) out[i] *= alpha;
+      return;
+    case 'sigmoid':
+      for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-out[i]));
+      return;
+    case 'tanh':
+      for (let i = 0; i < n; i++) out[i] = Math.tanh(out[i]);
+      return;
+  }
+}
+
+/** The fused op's extras when native can apply them: a per-column or scalar bias and a known activation. */
+function fusedExtras(args: WasmKernelArgs, columns: number): { bias?: tf.TensorInfo; activation: Activation; alpha: number } | undefined {
+  const attrs = args.attrs ?? {};
+  const activation = attrs.activation ?? 'linear';
+  if (!isActivation(activation) || args.inputs.preluActivationWeights !== undefined) return undefined;
+  const bias = args.inputs.bias;
+  if (bias !== undefined && (!isFloat(bias) || (sizeOf(bias.shape) !== columns && sizeOf(bias.shape) !== 1))) return undefined;
+  const alpha = typeof attrs.leakyreluAlpha === 'number' ? attrs.leakyreluAlpha : 0.2;
+  return { ...(bias !== undefined ? { bias } : {}), activation, alpha };
+}
+
+function matMulKernel(name: 'BatchMatMul' | '_FusedMatMul', options: NativeKernelOptions): NativeKernel {
+  return {
+    name,
+    wrap: (fallback) => (args) => {
+      const { a, b } = args.inputs;
+      if (a === undefined || b === undefined || !isFloat(a, b) || a.shape.length < 2 || b.shape.length < 2) return fallback(args);
+      const attrs = args.attrs ?? {};
+      const ta = attrs.transposeA === true;
+      const tb = attrs.transposeB === true;
+      const ra = a.shape.length;
+      const rb = b.shape.length;
+      const m = ta ? a.shape[ra - 1] : a.shape[ra - 2];
+      const k = ta ? a.shape[ra - 2] : a.shape[ra - 1];
+      const n = tb ? b.shape[rb - 2] : b.shape[rb - 1];
+      const kb = tb ? b.shape[rb - 1] : b.shape[rb - 2];
+      const outerA = a.shape.slice(0, -2);
+      const outerB = b.shape.slice(0, -2);
+      const batchA = sizeOf(outerA);
+      const batchB = sizeOf(outerB);
+      const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+      if (k !== kb || m * n * k === 0 || !(sameOuter || batchA === 1 || batchB === 1)) return fallback(args);
+      const extras = name === '_FusedMatMul' ? fusedExtras(args, n) : { activation: 'linear' as const, alpha: 0 };
+      if (extras === undefined) return fallback(args);
+      const outer = batchA >= batchB ? outerA : outerB;
+      const batch = Math.max(batchA, batchB);
+      const backend = asWasmBackend(args.backend);
+      const out = backend.makeOutput([...outer, m, n], 'float32');
+      const av = heapF32(backend, a);
+      const bv = heapF32(backend, b);
+      const ov = heapF32(backend, out);
+      if (batchB === 1 && !ta) {
+        // A shared right operand: the batch is one product of batch*m rows.
+        options.addon.matmul(av, bv, ov, batch * m, n, k, false, tb, options.threads);
+      } else {
+        for (let i = 0; i < batch; i++) {
+          const ai = batchA === 1 ? av : av.subarray(i * m * k, (i + 1) * m * k);
+          const bi = batchB === 1 ? bv : bv.subarray(i * k * n, (i + 1) * k * n);
+          options.addon.matmul(ai, bi, ov.subarray(i * m * n, (i + 1) * m * n), m, n, k, ta, tb, options.threads);
+        }
+      }
+      const bias = extras.bias !== undefined ? heapF32(backend, extras.bias) : undefined;
+      biasAndActivate(ov, n, bias, extras.activation, extras.alpha);
+      return out;
+    },
+  };
+}
+
+/** The convolution's geometry when native covers it: NHWC, no dilation. */
+function convInfo(attrs: tf.NamedAttrMap, inputShape: number[], filterShape: number[]): { info: tf.backend_util.Conv2DInfo; shape: Int32Array } | undefined {
+  const format = attrs.dataFormat;
+  if (format !== undefined && format !== 'NHWC' && format !== 'channelsLast') return undefined;
+  const d: unknown = attrs.dilations;
+  const dilations = d === undefined || d === null ? [1] : Array.isArray(d) ? d : [d];
+  if (!dilations.every((v) => v === 1) || inputShape.length !== 4 || filterShape.length !== 4) return undefined;
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides as [number, number] | number,
+    1,
+    attrs.pad as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    false,
+    'channelsLast',
+  );
+  if (info.padInfo.top < 0 || info.padInfo.left < 0 || info.outHeight <= 0 || info.outWidth <= 0 || info.batchSize === 0 || info.inChannels === 0) {
+    return undefined;
+  }
+  const shape = convShapeArray({
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    outChannels: info.outChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  });
+  return { info, shape };
+}
+
+function conv2dKernel(name: 'Conv2D' | 'FusedConv2D', options: NativeKernelOptions): NativeKernel {
+  return {
+    name,
+    wrap: (fallback) => (args) => {
+      const { x, filter } = args.inputs;
+      if (x === undefined || filter === undefined || !isFloat(x, filter)) return fallback(args);
+      const conv = convInfo(args.attrs ?? {}, x.shape, filter.shape);
+      if (conv === undefined) return fallback(args);
+      const { info, shape } = conv;
+      const extras = name === 'FusedConv2D' ? fusedExtras(args, info.outChannels) : { activation: 'linear' as const, alpha: 0 };
+      if (extras === undefined) return fallback(args);
+      const backend = asWasmBackend(args.backend);
+      const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
+      const ov = heapF32(backend, out);
+      options.addon.conv2d(heapF32(backend, x), heapF32(backend, filter), ov, shape, options.threads);
+      const bias = extras.bias !== undefined ? heapF32(backend, extras.bias) : undefined;
+      biasAndActivate(ov, info.outChannels, bias, extras.activation, extras.alpha);
+      return out;
+    },
+  };
+}
+
+function conv2dBackpropInputKernel(options: NativeKernelOptions): NativeKernel {
+  return {
+    name: 'Conv2DBackpropInput',
+    wrap: (fallback) => (args) => {
+      const { dy, filter } = args.inputs;
+      const attrs = args.attrs ?? {};
+      const inputShape = attrs.inputShape as number[] | undefined;
+      if (dy === undefined || filter === undefined || inputShape === undefined || !isFloat(dy, filter)) return fallback(args);
+      const conv = convInfo(attrs, inputShape, filter.shape);
+      if (conv === undefined || dy.shape.join() !== [conv.info.batchSize, conv.info.outHeight, conv.info.outWidth, conv.info.outChannels].join()) {
+        return fallback(args);
+      }
+      const backend = asWasmBackend(args.backend);
+      const out = backend.makeOutput(inputShape, 'float32');
+      options.addon.conv2dInputGrad(heapF32(backend, dy), heapF32(backend, filter), heapF32(backend, out), conv.shape, options.threads);
+      return out;
+    },
+  };
+}
+
+function conv2dBackpropFilterKernel(options: NativeKernelOptions): NativeKernel {
+  return {
+    name: 'Conv2DBackpropFilter',
+    wrap: (fallback) => (args) => {
+      const { x, dy } = args.inputs;
+      const attrs = args.attrs ?? {};
+      const filterShape = attrs.filterShape as number[] | undefined;
+      if (x === undefined || dy === undefined || filterShape === undefined || !isFloat(x, dy)) return fallback(args);
+      const conv = convInfo(attrs, x.shape, filterShape);
+      if (conv === undefined || dy.shape.join() !== [conv.info.batchSize, conv.info.outHeight, conv.info.outWidth, conv.info.outChannels].join()) {
+        return fallback(args);
+      }
+      const backend = asWasmBackend(args.backend);
+      const out = backend.makeOutput(filterShape, 'float32');
+      options.addon.conv2dFilterGrad(heapF32(backend, x), heapF32(backend, dy), heapF32(backend, out), conv.shape, options.threads);
+      return out;
+    },
+  };
+}
+
+/** The native kernels, each wrapping the wasm kernel of its name. */
+export function nativeKernels(options: NativeKernelOptions): NativeKernel[] {
+  if (!Number.isInteger(options.threads) || options.threads < 1)
+    throw new Error(`Expected native kernel threads to be a positive integer, got ${options.threads}`);
+  return [
+    matMulKernel('BatchMatMul', options),
+    matMulKernel('_FusedMatMul', options),
+    conv2dKernel('Conv2D', options),
+    conv2dKernel('FusedConv2D', options),
+    conv2dBackpropInputKernel(options),
+    conv2dBackpropFilterKernel(options),
+  ];
+}

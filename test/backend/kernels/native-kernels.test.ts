@@ -1,0 +1,183 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../../src/backend/backend';
+import { registerNativeKernels } from '../../../src/backend/kernels';
+import { loadNativeKernels, type NativeAddon } from '../../../src/backend/native/addon';
+import { relativeDiff, seededNormal } from '../../helpers/compare';
+
+/**
+ * ganql's native kernels (native/, routed from wasm's BatchMatMul, _FusedMatMul, Conv2D, FusedConv2D,
+ * Conv2DBackpropInput and Conv2DBackpropFilter) against the cpu backend, within 1e-5 of the largest
+ * value (float32 sums of up to a few thousand terms, in another order): batch 1, odd sizes, strides
+ * 2 and 3 with 'same', 'valid' and explicit padding, transposed operands, fused bias and activations,
+ * with 1 and 2 threads. A counting addon shows each case ran natively rather than on the fallback.
+ */
+const TOLERANCE = 1e-5;
+
+type Case = { name: string; calls: keyof NativeAddon; inputs: number[][]; run: (inputs: tf.Tensor[]) => tf.Tensor[] };
+
+const conv = (stride: number | [number, number], pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]]) => ({
+  stride,
+  pad,
+});
+
+type Shape4 = [number, number, number, number];
+
+const convCases: {
+  x: Shape4;
+  f: Shape4;
+  stride: number | [number, number];
+  pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+}[] = [
+  { x: [1, 5, 5, 1], f: [3, 3, 1, 2], ...conv(1, 'same') },
+  { x: [3, 28, 28, 1], f: [5, 5, 1, 32], ...conv(2, 'same') },
+  { x: [2, 14, 14, 32], f: [5, 5, 32, 64], ...conv(2, 'same') },
+  { x: [2, 7, 9, 3], f: [4, 3, 3, 5], ...conv([2, 3], 'valid') },
+  {
+    x: [1, 6, 6, 4],
+    f: [3, 3, 4, 3],
+    ...conv(2, [
+      [0, 0],
+      [1, 2],
+      [2, 0],
+      [0, 0],
+    ]),
+  },
+];
+
+const cases: Case[] = [
+  ...[
+    { a: [1, 1], b: [1, 1], ta: false, tb: false },
+    { a: [100, 784], b: [784, 1000], ta: false, tb: false },
+    { a: [784, 100], b: [784, 1000], ta: true, tb: false },
+    { a: [100, 1000], b: [784, 1000], ta: false, tb: true },
+    { a: [7, 3], b: [5, 7], ta: true, tb: true },
+    { a: [3, 5, 4], b: [3, 4, 6], ta: false, tb: false },
+    { a: [2, 5, 4], b: [4, 6], ta: false, tb: false },
+    { a: [4, 5], b: [3, 6, 4], ta: true, tb: true },
+  ].map(({ a, b, ta, tb }) => ({
+    name: `matMul ${JSON.stringify(a)} x ${JSON.stringify(b)}${ta ? ' transposeA' : ''}${tb ? ' transposeB' : ''}`,
+    calls: 'matmul' as const,
+    inputs: [a, b],
+    run: ([x, y]: tf.Tensor[]) => [tf.matMul(x, y, ta, tb)],
+  })),
+  ...(['relu', 'leakyrelu', 'sigmoid', 'linear'] as const).map((activation) => ({
+    name: `fused matMul with bias and ${activation}`,
+    calls: 'matmul' as const,
+    inputs: [[33, 17], [17, 29], [29]],
+    run: ([x, y, bias]: tf.Tensor[]) => [tf.fused.matMul({ a: x, b: y, bias, activation, leakyreluAlpha: 0.2 })],
+  })),
+  ...convCases.map(({ x, f, stride, pad }) => ({
+    name: `conv2d ${JSON.stringify(x)} * ${JSON.stringify(f)} stride ${JSON.stringify(stride)} pad ${JSON.stringify(pad)}`,
+    calls: 'conv2d' as const,
+    inputs: [x, f],
+    run: ([xt, ft]: tf.Tensor[]) => [tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, stride, pad)],
+  })),
+  {
+    name: 'fused conv2d with bias and leakyrelu',
+    calls: 'conv2d',
+    inputs: [[2, 9, 9, 3], [3, 3, 3, 8], [8]],
+    run: ([xt, ft, bias]: tf.Tensor[]) => [
+      tf.fused.conv2d({ x: xt as tf.Tensor4D, filter: ft as tf.Tensor4D, strides: 2, pad: 'same', bias, activation: 'leakyrelu', leakyreluAlpha: 0.2 }),
+    ],
+  },
+  ...convCases.map(({ x, f, stride, pad }) => ({
+    name: `conv2d input gradient ${JSON.stringify(x)} * ${JSON.stringify(f)} stride ${JSON.stringify(stride)}`,
+    calls: 'conv2dInputGrad' as const,
+    inputs: [x, f, tf.tidy(() => tf.conv2d(tf.zeros<tf.Rank.R4>(x), tf.zeros<tf.Rank.R4>(f), stride, pad).shape)],
+    run: ([xt, ft, r]: tf.Tensor[]) => [
+      tf.grad((v: tf.Tensor) =>
+        tf
+          .conv2d(v as tf.Tensor4D, ft as tf.Tensor4D, stride, pad)
+          .mul(r)
+          .sum(),
+      )(xt),
+    ],
+  })),
+  ...convCases.map(({ x, f, stride, pad }) => ({
+    name: `conv2d filter gradient ${JSON.stringify(x)} * ${JSON.stringify(f)} stride ${JSON.stringify(stride)}`,
+    calls: 'conv2dFilterGrad' as const,
+    inputs: [x, f, tf.tidy(() => tf.conv2d(tf.zeros<tf.Rank.R4>(x), tf.zeros<tf.Rank.R4>(f), stride, pad).shape)],
+    run: ([xt, ft, r]: tf.Tensor[]) => [
+      tf.grad((v: tf.Tensor) =>
+        tf
+          .conv2d(xt as tf.Tensor4D, v as tf.Tensor4D, stride, pad)
+          .mul(r)
+          .sum(),
+      )(ft),
+    ],
+  })),
+  {
+    name: 'conv2dTranspose 7x7x64 -> 14x14x32, batch 2',
+    calls: 'conv2dInputGrad',
+    inputs: [
+      [2, 7, 7, 64],
+      [5, 5, 32, 64],
+    ],
+    run: ([xt, ft]: tf.Tensor[]) => [tf.conv2dTranspose(xt as tf.Tensor4D, ft as tf.Tensor4D, [2, 14, 14, 32], 2, 'same')],
+  },
+];
+
+function runCase(c: Case, data: Float32Array[]): Float32Array[] {
+  const outputs = tf.tidy(() => c.run(c.inputs.map((shape, i) => tf.tensor(data[i], shape))));
+  const values = outputs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(outputs);
+  return values;
+}
+
+describe('native kernels vs the cpu backend', () => {
+  const loaded = loadNativeKernels();
+  const data = cases.map((c, i) => c.inputs.map((shape, j) => seededNormal(shape, 500 + 10 * i + j)));
+  const reference: Float32Array[][] = [];
+  const calls = new Map<string, number>();
+  let counting: NativeAddon | undefined;
+
+  beforeAll(async () => {
+    await initBackend({ order: ['cpu'] });
+    cases.forEach((c, i) => reference.push(runCase(c, data[i])));
+    await initBackend({ order: ['wasm'] });
+    if (!loaded.ok) return;
+    const addon = loaded.addon;
+    const count =
+      <T extends unknown[]>(name: keyof NativeAddon, fn: (...args: T) => void) =>
+      (...args: T) => {
+        calls.set(name, (calls.get(name) ?? 0) + 1);
+        fn(...args);
+      };
+    counting = {
+      matmul: count('matmul', addon.matmul),
+      conv2d: count('conv2d', addon.conv2d),
+      conv2dFilterGrad: count('conv2dFilterGrad', addon.conv2dFilterGrad),
+      conv2dInputGrad: count('conv2dInputGrad', addon.conv2dInputGrad),
+      isa: () => addon.isa(),
+    };
+  });
+
+  it('the addon was built by npm ci', () => {
+    expect(loaded.ok ? loaded.addon.isa() : loaded.reason).toMatch(/^(avx512|avx2|generic)$/);
+  });
+
+  for (const threads of [1, 2]) {
+    cases.forEach((c, i) => {
+      it(`${c.name}, ${threads} thread${threads > 1 ? 's' : ''}`, () => {
+        if (counting === undefined) throw new Error('the addon did not load');
+        registerNativeKernels({ addon: counting, threads });
+        const before = calls.get(c.calls) ?? 0;
+        const tensorsBefore = tf.memory().numTensors;
+        const outputs = runCase(c, data[i]);
+        expect(tf.memory().numTensors).toBe(tensorsBefore);
+        expect(calls.get(c.calls) ?? 0).toBeGreaterThan(before);
+        outputs.forEach((out, j) => expect(relativeDiff(out, reference[i][j])).toBeLessThan(TOLERANCE));
+      });
+    });
+  }
+
+  it('initBackend reports the native kernels it routed', async () => {
+    const info = await initBackend({ order: ['wasm'], nativeThreads: 2 });
+    expect(info.native).toEqual({
+      isa: loaded.ok ? loaded.addon.isa() : 'none',
+      threads: 2,
+      kernels: ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'],
+    });
+  });
+});
