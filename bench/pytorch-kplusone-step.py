@@ -93,7 +93,6 @@ class Generator:
         return torch.tanh(x @ wn_kernel(v, g) + b).view(-1, self.size, self.size, 1)
 
 
-
 def lse(logits):
     return torch.logsumexp(logits, 1)
 
@@ -134,7 +133,7 @@ class Step:
         self.g_opt.step()
         for p in self.d.parameters():
             p.requires_grad_(True)
-        return d_loss.item(), g_loss.item()
+        return {"discriminator": d_loss.item(), "generator": g_loss.item()}
 
 
 def main():
@@ -147,7 +146,7 @@ def main():
 
     def build(file, noise):
         w = load_weights(args.dir, file, manifest)
-        return Generator(c, w), Discriminator(c, w, noise)
+        return {"generator": Generator(c, w), "discriminator": Discriminator(c, w, noise)}
 
     run(args, spec, build, Step, (labelled, labels, unlabelled), timed_setting=True, check_setting=False)
 

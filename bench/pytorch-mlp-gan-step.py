@@ -29,7 +29,6 @@ import torch.nn.functional as F
 from step_peer import load_weights, parse_args, read, run
 
 
-
 class Generator:
     def __init__(self, c, w):
         self.layers = [(w[f"{n}/kernel"], w[f"{n}/bias"]) for n in ("g_hidden1", "g_hidden2", "g_pixels")]
@@ -92,7 +91,7 @@ class Step:
         self.g_opt.step()
         for p in self.d.parameters():
             p.requires_grad_(True)
-        return d_loss.item(), g_loss.item()
+        return {"discriminator": d_loss.item(), "generator": g_loss.item()}
 
 
 def main():
@@ -103,7 +102,7 @@ def main():
 
     def build(file, dropout):
         w = load_weights(args.dir, file, manifest, trainable=True)
-        return Generator(c, w), Discriminator(c, w, dropout)
+        return {"generator": Generator(c, w), "discriminator": Discriminator(c, w, dropout)}
 
     # The check runs without dropout: the two libraries cannot draw the same masks.
     run(args, spec, build, Step, (real,), timed_setting=c["dropout"], check_setting=0.0)

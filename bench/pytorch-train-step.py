@@ -4,6 +4,8 @@ One ganql DCGAN training step (src/models/dcgan.ts + src/training/dcgan-trainer.
 
     /usr/bin/python3 bench/pytorch-train-step.py --dir DIR --threads 1 --steps 30 --warmup 3 [--check-steps 3]
 
+--steps is per layout. Flags, weight loading, the checks, timing and the report are bench/step_peer.py's.
+
 Driven by bench/train-step.ts, which installs Debian's python3-torch and libopenblas0-pthread
 (`apt-get install -y python3-torch libopenblas0-pthread`; the system /usr/bin/python3 only), runs
 it with OPENBLAS_NUM_THREADS=1 at --threads 1 and 2, writes DIR and compares the losses. DIR holds:
@@ -27,18 +29,14 @@ Layouts of the 'same' stride-2 convolutions (kernel k = 5):
             output_padding=1): same shapes, parameters and FLOPs, taps one pixel apart. Timed only.
 """
 
-import argparse
-import json
 import os
-import platform
-import statistics
 import sys
-import time
 
-import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+from step_peer import check_noise, load_weights, parameter_counts, parse_args, read, report, time_steps
 
 LAYOUTS = ("exact", "standard")
 
@@ -136,11 +134,7 @@ def hwc_to_chw(h, w, c):
 
 def load_tfjs_weights(g, d, c, directory, manifest):
     """Copies the tfjs weights into g and d, in PyTorch layouts; every weight and parameter used once."""
-    data = open(os.path.join(directory, "weights.bin"), "rb").read()
-    tf_weights = {}
-    for spec in manifest:
-        n = int(np.prod(spec["shape"])) if spec["shape"] else 1
-        tf_weights[spec["name"]] = torch.from_numpy(np.frombuffer(data, "<f4", n, spec["offset"]).reshape(spec["shape"]).copy())
+    tf_weights = load_weights(directory, "weights.bin", manifest)
     s = c["imageSize"] // 4
     g_perm = hwc_to_chw(s, s, 2 * c["generatorFilters"])
     d_perm = hwc_to_chw(s, s, 2 * c["discriminatorFilters"])
@@ -206,7 +200,7 @@ class Step:
         g_loss.backward()
         self.g_opt.step()
         self.d.requires_grad_(True)
-        return d_loss.item(), g_loss.item()
+        return {"discriminator": d_loss.item(), "generator": g_loss.item()}
 
 
 def build(c, layout, directory, manifest):
@@ -215,75 +209,40 @@ def build(c, layout, directory, manifest):
     return g, d
 
 
-def count(module):
-    return sum(p.numel() for p in module.parameters())
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dir", required=True, help="folder written by bench/train-step.ts")
-    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
-    parser.add_argument("--steps", type=int, default=30, help="timed steps per layout")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
-    parser.add_argument("--check-steps", type=int, default=0, help="steps on the tfjs weights, batch and noise whose losses are reported")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-
-    with open(os.path.join(args.dir, "config.json")) as f:
-        spec = json.load(f)
+    args, spec = parse_args(__doc__)
     c, options, batch, manifest = spec["architecture"], spec["trainer"], spec["batchSize"], spec["weights"]
     size, channels, latent = c["imageSize"], c["channels"], c["latentSize"]
-    real = np.fromfile(os.path.join(args.dir, "real.f32"), dtype="<f4")
-    if real.size != batch * size * size * channels:
-        raise SystemExit(f"real.f32: expected {batch * size * size * channels} floats, got {real.size}")
+    real = read(args.dir, "real.f32", "<f4", batch * size * size * channels)
     real = torch.from_numpy(real.reshape(batch, size, size, channels)).permute(0, 3, 1, 2).contiguous()
 
     g, d = build(c, "exact", args.dir, manifest)
-    counts = {"generator": count(g), "discriminator": count(d)}
-    if counts != spec["tfjsParameterCounts"]:
-        raise SystemExit(f"trainable parameters: expected tfjs's {spec['tfjsParameterCounts']}, got {counts}")
+    counts = parameter_counts({"generator": g, "discriminator": d}, spec)
 
     check = []
     if args.check_steps > 0:
-        noise = np.fromfile(os.path.join(args.dir, "noise.f32"), dtype="<f4")
-        if noise.size < args.check_steps * 2 * batch * latent:
-            raise SystemExit(f"noise.f32: expected {args.check_steps * 2 * batch * latent} floats, got {noise.size}")
-        noise = torch.from_numpy(noise[: args.check_steps * 2 * batch * latent].reshape(args.check_steps, 2, batch, latent))
+        noise = check_noise(args, spec, 2)
         step = Step(g, d, options)
-        for i in range(args.check_steps):
-            d_loss, g_loss = step(real, noise[i, 0], noise[i, 1])
-            check.append({"discriminator": d_loss, "generator": g_loss})
+        check = [step(real, *noise[i]) for i in range(args.check_steps)]
 
-    timings = {}
+    # --steps timed steps of each layout, on noise drawn off the clock.
     rng = torch.Generator().manual_seed(1)
+    timings = {}
     for layout in LAYOUTS:
-        g, d = build(c, layout, args.dir, manifest)
-        step = Step(g, d, options)
-        noise = [torch.randn(2, batch, latent, generator=rng) for _ in range(args.warmup + args.steps)]
-        ms, cpu_ms = [], []
-        for i, z in enumerate(noise):
-            start = time.perf_counter()
-            cpu = time.process_time()
-            step(real, z[0], z[1])
-            if i >= args.warmup:
-                ms.append(1000 * (time.perf_counter() - start))
-                cpu_ms.append(1000 * (time.process_time() - cpu))
-        timings[layout] = {"msPerStep": statistics.median(ms), "min": min(ms), "max": max(ms), "steps": len(ms), "cpuMsPerStep": statistics.median(cpu_ms)}
+        step = Step(*build(c, layout, args.dir, manifest), options)
+        timings[layout] = time_steps(args, step, lambda: (real, *torch.randn(2, batch, latent, generator=rng)))
 
     # Debian's torch links libblas.so.3, which the alternatives system points at the BLAS installed.
     with open("/proc/self/maps") as f:
         blas = sorted({os.path.basename(line.split()[-1]) for line in f if "blas" in line.split()[-1].lower()})
-    print(json.dumps({
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "threads": torch.get_num_threads(),
-        "openblasThreads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
-        "blasLibraries": blas,
-        "mkldnn": torch.backends.mkldnn.is_available(),
-        "parameterCounts": counts,
-        "check": check,
-        "timings": timings,
-    }))
+    report(
+        counts,
+        check,
+        openblasThreads=os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+        blasLibraries=blas,
+        mkldnn=torch.backends.mkldnn.is_available(),
+        timings=timings,
+    )
 
 
 if __name__ == "__main__":

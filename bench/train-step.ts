@@ -1,11 +1,12 @@
 /**
  * Training steps on tfjs with ganql's kernels beside the same steps in PyTorch CPU, from one run,
  * printed as ratios with PASS/MISS against 2x PyTorch's best: the DCGAN step (k = 1, no techniques,
- * batch 64), the K+1 semi-supervised MLP step of Salimans et al. (bench/lib/kplusone-step.ts) and the
- * MLP GAN step of Goodfellow et al. (bench/lib/mlp-gan-step.ts); then memory over --memory-steps DCGAN
- * steps (tensor count and RSS).
+ * batch 64), the K+1 semi-supervised MLP step of Salimans et al. (bench/lib/kplusone-step.ts), the
+ * MLP GAN step of Goodfellow et al. (bench/lib/mlp-gan-step.ts) and the sparse autoencoder step of an
+ * autoencoder training job (Le et al. 2012's kind; bench/lib/autoencoder-step.ts); then memory over
+ * --memory-steps DCGAN steps (tensor count and RSS).
  *
- *   npx tsx bench/train-step.ts [--arch dcgan,kplusone,mlp-gan] [--steps 20] [--torch-steps 30] [--warmup 2] [--check-steps 3]
+ *   npx tsx bench/train-step.ts [--arch dcgan,kplusone,mlp-gan,autoencoder] [--steps 20] [--torch-steps 30] [--warmup 2] [--check-steps 3]
  *                               [--batch-size 64] [--backend wasm] [--memory-steps 1000]
  *
  * Times are wall-clock medians; the CPU time per step (user + system of the process, PyTorch at 1
@@ -13,7 +14,9 @@
  *
  * Setup: Debian's python3-torch and libopenblas0-pthread, run from /usr/bin/python3; the script
  * runs `apt-get install -y python3-torch libopenblas0-pthread` itself when they are missing (needs
- * root and the Debian mirror). The PyTorch side is bench/pytorch-train-step.py.
+ * root and the Debian mirror). The PyTorch side is bench/pytorch-train-step.py (DCGAN),
+ * bench/pytorch-kplusone-step.py, bench/pytorch-mlp-gan-step.py and bench/pytorch-autoencoder-step.py,
+ * sharing bench/step_peer.py; the other steps' tfjs side shares bench/lib/peer-step-bench.ts.
  *
  * tfjs: src/backend/backend.ts initBackend (as the server and the training CLI; wasm, ganql's
  * kernels), buildGenerator/buildDiscriminator and DcganTrainer.trainStep. PyTorch: the same
@@ -23,8 +26,11 @@
  * steps run half before and half after PyTorch's, as the machine's other load may change meanwhile.
  *
  * Same-step check: PyTorch loads tfjs's initial weights (layouts transposed), the same real batch
- * and noise, and runs --check-steps steps; the DCGAN losses of every check step must agree within
- * 1e-4, the K+1 losses (in the thousands for feature matching) of the first step within 1e-4 relative.
+ * and noise, and runs --check-steps steps (the K+1, MLP GAN and autoencoder checks without their
+ * noise or dropout, which two libraries cannot draw alike); the DCGAN and MLP GAN losses of every
+ * check step must agree within 1e-4, the K+1 losses (in the thousands for feature matching) of the
+ * first step within 1e-4 of max(1, |loss|), the autoencoder's reconstruction MSE and sparsity
+ * penalty of the first step within 1e-4 relative.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -36,8 +42,10 @@ import { loadMnist, type MnistData } from '../src/data/mnist';
 import { buildDiscriminator, buildGenerator, resolveDcganConfig } from '../src/models/dcgan';
 import { DcganTrainer, seededNoise, type Losses } from '../src/training/dcgan-trainer';
 import { numberArg, stringArg } from './lib/cli-args';
-import { runKPlusOneBench, type KPlusOneResult } from './lib/kplusone-step';
+import { runAutoencoderBench } from './lib/autoencoder-step';
+import { runKPlusOneBench } from './lib/kplusone-step';
 import { runMlpGanBench } from './lib/mlp-gan-step';
+import type { PeerBenchResult } from './lib/peer-step-bench';
 import { ensurePytorch, lastJsonLine, PYTHON, runCommand, TORCH_SETTINGS } from './lib/pytorch-peer';
 import { countParameters, cpuLine, exportWeights, timeSteps, timingOf, writeFloats, type StepTiming } from './lib/step-timing';
 
@@ -46,7 +54,7 @@ const LOSS_TOLERANCE = 1e-4;
 const TARGET_RATIO = 2;
 const NOISE_SEED = 7;
 const LAYOUTS = ['exact', 'standard'] as const;
-const ARCHITECTURES = ['dcgan', 'kplusone', 'mlp-gan'] as const;
+const ARCHITECTURES = ['dcgan', 'kplusone', 'mlp-gan', 'autoencoder'] as const;
 type Architecture = (typeof ARCHITECTURES)[number];
 
 interface PythonReport {
@@ -57,7 +65,7 @@ interface PythonReport {
   blasLibraries: string[];
   mkldnn: boolean;
   parameterCounts: { generator: number; discriminator: number };
-  check: Losses[];
+  check: Record<string, number>[];
   timings: Record<(typeof LAYOUTS)[number], StepTiming>;
 }
 
@@ -90,39 +98,48 @@ interface Options {
   checkSteps: number;
 }
 
+/** A loss in the check table: its key in the step's losses and its column label. */
+type LossColumn = [key: string, label: string];
+const GAN_LOSSES: LossColumn[] = [
+  ['discriminator', 'D'],
+  ['generator', 'G'],
+];
+
 /**
- * Prints the check steps' losses; passes when every step's agree within LOSS_TOLERANCE, or with
- * `firstStepRelative` when the first step's agree within LOSS_TOLERANCE of the loss's size (for
- * losses in the thousands, whose later steps part as float32 rounding grows through Adam).
+ * How the check steps' losses must agree: 'every-step', each step's within LOSS_TOLERANCE; 'first-step',
+ * the first step's within LOSS_TOLERANCE of max(floor, |loss|) (later steps part as float32 rounding
+ * grows through Adam: floor 1 for losses in the thousands, 0 for a relative check of losses below 1).
  */
-function printChecks(title: string, rows: { tfjs: Losses; torch: Losses }[], expected: number, firstStepRelative = false): boolean {
+type CheckRule = { kind: 'every-step' } | { kind: 'first-step'; floor: number };
+
+/** Prints the check steps' losses, one column group per loss, and whether they agree by `rule`. */
+function printChecks(
+  title: string,
+  columns: LossColumn[],
+  rows: { tfjs: Record<string, number>; torch: Record<string, number> }[],
+  expected: number,
+  rule: CheckRule,
+): boolean {
   console.log(`\n${title}`);
-  console.log(`${'step'.padEnd(6)}${['D tfjs', 'D PyTorch', '|diff|', 'G tfjs', 'G PyTorch', '|diff|'].map((h) => h.padStart(13)).join('')}`);
+  const header = columns.flatMap(([, label]) => [`${label} tfjs`, `${label} PyTorch`, '|diff|']);
+  console.log(`${'step'.padEnd(6)}${header.map((h) => h.padStart(13)).join('')}`);
+  // A loss PyTorch did not report reads as NaN, which fails every comparison.
+  const value = (losses: Record<string, number>, key: string) => losses[key] ?? NaN;
   const diffs = rows.map(({ tfjs: t, torch: p }, i) => {
-    const dd = Math.abs(t.discriminator - p.discriminator);
-    const dg = Math.abs(t.generator - p.generator);
-    const cells = [
-      t.discriminator.toFixed(6),
-      p.discriminator.toFixed(6),
-      dd.toExponential(1),
-      t.generator.toFixed(6),
-      p.generator.toFixed(6),
-      dg.toExponential(1),
-    ];
+    const d = columns.map(([key]) => Math.abs(value(t, key) - value(p, key)));
+    const cells = columns.flatMap(([key], j) => [value(t, key).toFixed(6), value(p, key).toFixed(6), d[j].toExponential(1)]);
     console.log(`${String(i + 1).padEnd(6)}${cells.map((c) => c.padStart(13)).join('')}`);
-    return Math.max(dd, dg);
+    return d;
   });
-  if (firstStepRelative) {
-    const { tfjs: t, torch: p } = rows[0];
-    const relative = Math.max(
-      Math.abs(t.discriminator - p.discriminator) / Math.max(1, Math.abs(p.discriminator)),
-      Math.abs(t.generator - p.generator) / Math.max(1, Math.abs(p.generator)),
-    );
+  if (rule.kind === 'first-step') {
+    const p = rows[0]?.torch ?? {};
+    const relative = Math.max(...columns.map(([key], j) => (diffs[0]?.[j] ?? NaN) / Math.max(rule.floor, Math.abs(value(p, key)))));
     const ok = rows.length === expected && relative <= LOSS_TOLERANCE;
-    console.log(`first step losses agree within ${LOSS_TOLERANCE} of max(1, |loss|): ${ok ? 'PASS' : 'FAIL'} (${relative.toExponential(1)})`);
+    const of = rule.floor > 0 ? `of max(${rule.floor}, |loss|)` : 'relative';
+    console.log(`first step losses agree within ${LOSS_TOLERANCE} ${of}: ${ok ? 'PASS' : 'FAIL'} (${relative.toExponential(1)})`);
     return ok;
   }
-  const worst = Math.max(...diffs);
+  const worst = Math.max(...diffs.flat());
   const ok = rows.length === expected && worst <= LOSS_TOLERANCE;
   console.log(`losses of all ${expected} steps agree within ${LOSS_TOLERANCE}: ${ok ? 'PASS' : 'FAIL'} (max |diff| ${worst.toExponential(1)})`);
   return ok;
@@ -226,8 +243,10 @@ async function benchDcgan(backendName: string, mnist: MnistData, o: Options): Pr
   );
   const checkOk = printChecks(
     "same steps: tfjs's initial weights, real batch and seeded noise in both (PyTorch exact layout)",
-    tfjsCheck.map((t, i) => ({ tfjs: t, torch: r0.check[i] ?? { discriminator: NaN, generator: NaN } })),
+    GAN_LOSSES,
+    tfjsCheck.map((t, i) => ({ tfjs: { discriminator: t.discriminator, generator: t.generator }, torch: r0.check[i] ?? {} })),
     checkSteps,
+    { kind: 'every-step' },
   );
 
   const rows: [string, StepTiming][] = [];
@@ -250,16 +269,26 @@ async function benchDcgan(backendName: string, mnist: MnistData, o: Options): Pr
   return { architecture: `DCGAN, batch ${batchSize}`, tfjs, torch: best, torchOneThread: oneThread, checkOk: checkOk && countsMatch };
 }
 
-/** Prints a peer bench's checks and timings (K+1, MLP GAN) and returns its summary line. */
-function reportPeerBench(architecture: string, title: string, checkTitle: string, result: KPlusOneResult, o: Options, firstStepRelative: boolean): Row {
-  console.log(`\n== ${title} ==`);
+/** How bench/train-step.ts prints a peer bench (K+1, MLP GAN, autoencoder). */
+interface PeerReport {
+  /** Its line in the summary. */
+  architecture: string;
+  title: string;
+  checkTitle: string;
+  losses: LossColumn[];
+  rule: CheckRule;
+}
+
+/** Prints a peer bench's parameter counts, checks and timings and returns its summary line. */
+function reportPeerBench(r: PeerReport, result: PeerBenchResult, o: Options): Row {
+  console.log(`\n== ${r.title} ==`);
   const { tfjs: tc, torch: pc } = result.counts;
-  const countsMatch = tc.generator === pc.generator && tc.discriminator === pc.discriminator;
-  console.log(
-    `trainable parameters: generator ${tc.generator} (tfjs) / ${pc.generator} (PyTorch), discriminator ${tc.discriminator} / ${pc.discriminator}  ${countsMatch ? 'EQUAL' : 'DIFFERENT'}`,
-  );
-  const checkOk = printChecks(checkTitle, result.check, o.checkSteps, firstStepRelative);
-  const tfjs = timingOf(result.tfjs.all.wall, result.tfjs.all.cpu);
+  const names = Object.keys(tc);
+  const countsMatch = names.length === Object.keys(pc).length && names.every((n) => tc[n] === pc[n]);
+  const counts = names.map((n, i) => `${n} ${tc[n]}${i === 0 ? ' (tfjs)' : ''} / ${pc[n] ?? 'none'}${i === 0 ? ' (PyTorch)' : ''}`).join(', ');
+  console.log(`trainable parameters: ${counts}  ${countsMatch ? 'EQUAL' : 'DIFFERENT'}`);
+  const checkOk = printChecks(r.checkTitle, r.losses, result.check, o.checkSteps, r.rule);
+  const tfjs = result.tfjs.all;
   const rows: [string, StepTiming][] = [
     ...result.torch.map((r): [string, StepTiming] => [r.label, r.timing]),
     ['tfjs wasm + ganql kernels, 1 thread', tfjs],
@@ -268,7 +297,7 @@ function reportPeerBench(architecture: string, title: string, checkTitle: string
   ];
   printTimings('ms per training step (median after warm-up)', rows);
   const best = result.torch.reduce((a, b) => (a.timing.msPerStep <= b.timing.msPerStep ? a : b));
-  return { architecture, tfjs, torch: best, torchOneThread: result.torch[0].timing, checkOk: checkOk && countsMatch };
+  return { architecture: r.architecture, tfjs, torch: best, torchOneThread: result.torch[0].timing, checkOk: checkOk && countsMatch };
 }
 
 /** Tensor count and RSS over n DCGAN steps: both must stay flat. */
@@ -339,14 +368,37 @@ async function main(): Promise<void> {
   for (const arch of archs as Architecture[]) {
     if (arch === 'dcgan') results.push(await benchDcgan(backend.name, mnist, options));
     if (arch === 'kplusone') {
-      const title = 'K+1 semi-supervised MLP step (Salimans et al.: batch 100 labelled + 100 unlabelled + 100 generated, feature matching)';
-      const check = "same steps without D's noise (sigma 0 in both): tfjs's initial weights, batches and seeded noise";
-      results.push(reportPeerBench('K+1 MLP, batch 100+100+100', title, check, runKPlusOneBench(mnist, options), options, true));
+      const report: PeerReport = {
+        architecture: 'K+1 MLP, batch 100+100+100',
+        title: 'K+1 semi-supervised MLP step (Salimans et al.: batch 100 labelled + 100 unlabelled + 100 generated, feature matching)',
+        checkTitle: "same steps without D's noise (sigma 0 in both): tfjs's initial weights, batches and seeded noise",
+        losses: GAN_LOSSES,
+        rule: { kind: 'first-step', floor: 1 },
+      };
+      results.push(reportPeerBench(report, runKPlusOneBench(mnist, options), options));
     }
     if (arch === 'mlp-gan') {
-      const title = 'MLP GAN step (Goodfellow et al. 2014: G 100-1200-1200-784, D maxout 240x5 x2 with dropout; batch 100, k=1)';
-      const check = "same steps without dropout (rate 0 in both): tfjs's initial weights, real batch and seeded noise";
-      results.push(reportPeerBench('MLP GAN, batch 100', title, check, runMlpGanBench(mnist, options), options, false));
+      const report: PeerReport = {
+        architecture: 'MLP GAN, batch 100',
+        title: 'MLP GAN step (Goodfellow et al. 2014: G 100-1200-1200-784, D maxout 240x5 x2 with dropout; batch 100, k=1)',
+        checkTitle: "same steps without dropout (rate 0 in both): tfjs's initial weights, real batch and seeded noise",
+        losses: GAN_LOSSES,
+        rule: { kind: 'every-step' },
+      };
+      results.push(reportPeerBench(report, runMlpGanBench(mnist, options), options));
+    }
+    if (arch === 'autoencoder') {
+      const report: PeerReport = {
+        architecture: 'sparse autoencoder, batch 100',
+        title: "sparse autoencoder step (Le et al. 2012 at MNIST scale: an autoencoder training job's networks, input noise and KL sparsity; batch 100)",
+        checkTitle: "same steps without the input noise (stddev 0 in both): tfjs's initial weights and batch",
+        losses: [
+          ['reconstruction', 'MSE'],
+          ['sparsity', 'KL'],
+        ],
+        rule: { kind: 'first-step', floor: 0 },
+      };
+      results.push(reportPeerBench(report, runAutoencoderBench(mnist, options), options));
     }
   }
   const memoryOk = memorySteps === 0 ? true : memoryOverSteps(mnist, memorySteps);

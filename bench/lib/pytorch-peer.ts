@@ -83,15 +83,20 @@ export function lastJsonLine(stdout: string, script: string): unknown {
 }
 
 export interface PeerStepReport {
-  parameterCounts: { generator: number; discriminator: number };
-  check: { discriminator: number; generator: number }[];
+  /** Trainable parameters of each network, by the name the bench gives it. */
+  parameterCounts: Record<string, number>;
+  /** Each check step's losses, by name. */
+  check: Record<string, number>[];
   timing: { msPerStep: number; min: number; max: number; steps: number; cpuMsPerStep?: number };
 }
+
+const isNumbers = (value: unknown): value is Record<string, number> =>
+  typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'number');
 
 function isPeerStepReport(value: unknown): value is PeerStepReport {
   if (typeof value !== 'object' || value === null) return false;
   const r = value as Partial<PeerStepReport>; // fields checked one by one below
-  return Array.isArray(r.check) && typeof r.parameterCounts?.generator === 'number' && typeof r.timing?.msPerStep === 'number';
+  return Array.isArray(r.check) && r.check.every(isNumbers) && isNumbers(r.parameterCounts) && typeof r.timing?.msPerStep === 'number';
 }
 
 /**

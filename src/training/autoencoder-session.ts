@@ -12,7 +12,7 @@ import {
   sparseLayerNames,
   type SparseAutoencoderConfig,
 } from '../models/sparse-autoencoder';
-import { AutoencoderTrainer } from './autoencoder-trainer';
+import { AutoencoderTrainer, type AutoencoderTrainerOptions } from './autoencoder-trainer';
 import { adamState, restoreAdam, type OptimizerRecord } from './checkpoint';
 import { runEpochs } from './epoch-loop';
 import type { SessionOptions, SessionResult } from './session-options';
@@ -38,6 +38,33 @@ export const AUTOENCODER_SETTINGS = Object.freeze({
   sparsityWeight: 1,
 });
 
+/**
+ * The network config and trainer options of an autoencoder run on images `imageSize` pixels a side:
+ * one place for them, so bench/train-step.ts times the step a training job runs.
+ */
+export function autoencoderSetup(
+  spec: Pick<TrainingSpec, 'latentSize' | 'seed' | 'batchSize' | 'learningRate' | 'beta1'>,
+  imageSize: number,
+): { config: SparseAutoencoderConfig; trainer: AutoencoderTrainerOptions } {
+  const config = resolveSparseAutoencoderConfig({
+    imageSize,
+    hiddenUnits: [...AUTOENCODER_SETTINGS.hiddenUnits],
+    codeSize: spec.latentSize,
+    inputNoise: AUTOENCODER_SETTINGS.inputNoise,
+    seed: spec.seed,
+  });
+  const trainer: AutoencoderTrainerOptions = {
+    batchSize: spec.batchSize,
+    learningRate: spec.learningRate,
+    beta1: spec.beta1,
+    seed: spec.seed,
+    sparseLayers: sparseLayerNames(config),
+    sparsityTarget: AUTOENCODER_SETTINGS.sparsityTarget,
+    sparsityWeight: AUTOENCODER_SETTINGS.sparsityWeight,
+  };
+  return { config, trainer };
+}
+
 /** Held-out digits in the per-epoch grid: each row of 8 originals is followed by their 8 reconstructions. */
 const RECONSTRUCTION_PAIRS = 32;
 
@@ -57,31 +84,12 @@ export async function runAutoencoderSession(spec: TrainingSpec, options: Session
   const data = await loadTrainingData(spec.dataset, 'train', { limit: spec.limit });
   const test = await loadTrainingData(spec.dataset, 'test');
   log(`${spec.dataset}: ${data.count} training images (labels unused), ${test.count} held-out test images`);
-  const config = resolveSparseAutoencoderConfig({
-    imageSize: data.shape[0],
-    hiddenUnits: [...AUTOENCODER_SETTINGS.hiddenUnits],
-    codeSize: spec.latentSize,
-    inputNoise: AUTOENCODER_SETTINGS.inputNoise,
-    seed: spec.seed,
-  });
+  const { config, trainer: trainerOptions } = autoencoderSetup(spec, data.shape[0]);
   const encoder = buildEncoder(config);
   const decoder = buildDecoder(config);
   let trainer: AutoencoderSessionTrainer | undefined;
   try {
-    const inner = new AutoencoderTrainer(
-      encoder,
-      decoder,
-      { images: data.images, count: data.count, shape: data.shape },
-      {
-        batchSize: spec.batchSize,
-        learningRate: spec.learningRate,
-        beta1: spec.beta1,
-        seed: spec.seed,
-        sparseLayers: sparseLayerNames(config),
-        sparsityTarget: AUTOENCODER_SETTINGS.sparsityTarget,
-        sparsityWeight: AUTOENCODER_SETTINGS.sparsityWeight,
-      },
-    );
+    const inner = new AutoencoderTrainer(encoder, decoder, { images: data.images, count: data.count, shape: data.shape }, trainerOptions);
     trainer = new AutoencoderSessionTrainer(spec, config, inner, data, test);
     return await runEpochs(trainer, spec, data, options);
   } finally {
