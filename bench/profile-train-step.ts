@@ -1,12 +1,12 @@
 /**
  * Where the time of one training step goes on a tfjs backend: the DCGAN step (k = 1, batch 64, Adam)
- * or, with --arch kplusone, the K+1 MLP step (batch 100 + 100 + 100), as bench/train-step.ts times them: every kernel of the backend is wrapped with a CPU-time clock (self time: a
+ * or, with --arch, the K+1 MLP step (batch 100 + 100 + 100), the MLP GAN step or the sparse autoencoder step, as bench/train-step.ts times them: every kernel of the backend is wrapped with a CPU-time clock (self time: a
  * ganql kernel that calls Conv2D inside counts only its own work), keyed by the phase it ran in
  * (forward under the tape, backward, optimizer, untaped) and its kernel name; what is left of the
  * step's wall time is engine overhead (tape, tidy, layers, JS between kernels). --shapes splits
  * each kernel's time by its input shapes.
  *
- *   npx tsx bench/profile-train-step.ts [--steps 10] [--warmup 2] [--batch-size 64] [--backend wasm] [--top 30] [--shapes] [--arch dcgan|kplusone]
+ *   npx tsx bench/profile-train-step.ts [--steps 10] [--warmup 2] [--batch-size 64] [--backend wasm] [--top 30] [--shapes] [--arch dcgan|kplusone|mlp-gan|autoencoder]
  *
  * Times are CPU time of this process (user + system), which other processes on the cores barely
  * change, unlike wall time; the load average is printed beside them.
@@ -17,6 +17,10 @@ import { describeKernels, initBackend, type BackendName } from '../src/backend/b
 import { defaultTrainingThreads } from '../src/config/config';
 import { loadMnist } from '../src/data/mnist';
 import { buildDiscriminator, buildGenerator, resolveDcganConfig } from '../src/models/dcgan';
+import { buildMlpDiscriminator, buildMlpGenerator, resolveMlpGanConfig } from '../src/models/mlp-gan';
+import { buildDecoder, buildEncoder } from '../src/models/sparse-autoencoder';
+import { autoencoderSetup } from '../src/training/autoencoder-session';
+import { AutoencoderTrainer } from '../src/training/autoencoder-trainer';
 import { buildKPlusOneDiscriminator, buildKPlusOneGenerator, defaultKPlusOneFeatureLayer } from '../src/models/kplusone-mlp';
 import { initWeightNorm } from '../src/models/layers/weight-norm-dense';
 import { DcganTrainer, seededNoise } from '../src/training/dcgan-trainer';
@@ -114,8 +118,15 @@ async function main(): Promise<void> {
   };
 
   const arch = stringArg('arch', 'dcgan');
-  const setup = arch === 'kplusone' ? kPlusOneStep() : arch === 'dcgan' ? dcganStep(batchSize) : null;
-  if (setup === null) throw new Error(`--arch: expected dcgan or kplusone, got ${JSON.stringify(arch)}`);
+  const setups: Record<string, () => StepSetup> = {
+    dcgan: () => dcganStep(batchSize),
+    kplusone: kPlusOneStep,
+    'mlp-gan': mlpGanStep,
+    autoencoder: autoencoderStep,
+  };
+  const make = setups[arch];
+  if (make === undefined) throw new Error(`--arch: expected one of ${Object.keys(setups).join(', ')}, got ${JSON.stringify(arch)}`);
+  const setup = make();
 
   const wall: number[] = [];
   let totalMs = 0;
@@ -195,6 +206,51 @@ function dcganStep(batchSize: number): StepSetup {
       generator.dispose();
       discriminator.dispose();
       real.dispose();
+    },
+  };
+}
+
+/** The MLP GAN step as bench/lib/mlp-gan-step.ts times it (dropout on). */
+function mlpGanStep(): StepSetup {
+  const config = resolveMlpGanConfig();
+  const batchSize = 100;
+  const { latentSize, imageSize: size } = config;
+  const mnist = loadMnist({ split: 'train', limit: batchSize });
+  const real = tf.tensor4d(mnist.images.subarray(0, batchSize * size * size), [batchSize, size, size, 1]);
+  const generator = buildMlpGenerator(config);
+  const discriminator = buildMlpDiscriminator(config);
+  const data = { images: mnist.images, count: mnist.count, shape: [size, size, 1] as [number, number, number] };
+  const trainer = new DcganTrainer(generator, discriminator, data, { batchSize, learningRate: 0.0002, beta1: 0.5, seed: 1 });
+  const noise = seededNoise(2 * batchSize, latentSize, 11);
+  const z = [noise.subarray(0, batchSize * latentSize), noise.subarray(batchSize * latentSize)];
+  return {
+    name: 'MLP GAN step, batch 100, k=1',
+    step: (i) => trainer.trainStep([real], z, i),
+    dispose: () => {
+      trainer.dispose();
+      generator.dispose();
+      discriminator.dispose();
+      real.dispose();
+    },
+  };
+}
+
+/** The sparse autoencoder step as bench/lib/autoencoder-step.ts times it (input noise on). */
+function autoencoderStep(): StepSetup {
+  const { config, trainer: options } = autoencoderSetup({ batchSize: 100, learningRate: 0.003, beta1: 0.9, latentSize: 16, seed: 42 }, 28);
+  const mnist = loadMnist({ split: 'train', limit: options.batchSize });
+  const batch = tf.tensor4d(mnist.images.subarray(0, options.batchSize * 784), [options.batchSize, 28, 28, 1]);
+  const encoder = buildEncoder(config);
+  const decoder = buildDecoder(config);
+  const trainer = new AutoencoderTrainer(encoder, decoder, { images: mnist.images, count: mnist.count, shape: [28, 28, 1] }, options);
+  return {
+    name: 'sparse autoencoder step, batch 100',
+    step: (i) => trainer.trainStep(batch, i),
+    dispose: () => {
+      trainer.dispose();
+      encoder.dispose();
+      decoder.dispose();
+      batch.dispose();
     },
   };
 }

@@ -24,9 +24,15 @@
       "cflags_cc": ["-fPIC"]
     },
     {
+      "target_name": "adam",
+      "type": "static_library",
+      "sources": ["src/adam.cc"],
+      "cflags_cc": ["-ffp-contract=off", "-fPIC"]
+    },
+    {
       "target_name": "ganql_native",
       "sources": ["src/addon.cc"],
-      "dependencies": ["kernels_avx512", "kernels_avx2", "kernels_generic"],
+      "dependencies": ["kernels_avx512", "kernels_avx2", "kernels_generic", "adam"],
       "libraries": ["-lpthread"]
     }
   ]

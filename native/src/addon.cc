@@ -4,6 +4,7 @@
 #include <node_api.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 #include <condition_variable>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "adam.h"
 #include "gemm.h"
 
 namespace {
@@ -331,6 +333,47 @@ napi_value Conv2dInputGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adamUpdate(value, gradient, m, v, outValue, outM, outV, hyper, threads): hyper = Float64Array
+// [learningRate, beta1, beta2, epsilon, correction1, correction2]; every array of the same length.
+napi_value AdamUpdate(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  if (!get_args(env, info, argv)) return nullptr;
+  const char* names[7] = {"value", "gradient", "m", "v", "outValue", "outM", "outV"};
+  float* arrays[7];
+  size_t lengths[7];
+  for (int i = 0; i < 7; ++i) {
+    if (!get_floats(env, argv[i], &arrays[i], &lengths[i], names[i])) return nullptr;
+    if (lengths[i] != lengths[0]) {
+      char message[160];
+      snprintf(message, sizeof message, "Expected %s to hold %zu floats like value, got %zu", names[i], lengths[0], lengths[i]);
+      throw_error(env, message);
+      return nullptr;
+    }
+  }
+  napi_typedarray_type type;
+  size_t count;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, argv[7], &type, &count, &data, &buffer, &offset) != napi_ok || type != napi_float64_array || count != 6) {
+    throw_error(env, "Expected the Adam settings as a Float64Array of 6 values");
+    return nullptr;
+  }
+  int threads;
+  if (!get_int(env, argv[8], &threads, "threads")) return nullptr;
+  const double* h = static_cast<const double*>(data);
+  const ganql::AdamArgs args{arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], arrays[5], arrays[6], h[0], h[1], h[2], h[3], h[4], h[5]};
+  const size_t n = lengths[0];
+  // A memory-bound pass: a second thread pays off from about a quarter million values.
+  const int t = n < 262144 ? 1 : std::max(1, std::min(threads, 8));
+  pool().run(t, [&](int part) {
+    const size_t per = (n + t - 1) / t;
+    const size_t begin = std::min(n, per * part), end = std::min(n, begin + per);
+    ganql::adam_update(args, begin, end);
+  });
+  return nullptr;
+}
+
 napi_value Isa(napi_env env, napi_callback_info) {
   napi_value out;
   napi_create_string_utf8(env, K.name, NAPI_AUTO_LENGTH, &out);
@@ -345,6 +388,7 @@ NAPI_MODULE_INIT() {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dFilterGrad", nullptr, Conv2dFilterGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dInputGrad", nullptr, Conv2dInputGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, Isa, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -11,4 +11,5 @@ export const GANQL_WASM_KERNELS = [
   'GanqlAdamUpdate',
   'Sum',
   'Mean',
+  'Equal',
 ];

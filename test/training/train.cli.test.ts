@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

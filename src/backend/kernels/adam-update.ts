@@ -28,6 +28,36 @@ function numberAttr(attrs: tf.NamedAttrMap | undefined, name: keyof AdamUpdateAt
  * Computed in float64 and rounded once per output, where tfjs rounds after every op.
  */
 export function adamUpdateWasm(args: WasmKernelArgs): tf.TensorInfo[] {
+  return adamUpdate(args, (views, hyper) => {
+    const { value, g, m, v, outValue, outM, outV } = views;
+    const [lr, b1, b2, eps, correction1, correction2] = hyper;
+    const c1 = 1 - b1;
+    const c2 = 1 - b2;
+    const n = value.length;
+    for (let i = 0; i < n; i++) {
+      const gi = g[i];
+      const mi = b1 * m[i] + c1 * gi;
+      const vi = b2 * v[i] + c2 * gi * gi;
+      outM[i] = mi;
+      outV[i] = vi;
+      outValue[i] = value[i] - (lr * mi * correction1) / (Math.sqrt(vi * correction2) + eps);
+    }
+  });
+}
+
+/** The heap views of one update: inputs, then the new value, m and v. */
+export interface AdamViews {
+  value: Float32Array;
+  g: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  outValue: Float32Array;
+  outM: Float32Array;
+  outV: Float32Array;
+}
+
+/** Checks the inputs, allocates the outputs and lets `update` fill them; hyper = [lr, b1, b2, eps, 1 / (1 - b1^t), 1 / (1 - b2^t)]. */
+export function adamUpdate(args: WasmKernelArgs, update: (views: AdamViews, hyper: Float64Array) => void): tf.TensorInfo[] {
   const backend = asWasmBackend(args.backend);
   const valueInfo = requireInput(args.inputs, 'value', ADAM_UPDATE);
   const gradientInfo = requireInput(args.inputs, 'gradient', ADAM_UPDATE);
@@ -41,34 +71,30 @@ export function adamUpdateWasm(args: WasmKernelArgs): tf.TensorInfo[] {
   ] as const) {
     if (t.shape.join() !== shape) throw new Error(`${ADAM_UPDATE}: expected ${name} of shape [${valueInfo.shape}], got [${t.shape}]`);
   }
-  const lr = numberAttr(args.attrs, 'learningRate');
-  const b1 = numberAttr(args.attrs, 'beta1');
-  const b2 = numberAttr(args.attrs, 'beta2');
-  const eps = numberAttr(args.attrs, 'epsilon');
-  const correction1 = 1 / (1 - numberAttr(args.attrs, 'accBeta1'));
-  const correction2 = 1 / (1 - numberAttr(args.attrs, 'accBeta2'));
+  const hyper = Float64Array.of(
+    numberAttr(args.attrs, 'learningRate'),
+    numberAttr(args.attrs, 'beta1'),
+    numberAttr(args.attrs, 'beta2'),
+    numberAttr(args.attrs, 'epsilon'),
+    1 / (1 - numberAttr(args.attrs, 'accBeta1')),
+    1 / (1 - numberAttr(args.attrs, 'accBeta2')),
+  );
   const newValue = backend.makeOutput(valueInfo.shape, 'float32');
   const newM = backend.makeOutput(valueInfo.shape, 'float32');
   const newV = backend.makeOutput(valueInfo.shape, 'float32');
   // Views taken after the last allocation: heap growth detaches older ones.
-  const value = heapF32(backend, valueInfo);
-  const g = heapF32(backend, gradientInfo);
-  const m = heapF32(backend, mInfo);
-  const v = heapF32(backend, vInfo);
-  const outValue = heapF32(backend, newValue);
-  const outM = heapF32(backend, newM);
-  const outV = heapF32(backend, newV);
-  const c1 = 1 - b1;
-  const c2 = 1 - b2;
-  const n = value.length;
-  for (let i = 0; i < n; i++) {
-    const gi = g[i];
-    const mi = b1 * m[i] + c1 * gi;
-    const vi = b2 * v[i] + c2 * gi * gi;
-    outM[i] = mi;
-    outV[i] = vi;
-    outValue[i] = value[i] - (lr * mi * correction1) / (Math.sqrt(vi * correction2) + eps);
-  }
+  update(
+    {
+      value: heapF32(backend, valueInfo),
+      g: heapF32(backend, gradientInfo),
+      m: heapF32(backend, mInfo),
+      v: heapF32(backend, vInfo),
+      outValue: heapF32(backend, newValue),
+      outM: heapF32(backend, newM),
+      outV: heapF32(backend, newV),
+    },
+    hyper,
+  );
   return [newValue, newM, newV];
 }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { adamUpdateWasmConfig } from './adam-update';
 import { makeUnflaggedMatMulWasm } from './batch-mat-mul';
+import { makeBroadcastEqualWasm } from './broadcast-equal';
 import { conv2dBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { makeConv2dBackpropInputWasm } from './conv2d-backprop-input';
 import { fusedBatchNormGradWasmConfig, makeFusedBatchNormGradConfig } from './fused-batch-norm-grad';
@@ -53,6 +54,7 @@ const wasmKernels: readonly WasmKernel[] = [
   { name: adamUpdateWasmConfig.kernelName, make: () => adamUpdateWasmConfig },
   leadingAxesReduce('Sum'),
   leadingAxesReduce('Mean'),
+  { name: 'Equal', make: (native) => ({ ...requireNative('Equal', native), ...makeBroadcastEqualWasm(requireNative('Equal', native).kernelFunc) }) },
 ];
 
 /** Gradients that call the kernels above where the backend has them, and tfjs's own elsewhere. */

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
+import { ADAM_UPDATE, adamUpdate } from './adam-update';
 import { asWasmBackend, heapF32, type WasmKernelArgs } from './wasm-tensors';
 import { convShapeArray, type NativeAddon } from '../native/addon';
 
 /**
  * Training kernels of the wasm backend routed to ganql's native addon: the products (BatchMatMul,
- * _FusedMatMul) and the convolutions with both gradients (Conv2D, FusedConv2D, Conv2DBackpropInput,
- * Conv2DBackpropFilter). Each reads and writes the wasm heap in place and falls back to the kernel it
- * wraps for what it does not cover (other dtypes, dilations, NCHW, broadcasts other than a shared
- * operand, activations other than those in `activate`).
+ * _FusedMatMul), the convolutions with both gradients (Conv2D, FusedConv2D, Conv2DBackpropInput,
+ * Conv2DBackpropFilter) and ganql's Adam update. Each reads and writes the wasm heap in place and falls
+ * back to the kernel it wraps for what it does not cover (other dtypes, dilations, NCHW, broadcasts
+ * other than a shared operand, activations other than those biasAndActivate applies).
  */
 export interface NativeKernelOptions {
   addon: NativeAddon;
@@ -224,6 +225,14 @@ function conv2dBackpropFilterKernel(options: NativeKernelOptions): NativeKernel 
   };
 }
 
+/** ganql's Adam update on the addon: the same double-precision arithmetic, split over threads for large variables. */
+function adamUpdateKernel(options: NativeKernelOptions): NativeKernel {
+  return {
+    name: ADAM_UPDATE,
+    wrap: () => (args) => adamUpdate(args, (t, hyper) => options.addon.adamUpdate(t.value, t.g, t.m, t.v, t.outValue, t.outM, t.outV, hyper, options.threads)),
+  };
+}
+
 /** The native kernels, each wrapping the wasm kernel of its name. */
 export function nativeKernels(options: NativeKernelOptions): NativeKernel[] {
   if (!Number.isInteger(options.threads) || options.threads < 1)
@@ -235,5 +244,6 @@ export function nativeKernels(options: NativeKernelOptions): NativeKernel[] {
     conv2dKernel('FusedConv2D', options),
     conv2dBackpropInputKernel(options),
     conv2dBackpropFilterKernel(options),
+    adamUpdateKernel(options),
   ];
 }

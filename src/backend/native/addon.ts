@@ -42,6 +42,22 @@ export interface NativeAddon {
   conv2dFilterGrad(this: void, x: Float32Array, dy: Float32Array, dw: Float32Array, shape: Int32Array, threads: number): void;
   /** dx = the gradient of the input given dy and w (also conv2dTranspose's forward pass). */
   conv2dInputGrad(this: void, dy: Float32Array, w: Float32Array, dx: Float32Array, shape: Int32Array, threads: number): void;
+  /**
+   * One Adam step of one variable into the out arrays, in double precision like the wasm kernel;
+   * hyper = [learningRate, beta1, beta2, epsilon, 1 / (1 - beta1^t), 1 / (1 - beta2^t)].
+   */
+  adamUpdate(
+    this: void,
+    value: Float32Array,
+    gradient: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    outValue: Float32Array,
+    outM: Float32Array,
+    outV: Float32Array,
+    hyper: Float64Array,
+    threads: number,
+  ): void;
   /** The instruction set of the build in use: avx512, avx2 or generic. */
   isa(this: void): string;
 }
@@ -51,7 +67,7 @@ export type NativeLoad = { ok: true; addon: NativeAddon } | { ok: false; reason:
 function isAddon(value: unknown): value is NativeAddon {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return ['matmul', 'conv2d', 'conv2dFilterGrad', 'conv2dInputGrad', 'isa'].every((name) => typeof v[name] === 'function');
+  return ['matmul', 'conv2d', 'conv2dFilterGrad', 'conv2dInputGrad', 'adamUpdate', 'isa'].every((name) => typeof v[name] === 'function');
 }
 
 /** Loads the addon; never throws. */

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/backend/backend';
 import { registerNativeKernels } from '../../../src/backend/kernels';
+import { ADAM_UPDATE } from '../../../src/backend/kernels/adam-update';
 import { loadNativeKernels, type NativeAddon } from '../../../src/backend/native/addon';
 import { relativeDiff, seededNormal } from '../../helpers/compare';
 
@@ -118,6 +119,22 @@ const cases: Case[] = [
   },
 ];
 
+/** One Adam update of a 300,001-value variable (odd, and past the size that splits it over threads) at step 3. */
+function adamStep(): Float32Array[] {
+  const n = 300_001;
+  const inputs = {
+    value: tf.tensor1d(seededNormal([n], 901)),
+    gradient: tf.tensor1d(seededNormal([n], 902)),
+    m: tf.tensor1d(seededNormal([n], 903, 0, 0.1)),
+    v: tf.tensor1d(seededNormal([n], 904, 0.5, 0.1).map(Math.abs)),
+  };
+  const attrs = { learningRate: 0.003, beta1: 0.5, beta2: 0.999, epsilon: 1e-8, accBeta1: 0.5 ** 3, accBeta2: 0.999 ** 3 };
+  const outputs = tf.engine().runKernel(ADAM_UPDATE, inputs, attrs) as tf.Tensor[];
+  const values = outputs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose([...outputs, ...Object.values(inputs)]);
+  return values;
+}
+
 function runCase(c: Case, data: Float32Array[]): Float32Array[] {
   const outputs = tf.tidy(() => c.run(c.inputs.map((shape, i) => tf.tensor(data[i], shape))));
   const values = outputs.map((t) => t.dataSync() as Float32Array);
@@ -130,12 +147,14 @@ describe('native kernels vs the cpu backend', () => {
   const data = cases.map((c, i) => c.inputs.map((shape, j) => seededNormal(shape, 500 + 10 * i + j)));
   const reference: Float32Array[][] = [];
   const calls = new Map<string, number>();
+  let adamReference: Float32Array[] = [];
   let counting: NativeAddon | undefined;
 
   beforeAll(async () => {
     await initBackend({ order: ['cpu'] });
     cases.forEach((c, i) => reference.push(runCase(c, data[i])));
     await initBackend({ order: ['wasm'] });
+    adamReference = adamStep();
     if (!loaded.ok) return;
     const addon = loaded.addon;
     const count =
@@ -149,6 +168,7 @@ describe('native kernels vs the cpu backend', () => {
       conv2d: count('conv2d', addon.conv2d),
       conv2dFilterGrad: count('conv2dFilterGrad', addon.conv2dFilterGrad),
       conv2dInputGrad: count('conv2dInputGrad', addon.conv2dInputGrad),
+      adamUpdate: count('adamUpdate', addon.adamUpdate),
       isa: () => addon.isa(),
     };
   });
@@ -172,12 +192,23 @@ describe('native kernels vs the cpu backend', () => {
     });
   }
 
+  for (const threads of [1, 2]) {
+    it(`Adam's update gives the wasm kernel's floats exactly, ${threads} thread${threads > 1 ? 's' : ''}`, () => {
+      if (counting === undefined) throw new Error('the addon did not load');
+      registerNativeKernels({ addon: counting, threads });
+      const before = calls.get('adamUpdate') ?? 0;
+      const out = adamStep();
+      expect(calls.get('adamUpdate') ?? 0).toBe(before + 1);
+      out.forEach((values, i) => expect(values).toEqual(adamReference[i]));
+    });
+  }
+
   it('initBackend reports the native kernels it routed', async () => {
     const info = await initBackend({ order: ['wasm'], nativeThreads: 2 });
     expect(info.native).toEqual({
       isa: loaded.ok ? loaded.addon.isa() : 'none',
       threads: 2,
-      kernels: ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'],
+      kernels: ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'GanqlAdamUpdate'],
     });
   });
 });
