@@ -129,7 +129,7 @@ function adamStep(): Float32Array[] {
     v: tf.tensor1d(seededNormal([n], 904, 0.5, 0.1).map(Math.abs)),
   };
   const attrs = { learningRate: 0.003, beta1: 0.5, beta2: 0.999, epsilon: 1e-8, accBeta1: 0.5 ** 3, accBeta2: 0.999 ** 3 };
-  const outputs = tf.engine().runKernel(ADAM_UPDATE, inputs, attrs) as tf.Tensor[];
+  const outputs = tf.engine().runKernel<tf.Tensor[]>(ADAM_UPDATE, inputs, attrs);
   const values = outputs.map((t) => t.dataSync() as Float32Array);
   tf.dispose([...outputs, ...Object.values(inputs)]);
   return values;
