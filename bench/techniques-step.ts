@@ -8,7 +8,8 @@
  * kernel warm-up) is not timed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from '../src/backend/backend';
+import { describeKernels, initBackend, type BackendName } from '../src/backend/backend';
+import { defaultTrainingThreads } from '../src/config/config';
 import { loadMnist } from '../src/data/mnist';
 import { buildDiscriminator, buildGenerator } from '../src/models/dcgan';
 import { DcganTrainer, type DcganTrainerOptions } from '../src/training/dcgan-trainer';
@@ -30,9 +31,14 @@ const configurations: { name: string; options: Partial<DcganTrainerOptions> }[] 
 async function main(): Promise<void> {
   const batchSize = numberArg('batch-size', 64, 1, 1024);
   const steps = numberArg('steps', 5, 1, 1000);
-  const backend = await initBackend({ order: [stringArg('backend', 'wasm') as BackendName] });
+  const threads = numberArg('threads', defaultTrainingThreads(), 0, 64);
+  const backend = await initBackend({
+    order: [stringArg('backend', 'wasm') as BackendName],
+    // As training jobs: the native kernels with one thread per core; --threads 0 times wasm's kernels alone.
+    ...(threads > 0 ? { nativeThreads: threads } : {}),
+  });
   const data = loadMnist({ split: 'train', limit: batchSize });
-  console.log(`backend ${backend.name}, batch ${batchSize}, median of ${steps} timed steps per configuration, interleaved`);
+  console.log(`backend ${backend.name} (${describeKernels(backend)}), batch ${batchSize}, median of ${steps} timed steps per configuration, interleaved`);
   const runs = configurations.map(({ name, options }) => {
     const g = buildGenerator({}, { virtualBatchNorm: options.virtualBatchNorm });
     const d = buildDiscriminator({}, { minibatchDiscrimination: options.minibatchDiscrimination });
