@@ -19,11 +19,13 @@ RUN if ! command -v node >/dev/null; then \
 WORKDIR /app
 
 FROM base AS deps
-# Toolchain for better-sqlite3's native build when no prebuilt binary matches.
+# Toolchain for ganql's native training kernels (native/, built by npm ci) and better-sqlite3's
+# native build when no prebuilt binary matches.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json prisma.config.ts tsconfig.json ./
 COPY prisma ./prisma
 COPY scripts ./scripts
+COPY native ./native
 # Installs production dependencies (and the optional native tfjs backends where they can
 # download libtensorflow), then generates both Prisma clients (postinstall).
 RUN npm ci --omit=dev
@@ -33,6 +35,8 @@ ENV NODE_ENV=production PORT=4000 HOST=0.0.0.0 DATABASE_URL=file:/app/data/ganql
 # The server runs as the unprivileged user `node`: the node image has it, a CUDA base does not.
 RUN id -u node >/dev/null 2>&1 || useradd --create-home --user-group --shell /usr/sbin/nologin node
 COPY --from=deps /app/node_modules ./node_modules
+# node_modules/@ganql/native links here: the sources and the compiled addon.
+COPY --from=deps /app/native ./native
 COPY --from=deps /app/src/generated ./src/generated
 COPY package.json package-lock.json prisma.config.ts tsconfig.json schema.graphql ./
 COPY prisma ./prisma

@@ -24,15 +24,15 @@
       "cflags_cc": ["-fPIC"]
     },
     {
-      "target_name": "adam",
+      "target_name": "exact",
       "type": "static_library",
-      "sources": ["src/adam.cc"],
+      "sources": ["src/adam.cc", "src/random.cc"],
       "cflags_cc": ["-ffp-contract=off", "-fPIC"]
     },
     {
       "target_name": "ganql_native",
       "sources": ["src/addon.cc"],
-      "dependencies": ["kernels_avx512", "kernels_avx2", "kernels_generic", "adam"],
+      "dependencies": ["kernels_avx512", "kernels_avx2", "kernels_generic", "exact"],
       "libraries": ["-lpthread"]
     }
   ]

@@ -11,5 +11,6 @@ export const GANQL_WASM_KERNELS = [
   'GanqlAdamUpdate',
   'Sum',
   'Mean',
+  'GanqlPhiloxNormal',
   'Equal',
 ];

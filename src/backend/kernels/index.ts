@@ -9,6 +9,7 @@ import { identityWasmConfig } from './identity';
 import { leakyReluGradWasmConfig, leakyReluWasmConfig, makeLeakyReluGradConfig } from './leaky-relu';
 import { makeLeadingAxesReduceWasm } from './leading-axes-reduce';
 import { nativeKernels, type NativeKernelOptions } from './native-kernels';
+import { philoxNormalWasmConfig } from './philox-normal';
 
 /** Kernel and gradient functions installed by ganql, so a second registration can recognise them. */
 const ganqlFunctions = new WeakSet<object>();
@@ -54,6 +55,7 @@ const wasmKernels: readonly WasmKernel[] = [
   { name: adamUpdateWasmConfig.kernelName, make: () => adamUpdateWasmConfig },
   leadingAxesReduce('Sum'),
   leadingAxesReduce('Mean'),
+  { name: philoxNormalWasmConfig.kernelName, make: () => philoxNormalWasmConfig },
   { name: 'Equal', make: (native) => ({ ...requireNative('Equal', native), ...makeBroadcastEqualWasm(requireNative('Equal', native).kernelFunc) }) },
 ];
 

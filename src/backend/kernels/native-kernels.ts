@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { ADAM_UPDATE, adamUpdate } from './adam-update';
+import { PHILOX_NORMAL, philoxNormalAttrs } from './philox-normal';
+import { philoxKey } from '../random/philox-normal';
 import { asWasmBackend, heapF32, type WasmKernelArgs } from './wasm-tensors';
 import { convShapeArray, type NativeAddon } from '../native/addon';
 
 /**
  * Training kernels of the wasm backend routed to ganql's native addon: the products (BatchMatMul,
  * _FusedMatMul), the convolutions with both gradients (Conv2D, FusedConv2D, Conv2DBackpropInput,
- * Conv2DBackpropFilter) and ganql's Adam update. Each reads and writes the wasm heap in place and falls
+ * Conv2DBackpropFilter), ganql's Adam update and seeded Gaussian noise. Each reads and writes the wasm heap in place and falls
  * back to the kernel it wraps for what it does not cover (other dtypes, dilations, NCHW, broadcasts
  * other than a shared operand, activations other than those biasAndActivate applies).
  */
@@ -233,6 +235,21 @@ function adamUpdateKernel(options: NativeKernelOptions): NativeKernel {
   };
 }
 
+/** Seeded Gaussian noise on the addon: the same Philox stream as the JS kernel, split over threads. */
+function philoxNormalKernel(options: NativeKernelOptions): NativeKernel {
+  return {
+    name: PHILOX_NORMAL,
+    wrap: () => (args) => {
+      const { shape, mean, std, seed } = philoxNormalAttrs(args.attrs);
+      const backend = asWasmBackend(args.backend);
+      const out = backend.makeOutput(shape, 'float32');
+      const [k0, k1] = philoxKey(seed);
+      options.addon.philoxNormal(heapF32(backend, out), mean, std, k0, k1, options.threads);
+      return out;
+    },
+  };
+}
+
 /** The native kernels, each wrapping the wasm kernel of its name. */
 export function nativeKernels(options: NativeKernelOptions): NativeKernel[] {
   if (!Number.isInteger(options.threads) || options.threads < 1)
@@ -245,5 +262,6 @@ export function nativeKernels(options: NativeKernelOptions): NativeKernel[] {
     conv2dBackpropInputKernel(options),
     conv2dBackpropFilterKernel(options),
     adamUpdateKernel(options),
+    philoxNormalKernel(options),
   ];
 }

@@ -58,6 +58,8 @@ export interface NativeAddon {
     hyper: Float64Array,
     threads: number,
   ): void;
+  /** out = mean + std * N(0, 1) noise, the Philox stream of src/backend/random/philox-normal.ts under key (k0, k1). */
+  philoxNormal(this: void, out: Float32Array, mean: number, std: number, k0: number, k1: number, threads: number): void;
   /** The instruction set of the build in use: avx512, avx2 or generic. */
   isa(this: void): string;
 }
@@ -67,7 +69,7 @@ export type NativeLoad = { ok: true; addon: NativeAddon } | { ok: false; reason:
 function isAddon(value: unknown): value is NativeAddon {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return ['matmul', 'conv2d', 'conv2dFilterGrad', 'conv2dInputGrad', 'adamUpdate', 'isa'].every((name) => typeof v[name] === 'function');
+  return ['matmul', 'conv2d', 'conv2dFilterGrad', 'conv2dInputGrad', 'adamUpdate', 'philoxNormal', 'isa'].every((name) => typeof v[name] === 'function');
 }
 
 /** Loads the addon; never throws. */

@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import { seededPhiloxNormal } from '../../backend/kernels/philox-normal';
 import { SeededRandomLayer } from './seeded-random-layer';
 
 /**
  * Additive N(0, stddev) noise in training mode only, identity at inference (like Keras
  * GaussianNoise), but seeded: tf.layers.gaussianNoise draws from Math.random, which would make
- * training irreproducible. The noise of call c after reseed(stream) is a function of
+ * training irreproducible. The noise is the Philox stream (seededPhiloxNormal): native with the
+ * addon, the same values in JS without it. The noise of call c after reseed(stream) is a function of
  * (seed, stream, c) only, so a trainer that reseeds every step per (epoch, step) repeats exactly.
  * x [N, ...] -> [N, ...]; no weights.
  */
@@ -22,7 +24,7 @@ export class SeededGaussianNoise extends SeededRandomLayer {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       if (kwargs.training !== true || this.stddev === 0) return tf.clone(x);
-      return tf.add(x, tf.randomNormal(x.shape, 0, this.stddev, 'float32', this.nextSeed()));
+      return tf.add(x, seededPhiloxNormal(x.shape, 0, this.stddev, this.nextSeed()));
     });
   }
 

@@ -3,6 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/backend/backend';
 import { registerNativeKernels } from '../../../src/backend/kernels';
 import { ADAM_UPDATE } from '../../../src/backend/kernels/adam-update';
+import { seededPhiloxNormal } from '../../../src/backend/kernels/philox-normal';
+import { philoxNormal } from '../../../src/backend/random/philox-normal';
 import { loadNativeKernels, type NativeAddon } from '../../../src/backend/native/addon';
 import { relativeDiff, seededNormal } from '../../helpers/compare';
 
@@ -169,6 +171,7 @@ describe('native kernels vs the cpu backend', () => {
       conv2dFilterGrad: count('conv2dFilterGrad', addon.conv2dFilterGrad),
       conv2dInputGrad: count('conv2dInputGrad', addon.conv2dInputGrad),
       adamUpdate: count('adamUpdate', addon.adamUpdate),
+      philoxNormal: count('philoxNormal', addon.philoxNormal),
       isa: () => addon.isa(),
     };
   });
@@ -203,12 +206,32 @@ describe('native kernels vs the cpu backend', () => {
     });
   }
 
+  for (const threads of [1, 2]) {
+    it(`seeded Gaussian noise gives the JS stream's floats, ${threads} thread${threads > 1 ? 's' : ''}`, () => {
+      if (counting === undefined) throw new Error('the addon did not load');
+      registerNativeKernels({ addon: counting, threads });
+      const before = calls.get('philoxNormal') ?? 0;
+      // An odd size past the threading threshold; a seed above 2^32 uses both key words.
+      const seed = 2 ** 40 + 12345;
+      const noise = seededPhiloxNormal([3, 33335], 0.5, 2, seed);
+      const values = noise.dataSync() as Float32Array;
+      noise.dispose();
+      expect(calls.get('philoxNormal') ?? 0).toBe(before + 1);
+      const js = philoxNormal(values.length, 0.5, 2, seed);
+      let differing = 0;
+      for (let i = 0; i < js.length; i++) if (values[i] !== js[i]) differing++;
+      // libm and V8 may round a log or cosine differently in the last bit, which float32 rounding almost always hides.
+      expect(differing).toBeLessThanOrEqual(2);
+      expect(relativeDiff(values, js)).toBeLessThan(1e-6);
+    });
+  }
+
   it('initBackend reports the native kernels it routed', async () => {
     const info = await initBackend({ order: ['wasm'], nativeThreads: 2 });
     expect(info.native).toEqual({
       isa: loaded.ok ? loaded.addon.isa() : 'none',
       threads: 2,
-      kernels: ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'GanqlAdamUpdate'],
+      kernels: ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'GanqlAdamUpdate', 'GanqlPhiloxNormal'],
     });
   });
 });
