@@ -7,7 +7,7 @@
  * --memory-steps DCGAN steps (tensor count and RSS).
  *
  *   npx tsx bench/train-step.ts [--arch dcgan,kplusone,mlp-gan,autoencoder] [--steps 20] [--torch-steps 30] [--warmup 2] [--check-steps 3]
- *                               [--batch-size 64] [--backend wasm] [--memory-steps 1000]
+ *                               [--batch-size 64] [--backend wasm] [--memory-steps 1000] [--threads N]
  *
  * Times are wall-clock medians; the CPU time per step (user + system of the process, PyTorch at 1
  * thread) is printed beside them, as it barely changes when other processes share the cores.
@@ -18,8 +18,9 @@
  * bench/pytorch-kplusone-step.py, bench/pytorch-mlp-gan-step.py and bench/pytorch-autoencoder-step.py,
  * sharing bench/step_peer.py; the other steps' tfjs side shares bench/lib/peer-step-bench.ts.
  *
- * tfjs: src/backend/backend.ts initBackend (as the server and the training CLI; wasm, ganql's
- * kernels), buildGenerator/buildDiscriminator and DcganTrainer.trainStep. PyTorch: the same
+ * tfjs: src/backend/backend.ts initBackend as training jobs and the training CLI call it (wasm,
+ * ganql's kernels, the native training kernels with --threads threads per call, by default one per
+ * core; --threads 0 times wasm's kernels alone), buildGenerator/buildDiscriminator and DcganTrainer.trainStep. PyTorch: the same
  * architecture in NCHW (parameter counts asserted equal), loss, Adam settings and step, at each of
  * TORCH_SETTINGS and both padding layouts; the fastest is the peer. Both sides time the median of
  * their steps after warm-up, with the noise made beforehand and one fixed real batch; tfjs's timed
@@ -96,6 +97,8 @@ interface Options {
   torchSteps: number;
   warmup: number;
   checkSteps: number;
+  /** Which kernels train, as the rows name them (describeKernels). */
+  kernels: string;
 }
 
 /** A loss in the check table: its key in the step's losses and its column label. */
@@ -261,7 +264,7 @@ async function benchDcgan(backendName: string, mnist: MnistData, o: Options): Pr
   }
   if (best === null) throw new Error('PyTorch: expected timings, got none');
   const tfjs = timingOf([...tfjsMs[0].wall, ...tfjsMs[1].wall], [...tfjsMs[0].cpu, ...tfjsMs[1].cpu]);
-  rows.push([`tfjs ${backendName} + ganql kernels, 1 thread`, tfjs]);
+  rows.push([`tfjs ${backendName}, ${o.kernels}`, tfjs]);
   rows.push(['  of which before PyTorch', timingOf(tfjsMs[0].wall, tfjsMs[0].cpu)]);
   rows.push(['  of which after PyTorch', timingOf(tfjsMs[1].wall, tfjsMs[1].cpu)]);
   printTimings('ms per training step (median after warm-up)', rows);
@@ -291,7 +294,7 @@ function reportPeerBench(r: PeerReport, result: PeerBenchResult, o: Options): Ro
   const tfjs = result.tfjs.all;
   const rows: [string, StepTiming][] = [
     ...result.torch.map((r): [string, StepTiming] => [r.label, r.timing]),
-    ['tfjs wasm + ganql kernels, 1 thread', tfjs],
+    [`tfjs wasm, ${o.kernels}`, tfjs],
     ['  of which before PyTorch', result.tfjs.before],
     ['  of which after PyTorch', result.tfjs.after],
   ];
@@ -345,6 +348,7 @@ async function main(): Promise<void> {
     torchSteps: numberArg('torch-steps', 30, 1, 10_000),
     warmup: numberArg('warmup', 2, 0, 100),
     checkSteps: numberArg('check-steps', 3, 1, 20),
+    kernels: '',
   };
   const memorySteps = numberArg('memory-steps', 1000, 0, 100_000);
   const archs = stringArg('arch', ARCHITECTURES.join(',')).split(',');
@@ -359,6 +363,7 @@ async function main(): Promise<void> {
     // As training jobs: the native kernels with one thread per core; --threads 0 times wasm's kernels alone.
     ...(threads > 0 ? { nativeThreads: threads } : {}),
   });
+  options.kernels = describeKernels(backend);
   console.log(`machine: ${cpuLine()} (before)`);
   console.log(
     `versions: node ${process.version}, tfjs ${tf.version.tfjs} ${backend.name} (ganql kernels: ${backend.customKernels.join(', ') || 'none'}), ${describeKernels(backend)}`,
@@ -404,7 +409,9 @@ async function main(): Promise<void> {
   const memoryOk = memorySteps === 0 ? true : memoryOverSteps(mnist, memorySteps);
 
   console.log(`\nmachine: ${cpuLine()} (after)`);
-  console.log(`\nsummary: ms per step, ganql (tfjs ${backend.name}, 1 thread) vs PyTorch at its best setting; target ganql <= ${TARGET_RATIO}x PyTorch`);
+  console.log(
+    `\nsummary: ms per step, ganql (tfjs ${backend.name}, ${options.kernels}) vs PyTorch at its best setting; target ganql <= ${TARGET_RATIO}x PyTorch`,
+  );
   const width = Math.max(...results.map((r) => r.architecture.length)) + 2;
   console.log(
     `${'architecture'.padEnd(width)}${'ganql'.padStart(9)}${'PyTorch'.padStart(9)}${'ratio'.padStart(7)}  target  ${'CPU ganql / PyTorch 1 thread'.padStart(30)}  losses`,
