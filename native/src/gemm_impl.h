@@ -123,6 +123,17 @@ struct MatrixB {
   }
 };
 
+// Moves the tap (ky, kx, ci) on by `run` values within a filter row (or to the start of the next).
+static inline void advance(const ConvShape& s, int run, int* ky, int* kx, int* ci) {
+  const int at = *ci + run;
+  *kx += at / s.cin;
+  *ci = at % s.cin;
+  if (*kx == s.kw) {
+    *kx = 0;
+    ++*ky;
+  }
+}
+
 // The im2col matrix of an NHWC input: row m = (n, oy, ox), column k = (ky, kx, ci). Packing walks
 // (ky, kx, ci) by increments and copies each in-image run of channels: no division per element.
 struct Im2colA {
@@ -145,24 +156,20 @@ struct Im2colA {
         const float* image = x + static_cast<ptrdiff_t>(n) * s.h * s.w * s.cin;
         int ky = ky0, kx = kx0, ci = ci0;
         for (int k = 0; k < kc;) {
-          const int run = imin(s.cin - ci, kc - k);
           const int iy = iy0 + ky, ix = ix0 + kx;
           float* dk = d + static_cast<ptrdiff_t>(k) * MR;
+          int run;
           if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) {
+            run = imin(s.cin - ci, kc - k);
             for (int t = 0; t < run; ++t) dk[t * MR] = 0.f;
           } else {
+            // The taps of this filter row that stay in the image read one contiguous span of x.
+            run = imin((imin(s.kw, s.w - ix0) - kx) * s.cin - ci, kc - k);
             const float* src = image + (static_cast<ptrdiff_t>(iy) * s.w + ix) * s.cin + ci;
             for (int t = 0; t < run; ++t) dk[t * MR] = src[t];
           }
           k += run;
-          ci += run;
-          if (ci == s.cin) {
-            ci = 0;
-            if (++kx == s.kw) {
-              kx = 0;
-              ++ky;
-            }
-          }
+          advance(s, run, &ky, &kx, &ci);
         }
       }
       dst += static_cast<ptrdiff_t>(kc) * MR;
@@ -190,23 +197,18 @@ struct Im2colB {
         int ky = ky0, kx = kx0, ci = ci0;
         int j = 0;
         while (j < cols) {
-          const int run = imin(s.cin - ci, cols - j);
           const int iy = iy0 + ky, ix = ix0 + kx;
+          int run;
           if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) {
+            run = imin(s.cin - ci, cols - j);
             for (int t = 0; t < run; ++t) d[j + t] = 0.f;
           } else {
+            run = imin((imin(s.kw, s.w - ix0) - kx) * s.cin - ci, cols - j);
             const float* src = image + (static_cast<ptrdiff_t>(iy) * s.w + ix) * s.cin + ci;
             for (int t = 0; t < run; ++t) d[j + t] = src[t];
           }
           j += run;
-          ci += run;
-          if (ci == s.cin) {
-            ci = 0;
-            if (++kx == s.kw) {
-              kx = 0;
-              ++ky;
-            }
-          }
+          advance(s, run, &ky, &kx, &ci);
         }
         for (; j < NR; ++j) d[j] = 0.f;
       }
