@@ -37,7 +37,7 @@ def wn_kernel(v, g):
 
 
 class Discriminator:
-    """buildKPlusOneDiscriminator: flatten, noise, weight-normalised ReLU layers each followed by noise, K logits."""
+    """buildKPlusOneDiscriminator: flatten, [0, 1], noise, weight-normalised ReLU layers each followed by noise, K logits."""
 
     def __init__(self, c, w, noise):
         self.hidden = [(w[f"d_hidden{i + 1}/v"], w[f"d_hidden{i + 1}/g"], w[f"d_hidden{i + 1}/b"]) for i in range(len(c["discriminatorUnits"]))]
@@ -54,7 +54,8 @@ class Discriminator:
         return [t for v, g, b in self.hidden for t in (v, b)] + list(self.logits)
 
     def __call__(self, images, features_only=False):
-        x = images.flatten(1)
+        # d_unit_range: ganql's [-1, 1] pixels to the paper's [0, 1].
+        x = images.flatten(1) * 0.5 + 0.5
         if self.input_noise > 0:
             x = x + torch.randn_like(x) * self.input_noise
         for i, (v, g, b) in enumerate(self.hidden):

@@ -6,8 +6,8 @@ import { virtualBatchNormalization } from './layers/virtual-batch-norm';
 /**
  * The semi-supervised MNIST models of Salimans et al. 2016 sec 5 (their code's
  * mnist_feature_matching.py), sized for 28x28 grayscale in [-1, 1]:
- * D: image -> flatten -> noise -> 1000 -> noise -> 500 -> noise -> 250 -> noise -> 250 -> noise -> 250 -> noise -> K logits,
- *    ReLU hidden layers, Gaussian noise (training only) on the input (sigma 0.3 on their [0, 1] pixels, so 0.6 on ours)
+ * D: image -> flatten -> [0, 1] -> noise -> 1000 -> noise -> 500 -> noise -> 250 -> noise -> 250 -> noise -> 250 -> noise -> K logits,
+ *    ReLU hidden layers, Gaussian noise (training only) on the input (sigma 0.3 on [0, 1] pixels, as their code's)
  *    and after each hidden layer (sigma 0.5). The (K+1)th "generated" logit is fixed at 0 (src/training/k-plus-one.ts).
  * D's dense layers are weight-normalised as in their code (layers/weight-norm-dense.ts): hidden layers with a
  * fixed per-unit scale from a data-dependent init (initWeightNorm), the logit layer with a trained scale.
@@ -25,7 +25,7 @@ export interface KPlusOneMlpConfig {
   discriminatorUnits: number[];
   /** Units of G's hidden layers; the paper's 500-500. */
   generatorUnits: number[];
-  /** Stddev of the noise on D's input; 0.6 (the paper's 0.3 on [0, 1] pixels, scaled to [-1, 1]). */
+  /** Stddev of the noise on D's input, on the [0, 1] pixels D sees; 0.3 as in the paper's code. */
   inputNoise: number;
   /** Stddev of the noise after each of D's hidden layers; 0.5 as in the paper's code. */
   hiddenNoise: number;
@@ -39,7 +39,7 @@ export const defaultKPlusOneMlpConfig: Readonly<KPlusOneMlpConfig> = Object.free
   classes: 10,
   discriminatorUnits: [1000, 500, 250, 250, 250],
   generatorUnits: [500, 500],
-  inputNoise: 0.6,
+  inputNoise: 0.3,
   hiddenNoise: 0.5,
   seed: 42,
 });
@@ -78,6 +78,9 @@ export function defaultKPlusOneFeatureLayer(partial: Partial<KPlusOneMlpConfig> 
   return kPlusOneHiddenLayer(resolveKPlusOneMlpConfig(partial).discriminatorUnits.length);
 }
 
+/** Stddev of the weight-normalised D layers' direction parameters: the paper's code's Normal(0.1). */
+const D_THETA_STDDEV = 0.1;
+
 /**
  * image [size, size, 1] -> K logits. With `served` true: the classifier that is served, with plain
  * dense layers of the same names and no noise layers (the noise is identity at inference anyway);
@@ -88,11 +91,16 @@ export function buildKPlusOneDiscriminator(partial: Partial<KPlusOneMlpConfig> =
   const noise = !(options.served ?? false);
   const dense = (name: string, units: number, activation: 'relu' | 'linear', offset: number, trainScale: boolean): tf.layers.Layer =>
     noise
-      ? weightNormDense({ name, units, activation, trainScale, seed: config.seed * 1000 + offset })
+      ? // theta ~ N(0, 0.1) as nn.DenseLayer in the paper's code: with Adam, a smaller start turns the directions faster.
+        weightNormDense({ name, units, activation, trainScale, stddev: D_THETA_STDDEV, seed: config.seed * 1000 + offset })
       : tf.layers.dense({ name, units, activation, kernelInitializer: init(config, offset) });
   const image = tf.input({ shape: [config.imageSize, config.imageSize, 1], name: 'image' });
   let x = tf.layers.flatten({ name: 'd_flatten' }).apply(image) as tf.SymbolicTensor;
   // -> [size*size]
+  // ganql's [-1, 1] pixels to the paper's [0, 1]: with [-1, 1], the background (-1) adds each unit's weight
+  // sum to its pre-activation, so every turn of a first-layer direction shifts it (training at lr 0.003 diverged).
+  x = tf.layers.rescaling({ name: 'd_unit_range', scale: 0.5, offset: 0.5 }).apply(x) as tf.SymbolicTensor;
+  // -> [size*size] in [0, 1]
   if (noise) x = seededGaussianNoise({ name: 'd_noise0', stddev: config.inputNoise, seed: config.seed * 1000 + 100 }).apply(x) as tf.SymbolicTensor;
   config.discriminatorUnits.forEach((units, i) => {
     x = dense(kPlusOneHiddenLayer(i + 1), units, 'relu', 10 + i, false).apply(x) as tf.SymbolicTensor;

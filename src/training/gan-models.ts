@@ -62,7 +62,8 @@ export function initFromData(discriminator: tf.LayersModel, data: TrainingData, 
   for (let i = 0; i < n; i++) images.set(data.images.subarray(order[i] * size, (order[i] + 1) * size), i * size);
   const batch = tf.tensor4d(images, [n, ...data.shape]);
   try {
-    initWeightNorm(discriminator, batch);
+    // Noise on, as the paper's code initialises: the unit variances then include the training noise.
+    initWeightNorm(discriminator, batch, { noise: true });
   } finally {
     batch.dispose();
   }

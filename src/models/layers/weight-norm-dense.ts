@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { copyLayerWeights } from '../copy-weights';
 import { modelFromTopology, topologyOf } from '../topology';
+import { reseedNoise } from './seeded-random-layer';
 
 export type WeightNormActivation = 'relu' | 'linear' | 'tanh';
 const ACTIVATIONS: readonly WeightNormActivation[] = ['relu', 'linear', 'tanh'];
@@ -111,16 +112,24 @@ export function weightNormDense(args: WeightNormDenseConfig & { name?: string })
   return new WeightNormDense(args);
 }
 
+/** The noise stream of a data-dependent init with noise: past any (epoch * 100,000 + step) a trainer uses. */
+export const INIT_NOISE_STREAM = 2 ** 31 - 1;
+
 /**
  * Data-dependent initialisation of every WeightNormDense layer of `model`, first to last: each
- * layer's g and b are set from its input on `batch` (inference mode) as computed with the layers
- * before it already initialised.
+ * layer's g and b are set from its input on `batch` as computed with the layers before it already
+ * initialised. With `noise`, the model's seeded noise layers are on, as in the paper's code
+ * (`init_param` runs D with deterministic=False), so each unit's pre-activation has variance 1 with
+ * the training-time noise included; every pass draws the same noise (one stream, reseeded per pass),
+ * as the single init pass of the paper's code does. Without it, inference mode.
  */
-export function initWeightNorm(model: tf.LayersModel, batch: tf.Tensor): void {
+export function initWeightNorm(model: tf.LayersModel, batch: tf.Tensor, options: { noise?: boolean } = {}): void {
+  const training = options.noise === true;
   for (const layer of model.layers) {
     if (!(layer instanceof WeightNormDense)) continue;
+    if (training) reseedNoise(model, INIT_NOISE_STREAM);
     const upTo = tf.model({ inputs: model.inputs, outputs: layer.input });
-    const input = tf.tidy(() => upTo.apply(batch, { training: false }) as tf.Tensor2D);
+    const input = tf.tidy(() => upTo.apply(batch, { training }) as tf.Tensor2D);
     layer.initFromData(input);
     input.dispose();
   }
