@@ -70,7 +70,7 @@ class Discriminator:
 
 
 class Generator:
-    """buildKPlusOneGenerator: dense (no bias) -> batchnorm (gamma frozen) -> softplus per hidden layer, weight-normalised tanh."""
+    """buildKPlusOneGenerator: dense (no bias) -> batchnorm (gamma frozen) -> softplus per hidden layer, weight-normalised y, tanh(y / 2)."""
 
     def __init__(self, c, w):
         self.layers = []
@@ -91,7 +91,8 @@ class Generator:
             # Keras momentum 0.9 is PyTorch's 0.1; training mode normalises with the batch's biased variance.
             x = F.softplus(F.batch_norm(x @ kernel, mean, var, gamma, beta, training=True, momentum=0.1, eps=1e-5))
         v, g, b = self.pixels
-        return torch.tanh(x @ wn_kernel(v, g) + b).view(-1, self.size, self.size, 1)
+        # g_pixels_half, g_pixels_tanh: tanh(y / 2).
+        return torch.tanh((x @ wn_kernel(v, g) + b) * 0.5).view(-1, self.size, self.size, 1)
 
 
 def lse(logits):

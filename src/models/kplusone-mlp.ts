@@ -12,7 +12,7 @@ import { virtualBatchNormalization } from './layers/virtual-batch-norm';
  * D's dense layers are weight-normalised as in their code (layers/weight-norm-dense.ts): hidden layers with a
  * fixed per-unit scale from a data-dependent init (initWeightNorm), the logit layer with a trained scale.
  * G: z -> 500 -> 500 -> 784 -> [28, 28, 1], each hidden layer dense -> batchnorm -> softplus, then a
- * weight-normalised tanh output layer (their sigmoid for [0, 1] pixels, ours for [-1, 1]).
+ * weight-normalised output layer y and tanh(y / 2) (their sigmoid(y) for [0, 1] pixels, ours for [-1, 1]).
  */
 export interface KPlusOneMlpConfig {
   /** Length of z; 100 as in the paper. */
@@ -134,8 +134,13 @@ export function buildKPlusOneGenerator(partial: Partial<KPlusOneMlpConfig> = {},
   });
   const pixels = config.imageSize * config.imageSize;
   // Weight-normalised with a trained scale, as the paper's l2normalize: a plain dense tanh layer saturated (95% of pixels at +-1) within an epoch.
-  x = weightNormDense({ name: 'g_pixels', units: pixels, activation: 'tanh', trainScale: true, seed: config.seed * 1000 + 9 }).apply(x) as tf.SymbolicTensor;
+  x = weightNormDense({ name: 'g_pixels', units: pixels, activation: 'linear', trainScale: true, seed: config.seed * 1000 + 9 }).apply(x) as tf.SymbolicTensor;
   // -> [size*size]
+  // tanh(y / 2) = 2 sigmoid(y) - 1: D (which maps pixels to [0, 1]) sees the paper's sigmoid(y). A plain tanh(y)
+  // is sigmoid(2y) there: twice as steep, G saturated on one near-binary image and D won within 3 epochs.
+  x = tf.layers.rescaling({ name: 'g_pixels_half', scale: 0.5, offset: 0 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.activation({ name: 'g_pixels_tanh', activation: 'tanh' }).apply(x) as tf.SymbolicTensor;
+  // -> [size*size] in [-1, 1]
   const image = tf.layers.reshape({ name: 'g_image', targetShape: [config.imageSize, config.imageSize, 1] }).apply(x) as tf.SymbolicTensor;
   // -> [size, size, 1]
   return tf.model({ name: 'kplusone_generator', inputs: z, outputs: image });
