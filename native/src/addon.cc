@@ -202,6 +202,35 @@ size_t output_size(const ganql::ConvShape& s) { return static_cast<size_t>(s.n) 
 
 // ---- entry points ----
 
+// The arguments every convolution entry takes: three arrays (named, with the sizes the shape needs),
+// the shape and the threads.
+struct ConvCall {
+  float* arrays[3];
+  ganql::ConvShape s;
+  int threads;
+};
+
+enum class Role { Input, Filter, Output };
+
+size_t size_of(Role role, const ganql::ConvShape& s) {
+  return role == Role::Input ? input_size(s) : role == Role::Filter ? filter_size(s) : output_size(s);
+}
+
+bool read_conv_call(napi_env env, napi_callback_info info, const char* const names[3], const Role roles[3], ConvCall* call) {
+  napi_value argv[5];
+  if (!get_args(env, info, argv)) return false;
+  size_t lengths[3];
+  for (int i = 0; i < 3; ++i) {
+    if (!get_floats(env, argv[i], &call->arrays[i], &lengths[i], names[i])) return false;
+  }
+  if (!get_shape(env, argv[3], &call->s) || !get_int(env, argv[4], &call->threads, "threads")) return false;
+  for (int i = 0; i < 3; ++i) {
+    if (!need(env, lengths[i], size_of(roles[i], call->s), names[i])) return false;
+  }
+  return true;
+}
+
+
 // matmul(a, b, c, m, n, k, transA, transB, threads): c (m x n) = op(a) op(b), row-major.
 napi_value Matmul(napi_env env, napi_callback_info info) {
   napi_value argv[9];
@@ -239,17 +268,14 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
 
 // conv2d(x, w, y, shape, threads): NHWC convolution, w as kh x kw x cin x cout.
 napi_value Conv2d(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  if (!get_args(env, info, argv)) return nullptr;
-  float *x, *w, *y;
-  size_t lx, lw, ly;
-  ganql::ConvShape s;
-  int threads;
-  if (!get_floats(env, argv[0], &x, &lx, "x") || !get_floats(env, argv[1], &w, &lw, "filter") || !get_floats(env, argv[2], &y, &ly, "y") ||
-      !get_shape(env, argv[3], &s) || !get_int(env, argv[4], &threads, "threads")) {
-    return nullptr;
-  }
-  if (!need(env, lx, input_size(s), "x") || !need(env, lw, filter_size(s), "filter") || !need(env, ly, output_size(s), "y")) return nullptr;
+  static const char* const names[3] = {"x", "filter", "y"};
+  static const Role roles[3] = {Role::Input, Role::Filter, Role::Output};
+  ConvCall call;
+  if (!read_conv_call(env, info, names, roles, &call)) return nullptr;
+  const float *x = call.arrays[0], *w = call.arrays[1];
+  float* y = call.arrays[2];
+  const ganql::ConvShape& s = call.s;
+  const int threads = call.threads;
   const int rows = s.n * s.oh * s.ow;
   const int t = threads_for(static_cast<double>(rows) * s.cout * s.kh * s.kw * s.cin, threads);
   pool().run(t, [&](int part) {
@@ -262,17 +288,14 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
 
 // conv2dFilterGrad(x, dy, dw, shape, threads): dw (kh x kw x cin x cout) = sum over positions of patch(x) dy.
 napi_value Conv2dFilterGrad(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  if (!get_args(env, info, argv)) return nullptr;
-  float *x, *dy, *dw;
-  size_t lx, ldy, ldw;
-  ganql::ConvShape s;
-  int threads;
-  if (!get_floats(env, argv[0], &x, &lx, "x") || !get_floats(env, argv[1], &dy, &ldy, "dy") || !get_floats(env, argv[2], &dw, &ldw, "dw") ||
-      !get_shape(env, argv[3], &s) || !get_int(env, argv[4], &threads, "threads")) {
-    return nullptr;
-  }
-  if (!need(env, lx, input_size(s), "x") || !need(env, ldy, output_size(s), "dy") || !need(env, ldw, filter_size(s), "dw")) return nullptr;
+  static const char* const names[3] = {"x", "dy", "dw"};
+  static const Role roles[3] = {Role::Input, Role::Output, Role::Filter};
+  ConvCall call;
+  if (!read_conv_call(env, info, names, roles, &call)) return nullptr;
+  const float *x = call.arrays[0], *dy = call.arrays[1];
+  float* dw = call.arrays[2];
+  const ganql::ConvShape& s = call.s;
+  const int threads = call.threads;
   const int kk = s.kh * s.kw * s.cin, positions = s.n * s.oh * s.ow;
   const int t = threads_for(static_cast<double>(kk) * s.cout * positions, threads);
   // dw^T = dy^T im2col, then transposed into dw. Many taps: threads take columns of dw^T; few
@@ -308,17 +331,14 @@ napi_value Conv2dFilterGrad(napi_env env, napi_callback_info info) {
 
 // conv2dInputGrad(dy, w, dx, shape, threads): dx (n x h x w x cin), the gradient of the convolution's input.
 napi_value Conv2dInputGrad(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  if (!get_args(env, info, argv)) return nullptr;
-  float *dy, *w, *dx;
-  size_t ldy, lw, ldx;
-  ganql::ConvShape s;
-  int threads;
-  if (!get_floats(env, argv[0], &dy, &ldy, "dy") || !get_floats(env, argv[1], &w, &lw, "filter") || !get_floats(env, argv[2], &dx, &ldx, "dx") ||
-      !get_shape(env, argv[3], &s) || !get_int(env, argv[4], &threads, "threads")) {
-    return nullptr;
-  }
-  if (!need(env, ldy, output_size(s), "dy") || !need(env, lw, filter_size(s), "filter") || !need(env, ldx, input_size(s), "dx")) return nullptr;
+  static const char* const names[3] = {"dy", "filter", "dx"};
+  static const Role roles[3] = {Role::Output, Role::Filter, Role::Input};
+  ConvCall call;
+  if (!read_conv_call(env, info, names, roles, &call)) return nullptr;
+  const float *dy = call.arrays[0], *w = call.arrays[1];
+  float* dx = call.arrays[2];
+  const ganql::ConvShape& s = call.s;
+  const int threads = call.threads;
   std::fill(dx, dx + input_size(s), 0.f);
   const int kk = s.kh * s.kw * s.cin;
   const int rows = 128;

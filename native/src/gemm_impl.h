@@ -67,6 +67,23 @@ static inline void micro_kernel(int kc, const float* __restrict ap, const float*
   }
 }
 
+// Packs rows i0..i0+mc of a left operand in panels of MR rows: row(i, d) writes row i's kc values at
+// d[k * MR]; the rows that pad the last panel are zeros.
+template <class Row>
+static inline void pack_panels(int i0, int mc, int kc, float* dst, const Row& row) {
+  for (int ip = 0; ip < mc; ip += MR) {
+    const int rows = imin(MR, mc - ip);
+    for (int r = 0; r < MR; ++r) {
+      if (r < rows) {
+        row(i0 + ip + r, dst + r);
+      } else {
+        for (int k = 0; k < kc; ++k) dst[k * MR + r] = 0.f;
+      }
+    }
+    dst += static_cast<ptrdiff_t>(kc) * MR;
+  }
+}
+
 // A(i, k) for a plain matrix, with or without transpose.
 struct MatrixA {
   const float* a;
@@ -74,25 +91,15 @@ struct MatrixA {
   bool trans;
   // Writes rows i0..i0+mc, columns k0..k0+kc as panels of MR rows, zero-padded.
   void pack(int i0, int mc, int k0, int kc, float* dst) const {
-    for (int ip = 0; ip < mc; ip += MR) {
-      const int rows = imin(MR, mc - ip);
-      for (int r = 0; r < MR; ++r) {
-        float* d = dst + r;
-        if (r >= rows) {
-          for (int k = 0; k < kc; ++k) d[k * MR] = 0.f;
-          continue;
-        }
-        const int i = i0 + ip + r;
-        if (!trans) {
-          const float* s = a + i * ld + k0;
-          for (int k = 0; k < kc; ++k) d[k * MR] = s[k];
-        } else {
-          const float* s = a + static_cast<ptrdiff_t>(k0) * ld + i;
-          for (int k = 0; k < kc; ++k) d[k * MR] = s[k * ld];
-        }
+    pack_panels(i0, mc, kc, dst, [&](int i, float* d) {
+      if (!trans) {
+        const float* s = a + i * ld + k0;
+        for (int k = 0; k < kc; ++k) d[k * MR] = s[k];
+      } else {
+        const float* s = a + static_cast<ptrdiff_t>(k0) * ld + i;
+        for (int k = 0; k < kc; ++k) d[k * MR] = s[k * ld];
       }
-      dst += static_cast<ptrdiff_t>(kc) * MR;
-    }
+    });
   }
 };
 
@@ -142,38 +149,28 @@ struct Im2colA {
   void pack(int i0, int mc, int k0, int kc, float* dst) const {
     const int kwc = s.kw * s.cin;
     const int ky0 = k0 / kwc, kx0 = (k0 % kwc) / s.cin, ci0 = k0 % s.cin;
-    for (int ip = 0; ip < mc; ip += MR) {
-      const int rows = imin(MR, mc - ip);
-      for (int r = 0; r < MR; ++r) {
-        float* d = dst + r;
-        if (r >= rows) {
-          for (int k = 0; k < kc; ++k) d[k * MR] = 0.f;
-          continue;
+    pack_panels(i0, mc, kc, dst, [&](int m, float* d) {
+      const int ox = m % s.ow, oy = (m / s.ow) % s.oh, n = m / (s.ow * s.oh);
+      const int iy0 = oy * s.stride_h - s.pad_top, ix0 = ox * s.stride_w - s.pad_left;
+      const float* image = x + static_cast<ptrdiff_t>(n) * s.h * s.w * s.cin;
+      int ky = ky0, kx = kx0, ci = ci0;
+      for (int k = 0; k < kc;) {
+        const int iy = iy0 + ky, ix = ix0 + kx;
+        float* dk = d + static_cast<ptrdiff_t>(k) * MR;
+        int run;
+        if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) {
+          run = imin(s.cin - ci, kc - k);
+          for (int t = 0; t < run; ++t) dk[t * MR] = 0.f;
+        } else {
+          // The taps of this filter row that stay in the image read one contiguous span of x.
+          run = imin((imin(s.kw, s.w - ix0) - kx) * s.cin - ci, kc - k);
+          const float* src = image + (static_cast<ptrdiff_t>(iy) * s.w + ix) * s.cin + ci;
+          for (int t = 0; t < run; ++t) dk[t * MR] = src[t];
         }
-        const int m = i0 + ip + r;
-        const int ox = m % s.ow, oy = (m / s.ow) % s.oh, n = m / (s.ow * s.oh);
-        const int iy0 = oy * s.stride_h - s.pad_top, ix0 = ox * s.stride_w - s.pad_left;
-        const float* image = x + static_cast<ptrdiff_t>(n) * s.h * s.w * s.cin;
-        int ky = ky0, kx = kx0, ci = ci0;
-        for (int k = 0; k < kc;) {
-          const int iy = iy0 + ky, ix = ix0 + kx;
-          float* dk = d + static_cast<ptrdiff_t>(k) * MR;
-          int run;
-          if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) {
-            run = imin(s.cin - ci, kc - k);
-            for (int t = 0; t < run; ++t) dk[t * MR] = 0.f;
-          } else {
-            // The taps of this filter row that stay in the image read one contiguous span of x.
-            run = imin((imin(s.kw, s.w - ix0) - kx) * s.cin - ci, kc - k);
-            const float* src = image + (static_cast<ptrdiff_t>(iy) * s.w + ix) * s.cin + ci;
-            for (int t = 0; t < run; ++t) dk[t * MR] = src[t];
-          }
-          k += run;
-          advance(s, run, &ky, &kx, &ci);
-        }
+        k += run;
+        advance(s, run, &ky, &kx, &ci);
       }
-      dst += static_cast<ptrdiff_t>(kc) * MR;
-    }
+    });
   }
 };
 

@@ -187,41 +187,33 @@ function conv2dKernel(name: 'Conv2D' | 'FusedConv2D', options: NativeKernelOptio
   };
 }
 
-function conv2dBackpropInputKernel(options: NativeKernelOptions): NativeKernel {
+/**
+ * A convolution gradient on the addon: `inputs` names the two tensors it reads (the first with dy's
+ * shape or the convolution's input), `shapeAttr` the attr giving the output's shape, which is also the
+ * convolution's input (Conv2DBackpropInput) or filter (Conv2DBackpropFilter) shape.
+ */
+function convGradientKernel(
+  name: 'Conv2DBackpropInput' | 'Conv2DBackpropFilter',
+  options: NativeKernelOptions,
+  run: (a: Float32Array, b: Float32Array, out: Float32Array, shape: Int32Array) => void,
+): NativeKernel {
+  const [first, second, shapeAttr] = name === 'Conv2DBackpropInput' ? (['dy', 'filter', 'inputShape'] as const) : (['x', 'dy', 'filterShape'] as const);
   return {
-    name: 'Conv2DBackpropInput',
+    name,
     wrap: (fallback) => (args) => {
-      const { dy, filter } = args.inputs;
+      const a = args.inputs[first];
+      const b = args.inputs[second];
       const attrs = args.attrs ?? {};
-      const inputShape = attrs.inputShape as number[] | undefined;
-      if (dy === undefined || filter === undefined || inputShape === undefined || !isFloat(dy, filter)) return fallback(args);
-      const conv = convInfo(attrs, inputShape, filter.shape);
+      const outShape = attrs[shapeAttr] as number[] | undefined;
+      if (a === undefined || b === undefined || outShape === undefined || !isFloat(a, b)) return fallback(args);
+      const dy = name === 'Conv2DBackpropInput' ? a : b;
+      const conv = name === 'Conv2DBackpropInput' ? convInfo(attrs, outShape, b.shape) : convInfo(attrs, a.shape, outShape);
       if (conv === undefined || dy.shape.join() !== [conv.info.batchSize, conv.info.outHeight, conv.info.outWidth, conv.info.outChannels].join()) {
         return fallback(args);
       }
       const backend = asWasmBackend(args.backend);
-      const out = backend.makeOutput(inputShape, 'float32');
-      options.addon.conv2dInputGrad(heapF32(backend, dy), heapF32(backend, filter), heapF32(backend, out), conv.shape, options.threads);
-      return out;
-    },
-  };
-}
-
-function conv2dBackpropFilterKernel(options: NativeKernelOptions): NativeKernel {
-  return {
-    name: 'Conv2DBackpropFilter',
-    wrap: (fallback) => (args) => {
-      const { x, dy } = args.inputs;
-      const attrs = args.attrs ?? {};
-      const filterShape = attrs.filterShape as number[] | undefined;
-      if (x === undefined || dy === undefined || filterShape === undefined || !isFloat(x, dy)) return fallback(args);
-      const conv = convInfo(attrs, x.shape, filterShape);
-      if (conv === undefined || dy.shape.join() !== [conv.info.batchSize, conv.info.outHeight, conv.info.outWidth, conv.info.outChannels].join()) {
-        return fallback(args);
-      }
-      const backend = asWasmBackend(args.backend);
-      const out = backend.makeOutput(filterShape, 'float32');
-      options.addon.conv2dFilterGrad(heapF32(backend, x), heapF32(backend, dy), heapF32(backend, out), conv.shape, options.threads);
+      const out = backend.makeOutput(outShape, 'float32');
+      run(heapF32(backend, a), heapF32(backend, b), heapF32(backend, out), conv.shape);
       return out;
     },
   };
@@ -259,8 +251,8 @@ export function nativeKernels(options: NativeKernelOptions): NativeKernel[] {
     matMulKernel('_FusedMatMul', options),
     conv2dKernel('Conv2D', options),
     conv2dKernel('FusedConv2D', options),
-    conv2dBackpropInputKernel(options),
-    conv2dBackpropFilterKernel(options),
+    convGradientKernel('Conv2DBackpropInput', options, (dy, w, dx, shape) => options.addon.conv2dInputGrad(dy, w, dx, shape, options.threads)),
+    convGradientKernel('Conv2DBackpropFilter', options, (x, dy, dw, shape) => options.addon.conv2dFilterGrad(x, dy, dw, shape, options.threads)),
     adamUpdateKernel(options),
     philoxNormalKernel(options),
   ];

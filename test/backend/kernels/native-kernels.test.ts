@@ -84,32 +84,22 @@ const cases: Case[] = [
       tf.fused.conv2d({ x: xt as tf.Tensor4D, filter: ft as tf.Tensor4D, strides: 2, pad: 'same', bias, activation: 'leakyrelu', leakyreluAlpha: 0.2 }),
     ],
   },
-  ...convCases.map(({ x, f, stride, pad }) => ({
-    name: `conv2d input gradient ${JSON.stringify(x)} * ${JSON.stringify(f)} stride ${JSON.stringify(stride)}`,
-    calls: 'conv2dInputGrad' as const,
-    inputs: [x, f, tf.tidy(() => tf.conv2d(tf.zeros<tf.Rank.R4>(x), tf.zeros<tf.Rank.R4>(f), stride, pad).shape)],
-    run: ([xt, ft, r]: tf.Tensor[]) => [
-      tf.grad((v: tf.Tensor) =>
-        tf
-          .conv2d(v as tf.Tensor4D, ft as tf.Tensor4D, stride, pad)
-          .mul(r)
-          .sum(),
-      )(xt),
-    ],
-  })),
-  ...convCases.map(({ x, f, stride, pad }) => ({
-    name: `conv2d filter gradient ${JSON.stringify(x)} * ${JSON.stringify(f)} stride ${JSON.stringify(stride)}`,
-    calls: 'conv2dFilterGrad' as const,
-    inputs: [x, f, tf.tidy(() => tf.conv2d(tf.zeros<tf.Rank.R4>(x), tf.zeros<tf.Rank.R4>(f), stride, pad).shape)],
-    run: ([xt, ft, r]: tf.Tensor[]) => [
-      tf.grad((v: tf.Tensor) =>
-        tf
-          .conv2d(xt as tf.Tensor4D, v as tf.Tensor4D, stride, pad)
-          .mul(r)
-          .sum(),
-      )(ft),
-    ],
-  })),
+  // Both gradients of sum(conv2d(x, f) * r): with respect to x (Conv2DBackpropInput) and to f (Conv2DBackpropFilter).
+  ...(['input', 'filter'] as const).flatMap((wrt) =>
+    convCases.map(({ x, f, stride, pad }) => ({
+      name: `conv2d ${wrt} gradient ${JSON.stringify(x)} * ${JSON.stringify(f)} stride ${JSON.stringify(stride)}`,
+      calls: wrt === 'input' ? ('conv2dInputGrad' as const) : ('conv2dFilterGrad' as const),
+      inputs: [x, f, tf.tidy(() => tf.conv2d(tf.zeros<tf.Rank.R4>(x), tf.zeros<tf.Rank.R4>(f), stride, pad).shape)],
+      run: ([xt, ft, r]: tf.Tensor[]) => {
+        const loss = (xv: tf.Tensor, fv: tf.Tensor) =>
+          tf
+            .conv2d(xv as tf.Tensor4D, fv as tf.Tensor4D, stride, pad)
+            .mul(r)
+            .sum();
+        return [wrt === 'input' ? tf.grad((v: tf.Tensor) => loss(v, ft))(xt) : tf.grad((v: tf.Tensor) => loss(xt, v))(ft)];
+      },
+    })),
+  ),
   {
     name: 'conv2dTranspose 7x7x64 -> 14x14x32, batch 2',
     calls: 'conv2dInputGrad',
