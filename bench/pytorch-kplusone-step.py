@@ -17,8 +17,9 @@ Prints one JSON line on stdout.
 
 The step (KPlusOneTrainer.trainStep, k = 1): D minimises L_supervised + w (L_unlabelled + L_generated)
 on one pass over [labelled; unlabelled; G(z1)] (G in training mode, no gradient into G); the moving
-average of D's parameters takes a step; then G minimises feature matching ||mean f(unlabelled) -
-mean f(G(z2))||^2 on D's last hidden layer (one pass over both). Weights keep tfjs's [in, out] layout
+average of D's parameters takes a step; then G minimises feature matching, the mean over features of
+(mean f(unlabelled) - mean f(G(z2)))^2 on D's last hidden layer (one pass over both). Adam with epsilon
+inside the square root, as the paper's code and KPlusOneTrainer. Weights keep tfjs's [in, out] layout
 (y = x W + b), so they load without transposes.
 """
 
@@ -99,12 +100,33 @@ def lse(logits):
     return torch.logsumexp(logits, 1)
 
 
+class AdamEpsilonInside(torch.optim.Optimizer):
+    """FusedAdamOptimizer with epsilonInside (the paper's nn.adam_updates): value -= lr m_hat / sqrt(v_hat + eps)."""
+
+    def __init__(self, params, lr, beta1, beta2=0.999, eps=1e-8):
+        super().__init__(params, dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["t"] += 1
+                m, v, t = state["m"], state["v"], state["t"]
+                m.mul_(group["beta1"]).add_(p.grad, alpha=1 - group["beta1"])
+                v.mul_(group["beta2"]).addcmul_(p.grad, p.grad, value=1 - group["beta2"])
+                p.sub_(group["lr"] * (m / (1 - group["beta1"] ** t)) / torch.sqrt(v / (1 - group["beta2"] ** t) + group["eps"]))
+
+
 class Step:
     def __init__(self, g, d, options):
         self.g, self.d = g, d
-        adam = dict(lr=options["learningRate"], betas=(options["beta1"], 0.999), eps=1e-8)
-        self.g_opt = torch.optim.Adam(g.parameters(), **adam)
-        self.d_opt = torch.optim.Adam(d.parameters(), **adam)
+        self.g_opt = AdamEpsilonInside(g.parameters(), options["learningRate"], options["beta1"])
+        self.d_opt = AdamEpsilonInside(d.parameters(), options["learningRate"], options["beta1"])
         self.weight = options["unsupervisedWeight"]
         self.rate = options["averageRate"]
         self.averages = [torch.zeros_like(p) for p in d.parameters()]
@@ -130,7 +152,7 @@ class Step:
             p.requires_grad_(False)
         self.g_opt.zero_grad(set_to_none=True)
         features = self.d(torch.cat([unlabelled, self.g(z_g)]), features_only=True)
-        g_loss = ((features[:n].mean(0) - features[n:].mean(0)) ** 2).sum()
+        g_loss = ((features[:n].mean(0) - features[n:].mean(0)) ** 2).mean()
         g_loss.backward()
         self.g_opt.step()
         for p in self.d.parameters():

@@ -16,7 +16,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void adam_update(co
     const double vi = a.beta2 * static_cast<double>(a.v[i]) + c2 * gi * gi;
     a.out_m[i] = static_cast<float>(mi);
     a.out_v[i] = static_cast<float>(vi);
-    a.out_value[i] = static_cast<float>(a.value[i] - (a.learning_rate * mi * a.correction1) / (std::sqrt(vi * a.correction2) + a.epsilon));
+    const double denominator = a.epsilon_inside ? std::sqrt(vi * a.correction2 + a.epsilon) : std::sqrt(vi * a.correction2) + a.epsilon;
+    a.out_value[i] = static_cast<float>(a.value[i] - (a.learning_rate * mi * a.correction1) / denominator);
   }
 }
 

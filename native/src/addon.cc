@@ -355,7 +355,7 @@ napi_value Conv2dInputGrad(napi_env env, napi_callback_info info) {
 }
 
 // adamUpdate(value, gradient, m, v, outValue, outM, outV, hyper, threads): hyper = Float64Array
-// [learningRate, beta1, beta2, epsilon, correction1, correction2]; every array of the same length.
+// [learningRate, beta1, beta2, epsilon, correction1, correction2, epsilonInside (0 or 1)]; every array of the same length.
 napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   napi_value argv[9];
   if (!get_args(env, info, argv)) return nullptr;
@@ -376,14 +376,14 @@ napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   void* data;
   napi_value buffer;
   size_t offset;
-  if (napi_get_typedarray_info(env, argv[7], &type, &count, &data, &buffer, &offset) != napi_ok || type != napi_float64_array || count != 6) {
-    throw_error(env, "Expected the Adam settings as a Float64Array of 6 values");
+  if (napi_get_typedarray_info(env, argv[7], &type, &count, &data, &buffer, &offset) != napi_ok || type != napi_float64_array || count != 7) {
+    throw_error(env, "Expected the Adam settings as a Float64Array of 7 values");
     return nullptr;
   }
   int threads;
   if (!get_int(env, argv[8], &threads, "threads")) return nullptr;
   const double* h = static_cast<const double*>(data);
-  const ganql::AdamArgs args{arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], arrays[5], arrays[6], h[0], h[1], h[2], h[3], h[4], h[5]};
+  const ganql::AdamArgs args{arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], arrays[5], arrays[6], h[0], h[1], h[2], h[3], h[4], h[5], h[6] != 0};
   const size_t n = lengths[0];
   // A memory-bound pass: a second thread pays off from about a quarter million values.
   const int t = n < 262144 ? 1 : std::max(1, std::min(threads, 8));

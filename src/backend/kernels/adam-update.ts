@@ -12,9 +12,11 @@ export interface AdamUpdateAttrs {
   /** beta1^t and beta2^t of this step (t from 1), for the bias corrections. */
   accBeta1: number;
   accBeta2: number;
+  /** epsilon inside the square root, sqrt(v_hat + eps), as the K+1 paper's code has it; absent or false: sqrt(v_hat) + eps (tfjs, PyTorch). */
+  epsilonInside?: boolean;
 }
 
-function numberAttr(attrs: tf.NamedAttrMap | undefined, name: keyof AdamUpdateAttrs): number {
+function numberAttr(attrs: tf.NamedAttrMap | undefined, name: Exclude<keyof AdamUpdateAttrs, 'epsilonInside'>): number {
   const v = Number(attrs?.[name]);
   if (!Number.isFinite(v)) throw new Error(`${ADAM_UPDATE}: expected a numeric ${name}, got ${JSON.stringify(attrs?.[name])}`);
   return v;
@@ -24,13 +26,14 @@ function numberAttr(attrs: tf.NamedAttrMap | undefined, name: keyof AdamUpdateAt
  * tfjs's AdamOptimizer update in one pass over the variable (its own runs 12 kernels per variable,
  * each a pass and an engine call):
  *   m' = b1 m + (1 - b1) g,  v' = b2 v + (1 - b2) g^2,
- *   value' = value - lr * (m' / (1 - b1^t)) / (sqrt(v' / (1 - b2^t)) + eps).
+ *   value' = value - lr * (m' / (1 - b1^t)) / (sqrt(v' / (1 - b2^t)) + eps)
+ * (or / sqrt(v' / (1 - b2^t) + eps) with epsilonInside).
  * Computed in float64 and rounded once per output, where tfjs rounds after every op.
  */
 export function adamUpdateWasm(args: WasmKernelArgs): tf.TensorInfo[] {
   return adamUpdate(args, (views, hyper) => {
     const { value, g, m, v, outValue, outM, outV } = views;
-    const [lr, b1, b2, eps, correction1, correction2] = hyper;
+    const [lr, b1, b2, eps, correction1, correction2, inside] = hyper;
     const c1 = 1 - b1;
     const c2 = 1 - b2;
     const n = value.length;
@@ -40,7 +43,7 @@ export function adamUpdateWasm(args: WasmKernelArgs): tf.TensorInfo[] {
       const vi = b2 * v[i] + c2 * gi * gi;
       outM[i] = mi;
       outV[i] = vi;
-      outValue[i] = value[i] - (lr * mi * correction1) / (Math.sqrt(vi * correction2) + eps);
+      outValue[i] = value[i] - (lr * mi * correction1) / (inside === 1 ? Math.sqrt(vi * correction2 + eps) : Math.sqrt(vi * correction2) + eps);
     }
   });
 }
@@ -56,7 +59,7 @@ export interface AdamViews {
   outV: Float32Array;
 }
 
-/** Checks the inputs, allocates the outputs and lets `update` fill them; hyper = [lr, b1, b2, eps, 1 / (1 - b1^t), 1 / (1 - b2^t)]. */
+/** Checks the inputs, allocates the outputs and lets `update` fill them; hyper = [lr, b1, b2, eps, 1 / (1 - b1^t), 1 / (1 - b2^t), epsilon inside (1) or not (0)]. */
 export function adamUpdate(args: WasmKernelArgs, update: (views: AdamViews, hyper: Float64Array) => void): tf.TensorInfo[] {
   const backend = asWasmBackend(args.backend);
   const valueInfo = requireInput(args.inputs, 'value', ADAM_UPDATE);
@@ -78,6 +81,7 @@ export function adamUpdate(args: WasmKernelArgs, update: (views: AdamViews, hype
     numberAttr(args.attrs, 'epsilon'),
     1 / (1 - numberAttr(args.attrs, 'accBeta1')),
     1 / (1 - numberAttr(args.attrs, 'accBeta2')),
+    args.attrs?.epsilonInside === true ? 1 : 0,
   );
   const newValue = backend.makeOutput(valueInfo.shape, 'float32');
   const newM = backend.makeOutput(valueInfo.shape, 'float32');

@@ -44,7 +44,7 @@ export interface NativeAddon {
   conv2dInputGrad(this: void, dy: Float32Array, w: Float32Array, dx: Float32Array, shape: Int32Array, threads: number): void;
   /**
    * One Adam step of one variable into the out arrays, in double precision like the wasm kernel;
-   * hyper = [learningRate, beta1, beta2, epsilon, 1 / (1 - beta1^t), 1 / (1 - beta2^t)].
+   * hyper = [learningRate, beta1, beta2, epsilon, 1 / (1 - beta1^t), 1 / (1 - beta2^t), epsilon inside the root (1) or not (0)].
    */
   adamUpdate(
     this: void,

@@ -15,12 +15,17 @@ interface AdamState {
  * (getWeights / setWeights and checkpoints work unchanged); only the arithmetic is fused.
  */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
-  constructor(learningRate: number, beta1: number, beta2: number, epsilon: number) {
+  /** epsilon inside the square root, sqrt(v_hat + eps), as Salimans et al.'s released code (nn.adam_updates) has it. */
+  readonly epsilonInside: boolean;
+
+  constructor(learningRate: number, beta1: number, beta2: number, epsilon: number, options: { epsilonInside?: boolean } = {}) {
     super(learningRate, beta1, beta2, epsilon);
+    this.epsilonInside = options.epsilonInside ?? false;
   }
 
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
-    if (tf.getKernel(ADAM_UPDATE, tf.getBackend()) === undefined) {
+    const fused = tf.getKernel(ADAM_UPDATE, tf.getBackend()) !== undefined;
+    if (!fused && !this.epsilonInside) {
       super.applyGradients(variableGradients);
       return;
     }
@@ -40,8 +45,18 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
         if (gradient === null || gradient === undefined) return;
         const m = state.accumulatedFirstMoment[i].variable;
         const v = state.accumulatedSecondMoment[i].variable;
-        const attrs = { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, accBeta1, accBeta2 };
-        const [newValue, newM, newV] = tf.engine().runKernel<tf.Tensor[]>(ADAM_UPDATE, { value, gradient, m, v }, attrs);
+        const attrs = {
+          learningRate: this.learningRate,
+          beta1: this.beta1,
+          beta2: this.beta2,
+          epsilon: this.epsilon,
+          accBeta1,
+          accBeta2,
+          epsilonInside: this.epsilonInside,
+        };
+        const [newValue, newM, newV] = fused
+          ? tf.engine().runKernel<tf.Tensor[]>(ADAM_UPDATE, { value, gradient, m, v }, attrs)
+          : this.updateWithOps(value, gradient, m, v, accBeta1, accBeta2);
         m.assign(newM);
         v.assign(newV);
         value.assign(newValue);
@@ -50,5 +65,14 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       state.accBeta2.assign(tf.mul(state.accBeta2, this.beta2));
     });
     this.incrementIterations();
+  }
+
+  /** The update in tfjs ops, for a backend without the fused kernel (epsilon inside the root). */
+  private updateWithOps(value: tf.Tensor, gradient: tf.Tensor, m: tf.Tensor, v: tf.Tensor, accBeta1: number, accBeta2: number): tf.Tensor[] {
+    const newM = tf.add(tf.mul(m, this.beta1), tf.mul(gradient, 1 - this.beta1));
+    const newV = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
+    const denominator = tf.sqrt(tf.add(tf.div(newV, 1 - accBeta2), this.epsilon));
+    const newValue = tf.sub(value, tf.div(tf.mul(tf.div(newM, 1 - accBeta1), this.learningRate), denominator));
+    return [newValue, newM, newV];
   }
 }

@@ -3,9 +3,11 @@ import * as tf from '@tensorflow/tfjs';
 /**
  * Feature matching (Salimans et al. 2016, sec 3.1): the generator minimises
  * || mean_x f(x_real) - mean_z f(G(z)) ||_2^2, f being an intermediate layer of D.
- * Features [n, ...] are flattened per example; the two batches may differ in size.
+ * Features [n, ...] are flattened per example; the two batches may differ in size. `mean` divides by the
+ * feature count, as the paper's released MNIST code does (the gradient's scale then matters through
+ * Adam's epsilon inside the root).
  */
-export function featureMatchingLoss(realFeatures: tf.Tensor, fakeFeatures: tf.Tensor): tf.Scalar {
+export function featureMatchingLoss(realFeatures: tf.Tensor, fakeFeatures: tf.Tensor, reduction: 'sum' | 'mean' = 'sum'): tf.Scalar {
   const realWidth = realFeatures.size / realFeatures.shape[0];
   const fakeWidth = fakeFeatures.size / fakeFeatures.shape[0];
   if (realWidth !== fakeWidth) {
@@ -14,7 +16,8 @@ export function featureMatchingLoss(realFeatures: tf.Tensor, fakeFeatures: tf.Te
   return tf.tidy(() => {
     const realMean = tf.mean(tf.reshape(realFeatures, [realFeatures.shape[0], -1]), 0);
     const fakeMean = tf.mean(tf.reshape(fakeFeatures, [fakeFeatures.shape[0], -1]), 0);
-    return tf.sum<tf.Scalar>(tf.square(tf.sub(realMean, fakeMean)));
+    const squared = tf.square(tf.sub(realMean, fakeMean));
+    return reduction === 'sum' ? tf.sum<tf.Scalar>(squared) : tf.mean<tf.Scalar>(squared);
   });
 }
 

@@ -112,7 +112,7 @@ const cases: Case[] = [
 ];
 
 /** One Adam update of a 300,001-value variable (odd, and past the size that splits it over threads) at step 3. */
-function adamStep(): Float32Array[] {
+function adamStep(epsilonInside = false): Float32Array[] {
   const n = 300_001;
   const inputs = {
     value: tf.tensor1d(seededNormal([n], 901)),
@@ -120,7 +120,7 @@ function adamStep(): Float32Array[] {
     m: tf.tensor1d(seededNormal([n], 903, 0, 0.1)),
     v: tf.tensor1d(seededNormal([n], 904, 0.5, 0.1).map(Math.abs)),
   };
-  const attrs = { learningRate: 0.003, beta1: 0.5, beta2: 0.999, epsilon: 1e-8, accBeta1: 0.5 ** 3, accBeta2: 0.999 ** 3 };
+  const attrs = { learningRate: 0.003, beta1: 0.5, beta2: 0.999, epsilon: 1e-8, accBeta1: 0.5 ** 3, accBeta2: 0.999 ** 3, epsilonInside };
   const outputs = tf.engine().runKernel<tf.Tensor[]>(ADAM_UPDATE, inputs, attrs);
   const values = outputs.map((t) => t.dataSync() as Float32Array);
   tf.dispose([...outputs, ...Object.values(inputs)]);
@@ -140,6 +140,7 @@ describe('native kernels vs the cpu backend', () => {
   const reference: Float32Array[][] = [];
   const calls = new Map<string, number>();
   let adamReference: Float32Array[] = [];
+  let adamInsideReference: Float32Array[] = [];
   let counting: NativeAddon | undefined;
 
   beforeAll(async () => {
@@ -147,6 +148,7 @@ describe('native kernels vs the cpu backend', () => {
     cases.forEach((c, i) => reference.push(runCase(c, data[i])));
     await initBackend({ order: ['wasm'] });
     adamReference = adamStep();
+    adamInsideReference = adamStep(true);
     if (!loaded.ok) return;
     const addon = loaded.addon;
     const count =
@@ -191,8 +193,12 @@ describe('native kernels vs the cpu backend', () => {
       registerNativeKernels({ addon: counting, threads });
       const before = calls.get('adamUpdate') ?? 0;
       const out = adamStep();
-      expect(calls.get('adamUpdate') ?? 0).toBe(before + 1);
+      const outInside = adamStep(true);
+      expect(calls.get('adamUpdate') ?? 0).toBe(before + 2);
       out.forEach((values, i) => expect(values).toEqual(adamReference[i]));
+      // Epsilon inside the root (the K+1 paper's Adam): also the same floats, and not those of epsilon outside.
+      outInside.forEach((values, i) => expect(values).toEqual(adamInsideReference[i]));
+      expect(outInside[0]).not.toEqual(out[0]);
     });
   }
 

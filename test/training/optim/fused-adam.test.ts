@@ -47,8 +47,13 @@ function train(p: Problem, optimizer: tf.Optimizer, steps: number): number[] {
 
 const values = (p: Problem): Float32Array[] => Object.values(p.vars).map((v) => v.dataSync() as Float32Array);
 
+/** A large epsilon, so that inside or outside the root makes a difference the test can see. */
+const ADAM_BIG_EPSILON = [0.01, 0.5, 0.999, 1e-2] as const;
+
 describe('FusedAdamOptimizer', () => {
   let reference: { params: Float32Array[]; losses: number[]; weightNames: string[] };
+  /** epsilonInside on cpu: the optimizer's own ops (no fused kernel there). */
+  let inside: Float32Array[];
 
   beforeAll(async () => {
     await initBackend({ order: ['cpu'] });
@@ -59,7 +64,29 @@ describe('FusedAdamOptimizer', () => {
     reference = { params: values(p), losses, weightNames: weights.map((w) => w.name.replace(/adam-test-(\w+)-[\d.]+/, '$1')) };
     adam.dispose();
     tf.dispose(Object.values(p.vars));
+    const q = makeProblem();
+    const insideAdam = new FusedAdamOptimizer(...ADAM_BIG_EPSILON, { epsilonInside: true });
+    train(q, insideAdam, STEPS);
+    inside = values(q);
+    insideAdam.dispose();
+    tf.dispose(Object.values(q.vars));
     await initBackend({ order: ['wasm'] });
+  });
+
+  it("with epsilon inside the root (the K+1 paper's Adam), the fused kernel matches the ops on cpu and differs from epsilon outside", () => {
+    const run = (options: { epsilonInside?: boolean }) => {
+      const p = makeProblem();
+      const adam = new FusedAdamOptimizer(...ADAM_BIG_EPSILON, options);
+      train(p, adam, STEPS);
+      const out = values(p);
+      adam.dispose();
+      tf.dispose([...Object.values(p.vars), p.x, p.y]);
+      return out;
+    };
+    const fused = run({ epsilonInside: true });
+    fused.forEach((v, i) => expect(relativeDiff(v, inside[i])).toBeLessThanOrEqual(1e-5));
+    const outside = run({});
+    expect(Math.max(...outside.map((v, i) => relativeDiff(v, inside[i])))).toBeGreaterThan(1e-3);
   });
 
   it(`matches tf.train.adam on cpu after ${STEPS} steps, and leaves a variable without gradient alone`, async () => {
