@@ -4,14 +4,16 @@ import { asWasmBackend, heapF32, type WasmKernelArgs } from './wasm-tensors';
 /** Ranks the loop below covers (shapes are padded to it); higher ones go to wasm's own kernel. */
 const MAX_RANK = 4;
 
-/** Strides of `shape` padded to MAX_RANK for a broadcast to `out`: 0 along axes it repeats. */
+/** `shape` with leading 1s up to MAX_RANK. */
+const padded = (shape: number[]): number[] => [...new Array<number>(MAX_RANK - shape.length).fill(1), ...shape];
+
+/** Strides of a MAX_RANK shape for a broadcast to `out`: 0 along axes it repeats. */
 function broadcastStrides(shape: number[], out: number[]): number[] {
-  const padded = [...new Array<number>(MAX_RANK - shape.length).fill(1), ...shape];
   const strides = new Array<number>(MAX_RANK).fill(0);
   let stride = 1;
   for (let i = MAX_RANK - 1; i >= 0; i--) {
-    strides[i] = padded[i] === 1 && out[i] !== 1 ? 0 : stride;
-    stride *= padded[i];
+    strides[i] = shape[i] === 1 && out[i] !== 1 ? 0 : stride;
+    stride *= shape[i];
   }
   return strides;
 }
@@ -27,9 +29,8 @@ export function makeBroadcastEqualWasm(fallback: tf.KernelFunc): tf.KernelConfig
     if (a === undefined || b === undefined || a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args);
     const rank = Math.max(a.shape.length, b.shape.length);
     if (a.shape.join() === b.shape.join() || rank > MAX_RANK) return fallback(args);
-    const pad = (s: number[]) => [...new Array<number>(MAX_RANK - s.length).fill(1), ...s];
-    const pa = pad(a.shape);
-    const pb = pad(b.shape);
+    const pa = padded(a.shape);
+    const pb = padded(b.shape);
     const out: number[] = [];
     for (let i = 0; i < MAX_RANK; i++) {
       if (pa[i] !== pb[i] && pa[i] !== 1 && pb[i] !== 1) return fallback(args);
@@ -40,8 +41,8 @@ export function makeBroadcastEqualWasm(fallback: tf.KernelFunc): tf.KernelConfig
     const av = heapF32(backend, a);
     const bv = heapF32(backend, b);
     const rv = backend.typedArrayFromHeap(result) as Uint8Array;
-    const [sa0, sa1, sa2, sa3] = broadcastStrides(a.shape, out);
-    const [sb0, sb1, sb2, sb3] = broadcastStrides(b.shape, out);
+    const [sa0, sa1, sa2, sa3] = broadcastStrides(pa, out);
+    const [sb0, sb1, sb2, sb3] = broadcastStrides(pb, out);
     const [n0, n1, n2, n3] = out;
     let r = 0;
     for (let i0 = 0; i0 < n0; i0++) {

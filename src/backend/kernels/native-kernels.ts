@@ -33,7 +33,6 @@ function isActivation(value: unknown): value is Activation {
 }
 
 const isFloat = (...infos: (tf.TensorInfo | undefined)[]): boolean => infos.every((t) => t === undefined || t.dtype === 'float32');
-const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Adds bias (one value per column, or a scalar) and applies the activation, in place. */
 function biasAndActivate(out: Float32Array, columns: number, bias: Float32Array | undefined, activation: Activation, alpha: number): void {
@@ -75,7 +74,7 @@ function fusedExtras(args: WasmKernelArgs, columns: number): { bias?: tf.TensorI
   const activation = attrs.activation ?? 'linear';
   if (!isActivation(activation) || args.inputs.preluActivationWeights !== undefined) return undefined;
   const bias = args.inputs.bias;
-  if (bias !== undefined && (!isFloat(bias) || (sizeOf(bias.shape) !== columns && sizeOf(bias.shape) !== 1))) return undefined;
+  if (bias !== undefined && (!isFloat(bias) || (tf.util.sizeFromShape(bias.shape) !== columns && tf.util.sizeFromShape(bias.shape) !== 1))) return undefined;
   const alpha = typeof attrs.leakyreluAlpha === 'number' ? attrs.leakyreluAlpha : 0.2;
   return { ...(bias !== undefined ? { bias } : {}), activation, alpha };
 }
@@ -97,8 +96,8 @@ function matMulKernel(name: 'BatchMatMul' | '_FusedMatMul', options: NativeKerne
       const kb = tb ? b.shape[rb - 1] : b.shape[rb - 2];
       const outerA = a.shape.slice(0, -2);
       const outerB = b.shape.slice(0, -2);
-      const batchA = sizeOf(outerA);
-      const batchB = sizeOf(outerB);
+      const batchA = tf.util.sizeFromShape(outerA);
+      const batchB = tf.util.sizeFromShape(outerB);
       const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
       if (k !== kb || m * n * k === 0 || !(sameOuter || batchA === 1 || batchB === 1)) return fallback(args);
       const extras = name === '_FusedMatMul' ? fusedExtras(args, n) : { activation: 'linear' as const, alpha: 0 };

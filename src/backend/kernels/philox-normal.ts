@@ -47,6 +47,5 @@ export function seededPhiloxNormal(shape: number[], mean: number, std: number, s
   if (tf.getKernel(PHILOX_NORMAL, tf.getBackend()) !== undefined) {
     return tf.engine().runKernel<tf.Tensor>(PHILOX_NORMAL, {}, { shape, mean, std, seed });
   }
-  const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(philoxNormal(size, mean, std, seed), shape, 'float32');
+  return tf.tensor(philoxNormal(tf.util.sizeFromShape(shape), mean, std, seed), shape, 'float32');
 }
