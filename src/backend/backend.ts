@@ -50,6 +50,14 @@ function loadBackendPackage(name: BackendName): void {
  * kernels for it, and returns what was chosen. Safe to call more than once in a process.
  * Ops must not run before this resolves: importing the wasm package makes wasm the default at once.
  */
+/** What the last initBackend chose (undefined before the first call). */
+let active: BackendInfo | undefined;
+
+/** The backend and kernels the last initBackend chose, or undefined when tfjs was set up some other way. */
+export function activeBackend(): BackendInfo | undefined {
+  return active;
+}
+
 export async function initBackend(
   options: {
     order?: readonly BackendName[];
@@ -82,7 +90,8 @@ export async function initBackend(
       const why = skipped.length > 0 ? ` (skipped ${skipped.join('; ')})` : '';
       const extra = customKernels.length > 0 ? `, custom kernels: ${customKernels.join(', ')}` : '';
       log(`tfjs backend: ${name}${extra}${describeNative(native)}${why}`);
-      return { name, tfBackend: tf.getBackend(), customKernels, ...(native !== undefined ? { native } : {}) };
+      active = { name, tfBackend: tf.getBackend(), customKernels, ...(native !== undefined ? { native } : {}) };
+      return active;
     } catch (err) {
       skipped.push(`${name}: ${errorMessage(err)}`);
     }

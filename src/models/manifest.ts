@@ -66,6 +66,8 @@ export interface ModelManifest {
     command: string;
     /** tfjs backend the training ran on. */
     backend: string;
+    /** The kernels it trained on, e.g. "native avx512, 2 threads" (absent in versions written before it was recorded). */
+    kernels?: string;
     /** Final mean losses of the last epoch. */
     finalLosses: { generator: number; discriminator: number };
     /** Wall-clock seconds the training took. */

@@ -141,9 +141,15 @@ function lossText(spec: TrainingSpec, losses: { generator: number; discriminator
   return `D ${losses.discriminator.toFixed(3)} G ${losses.generator.toFixed(3)}`;
 }
 
-/** The command line as a user would retype it. */
+/**
+ * The command line as a user would retype it to make the same version: without --resume, since a
+ * resumed run restores its checkpoint exactly and ends where the uninterrupted run would.
+ */
 export function commandLine(argv: readonly string[]): string {
-  return commandLineOf(['npm', 'run', 'train', '--'], argv);
+  return commandLineOf(
+    ['npm', 'run', 'train', '--'],
+    argv.filter((a) => a !== '--resume'),
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { activeBackend, describeKernels } from '../backend/backend';
 import type { TrainingData } from '../data/training-data';
 import type { ModelManifest } from '../models/manifest';
 import { writeAtomic } from './atomic-write';
@@ -28,12 +29,13 @@ export function timeLabel(date: Date): string {
   return date.toISOString().slice(0, 16).replace(':', '-');
 }
 
-/** Writes a servable version folder: the mode's served networks, samples.png, manifest.json (last). */
+/** Writes a servable version folder: the mode's served networks, samples.png, history.json (the epochs' records), manifest.json (last). */
 export async function writeVersion(dir: string, v: VersionInput): Promise<ModelManifest> {
   const { spec, data, records } = v;
   await fs.mkdir(dir, { recursive: true });
   const { architecture, latentSize, architectureConfig, ...paths } = await v.trainer.saveServed(dir);
   await writeAtomic(path.join(dir, 'samples.png'), v.samplesPng);
+  await writeAtomic(path.join(dir, HISTORY_FILE), `${JSON.stringify(historyOf(records), null, 1)}\n`);
   const last = records[records.length - 1];
   const finishedAt = v.finishedAt ?? new Date();
   const manifest: ModelManifest = {
@@ -70,6 +72,7 @@ function provenance(
     examples: v.data.count,
     command: v.options.command,
     backend: tf.getBackend(),
+    kernels: kernelsInUse(),
     finalLosses: losses,
     durationSeconds: Math.round((performance.now() - v.started) / 1000),
     finishedAt: finishedAt.toISOString(),
@@ -77,4 +80,20 @@ function provenance(
     // Only the metrics the epoch measured are there, each a number.
     metrics: metrics,
   };
+}
+
+/** The file of a version folder that holds its run's per-epoch records (learning curves). */
+export const HISTORY_FILE = 'history.json';
+
+/** One line of history.json: an epoch's mean losses, held-out metrics and wall seconds. */
+export type HistoryEntry = { epoch: number } & EpochRecord;
+
+function historyOf(records: readonly EpochRecord[]): HistoryEntry[] {
+  return records.map((r, i) => ({ epoch: i + 1, ...r }));
+}
+
+/** The kernels the run trained on, as the training log names them ("native avx512, 2 threads"); the backend name when unknown. */
+function kernelsInUse(): string {
+  const info = activeBackend();
+  return info !== undefined ? describeKernels(info) : tf.getBackend();
 }

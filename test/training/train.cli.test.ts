@@ -150,6 +150,15 @@ describe('runTraining', () => {
     const grid = decodePng(readFileSync(path.join(out, 'samples.png')));
     expect([grid.width, grid.height, grid.channels]).toEqual([8 * 28 + 9 * 2, 8 * 28 + 9 * 2, 1]);
     expect(lines.some((l) => /epoch 1 done/.test(l))).toBe(true);
+    // The learning curve: one record per epoch, the last one the manifest's losses.
+    const history = JSON.parse(readFileSync(path.join(out, 'history.json'), 'utf8')) as { epoch: number; losses: { generator: number } }[];
+    expect(history.map((h) => h.epoch)).toEqual([1]);
+    expect(history[0].losses).toEqual(manifest.training.finalLosses);
+    expect(manifest.training.kernels).toMatch(/^(wasm|native \w+, \d+ threads?)$/);
+  });
+
+  it('records the command without --resume: a resumed run ends where the uninterrupted one would', () => {
+    expect(commandLine(['--epochs', '2', '--out', 'x', '--resume'])).toBe('npm run train -- --epochs 2 --out x');
   });
 });
 
