@@ -28,7 +28,7 @@ describe('parseEvalArgs', () => {
     expect(() => parseEvalArgs([])).toThrow('Expected exactly one of --model DIR, --real, --noise, got none');
     expect(() => parseEvalArgs(['--real', '--noise'])).toThrow('Expected exactly one of --model DIR, --real, --noise, got --real and --noise');
     expect(() => parseEvalArgs(['--real', '--metrics', 'is,fjd'])).toThrow('--metrics: expected a comma list of is, fid, kid, parzen, got "fjd"');
-    expect(() => parseEvalArgs(['--real', '--metrics', 'parzen'])).toThrow('--metrics: expected no parzen with --real');
+    expect(parseEvalArgs(['--real', '--metrics', 'parzen']).metrics).toEqual(['PARZEN']);
     expect(() => parseEvalArgs(['--noise', '--samples', '99'])).toThrow('--samples: expected an integer in 100..50000, got "99"');
     expect(() => parseEvalArgs(['--noise', '--splits', '51'])).toThrow('--splits: expected an integer in 1..50, got "51"');
     expect(() => parseEvalArgs(['--noise', '--dataset', 'cifar'])).toThrow('--dataset: expected one of mnist, fashion-mnist, got "cifar"');
@@ -60,6 +60,19 @@ describe('runEval', () => {
     expect(formatReport(report)).toMatch(
       /^uniform noise images \(28x28x1\): 200 images, seed 3, scorer mnist-cnn \(test accuracy 98\.4%\)\nInception Score {2}\d\.\d{3} ± \d\.\d{3} \(mean ± std over 2 splits\)\n/,
     );
+  });
+
+  it('gives the Parzen ceiling with --real: windows on training images, scored on the held-out digits like a model', async () => {
+    const logged: string[] = [];
+    const real = await runEval(['--real', '--metrics', 'is,parzen', '--samples', '300', '--splits', '1', '--seed', '0'], (m) => logged.push(m));
+    const noise = await runEval(['--noise', '--metrics', 'parzen', '--samples', '300', '--splits', '1', '--seed', '0'], () => undefined);
+    expect(logged).toContain('parzen: windows on the first 300 mnist training images');
+    // The Inception Score still scores the 300 test images; the windows are on 300 training images.
+    expect(real.samples).toBe(300);
+    expect(real.output.inceptionScore!.mean).toBeGreaterThan(7);
+    expect(real.output.parzenSamples).toBe(300);
+    expect(real.output.parzen!.mean).toBeGreaterThan(noise.output.parzen!.mean + 300);
+    expect(formatReport(real)).toMatch(/Parzen LL {8}-?\d+\.\d ± \d+\.\d nats \(sigma 0\.\d{4}, windows on 300 samples/);
   });
 
   it('scores the shipped DCGAN offline between noise and real digits, and frees every tensor it made', async () => {
