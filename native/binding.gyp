@@ -27,7 +27,7 @@
       "target_name": "exact",
       "type": "static_library",
       "sources": ["src/adam.cc", "src/random.cc"],
-      "cflags_cc": ["-ffp-contract=off", "-fPIC"]
+      "cflags_cc": ["-ffp-contract=off", "-fno-math-errno", "-fPIC"]
     },
     {
       "target_name": "ganql_native",
