@@ -8,7 +8,7 @@ import { convShapeArray, type NativeAddon } from '../native/addon';
 /**
  * Training kernels of the wasm backend routed to ganql's native addon: the products (BatchMatMul,
  * _FusedMatMul), the convolutions with both gradients (Conv2D, FusedConv2D, Conv2DBackpropInput,
- * Conv2DBackpropFilter), ganql's Adam update and seeded Gaussian noise. Each reads and writes the wasm heap in place and falls
+ * Conv2DBackpropFilter), ganql's Adam update, seeded Gaussian noise, Sigmoid and Tanh. Each reads and writes the wasm heap in place and falls
  * back to the kernel it wraps for what it does not cover (other dtypes, dilations, NCHW, broadcasts
  * other than a shared operand, activations other than those biasAndActivate applies).
  */
@@ -32,10 +32,14 @@ function isActivation(value: unknown): value is Activation {
   return typeof value === 'string' && activations.includes(value);
 }
 
+/** The addon's activate kinds. */
+const ACTIVATE_SIGMOID = 0;
+const ACTIVATE_TANH = 1;
+
 const isFloat = (...infos: (tf.TensorInfo | undefined)[]): boolean => infos.every((t) => t === undefined || t.dtype === 'float32');
 
-/** Adds bias (one value per column, or a scalar) and applies the activation, in place. */
-function biasAndActivate(out: Float32Array, columns: number, bias: Float32Array | undefined, activation: Activation, alpha: number): void {
+/** Adds bias (one value per column, or a scalar) and applies the activation, in place (sigmoid and tanh on the addon). */
+function biasAndActivate(addon: NativeAddon, out: Float32Array, columns: number, bias: Float32Array | undefined, activation: Activation, alpha: number): void {
   const n = out.length;
   if (bias !== undefined) {
     if (bias.length === 1) {
@@ -60,10 +64,10 @@ function biasAndActivate(out: Float32Array, columns: number, bias: Float32Array 
       for (let i = 0; i < n; i++) if (out[i] < 0) out[i] *= alpha;
       return;
     case 'sigmoid':
-      for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-out[i]));
+      addon.activate(out, out, ACTIVATE_SIGMOID);
       return;
     case 'tanh':
-      for (let i = 0; i < n; i++) out[i] = Math.tanh(out[i]);
+      addon.activate(out, out, ACTIVATE_TANH);
       return;
   }
 }
@@ -120,7 +124,7 @@ function matMulKernel(name: 'BatchMatMul' | '_FusedMatMul', options: NativeKerne
         }
       }
       const bias = extras.bias !== undefined ? heapF32(backend, extras.bias) : undefined;
-      biasAndActivate(ov, n, bias, extras.activation, extras.alpha);
+      biasAndActivate(options.addon, ov, n, bias, extras.activation, extras.alpha);
       return out;
     },
   };
@@ -180,7 +184,7 @@ function conv2dKernel(name: 'Conv2D' | 'FusedConv2D', options: NativeKernelOptio
       const ov = heapF32(backend, out);
       options.addon.conv2d(heapF32(backend, x), heapF32(backend, filter), ov, shape, options.threads);
       const bias = extras.bias !== undefined ? heapF32(backend, extras.bias) : undefined;
-      biasAndActivate(ov, info.outChannels, bias, extras.activation, extras.alpha);
+      biasAndActivate(options.addon, ov, info.outChannels, bias, extras.activation, extras.alpha);
       return out;
     },
   };
@@ -241,6 +245,22 @@ function philoxNormalKernel(options: NativeKernelOptions): NativeKernel {
   };
 }
 
+/** Sigmoid or Tanh on the addon (wasm's loops call the C library's function per value, about 10x slower). */
+function activationKernel(name: 'Sigmoid' | 'Tanh', options: NativeKernelOptions): NativeKernel {
+  const kind = name === 'Sigmoid' ? ACTIVATE_SIGMOID : ACTIVATE_TANH;
+  return {
+    name,
+    wrap: (fallback) => (args) => {
+      const x = args.inputs.x;
+      if (x === undefined || !isFloat(x)) return fallback(args);
+      const backend = asWasmBackend(args.backend);
+      const out = backend.makeOutput(x.shape, 'float32');
+      options.addon.activate(heapF32(backend, x), heapF32(backend, out), kind);
+      return out;
+    },
+  };
+}
+
 /** The native kernels, each wrapping the wasm kernel of its name. */
 export function nativeKernels(options: NativeKernelOptions): NativeKernel[] {
   if (!Number.isInteger(options.threads) || options.threads < 1)
@@ -254,5 +274,7 @@ export function nativeKernels(options: NativeKernelOptions): NativeKernel[] {
     convGradientKernel('Conv2DBackpropFilter', options, (x, dy, dw, shape) => options.addon.conv2dFilterGrad(x, dy, dw, shape, options.threads)),
     adamUpdateKernel(options),
     philoxNormalKernel(options),
+    activationKernel('Sigmoid', options),
+    activationKernel('Tanh', options),
   ];
 }

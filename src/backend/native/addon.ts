@@ -60,6 +60,11 @@ export interface NativeAddon {
   ): void;
   /** out = mean + std * N(0, 1) noise, the Philox stream of src/backend/random/philox-normal.ts under key (k0, k1). */
   philoxNormal(this: void, out: Float32Array, mean: number, std: number, k0: number, k1: number, threads: number): void;
+  /**
+   * out = sigmoid(x) (kind 0) or tanh(x) (kind 1), elementwise, computed in double and rounded once to
+   * float like Math.exp / Math.tanh would be; out may be x.
+   */
+  activate(this: void, x: Float32Array, out: Float32Array, kind: 0 | 1): void;
   /** The instruction set of the build in use: avx512, avx2 or generic. */
   isa(this: void): string;
 }
@@ -69,7 +74,9 @@ export type NativeLoad = { ok: true; addon: NativeAddon } | { ok: false; reason:
 function isAddon(value: unknown): value is NativeAddon {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return ['matmul', 'conv2d', 'conv2dFilterGrad', 'conv2dInputGrad', 'adamUpdate', 'philoxNormal', 'isa'].every((name) => typeof v[name] === 'function');
+  return ['matmul', 'conv2d', 'conv2dFilterGrad', 'conv2dInputGrad', 'adamUpdate', 'philoxNormal', 'activate', 'isa'].every(
+    (name) => typeof v[name] === 'function',
+  );
 }
 
 /** Loads the addon; never throws. */
