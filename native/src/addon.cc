@@ -425,21 +425,34 @@ napi_value PhiloxNormal(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// activate(x, out, kind): out = sigmoid(x) (kind 0) or tanh(x) (kind 1), elementwise; out may be x.
-napi_value Activate(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
+// biasActivate(x, out, bias, kind, alpha): out = f(x + bias), bias repeated along rows (none when empty,
+// one value for all when of length 1), f by kind: 0 linear, 1 relu, 2 relu6, 3 leakyrelu (alpha), 4 sigmoid, 5 tanh; out may be x.
+napi_value BiasActivate(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
   if (!get_args(env, info, argv)) return nullptr;
-  float *x, *out;
-  size_t lx, lo;
+  float *x, *out, *bias;
+  size_t lx, lo, lb;
   int kind;
-  if (!get_floats(env, argv[0], &x, &lx, "x") || !get_floats(env, argv[1], &out, &lo, "out") || !get_int(env, argv[2], &kind, "kind")) return nullptr;
-  if (kind > 1) {
-    throw_error(env, "Expected kind 0 (sigmoid) or 1 (tanh)");
+  double alpha;
+  if (!get_floats(env, argv[0], &x, &lx, "x") || !get_floats(env, argv[1], &out, &lo, "out") || !get_floats(env, argv[2], &bias, &lb, "bias") ||
+      !get_int(env, argv[3], &kind, "kind")) {
+    return nullptr;
+  }
+  if (napi_get_value_double(env, argv[4], &alpha) != napi_ok) {
+    throw_error(env, "Expected alpha to be a number");
+    return nullptr;
+  }
+  if (kind > 5) {
+    throw_error(env, "Expected kind 0 to 5 (linear, relu, relu6, leakyrelu, sigmoid, tanh)");
     return nullptr;
   }
   if (!need(env, lo, lx, "out")) return nullptr;
+  if (lb > 1 && lx % lb != 0) {
+    throw_error(env, "Expected x to hold whole rows of the bias's length");
+    return nullptr;
+  }
   // About a nanosecond a value: one thread.
-  ganql::activate(x, out, lx, kind == 0 ? ganql::Activation::Sigmoid : ganql::Activation::Tanh);
+  ganql::bias_activate(x, out, lx, bias, lb, static_cast<ganql::Activation>(kind), alpha);
   return nullptr;
 }
 
@@ -459,7 +472,7 @@ NAPI_MODULE_INIT() {
       {"conv2dInputGrad", nullptr, Conv2dInputGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"philoxNormal", nullptr, PhiloxNormal, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"activate", nullptr, Activate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"biasActivate", nullptr, BiasActivate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, Isa, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -61,10 +61,11 @@ export interface NativeAddon {
   /** out = mean + std * N(0, 1) noise, the Philox stream of src/backend/random/philox-normal.ts under key (k0, k1). */
   philoxNormal(this: void, out: Float32Array, mean: number, std: number, k0: number, k1: number, threads: number): void;
   /**
-   * out = sigmoid(x) (kind 0) or tanh(x) (kind 1), elementwise, computed in double and rounded once to
-   * float like Math.exp / Math.tanh would be; out may be x.
+   * out = f(x + bias), the bias repeated along rows (none when empty, one value for all when of
+   * length 1); f by kind: 0 linear, 1 relu, 2 relu6, 3 leakyrelu (alpha), 4 sigmoid, 5 tanh. The sum in
+   * float, f in double rounded once to float, as JS would compute them; out may be x.
    */
-  activate(this: void, x: Float32Array, out: Float32Array, kind: 0 | 1): void;
+  biasActivate(this: void, x: Float32Array, out: Float32Array, bias: Float32Array, kind: number, alpha: number): void;
   /** The instruction set of the build in use: avx512, avx2 or generic. */
   isa(this: void): string;
 }
@@ -74,7 +75,7 @@ export type NativeLoad = { ok: true; addon: NativeAddon } | { ok: false; reason:
 function isAddon(value: unknown): value is NativeAddon {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return ['matmul', 'conv2d', 'conv2dFilterGrad', 'conv2dInputGrad', 'adamUpdate', 'philoxNormal', 'activate', 'isa'].every(
+  return ['matmul', 'conv2d', 'conv2dFilterGrad', 'conv2dInputGrad', 'adamUpdate', 'philoxNormal', 'biasActivate', 'isa'].every(
     (name) => typeof v[name] === 'function',
   );
 }

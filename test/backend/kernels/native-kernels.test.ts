@@ -64,15 +64,24 @@ const cases: Case[] = [
     inputs: [a, b],
     run: ([x, y]: tf.Tensor[]) => [tf.matMul(x, y, ta, tb)],
   })),
-  ...(['relu', 'leakyrelu', 'sigmoid', 'linear'] as const).map((activation) => ({
+  ...(['relu', 'leakyrelu', 'sigmoid', 'linear', 'relu6'] as const).map((activation) => ({
     name: `fused matMul with bias and ${activation}`,
     calls: 'matmul' as const,
     inputs: [[33, 17], [17, 29], [29]],
     run: ([x, y, bias]: tf.Tensor[]) => [tf.fused.matMul({ a: x, b: y, bias, activation, leakyreluAlpha: 0.2 })],
   })),
+  {
+    name: 'fused matMul without bias, sigmoid',
+    calls: 'biasActivate',
+    inputs: [
+      [9, 4],
+      [4, 6],
+    ],
+    run: ([x, y]: tf.Tensor[]) => [tf.fused.matMul({ a: x, b: y, activation: 'sigmoid' })],
+  },
   ...(['sigmoid', 'tanh'] as const).map((activation) => ({
     name: `${activation} [33, 17]`,
-    calls: 'activate' as const,
+    calls: 'biasActivate' as const,
     inputs: [[33, 17]],
     run: ([x]: tf.Tensor[]) => [activation === 'sigmoid' ? tf.sigmoid(tf.mul(x, 4)) : tf.tanh(tf.mul(x, 4))],
   })),
@@ -170,7 +179,7 @@ describe('native kernels vs the cpu backend', () => {
       conv2dInputGrad: count('conv2dInputGrad', addon.conv2dInputGrad),
       adamUpdate: count('adamUpdate', addon.adamUpdate),
       philoxNormal: count('philoxNormal', addon.philoxNormal),
-      activate: count('activate', addon.activate),
+      biasActivate: count('biasActivate', addon.biasActivate),
       isa: () => addon.isa(),
     };
   });
@@ -235,12 +244,12 @@ describe('native kernels vs the cpu backend', () => {
       [tf.sigmoid, (v: number) => 1 / (1 + Math.exp(-v))],
       [tf.tanh, Math.tanh],
     ] as const) {
-      const before = calls.get('activate') ?? 0;
+      const before = calls.get('biasActivate') ?? 0;
       const t = tf.tensor1d(x);
       const y = op(t);
       const values = y.dataSync() as Float32Array;
       tf.dispose([t, y]);
-      expect(calls.get('activate') ?? 0).toBe(before + 1);
+      expect(calls.get('biasActivate') ?? 0).toBe(before + 1);
       expect(values).toEqual(Float32Array.from(x, math));
     }
   });
