@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createPrng, shuffledIndices } from '../data/prng';
 import { reseedNoise } from '../models/layers/seeded-random-layer';
 import type { TrainingImages } from './dcgan-trainer';
-import { denseAutoencoderChain, denseAutoencoderStep, type DenseAutoencoderChain } from './dense-autoencoder-gradients';
+import { denseAutoencoderChain, denseAutoencoderStep, RHO_HAT_EPSILON, type DenseAutoencoderChain } from './dense-autoencoder-gradients';
 import { FusedAdamOptimizer } from './optim/fused-adam';
 import { variablesOf } from './trainable-variables';
 
@@ -50,9 +50,6 @@ export interface AutoencoderStepProgress {
   sparsity: number;
   msPerStep: number;
 }
-
-/** Keeps rho_hat inside (0, 1) so the logs stay finite when a unit is dead or saturated. */
-const RHO_HAT_EPSILON = 1e-6;
 
 /**
  * The KL sparsity penalty of the sparse autoencoder (Ng's UFLDL notes; Le et al. 2012 use the
