@@ -26,8 +26,8 @@
     {
       "target_name": "exact",
       "type": "static_library",
-      "sources": ["src/adam.cc", "src/random.cc"],
-      "cflags_cc": ["-ffp-contract=off", "-fPIC"]
+      "sources": ["src/adam.cc", "src/random.cc", "src/activation.cc"],
+      "cflags_cc": ["-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-fPIC"]
     },
     {
       "target_name": "ganql_native",

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createPrng, shuffledIndices } from '../data/prng';
 import { reseedNoise } from '../models/layers/seeded-random-layer';
 import type { TrainingImages } from './dcgan-trainer';
+import { denseAutoencoderChain, denseAutoencoderStep, RHO_HAT_EPSILON, type DenseAutoencoderChain } from './dense-autoencoder-gradients';
 import { FusedAdamOptimizer } from './optim/fused-adam';
 import { variablesOf } from './trainable-variables';
 
@@ -20,7 +21,15 @@ export interface AutoencoderTrainerOptions {
   sparsityTarget: number;
   /** beta: weight of the mean KL sparsity penalty against the reconstruction MSE; 0 turns it off. */
   sparsityWeight: number;
+  /**
+   * Compute the gradients with tfjs's tape even when the networks are a plain dense chain (the
+   * explicit gradients' reference in tests). @default false
+   */
+  tapeGradients?: boolean;
 }
+
+/** How a trainer computes its gradients: by hand over a plain dense chain, or with tfjs's tape (and why). */
+export type AutoencoderGradientPath = { kind: 'explicit' } | { kind: 'tape'; reason: string };
 
 /** Mean losses over the steps of an epoch (or of one step). */
 export interface AutoencoderEpochStats {
@@ -41,9 +50,6 @@ export interface AutoencoderStepProgress {
   sparsity: number;
   msPerStep: number;
 }
-
-/** Keeps rho_hat inside (0, 1) so the logs stay finite when a unit is dead or saturated. */
-const RHO_HAT_EPSILON = 1e-6;
 
 /**
  * The KL sparsity penalty of the sparse autoencoder (Ng's UFLDL notes; Le et al. 2012 use the
@@ -76,6 +82,10 @@ export function reconstructionLoss(reconstruction: tf.Tensor, target: tf.Tensor)
  * so it sees a corrupted image) and the decoder minimise MSE(decoder(encoder(x~)), x) + beta * KL
  * sparsity of the encoder's sigmoid layers, with one Adam over both networks. Deterministic given
  * the seed. The models stay owned by the caller; dispose() frees the optimizer.
+ * When encoder and decoder are a plain chain of dense layers (as buildEncoder and buildDecoder make
+ * them), the step computes the gradients by hand (src/training/dense-autoencoder-gradients.ts: a
+ * quarter of the kernel calls of tfjs's tape); any other networks train through layers' apply and
+ * the tape, and gradientPath says which and why.
  */
 export class AutoencoderTrainer {
   readonly options: AutoencoderTrainerOptions;
@@ -86,6 +96,9 @@ export class AutoencoderTrainer {
   /** Which of the probe's outputs is each sparse layer (the code may be one of them). */
   private readonly sparseOutputs: number[];
   private readonly imageSize: number;
+  /** The dense chain of encoder and decoder when the explicit gradients apply (src/training/dense-autoencoder-gradients.ts). */
+  private readonly chain: DenseAutoencoderChain | null;
+  readonly gradientPath: AutoencoderGradientPath;
 
   constructor(
     readonly encoder: tf.LayersModel,
@@ -122,6 +135,9 @@ export class AutoencoderTrainer {
     this.probe = tf.model({ inputs: encoder.inputs, outputs });
     this.optimizer = new FusedAdamOptimizer(learningRate, beta1, 0.999, 1e-8);
     this.vars = [...variablesOf(encoder), ...variablesOf(decoder)];
+    const chain = options.tapeGradients === true ? 'tapeGradients is set' : denseAutoencoderChain(encoder, decoder, sparseLayers);
+    this.chain = typeof chain === 'string' ? null : chain;
+    this.gradientPath = typeof chain === 'string' ? { kind: 'tape', reason: chain } : { kind: 'explicit' };
   }
 
   stepsPerEpoch(): number {
@@ -130,8 +146,29 @@ export class AutoencoderTrainer {
 
   /** One step on `batch` [n, h, w, c]; the encoder's noise draws from stream `noiseStream`. */
   trainStep(batch: tf.Tensor4D, noiseStream = 0): AutoencoderEpochStats {
-    const { sparsityTarget, sparsityWeight } = this.options;
     reseedNoise(this.encoder, noiseStream);
+    const parts = this.chain === null ? this.tapeStep(batch) : this.explicitStep(this.chain, batch);
+    const [reconstruction, sparsity] = readAndDispose(parts);
+    return { reconstruction, sparsity, steps: 1 };
+  }
+
+  /** The step with the hand-derived gradients; returns [mse, penalty]. */
+  private explicitStep(chain: DenseAutoencoderChain, batch: tf.Tensor4D): tf.Tensor1D {
+    return tf.tidy(() => {
+      const { mse, penalty, gradients } = denseAutoencoderStep(chain, batch, this.options);
+      // In this.vars' order, as minimize passes them: the optimizer keys its moments by position.
+      const named = this.vars.flatMap((v) => {
+        const tensor = gradients.get(v);
+        return tensor === undefined ? [] : [{ name: v.name, tensor }];
+      });
+      this.optimizer.applyGradients(named);
+      return tf.stack([mse, penalty]) as tf.Tensor1D;
+    });
+  }
+
+  /** The step through layers' apply and tfjs's tape; returns [mse, penalty]. */
+  private tapeStep(batch: tf.Tensor4D): tf.Tensor1D {
+    const { sparsityTarget, sparsityWeight } = this.options;
     let parts: tf.Tensor1D | null = null;
     const cost = tf.tidy(
       () =>
@@ -143,7 +180,7 @@ export class AutoencoderTrainer {
             const sparse = this.sparseOutputs.map((i) => all[i] as tf.Tensor2D);
             const reconstruction = this.decoder.apply(code, { training: true }) as tf.Tensor;
             const mse = reconstructionLoss(reconstruction, batch);
-            const penalty = sparsityWeight === 0 ? tf.scalar(0) : tf.mul(klSparsityPenalty(sparse, sparsityTarget), sparsityWeight);
+            const penalty = sparsityWeight === 0 || sparse.length === 0 ? tf.scalar(0) : tf.mul(klSparsityPenalty(sparse, sparsityTarget), sparsityWeight);
             parts = tf.keep(tf.stack([mse, penalty]) as tf.Tensor1D);
             return tf.add<tf.Scalar>(mse, penalty);
           },
@@ -152,8 +189,7 @@ export class AutoencoderTrainer {
         ) as tf.Scalar,
     );
     cost.dispose();
-    const [reconstruction, sparsity] = readAndDispose(parts as unknown as tf.Tensor1D);
-    return { reconstruction, sparsity, steps: 1 };
+    return parts as unknown as tf.Tensor1D;
   }
 
   /**

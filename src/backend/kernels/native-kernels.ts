@@ -8,9 +8,9 @@ import { convShapeArray, type NativeAddon } from '../native/addon';
 /**
  * Training kernels of the wasm backend routed to ganql's native addon: the products (BatchMatMul,
  * _FusedMatMul), the convolutions with both gradients (Conv2D, FusedConv2D, Conv2DBackpropInput,
- * Conv2DBackpropFilter), ganql's Adam update and seeded Gaussian noise. Each reads and writes the wasm heap in place and falls
+ * Conv2DBackpropFilter), ganql's Adam update, seeded Gaussian noise, Sigmoid and Tanh. Each reads and writes the wasm heap in place and falls
  * back to the kernel it wraps for what it does not cover (other dtypes, dilations, NCHW, broadcasts
- * other than a shared operand, activations other than those biasAndActivate applies).
+ * other than a shared operand, activations other than those ACTIVATION_KINDS lists).
  */
 export interface NativeKernelOptions {
   addon: NativeAddon;
@@ -34,39 +34,9 @@ function isActivation(value: unknown): value is Activation {
 
 const isFloat = (...infos: (tf.TensorInfo | undefined)[]): boolean => infos.every((t) => t === undefined || t.dtype === 'float32');
 
-/** Adds bias (one value per column, or a scalar) and applies the activation, in place. */
-function biasAndActivate(out: Float32Array, columns: number, bias: Float32Array | undefined, activation: Activation, alpha: number): void {
-  const n = out.length;
-  if (bias !== undefined) {
-    if (bias.length === 1) {
-      const b = bias[0];
-      for (let i = 0; i < n; i++) out[i] += b;
-    } else {
-      for (let i = 0; i < n; i += columns) {
-        for (let j = 0; j < columns; j++) out[i + j] += bias[j];
-      }
-    }
-  }
-  switch (activation) {
-    case 'linear':
-      return;
-    case 'relu':
-      for (let i = 0; i < n; i++) if (out[i] < 0) out[i] = 0;
-      return;
-    case 'relu6':
-      for (let i = 0; i < n; i++) out[i] = Math.min(6, Math.max(0, out[i]));
-      return;
-    case 'leakyrelu':
-      for (let i = 0; i < n; i++) if (out[i] < 0) out[i] *= alpha;
-      return;
-    case 'sigmoid':
-      for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-out[i]));
-      return;
-    case 'tanh':
-      for (let i = 0; i < n; i++) out[i] = Math.tanh(out[i]);
-      return;
-  }
-}
+/** The addon's biasActivate kind of each activation. */
+const ACTIVATION_KINDS: Record<Activation, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, sigmoid: 4, tanh: 5 };
+const NO_BIAS = new Float32Array(0);
 
 /** The fused op's extras when native can apply them: a per-column or scalar bias and a known activation. */
 function fusedExtras(args: WasmKernelArgs, columns: number): { bias?: tf.TensorInfo; activation: Activation; alpha: number } | undefined {
@@ -119,8 +89,8 @@ function matMulKernel(name: 'BatchMatMul' | '_FusedMatMul', options: NativeKerne
           options.addon.matmul(ai, bi, ov.subarray(i * m * n, (i + 1) * m * n), m, n, k, ta, tb, options.threads);
         }
       }
-      const bias = extras.bias !== undefined ? heapF32(backend, extras.bias) : undefined;
-      biasAndActivate(ov, n, bias, extras.activation, extras.alpha);
+      const bias = extras.bias !== undefined ? heapF32(backend, extras.bias) : NO_BIAS;
+      if (bias.length > 0 || extras.activation !== 'linear') options.addon.biasActivate(ov, ov, bias, ACTIVATION_KINDS[extras.activation], extras.alpha);
       return out;
     },
   };
@@ -179,8 +149,8 @@ function conv2dKernel(name: 'Conv2D' | 'FusedConv2D', options: NativeKernelOptio
       const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
       const ov = heapF32(backend, out);
       options.addon.conv2d(heapF32(backend, x), heapF32(backend, filter), ov, shape, options.threads);
-      const bias = extras.bias !== undefined ? heapF32(backend, extras.bias) : undefined;
-      biasAndActivate(ov, info.outChannels, bias, extras.activation, extras.alpha);
+      const bias = extras.bias !== undefined ? heapF32(backend, extras.bias) : NO_BIAS;
+      if (bias.length > 0 || extras.activation !== 'linear') options.addon.biasActivate(ov, ov, bias, ACTIVATION_KINDS[extras.activation], extras.alpha);
       return out;
     },
   };
@@ -241,6 +211,22 @@ function philoxNormalKernel(options: NativeKernelOptions): NativeKernel {
   };
 }
 
+/** Sigmoid or Tanh on the addon (wasm's loops call the C library's function per value, about 10x slower). */
+function activationKernel(name: 'Sigmoid' | 'Tanh', options: NativeKernelOptions): NativeKernel {
+  const kind = ACTIVATION_KINDS[name === 'Sigmoid' ? 'sigmoid' : 'tanh'];
+  return {
+    name,
+    wrap: (fallback) => (args) => {
+      const x = args.inputs.x;
+      if (x === undefined || !isFloat(x)) return fallback(args);
+      const backend = asWasmBackend(args.backend);
+      const out = backend.makeOutput(x.shape, 'float32');
+      options.addon.biasActivate(heapF32(backend, x), heapF32(backend, out), NO_BIAS, kind, 0);
+      return out;
+    },
+  };
+}
+
 /** The native kernels, each wrapping the wasm kernel of its name. */
 export function nativeKernels(options: NativeKernelOptions): NativeKernel[] {
   if (!Number.isInteger(options.threads) || options.threads < 1)
@@ -254,5 +240,7 @@ export function nativeKernels(options: NativeKernelOptions): NativeKernel[] {
     convGradientKernel('Conv2DBackpropFilter', options, (x, dy, dw, shape) => options.addon.conv2dFilterGrad(x, dy, dw, shape, options.threads)),
     adamUpdateKernel(options),
     philoxNormalKernel(options),
+    activationKernel('Sigmoid', options),
+    activationKernel('Tanh', options),
   ];
 }

@@ -60,6 +60,12 @@ export interface NativeAddon {
   ): void;
   /** out = mean + std * N(0, 1) noise, the Philox stream of src/backend/random/philox-normal.ts under key (k0, k1). */
   philoxNormal(this: void, out: Float32Array, mean: number, std: number, k0: number, k1: number, threads: number): void;
+  /**
+   * out = f(x + bias), the bias repeated along rows (none when empty, one value for all when of
+   * length 1); f by kind: 0 linear, 1 relu, 2 relu6, 3 leakyrelu (alpha), 4 sigmoid, 5 tanh. The sum in
+   * float, f in double rounded once to float, as JS would compute them; out may be x.
+   */
+  biasActivate(this: void, x: Float32Array, out: Float32Array, bias: Float32Array, kind: number, alpha: number): void;
   /** The instruction set of the build in use: avx512, avx2 or generic. */
   isa(this: void): string;
 }
@@ -69,7 +75,9 @@ export type NativeLoad = { ok: true; addon: NativeAddon } | { ok: false; reason:
 function isAddon(value: unknown): value is NativeAddon {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return ['matmul', 'conv2d', 'conv2dFilterGrad', 'conv2dInputGrad', 'adamUpdate', 'philoxNormal', 'isa'].every((name) => typeof v[name] === 'function');
+  return ['matmul', 'conv2d', 'conv2dFilterGrad', 'conv2dInputGrad', 'adamUpdate', 'philoxNormal', 'biasActivate', 'isa'].every(
+    (name) => typeof v[name] === 'function',
+  );
 }
 
 /** Loads the addon; never throws. */

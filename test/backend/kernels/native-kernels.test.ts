@@ -10,7 +10,7 @@ import { relativeDiff, seededNormal } from '../../helpers/compare';
 
 /**
  * ganql's native kernels (native/, routed from wasm's BatchMatMul, _FusedMatMul, Conv2D, FusedConv2D,
- * Conv2DBackpropInput and Conv2DBackpropFilter) against the cpu backend, within 1e-5 of the largest
+ * Conv2DBackpropInput, Conv2DBackpropFilter, Sigmoid and Tanh) against the cpu backend, within 1e-5 of the largest
  * value (float32 sums of up to a few thousand terms, in another order): batch 1, odd sizes, strides
  * 2 and 3 with 'same', 'valid' and explicit padding, transposed operands, fused bias and activations,
  * with 1 and 2 threads. A counting addon shows each case ran natively rather than on the fallback.
@@ -64,11 +64,26 @@ const cases: Case[] = [
     inputs: [a, b],
     run: ([x, y]: tf.Tensor[]) => [tf.matMul(x, y, ta, tb)],
   })),
-  ...(['relu', 'leakyrelu', 'sigmoid', 'linear'] as const).map((activation) => ({
+  ...(['relu', 'leakyrelu', 'sigmoid', 'linear', 'relu6'] as const).map((activation) => ({
     name: `fused matMul with bias and ${activation}`,
     calls: 'matmul' as const,
     inputs: [[33, 17], [17, 29], [29]],
     run: ([x, y, bias]: tf.Tensor[]) => [tf.fused.matMul({ a: x, b: y, bias, activation, leakyreluAlpha: 0.2 })],
+  })),
+  {
+    name: 'fused matMul without bias, sigmoid',
+    calls: 'biasActivate',
+    inputs: [
+      [9, 4],
+      [4, 6],
+    ],
+    run: ([x, y]: tf.Tensor[]) => [tf.fused.matMul({ a: x, b: y, activation: 'sigmoid' })],
+  },
+  ...(['sigmoid', 'tanh'] as const).map((activation) => ({
+    name: `${activation} [33, 17]`,
+    calls: 'biasActivate' as const,
+    inputs: [[33, 17]],
+    run: ([x]: tf.Tensor[]) => [activation === 'sigmoid' ? tf.sigmoid(tf.mul(x, 4)) : tf.tanh(tf.mul(x, 4))],
   })),
   ...convCases.map(({ x, f, stride, pad }) => ({
     name: `conv2d ${JSON.stringify(x)} * ${JSON.stringify(f)} stride ${JSON.stringify(stride)} pad ${JSON.stringify(pad)}`,
@@ -164,6 +179,7 @@ describe('native kernels vs the cpu backend', () => {
       conv2dInputGrad: count('conv2dInputGrad', addon.conv2dInputGrad),
       adamUpdate: count('adamUpdate', addon.adamUpdate),
       philoxNormal: count('philoxNormal', addon.philoxNormal),
+      biasActivate: count('biasActivate', addon.biasActivate),
       isa: () => addon.isa(),
     };
   });
@@ -219,12 +235,42 @@ describe('native kernels vs the cpu backend', () => {
     });
   }
 
+  it("Sigmoid and Tanh give Math.exp's and Math.tanh's values rounded to float, exactly, edge values included", () => {
+    if (counting === undefined) throw new Error('the addon did not load');
+    registerNativeKernels({ addon: counting, threads: 1 });
+    const edges = [0, -0, 1e-30, -1e-30, 9.99e-5, 1e-4, -1e-4, 0.5, 19.99, 20, -20, 88, -88, -104, 700, -700, 800, -800, 3e38, -3e38, Infinity, -Infinity, NaN];
+    const x = Float32Array.from([...edges, ...seededNormal([10_000], 77).map((v) => v * 8)]);
+    for (const [op, math] of [
+      [tf.sigmoid, (v: number) => 1 / (1 + Math.exp(-v))],
+      [tf.tanh, Math.tanh],
+    ] as const) {
+      const before = calls.get('biasActivate') ?? 0;
+      const t = tf.tensor1d(x);
+      const y = op(t);
+      const values = y.dataSync() as Float32Array;
+      tf.dispose([t, y]);
+      expect(calls.get('biasActivate') ?? 0).toBe(before + 1);
+      expect(values).toEqual(Float32Array.from(x, math));
+    }
+  });
+
   it('initBackend reports the native kernels it routed', async () => {
     const info = await initBackend({ order: ['wasm'], nativeThreads: 2 });
     expect(info.native).toEqual({
       isa: loaded.ok ? loaded.addon.isa() : 'none',
       threads: 2,
-      kernels: ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'GanqlAdamUpdate', 'GanqlPhiloxNormal'],
+      kernels: [
+        'BatchMatMul',
+        '_FusedMatMul',
+        'Conv2D',
+        'FusedConv2D',
+        'Conv2DBackpropInput',
+        'Conv2DBackpropFilter',
+        'GanqlAdamUpdate',
+        'GanqlPhiloxNormal',
+        'Sigmoid',
+        'Tanh',
+      ],
     });
   });
 });
