@@ -45,11 +45,6 @@ function loadBackendPackage(name: BackendName): void {
   require(packages[name].module);
 }
 
-/**
- * Picks the first backend of `order` that loads and initialises, registers ganql's custom
- * kernels for it, and returns what was chosen. Safe to call more than once in a process.
- * Ops must not run before this resolves: importing the wasm package makes wasm the default at once.
- */
 /** What the last initBackend chose (undefined before the first call). */
 let active: BackendInfo | undefined;
 
@@ -58,6 +53,11 @@ export function activeBackend(): BackendInfo | undefined {
   return active;
 }
 
+/**
+ * Picks the first backend of `order` that loads and initialises, registers ganql's custom
+ * kernels for it, and returns what was chosen. Safe to call more than once in a process.
+ * Ops must not run before this resolves: importing the wasm package makes wasm the default at once.
+ */
 export async function initBackend(
   options: {
     order?: readonly BackendName[];

@@ -246,7 +246,7 @@ export async function runEval(argv: readonly string[], log: (msg: string) => voi
               seed: args.seed,
               scorer,
               reference,
-              parzen: test && args.metrics.includes('PARZEN') ? parzenSets(test) : undefined,
+              parzen: test && scored.includes('PARZEN') ? parzenSets(test) : undefined,
               runMetrics: computeMetricsInThread,
               onProgress: (f) => {
                 bar.update(f);
