@@ -223,7 +223,13 @@ def main():
     if args.check_steps > 0:
         noise = check_noise(args, spec, 2)
         step = Step(g, d, options)
+        # The check runs on PyTorch's own convolutions: oneDNN's (mkldnn) round differently on some
+        # CPUs, enough to move the third step's D loss by 1e-4 on an AMD EPYC (5.8e-6 without them).
+        # The timed steps below use oneDNN, PyTorch's default and its fastest here.
+        mkldnn = torch.backends.mkldnn.enabled
+        torch.backends.mkldnn.enabled = False
         check = [step(real, *noise[i]) for i in range(args.check_steps)]
+        torch.backends.mkldnn.enabled = mkldnn
 
     # --steps timed steps of each layout, on noise drawn off the clock.
     rng = torch.Generator().manual_seed(1)
