@@ -140,12 +140,7 @@ function readModel(dir: string): { dir: string; manifest: ModelManifest; generat
  * The generator of a model folder as an ImageSource of samples from seededLatents(seed), loaded as
  * the server loads it (batchnorm folded) and run as its executors run it, so the images are the server's.
  */
-async function modelSource(
-  dir: string,
-  manifest: ModelManifest,
-  entry: GeneratorEntry,
-  seed: number,
-): Promise<{ source: ImageSource; dispose: () => void }> {
+async function modelSource(dir: string, manifest: ModelManifest, entry: GeneratorEntry, seed: number): Promise<{ source: ImageSource; dispose: () => void }> {
   const generator = await loadServedGenerator(path.join(dir, entry.path));
   const next = seededLatentStream(seed, entry.latentSize);
   const z = entry.latentSize;

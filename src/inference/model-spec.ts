@@ -48,7 +48,8 @@ export function modelSpec(model: LoadedModel, modelsDir: string): ModelSpec {
 /** Checks a spec where it enters an executor; errors say what was expected and what came. */
 export function checkModelSpec(spec: ModelSpec, where: string): void {
   if (typeof spec.id !== 'string' || spec.id.length === 0) throw new Error(`${where}: expected a non-empty model id, got ${JSON.stringify(spec.id)}`);
-  if (spec.dir === undefined && spec.classifier === undefined) throw new Error(`${where}: expected a generator or a classifier folder for ${spec.id}, got neither`);
+  if (spec.dir === undefined && spec.classifier === undefined)
+    throw new Error(`${where}: expected a generator or a classifier folder for ${spec.id}, got neither`);
   if (spec.dir !== undefined && !path.isAbsolute(spec.dir)) {
     throw new Error(`${where}: expected an absolute generator folder for ${spec.id}, got ${JSON.stringify(spec.dir)}`);
   }

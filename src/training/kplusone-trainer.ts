@@ -145,12 +145,7 @@ export class KPlusOneTrainer {
    * One generator step with its k discriminator steps. labelled/unlabelled: k batches each;
    * noise: k + 1 arrays of batchSize * latentSize. D's noise layers draw from stream `noiseStream`.
    */
-  trainStep(
-    labelledBatches: LabelledBatch[],
-    unlabelledBatches: tf.Tensor4D[],
-    noise: Float32Array[],
-    noiseStream = 0,
-  ): EpochStats {
+  trainStep(labelledBatches: LabelledBatch[], unlabelledBatches: tf.Tensor4D[], noise: Float32Array[], noiseStream = 0): EpochStats {
     const { k, batchSize, unsupervisedWeight } = this.options;
     if (labelledBatches.length !== k || unlabelledBatches.length !== k || noise.length !== k + 1) {
       throw new Error(

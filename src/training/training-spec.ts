@@ -217,8 +217,7 @@ function checkSupervisedInput(input: TrainingSpecInput): void {
     throw badInput(`latentSize: expected none in supervised mode (there is no generator), got ${JSON.stringify(input.latentSize)}`);
   }
   for (const [name, value] of Object.entries(input.techniques ?? {})) {
-    if (value !== undefined)
-      throw badInput(`techniques.${name}: expected none in supervised mode (the techniques are for GANs), got ${JSON.stringify(value)}`);
+    if (value !== undefined) throw badInput(`techniques.${name}: expected none in supervised mode (the techniques are for GANs), got ${JSON.stringify(value)}`);
   }
 }
 

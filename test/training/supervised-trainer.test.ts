@@ -26,7 +26,13 @@ const tiny = { latentSize: 8, discriminatorUnits: [64, 32], generatorUnits: [16]
 const trainerOptions = { batchSize: 10, learningRate: 0.003, beta1: 0.5, seed: 11 };
 
 const tmp = (name: string): string => path.join(mkdtempSync(path.join(os.tmpdir(), 'ganql-supervised-')), name);
-const sessionOptions = (outDir: string, more: Partial<SessionOptions> = {}): SessionOptions => ({ outDir, name: 'sup', version: 'v1', command: 'test', ...more });
+const sessionOptions = (outDir: string, more: Partial<SessionOptions> = {}): SessionOptions => ({
+  outDir,
+  name: 'sup',
+  version: 'v1',
+  command: 'test',
+  ...more,
+});
 
 /** The paper's D on 200 digits, 2 labels per class, batch 10: 2 updates an epoch. */
 const supervised: TrainingSpecInput = {
@@ -212,7 +218,12 @@ describe('supervised training sessions', () => {
     });
     // It learned from the 20 labelled examples.
     expect(manifest.training).toMatchObject({ epochs: 2, batchSize: 10, examples: 20 });
-    expect(manifest.training.architectureConfig).toMatchObject({ mode: 'supervised', labelsPerClass: 2, discriminatorUnits: '1000-500-250-250-250', limit: 200 });
+    expect(manifest.training.architectureConfig).toMatchObject({
+      mode: 'supervised',
+      labelsPerClass: 2,
+      discriminatorUnits: '1000-500-250-250-250',
+      limit: 200,
+    });
     expect(existsSync(path.join(out, 'generator'))).toBe(false);
     expect(existsSync(path.join(out, 'checkpoint'))).toBe(false);
 

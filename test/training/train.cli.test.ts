@@ -280,9 +280,15 @@ describe('train CLI: supervised mode', () => {
       [['--k', '2'], 'k: expected none in supervised mode (there is no generator step to count discriminator steps against), got 2'],
       [['--loss', 'minimax'], 'generatorLoss: expected none in supervised mode (there is no generator), got "minimax"'],
       [['--latent-size', '64'], 'latentSize: expected none in supervised mode (there is no generator), got 64'],
-      [['--feature-matching', 'd_hidden5'], 'techniques.featureMatching: expected none in supervised mode (the techniques are for GANs), got {"layer":"d_hidden5"}'],
+      [
+        ['--feature-matching', 'd_hidden5'],
+        'techniques.featureMatching: expected none in supervised mode (the techniques are for GANs), got {"layer":"d_hidden5"}',
+      ],
       [['--label-smoothing', '0.9'], 'techniques.labelSmoothing: expected none in supervised mode (the techniques are for GANs), got 0.9'],
-      [['--historical-averaging', '0.01'], 'techniques.historicalAveraging: expected none in supervised mode (the techniques are for GANs), got {"weight":0.01}'],
+      [
+        ['--historical-averaging', '0.01'],
+        'techniques.historicalAveraging: expected none in supervised mode (the techniques are for GANs), got {"weight":0.01}',
+      ],
     ];
     for (const [extra, message] of bad) expect(() => parseTrainArgs([...supervised, ...extra])).toThrow(message);
     expect(() => parseTrainArgs(['--mode', 'supervised', '--epochs', '1', '--out', 's'])).toThrow(

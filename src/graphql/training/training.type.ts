@@ -33,11 +33,11 @@ registerEnumType(TrainingModeEnum, {
     },
     SUPERVISED: {
       description:
-        "The supervised-only baseline of KPLUSONE (Salimans et al. 2016, Table 1): the same discriminator (architecture MLP only), optimiser and labelled examples " +
+        'The supervised-only baseline of KPLUSONE (Salimans et al. 2016, Table 1): the same discriminator (architecture MLP only), optimiser and labelled examples ' +
         '(labelsPerClass, required), trained on the labelled examples alone by cross-entropy, floor(labels / batchSize) updates an epoch, no generator. ' +
         'The version serves classify and the feature analyses; it has no generator (Model.latentSize is null), so samples and the other generating operations refuse it. ' +
         'k, generatorLoss, latentSize, techniques, architecture DCGAN and fineTuneFrom are BAD_USER_INPUT. ' +
-        "EPOCH events: discriminatorLoss = the cross-entropy, generatorLoss = dAccuracyReal = dAccuracyFake = 0, testError as in KPLUSONE, samples = the first 64 held-out images with those the classifier gets wrong in red.",
+        'EPOCH events: discriminatorLoss = the cross-entropy, generatorLoss = dAccuracyReal = dAccuracyFake = 0, testError as in KPLUSONE, samples = the first 64 held-out images with those the classifier gets wrong in red.',
     },
   },
 });

@@ -158,7 +158,9 @@ export function mount(root) {
   // Fine-tune choices come from the served versions (anonymous clients may list them) that have a generator to fine-tune.
   const loadVersions = () =>
     gql('query Versions { models { id name architecture dataset latentSize } }')
-      .then((data) => form.setModels(/** @type {{ models: Array<Version & { latentSize: number | null }> }} */ (data).models.filter((m) => m.latentSize !== null)))
+      .then((data) =>
+        form.setModels(/** @type {{ models: Array<Version & { latentSize: number | null }> }} */ (data).models.filter((m) => m.latentSize !== null)),
+      )
       .catch((err) => showError(form.errors, err));
   void loadVersions();
   void loadJobs();
