@@ -18,7 +18,7 @@ export interface Config {
   modelsDir: string;
   /** Folder holding one sub-folder per scorer, each with a scorer.json. @default "<modelsDir>/scorers" (env GANQL_SCORERS_DIR) */
   scorersDir: string;
-  /** Model id used when a query names none. @default the first model by name (env GANQL_DEFAULT_MODEL) */
+  /** Model id used when a query names none; it must have a generator. @default the first model with a generator by name (env GANQL_DEFAULT_MODEL) */
   defaultModelId: string | undefined;
   /** Backends to try, in order. @default tensorflow-gpu,tensorflow,wasm,cpu (env GANQL_BACKEND, comma list) */
   backendOrder: BackendName[];

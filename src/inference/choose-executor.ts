@@ -86,7 +86,7 @@ export async function chooseExecutor(options: ChooseExecutorOptions): Promise<Ex
 /**
  * The specs with every classifier checked once on this thread: one that does not load or fit its
  * manifest is logged and left out, so its model still serves samples and classify says it cannot,
- * instead of every worker failing to start.
+ * instead of every worker failing to start (a model with nothing else to serve is left out whole).
  */
 async function usableSpecs(specs: ModelSpec[], log: Logger): Promise<ModelSpec[]> {
   const usable: ModelSpec[] = [];
@@ -99,10 +99,12 @@ async function usableSpecs(specs: ModelSpec[], log: Logger): Promise<ModelSpec[]
       (await loadClassifier(spec.classifier)).dispose();
       usable.push(spec);
     } catch (error) {
-      log.error('classifier not loaded; the model serves samples but not classify', {
-        id: spec.id,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      const message = error instanceof Error ? error.message : String(error);
+      if (spec.dir === undefined) {
+        log.error('classifier not loaded; the model has no generator either, so it is not served', { id: spec.id, error: message });
+        continue;
+      }
+      log.error('classifier not loaded; the model serves samples but not classify', { id: spec.id, error: message });
       usable.push({ id: spec.id, dir: spec.dir });
     }
   }

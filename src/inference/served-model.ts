@@ -9,7 +9,8 @@ import { runGenerator } from './run-generator';
 
 /** A model version as an executor holds it. */
 export interface ServedModel {
-  generator: tf.LayersModel;
+  /** Absent on a model that only classifies. */
+  generator?: tf.LayersModel;
   classifier?: tf.LayersModel;
   features?: LoadedFeatureNetwork;
 }
@@ -31,16 +32,18 @@ export function computeBatch(
   activations: ActivationModels,
 ): Promise<Float32Array> {
   switch (task.pass) {
-    case 'generate':
-      if (task.removal === undefined || task.removal.filters.length === 0) return runGenerator(model.generator, input, n);
-      return runGeneratorWalk(model.generator, input, n, { layer: task.removal.layer, remove: task.removal.filters });
+    case 'generate': {
+      const generator = generatorOf(model, modelId);
+      if (task.removal === undefined || task.removal.filters.length === 0) return runGenerator(generator, input, n);
+      return runGeneratorWalk(generator, input, n, { layer: task.removal.layer, remove: task.removal.filters });
+    }
     case 'classify':
       if (model.classifier === undefined) throw new Error(`executor: model ${modelId} has no classifier loaded`);
       return runClassifier(model.classifier, input, n);
     case 'layer': {
       const pass = task.layerPass;
       if (pass === undefined) throw new Error('executor: expected a layer pass with pass "layer", got none');
-      if (pass.kind === 'generatorMeans') return runGeneratorWalk(model.generator, input, n, { layer: pass.layer, means: true });
+      if (pass.kind === 'generatorMeans') return runGeneratorWalk(generatorOf(model, modelId), input, n, { layer: pass.layer, means: true });
       return runFeaturePass(activations, featuresOf(model, modelId).network, pass, input, n);
     }
     default:
@@ -63,9 +66,14 @@ export function computeStimulus(model: ServedModel, modelId: string, request: St
 }
 
 export function disposeServedModel(model: ServedModel | undefined): void {
-  model?.generator.dispose();
+  model?.generator?.dispose();
   model?.classifier?.dispose();
   model?.features?.network.dispose();
+}
+
+function generatorOf(model: ServedModel, modelId: string): tf.LayersModel {
+  if (model.generator === undefined) throw new Error(`executor: model ${modelId} has no generator`);
+  return model.generator;
 }
 
 function featuresOf(model: ServedModel, modelId: string): LoadedFeatureNetwork {

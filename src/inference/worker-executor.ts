@@ -289,7 +289,7 @@ export class WorkerExecutor implements Executor {
 /** A deep copy, so a caller changing its spec later changes nothing here. */
 function copySpec(spec: ModelSpec): ModelSpec {
   const { id, dir, classifier, features } = spec;
-  const copy: ModelSpec = { id, dir };
+  const copy: ModelSpec = { id, ...(dir !== undefined ? { dir } : {}) };
   if (classifier !== undefined) copy.classifier = { dir: classifier.dir, imageShape: [...classifier.imageShape], classes: classifier.classes };
   if (features !== undefined) copy.features = { dir: features.dir, inputRange: [...features.inputRange] };
   return copy;

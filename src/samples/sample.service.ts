@@ -4,7 +4,7 @@ import { badInput, notFound } from '../errors/ganql-error';
 import { encodePng } from '../images/png';
 import { removalKey, type FilterRemoval } from '../inference/layer-passes';
 import type { InferencePool } from '../inference/pool';
-import type { LoadedModel, ModelRegistry } from '../models/model-registry';
+import type { GeneratingModel, LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
 import { expectFiniteVector, expectIntInRange } from '../validation/checks';
 import { checkedSeed, randomSeed } from '../validation/seed';
@@ -51,7 +51,7 @@ export class SampleService {
   samples(request: SampleRequest): Promise<SampleView[]> {
     const parameters = { ...request, latents: request.latents ? `${request.latents.length} vectors` : undefined };
     return this.runs.record({ kind: 'SAMPLE', modelId: request.modelId ?? undefined, parameters }, async (run) => {
-      const model = this.registry.resolve(request.modelId);
+      const model = this.registry.resolveGenerating(request.modelId);
       run.setModel(model.id);
       const removal = request.removeFilters ? checkedRemoval(model, request.removeFilters) : undefined;
       const { latents, seed } = this.latentsFor(model, request);
@@ -65,7 +65,7 @@ export class SampleService {
     return this.runs.record({ kind: 'REGENERATE', parameters: { sampleId: id } }, async (run) => {
       const row = await this.db.prisma.sample.findUnique({ where: { id } });
       if (!row) throw notFound('sample', id);
-      const model = this.registry.get(row.modelId);
+      const model = this.registry.getGenerating(row.modelId);
       run.setModel(model.id);
       const latent = latentFromBytes(row.latent);
       const removal = (await this.removalsOf([row.runId])).get(row.runId);
@@ -99,7 +99,7 @@ export class SampleService {
     const views = new Array<SampleView>(refs.length);
     await Promise.all(
       [...groups.values()].map(async ({ modelId, removal, positions }) => {
-        const model = this.registry.get(modelId);
+        const model = this.registry.getGenerating(modelId);
         const latents = positions.map((i) => latentFromBytes(found[i].latent));
         const images = await this.pool.generate(model.id, latents, { removeFilters: removal });
         positions.forEach((i, k) => {
@@ -115,7 +115,7 @@ export class SampleService {
    * Generates one image per latent through the shared pool and stores each as a sample of `runId`,
    * so that sample(id) regenerates it. Used by every operation that returns images.
    */
-  async generateAndStore(model: LoadedModel, runId: string, latents: Float32Array[], removal?: FilterRemoval): Promise<SampleView[]> {
+  async generateAndStore(model: GeneratingModel, runId: string, latents: Float32Array[], removal?: FilterRemoval): Promise<SampleView[]> {
     const images = await this.pool.generate(model.id, latents, { removeFilters: removal });
     const createdAt = new Date();
     const views = images.map((pixels, index) => this.view(model, randomUUID(), runId, index, latents[index], pixels, createdAt));
@@ -158,7 +158,7 @@ export class SampleService {
     return out;
   }
 
-  private latentsFor(model: LoadedModel, request: SampleRequest): { latents: Float32Array[]; seed?: number } {
+  private latentsFor(model: GeneratingModel, request: SampleRequest): { latents: Float32Array[]; seed?: number } {
     const { latentSize } = model.manifest;
     if (request.latents !== undefined && request.latents !== null) {
       if (request.seed !== undefined && request.seed !== null) {

@@ -61,11 +61,12 @@ async function main(): Promise<void> {
   }
 }
 
-/** Loads a generator, its classifier (both as the server serves them when optimised) and its feature network, all or nothing. */
+/** Loads a generator, its classifier (both as the server serves them when optimised) and its feature network, those it has, all or nothing. */
 async function loadModel(spec: ModelSpec, optimize: boolean): Promise<WorkerModel> {
-  // Optimised: as the server serves it (batchnorm folded); otherwise the model as saved.
-  const model: WorkerModel = { generator: optimize ? await loadServedGenerator(spec.dir) : await loadLayersModel(spec.dir) };
+  const model: WorkerModel = {};
   try {
+    // Optimised: as the server serves it (batchnorm folded); otherwise the model as saved.
+    if (spec.dir !== undefined) model.generator = optimize ? await loadServedGenerator(spec.dir) : await loadLayersModel(spec.dir);
     if (spec.classifier !== undefined) model.classifier = await loadClassifier(spec.classifier, { fold: optimize });
     if (spec.features !== undefined) model.features = await loadFeatureNetwork(spec.features);
     return model;
