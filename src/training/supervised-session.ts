@@ -49,6 +49,8 @@ export async function runSupervisedSession(spec: TrainingSpec, options: SessionO
       beta1: spec.beta1,
       seed: spec.seed,
       averageRate: K_PLUS_ONE_AVERAGE_RATE,
+      // K+1's updates per epoch (KPlusOneTrainer.stepsPerEpoch with k = 1): the same number of labelled batches.
+      stepsPerEpoch: Math.max(1, Math.floor(data.count / spec.batchSize)),
     });
     trainer = new SupervisedSessionTrainer(spec, config, inner, data, test);
     // The version records the examples it learned from: the labelled ones.

@@ -17,6 +17,13 @@ export interface SupervisedTrainerOptions {
   seed: number;
   /** Rate of the moving average of D's parameters the classifier is evaluated and served with, as K+1's; off when absent. */
   averageRate?: number;
+  /**
+   * Updates per epoch: the K+1 run's, floor(training images / batchSize) (its epoch is a pass over the
+   * unlabelled images), so the baseline takes as many labelled batches as K+1 does and the gain in
+   * the table comes from the unlabelled images, not from more updates. Default: one pass over the
+   * labelled examples, floor(labelled / batchSize).
+   */
+  stepsPerEpoch?: number;
 }
 
 /** One update done: the mean cross-entropy of its batch. */
@@ -41,7 +48,8 @@ export interface SupervisedEpochStats {
  * no "generated" class) trained on the labelled examples alone by cross-entropy, with everything else
  * as KPlusOneTrainer trains it: the same Adam (epsilon inside the root), the same labelled batches in
  * the same order for a seed (LabelledCycle), the same noise streams in D, the same parameter average.
- * An epoch is floor(labelled / batchSize) updates, at least one. The model stays owned by the caller;
+ * An epoch is options.stepsPerEpoch updates (a session passes K+1's), by default one pass over the
+ * labelled examples. The model stays owned by the caller;
  * dispose() frees the optimizer and the average.
  */
 export class SupervisedTrainer {
@@ -58,6 +66,8 @@ export class SupervisedTrainer {
   ) {
     const { batchSize, learningRate, beta1, averageRate } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize: expected a positive integer, got ${batchSize}`);
+    const steps = options.stepsPerEpoch;
+    if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new Error(`stepsPerEpoch: expected a positive integer, got ${steps}`);
     const imageSize = shape[0] * shape[1] * shape[2];
     if (labelled.count < 1 || labelled.images.length !== labelled.count * imageSize || labelled.labels.length !== labelled.count) {
       throw new Error(
@@ -76,9 +86,9 @@ export class SupervisedTrainer {
     if (averageRate !== undefined) this.movingAverage = new ParameterAverage(this.vars, averageRate);
   }
 
-  /** Updates per epoch: one pass over the labelled examples, at least one update. */
+  /** Updates per epoch: options.stepsPerEpoch, else one pass over the labelled examples, at least one update. */
   stepsPerEpoch(): number {
-    return Math.max(1, Math.floor(this.labelled.count / this.options.batchSize));
+    return this.options.stepsPerEpoch ?? Math.max(1, Math.floor(this.labelled.count / this.options.batchSize));
   }
 
   /** One update on `batch`: D in training mode (noise on, drawn from stream `noiseStream`); returns the batch's mean cross-entropy. */

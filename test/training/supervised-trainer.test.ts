@@ -158,25 +158,31 @@ describe('SupervisedTrainer', () => {
     };
     const baseline = () => {
       const d = buildKPlusOneDiscriminator(tiny);
-      const trainer = new SupervisedTrainer(d, labelled, SHAPE, trainerOptions);
+      const trainer = new SupervisedTrainer(d, labelled, SHAPE, { ...trainerOptions, stepsPerEpoch: steps });
       const dispose = (): void => {
         trainer.dispose();
         d.dispose();
       };
       return { trainer, dispose };
     };
+    let steps: number | undefined;
     const before = tf.memory().numTensors;
     for (const epoch of [0, 1]) {
       const k = await fed(kPlusOne, epoch);
-      const s = await fed(baseline, epoch);
-      // K+1: one labelled batch beside each of its 20 unlabelled ones; the baseline: the first 2 of them.
+      // K+1: one labelled batch beside each of its 20 unlabelled ones.
       expect(k).toHaveLength(20);
-      expect(s).toHaveLength(2);
-      expect(s).toEqual(k.slice(0, 2));
+      // By default the baseline takes one pass over the labelled examples: the first 2 of K+1's batches.
+      steps = undefined;
+      const pass = await fed(baseline, epoch);
+      expect(pass).toEqual(k.slice(0, 2));
       // Each epoch's first pass covers the 20 labelled examples once.
-      expect([...s[0].labels, ...s[1].labels].sort()).toEqual(Array.from(labelled.labels).sort());
+      expect([...pass[0].labels, ...pass[1].labels].sort()).toEqual(Array.from(labelled.labels).sort());
+      // With K+1's updates per epoch (as sessions run it), every one of K+1's labelled batches.
+      steps = 20;
+      expect(await fed(baseline, epoch)).toEqual(k);
     }
     // The order is the epoch's own.
+    steps = undefined;
     expect((await fed(baseline, 0))[0]).not.toEqual((await fed(baseline, 1))[0]);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -188,6 +194,9 @@ describe('SupervisedTrainer', () => {
       'discriminator input: expected [14,14,4], got [28,28,1]',
     );
     expect(() => new SupervisedTrainer(d, labelled, SHAPE, { ...trainerOptions, batchSize: 0 })).toThrow('batchSize: expected a positive integer, got 0');
+    expect(() => new SupervisedTrainer(d, labelled, SHAPE, { ...trainerOptions, stepsPerEpoch: 0 })).toThrow(
+      'stepsPerEpoch: expected a positive integer, got 0',
+    );
     d.dispose();
   });
 });
@@ -204,7 +213,11 @@ describe('supervised training sessions', () => {
     const before = tf.memory().numTensors;
     const out = tmp('version');
     const epochs: EpochEvent[] = [];
-    const result = await runTrainingSession(checkTrainingSpec(supervised), sessionOptions(out, { onEpoch: (e) => void epochs.push(e) }));
+    const stepsSeen: number[] = [];
+    const result = await runTrainingSession(
+      checkTrainingSpec(supervised),
+      sessionOptions(out, { onEpoch: (e) => void epochs.push(e), onStep: (p) => void stepsSeen.push(p.stepsPerEpoch) }),
+    );
     expect(tf.memory().numTensors).toBe(before);
     expect(result.status).toBe('finished');
     const manifest = parseManifest(JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')), 'manifest.json');
@@ -228,6 +241,9 @@ describe('supervised training sessions', () => {
     expect(existsSync(path.join(out, 'checkpoint'))).toBe(false);
 
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    // A K+1 epoch's updates: floor(200 training images / batch 10), each on a labelled batch.
+    expect(stepsSeen).toHaveLength(40);
+    expect(new Set(stepsSeen)).toEqual(new Set([20]));
     for (const e of epochs) {
       expect(e.losses.generator).toBe(0);
       expect(e.losses.discriminator).toBeGreaterThan(0);
@@ -270,7 +286,8 @@ describe('supervised training sessions', () => {
     expect((await runTrainingSession(spec, sessionOptions(straight))).status).toBe('finished');
     const resumed = tmp('resumed');
     let steps = 0;
-    const stopped = await runTrainingSession(spec, sessionOptions(resumed, { onStep: () => void steps++, shouldStop: () => steps >= 3 }));
+    // 20 updates an epoch: stops 3 steps into the second.
+    const stopped = await runTrainingSession(spec, sessionOptions(resumed, { onStep: () => void steps++, shouldStop: () => steps >= 23 }));
     expect(stopped).toEqual({ status: 'stopped', completedEpochs: 1 });
     const done = await runTrainingSession(spec, sessionOptions(resumed, { resume: true }));
     expect(done.status).toBe('finished');
