@@ -7,6 +7,7 @@ import { loadClassifier } from './classifier';
 import type { Executor } from './executor';
 import { InProcessExecutor } from './in-process-executor';
 import { modelSpec, type ModelSpec } from './model-spec';
+import type { OnnxPasses, OnnxServing } from './onnx-sessions';
 import { WorkerExecutor } from './worker-executor';
 import type { WorkerEvent } from './worker-executor.options';
 
@@ -53,6 +54,8 @@ export interface ChooseExecutorOptions {
   registry: ModelRegistry;
   /** Root the registry loaded from, to find each generator's and classifier's folder. */
   modelsDir: string;
+  /** ONNX Runtime (loaded on this thread) to serve generate and classify with; undefined serves all on tfjs. */
+  onnx?: OnnxServing;
   log: Logger;
 }
 
@@ -68,8 +71,9 @@ export async function chooseExecutor(options: ChooseExecutorOptions): Promise<Ex
   );
   if (plan.kind === 'in-process') {
     options.log.info('inference executor', { kind: 'in-process', reason: plan.reason });
-    const executor = new InProcessExecutor(options.registry, options.backend);
+    const executor = new InProcessExecutor(options.registry, options.backend, options.onnx);
     for (const spec of models) await executor.loadModel(spec);
+    logOnnxPasses(options.log, models, (id) => executor.onnxPassesOf(id));
     return executor;
   }
   const started = performance.now();
@@ -77,10 +81,22 @@ export async function chooseExecutor(options: ChooseExecutorOptions): Promise<Ex
     workers: plan.workers,
     models,
     backendOrder: [options.backend],
+    onnxThreads: options.onnx?.threads,
     onEvent: (event) => logWorkerEvent(options.log, event),
   });
   options.log.info('inference executor', { kind: 'workers', workers: plan.workers, reason: plan.reason, startMs: Math.round(performance.now() - started) });
+  logOnnxPasses(options.log, models, (id) => executor.onnxPassesOf(id));
   return executor;
+}
+
+/** Says, per model, what ONNX Runtime serves, and why a pass stays on tfjs. */
+function logOnnxPasses(log: Logger, models: readonly ModelSpec[], passesOf: (id: string) => OnnxPasses | undefined): void {
+  for (const { id } of models) {
+    const passes = passesOf(id);
+    if (passes === undefined) continue;
+    log.info('onnxruntime serves', { id, generate: passes.generate, classify: passes.classify });
+    for (const fallback of passes.fallbacks) log.warn('onnxruntime does not serve a network of this model; it stays on tfjs', { id, reason: fallback });
+  }
 }
 
 /**

@@ -39,7 +39,7 @@ export class Model {
   @Field(() => ImageShape)
   imageShape!: ImageShape;
 
-  @Field(() => String, { description: 'The tfjs backend this server runs the model on.' })
+  @Field(() => String, { description: 'What this server runs the model on, as serverInfo.backend names it.' })
   backend!: string;
 
   @Field(() => Date, { description: 'When this version finished training.' })
