@@ -24,13 +24,7 @@ export class OnnxSession {
   static async create(runtime: OnnxRuntime, model: Uint8Array, options: OnnxSessionOptions): Promise<OnnxSession> {
     if (!Number.isInteger(options.threads) || options.threads < 1)
       throw new Error(`OnnxSession: expected threads to be a positive integer, got ${options.threads}`);
-    const session = await runtime.InferenceSession.create(model, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      intraOpNumThreads: options.threads,
-      interOpNumThreads: 1,
-    });
+    const session = await runtime.InferenceSession.create(model, onnxSessionOptions(options.threads));
     try {
       const inputShape = itemShape(session.inputMetadata, 'input');
       const outputShape = itemShape(session.outputMetadata, 'output');
@@ -63,6 +57,11 @@ export class OnnxSession {
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+/** The options of every session ganql makes: the CPU provider, all graph optimisations, `threads` intra-op threads, one op at a time. */
+export function onnxSessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+  return { executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: 'sequential', intraOpNumThreads: threads, interOpNumThreads: 1 };
 }
 
 /** The shape after the batch axis of the single input or output; every dimension but the batch must be fixed. */
