@@ -4,8 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/backend';
 import { loadClassifier } from '../../src/inference/classifier';
+import { loadLayersModel } from '../../src/models/io';
 import type { ModelManifest } from '../../src/models/manifest';
 import { loadServedGenerator } from '../../src/models/served-generator';
+import { exportModelDir } from '../../src/onnx/export-model-dir';
 import { exportOnnx } from '../../src/onnx/export-onnx';
 import { OnnxSession } from '../../src/onnx/onnx-session';
 import { relativeDiff, seededNormal } from '../helpers/compare';
@@ -66,6 +68,9 @@ describe.skipIf(skipReason !== undefined)('the shipped models exported to ONNX, 
     expect(diff).toBeLessThanOrEqual(IMAGE_TOLERANCE);
     const size = batch.length / n;
     oneByOne.forEach((image, i) => expect(maxAbsDiff(image, batch.subarray(i * size, (i + 1) * size))).toBe(0));
+    // From the folder, the same bytes as from the served network in memory.
+    const fromDir = await exportModelDir(path.resolve(folder, manifest.generatorPath));
+    expect(Buffer.from(fromDir).equals(Buffer.from(exportOnnx(generator)))).toBe(true);
     generator.dispose();
   });
 
@@ -89,4 +94,17 @@ describe.skipIf(skipReason !== undefined)('the shipped models exported to ONNX, 
       classifier.dispose();
     },
   );
+
+  it('mnist-kplusone: its discriminator folder as saved (weight-normalised dense layers, noise layers) exports to the logits tfjs computes at inference', async () => {
+    const { folder, manifest } = shipped.find((m) => m.manifest.name === 'mnist-kplusone')!;
+    const dir = path.resolve(folder, manifest.discriminatorPath!);
+    const saved = await loadLayersModel(dir);
+    const images = seededNormal([4, ...manifest.imageShape], 9).map((v) => Math.tanh(v));
+    const expected = predict(saved, images, 4);
+    const session = await OnnxSession.create(runtime!, await exportModelDir(dir), { threads: 1 });
+    const got = await session.run(images, 4);
+    await session.release();
+    expect(relativeDiff(got, expected)).toBeLessThanOrEqual(LOGIT_TOLERANCE);
+    saved.dispose();
+  });
 });
