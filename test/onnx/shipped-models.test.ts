@@ -35,16 +35,25 @@ function predict(model: tf.LayersModel, input: Float32Array, n: number): Float32
   return values;
 }
 
+/**
+ * `model` exported and run on ONNX Runtime on the n items at once, and each alone; then at once on a
+ * 2-thread session, which must give the same values to the bit (a sample's bytes must not depend on
+ * its batch or on GANQL_ONNX_THREADS).
+ */
 async function onOnnxRuntime(model: tf.LayersModel, input: Float32Array, n: number): Promise<{ batch: Float32Array; oneByOne: Float32Array[] }> {
-  const session = await OnnxSession.create(runtime!, exportOnnx(model), { threads: 1 });
+  const bytes = exportOnnx(model);
+  const session = await OnnxSession.create(runtime!, bytes, { threads: 1 });
+  const twoThreads = await OnnxSession.create(runtime!, bytes, { threads: 2 });
   try {
     const batch = await session.run(input, n);
     const size = input.length / n;
     const oneByOne: Float32Array[] = [];
     for (let i = 0; i < n; i++) oneByOne.push(await session.run(input.slice(i * size, (i + 1) * size), 1));
+    expect(await twoThreads.run(input, n)).toEqual(batch);
     return { batch, oneByOne };
   } finally {
     await session.release();
+    await twoThreads.release();
   }
 }
 
@@ -57,29 +66,32 @@ describe.skipIf(skipReason !== undefined)('the shipped models exported to ONNX, 
     expect(shipped.map((m) => m.manifest.name).sort()).toEqual(['dcgan-mnist', 'mnist-autoencoder', 'mnist-kplusone', 'mnist-mlp-gan']);
   });
 
-  it.each(shipped)('$manifest.name: the served generator, batch 1 and 16, each image the same in a batch as alone', async ({ folder, manifest }) => {
-    const generator = await loadServedGenerator(path.resolve(folder, manifest.generatorPath));
-    const n = 16;
-    const latents = seededNormal([n, manifest.latentSize], 7);
-    const expected = predict(generator, latents, n);
-    const { batch, oneByOne } = await onOnnxRuntime(generator, latents, n);
-    const diff = maxAbsDiff(batch, expected);
-    console.log(`${manifest.name} generator: ONNX Runtime vs tfjs cpu, max abs diff ${diff.toExponential(2)} over ${n} images`);
-    expect(diff).toBeLessThanOrEqual(IMAGE_TOLERANCE);
-    const size = batch.length / n;
-    oneByOne.forEach((image, i) => expect(maxAbsDiff(image, batch.subarray(i * size, (i + 1) * size))).toBe(0));
-    // From the folder, the same bytes as from the served network in memory.
-    const fromDir = await exportModelDir(path.resolve(folder, manifest.generatorPath));
-    expect(Buffer.from(fromDir).equals(Buffer.from(exportOnnx(generator)))).toBe(true);
-    generator.dispose();
-  });
+  it.each(shipped)(
+    '$manifest.name: the served generator, batch 1 and 64, 1 and 2 threads, each image the same in a batch as alone',
+    async ({ folder, manifest }) => {
+      const generator = await loadServedGenerator(path.resolve(folder, manifest.generatorPath));
+      const n = 64;
+      const latents = seededNormal([n, manifest.latentSize], 7);
+      const expected = predict(generator, latents, n);
+      const { batch, oneByOne } = await onOnnxRuntime(generator, latents, n);
+      const diff = maxAbsDiff(batch, expected);
+      console.log(`${manifest.name} generator: ONNX Runtime vs tfjs cpu, max abs diff ${diff.toExponential(2)} over ${n} images`);
+      expect(diff).toBeLessThanOrEqual(IMAGE_TOLERANCE);
+      const size = batch.length / n;
+      oneByOne.forEach((image, i) => expect(maxAbsDiff(image, batch.subarray(i * size, (i + 1) * size))).toBe(0));
+      // From the folder, the same bytes as from the served network in memory.
+      const fromDir = await exportModelDir(path.resolve(folder, manifest.generatorPath));
+      expect(Buffer.from(fromDir).equals(Buffer.from(exportOnnx(generator)))).toBe(true);
+      generator.dispose();
+    },
+  );
 
   it.each(shipped.filter((m) => m.manifest.classifier !== undefined))(
-    '$manifest.name: the served K+1 classifier, batch 1 and 16',
+    '$manifest.name: the served K+1 classifier, batch 1 and 64, 1 and 2 threads',
     async ({ folder, manifest }) => {
       const spec = { dir: path.resolve(folder, manifest.classifier!.path), imageShape: manifest.imageShape, classes: manifest.classifier!.classes.length };
       const classifier = await loadClassifier(spec);
-      const n = 16;
+      const n = 64;
       // Images in the classifier's input range [-1, 1].
       const images = seededNormal([n, ...manifest.imageShape], 8).map((v) => Math.tanh(v));
       const expected = predict(classifier, images, n);
