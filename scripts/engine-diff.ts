@@ -59,13 +59,13 @@ async function main(): Promise<void> {
     const dir = path.join(root, entry.name);
     if (!entry.isDirectory() || !existsSync(path.join(dir, 'manifest.json'))) continue;
     const manifest = readManifest(dir);
-    const entry = generatorOf(manifest);
-    if (entry === undefined) {
+    const network = generatorOf(manifest);
+    if (network === undefined) {
       console.log(`${manifest.name}@${manifest.version}: no generator, skipped (its classifier is compared on generated images)`);
       continue;
     }
-    const generator = await loadServedGenerator(path.join(dir, entry.path));
-    const z = tf.randomNormal([n, entry.latentSize], 0, 1, 'float32', 1);
+    const generator = await loadServedGenerator(path.join(dir, network.path));
+    const z = tf.randomNormal([n, network.latentSize], 0, 1, 'float32', 1);
     const latents = z.dataSync() as Float32Array;
     z.dispose();
     const tfjsImages = await runGenerator(generator, latents, n);

@@ -38,6 +38,8 @@ describe.skipIf(skipReason !== undefined)('WorkerExecutor serving generate and c
   let classifier: tf.LayersModel;
   let specK: ModelSpec;
   let specUp: ModelSpec;
+  let generatorK: string;
+  let generatorUp: string;
 
   beforeAll(async () => {
     await initBackend({ order: ['wasm'] });
@@ -46,10 +48,12 @@ describe.skipIf(skipReason !== undefined)('WorkerExecutor serving generate and c
     const up = upsamplingGenerator();
     await saveLayersModel(up, path.join(dir, 'up', 'generator'));
     up.dispose();
-    specK = { id: 'k@1', dir: path.join(dir, 'k', 'generator'), classifier: { dir: path.join(dir, 'k', 'classifier'), imageShape: [28, 28, 1], classes: 10 } };
-    specUp = { id: 'up@1', dir: path.join(dir, 'up', 'generator') };
+    generatorK = path.join(dir, 'k', 'generator');
+    generatorUp = path.join(dir, 'up', 'generator');
+    specK = { id: 'k@1', dir: generatorK, classifier: { dir: path.join(dir, 'k', 'classifier'), imageShape: [28, 28, 1], classes: 10 } };
+    specUp = { id: 'up@1', dir: generatorUp };
     // The tfjs path's own networks on this thread, as a worker serves them on tfjs.
-    served = await loadServedGenerator(specK.dir);
+    served = await loadServedGenerator(generatorK);
     classifier = await loadClassifier(specK.classifier!);
     executor = await WorkerExecutor.create({ workers: 2, models: [specK, specUp], onnxThreads: 1 });
   });
@@ -109,7 +113,7 @@ describe.skipIf(skipReason !== undefined)('WorkerExecutor serving generate and c
     const walked = await runGeneratorWalk(served, latents, 3, { layer: removal.layer, remove: removal.filters });
     expect(maxAbsDiff(await executor.generate('k@1', latents.slice(), 3, removal), walked)).toBeLessThanOrEqual(1e-5);
 
-    const up = await loadServedGenerator(specUp.dir);
+    const up = await loadServedGenerator(generatorUp);
     const expected = await runGenerator(up, latents, 3);
     up.dispose();
     expect(maxAbsDiff(await executor.generate('up@1', latents.slice(), 3), expected)).toBeLessThanOrEqual(1e-6);
