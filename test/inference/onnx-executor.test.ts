@@ -119,11 +119,18 @@ describe.skipIf(skipReason !== undefined)('WorkerExecutor serving generate and c
     expect(maxAbsDiff(await executor.generate('up@1', latents.slice(), 3), expected)).toBeLessThanOrEqual(1e-6);
   });
 
-  it('a model loaded later is served on onnxruntime too', async () => {
+  it('a model loaded later is served on onnxruntime too, one without a generator included', async () => {
     await executor.loadModel({ ...specK, id: 'k@2' });
     expect(executor.engineOf('k@2', 'generate')).toBe('onnxruntime');
     const latents = seededLatents(2, FIXTURE_LATENT, 40);
     expect(await executor.generate('k@2', latents.slice(), 2)).toEqual(await executor.generate('k@1', latents.slice(), 2));
+
+    await executor.loadModel({ id: 'c@1', classifier: specK.classifier });
+    expect(executor.onnxPassesOf('c@1')).toEqual({ generate: false, classify: true, fallbacks: [] });
+    const images = seededImages(2, 6).map(toUnitRange);
+    const batch = new Float32Array(2 * 784);
+    images.forEach((x, i) => batch.set(x, i * 784));
+    expect(await executor.classify('c@1', batch.slice(), 2)).toEqual(await executor.classify('k@1', batch.slice(), 2));
   });
 });
 
