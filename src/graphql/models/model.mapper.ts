@@ -1,8 +1,9 @@
 import type { LoadedModel } from '../../models/model-registry';
+import type { ModelEngine as ServedEngine } from '../../models/model.service';
 import { toLayerInfo } from '../features/features.mapper';
 import type { Model } from './model.type';
 
-export function toModel(loaded: LoadedModel, backend: string): Model {
+export function toModel(loaded: LoadedModel, backend: string, engines: ServedEngine[]): Model {
   const [height, width, channels] = loaded.manifest.imageShape;
   return {
     id: loaded.id,
@@ -13,6 +14,7 @@ export function toModel(loaded: LoadedModel, backend: string): Model {
     latentSize: loaded.manifest.latentSize ?? null,
     imageShape: { height, width, channels },
     backend,
+    engines: engines.map((e) => ({ pass: e.pass, engine: e.engine, reason: e.reason ?? null })),
     createdAt: loaded.createdAt,
     trainingCommand: loaded.manifest.training.command,
     trainingSeed: loaded.manifest.training.seed,

@@ -17,13 +17,13 @@ export class ModelResolver {
   @Authorized('sample')
   @Query(() => [Model], { description: 'Every servable model version.' })
   models(): Model[] {
-    return this.modelService.list().map((m) => toModel(m, this.modelService.backend));
+    return this.modelService.list().map((m) => toModel(m, this.modelService.backend, this.modelService.engines(m.id)));
   }
 
   @Authorized('sample')
   @Query(() => Model, { description: 'One model version; NOT_FOUND if the id is unknown.' })
   model(@Arg('id', () => ID) id: string): Model {
-    return toModel(this.modelService.get(id), this.modelService.backend);
+    return toModel(this.modelService.get(id), this.modelService.backend, this.modelService.engines(id));
   }
 
   @Authorized('read')
