@@ -4,6 +4,7 @@ import { buildSchema, type AuthChecker, type ClassType, type ContainerType } fro
 import type { AuthContext } from './auth-checker';
 import { ClassifyResolver } from './classify/classify.resolver';
 import { EvaluationResolver } from './evaluation/evaluation.resolver';
+import { ModelEvaluationResolver } from './evaluation/model-evaluation.resolver';
 import { FeaturesResolver } from './features/features.resolver';
 import { LatentResolver } from './latent/latent.resolver';
 import { ModelResolver } from './models/model.resolver';
@@ -17,6 +18,7 @@ export const RESOLVERS = [
   SampleResolver,
   LatentResolver,
   EvaluationResolver,
+  ModelEvaluationResolver,
   RunResolver,
   ServerInfoResolver,
   ClassifyResolver,

@@ -94,6 +94,17 @@ export class InProcessExecutor implements Executor {
     }
   }
 
+  /** Releases its classifier and feature network after the batches queued before it; the generator is the registry's to dispose of. */
+  async unloadModel(modelId: string): Promise<void> {
+    this.loaded.delete(modelId);
+    await this.enqueue(async () => {
+      this.classifiers.get(modelId)?.dispose();
+      this.classifiers.delete(modelId);
+      this.featureNetworks.get(modelId)?.network.dispose();
+      this.featureNetworks.delete(modelId);
+    });
+  }
+
   tensorCount(): number {
     return tf.memory().numTensors;
   }

@@ -193,6 +193,15 @@ export class InferencePool {
     await this.executor.loadModel(spec);
   }
 
+  /**
+   * Stops serving a model (archiveModel): see Executor.unloadModel. Its batch loaders are dropped;
+   * items they still gather fail when their batch reaches the executor.
+   */
+  async unloadModel(modelId: string): Promise<void> {
+    for (const key of [...this.loaders.keys()]) if (key.endsWith(`\u0000${modelId}`)) this.loaders.delete(key);
+    await this.executor.unloadModel(modelId);
+  }
+
   /** Throws UNAVAILABLE when closed, OVERLOADED when the queue cannot take `count` more items. */
   private admit(count: number): void {
     if (this.closed) {

@@ -160,6 +160,22 @@ export class WorkerExecutor implements Executor {
     }
   }
 
+  /**
+   * Stops serving a model: batches of it still queued fail, no new one is taken, and each worker
+   * drops it once it is not computing one of it (dispatch), a worker computing one right after that
+   * batch. Workers that start later do not load it.
+   */
+  async unloadModel(modelId: string): Promise<void> {
+    const spec = this.servable.get(modelId);
+    if (spec === undefined) return;
+    this.servable.delete(modelId);
+    this.setup.models.splice(this.setup.models.indexOf(spec), 1);
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (this.queue[i].modelId === modelId) this.queue.splice(i, 1)[0].reject(this.unknownModel(modelId));
+    }
+    this.dispatch();
+  }
+
   /** Lets queued and in-flight batches finish, then terminates every worker. */
   async close(): Promise<void> {
     this.closing = true;
@@ -259,10 +275,13 @@ export class WorkerExecutor implements Executor {
     return this.slots.reduce((sum, slot) => sum + (slot?.numTensors ?? 0), 0);
   }
 
-  /** Hands queued batches to idle workers holding their model, oldest first. */
+  /** Hands queued batches to idle workers holding their model, oldest first; idle workers drop the models no longer served. */
   private dispatch(): void {
+    const wanted = new Set(this.setup.models.map((m) => m.id));
     for (const slot of this.slots) {
       if (slot === undefined || slot.state.kind !== 'idle') continue;
+      // A model unloaded while this worker computed one of its batches: dropped now that the batch is done.
+      for (const id of slot.models) if (!wanted.has(id) && !this.loading.has(id)) sendUnload(slot, id);
       const at = this.queue.findIndex((job) => slot.models.has(job.modelId));
       if (at < 0) continue;
       const [job] = this.queue.splice(at, 1);

@@ -30,7 +30,7 @@ export interface TrainingRequest extends Omit<TrainingSpecInput, 'dataset'> {
  */
 export function planTrainingJob(request: TrainingRequest, id: string, registry: ModelRegistry, jobsDir: string): NewTrainingJob {
   const { name: requestedName, fineTuneFrom, dataset: datasetName, ...specInput } = request;
-  const parent = fineTuneFrom === undefined || fineTuneFrom === null ? undefined : registry.get(fineTuneFrom);
+  const parent = fineTuneFrom === undefined || fineTuneFrom === null ? undefined : registry.resolve(fineTuneFrom);
   const dataset = datasetOf(datasetName, parent);
   const input: TrainingSpecInput = { ...dropNulls(specInput), dataset };
   // Fine-tuning keeps the network: its architecture and latent size are the parent's unless given.

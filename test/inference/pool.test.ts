@@ -57,6 +57,10 @@ class FakeExecutor implements Executor {
     this.loaded.push(spec);
   }
 
+  async unloadModel(modelId: string): Promise<void> {
+    this.loaded.splice(0, this.loaded.length, ...this.loaded.filter((spec) => spec.id !== modelId));
+  }
+
   private async run(pass: InferencePass, modelId: string, input: Float32Array, n: number, setting?: string): Promise<void> {
     this.batches.push(n);
     this.passes.push({ pass, modelId, n, ...(setting !== undefined ? { setting } : {}) });
