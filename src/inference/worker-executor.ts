@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { BackendName } from '../backend/backend';
+import { ErrorCode } from '../errors/error-code';
+import { GanqlError } from '../errors/ganql-error';
 import { workerScript } from '../workers/worker-script';
 import type { Executor, StimulusRequest, StimulusResult } from './executor';
 import type { FilterRemoval, LayerPass } from './layer-passes';
@@ -171,7 +173,11 @@ export class WorkerExecutor implements Executor {
     this.servable.delete(modelId);
     this.setup.models.splice(this.setup.models.indexOf(spec), 1);
     for (let i = this.queue.length - 1; i >= 0; i--) {
-      if (this.queue[i].modelId === modelId) this.queue.splice(i, 1)[0].reject(this.unknownModel(modelId));
+      if (this.queue[i].modelId === modelId) {
+        this.queue
+          .splice(i, 1)[0]
+          .reject(new GanqlError(ErrorCode.NOT_FOUND, `model ${JSON.stringify(modelId)} was archived while this request waited for it`));
+      }
     }
     this.dispatch();
   }

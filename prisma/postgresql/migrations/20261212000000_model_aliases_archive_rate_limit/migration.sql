@@ -13,7 +13,10 @@ CREATE TABLE "ModelAlias" (
 );
 
 -- CreateTable
-CREATE TABLE "RateLimit" (
+-- UNLOGGED (edited by hand; Prisma's schema cannot say it): no WAL, so a request's rate-limit update
+-- does not wait for a disk flush at commit. After a crash the table is empty: every key starts with
+-- a full bucket, which is all a rate limit loses.
+CREATE UNLOGGED TABLE "RateLimit" (
     "key" TEXT NOT NULL,
     "tat" DOUBLE PRECISION NOT NULL,
 
