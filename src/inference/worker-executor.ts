@@ -149,7 +149,8 @@ export class WorkerExecutor implements Executor {
     this.setup.models.push(copy);
     try {
       // Settled, not raced: a rollback must see every worker that did load it.
-      const running = this.slots.filter((s) => s !== undefined && (s.state.kind === 'idle' || s.state.kind === 'busy'));
+      // A worker still holding it (unloaded while it computed a batch of it, then loaded again) keeps its copy.
+      const running = this.slots.filter((s) => s !== undefined && (s.state.kind === 'idle' || s.state.kind === 'busy') && !s.models.has(copy.id));
       const failure = (await Promise.allSettled(running.map((s) => this.sendLoad(s, copy)))).find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure !== undefined) {
         this.setup.models.splice(this.setup.models.indexOf(copy), 1);
