@@ -8,7 +8,7 @@ import { modelSpec } from '../inference/model-spec';
 import type { InferencePool } from '../inference/pool';
 import type { Logger } from '../log/logger';
 import { readManifest } from '../models/manifest';
-import { archivedFromRow, modelId, type ArchivedModel, type ModelEntry, type ModelRegistry } from '../models/model-registry';
+import { archivedFromRow, generates, modelId, type ArchivedModel, type ModelEntry, type ModelRegistry } from '../models/model-registry';
 import { checkedAliasName, DEFAULT_ALIAS, ModelStateStore, type StateRefusal } from '../models/model-state.store';
 import type { RunService } from '../runs/run.service';
 
@@ -53,7 +53,7 @@ export class ModelAdminService {
 
   /**
    * Seeds the `default` alias at start: GANQL_DEFAULT_MODEL (`configured`), else the shipped DCGAN,
-   * else the only served model. An alias someone set with setModelAlias stays as they set it (a
+   * else the only served model with a generator. An alias someone set with setModelAlias stays as they set it (a
    * configured default that differs is logged); one a seed set follows the seed. A change is a
    * SET_MODEL_ALIAS run.
    */
@@ -93,15 +93,16 @@ export class ModelAdminService {
 
   /**
    * Points `alias` at the version `ref` names (a model id, or an alias whose target it takes now: a
-   * copy, not a link), creating or moving it. BAD_USER_INPUT for a malformed alias; NOT_FOUND for an
-   * unknown or archived version.
+   * copy, not a link), creating or moving it. BAD_USER_INPUT for a malformed alias, and for `default`
+   * on a version without a generator; NOT_FOUND for an unknown or archived version.
    */
   setAlias(alias: string, ref: string, setBy: string): Promise<AliasView> {
     return this.runs.record({ kind: 'SET_MODEL_ALIAS', parameters: { alias, modelId: ref, setBy } }, (run) =>
       this.exclusive(async () => {
         checkedAliasName(alias);
-        // Served here, with the registry's own NOT_FOUND message for an unknown or archived version.
-        const model = this.registry.get(this.registry.idOf(ref));
+        // Served here, with the registry's own NOT_FOUND message for an unknown or archived version; `default`
+        // serves samples and the latent operations, so it must name a version with a generator.
+        const model = alias === DEFAULT_ALIAS ? this.registry.getGenerating(ref) : this.registry.get(this.registry.idOf(ref));
         run.setModel(model.id);
         const previous = await this.db.prisma.modelAlias.findUnique({ where: { name: alias } });
         const at = new Date();
@@ -235,16 +236,16 @@ export class ModelAdminService {
     await this.chain.catch(() => undefined);
   }
 
-  /** The seed of `default`: GANQL_DEFAULT_MODEL, the shipped DCGAN when served, or the only served model. */
+  /** The seed of `default`: GANQL_DEFAULT_MODEL, the shipped DCGAN when served, or the only served model with a generator. */
   private seedTarget(configured: string | undefined): { modelId: string; source: string } | undefined {
     if (configured !== undefined) return { modelId: configured, source: 'GANQL_DEFAULT_MODEL' };
     const shipped = path.join(this.registry.root, SHIPPED_DEFAULT_FOLDER);
     if (existsSync(path.join(shipped, 'manifest.json'))) {
       const id = modelId(readManifest(shipped));
-      if (this.registry.isServed(id)) return { modelId: id, source: `the shipped DCGAN (${SHIPPED_DEFAULT_FOLDER})` };
+      if (this.registry.isServed(id) && generates(this.registry.get(id))) return { modelId: id, source: `the shipped DCGAN (${SHIPPED_DEFAULT_FOLDER})` };
     }
-    const served = this.registry.list();
-    return served.length === 1 ? { modelId: served[0].id, source: 'the only served model' } : undefined;
+    const generating = this.registry.list().filter(generates);
+    return generating.length === 1 ? { modelId: generating[0].id, source: 'the only served model with a generator' } : undefined;
   }
 
   private async refreshAliases(): Promise<void> {
@@ -258,7 +259,7 @@ export class ModelAdminService {
     try {
       await this.pool.unloadModel(id);
     } finally {
-      model.generator.dispose();
+      model.generator?.dispose();
     }
   }
 
@@ -268,7 +269,7 @@ export class ModelAdminService {
     try {
       await this.pool.loadModel(modelSpec(model, this.registry.root));
     } catch (error) {
-      this.registry.retire(archived.id, archived)?.generator.dispose();
+      this.registry.retire(archived.id, archived)?.generator?.dispose();
       throw error;
     }
   }

@@ -7,7 +7,7 @@ import { badInput, GanqlError, notFound } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
 import { featureNetworkOf, loadFeatureNetwork, type FeatureNetwork } from './feature-network';
 import { describeLayers, type LayerInfo } from './layer-info';
-import { parseManifest, readManifest, type ModelManifest } from './manifest';
+import { generatorOf, parseManifest, readManifest, type ModelManifest } from './manifest';
 import { DEFAULT_ALIAS, isModelId } from './model-state.store';
 import { loadServedGenerator } from './served-generator';
 
@@ -18,9 +18,9 @@ export interface LoadedModel {
   manifest: ModelManifest;
   /** Folder of the version, relative to the models root. */
   path: string;
-  /** The generator for inference, batchnorm folded (see foldBatchNorm); not for training. */
-  generator: tf.LayersModel;
-  /** Layers of the served generator that samples' removeFilters and the concept-filter search can name. */
+  /** The generator for inference, batchnorm folded (see foldBatchNorm); not for training. Absent on a model that only classifies. */
+  generator?: tf.LayersModel;
+  /** Layers of the served generator that samples' removeFilters and the concept-filter search can name; none without a generator. */
   generatorLayers: LayerInfo[];
   /** The network the feature analyses read, and its layers they can name; absent on models without one. */
   featureNetwork?: FeatureNetwork & { layers: LayerInfo[] };
@@ -30,6 +30,17 @@ export interface LoadedModel {
 export function modelId(manifest: Pick<ModelManifest, 'name' | 'version'>): string {
   return `${manifest.name}@${manifest.version}`;
 }
+
+/** A loaded model that generates: its generator is loaded and its manifest names it and its latent size. */
+export type GeneratingModel = LoadedModel & {
+  generator: tf.LayersModel;
+  manifest: ModelManifest & Required<Pick<ModelManifest, 'generatorPath' | 'latentSize'>>;
+};
+
+export function generates(model: LoadedModel): model is GeneratingModel {
+  return model.generator !== undefined && generatorOf(model.manifest) !== undefined;
+}
+
 
 /** A version archived by archiveModel: known (its record, its manifest) but not loaded, and serving no new work. */
 export interface ArchivedModel {
@@ -96,6 +107,13 @@ export class ModelRegistry {
     if (defaultId !== undefined && !models.some((m) => m.id === defaultId)) {
       throw new Error(`GANQL_DEFAULT_MODEL: expected one of ${models.map((m) => m.id).join(', ') || '(no models)'}, got ${JSON.stringify(defaultId)}`);
     }
+    // The default is what samples and the latent operations use when no model is named: it must generate.
+    const chosen = models.find((m) => m.id === defaultId);
+    if (chosen !== undefined && !generates(chosen)) {
+      throw new Error(
+        `GANQL_DEFAULT_MODEL: expected a model with a generator (${models.filter(generates).map((m) => m.id).join(', ') || 'none loaded'}), got ${chosen.id}, which only classifies`,
+      );
+    }
     const registry = new ModelRegistry(models, root, prisma);
     for (const row of archivedRows) registry.markArchived(archivedFromRow(row));
     const aliases = await prisma.modelAlias.findMany({ select: { name: true, modelId: true } });
@@ -117,7 +135,7 @@ export class ModelRegistry {
     const model = await loadVersion(this.root, relative, this.prisma, new Set([...this.byId.keys(), ...this.archived.keys()]));
     // Checked again after the awaits: two adds of one id may have raced.
     if (this.byId.has(model.id) || this.archived.has(model.id)) {
-      model.generator.dispose();
+      model.generator?.dispose();
       throw new Error(`duplicate model id ${model.id}`);
     }
     this.byId.set(model.id, model);
@@ -165,16 +183,18 @@ export class ModelRegistry {
    * NOT_FOUND for an unknown id or alias or an archived version; BAD_USER_INPUT when none is named and no default is set.
    */
   resolve(ref: string | undefined | null): LoadedModel {
-    if (ref === undefined || ref === null) {
-      const target = this.aliases.get(DEFAULT_ALIAS);
-      if (target === undefined) {
-        throw badInput(
-          `modelId: expected a model id or alias, got none, and no "${DEFAULT_ALIAS}" alias is set to use instead (GANQL_DEFAULT_MODEL, or setModelAlias(alias: "${DEFAULT_ALIAS}"))`,
-        );
-      }
-      return this.get(target);
+    return this.get(this.idOf(ref ?? this.defaultTarget()));
+  }
+
+  /** The version the `default` alias names; BAD_USER_INPUT when none is set. */
+  private defaultTarget(): string {
+    const target = this.aliases.get(DEFAULT_ALIAS);
+    if (target === undefined) {
+      throw badInput(
+        `modelId: expected a model id or alias, got none, and no "${DEFAULT_ALIAS}" alias is set to use instead (GANQL_DEFAULT_MODEL, or setModelAlias(alias: "${DEFAULT_ALIAS}"))`,
+      );
     }
-    return this.get(this.idOf(ref));
+    return target;
   }
 
   /** The version a model id or alias names, served or archived (its card); NOT_FOUND when there is none. */
@@ -252,7 +272,7 @@ export class ModelRegistry {
     if (archived === undefined) throw new Error(`ModelRegistry.restore: expected an archived model, got ${JSON.stringify(id)}`);
     const model = await loadVersion(this.root, archived.path, this.prisma, new Set(this.byId.keys()));
     if (model.id !== id) {
-      model.generator.dispose();
+      model.generator?.dispose();
       throw new Error(`${path.join(this.root, archived.path)}: expected model ${id}, got ${model.id}`);
     }
     this.archived.delete(id);
@@ -265,8 +285,27 @@ export class ModelRegistry {
     this.archived.delete(id);
   }
 
+  /**
+   * The served model a model id or alias names, for an operation that generates images; BAD_USER_INPUT
+   * (naming `field` and the models that do generate) when it has no generator, NOT_FOUND when there is none.
+   */
+  getGenerating(ref: string, field = 'modelId'): GeneratingModel {
+    const model = this.get(this.idOf(ref));
+    if (generates(model)) return model;
+    const generating = this.list().filter(generates).map((m) => m.id);
+    throw badInput(
+      `${field}: expected a model with a generator (${generating.join(', ') || 'none is loaded'}), got ${model.id}, which has no generator ` +
+        '(a classifier trained in supervised mode: it serves classify and the feature analyses only)',
+    );
+  }
+
+  /** For an operation that generates: the model id or alias given, else the `default` alias's version (see resolve). */
+  resolveGenerating(ref: string | undefined | null): GeneratingModel {
+    return this.getGenerating(ref ?? this.defaultTarget());
+  }
+
   dispose(): void {
-    for (const model of this.byId.values()) model.generator.dispose();
+    for (const model of this.byId.values()) model.generator?.dispose();
     this.byId.clear();
   }
 }
@@ -283,16 +322,17 @@ export function archivedFromRow(row: { id: string; manifest: string; path: strin
   };
 }
 
-/** Loads `<root>/<folder>` (manifest and served generator) and upserts its Model row; `taken` ids are refused before the weights load. */
+/** Loads `<root>/<folder>` (manifest and served generator, if it has one) and upserts its Model row; `taken` ids are refused before the weights load. */
 async function loadVersion(root: string, folder: string, prisma: Prisma, taken: ReadonlySet<string>): Promise<LoadedModel> {
   const dir = path.join(root, folder);
   const manifest = readManifest(dir);
   const id = modelId(manifest);
   if (taken.has(id)) throw new Error(`duplicate model id ${id}`);
+  const entry = generatorOf(manifest);
   // Served, never trained here: batchnorm folded (same input and output shapes as saved).
-  const generator = await loadServedGenerator(path.join(dir, manifest.generatorPath));
+  const generator = entry === undefined ? undefined : await loadServedGenerator(path.join(dir, entry.path));
   try {
-    checkGeneratorShape(generator, manifest, dir);
+    if (generator !== undefined && entry !== undefined) checkGeneratorShape(generator, entry.latentSize, manifest, dir);
     const featureNetwork = await describeFeatureNetwork(manifest, dir);
     const [height, width, channels] = manifest.imageShape;
     const createdAt = new Date(manifest.training.finishedAt);
@@ -301,7 +341,8 @@ async function loadVersion(root: string, folder: string, prisma: Prisma, taken: 
       version: manifest.version,
       architecture: manifest.architecture,
       dataset: manifest.dataset,
-      latentSize: manifest.latentSize,
+      // The column is required; a model without a generator has no z, recorded as 0.
+      latentSize: entry?.latentSize ?? 0,
       imageHeight: height,
       imageWidth: width,
       imageChannels: channels,
@@ -313,9 +354,17 @@ async function loadVersion(root: string, folder: string, prisma: Prisma, taken: 
       create: { id, ...fields, createdAt: Number.isNaN(createdAt.getTime()) ? new Date() : createdAt },
       update: fields,
     });
-    return { id, manifest, path: folder, generator, generatorLayers: describeLayers(generator, { role: 'generator' }), featureNetwork, createdAt: row.createdAt };
+    return {
+      id,
+      manifest,
+      path: folder,
+      ...(generator !== undefined ? { generator } : {}),
+      generatorLayers: generator === undefined ? [] : describeLayers(generator, { role: 'generator' }),
+      featureNetwork,
+      createdAt: row.createdAt,
+    };
   } catch (error) {
-    generator.dispose();
+    generator?.dispose();
     throw error;
   }
 }
@@ -336,11 +385,11 @@ async function describeFeatureNetwork(manifest: ModelManifest, dir: string): Pro
   }
 }
 
-function checkGeneratorShape(generator: tf.LayersModel, manifest: ModelManifest, dir: string): void {
+function checkGeneratorShape(generator: tf.LayersModel, latentSize: number, manifest: ModelManifest, dir: string): void {
   const input = generator.inputs[0]?.shape;
   const output = generator.outputs[0]?.shape;
-  if (!input || input[1] !== manifest.latentSize) {
-    throw new Error(`${dir}: generator input ${JSON.stringify(input)} does not take latentSize ${manifest.latentSize}`);
+  if (!input || input[1] !== latentSize) {
+    throw new Error(`${dir}: generator input ${JSON.stringify(input)} does not take latentSize ${latentSize}`);
   }
   if (!output || JSON.stringify(output.slice(1)) !== JSON.stringify(manifest.imageShape)) {
     throw new Error(`${dir}: generator output ${JSON.stringify(output)} does not match imageShape ${JSON.stringify(manifest.imageShape)}`);

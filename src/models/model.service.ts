@@ -13,7 +13,7 @@ export interface ModelLineage {
 export class ModelService {
   constructor(
     private readonly registry: ModelRegistry,
-    /** The tfjs backend the models run on in this process. */
+    /** What computes in this process, as serverInfo.backend names it. */
     readonly backend: string,
     private readonly prisma: Prisma,
   ) {}

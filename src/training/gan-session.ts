@@ -1,12 +1,12 @@
 import type * as tf from '@tensorflow/tfjs';
 import { loadTrainingData, type TrainingData } from '../data/training-data';
-import { badInput } from '../errors/ganql-error';
 import { loadFineTuneWeights } from '../models/copy-weights';
 import { DcganTrainer } from './dcgan-trainer';
 import { runEpochs } from './epoch-loop';
 import { buildModels, initFromData } from './gan-models';
 import { GanSessionTrainer } from './gan-session-trainer';
-import { KPlusOneTrainer, selectLabelled, type LabelledImages } from './kplusone-trainer';
+import { KPlusOneTrainer } from './kplusone-trainer';
+import { labelledExamples, type LabelledImages } from './labelled-examples';
 import type { SessionOptions, SessionResult } from './session-options';
 import type { TrainingSpec } from './training-spec';
 
@@ -16,7 +16,7 @@ const K_PLUS_ONE_UNSUPERVISED_WEIGHT = 0.5;
  * Rate of the moving average of D's parameters that the K+1 classifier is evaluated and served with.
  * The paper's code uses 0.0001 over 180,000 steps; ours run ~100x fewer steps, so the window is ~200 steps.
  */
-const K_PLUS_ONE_AVERAGE_RATE = 0.005;
+export const K_PLUS_ONE_AVERAGE_RATE = 0.005;
 
 /**
  * GAN and K+1 modes of runTrainingSession: G and D built for the spec, started from scratch (D's
@@ -32,14 +32,7 @@ export async function runGanSession(spec: TrainingSpec, options: SessionOptions)
   let labelled: LabelledImages | undefined;
   let test: TrainingData | undefined;
   if (spec.mode === 'kplusone') {
-    const perClass = spec.labelsPerClass ?? 0;
-    let picked: Uint32Array;
-    try {
-      picked = selectLabelled(data.labels, classes, perClass, spec.seed);
-    } catch (err) {
-      throw badInput(`${(err as Error).message} (in the ${data.count} training images)`);
-    }
-    labelled = labelledSubset(data, picked);
+    labelled = labelledExamples(data, spec.labelsPerClass ?? 0, spec.seed);
     test = await loadTrainingData(spec.dataset, 'test');
     log(`kplusone: ${labelled.count} labelled of ${data.count} training images, ${test.count} held-out test images`);
   }
@@ -67,17 +60,6 @@ export async function runGanSession(spec: TrainingSpec, options: SessionOptions)
     generator.dispose();
     discriminator.dispose();
   }
-}
-
-function labelledSubset(data: TrainingData, picked: Uint32Array): LabelledImages {
-  const size = data.shape[0] * data.shape[1] * data.shape[2];
-  const images = new Float32Array(picked.length * size);
-  const labels = new Uint8Array(picked.length);
-  picked.forEach((src, i) => {
-    images.set(data.images.subarray(src * size, (src + 1) * size), i * size);
-    labels[i] = data.labels[src];
-  });
-  return { images, labels, count: picked.length };
 }
 
 function makeTrainer(

@@ -72,7 +72,7 @@ describe('the "default" alias across restarts', () => {
 
   it('without GANQL_DEFAULT_MODEL or the shipped DCGAN: the only served model, and with several, none (an unnamed request says so)', async () => {
     let server = await start(modelsFolder('only', ['only-copy'], false), 'two.db');
-    expect(await defaultOf(server)).toEqual({ modelId: 'only-copy@1', setBy: 'seed: the only served model' });
+    expect(await defaultOf(server)).toEqual({ modelId: 'only-copy@1', setBy: 'seed: the only served model with a generator' });
     await server.stop();
 
     server = await start(modelsFolder('several', ['first-copy', 'second-copy'], false), 'three.db');

@@ -16,7 +16,7 @@ export function toModel(entry: ModelEntry, backend: string, aliases: string[]): 
     version: manifest.version,
     architecture: manifest.architecture,
     dataset: manifest.dataset,
-    latentSize: manifest.latentSize,
+    latentSize: manifest.latentSize ?? null,
     imageShape: { height, width, channels },
     backend,
     createdAt,

@@ -1,7 +1,7 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { LayerInfo } from '../features/features.type';
 
-@ObjectType({ description: 'Height, width and channels of the images a model makes.' })
+@ObjectType({ description: 'Height, width and channels of the images a model makes (a model without a generator: that it classifies).' })
 export class ImageShape {
   @Field(() => Int)
   height!: number;
@@ -87,13 +87,16 @@ export class Model {
   @Field(() => String, { description: 'Dataset it was trained on, e.g. "mnist".' })
   dataset!: string;
 
-  @Field(() => Int, { description: 'Length of the latent vector z.' })
-  latentSize!: number;
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Length of the latent vector z; null on a model without a generator (trained in SUPERVISED mode: it serves classify and the feature analyses only).',
+  })
+  latentSize!: number | null;
 
   @Field(() => ImageShape)
   imageShape!: ImageShape;
 
-  @Field(() => String, { description: 'The tfjs backend this server runs the model on.' })
+  @Field(() => String, { description: 'What this server runs the model on, as serverInfo.backend names it.' })
   backend!: string;
 
   @Field(() => Date, { description: 'When this version finished training.' })
@@ -115,7 +118,8 @@ export class Model {
   featureLayers!: LayerInfo[] | null;
 
   @Field(() => [LayerInfo], {
-    description: 'Layers of the served generator that samples(removeFilters) and conceptFilters can name (batchnorms are folded away when served); empty for an archived version, which is not loaded.',
+    description:
+      'Layers of the served generator that samples(removeFilters) and conceptFilters can name (batchnorms are folded away when served); empty without a generator, and for an archived version, which is not loaded.',
   })
   generatorLayers!: LayerInfo[];
 
