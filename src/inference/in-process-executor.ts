@@ -122,7 +122,7 @@ export class InProcessExecutor implements Executor {
     }
   }
 
-  /** Releases its classifier and feature network after the batches queued before it; the generator is the registry's to dispose of. */
+  /** Releases its classifier, feature network and ONNX sessions after the batches queued before it; the generator is the registry's to dispose of. */
   async unloadModel(modelId: string): Promise<void> {
     this.loaded.delete(modelId);
     await this.enqueue(async () => {
@@ -130,6 +130,9 @@ export class InProcessExecutor implements Executor {
       this.classifiers.delete(modelId);
       this.featureNetworks.get(modelId)?.network.dispose();
       this.featureNetworks.delete(modelId);
+      releaseOnnxSessions(this.onnxSessions.get(modelId));
+      this.onnxSessions.delete(modelId);
+      this.onnxPasses.delete(modelId);
     });
   }
 
