@@ -27,6 +27,18 @@ export interface ImagesOptions {
   onServed?: (result: ImageResult) => void;
 }
 
+/**
+ * RFC 9110 13.1.2: If-None-Match holds "*" or a list of entity tags, compared weakly (a W/ prefix
+ * ignored). Express's req.fresh is not used: it answers 200 whenever the request also says
+ * Cache-Control: no-cache, which fetch() adds to every request carrying If-None-Match, though a 304
+ * from the origin is a validation too.
+ */
+export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const bare = (tag: string): string => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(etag));
+}
+
 function fail(res: Response, status: number, code: ErrorCode, message: string): void {
   res
     .status(status)
@@ -59,8 +71,7 @@ export function imagesRouter(options: ImagesOptions): Router {
           'Cache-Control': `${principal.kind === 'key' ? 'private' : 'public'}, ${FOREVER}`,
           'X-Content-Type-Options': 'nosniff',
         });
-        // req.fresh compares If-None-Match with the ETag just set (GET and HEAD only).
-        if (req.fresh) res.status(304).end();
+        if (matchesIfNoneMatch(req.headers['if-none-match'], etag)) res.status(304).end();
         else res.send(png);
       },
       (error: unknown) => {

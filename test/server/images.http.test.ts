@@ -125,6 +125,11 @@ describe('GET /images/<id>.png', () => {
     expect(again.status).toBe(304);
     expect((again.body as Buffer).length).toBe(0);
     expect(again.headers.etag).toBe(etag);
+    // As fetch() sends it (it adds Cache-Control: no-cache to conditional requests), weakly, in a list, or "*".
+    for (const condition of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const revalidated = await getImage(first.image.url!).set('if-none-match', condition).set('cache-control', 'no-cache');
+      expect(revalidated.status, condition).toBe(304);
+    }
     const other = await getImage(first.image.url!).set('if-none-match', '"not-this-one"');
     expect(other.status).toBe(200);
     expect(Buffer.compare(other.body as Buffer, expected)).toBe(0);
@@ -235,7 +240,7 @@ describe('CORS', () => {
     }
   });
 
-  it('gives a refused origin no Access-Control-Allow-Origin, and its requests no CORS headers', async () => {
+  it('gives a refused origin no Access-Control-Allow-Origin, on preflights and requests', async () => {
     const res = await preflight('/graphql', REFUSED);
     expect(res.status).toBe(204);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
