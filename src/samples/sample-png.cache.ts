@@ -45,7 +45,10 @@ export class SamplePngCache {
       this.entries.delete(id);
       this.totalBytes -= previous.png.length;
     }
-    this.entries.set(id, samplePng(png));
+    // A small Buffer is usually a slice of Node's shared 8 KiB pool, which it would keep alive: an own copy keeps the byte count true.
+    const own = Buffer.allocUnsafeSlow(png.length);
+    png.copy(own);
+    this.entries.set(id, samplePng(own));
     this.totalBytes += png.length;
     for (const [oldest, { png: bytes }] of this.entries) {
       if (this.totalBytes <= this.maxBytes) break;

@@ -19,6 +19,15 @@ describe('SamplePngCache', () => {
     expect(cache.get('d')).toBeDefined();
   });
 
+  it('keeps its own copy of small PNGs, not a slice of a shared pool', () => {
+    const cache = new SamplePngCache(1000);
+    const pooled = Buffer.from('a small png');
+    cache.put('a', pooled);
+    const kept = cache.get('a')!.png;
+    expect(kept.equals(pooled)).toBe(true);
+    expect(kept.buffer.byteLength).toBe(pooled.length);
+  });
+
   it('does not keep an entry larger than the budget, and keeps nothing at 0', () => {
     const cache = new SamplePngCache(10);
     cache.put('small', bytes(5));
