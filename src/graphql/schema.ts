@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type AuthChecker, type ClassType, type ContainerType } from 'type-graphql';
 import type { AuthContext } from './auth-checker';
 import { ClassifyResolver } from './classify/classify.resolver';
+import { ImageResolver } from './common/image.resolver';
 import { EvaluationResolver } from './evaluation/evaluation.resolver';
 import { ModelEvaluationResolver } from './evaluation/model-evaluation.resolver';
 import { FeaturesResolver } from './features/features.resolver';
@@ -24,6 +25,7 @@ export const RESOLVERS = [
   ClassifyResolver,
   TrainingResolver,
   FeaturesResolver,
+  ImageResolver,
 ] as const;
 
 /** Resolver instances by class, built by the caller with their services. */

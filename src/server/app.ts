@@ -23,6 +23,7 @@ import { FeatureAnalysisService } from '../features/feature-analysis.service';
 import { NearestNeighbourService } from '../evaluation/nearest-neighbour.service';
 import { ScorerCatalog } from '../evaluation/scorer-catalog';
 import { ClassifyResolver } from '../graphql/classify/classify.resolver';
+import { ImageResolver } from '../graphql/common/image.resolver';
 import { FeaturesResolver } from '../graphql/features/features.resolver';
 import { createContext, type GraphqlContext } from '../graphql/context';
 import { EvaluationResolver } from '../graphql/evaluation/evaluation.resolver';
@@ -34,10 +35,13 @@ import { SampleResolver } from '../graphql/samples/sample.resolver';
 import { buildGanqlSchema } from '../graphql/schema';
 import { createAuthChecker } from '../graphql/auth-checker';
 import type { Principal } from '../auth/principal';
+import type { Scope } from '../auth/scopes';
 import { ApiKeyService } from '../auth/api-key.service';
 import { RateLimiter } from '../auth/rate-limiter';
 import { DatabaseRateLimiter } from '../auth/database-rate-limiter';
-import { authMiddleware, presentedKey, resolvePrincipal } from './auth.middleware';
+import { authMiddleware, presentedKey, resolvePrincipal, scopeMiddleware } from './auth.middleware';
+import { corsMiddleware } from './cors';
+import { IMAGES_PATH, imagesRouter, sampleImageUrl } from './images';
 import { ServerInfoResolver } from '../graphql/server/server-info.resolver';
 import { TrainingResolver } from '../graphql/training/training.resolver';
 import { chooseExecutor } from '../inference/choose-executor';
@@ -53,6 +57,7 @@ import { ModelAdminService } from '../model-admin/model-admin.service';
 import { Replica } from '../runs/replica';
 import { RunService } from '../runs/run.service';
 import { SampleService } from '../samples/sample.service';
+import { SamplePngCache } from '../samples/sample-png.cache';
 import { SystemService } from '../system/system.service';
 import { recoverTrainingJobs, TrainingJobService } from '../training-jobs/training-job.service';
 import { TrainingJobStore } from '../training-jobs/training-job.store';
@@ -133,13 +138,14 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     backend: engine,
     poolStats: () => pool.stats(),
     admissionStats: () => admission.stats(),
+    imageCacheStats: () => sampleService.pngCacheStats(),
   });
   const executor = await chooseExecutor({ backend: backend.name, workers: config.inferenceWorkers, registry, modelsDir: config.modelsDir, onnx, log });
   const pool = new InferencePool(executor, config.pool, metrics.poolListener);
   const modelService = new ModelService(registry, engine, database.prisma);
   const modelAdmin = new ModelAdminService(database, registry, pool, runService, log);
   await modelAdmin.seedDefault(config.defaultModelId);
-  const sampleService = new SampleService(database, registry, pool, runService, config.maxSamplesPerRequest);
+  const sampleService = new SampleService(database, registry, pool, runService, config.maxSamplesPerRequest, new SamplePngCache(config.http.imageCacheBytes));
   const latentService = new LatentService(registry, sampleService, runService);
   const classifyService = new ClassifyService(registry, pool, runService, config.maxSamplesPerRequest);
   const systemService = new SystemService(config, backend, engine, database.provider, pool, VERSION);
@@ -181,6 +187,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
       [ServerInfoResolver, new ServerInfoResolver(systemService)],
       [TrainingResolver, new TrainingResolver(trainingJobService)],
       [FeaturesResolver, new FeaturesResolver(featureAnalysisService, conceptFilterService)],
+      [ImageResolver, new ImageResolver(sampleImageUrl(config.http.publicUrl))],
     ]),
     createAuthChecker(log, (reason) => metrics.onAuthRefused(reason)),
   );
@@ -238,8 +245,6 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   if (database.provider === 'postgresql') modelAdmin.start(config.modelStatePollMs);
 
   let accepting = true;
-  app.get('/healthz', healthHandler({ accepting: () => accepting, databaseOk: () => database.ping(), modelCount: () => registry.size, backend: engine }));
-  app.get('/metrics', metrics.handler);
   const auth = authMiddleware({
     apiKeys,
     anonymous: anonymousPolicy,
@@ -249,8 +254,17 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     log,
     onRefused: (reason) => metrics.onAuthRefused(reason),
   });
+  const scoped = (scope: Scope, route: string) => scopeMiddleware(scope, route, { log, onRefused: (reason) => metrics.onAuthRefused(reason) });
+  // The routes a page of another origin may call; preflights are answered here, before admission and auth.
+  const cors = corsMiddleware(config.http.corsOrigins);
+  app.use('/healthz', cors);
+  app.get('/healthz', healthHandler({ accepting: () => accepting, databaseOk: () => database.ping(), modelCount: () => registry.size, backend: engine }));
+  const { metricsScope } = config.http;
+  if (metricsScope === undefined) app.get('/metrics', metrics.handler);
+  else app.get('/metrics', auth, scoped(metricsScope, 'GET /metrics'), metrics.handler);
   app.use(
     '/graphql',
+    cors,
     admission.middleware,
     auth,
     express.json({ limit: BODY_LIMIT }),
@@ -258,6 +272,14 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     rejectDeepDocuments(),
     // authMiddleware always sets res.locals.principal before this runs (it answers the request itself otherwise).
     expressMiddleware(apollo, { context: async ({ res }) => createContext(runService, res.locals.principal as Principal) }),
+  );
+  app.use(
+    IMAGES_PATH,
+    cors,
+    admission.middleware,
+    auth,
+    scoped('sample', `GET ${IMAGES_PATH}`),
+    imagesRouter({ png: (id) => sampleService.png(id), log, onServed: (result) => metrics.onImageServed(result) }),
   );
   app.use(explorerRouter('/graphql'));
   app.use(studioRouter('/studio'));

@@ -1,7 +1,8 @@
 import type express from 'express';
 import type { ApiKeyService } from '../auth/api-key.service';
-import { anonymous, describePrincipal, type AnonymousPolicy, type Principal } from '../auth/principal';
+import { anonymous, describePrincipal, requireScope, type AnonymousPolicy, type Principal } from '../auth/principal';
 import type { KeyRateLimiter, RateLimit } from '../auth/rate-limiter';
+import type { Scope } from '../auth/scopes';
 import { ErrorCode } from '../errors/error-code';
 import { isGanqlError } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
@@ -49,7 +50,12 @@ export function rateLimitOf(principal: Principal, fallback: RateLimit): RateLimi
 }
 
 function refuse(res: express.Response, status: number, code: ErrorCode, message: string): void {
-  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  // RFC 9110: a 401 says how to authenticate.
+  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="ganql"');
+  res
+    .status(status)
+    .set('Cache-Control', 'no-store')
+    .json({ errors: [{ message, extensions: { code } }] });
 }
 
 /**
@@ -96,5 +102,29 @@ export function authMiddleware(options: AuthOptions): express.RequestHandler {
         next(error);
       },
     );
+  };
+}
+
+/**
+ * For routes outside GraphQL (GET /images, GET /metrics), after authMiddleware: lets the request on
+ * only when its principal grants `scope`, else answers as GraphQL's checker words it, with an HTTP
+ * status: 401 UNAUTHENTICATED when no key was sent, 403 FORBIDDEN when the key lacks the scope.
+ * `route` names the route in the message and the log.
+ */
+export function scopeMiddleware(scope: Scope, route: string, options: Pick<AuthOptions, 'log' | 'onRefused'>): express.RequestHandler {
+  return (req, res, next) => {
+    // authMiddleware runs first and always sets it (it answers the request itself otherwise).
+    const principal = res.locals.principal as Principal;
+    try {
+      requireScope(principal, scope, route);
+    } catch (error) {
+      if (!isGanqlError(error)) throw error;
+      const forbidden = error.code === ErrorCode.FORBIDDEN;
+      options.log.warn('request refused: scope', { principal: describePrincipal(principal), route, scope, code: error.code, remote: req.socket.remoteAddress });
+      options.onRefused?.(forbidden ? 'forbidden' : 'unauthenticated');
+      refuse(res, forbidden ? 403 : 401, error.code, error.message);
+      return;
+    }
+    next();
   };
 }
