@@ -218,10 +218,13 @@ describe('model aliases, archive and model cards over HTTP', () => {
   });
 
   it('an archived version is NOT_FOUND for new work, unloaded, hidden from models, and its runs stay readable; unarchived, it serves the same bytes', async () => {
-    const before = await data<{ samples: { id: string; runId: string; image: { dataUrl: string } }[] }>(
+    const before = await data<{ samples: { id: string; runId: string; image: { dataUrl: string; url: string } }[] }>(
       sampler,
-      `{ samples(modelId: "${fresh}", count: 2, seed: 11) { id runId image { dataUrl } } }`,
+      `{ samples(modelId: "${fresh}", count: 2, seed: 11) { id runId image { dataUrl url } } }`,
     );
+    const imageUrl = before.samples[0].image.url;
+    const served = await server.http.get(imageUrl).set('authorization', `Bearer ${sampler}`);
+    expect(served.status).toBe(200);
     const tensorsServing = (await data<{ serverInfo: { pool: { tensors: number } } }>(sampler, '{ serverInfo { pool { tensors } } }')).serverInfo.pool.tensors;
 
     const archived = await data<{ archiveModel: { id: string; archived: boolean; archivedAt: string; generatorLayers: unknown[] } }>(
@@ -236,6 +239,10 @@ describe('model aliases, archive and model cards over HTTP', () => {
     expect(newWork.errors?.[0].message).toContain(`model "${fresh}" is archived`);
     const regenerate = await gql(sampler, `{ sample(id: "${before.samples[0].id}") { id } }`);
     expect(regenerate.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    // Its image URL too, though the server still holds the PNG it made a moment ago.
+    const image = await server.http.get(imageUrl).set('authorization', `Bearer ${sampler}`);
+    expect(image.status).toBe(404);
+    expect((image.body as GqlBody<unknown>).errors?.[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
     const alias = await gql(admin, `mutation { setModelAlias(alias: "old", modelId: "${fresh}") { alias } }`);
     expect(alias.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     const again = await gql(admin, `mutation { archiveModel(id: "${fresh}") { id } }`);
@@ -285,6 +292,9 @@ describe('model aliases, archive and model cards over HTTP', () => {
     expect(back.unarchiveModel).toEqual({ id: fresh, archived: false, archivedAt: null });
     const regenerated = await data<{ sample: { image: { dataUrl: string } } }>(sampler, `{ sample(id: "${before.samples[1].id}") { image { dataUrl } } }`);
     expect(regenerated.sample.image.dataUrl).toBe(before.samples[1].image.dataUrl);
+    const imageBack = await server.http.get(imageUrl).set('authorization', `Bearer ${sampler}`);
+    expect(imageBack.status).toBe(200);
+    expect((imageBack.body as Buffer).equals(served.body as Buffer)).toBe(true);
     expect((await runsOf({ kind: 'UNARCHIVE_MODEL' })).map((r) => [r.status, r.modelId])).toEqual([['SUCCEEDED', fresh]]);
   });
 
