@@ -3,9 +3,9 @@ import type { ReferenceFeatures } from '../evaluation/compute-metrics';
 import { EVALUATION_LIMITS } from '../evaluation/evaluation.limits';
 import { computeReference, evaluateImages, type ImageSource } from '../evaluation/evaluator';
 import { computeMetricsInThread } from '../evaluation/metrics-runner';
-import { REFERENCE_DATASETS } from '../evaluation/reference-datasets';
+import { REFERENCE_DATASETS, type ReferenceDataset } from '../evaluation/reference-datasets';
 import type { Scorer } from '../evaluation/scorer';
-import { ScorerCatalog } from '../evaluation/scorer-catalog';
+import { ScorerCatalog, type ScorerEntry } from '../evaluation/scorer-catalog';
 import { defaultScorer } from '../evaluation/scorer-fit';
 import { seededLatentStream } from '../samples/latents';
 import { EVAL_SPLIT_SIZE, type TrainingSpec } from './training-spec';
@@ -23,6 +23,20 @@ export type GenerateImages = (latents: Float32Array, count: number) => Float32Ar
 /** Whether 1-based `epoch` is evaluated: every spec.evalEvery epochs, and the last. */
 export function isEvalEpoch(spec: Pick<TrainingSpec, 'evalEvery' | 'epochs'>, epoch: number): boolean {
   return spec.evalEvery !== undefined && (epoch % spec.evalEvery === 0 || epoch === spec.epochs);
+}
+
+/**
+ * The scorer the per-epoch evaluation of `spec` uses: the dataset's default (as the evaluate mutation
+ * and `npm run eval` choose it) among `scorers`; BAD_USER_INPUT when none fits.
+ */
+export function evalScorer(spec: Pick<TrainingSpec, 'dataset'>, imageShape: [number, number, number], scorers: readonly ScorerEntry[], scorersDir: string): ScorerEntry {
+  const subject = { id: `the ${spec.dataset} generator in training`, manifest: { dataset: spec.dataset, imageShape } };
+  const entry = REFERENCE_DATASETS.has(spec.dataset) ? defaultScorer(scorers, subject, (d) => REFERENCE_DATASETS.get(d)) : undefined;
+  if (entry === undefined) {
+    const found = scorers.map((s) => `${s.name} (${s.manifest.dataset})`).join(', ') || 'none';
+    throw badInput(`evalEvery: expected a scorer of dataset ${JSON.stringify(spec.dataset)} under ${scorersDir} (npm run train:scorer makes one), got ${found}`);
+  }
+  return entry;
 }
 
 /**
@@ -51,20 +65,10 @@ export class EpochEvaluator {
     scorersDir: string,
     log: (msg: string) => void = () => undefined,
   ): Promise<EpochEvaluator> {
-    const dataset = REFERENCE_DATASETS.get(spec.dataset);
     const catalog = ScorerCatalog.load(scorersDir, (folder, reason) => log(`scorer ${folder} skipped: ${reason}`));
-    const subject = { id: `the ${spec.dataset} generator in training`, manifest: { dataset: spec.dataset, imageShape } };
-    const entry = dataset === undefined ? undefined : defaultScorer(catalog.list(), subject, (d) => REFERENCE_DATASETS.get(d));
-    if (dataset === undefined || entry === undefined) {
-      throw badInput(
-        `evalEvery: expected a scorer of dataset ${JSON.stringify(spec.dataset)} under ${scorersDir} (npm run train:scorer makes one), got ${
-          catalog
-            .list()
-            .map((s) => `${s.name} (${s.manifest.dataset})`)
-            .join(', ') || 'none'
-        }`,
-      );
-    }
+    const entry = evalScorer(spec, imageShape, catalog.list(), scorersDir);
+    // evalScorer found a scorer: the dataset is one ganql loads.
+    const dataset = REFERENCE_DATASETS.get(spec.dataset) as ReferenceDataset;
     try {
       const { scorer } = await catalog.use(entry.name);
       const train = await dataset.load('train');

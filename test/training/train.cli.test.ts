@@ -31,6 +31,7 @@ describe('train CLI arguments', () => {
       resume: false,
       // One native thread per core, at most 8.
       threads: Math.min(8, os.availableParallelism()),
+      scorersDir: 'models/scorers',
     });
     const more = parseTrainArgs([
       ...base,
