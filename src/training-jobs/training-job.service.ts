@@ -59,7 +59,9 @@ export class TrainingJobService {
   async start(request: TrainingRequest): Promise<TrainingJobRecord> {
     const id = await this.o.runs.startQueued({ kind: 'TRAIN', modelId: request.fineTuneFrom ?? undefined, parameters: request }, async (run) => {
       if (this.runner.stopping) throw new GanqlError(ErrorCode.UNAVAILABLE, 'the server is shutting down; start the job again once it is back');
-      await this.o.store.create(planTrainingJob(request, run.runId, this.o.registry, this.o.config.jobsDir, { scorers: this.o.scorers, dir: this.o.scorersDir }));
+      await this.o.store.create(
+        planTrainingJob(request, run.runId, this.o.registry, this.o.config.jobsDir, { scorers: this.o.scorers, dir: this.o.scorersDir }),
+      );
       try {
         await this.o.queue.enqueue(run.runId);
       } catch (error) {

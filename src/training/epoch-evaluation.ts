@@ -29,12 +29,19 @@ export function isEvalEpoch(spec: Pick<TrainingSpec, 'evalEvery' | 'epochs'>, ep
  * The scorer the per-epoch evaluation of `spec` uses: the dataset's default (as the evaluate mutation
  * and `npm run eval` choose it) among `scorers`; BAD_USER_INPUT when none fits.
  */
-export function evalScorer(spec: Pick<TrainingSpec, 'dataset'>, imageShape: [number, number, number], scorers: readonly ScorerEntry[], scorersDir: string): ScorerEntry {
+export function evalScorer(
+  spec: Pick<TrainingSpec, 'dataset'>,
+  imageShape: [number, number, number],
+  scorers: readonly ScorerEntry[],
+  scorersDir: string,
+): ScorerEntry {
   const subject = { id: `the ${spec.dataset} generator in training`, manifest: { dataset: spec.dataset, imageShape } };
   const entry = REFERENCE_DATASETS.has(spec.dataset) ? defaultScorer(scorers, subject, (d) => REFERENCE_DATASETS.get(d)) : undefined;
   if (entry === undefined) {
     const found = scorers.map((s) => `${s.name} (${s.manifest.dataset})`).join(', ') || 'none';
-    throw badInput(`evalEvery: expected a scorer of dataset ${JSON.stringify(spec.dataset)} under ${scorersDir} (npm run train:scorer makes one), got ${found}`);
+    throw badInput(
+      `evalEvery: expected a scorer of dataset ${JSON.stringify(spec.dataset)} under ${scorersDir} (npm run train:scorer makes one), got ${found}`,
+    );
   }
   return entry;
 }
@@ -73,7 +80,9 @@ export class EpochEvaluator {
       const { scorer } = await catalog.use(entry.name);
       const train = await dataset.load('train');
       const reference = await computeReference(scorer, train);
-      log(`evaluating every ${spec.evalEvery} epochs on ${spec.evalSamples} samples with scorer ${entry.name} (FID against ${train.count} ${dataset.name} training images)`);
+      log(
+        `evaluating every ${spec.evalEvery} epochs on ${spec.evalSamples} samples with scorer ${entry.name} (FID against ${train.count} ${dataset.name} training images)`,
+      );
       return new EpochEvaluator(catalog, scorer, entry.name, reference, spec, imageShape);
     } catch (error) {
       await catalog.dispose();

@@ -74,7 +74,8 @@ export class GanSessionTrainer implements SessionTrainer {
 
   async heldOutMetrics(epoch: number): Promise<EpochMetrics> {
     const test = this.test;
-    const metrics: EpochMetrics = test === undefined ? {} : { testError: this.withAveragedD(() => classificationError(this.models.discriminator, test, test.shape)) };
+    const metrics: EpochMetrics =
+      test === undefined ? {} : { testError: this.withAveragedD(() => classificationError(this.models.discriminator, test, test.shape)) };
     const evaluator = this.evaluator;
     if (evaluator !== undefined && isEvalEpoch(this.spec, epoch)) {
       const scores = await this.withServedGAsync(() => evaluator.evaluate((latents, count) => this.trainer.generate(latents, count)));

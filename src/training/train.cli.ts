@@ -32,7 +32,7 @@ const USAGE =
   '[--label-smoothing 0.9] [--feature-matching LAYER (required in kplusone mode)] [--historical-averaging WEIGHT] ' +
   '[--minibatch-kernels B [--minibatch-kernel-dim 5]] [--virtual-batch-norm R] [--filters 32 (dcgan: 8..128)] [--generator-average RATE (e.g. 0.001)] ' +
   '[--eval-every N [--eval-samples 2000 (a multiple of 1000)] [--scorers-dir models/scorers]]\n' +
-  '--eval-every: IS and FID every N epochs and at the last, with the dataset\'s scorer, on --eval-samples samples in splits of 1,000 ' +
+  "--eval-every: IS and FID every N epochs and at the last, with the dataset's scorer, on --eval-samples samples in splits of 1,000 " +
   '(the figures to compare across versions, on 10,000 samples, come from npm run eval)';
 
 /** Kernel rows of minibatch discrimination when only --minibatch-kernels is given; 5 as in the paper's code. */
@@ -138,7 +138,8 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   const threads = numberFlag(args, 'threads') ?? defaultTrainingThreads();
   if (!Number.isInteger(threads) || threads < 0 || threads > 64) throw new Error(`--threads: expected an integer in 0..64, got ${threads}`);
   const scorersDir = stringFlag(args, 'scorers-dir');
-  if (scorersDir !== undefined && spec.evalEvery === undefined) throw new Error('--scorers-dir: expected --eval-every with it (the scorer is for the per-epoch evaluation), got none');
+  if (scorersDir !== undefined && spec.evalEvery === undefined)
+    throw new Error('--scorers-dir: expected --eval-every with it (the scorer is for the per-epoch evaluation), got none');
   const fineTune = stringFlag(args, 'fine-tune-from');
   if (fineTune !== undefined && args.has('resume'))
     throw new Error('--fine-tune-from: expected it without --resume (a resumed run continues its own checkpoint), got both');

@@ -220,7 +220,9 @@ function checkGeneratorOptions(
     out.generatorAverage = rate;
   }
   if (input.evalSamples !== undefined && input.evalEvery === undefined) {
-    throw badInput(`evalSamples: expected evalEvery with it (the samples of the per-epoch evaluation), got evalSamples ${JSON.stringify(input.evalSamples)} alone`);
+    throw badInput(
+      `evalSamples: expected evalEvery with it (the samples of the per-epoch evaluation), got evalSamples ${JSON.stringify(input.evalSamples)} alone`,
+    );
   }
   if (input.evalEvery !== undefined) {
     ganOnly('evalEvery', input.evalEvery, 'the Inception Score and FID score a GAN generator');
@@ -228,7 +230,9 @@ function checkGeneratorOptions(
     const samples = input.evalSamples ?? TRAINING_DEFAULTS.evalSamples;
     const { min, max } = TRAINING_LIMITS.evalSamples;
     if (typeof samples !== 'number' || !Number.isInteger(samples) || samples < min || samples > max || samples % EVAL_SPLIT_SIZE !== 0) {
-      throw badInput(`evalSamples: expected a multiple of ${EVAL_SPLIT_SIZE} in ${min}..${max} (IS splits of ${EVAL_SPLIT_SIZE}), got ${JSON.stringify(samples)}`);
+      throw badInput(
+        `evalSamples: expected a multiple of ${EVAL_SPLIT_SIZE} in ${min}..${max} (IS splits of ${EVAL_SPLIT_SIZE}), got ${JSON.stringify(samples)}`,
+      );
     }
     out.evalSamples = samples;
   }

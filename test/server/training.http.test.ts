@@ -210,11 +210,13 @@ describe('training over GraphQL', () => {
       { id },
     );
     expect(spec.data!.trainingJob.spec).toEqual({ architecture: 'DCGAN', filters: 8, generatorAverage: 0.01, evalEvery: 1, evalSamples: 1000 });
-    const stream = subscribe<{ trainingProgress: { type: string; modelId: string | null; epoch: { epoch: number; inceptionScore: number | null; inceptionScoreStd: number | null; fid: number | null } | null } }>(
-      client,
-      'subscription($id: ID!) { trainingProgress(jobId: $id) { type modelId epoch { epoch inceptionScore inceptionScoreStd fid } } }',
-      { id },
-    );
+    const stream = subscribe<{
+      trainingProgress: {
+        type: string;
+        modelId: string | null;
+        epoch: { epoch: number; inceptionScore: number | null; inceptionScoreStd: number | null; fid: number | null } | null;
+      };
+    }>(client, 'subscription($id: ID!) { trainingProgress(jobId: $id) { type modelId epoch { epoch inceptionScore inceptionScoreStd fid } } }', { id });
     await stream.done;
     const events = stream.results.map((r) => r.data!.trainingProgress);
     const epochs = events.filter((e) => e.type === 'EPOCH').map((e) => e.epoch!);
@@ -378,7 +380,10 @@ describe('training over GraphQL', () => {
         'architecture: expected "dcgan", the architecture of model dcgan-mnist@2026-11-27T04-42 to fine-tune, got "mlp"',
       ],
       [{ epochs: 1, filters: 4 }, 'filters: expected an integer in 8..128, got 4'],
-      [{ epochs: 1, architecture: 'MLP', filters: 32 }, 'filters: expected architecture "dcgan" (the MLP networks have fixed layer widths), got architecture "mlp"'],
+      [
+        { epochs: 1, architecture: 'MLP', filters: 32 },
+        'filters: expected architecture "dcgan" (the MLP networks have fixed layer widths), got architecture "mlp"',
+      ],
       [
         { epochs: 1, fineTuneFrom: 'dcgan-mnist@2026-11-27T04-42', filters: 64 },
         'filters: expected 32, the filters of model dcgan-mnist@2026-11-27T04-42 to fine-tune (discriminatorFilters 32), got 64',

@@ -88,7 +88,10 @@ describe('the per-epoch evaluation', () => {
 
     // npm run eval on the saved version, with the evaluation's samples, splits and seed: the same figures
     // (to the rounding of serving's folded batchnorm), so the saved G is the evaluated one.
-    const report = await runEval(['--model', out, '--metrics', 'is,fid', '--samples', '1000', '--splits', '1', '--seed', '0', '--scorers-dir', SCORERS], () => undefined);
+    const report = await runEval(
+      ['--model', out, '--metrics', 'is,fid', '--samples', '1000', '--splits', '1', '--seed', '0', '--scorers-dir', SCORERS],
+      () => undefined,
+    );
     expect(report.output.inceptionScore?.mean).toBeCloseTo(last.inceptionScore ?? NaN, 5);
     expect(report.output.fid).toBeCloseTo(last.fid ?? NaN, 3);
   });
@@ -96,7 +99,12 @@ describe('the per-epoch evaluation', () => {
   it('refuses a dataset without a scorer before training, with BAD_USER_INPUT', async () => {
     const empty = tmp('no-scorers');
     mkdirSync(empty);
-    const run = runTrainingSession(checkTrainingSpec({ ...scored, epochs: 1, evalEvery: 1 }), { outDir: tmp('x'), name: 'x', command: 'test', scorersDir: empty });
+    const run = runTrainingSession(checkTrainingSpec({ ...scored, epochs: 1, evalEvery: 1 }), {
+      outDir: tmp('x'),
+      name: 'x',
+      command: 'test',
+      scorersDir: empty,
+    });
     await expect(run).rejects.toMatchObject({
       code: 'BAD_USER_INPUT',
       message: `evalEvery: expected a scorer of dataset "mnist" under ${empty} (npm run train:scorer makes one), got none`,

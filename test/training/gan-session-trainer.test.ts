@@ -88,7 +88,12 @@ describe('GanSessionTrainer with a moving average of G', () => {
     }
     // ... and they are the ones use() puts in place.
     const inUse = trainer.gMovingAverage?.use(() => movingStatistics(models.generator)) ?? [];
-    expect(maxDiff(inUse.flat().flatMap((t) => Array.from(t.dataSync())), ['g_project_bn', 'g_up1_bn'].flatMap((l) => [...(savedG.get(`${l}/moving_mean`) ?? []), ...(savedG.get(`${l}/moving_variance`) ?? [])]))).toBe(0);
+    expect(
+      maxDiff(
+        inUse.flat().flatMap((t) => Array.from(t.dataSync())),
+        ['g_project_bn', 'g_up1_bn'].flatMap((l) => [...(savedG.get(`${l}/moving_mean`) ?? []), ...(savedG.get(`${l}/moving_variance`) ?? [])]),
+      ),
+    ).toBe(0);
     tf.dispose(inUse.flat());
     // Saving changed nothing live: training goes on from the trained weights.
     for (const [name, v] of byName(models.generator)) expect(maxDiff(v, liveG.get(name) ?? []), name).toBe(0);

@@ -102,7 +102,19 @@ describe('train CLI arguments', () => {
 
   it('parses --filters, --generator-average and --eval-every, refusing what the model or mode cannot take', () => {
     expect(parseTrainArgs(base).spec).not.toHaveProperty('filters');
-    const on = parseTrainArgs([...base, '--filters', '48', '--generator-average', '0.001', '--eval-every', '2', '--eval-samples', '3000', '--scorers-dir', 'sc']);
+    const on = parseTrainArgs([
+      ...base,
+      '--filters',
+      '48',
+      '--generator-average',
+      '0.001',
+      '--eval-every',
+      '2',
+      '--eval-samples',
+      '3000',
+      '--scorers-dir',
+      'sc',
+    ]);
     expect(on.spec).toMatchObject({ filters: 48, generatorAverage: 0.001, evalEvery: 2, evalSamples: 3000 });
     expect(on.scorersDir).toBe('sc');
     // --eval-samples defaults to 2 splits of 1,000.
@@ -194,7 +206,10 @@ describe('runTraining', () => {
 
   it('--filters 8: trains a narrower DCGAN, records its width, and the served generator and the discriminator have it', async () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'ganql-train-')), 'dcgan-narrow');
-    const manifest = await runTraining(['--epochs', '1', '--limit', '128', '--filters', '8', '--latent-size', '8', '--seed', '3', '--out', out], () => undefined);
+    const manifest = await runTraining(
+      ['--epochs', '1', '--limit', '128', '--filters', '8', '--latent-size', '8', '--seed', '3', '--out', out],
+      () => undefined,
+    );
     expect(manifest.training.architectureConfig).toMatchObject({ generatorFilters: 8, discriminatorFilters: 8 });
     expect(manifest.training).toMatchObject({ examples: 128, epochs: 1 });
     // As the server loads it (batchnorm folded): dense -> 7x7x16, transposed conv -> 14x14x8 -> 28x28x1.

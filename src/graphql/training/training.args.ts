@@ -1,7 +1,14 @@
 import { ArgsType, Field, Float, ID, InputType, Int } from 'type-graphql';
 import { MAX_RUNS_PAGE } from '../../runs/run.store';
 import type { TrainingJobState } from '../../training-jobs/training-job.state';
-import { EVAL_SPLIT_SIZE, TRAINING_DEFAULTS, TRAINING_LIMITS, type GeneratorLoss, type TrainingArchitecture, type TrainingMode } from '../../training/training-spec';
+import {
+  EVAL_SPLIT_SIZE,
+  TRAINING_DEFAULTS,
+  TRAINING_LIMITS,
+  type GeneratorLoss,
+  type TrainingArchitecture,
+  type TrainingMode,
+} from '../../training/training-spec';
 import { GeneratorLossEnum, TrainingArchitectureEnum, TrainingJobStateEnum, TrainingModeEnum } from './training.type';
 
 const range = (r: { min: number; max: number }): string => `${r.min}..${r.max}`;

@@ -51,7 +51,10 @@ export function standingStatistics(model: tf.LayersModel, batches: readonly tf.T
       sums = tf.tidy(() => {
         const outs = inputsOf.apply(batch, { training: true }) as tf.Tensor | tf.Tensor[];
         const moments = (Array.isArray(outs) ? outs : [outs]).flatMap((x) => {
-          const { mean, variance } = tf.moments(x, Array.from({ length: x.rank - 1 }, (_, i) => i));
+          const { mean, variance } = tf.moments(
+            x,
+            Array.from({ length: x.rank - 1 }, (_, i) => i),
+          );
           return [mean, variance];
         });
         return previous === null ? moments : moments.map((m, i) => tf.add(previous[i], m));

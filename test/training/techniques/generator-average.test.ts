@@ -50,7 +50,9 @@ describe('GeneratorAverage', () => {
     const liveStats = movingStatistics(g);
     const liveStatValues = flat(liveStats.flat());
     const inside = average.use(() => {
-      const batches = Array.from({ length: STANDING_BATCHES }, (_, b) => tf.tensor2d(z.subarray(b * size, (b + 1) * size), [noise.batchSize, noise.latentSize]));
+      const batches = Array.from({ length: STANDING_BATCHES }, (_, b) =>
+        tf.tensor2d(z.subarray(b * size, (b + 1) * size), [noise.batchSize, noise.latentSize]),
+      );
       const expected = standingStatistics(g, batches);
       const seen = movingStatistics(g);
       const out = { params: flat(params), stats: flat(seen.flat()), expected: flat(expected.flat()) };

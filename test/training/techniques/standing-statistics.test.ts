@@ -25,7 +25,8 @@ describe('standingStatistics', () => {
     const g = buildGenerator({ latentSize: 8, generatorFilters: 8, seed: 3 });
     const batches = [1, 2, 3].map((s) => tf.tensor2d(seededNoise(16, 8, s), [16, 8]));
     // Move the moving statistics away from their initial 0 and 1, so that "as they were" can fail.
-    tf.dispose(tf.tidy(() => g.apply(tf.tensor2d(seededNoise(16, 8, 9), [16, 8]), { training: true })));
+    // apply() is typed for symbolic inputs too; a tensor in gives a tensor out.
+    tf.dispose(tf.tidy(() => g.apply(tf.tensor2d(seededNoise(16, 8, 9), [16, 8]), { training: true }) as tf.Tensor));
     const before = tf.memory().numTensors;
     const live = movingStatistics(g);
     const liveValues = values(live);
@@ -46,7 +47,7 @@ describe('standingStatistics', () => {
     for (const batch of batches) {
       // The momentum is a plain field of tfjs's BatchNormalization layer.
       layers.forEach((l) => (l.momentum = 0));
-      tf.dispose(tf.tidy(() => g.apply(batch, { training: true })));
+      tf.dispose(tf.tidy(() => g.apply(batch, { training: true }) as tf.Tensor));
       const seen = movingStatistics(g);
       values(seen).forEach((pair, i) => pair.forEach((v, j) => v.forEach((x, k) => (sums[i][j][k] += x / batches.length))));
       tf.dispose(seen.flat());
