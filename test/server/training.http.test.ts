@@ -18,7 +18,16 @@ interface JobOut {
   epochsCompleted: number;
   progress: number;
   error: string | null;
-  spec: { mode: string; architecture: string; dataset: string; epochs: number; batchSize: number; limit: number | null; latentSize: number };
+  spec: {
+    mode: string;
+    architecture: string;
+    dataset: string;
+    epochs: number;
+    batchSize: number;
+    limit: number | null;
+    latentSize: number;
+    filters: number | null;
+  };
   run: { id: string; kind: string; status: string; modelId: string | null; errorCode: string | null; errorMessage: string | null };
 }
 
@@ -47,7 +56,7 @@ interface EventOut {
 }
 
 const JOB =
-  'id state name version parentModelId modelId keptModelIds epochsCompleted progress error spec { mode architecture dataset epochs batchSize limit latentSize } run { id kind status modelId errorCode errorMessage }';
+  'id state name version parentModelId modelId keptModelIds epochsCompleted progress error spec { mode architecture dataset epochs batchSize limit latentSize filters } run { id kind status modelId errorCode errorMessage }';
 const EVENTS = `subscription($id: ID!) { trainingProgress(jobId: $id) {
   type jobId state progress epochsCompleted modelId error
   step { epoch step stepsPerEpoch generatorLoss discriminatorLoss imagesPerSecond }
@@ -88,8 +97,17 @@ describe('training over GraphQL', () => {
     const created = started.data!.startTraining;
     expect(['QUEUED', 'RUNNING']).toContain(created.state);
     expect(created).toMatchObject({ name: 'dcgan-mnist', parentModelId: 'dcgan-mnist@2026-11-27T04-42', modelId: null, epochsCompleted: 0 });
-    // Fine-tuning keeps the parent's network; the dataset is the parent's too.
-    expect(created.spec).toMatchObject({ mode: 'GAN', architecture: 'DCGAN', dataset: 'MNIST', epochs: 2, batchSize: 32, limit: 64, latentSize: 100 });
+    // Fine-tuning keeps the parent's network (its width too); the dataset is the parent's too.
+    expect(created.spec).toMatchObject({
+      mode: 'GAN',
+      architecture: 'DCGAN',
+      dataset: 'MNIST',
+      epochs: 2,
+      batchSize: 32,
+      limit: 64,
+      latentSize: 100,
+      filters: 32,
+    });
     expect(created.run).toMatchObject({ id: created.id, kind: 'TRAIN', status: 'RUNNING' });
 
     const stream = subscribe<EventOut>(client, EVENTS, { id: created.id });
@@ -168,7 +186,7 @@ describe('training over GraphQL', () => {
     const started = await startTraining({ name: 'test-mlp', architecture: 'MLP', epochs: 2, batchSize: 32, limit: 128, keepEvery: 1, seed: 9 });
     expect(started.errors).toBeUndefined();
     const id = started.data!.startTraining.id;
-    expect(started.data!.startTraining.spec).toMatchObject({ architecture: 'MLP', dataset: 'MNIST', latentSize: 100, epochs: 2 });
+    expect(started.data!.startTraining.spec).toMatchObject({ architecture: 'MLP', dataset: 'MNIST', latentSize: 100, epochs: 2, filters: null });
     await subscribe<EventOut>(client, EVENTS, { id }).done;
     const done = await job(id);
     expect(done).toMatchObject({ state: 'SUCCEEDED', name: 'test-mlp', epochsCompleted: 2, parentModelId: null });

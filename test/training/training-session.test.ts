@@ -204,6 +204,10 @@ describe('runTrainingSession', () => {
         options(tmp('k'), { fineTuneFrom: source }),
       ),
     ).rejects.toThrow('layer d_logit: expected weights kernel [3136,10], bias [10], got kernel [3136,1], bias [1]');
+    // A DCGAN of another width is refused by its recorded filters, before any weight is copied.
+    await expect(runTrainingSession(checkTrainingSpec({ ...dcgan, filters: 8 }), options(tmp('narrow'), { fineTuneFrom: source }))).rejects.toThrow(
+      `fineTuneFrom: ${source}: expected generatorFilters 8, discriminatorFilters 8 as in the spec (filters), got generatorFilters 32, discriminatorFilters 32`,
+    );
   });
 
   it('keeps a servable version every keepEvery epochs', async () => {
