@@ -22,7 +22,8 @@ FROM base AS deps
 # Toolchain for ganql's native training kernels (native/, built by npm ci) and better-sqlite3's
 # native build when no prebuilt binary matches.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json prisma.config.ts tsconfig.json ./
+# .npmrc keeps onnxruntime-node's install script from downloading CUDA providers (npm 10 runs it).
+COPY package.json package-lock.json .npmrc prisma.config.ts tsconfig.json ./
 COPY prisma ./prisma
 COPY scripts ./scripts
 COPY native ./native

@@ -27,7 +27,7 @@ import { WorkerExecutor } from '../src/inference/worker-executor';
 import { buildGenerator, defaultDcganConfig } from '../src/models/dcgan';
 import { foldBatchNorm } from '../src/models/fold-batch-norm';
 import { loadLayersModel, saveLayersModel } from '../src/models/io';
-import { readManifest } from '../src/models/manifest';
+import { generatorOf, readManifest } from '../src/models/manifest';
 
 const MODEL_ID = 'bench@1';
 
@@ -50,9 +50,11 @@ async function generatorDir(modelDir: string): Promise<{ dir: string; latentSize
   const manifestPath = path.join(modelDir, 'manifest.json');
   if (existsSync(manifestPath)) {
     const manifest = readManifest(modelDir);
+    const generator = generatorOf(manifest);
+    if (generator === undefined) throw new Error(`${modelDir}: expected a model with a generator, got one without`);
     return {
-      dir: path.join(modelDir, manifest.generatorPath),
-      latentSize: manifest.latentSize,
+      dir: path.join(modelDir, generator.path),
+      latentSize: generator.latentSize,
       label: `${manifest.name}@${manifest.version}`,
       cleanup: () => undefined,
     };
@@ -78,6 +80,7 @@ function inProcess(generator: tf.LayersModel): Executor {
     // This bench times generators only.
     classify: () => Promise.reject(new Error('bench executor: no classifier')),
     hasClassifier: () => false,
+    engineOf: () => 'wasm',
     layerPass: () => Promise.reject(new Error('bench executor: no feature network')),
     hasFeatureNetwork: () => false,
     optimalStimulus: () => Promise.reject(new Error('bench executor: no feature network')),

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadTrainingData, type DatasetName } from '../src/data/training-data';
-import { selectLabelled } from '../src/training/kplusone-trainer';
+import { selectLabelled } from '../src/training/labelled-examples';
 
 interface ExportOptions {
   dataset: DatasetName;

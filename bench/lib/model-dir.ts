@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { readManifest } from '../../src/models/manifest';
+import { generatorOf, readManifest } from '../../src/models/manifest';
 
 export interface BenchModel {
   /** "name@version" from the manifest, or the folder name when there is none. */
@@ -17,7 +17,9 @@ export function resolveBenchModel(dir: string): BenchModel {
   const manifestPath = path.join(dir, 'manifest.json');
   if (existsSync(manifestPath)) {
     const manifest = readManifest(dir);
-    return { label: `${manifest.name}@${manifest.version}`, generatorDir: path.join(dir, manifest.generatorPath) };
+    const generator = generatorOf(manifest);
+    if (generator === undefined) throw new Error(`${dir}: expected a model with a generator, got one without`);
+    return { label: `${manifest.name}@${manifest.version}`, generatorDir: path.join(dir, generator.path) };
   }
   const generatorDir = path.join(dir, 'generator');
   if (!existsSync(path.join(generatorDir, 'model.json'))) {

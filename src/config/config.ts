@@ -18,10 +18,16 @@ export interface Config {
   modelsDir: string;
   /** Folder holding one sub-folder per scorer, each with a scorer.json. @default "<modelsDir>/scorers" (env GANQL_SCORERS_DIR) */
   scorersDir: string;
-  /** Model id used when a query names none. @default the first model by name (env GANQL_DEFAULT_MODEL) */
+  /** Model id used when a query names none; it must have a generator. @default the first model with a generator by name (env GANQL_DEFAULT_MODEL) */
   defaultModelId: string | undefined;
-  /** Backends to try, in order. @default tensorflow-gpu,tensorflow,wasm,cpu (env GANQL_BACKEND, comma list) */
+  /**
+   * tfjs backends to try, in order, for everything ONNX Runtime does not serve (layer passes, feature
+   * analyses, training; generate and classify too when ONNX Runtime is off or does not load).
+   * @default tensorflow-gpu,tensorflow,wasm,cpu (env GANQL_BACKEND, comma list; its tfjs names)
+   */
   backendOrder: BackendName[];
+  /** Generate and classify on ONNX Runtime (onnxruntime-node) when it loads. */
+  onnx: OnnxConfig;
   /** Most images one request may ask for. @default 256 (env GANQL_MAX_SAMPLES) */
   maxSamplesPerRequest: number;
   /**
@@ -51,6 +57,19 @@ export interface Config {
   auth: AuthConfig;
   /** Several processes sharing one PostgreSQL database (src/runs/replica.ts). */
   replica: ReplicaConfig;
+}
+
+export interface OnnxConfig {
+  /**
+   * Try ONNX Runtime for generate and classify; tfjs serves them when it does not load or a model
+   * cannot be exported. @default true: on when GANQL_BACKEND is unset, else when it lists "onnxruntime"
+   */
+  enabled: boolean;
+  /**
+   * Intra-op threads of each ONNX Runtime session. Each inference worker holds its own sessions, so
+   * the default of 1 uses one core per worker, as the wasm backend does. @default 1 (env GANQL_ONNX_THREADS, 1..64)
+   */
+  threads: number;
 }
 
 export interface ReplicaConfig {
@@ -139,6 +158,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export const DEFAULT_MAX_SAMPLES = 256;
 
 const BACKENDS: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** The GANQL_BACKEND name that turns ONNX Runtime on for generate and classify. */
+const ONNX_RUNTIME = 'onnxruntime';
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 export class ConfigError extends Error {
@@ -155,16 +176,21 @@ function integer(env: NodeJS.ProcessEnv, key: string, fallback: number, min: num
   return value;
 }
 
-function backendOrder(raw: string | undefined): BackendName[] {
-  if (raw === undefined || raw.trim() === '') return [...BACKENDS];
+/**
+ * GANQL_BACKEND: "onnxruntime" (anywhere in the list) turns ONNX Runtime on; the tfjs names are tried
+ * in order for the rest, all of them when the list names none. Unset: ONNX Runtime on, every tfjs backend.
+ */
+function backends(raw: string | undefined): { order: BackendName[]; onnx: boolean } {
+  if (raw === undefined || raw.trim() === '') return { order: [...BACKENDS], onnx: true };
   const names = raw.split(',').map((s) => s.trim());
   for (const name of names) {
-    if (!(BACKENDS as readonly string[]).includes(name)) {
-      throw new ConfigError(`GANQL_BACKEND: expected a comma list of ${BACKENDS.join(', ')}, got ${JSON.stringify(name)}`);
+    if (name !== ONNX_RUNTIME && !(BACKENDS as readonly string[]).includes(name)) {
+      throw new ConfigError(`GANQL_BACKEND: expected a comma list of ${[ONNX_RUNTIME, ...BACKENDS].join(', ')}, got ${JSON.stringify(name)}`);
     }
   }
   // Checked just above against BACKENDS.
-  return names as BackendName[];
+  const order = names.filter((n) => n !== ONNX_RUNTIME) as BackendName[];
+  return { order: order.length > 0 ? order : [...BACKENDS], onnx: names.includes(ONNX_RUNTIME) };
 }
 
 function boolean(env: NodeJS.ProcessEnv, key: string, fallback: boolean): boolean {
@@ -224,6 +250,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     heartbeatMs: integer(env, 'GANQL_REPLICA_HEARTBEAT_MS', 5000, 100, 600_000),
     timeoutMs: integer(env, 'GANQL_REPLICA_TIMEOUT_MS', 30_000, 300, 3_600_000),
   };
+  const backend = backends(env.GANQL_BACKEND);
+  const onnx: OnnxConfig = { enabled: backend.onnx, threads: integer(env, 'GANQL_ONNX_THREADS', 1, 1, 64) };
   if (replica.timeoutMs < 3 * replica.heartbeatMs) {
     throw new ConfigError(`GANQL_REPLICA_TIMEOUT_MS: expected at least 3 heartbeats (${3 * replica.heartbeatMs} ms), got ${replica.timeoutMs}`);
   }
@@ -234,7 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     modelsDir,
     scorersDir: env.GANQL_SCORERS_DIR ? path.resolve(env.GANQL_SCORERS_DIR) : path.join(modelsDir, 'scorers'),
     defaultModelId: env.GANQL_DEFAULT_MODEL || undefined,
-    backendOrder: backendOrder(env.GANQL_BACKEND),
+    backendOrder: backend.order,
     maxSamplesPerRequest: integer(env, 'GANQL_MAX_SAMPLES', DEFAULT_MAX_SAMPLES, 1, 65_536),
     maxConcurrentRequests: integer(env, 'GANQL_MAX_CONCURRENT_REQUESTS', 32, 1, 100_000),
     maxWaitingRequests: integer(env, 'GANQL_MAX_WAITING_REQUESTS', 1024, 0, 1_000_000),
@@ -243,6 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ...overrides,
     pool: { ...pool, ...overrides.pool },
     queryLimits: { ...queryLimits, ...overrides.queryLimits },
+    onnx: { ...onnx, ...overrides.onnx },
     training: { ...training, ...overrides.training },
     auth: { ...auth, ...overrides.auth },
     replica: { ...replica, ...overrides.replica },

@@ -5,7 +5,7 @@ import { initBackend } from '../backend/backend';
 import { createPrng } from '../data/prng';
 import { runGenerator } from '../inference/run-generator';
 import { formatSeconds, progressBar } from '../log/progress-bar';
-import { readManifest, type ModelManifest } from '../models/manifest';
+import { generatorOf, readManifest, type GeneratorEntry, type ModelManifest } from '../models/manifest';
 import { loadServedGenerator } from '../models/served-generator';
 import { seededLatentStream } from '../samples/latents';
 import type { EvaluationMetric, MetricsOutput } from './compute-metrics';
@@ -126,18 +126,24 @@ function progressLine(label: string): { update(fraction: number): void; done(): 
   };
 }
 
-function readModel(dir: string): { dir: string; manifest: ModelManifest } {
-  return { dir, manifest: readManifest(dir) };
+/** A model folder to evaluate: its manifest and its generator, which it must have (the samples are what is scored). */
+function readModel(dir: string): { dir: string; manifest: ModelManifest; generator: GeneratorEntry } {
+  const manifest = readManifest(dir);
+  const generator = generatorOf(manifest);
+  if (generator === undefined) {
+    throw new Error(`--model: expected a model version with a generator, got ${dir}, which has none (a classifier trained in supervised mode)`);
+  }
+  return { dir, manifest, generator };
 }
 
 /**
  * The generator of a model folder as an ImageSource of samples from seededLatents(seed), loaded as
  * the server loads it (batchnorm folded) and run as its executors run it, so the images are the server's.
  */
-async function modelSource(dir: string, manifest: ModelManifest, seed: number): Promise<{ source: ImageSource; dispose: () => void }> {
-  const generator = await loadServedGenerator(path.join(dir, manifest.generatorPath));
-  const next = seededLatentStream(seed, manifest.latentSize);
-  const z = manifest.latentSize;
+async function modelSource(dir: string, manifest: ModelManifest, entry: GeneratorEntry, seed: number): Promise<{ source: ImageSource; dispose: () => void }> {
+  const generator = await loadServedGenerator(path.join(dir, entry.path));
+  const next = seededLatentStream(seed, entry.latentSize);
+  const z = entry.latentSize;
   return {
     source: {
       imageShape: manifest.imageShape,
@@ -214,7 +220,7 @@ export async function runEval(argv: readonly string[], log: (msg: string) => voi
     let subject: string;
     let dispose = (): void => undefined;
     if (model) {
-      const made = await modelSource(model.dir, model.manifest, args.seed);
+      const made = await modelSource(model.dir, model.manifest, model.generator, args.seed);
       source = made.source;
       dispose = made.dispose;
       subject = `model ${model.manifest.name}@${model.manifest.version} (${model.dir})`;

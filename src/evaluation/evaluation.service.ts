@@ -6,7 +6,7 @@ import { ErrorCode } from '../errors/error-code';
 import type { InferencePool } from '../inference/pool';
 import type { Logger } from '../log/logger';
 import type { EvaluationGauges } from '../metrics/metrics';
-import type { LoadedModel, ModelRegistry } from '../models/model-registry';
+import type { GeneratingModel, LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
 import type { RunRecord } from '../runs/run.store';
 import { seededLatentStream } from '../samples/latents';
@@ -65,7 +65,7 @@ interface EvaluationDetails {
 
 /** A validated evaluate() request. */
 interface EvaluationPlan {
-  model: LoadedModel;
+  model: GeneratingModel;
   scorer: ScorerEntry;
   /** The model's dataset, when a metric needs its images. */
   dataset: ReferenceDataset | undefined;
@@ -160,7 +160,7 @@ export class EvaluationService {
 
   /** Checks a request where it enters; throws BAD_USER_INPUT (NOT_FOUND for an unknown model). */
   private plan(request: EvaluateRequest, setModel: (id: string) => void): EvaluationPlan {
-    const model = this.registry.resolve(request.modelId);
+    const model = this.registry.resolveGenerating(request.modelId);
     setModel(model.id);
     const metrics = [...new Set(request.metrics)];
     if (metrics.length === 0) throw badInput(`metrics: expected at least one of ${EVALUATION_METRICS.join(', ')}, got none`);
@@ -255,7 +255,7 @@ export class EvaluationService {
   }
 
   /** Samples of the model from seededLatents(seed), through the shared pool chunk by chunk. */
-  private generatorSource(model: LoadedModel, seed: number): ImageSource {
+  private generatorSource(model: GeneratingModel, seed: number): ImageSource {
     const next = seededLatentStream(seed, model.manifest.latentSize);
     const [h, w, c] = model.manifest.imageShape;
     return {

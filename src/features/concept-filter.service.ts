@@ -75,7 +75,7 @@ export class ConceptFilterService {
 
   conceptFilters(request: ConceptFiltersRequest): Promise<ConceptFiltersView> {
     return this.runs.record({ kind: 'CONCEPT_FILTERS', modelId: request.modelId, parameters: request }, async (run) => {
-      const model = this.registry.get(request.modelId);
+      const model = this.registry.getGenerating(request.modelId);
       run.setModel(model.id);
       const layer = layerNamed(model.generatorLayers, request.layer, 'layer', `the generator of ${model.id}`);
       const limits = FEATURE_LIMITS.conceptFilters;

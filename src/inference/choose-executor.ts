@@ -7,6 +7,7 @@ import { loadClassifier } from './classifier';
 import type { Executor } from './executor';
 import { InProcessExecutor } from './in-process-executor';
 import { modelSpec, type ModelSpec } from './model-spec';
+import type { OnnxPasses, OnnxServing } from './onnx-sessions';
 import { WorkerExecutor } from './worker-executor';
 import type { WorkerEvent } from './worker-executor.options';
 
@@ -53,6 +54,8 @@ export interface ChooseExecutorOptions {
   registry: ModelRegistry;
   /** Root the registry loaded from, to find each generator's and classifier's folder. */
   modelsDir: string;
+  /** ONNX Runtime (loaded on this thread) to serve generate and classify with; undefined serves all on tfjs. */
+  onnx?: OnnxServing;
   log: Logger;
 }
 
@@ -68,8 +71,9 @@ export async function chooseExecutor(options: ChooseExecutorOptions): Promise<Ex
   );
   if (plan.kind === 'in-process') {
     options.log.info('inference executor', { kind: 'in-process', reason: plan.reason });
-    const executor = new InProcessExecutor(options.registry, options.backend);
+    const executor = new InProcessExecutor(options.registry, options.backend, options.onnx);
     for (const spec of models) await executor.loadModel(spec);
+    logOnnxPasses(options.log, models, (id) => executor.onnxPassesOf(id));
     return executor;
   }
   const started = performance.now();
@@ -77,16 +81,28 @@ export async function chooseExecutor(options: ChooseExecutorOptions): Promise<Ex
     workers: plan.workers,
     models,
     backendOrder: [options.backend],
+    onnxThreads: options.onnx?.threads,
     onEvent: (event) => logWorkerEvent(options.log, event),
   });
   options.log.info('inference executor', { kind: 'workers', workers: plan.workers, reason: plan.reason, startMs: Math.round(performance.now() - started) });
+  logOnnxPasses(options.log, models, (id) => executor.onnxPassesOf(id));
   return executor;
+}
+
+/** Says, per model, what ONNX Runtime serves, and why a pass stays on tfjs. */
+function logOnnxPasses(log: Logger, models: readonly ModelSpec[], passesOf: (id: string) => OnnxPasses | undefined): void {
+  for (const { id } of models) {
+    const passes = passesOf(id);
+    if (passes === undefined) continue;
+    log.info('onnxruntime serves', { id, generate: passes.generate, classify: passes.classify });
+    for (const fallback of passes.fallbacks) log.warn('onnxruntime does not serve a network of this model; it stays on tfjs', { id, reason: fallback });
+  }
 }
 
 /**
  * The specs with every classifier checked once on this thread: one that does not load or fit its
  * manifest is logged and left out, so its model still serves samples and classify says it cannot,
- * instead of every worker failing to start.
+ * instead of every worker failing to start (a model with nothing else to serve is left out whole).
  */
 async function usableSpecs(specs: ModelSpec[], log: Logger): Promise<ModelSpec[]> {
   const usable: ModelSpec[] = [];
@@ -99,10 +115,12 @@ async function usableSpecs(specs: ModelSpec[], log: Logger): Promise<ModelSpec[]
       (await loadClassifier(spec.classifier)).dispose();
       usable.push(spec);
     } catch (error) {
-      log.error('classifier not loaded; the model serves samples but not classify', {
-        id: spec.id,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      const message = error instanceof Error ? error.message : String(error);
+      if (spec.dir === undefined) {
+        log.error('classifier not loaded; the model has no generator either, so it is not served', { id: spec.id, error: message });
+        continue;
+      }
+      log.error('classifier not loaded; the model serves samples but not classify', { id: spec.id, error: message });
       usable.push({ id: spec.id, dir: spec.dir });
     }
   }

@@ -56,6 +56,11 @@ export interface Executor {
   /** Whether `modelId`'s classifier is loaded and `classify` serves it. */
   hasClassifier(modelId: string): boolean;
   /**
+   * The engine that computes `pass` of `modelId`: "onnxruntime", or the tfjs backend's name (for a
+   * generate with filters removed, always tfjs). A sample records it: its bytes depend on it.
+   */
+  engineOf(modelId: string, pass: 'generate' | 'classify', removal?: FilterRemoval): string;
+  /**
    * Runs `pass` on `n` inputs row-major: images in the feature network's input range (featureMaps,
    * neurons) or latents (generatorMeans); returns the n outputs row-major. Takes `input` over, as generate.
    */

@@ -5,11 +5,13 @@ import { loadClassifier } from './classifier';
 import type { Executor, StimulusRequest, StimulusResult } from './executor';
 import { ActivationModels, type FilterRemoval, type LayerPass } from './layer-passes';
 import { checkModelSpec, type ModelSpec } from './model-spec';
+import { buildOnnxSessions, engineOf, releaseOnnxSessions, type OnnxPasses, type OnnxServing, type OnnxSessions } from './onnx-sessions';
 import { computeBatch, computeStimulus, type BatchTask, type ServedModel } from './served-model';
 
 /**
- * Runs batches one at a time on this thread's tfjs backend. Generators are the registry's own;
- * classifiers are loaded here by loadModel (the registry holds none).
+ * Runs batches one at a time on this thread's tfjs backend, or on ONNX Runtime sessions when given
+ * one (generate and classify; see buildOnnxSessions). Generators are the registry's own; classifiers
+ * are loaded here by loadModel (the registry holds none).
  */
 export class InProcessExecutor implements Executor {
   readonly description: string;
@@ -20,12 +22,17 @@ export class InProcessExecutor implements Executor {
   private readonly activations = new ActivationModels();
   /** Ids loadModel accepted; the registry's models at start are served without it. */
   private readonly loaded = new Set<string>();
+  private readonly onnxSessions = new Map<string, OnnxSessions>();
+  private readonly onnxPasses = new Map<string, OnnxPasses>();
 
   constructor(
     private readonly registry: ModelRegistry,
-    backend: string,
+    private readonly backend: string,
+    /** ONNX Runtime for generate and classify; undefined serves everything on tfjs. */
+    private readonly onnx?: OnnxServing,
   ) {
-    this.description = `in-process ${backend}`;
+    this.description =
+      onnx === undefined ? `in-process ${backend}` : `in-process onnxruntime (${onnx.threads} thread${onnx.threads === 1 ? '' : 's'}) and ${backend}`;
   }
 
   generate(modelId: string, latents: Float32Array, n: number, removal?: FilterRemoval): Promise<Float32Array> {
@@ -45,6 +52,15 @@ export class InProcessExecutor implements Executor {
 
   hasClassifier(modelId: string): boolean {
     return this.classifiers.has(modelId);
+  }
+
+  engineOf(modelId: string, pass: 'generate' | 'classify', removal?: FilterRemoval): string {
+    return engineOf(this.onnxPasses.get(modelId), pass, this.backend, removal);
+  }
+
+  /** Which passes of `modelId` ONNX Runtime serves, and why the others do not (undefined: no ONNX Runtime, or not loaded). */
+  onnxPassesOf(modelId: string): OnnxPasses | undefined {
+    return this.onnxPasses.get(modelId);
   }
 
   layerPass(modelId: string, pass: LayerPass, input: Float32Array, n: number): Promise<Float32Array> {
@@ -67,7 +83,12 @@ export class InProcessExecutor implements Executor {
 
   /** The registry's generator with what loadModel added. */
   private served(modelId: string): ServedModel {
-    return { generator: this.registry.get(modelId).generator, classifier: this.classifiers.get(modelId), features: this.featureNetworks.get(modelId) };
+    return {
+      generator: this.registry.get(modelId).generator,
+      classifier: this.classifiers.get(modelId),
+      features: this.featureNetworks.get(modelId),
+      onnx: this.onnxSessions.get(modelId),
+    };
   }
 
   private noFeatureNetwork(modelId: string): Error {
@@ -76,20 +97,27 @@ export class InProcessExecutor implements Executor {
     );
   }
 
-  /** The generator must already be in the registry (ModelRegistry loads it); this loads the classifier, if any. */
+  /** The generator must already be in the registry (ModelRegistry loads it); this loads the classifier, if any, and the ONNX sessions. */
   async loadModel(spec: ModelSpec): Promise<void> {
     checkModelSpec(spec, 'InProcessExecutor.loadModel');
     if (this.loaded.has(spec.id)) throw new Error(`InProcessExecutor.loadModel: expected a model not loaded yet, got ${spec.id} again`);
     // Throws NOT_FOUND naming the ids there are: the registry must hold the version first.
-    this.registry.get(spec.id);
+    const { generator } = this.registry.get(spec.id);
     this.loaded.add(spec.id);
     try {
       if (spec.classifier !== undefined) this.classifiers.set(spec.id, await loadClassifier(spec.classifier));
       if (spec.features !== undefined) this.featureNetworks.set(spec.id, await loadFeatureNetwork(spec.features));
+      if (this.onnx !== undefined) {
+        const { sessions, passes } = await buildOnnxSessions({ generator, classifier: this.classifiers.get(spec.id) }, this.onnx);
+        this.onnxSessions.set(spec.id, sessions);
+        this.onnxPasses.set(spec.id, passes);
+      }
     } catch (error) {
       this.loaded.delete(spec.id);
       this.classifiers.get(spec.id)?.dispose();
       this.classifiers.delete(spec.id);
+      this.featureNetworks.get(spec.id)?.network.dispose();
+      this.featureNetworks.delete(spec.id);
       throw error;
     }
   }
@@ -104,6 +132,8 @@ export class InProcessExecutor implements Executor {
     this.classifiers.clear();
     for (const features of this.featureNetworks.values()) features.network.dispose();
     this.featureNetworks.clear();
+    for (const sessions of this.onnxSessions.values()) releaseOnnxSessions(sessions);
+    this.onnxSessions.clear();
   }
 
   /** One batch at a time, in order; a failure fails only its own batch. */

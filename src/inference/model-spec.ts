@@ -1,13 +1,14 @@
 import path from 'node:path';
 import { featureNetworkOf, type FeatureNetworkSpec } from '../models/feature-network';
+import { generatorOf } from '../models/manifest';
 import type { LoadedModel } from '../models/model-registry';
 
 /** What an executor needs to serve one model version; every worker loads it from these folders. */
 export interface ModelSpec {
   /** "<name>@<version>", as in the registry. */
   id: string;
-  /** Absolute folder of the generator (model.json + weights.bin). */
-  dir: string;
+  /** Absolute folder of the generator (model.json + weights.bin); absent on a model that only classifies. */
+  dir?: string;
   /** On semi-supervised K+1 models: the classifier's absolute folder and the shapes it must have. */
   classifier?: ClassifierSpec;
   /** The network the feature analyses read (an autoencoder's encoder, a GAN's discriminator), when the model has one. */
@@ -24,13 +25,14 @@ export interface ClassifierSpec {
 }
 
 /**
- * The spec of a registry model: its generator and, when the manifest has one, its classifier.
+ * The spec of a registry model: its generator and classifier, those the manifest has.
  * `modelsDir` is the root the registry resolves `model.path` against (an absolute path stays as is).
  */
 export function modelSpec(model: LoadedModel, modelsDir: string): ModelSpec {
   const folder = path.resolve(modelsDir, model.path);
   const { manifest } = model;
-  const spec: ModelSpec = { id: model.id, dir: path.resolve(folder, manifest.generatorPath) };
+  const generator = generatorOf(manifest);
+  const spec: ModelSpec = { id: model.id, ...(generator !== undefined ? { dir: path.resolve(folder, generator.path) } : {}) };
   if (manifest.classifier !== undefined) {
     spec.classifier = {
       dir: path.resolve(folder, manifest.classifier.path),
@@ -46,7 +48,11 @@ export function modelSpec(model: LoadedModel, modelsDir: string): ModelSpec {
 /** Checks a spec where it enters an executor; errors say what was expected and what came. */
 export function checkModelSpec(spec: ModelSpec, where: string): void {
   if (typeof spec.id !== 'string' || spec.id.length === 0) throw new Error(`${where}: expected a non-empty model id, got ${JSON.stringify(spec.id)}`);
-  if (!path.isAbsolute(spec.dir)) throw new Error(`${where}: expected an absolute generator folder for ${spec.id}, got ${JSON.stringify(spec.dir)}`);
+  if (spec.dir === undefined && spec.classifier === undefined)
+    throw new Error(`${where}: expected a generator or a classifier folder for ${spec.id}, got neither`);
+  if (spec.dir !== undefined && !path.isAbsolute(spec.dir)) {
+    throw new Error(`${where}: expected an absolute generator folder for ${spec.id}, got ${JSON.stringify(spec.dir)}`);
+  }
   const f = spec.features;
   if (f !== undefined) {
     if (!path.isAbsolute(f.dir)) throw new Error(`${where}: expected an absolute feature network folder for ${spec.id}, got ${JSON.stringify(f.dir)}`);

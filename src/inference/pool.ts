@@ -178,6 +178,11 @@ export class InferencePool {
     return this.submit('classify', undefined, modelId, images, (e, id, batch, n) => e.classify(id, batch, n));
   }
 
+  /** The engine that computes `pass` of `modelId` (see Executor.engineOf). */
+  engineOf(modelId: string, pass: 'generate' | 'classify', removal?: FilterRemoval): string {
+    return this.executor.engineOf(modelId, pass, removal);
+  }
+
   /** Whether classify serves `modelId` (its classifier is loaded). */
   hasClassifier(modelId: string): boolean {
     return this.executor.hasClassifier(modelId);

@@ -5,13 +5,17 @@ import { runClassifier } from './classifier';
 import type { InferencePass, StimulusRequest, StimulusResult } from './executor';
 import { runFeaturePass, runGeneratorWalk, type ActivationModels, type FilterRemoval, type LayerPass } from './layer-passes';
 import { findOptimalStimulus } from './ops/optimal-stimulus';
+import { releaseOnnxSessions, type OnnxSessions } from './onnx-sessions';
 import { runGenerator } from './run-generator';
 
 /** A model version as an executor holds it. */
 export interface ServedModel {
-  generator: tf.LayersModel;
+  /** Absent on a model that only classifies. */
+  generator?: tf.LayersModel;
   classifier?: tf.LayersModel;
   features?: LoadedFeatureNetwork;
+  /** Sessions that compute generate (without filter removal) and classify on ONNX Runtime instead of tfjs. */
+  onnx?: OnnxSessions;
 }
 
 /** What one batch computes, beyond its inputs. */
@@ -31,16 +35,19 @@ export function computeBatch(
   activations: ActivationModels,
 ): Promise<Float32Array> {
   switch (task.pass) {
-    case 'generate':
-      if (task.removal === undefined || task.removal.filters.length === 0) return runGenerator(model.generator, input, n);
-      return runGeneratorWalk(model.generator, input, n, { layer: task.removal.layer, remove: task.removal.filters });
+    case 'generate': {
+      if (task.removal === undefined || task.removal.filters.length === 0) {
+        return model.onnx?.generator !== undefined ? model.onnx.generator.run(input, n) : runGenerator(generatorOf(model, modelId), input, n);
+      }
+      return runGeneratorWalk(generatorOf(model, modelId), input, n, { layer: task.removal.layer, remove: task.removal.filters });
+    }
     case 'classify':
       if (model.classifier === undefined) throw new Error(`executor: model ${modelId} has no classifier loaded`);
-      return runClassifier(model.classifier, input, n);
+      return model.onnx?.classifier !== undefined ? model.onnx.classifier.run(input, n) : runClassifier(model.classifier, input, n);
     case 'layer': {
       const pass = task.layerPass;
       if (pass === undefined) throw new Error('executor: expected a layer pass with pass "layer", got none');
-      if (pass.kind === 'generatorMeans') return runGeneratorWalk(model.generator, input, n, { layer: pass.layer, means: true });
+      if (pass.kind === 'generatorMeans') return runGeneratorWalk(generatorOf(model, modelId), input, n, { layer: pass.layer, means: true });
       return runFeaturePass(activations, featuresOf(model, modelId).network, pass, input, n);
     }
     default:
@@ -63,9 +70,15 @@ export function computeStimulus(model: ServedModel, modelId: string, request: St
 }
 
 export function disposeServedModel(model: ServedModel | undefined): void {
-  model?.generator.dispose();
+  model?.generator?.dispose();
   model?.classifier?.dispose();
   model?.features?.network.dispose();
+  releaseOnnxSessions(model?.onnx);
+}
+
+function generatorOf(model: ServedModel, modelId: string): tf.LayersModel {
+  if (model.generator === undefined) throw new Error(`executor: model ${modelId} has no generator`);
+  return model.generator;
 }
 
 function featuresOf(model: ServedModel, modelId: string): LoadedFeatureNetwork {

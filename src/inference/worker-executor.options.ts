@@ -16,6 +16,11 @@ export interface WorkerExecutorOptions {
    * on the model as saved, to measure what they bring (bench/executors.ts). @default true
    */
   optimize?: boolean;
+  /**
+   * Serve generate and classify on ONNX Runtime in each worker, with this many intra-op threads per
+   * session; the caller has checked that onnxruntime-node loads. @default undefined (all on tfjs)
+   */
+  onnxThreads?: number;
   /** Longest a worker may take to load its backend and models. @default 60000 ms */
   startTimeoutMs?: number;
   /** Told about crashes and restarts (the executor itself never logs). */

@@ -4,6 +4,7 @@ import { workerScript } from '../workers/worker-script';
 import type { Executor, StimulusRequest, StimulusResult } from './executor';
 import type { FilterRemoval, LayerPass } from './layer-passes';
 import { checkModelSpec, type ModelSpec } from './model-spec';
+import { engineOf, type OnnxPasses } from './onnx-sessions';
 import type { BatchTask } from './served-model';
 import type { WorkerSetup } from './worker/messages';
 import type { WorkerExecutorOptions } from './worker-executor.options';
@@ -52,17 +53,22 @@ export class WorkerExecutor implements Executor {
       backendOrder: [...options.backendOrder],
       models,
       optimize: options.optimize ?? true,
+      onnxThreads: options.onnxThreads,
       exitOnBatchSize: options.exitOnBatchSize,
     };
     for (const spec of models) this.servable.set(spec.id, spec);
     this.concurrency = options.workers;
-    this.description = `${options.workers} worker thread${options.workers === 1 ? '' : 's'} (${options.backendOrder.join(', ')})`;
+    const onnx = options.onnxThreads === undefined ? '' : `onnxruntime ${options.onnxThreads} thread${options.onnxThreads === 1 ? '' : 's'} each, `;
+    this.description = `${options.workers} worker thread${options.workers === 1 ? '' : 's'} (${onnx}${options.backendOrder.join(', ')})`;
   }
 
   /** Starts every worker and resolves once all have loaded their backend and models. */
   static async create(options: WorkerExecutorOptions): Promise<WorkerExecutor> {
     if (!Number.isInteger(options.workers) || options.workers < 1) {
       throw new Error(`WorkerExecutor: expected workers to be an integer >= 1, got ${options.workers}`);
+    }
+    if (options.onnxThreads !== undefined && (!Number.isInteger(options.onnxThreads) || options.onnxThreads < 1)) {
+      throw new Error(`WorkerExecutor: expected onnxThreads to be an integer >= 1 or undefined, got ${options.onnxThreads}`);
     }
     const ids = new Set<string>();
     for (const spec of options.models) {
@@ -128,6 +134,16 @@ export class WorkerExecutor implements Executor {
 
   hasClassifier(modelId: string): boolean {
     return this.servable.get(modelId)?.classifier !== undefined;
+  }
+
+  engineOf(modelId: string, pass: 'generate' | 'classify', removal?: FilterRemoval): string {
+    const slot = this.slots.find((s) => s !== undefined && s.models.has(modelId));
+    return engineOf(slot?.onnx.get(modelId), pass, slot?.backend ?? this.options.backendOrder[0], removal);
+  }
+
+  /** Which passes of `modelId` ONNX Runtime serves, and why the others do not, as a worker holding it reported (undefined: no ONNX Runtime). */
+  onnxPassesOf(modelId: string): OnnxPasses | undefined {
+    return this.slots.find((s) => s !== undefined && s.onnx.has(modelId))?.onnx.get(modelId);
   }
 
   /**
@@ -289,7 +305,7 @@ export class WorkerExecutor implements Executor {
 /** A deep copy, so a caller changing its spec later changes nothing here. */
 function copySpec(spec: ModelSpec): ModelSpec {
   const { id, dir, classifier, features } = spec;
-  const copy: ModelSpec = { id, dir };
+  const copy: ModelSpec = { id, ...(dir !== undefined ? { dir } : {}) };
   if (classifier !== undefined) copy.classifier = { dir: classifier.dir, imageShape: [...classifier.imageShape], classes: classifier.classes };
   if (features !== undefined) copy.features = { dir: features.dir, inputRange: [...features.inputRange] };
   return copy;

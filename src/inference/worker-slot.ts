@@ -1,7 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { UnreachableCaseError } from '../errors/unreachable';
 import type { StimulusRequest, StimulusResult } from './executor';
+import type { BackendName } from '../backend/backend';
 import type { ModelSpec } from './model-spec';
+import type { OnnxPasses } from './onnx-sessions';
 import type { BatchTask } from './served-model';
 import type { BatchRequest, LoadRequest, StimulusJobRequest, UnloadRequest, WorkerReply, WorkerSetup } from './worker/messages';
 
@@ -32,8 +34,12 @@ export interface Slot {
   numTensors: number;
   /** Models the worker holds (as it reported when ready, then as loads finish); batches go only to a worker holding their model. */
   models: Set<string>;
-  /** Loads sent to the worker and not answered yet, by load id. */
-  loads: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
+  /** The tfjs backend the worker chose, once ready. */
+  backend?: BackendName;
+  /** Per model the worker loaded with ONNX Runtime: which passes ONNX Runtime serves. */
+  onnx: Map<string, OnnxPasses>;
+  /** Loads sent to the worker and not answered yet, by load id; resolved with the model's ONNX passes, if any. */
+  loads: Map<number, { resolve: (onnx?: OnnxPasses) => void; reject: (error: Error) => void }>;
 }
 
 /** What the owner of a slot hears from its worker. */
@@ -59,7 +65,7 @@ export function startSlot(
     // Not the parent's flags: tsx's loader flags, for one, do not belong in a worker.
     execArgv: [],
   });
-  const slot: Slot = { index, worker, state: { kind: 'starting' }, numTensors: 0, models: new Set(), loads: new Map() };
+  const slot: Slot = { index, worker, state: { kind: 'starting' }, numTensors: 0, models: new Set(), onnx: new Map(), loads: new Map() };
   const ready = new Promise<void>((resolve, reject) => {
     let settled = false;
     const settle = (error?: string): void => {
@@ -81,6 +87,8 @@ export function startSlot(
       if (message.type === 'ready') {
         slot.numTensors = message.numTensors;
         slot.models = new Set(message.models);
+        slot.backend = message.backend;
+        slot.onnx = new Map(Object.entries(message.onnx));
         settle();
       } else if (message.type === 'startFailed') settle(message.message);
       else if (onReply(slot, message)) handlers.onJobDone(slot);
@@ -118,8 +126,9 @@ export function postJob(slot: Slot, job: Job): void {
 export function sendLoad(slot: Slot, spec: ModelSpec, loadId: number, onLoaded: () => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     slot.loads.set(loadId, {
-      resolve: () => {
+      resolve: (onnx) => {
         slot.models.add(spec.id);
+        if (onnx !== undefined) slot.onnx.set(spec.id, onnx);
         resolve();
         onLoaded();
       },
@@ -132,6 +141,7 @@ export function sendLoad(slot: Slot, spec: ModelSpec, loadId: number, onLoaded: 
 
 export function sendUnload(slot: Slot, modelId: string): void {
   slot.models.delete(modelId);
+  slot.onnx.delete(modelId);
   const request: UnloadRequest = { type: 'unload', modelId };
   slot.worker.postMessage(request);
 }
@@ -162,7 +172,7 @@ function onReply(slot: Slot, message: WorkerReply): boolean {
       slot.loads.delete(message.loadId);
       if (message.type === 'loaded') {
         slot.numTensors = message.numTensors;
-        load.resolve();
+        load.resolve(message.onnx);
       } else {
         load.reject(new Error(`inference worker ${slot.index} could not load the model: ${message.message}`));
       }

@@ -1,7 +1,7 @@
 import { createPrng } from '../data/prng';
 import { badInput } from '../errors/ganql-error';
 import { gridPng } from '../images/grid';
-import type { LoadedModel, ModelRegistry } from '../models/model-registry';
+import type { GeneratingModel, LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
 import type { SampleService, SampleView } from '../samples/sample.service';
 import { describe as show, expectFiniteVector, expectIntInRange } from '../validation/checks';
@@ -72,7 +72,7 @@ export class LatentService {
   interpolate(request: InterpolateRequest): Promise<InterpolationView> {
     const parameters = { ...request, from: summarise(request.from), to: summarise(request.to) };
     return this.runs.record({ kind: 'INTERPOLATE', modelId: request.modelId ?? undefined, parameters }, async (run) => {
-      const model = this.registry.resolve(request.modelId);
+      const model = this.registry.resolveGenerating(request.modelId);
       run.setModel(model.id);
       const steps = request.steps ?? LATENT_LIMITS.steps.default;
       expectIntInRange('steps', steps, LATENT_LIMITS.steps.min, LATENT_LIMITS.steps.max);
@@ -93,7 +93,7 @@ export class LatentService {
       terms: request.terms.map((t) => ({ coefficient: t.coefficient, exemplars: t.exemplars.map(summarise) })),
     };
     return this.runs.record({ kind: 'ARITHMETIC', modelId: request.modelId ?? undefined, parameters }, async (run) => {
-      const model = this.registry.resolve(request.modelId);
+      const model = this.registry.resolveGenerating(request.modelId);
       run.setModel(model.id);
       const { terms } = request;
       expectIntInRange('terms (number of terms)', terms.length, LATENT_LIMITS.terms.min, LATENT_LIMITS.terms.max);
@@ -144,7 +144,7 @@ export class LatentService {
   }
 
   /** Latents of refs in order; explicit latents are checked, sample ids looked up in one query. */
-  private async resolve(model: LoadedModel, refs: { ref: LatentRef; field: string }[]): Promise<Float32Array[]> {
+  private async resolve(model: GeneratingModel, refs: { ref: LatentRef; field: string }[]): Promise<Float32Array[]> {
     const out = new Array<Float32Array>(refs.length);
     const lookups: { id: string; field: string; at: number }[] = [];
     refs.forEach(({ ref, field }, at) => {

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { badInput } from '../errors/ganql-error';
 import { loadLayersModel } from './io';
-import { readManifest, type ModelManifest } from './manifest';
+import { generatorOf, readManifest, type ModelManifest } from './manifest';
 
 /** The last part of a weight's name ("kernel", "gamma", "moving_mean", ...). */
 function weightKey(w: tf.LayerVariable): string {
@@ -64,6 +64,8 @@ export async function loadFineTuneWeights(dir: string, want: FineTuneTarget, gen
   } catch (err) {
     throw badInput(`fineTuneFrom: expected a model version folder with a valid manifest.json, got ${(err as Error).message}`);
   }
+  const source = generatorOf(manifest);
+  if (source === undefined) throw badInput(`fineTuneFrom: ${dir}: expected a model with a generator, got one without (a classifier trained in supervised mode)`);
   const wanted = `architecture "${want.architecture}", latentSize ${want.latentSize}, imageShape [${want.imageShape}]`;
   const got = `architecture "${manifest.architecture}", latentSize ${manifest.latentSize}, imageShape [${manifest.imageShape}]`;
   if (wanted !== got) throw badInput(`fineTuneFrom: ${dir}: expected ${wanted} as in the spec, got ${got}`);
@@ -75,6 +77,6 @@ export async function loadFineTuneWeights(dir: string, want: FineTuneTarget, gen
     }
   }
   if (manifest.discriminatorPath === undefined) throw badInput(`fineTuneFrom: ${dir}: expected a discriminatorPath in the manifest, got none`);
-  await copyWeights(path.join(dir, manifest.generatorPath), generator, 'fineTuneFrom');
+  await copyWeights(path.join(dir, source.path), generator, 'fineTuneFrom');
   await copyWeights(path.join(dir, manifest.discriminatorPath), discriminator, 'fineTuneFrom');
 }

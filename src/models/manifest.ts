@@ -17,14 +17,17 @@ export interface ModelManifest {
   architecture: string;
   /** Dataset the model was trained on (e.g. "mnist"). */
   dataset: string;
-  /** Length of the latent vector z fed to the generator. */
-  latentSize: number;
+  /** Length of the latent vector z fed to the generator; absent with the generator (see generatorPath). */
+  latentSize?: number;
   /** Output image shape [height, width, channels]. */
   imageShape: [number, number, number];
-  /** Pixel range of the generator output; tanh generators emit [-1, 1]. */
+  /** Pixel range of the generator output (tanh generators emit [-1, 1]); without a generator, of the images the model was trained on. */
   outputRange: [number, number];
-  /** Relative path (from the manifest's folder) of the generator in tfjs layers format. */
-  generatorPath: string;
+  /**
+   * Relative path (from the manifest's folder) of the generator in tfjs layers format. Absent only on
+   * a model that classifies and generates nothing (a supervised-only classifier, which has a `classifier`).
+   */
+  generatorPath?: string;
   /** Relative path of the discriminator in tfjs layers format, if shipped. */
   discriminatorPath?: string;
   /**
@@ -81,6 +84,18 @@ export interface ModelManifest {
   };
 }
 
+/** A manifest's generator: its folder (relative to the manifest's) and the length of its z. */
+export interface GeneratorEntry {
+  path: string;
+  latentSize: number;
+}
+
+/** The manifest's generator, or undefined on a model without one (parseManifest checks the two fields come together). */
+export function generatorOf(manifest: ModelManifest): GeneratorEntry | undefined {
+  const { generatorPath, latentSize } = manifest;
+  return generatorPath !== undefined && latentSize !== undefined ? { path: generatorPath, latentSize } : undefined;
+}
+
 /** Reads and checks `<dir>/manifest.json`. */
 export function readManifest(dir: string): ModelManifest {
   const file = path.join(dir, 'manifest.json');
@@ -95,10 +110,17 @@ export function parseManifest(value: unknown, source: string): ModelManifest {
   if (typeof value !== 'object' || value === null) return fail('(root)', 'an object', value);
   const m = value as Record<string, unknown>;
   if (m.formatVersion !== 1) fail('formatVersion', '1', m.formatVersion);
-  for (const key of ['name', 'version', 'architecture', 'dataset', 'generatorPath'] as const) {
+  for (const key of ['name', 'version', 'architecture', 'dataset'] as const) {
     if (typeof m[key] !== 'string' || m[key].length === 0) fail(key, 'a non-empty string', m[key]);
   }
-  if (!Number.isInteger(m.latentSize) || (m.latentSize as number) < 1) fail('latentSize', 'a positive integer', m.latentSize);
+  // A model generates (generatorPath and latentSize), classifies (classifier), or both.
+  if (m.generatorPath === undefined) {
+    if (m.classifier === undefined) fail('generatorPath', 'a non-empty string, or a classifier on a model without a generator', m.generatorPath);
+    if (m.latentSize !== undefined) fail('latentSize', 'none on a model without a generator (no generatorPath)', m.latentSize);
+  } else {
+    if (typeof m.generatorPath !== 'string' || m.generatorPath.length === 0) fail('generatorPath', 'a non-empty string when present', m.generatorPath);
+    if (!Number.isInteger(m.latentSize) || (m.latentSize as number) < 1) fail('latentSize', 'a positive integer', m.latentSize);
+  }
   const shape = m.imageShape;
   if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
     fail('imageShape', '[height, width, channels] of positive integers', shape);

@@ -6,7 +6,7 @@ import { badInput, notFound } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
 import { featureNetworkOf, loadFeatureNetwork, type FeatureNetwork } from './feature-network';
 import { describeLayers, type LayerInfo } from './layer-info';
-import { readManifest, type ModelManifest } from './manifest';
+import { generatorOf, readManifest, type ModelManifest } from './manifest';
 import { loadServedGenerator } from './served-generator';
 
 /** A model version loaded into memory and registered in the database. */
@@ -16,9 +16,9 @@ export interface LoadedModel {
   manifest: ModelManifest;
   /** Folder of the version, relative to the models root. */
   path: string;
-  /** The generator for inference, batchnorm folded (see foldBatchNorm); not for training. */
-  generator: tf.LayersModel;
-  /** Layers of the served generator that samples' removeFilters and the concept-filter search can name. */
+  /** The generator for inference, batchnorm folded (see foldBatchNorm); not for training. Absent on a model that only classifies. */
+  generator?: tf.LayersModel;
+  /** Layers of the served generator that samples' removeFilters and the concept-filter search can name; none without a generator. */
   generatorLayers: LayerInfo[];
   /** The network the feature analyses read, and its layers they can name; absent on models without one. */
   featureNetwork?: FeatureNetwork & { layers: LayerInfo[] };
@@ -27,6 +27,16 @@ export interface LoadedModel {
 
 export function modelId(manifest: Pick<ModelManifest, 'name' | 'version'>): string {
   return `${manifest.name}@${manifest.version}`;
+}
+
+/** A loaded model that generates: its generator is loaded and its manifest names it and its latent size. */
+export type GeneratingModel = LoadedModel & {
+  generator: tf.LayersModel;
+  manifest: ModelManifest & Required<Pick<ModelManifest, 'generatorPath' | 'latentSize'>>;
+};
+
+export function generates(model: LoadedModel): model is GeneratingModel {
+  return model.generator !== undefined && generatorOf(model.manifest) !== undefined;
 }
 
 /** Every servable model version; the source of truth for what `models` returns. */
@@ -65,6 +75,13 @@ export class ModelRegistry {
     if (defaultId !== undefined && !models.some((m) => m.id === defaultId)) {
       throw new Error(`GANQL_DEFAULT_MODEL: expected one of ${models.map((m) => m.id).join(', ') || '(no models)'}, got ${JSON.stringify(defaultId)}`);
     }
+    // The default is what samples and the latent operations use when no model is named: it must generate.
+    const chosen = models.find((m) => m.id === defaultId);
+    if (chosen !== undefined && !generates(chosen)) {
+      throw new Error(
+        `GANQL_DEFAULT_MODEL: expected a model with a generator (${models.filter(generates).map((m) => m.id).join(', ') || 'none loaded'}), got ${chosen.id}, which only classifies`,
+      );
+    }
     return new ModelRegistry(models, defaultId, root, prisma);
   }
 
@@ -82,7 +99,7 @@ export class ModelRegistry {
     const model = await loadVersion(this.root, relative, this.prisma, new Set(this.byId.keys()));
     // Checked again after the awaits: two adds of one id may have raced.
     if (this.byId.has(model.id)) {
-      model.generator.dispose();
+      model.generator?.dispose();
       throw new Error(`duplicate model id ${model.id}`);
     }
     this.byId.set(model.id, model);
@@ -110,30 +127,45 @@ export class ModelRegistry {
     return model;
   }
 
-  /** `id` if given, else the configured default, else the first model. */
-  resolve(id: string | undefined | null): LoadedModel {
-    if (id !== undefined && id !== null) return this.get(id);
-    const fallback = this.defaultId ?? this.list()[0]?.id;
-    if (fallback === undefined) throw badInput('modelId: no model is loaded on this server, so one cannot be chosen');
-    return this.get(fallback);
+  /**
+   * The model with this id for an operation that generates images; BAD_USER_INPUT (naming `field`
+   * and the models that do generate) when it has no generator, NOT_FOUND when there is none.
+   */
+  getGenerating(id: string, field = 'modelId'): GeneratingModel {
+    const model = this.get(id);
+    if (generates(model)) return model;
+    const generating = this.list().filter(generates).map((m) => m.id);
+    throw badInput(
+      `${field}: expected a model with a generator (${generating.join(', ') || 'none is loaded'}), got ${model.id}, which has no generator ` +
+        '(a classifier trained in supervised mode: it serves classify and the feature analyses only)',
+    );
+  }
+
+  /** For an operation that generates: `id` if given, else the configured default, else the first model with a generator. */
+  resolveGenerating(id: string | undefined | null): GeneratingModel {
+    if (id !== undefined && id !== null) return this.getGenerating(id);
+    const fallback = this.defaultId ?? this.list().find(generates)?.id;
+    if (fallback === undefined) throw badInput('modelId: no model with a generator is loaded on this server, so one cannot be chosen');
+    return this.getGenerating(fallback);
   }
 
   dispose(): void {
-    for (const model of this.byId.values()) model.generator.dispose();
+    for (const model of this.byId.values()) model.generator?.dispose();
     this.byId.clear();
   }
 }
 
-/** Loads `<root>/<folder>` (manifest and served generator) and upserts its Model row; `taken` ids are refused before the weights load. */
+/** Loads `<root>/<folder>` (manifest and served generator, if it has one) and upserts its Model row; `taken` ids are refused before the weights load. */
 async function loadVersion(root: string, folder: string, prisma: Prisma, taken: ReadonlySet<string>): Promise<LoadedModel> {
   const dir = path.join(root, folder);
   const manifest = readManifest(dir);
   const id = modelId(manifest);
   if (taken.has(id)) throw new Error(`duplicate model id ${id}`);
+  const entry = generatorOf(manifest);
   // Served, never trained here: batchnorm folded (same input and output shapes as saved).
-  const generator = await loadServedGenerator(path.join(dir, manifest.generatorPath));
+  const generator = entry === undefined ? undefined : await loadServedGenerator(path.join(dir, entry.path));
   try {
-    checkGeneratorShape(generator, manifest, dir);
+    if (generator !== undefined && entry !== undefined) checkGeneratorShape(generator, entry.latentSize, manifest, dir);
     const featureNetwork = await describeFeatureNetwork(manifest, dir);
     const [height, width, channels] = manifest.imageShape;
     const createdAt = new Date(manifest.training.finishedAt);
@@ -142,7 +174,8 @@ async function loadVersion(root: string, folder: string, prisma: Prisma, taken: 
       version: manifest.version,
       architecture: manifest.architecture,
       dataset: manifest.dataset,
-      latentSize: manifest.latentSize,
+      // The column is required; a model without a generator has no z, recorded as 0.
+      latentSize: entry?.latentSize ?? 0,
       imageHeight: height,
       imageWidth: width,
       imageChannels: channels,
@@ -154,9 +187,17 @@ async function loadVersion(root: string, folder: string, prisma: Prisma, taken: 
       create: { id, ...fields, createdAt: Number.isNaN(createdAt.getTime()) ? new Date() : createdAt },
       update: fields,
     });
-    return { id, manifest, path: folder, generator, generatorLayers: describeLayers(generator, { role: 'generator' }), featureNetwork, createdAt: row.createdAt };
+    return {
+      id,
+      manifest,
+      path: folder,
+      ...(generator !== undefined ? { generator } : {}),
+      generatorLayers: generator === undefined ? [] : describeLayers(generator, { role: 'generator' }),
+      featureNetwork,
+      createdAt: row.createdAt,
+    };
   } catch (error) {
-    generator.dispose();
+    generator?.dispose();
     throw error;
   }
 }
@@ -177,11 +218,11 @@ async function describeFeatureNetwork(manifest: ModelManifest, dir: string): Pro
   }
 }
 
-function checkGeneratorShape(generator: tf.LayersModel, manifest: ModelManifest, dir: string): void {
+function checkGeneratorShape(generator: tf.LayersModel, latentSize: number, manifest: ModelManifest, dir: string): void {
   const input = generator.inputs[0]?.shape;
   const output = generator.outputs[0]?.shape;
-  if (!input || input[1] !== manifest.latentSize) {
-    throw new Error(`${dir}: generator input ${JSON.stringify(input)} does not take latentSize ${manifest.latentSize}`);
+  if (!input || input[1] !== latentSize) {
+    throw new Error(`${dir}: generator input ${JSON.stringify(input)} does not take latentSize ${latentSize}`);
   }
   if (!output || JSON.stringify(output.slice(1)) !== JSON.stringify(manifest.imageShape)) {
     throw new Error(`${dir}: generator output ${JSON.stringify(output)} does not match imageShape ${JSON.stringify(manifest.imageShape)}`);

@@ -4,7 +4,7 @@ import type { LoadedModel, ModelRegistry } from './model-registry';
 export class ModelService {
   constructor(
     private readonly registry: ModelRegistry,
-    /** The tfjs backend the models run on in this process. */
+    /** What computes in this process, as serverInfo.backend names it. */
     readonly backend: string,
   ) {}
 

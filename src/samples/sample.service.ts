@@ -4,7 +4,7 @@ import { badInput, notFound } from '../errors/ganql-error';
 import { encodePng } from '../images/png';
 import { removalKey, type FilterRemoval } from '../inference/layer-passes';
 import type { InferencePool } from '../inference/pool';
-import type { LoadedModel, ModelRegistry } from '../models/model-registry';
+import type { GeneratingModel, LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunService } from '../runs/run.service';
 import { expectFiniteVector, expectIntInRange } from '../validation/checks';
 import { checkedSeed, randomSeed } from '../validation/seed';
@@ -33,6 +33,7 @@ export interface SampleView {
   width: number;
   height: number;
   channels: number;
+  /** The engine that made the image: "onnxruntime" or the tfjs backend (Executor.engineOf). */
   backend: string;
   createdAt: Date;
 }
@@ -43,7 +44,6 @@ export class SampleService {
     private readonly registry: ModelRegistry,
     private readonly pool: InferencePool,
     private readonly runs: RunService,
-    private readonly backend: string,
     private readonly maxSamples: number,
   ) {}
 
@@ -51,7 +51,7 @@ export class SampleService {
   samples(request: SampleRequest): Promise<SampleView[]> {
     const parameters = { ...request, latents: request.latents ? `${request.latents.length} vectors` : undefined };
     return this.runs.record({ kind: 'SAMPLE', modelId: request.modelId ?? undefined, parameters }, async (run) => {
-      const model = this.registry.resolve(request.modelId);
+      const model = this.registry.resolveGenerating(request.modelId);
       run.setModel(model.id);
       const removal = request.removeFilters ? checkedRemoval(model, request.removeFilters) : undefined;
       const { latents, seed } = this.latentsFor(model, request);
@@ -65,12 +65,13 @@ export class SampleService {
     return this.runs.record({ kind: 'REGENERATE', parameters: { sampleId: id } }, async (run) => {
       const row = await this.db.prisma.sample.findUnique({ where: { id } });
       if (!row) throw notFound('sample', id);
-      const model = this.registry.get(row.modelId);
+      const model = this.registry.getGenerating(row.modelId);
       run.setModel(model.id);
       const latent = latentFromBytes(row.latent);
       const removal = (await this.removalsOf([row.runId])).get(row.runId);
       const [pixels] = await this.pool.generate(model.id, [latent], { removeFilters: removal });
-      return { value: this.view(model, row.id, row.runId, row.index, latent, pixels, row.createdAt), result: { sampleId: id } };
+      const engine = this.pool.engineOf(model.id, 'generate', removal);
+      return { value: this.view(model, row.id, row.runId, row.index, latent, pixels, engine, row.createdAt), result: { sampleId: id } };
     });
   }
 
@@ -99,12 +100,13 @@ export class SampleService {
     const views = new Array<SampleView>(refs.length);
     await Promise.all(
       [...groups.values()].map(async ({ modelId, removal, positions }) => {
-        const model = this.registry.get(modelId);
+        const model = this.registry.getGenerating(modelId);
         const latents = positions.map((i) => latentFromBytes(found[i].latent));
         const images = await this.pool.generate(model.id, latents, { removeFilters: removal });
+        const engine = this.pool.engineOf(model.id, 'generate', removal);
         positions.forEach((i, k) => {
           const row = found[i];
-          views[i] = this.view(model, row.id, row.runId, row.index, latents[k], images[k], row.createdAt);
+          views[i] = this.view(model, row.id, row.runId, row.index, latents[k], images[k], engine, row.createdAt);
         });
       }),
     );
@@ -115,16 +117,18 @@ export class SampleService {
    * Generates one image per latent through the shared pool and stores each as a sample of `runId`,
    * so that sample(id) regenerates it. Used by every operation that returns images.
    */
-  async generateAndStore(model: LoadedModel, runId: string, latents: Float32Array[], removal?: FilterRemoval): Promise<SampleView[]> {
+  async generateAndStore(model: GeneratingModel, runId: string, latents: Float32Array[], removal?: FilterRemoval): Promise<SampleView[]> {
     const images = await this.pool.generate(model.id, latents, { removeFilters: removal });
+    // The engine is part of what the image's bytes depend on (with the model version and the latent): stored with it.
+    const engine = this.pool.engineOf(model.id, 'generate', removal);
     const createdAt = new Date();
-    const views = images.map((pixels, index) => this.view(model, randomUUID(), runId, index, latents[index], pixels, createdAt));
+    const views = images.map((pixels, index) => this.view(model, randomUUID(), runId, index, latents[index], pixels, engine, createdAt));
     // One multi-row raw INSERT: this runs for every request (see Database.execute).
     const columns = '("id", "modelId", "runId", "index", "latent", "backend", "createdAt")';
     const rows = views.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
     await this.db.execute(
       `INSERT INTO "Sample" ${columns} VALUES ${rows}`,
-      views.flatMap((v) => [v.id, model.id, runId, v.index, latentToBytes(v.latent), this.backend, createdAt]),
+      views.flatMap((v) => [v.id, model.id, runId, v.index, latentToBytes(v.latent), v.backend, createdAt]),
     );
     return views;
   }
@@ -158,7 +162,7 @@ export class SampleService {
     return out;
   }
 
-  private latentsFor(model: LoadedModel, request: SampleRequest): { latents: Float32Array[]; seed?: number } {
+  private latentsFor(model: GeneratingModel, request: SampleRequest): { latents: Float32Array[]; seed?: number } {
     const { latentSize } = model.manifest;
     if (request.latents !== undefined && request.latents !== null) {
       if (request.seed !== undefined && request.seed !== null) {
@@ -176,11 +180,20 @@ export class SampleService {
     return { latents: seededLatents(seed, count, latentSize), seed };
   }
 
-  private view(model: LoadedModel, id: string, runId: string, index: number, latent: Float32Array, pixels: Float32Array, createdAt: Date): SampleView {
+  private view(
+    model: LoadedModel,
+    id: string,
+    runId: string,
+    index: number,
+    latent: Float32Array,
+    pixels: Float32Array,
+    backend: string,
+    createdAt: Date,
+  ): SampleView {
     const [height, width, channels] = model.manifest.imageShape;
     if (channels !== 1 && channels !== 3) throw new Error(`model ${model.id}: cannot encode ${channels} channels as PNG`);
     const png = encodePng(pixels, width, height, channels, model.manifest.outputRange);
-    return { id, modelId: model.id, runId, index, latent, pixels, png, width, height, channels, backend: this.backend, createdAt };
+    return { id, modelId: model.id, runId, index, latent, pixels, png, width, height, channels, backend, createdAt };
   }
 }
 

@@ -8,6 +8,7 @@ import express from 'express';
 import { Registry } from 'prom-client';
 import type { ClassType } from 'type-graphql';
 import { initBackend, type BackendInfo } from '../backend/backend';
+import type { OnnxConfig } from '../config/config';
 import { ClassifyService } from '../classify/classify.service';
 import type { Config } from '../config/config';
 import { openDatabase, type Database } from '../db/database';
@@ -38,6 +39,8 @@ import { authMiddleware, presentedKey, resolvePrincipal } from './auth.middlewar
 import { ServerInfoResolver } from '../graphql/server/server-info.resolver';
 import { TrainingResolver } from '../graphql/training/training.resolver';
 import { chooseExecutor } from '../inference/choose-executor';
+import { servingEngine, type OnnxServing } from '../inference/onnx-sessions';
+import { loadOnnxRuntime } from '../onnx/onnx-runtime';
 import { InferencePool } from '../inference/pool';
 import { LatentService } from '../latent/latent.service';
 import type { Logger } from '../log/logger';
@@ -74,6 +77,8 @@ const BODY_LIMIT = '5mb';
 export interface Ganql {
   config: Config;
   backend: BackendInfo;
+  /** What computes, as serverInfo names it: the tfjs backend, or "onnxruntime+<backend>" (see servingEngine). */
+  engine: string;
   database: Database;
   httpServer: http.Server;
   /** Starts listening; resolves with the bound address. */
@@ -85,7 +90,9 @@ export interface Ganql {
 /** Builds and starts every piece of ganql except the listening socket. */
 export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   const backend = await initBackend({ order: config.backendOrder, log: (m) => log.info(m) });
-  log.info('backend chosen', { backend: backend.name, customKernels: backend.customKernels });
+  const onnx = onnxServing(config.onnx, log);
+  const engine = servingEngine(backend.name, onnx !== undefined);
+  log.info('backend chosen', { backend: backend.name, customKernels: backend.customKernels, engine });
 
   const database = openDatabase(config.databaseUrl);
   const migrations = await database.migrate((m) => log.info(m));
@@ -94,7 +101,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   // This process among the replicas sharing the database: the owner of the runs and training jobs it works on.
   const replica = new Replica(database, config.replica, log);
   await replica.register();
-  const runService = new RunService(database, backend.name, log, replica.id);
+  const runService = new RunService(database, engine, log, replica.id);
   const trainingStore = new TrainingJobStore(database.prisma);
   const trainingQueue = createJobQueue(database, config.databaseUrl, config.training.maxJobs, log);
   // One process (SQLite): before the runs a dead process left RUNNING are closed, its training jobs are resumed (their runs stay open) or
@@ -120,17 +127,17 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   // poolStats and admissionStats are read at scrape time only, after both exist.
   const metrics = createMetrics({
     registry: metricsRegistry,
-    backend: backend.name,
+    backend: engine,
     poolStats: () => pool.stats(),
     admissionStats: () => admission.stats(),
   });
-  const executor = await chooseExecutor({ backend: backend.name, workers: config.inferenceWorkers, registry, modelsDir: config.modelsDir, log });
+  const executor = await chooseExecutor({ backend: backend.name, workers: config.inferenceWorkers, registry, modelsDir: config.modelsDir, onnx, log });
   const pool = new InferencePool(executor, config.pool, metrics.poolListener);
-  const modelService = new ModelService(registry, backend.name);
-  const sampleService = new SampleService(database, registry, pool, runService, backend.name, config.maxSamplesPerRequest);
+  const modelService = new ModelService(registry, engine);
+  const sampleService = new SampleService(database, registry, pool, runService, config.maxSamplesPerRequest);
   const latentService = new LatentService(registry, sampleService, runService);
   const classifyService = new ClassifyService(registry, pool, runService, config.maxSamplesPerRequest);
-  const systemService = new SystemService(config, backend, database.provider, pool, VERSION);
+  const systemService = new SystemService(config, backend, engine, database.provider, pool, VERSION);
   const scorers = ScorerCatalog.load(config.scorersDir, (folder, reason) => log.error('scorer not loaded', { folder, reason }));
   log.info('scorers found', { scorersDir: config.scorersDir, scorers: scorers.list().map((s) => s.name) });
   const datasets = new DatasetCache();
@@ -225,7 +232,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   replica.start(trainingQueue.shared ? sweep : undefined);
 
   let accepting = true;
-  app.get('/healthz', healthHandler({ accepting: () => accepting, databaseOk: () => database.ping(), modelCount: () => registry.size, backend: backend.name }));
+  app.get('/healthz', healthHandler({ accepting: () => accepting, databaseOk: () => database.ping(), modelCount: () => registry.size, backend: engine }));
   app.get('/metrics', metrics.handler);
   const auth = authMiddleware({
     apiKeys,
@@ -259,6 +266,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   return {
     config,
     backend,
+    engine,
     database,
     httpServer,
     listen: () =>
@@ -286,4 +294,16 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
         await database.close();
       })()),
   };
+}
+
+/** ONNX Runtime for generate and classify when the configuration asks for it and it loads; otherwise tfjs serves them (logged). */
+function onnxServing(config: OnnxConfig, log: Logger): OnnxServing | undefined {
+  if (!config.enabled) return undefined;
+  const loaded = loadOnnxRuntime();
+  if (!loaded.ok) {
+    log.warn('onnxruntime not loaded; generate and classify run on tfjs', { reason: loaded.reason });
+    return undefined;
+  }
+  log.info('onnxruntime loaded', { version: loaded.version, threads: config.threads });
+  return { runtime: loaded.runtime, threads: config.threads };
 }

@@ -17,6 +17,8 @@ export class SystemService {
   constructor(
     private readonly config: Config,
     private readonly backend: BackendInfo,
+    /** What computes, as servingEngine names it. */
+    private readonly engine: string,
     private readonly database: DatabaseProvider,
     private readonly pool: InferencePool,
     private readonly version: string,
@@ -25,7 +27,7 @@ export class SystemService {
   info(): SystemInfo {
     return {
       version: this.version,
-      backend: this.backend.name,
+      backend: this.engine,
       customKernels: this.backend.customKernels,
       database: this.database,
       maxSamplesPerRequest: this.config.maxSamplesPerRequest,

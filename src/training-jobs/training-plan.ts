@@ -41,12 +41,15 @@ export function planTrainingJob(
   const parent = fineTuneFrom === undefined || fineTuneFrom === null ? undefined : registry.get(fineTuneFrom);
   const dataset = datasetOf(datasetName, parent);
   const input: TrainingSpecInput = { ...dropNulls(specInput), dataset };
+  // Said before the parent's network fills the defaults, which these modes would refuse in its stead.
+  if (parent && (input.mode === 'autoencoder' || input.mode === 'supervised')) checkFromScratch(input.mode, parent);
   // Fine-tuning keeps the network: its architecture and latent size are the parent's unless given.
   if (parent) {
     if (input.architecture === undefined && (TRAINING_ARCHITECTURES as readonly string[]).includes(parent.manifest.architecture)) {
       input.architecture = parent.manifest.architecture as TrainingSpec['architecture'];
     }
-    input.latentSize ??= parent.manifest.latentSize;
+    // A parent without a generator has no latent size to keep; checkFineTune refuses it below.
+    if (parent.manifest.latentSize !== undefined) input.latentSize ??= parent.manifest.latentSize;
     // ... and a DCGAN's width.
     const parentFilters = parent.manifest.training.architectureConfig.generatorFilters;
     if (input.architecture === 'dcgan' && parent.manifest.architecture === 'dcgan' && typeof parentFilters === 'number') input.filters ??= parentFilters;
@@ -95,10 +98,21 @@ function datasetOf(name: string | null | undefined, parent: LoadedModel | undefi
   return dataset;
 }
 
+/** The modes that always train from scratch refuse a model to fine-tune. */
+function checkFromScratch(mode: TrainingSpec['mode'], parent: LoadedModel): void {
+  if (mode === 'autoencoder') throw badInput(`fineTuneFrom: expected none in AUTOENCODER mode (an autoencoder trains from scratch), got model ${parent.id}`);
+  if (mode === 'supervised')
+    throw badInput(`fineTuneFrom: expected none in SUPERVISED mode (the supervised baseline trains from scratch), got model ${parent.id}`);
+}
+
 function checkFineTune(spec: TrainingSpec, parent: LoadedModel): void {
   const m = parent.manifest;
-  if (spec.mode === 'autoencoder')
-    throw badInput(`fineTuneFrom: expected none in AUTOENCODER mode (an autoencoder trains from scratch), got model ${parent.id}`);
+  checkFromScratch(spec.mode, parent);
+  if (m.generatorPath === undefined) {
+    throw badInput(
+      `fineTuneFrom: expected a model with a generator and a discriminator, got model ${parent.id}, which has no generator (a classifier trained in supervised mode)`,
+    );
+  }
   if (m.architecture !== spec.architecture) {
     throw badInput(`architecture: expected ${show(m.architecture)}, the architecture of model ${parent.id} to fine-tune, got ${show(spec.architecture)}`);
   }

@@ -53,8 +53,11 @@ export function buildModels(spec: TrainingSpec, classes: number): Models {
 /** Images of the data-dependent init of weight-normalised layers; 500 as in the paper's code. */
 const WEIGHT_NORM_INIT_IMAGES = 500;
 
-/** Data-dependent init of D's weight-normalised layers (G's output layer keeps g = 1, as in the paper's code) (the K+1 MLP's) on a seeded batch of training images; a no-op for other models. */
-export function initFromData(discriminator: tf.LayersModel, data: TrainingData, seed: number): void {
+/**
+ * Data-dependent init of D's weight-normalised layers (G's output layer keeps g = 1, as in the paper's code) (the K+1 MLP's)
+ * on a seeded batch of `data` (the training images; the supervised baseline passes its labelled examples); a no-op for other models.
+ */
+export function initFromData(discriminator: tf.LayersModel, data: Pick<TrainingData, 'images' | 'count' | 'shape'>, seed: number): void {
   if (!discriminator.layers.some((l) => l instanceof WeightNormDense)) return;
   const n = Math.min(WEIGHT_NORM_INIT_IMAGES, data.count);
   const size = data.shape[0] * data.shape[1] * data.shape[2];

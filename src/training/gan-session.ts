@@ -1,6 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
 import { loadTrainingData, type TrainingData } from '../data/training-data';
-import { badInput } from '../errors/ganql-error';
 import { loadFineTuneWeights } from '../models/copy-weights';
 import { defaultDcganConfig } from '../models/dcgan';
 import { DcganTrainer } from './dcgan-trainer';
@@ -8,7 +7,8 @@ import { runEpochs } from './epoch-loop';
 import { EpochEvaluator } from './epoch-evaluation';
 import { buildModels, initFromData } from './gan-models';
 import { GanSessionTrainer } from './gan-session-trainer';
-import { KPlusOneTrainer, selectLabelled, type LabelledImages } from './kplusone-trainer';
+import { KPlusOneTrainer } from './kplusone-trainer';
+import { labelledExamples, type LabelledImages } from './labelled-examples';
 import { DEFAULT_SCORERS_DIR, type SessionOptions, type SessionResult } from './session-options';
 import type { TrainingSpec } from './training-spec';
 
@@ -18,7 +18,7 @@ const K_PLUS_ONE_UNSUPERVISED_WEIGHT = 0.5;
  * Rate of the moving average of D's parameters that the K+1 classifier is evaluated and served with.
  * The paper's code uses 0.0001 over 180,000 steps; ours run ~100x fewer steps, so the window is ~200 steps.
  */
-const K_PLUS_ONE_AVERAGE_RATE = 0.005;
+export const K_PLUS_ONE_AVERAGE_RATE = 0.005;
 
 /**
  * GAN and K+1 modes of runTrainingSession: G and D built for the spec, started from scratch (D's
@@ -29,19 +29,11 @@ export async function runGanSession(spec: TrainingSpec, options: SessionOptions)
   const log = options.log ?? (() => undefined);
   const data = await loadTrainingData(spec.dataset, 'train', { limit: spec.limit });
   log(`${spec.dataset}: ${data.count} training images`);
-  const classes = data.classes.length;
 
   let labelled: LabelledImages | undefined;
   let test: TrainingData | undefined;
   if (spec.mode === 'kplusone') {
-    const perClass = spec.labelsPerClass ?? 0;
-    let picked: Uint32Array;
-    try {
-      picked = selectLabelled(data.labels, classes, perClass, spec.seed);
-    } catch (err) {
-      throw badInput(`${(err as Error).message} (in the ${data.count} training images)`);
-    }
-    labelled = labelledSubset(data, picked);
+    labelled = labelledExamples(data, spec.labelsPerClass ?? 0, spec.seed);
     test = await loadTrainingData(spec.dataset, 'test');
     log(`kplusone: ${labelled.count} labelled of ${data.count} training images, ${test.count} held-out test images`);
   }
@@ -91,17 +83,6 @@ async function trainModels(
     generator.dispose();
     discriminator.dispose();
   }
-}
-
-function labelledSubset(data: TrainingData, picked: Uint32Array): LabelledImages {
-  const size = data.shape[0] * data.shape[1] * data.shape[2];
-  const images = new Float32Array(picked.length * size);
-  const labels = new Uint8Array(picked.length);
-  picked.forEach((src, i) => {
-    images.set(data.images.subarray(src * size, (src + 1) * size), i * size);
-    labels[i] = data.labels[src];
-  });
-  return { images, labels, count: picked.length };
 }
 
 function makeTrainer(

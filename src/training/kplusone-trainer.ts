@@ -1,5 +1,5 @@
 // Over 300 lines: the K+1 step, its epoch batching (labelled batches cycled beside the unlabelled
-// ones) and the classifier's evaluation helpers (test error, labelled subset) belong together.
+// ones) and the classifier's evaluation helper (test error) belong together.
 import * as tf from '@tensorflow/tfjs';
 import { createPrng, shuffledIndices } from '../data/prng';
 import { reseedNoise } from '../models/layers/seeded-random-layer';
@@ -8,16 +8,10 @@ import { variablesOf } from './trainable-variables';
 import { generateImages, generatorPass } from './generator-pass';
 import { vbnReferenceNoise, type EpochStats, type StepProgress, type TrainingImages } from './dcgan-trainer';
 import { kPlusOneDiscriminatorLoss } from './k-plus-one';
+import { LabelledCycle, type LabelledBatch, type LabelledImages } from './labelled-examples';
 import { featureExtractor, featureMatchingLoss } from './techniques/feature-matching';
 import { HistoricalAverage } from './techniques/historical-averaging';
 import { ParameterAverage } from './techniques/parameter-average';
-
-/** The labelled subset of a semi-supervised run: count images of the training shape and their classes. */
-export interface LabelledImages {
-  images: Float32Array;
-  labels: Uint8Array;
-  count: number;
-}
 
 export interface KPlusOneTrainerOptions {
   /** Images per batch of each kind (labelled, unlabelled, generated); 100 as in the paper's code. */
@@ -151,12 +145,7 @@ export class KPlusOneTrainer {
    * One generator step with its k discriminator steps. labelled/unlabelled: k batches each;
    * noise: k + 1 arrays of batchSize * latentSize. D's noise layers draw from stream `noiseStream`.
    */
-  trainStep(
-    labelledBatches: { images: tf.Tensor4D; labels: tf.Tensor1D }[],
-    unlabelledBatches: tf.Tensor4D[],
-    noise: Float32Array[],
-    noiseStream = 0,
-  ): EpochStats {
+  trainStep(labelledBatches: LabelledBatch[], unlabelledBatches: tf.Tensor4D[], noise: Float32Array[], noiseStream = 0): EpochStats {
     const { k, batchSize, unsupervisedWeight } = this.options;
     if (labelledBatches.length !== k || unlabelledBatches.length !== k || noise.length !== k + 1) {
       throw new Error(
@@ -226,44 +215,30 @@ export class KPlusOneTrainer {
 
   /**
    * One pass over the unlabelled images in an order fixed by (seed, epoch); the labelled images are
-   * cycled in reshuffled passes, so each step sees batchSize labelled examples (the paper's code does the same).
+   * cycled in reshuffled passes (LabelledCycle), so each step sees batchSize labelled examples (the paper's code does the same).
    * Stops early (returning the steps done) when shouldStop() says so between steps.
    */
   async trainEpoch(epoch: number, onStep?: (p: StepProgress) => void, maxSteps?: number, shouldStop?: () => boolean): Promise<EpochStats> {
     const { batchSize, k, seed } = this.options;
     const order = shuffledIndices(this.unlabelled.count, createPrng(seed * 7919 + epoch * 4 + 1));
     const noisePrng = createPrng(seed * 7919 + epoch * 4 + 2);
-    const labelPrng = createPrng(seed * 7919 + epoch * 4 + 3);
+    const cycle = new LabelledCycle(this.labelled, this.unlabelled.shape, seed, epoch);
     const steps = Math.min(this.stepsPerEpoch(), maxSteps ?? Infinity);
     const [h, w, c] = this.unlabelled.shape;
-    let labelledOrder = shuffledIndices(this.labelled.count, labelPrng);
-    let labelledNext = 0;
-    const nextLabelled = (): number => {
-      if (labelledNext === labelledOrder.length) {
-        labelledOrder = shuffledIndices(this.labelled.count, labelPrng);
-        labelledNext = 0;
-      }
-      return labelledOrder[labelledNext++];
-    };
     const totals: EpochStats = { generator: 0, discriminator: 0, dAccuracyReal: 0, dAccuracyFake: 0, steps: 0 };
     for (let step = 0; step < steps && !(shouldStop?.() ?? false); step++) {
       const started = performance.now();
-      const labelled: { images: tf.Tensor4D; labels: tf.Tensor1D }[] = [];
+      const labelled: LabelledBatch[] = [];
       const unlabelled: tf.Tensor4D[] = [];
       for (let i = 0; i < k; i++) {
         const real = new Float32Array(batchSize * this.imageSize);
-        const lab = new Float32Array(batchSize * this.imageSize);
-        const labels = new Int32Array(batchSize);
         const first = (step * k + i) * batchSize;
         for (let b = 0; b < batchSize; b++) {
           const src = order[first + b] * this.imageSize;
           real.set(this.unlabelled.images.subarray(src, src + this.imageSize), b * this.imageSize);
-          const l = nextLabelled();
-          lab.set(this.labelled.images.subarray(l * this.imageSize, (l + 1) * this.imageSize), b * this.imageSize);
-          labels[b] = this.labelled.labels[l];
         }
         unlabelled.push(tf.tensor4d(real, [batchSize, h, w, c]));
-        labelled.push({ images: tf.tensor4d(lab, [batchSize, h, w, c]), labels: tf.tensor1d(labels, 'int32') });
+        labelled.push(cycle.nextBatch(batchSize));
       }
       const noise = Array.from({ length: k + 1 }, () => {
         const out = new Float32Array(batchSize * this.latentSize);
@@ -349,26 +324,6 @@ export function classificationError(classifier: tf.LayersModel, data: LabelledIm
     for (let i = 0; i < n; i++) if (classes[i] !== data.labels[first + i]) wrong++;
   }
   return data.count === 0 ? 0 : wrong / data.count;
-}
-
-/**
- * `perClass` examples of each class 0..classes-1, chosen by `seed` among `labels` (a seeded shuffle,
- * then the first perClass of each class), returned as indices in ascending order. Throws when a class has too few.
- */
-export function selectLabelled(labels: Uint8Array, classes: number, perClass: number, seed: number): Uint32Array {
-  const order = shuffledIndices(labels.length, createPrng(seed * 7919 + 5));
-  const taken = new Array<number>(classes).fill(0);
-  const picked: number[] = [];
-  for (const i of order) {
-    const label = labels[i];
-    if (label < classes && taken[label] < perClass) {
-      taken[label]++;
-      picked.push(i);
-    }
-  }
-  const short = taken.findIndex((n) => n < perClass);
-  if (short >= 0) throw new Error(`labelsPerClass: expected at least ${perClass} training examples of class ${short}, got ${taken[short]}`);
-  return Uint32Array.from(picked.sort((a, b) => a - b));
 }
 
 /** Reads a tensor and frees it (outside any tidy: reading inside one is slow, see TFJS-NOTES). */

@@ -26,8 +26,8 @@ export interface TrainArgs {
 }
 
 const USAGE =
-  'usage: npm run train -- --epochs N --out DIR [--mode gan|kplusone|autoencoder] [--model dcgan|mlp (autoencoder: mlp)] [--dataset mnist|fashion-mnist] ' +
-  '[--labels-per-class N (kplusone)] [--loss non-saturating|minimax] [--batch-size 64] [--seed 42] [--lr 0.0002] [--beta1 0.5] [--k 1] ' +
+  'usage: npm run train -- --epochs N --out DIR [--mode gan|kplusone|autoencoder|supervised] [--model dcgan|mlp (autoencoder, supervised: mlp)] ' +
+  '[--dataset mnist|fashion-mnist] [--labels-per-class N (kplusone, supervised)] [--loss non-saturating|minimax] [--batch-size 64] [--seed 42] [--lr 0.0002] [--beta1 0.5] [--k 1] ' +
   '[--latent-size 100 (autoencoder: the code size)] [--limit N] [--keep-every N] [--name NAME] [--resume] [--fine-tune-from DIR] [--threads N (0: wasm only)] ' +
   '[--label-smoothing 0.9] [--feature-matching LAYER (required in kplusone mode)] [--historical-averaging WEIGHT] ' +
   '[--minibatch-kernels B [--minibatch-kernel-dim 5]] [--virtual-batch-norm R] [--filters 32 (dcgan: 8..128)] [--generator-average RATE (e.g. 0.001)] ' +
@@ -154,9 +154,10 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   };
 }
 
-/** A step's losses as the mode names them (autoencoder: reconstruction MSE and sparsity penalty in the G and D slots). */
+/** A step's losses as the mode names them (autoencoder: reconstruction MSE and sparsity penalty in the G and D slots; supervised: the classifier's cross-entropy in D's). */
 function lossText(spec: TrainingSpec, losses: { generator: number; discriminator: number }): string {
   if (spec.mode === 'autoencoder') return `reconstruction ${losses.generator.toFixed(4)} sparsity ${losses.discriminator.toFixed(4)}`;
+  if (spec.mode === 'supervised') return `cross-entropy ${losses.discriminator.toFixed(4)}`;
   return `D ${losses.discriminator.toFixed(3)} G ${losses.generator.toFixed(3)}`;
 }
 

@@ -1,6 +1,8 @@
+import { UnreachableCaseError } from '../errors/unreachable';
 import { runAutoencoderSession } from './autoencoder-session';
 import { runGanSession } from './gan-session';
 import type { SessionOptions, SessionResult } from './session-options';
+import { runSupervisedSession } from './supervised-session';
 import type { TrainingSpec } from './training-spec';
 
 /**
@@ -9,5 +11,15 @@ import type { TrainingSpec } from './training-spec';
  * backend, across stop and resume. The caller initialises the tfjs backend.
  */
 export async function runTrainingSession(spec: TrainingSpec, options: SessionOptions): Promise<SessionResult> {
-  return spec.mode === 'autoencoder' ? runAutoencoderSession(spec, options) : runGanSession(spec, options);
+  switch (spec.mode) {
+    case 'gan':
+    case 'kplusone':
+      return runGanSession(spec, options);
+    case 'autoencoder':
+      return runAutoencoderSession(spec, options);
+    case 'supervised':
+      return runSupervisedSession(spec, options);
+    default:
+      throw new UnreachableCaseError(spec.mode);
+  }
 }

@@ -6,11 +6,13 @@ import { badInput } from '../errors/ganql-error';
  * Both entry points build a partial spec and pass it through checkTrainingSpec, so the limits and
  * the messages are the same wherever training starts.
  */
-export const TRAINING_MODES = ['gan', 'kplusone', 'autoencoder'] as const;
+export const TRAINING_MODES = ['gan', 'kplusone', 'autoencoder', 'supervised'] as const;
 /**
  * 'gan': G against a real/fake D (Goodfellow et al.); 'kplusone': semi-supervised K+1 D, G by feature matching (Salimans et al. sec 5);
  * 'autoencoder': a sparse denoising autoencoder on the unlabelled images (Le et al. 2012's kind of feature learner;
- * src/models/sparse-autoencoder.ts), latentSize = its code size, served with its decoder as the generator.
+ * src/models/sparse-autoencoder.ts), latentSize = its code size, served with its decoder as the generator;
+ * 'supervised': the K+1 mode's D trained on its labelled examples alone, without a generator (the baseline of
+ * Salimans et al.'s Table 1), served as a classifier only.
  */
 export type TrainingMode = (typeof TRAINING_MODES)[number];
 
@@ -61,7 +63,7 @@ export interface TrainingSpec {
   generatorLoss: GeneratorLoss;
   /** Use at most this many training images (the first of the deterministic split). */
   limit?: number;
-  /** kplusone mode only: labelled examples per class, 1..1000 (10 = the paper's 100 labels). */
+  /** kplusone and supervised modes only: labelled examples per class, 1..1000 (10 = the paper's 100 labels). */
   labelsPerClass?: number;
   /** Also keep the model of every this-many epochs as a servable version (the final one always is). */
   keepEvery?: number;
@@ -138,8 +140,10 @@ function intIn(field: string, value: unknown, range: { min: number; max: number 
 export function checkTrainingSpec(input: TrainingSpecInput): TrainingSpec {
   const mode = oneOf('mode', TRAINING_MODES, input.mode ?? TRAINING_DEFAULTS.mode);
   if (mode === 'autoencoder') checkAutoencoderInput(input);
-  // The autoencoder is an MLP only: its default architecture is the one it has.
-  const architecture = oneOf('architecture', TRAINING_ARCHITECTURES, input.architecture ?? (mode === 'autoencoder' ? 'mlp' : TRAINING_DEFAULTS.architecture));
+  if (mode === 'supervised') checkSupervisedInput(input);
+  // The autoencoder and the supervised classifier are MLPs only: their default architecture is the one they have.
+  const mlpOnly = mode === 'autoencoder' || mode === 'supervised';
+  const architecture = oneOf('architecture', TRAINING_ARCHITECTURES, input.architecture ?? (mlpOnly ? 'mlp' : TRAINING_DEFAULTS.architecture));
   const dataset = oneOf('dataset', TRAINING_DATASETS, input.dataset ?? TRAINING_DEFAULTS.dataset);
   const generatorLoss = oneOf('generatorLoss', GENERATOR_LOSSES, input.generatorLoss ?? TRAINING_DEFAULTS.generatorLoss);
   if (input.epochs === undefined) throw badInput(`epochs: expected an integer in 1..1000, got none`);
@@ -162,11 +166,13 @@ export function checkTrainingSpec(input: TrainingSpecInput): TrainingSpec {
   const options = checkGeneratorOptions(input, mode, architecture, epochs);
 
   let labelsPerClass: number | undefined;
-  if (mode === 'kplusone') {
-    if (input.labelsPerClass === undefined) throw badInput(`labelsPerClass: expected an integer in 1..1000 in kplusone mode, got none`);
+  if (mode === 'kplusone' || mode === 'supervised') {
+    if (input.labelsPerClass === undefined) throw badInput(`labelsPerClass: expected an integer in 1..1000 in ${mode} mode, got none`);
     labelsPerClass = intIn('labelsPerClass', input.labelsPerClass, TRAINING_LIMITS.labelsPerClass);
   } else if (input.labelsPerClass !== undefined) {
-    throw badInput(`labelsPerClass: expected none in ${mode} mode (labels are used only in kplusone mode), got ${JSON.stringify(input.labelsPerClass)}`);
+    throw badInput(
+      `labelsPerClass: expected none in ${mode} mode (labels are used only in kplusone and supervised modes), got ${JSON.stringify(input.labelsPerClass)}`,
+    );
   }
 
   const techniques = checkTechniques(input.techniques ?? {});
@@ -256,6 +262,31 @@ function checkAutoencoderInput(input: TrainingSpecInput): void {
   for (const [name, value] of Object.entries(input.techniques ?? {})) {
     if (value !== undefined)
       throw badInput(`techniques.${name}: expected none in autoencoder mode (the techniques are for GANs), got ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * Supervised mode trains the K+1 MLP discriminator on the labelled examples alone: there is no
+ * generator and no game, so the options of either are refused when given rather than recorded and
+ * ignored (their defaults pass, so a checked spec checks again).
+ */
+function checkSupervisedInput(input: TrainingSpecInput): void {
+  if (input.architecture !== undefined && input.architecture !== 'mlp') {
+    throw badInput(
+      `architecture: expected "mlp" in supervised mode (the baseline is the K+1 MLP discriminator of Salimans et al.), got ${JSON.stringify(input.architecture)}`,
+    );
+  }
+  if (input.k !== undefined && input.k !== TRAINING_DEFAULTS.k) {
+    throw badInput(`k: expected none in supervised mode (there is no generator step to count discriminator steps against), got ${JSON.stringify(input.k)}`);
+  }
+  if (input.generatorLoss !== undefined && input.generatorLoss !== TRAINING_DEFAULTS.generatorLoss) {
+    throw badInput(`generatorLoss: expected none in supervised mode (there is no generator), got ${JSON.stringify(input.generatorLoss)}`);
+  }
+  if (input.latentSize !== undefined && input.latentSize !== TRAINING_DEFAULTS.latentSize) {
+    throw badInput(`latentSize: expected none in supervised mode (there is no generator), got ${JSON.stringify(input.latentSize)}`);
+  }
+  for (const [name, value] of Object.entries(input.techniques ?? {})) {
+    if (value !== undefined) throw badInput(`techniques.${name}: expected none in supervised mode (the techniques are for GANs), got ${JSON.stringify(value)}`);
   }
 }
 

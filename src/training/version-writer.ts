@@ -44,7 +44,8 @@ export async function writeVersion(dir: string, v: VersionInput): Promise<ModelM
     version: v.version,
     architecture,
     dataset: spec.dataset,
-    latentSize,
+    // A model without a generator (supervised mode) has no latent size.
+    ...(latentSize !== undefined ? { latentSize } : {}),
     imageShape: data.shape,
     outputRange: [-1, 1],
     ...paths,

@@ -45,18 +45,23 @@ export interface FixtureOptions {
   classifierPath?: string;
   /** Save a classifier whose output does not match the classes (to test the load checks). */
   wrongClassifierClasses?: number;
+  /** Write no generator (a classifier trained in supervised mode); needs classes. @default true */
+  generator?: boolean;
 }
 
 /**
- * Writes `<modelsDir>/<folder>` as a training run would: generator/, classifier/ (when classes are
- * given) and manifest.json with `classifier: { path, classes, inputRange: [-1, 1] }`.
+ * Writes `<modelsDir>/<folder>` as a training run would: generator/ (unless `generator` is false),
+ * classifier/ (when classes are given) and manifest.json with `classifier: { path, classes, inputRange: [-1, 1] }`.
  */
 export async function writeFixtureModel(modelsDir: string, folder: string, options: FixtureOptions): Promise<void> {
   const dir = path.join(modelsDir, folder);
   const seed = options.seed ?? 1;
-  const generator = buildTestGenerator({ latentSize: FIXTURE_LATENT, generatorFilters: 8 });
-  await saveLayersModel(generator, path.join(dir, 'generator'));
-  generator.dispose();
+  const withGenerator = options.generator ?? true;
+  if (withGenerator) {
+    const generator = buildTestGenerator({ latentSize: FIXTURE_LATENT, generatorFilters: 8 });
+    await saveLayersModel(generator, path.join(dir, 'generator'));
+    generator.dispose();
+  }
   const classifierPath = options.classifierPath ?? 'classifier';
   if (options.classes !== undefined) {
     const classifier = buildTestClassifier(options.wrongClassifierClasses ?? options.classes.length, seed);
@@ -69,10 +74,9 @@ export async function writeFixtureModel(modelsDir: string, folder: string, optio
     version: options.version,
     architecture: options.classes ? 'kplusone-test' : 'dcgan',
     dataset: 'mnist',
-    latentSize: FIXTURE_LATENT,
+    ...(withGenerator ? { latentSize: FIXTURE_LATENT, generatorPath: 'generator' } : {}),
     imageShape: [28, 28, 1],
     outputRange: [-1, 1],
-    generatorPath: 'generator',
     ...(options.classes ? { classifier: { path: classifierPath, classes: options.classes, inputRange: [-1, 1] as [number, number] } } : {}),
     training: {
       seed,

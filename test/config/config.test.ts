@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       databaseUrl: 'file:./data/ganql.db',
       modelsDir: path.resolve('models'),
       backendOrder: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
+      onnx: { enabled: true, threads: 1 },
       maxSamplesPerRequest: 256,
       logLevel: 'info',
       pool: { maxBatchSize: 64, maxQueueDelayMs: 5, maxQueueSize: 4096, requestTimeoutMs: 30000 },
@@ -29,6 +30,16 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgresql://u@h/db',
     });
     expect(config).toMatchObject({ port: 5000, backendOrder: ['wasm', 'cpu'], maxSamplesPerRequest: 16, databaseUrl: 'postgresql://u@h/db' });
+    // A list without onnxruntime turns ONNX Runtime off; with it, the tfjs names in it (or all) serve the rest.
+    expect(config.onnx.enabled).toBe(false);
+    expect(loadConfig({ GANQL_BACKEND: 'onnxruntime,wasm', GANQL_ONNX_THREADS: '2' })).toMatchObject({
+      backendOrder: ['wasm'],
+      onnx: { enabled: true, threads: 2 },
+    });
+    expect(loadConfig({ GANQL_BACKEND: 'onnxruntime' })).toMatchObject({
+      backendOrder: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
+      onnx: { enabled: true },
+    });
     expect(config.pool.maxBatchSize).toBe(8);
     expect(loadConfig({ GANQL_TRAINING_THREADS: '0' }).training.threads).toBe(0);
     const limits = loadConfig({
@@ -44,7 +55,10 @@ describe('loadConfig', () => {
 
   it('refuses bad values, naming the variable, what was expected and what came', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow('PORT: expected an integer in 0..65535, got "eighty"');
-    expect(() => loadConfig({ GANQL_BACKEND: 'wasm,tpu' })).toThrow('GANQL_BACKEND: expected a comma list of tensorflow-gpu, tensorflow, wasm, cpu, got "tpu"');
+    expect(() => loadConfig({ GANQL_BACKEND: 'wasm,tpu' })).toThrow(
+      'GANQL_BACKEND: expected a comma list of onnxruntime, tensorflow-gpu, tensorflow, wasm, cpu, got "tpu"',
+    );
+    expect(() => loadConfig({ GANQL_ONNX_THREADS: '0' })).toThrow('GANQL_ONNX_THREADS: expected an integer in 1..64, got "0"');
     expect(() => loadConfig({ GANQL_MAX_QUEUE_DELAY_MS: '-1' })).toThrow('GANQL_MAX_QUEUE_DELAY_MS: expected an integer in 0..10000, got "-1"');
     expect(() => loadConfig({ GANQL_MAX_QUERY_DEPTH: '0' })).toThrow('GANQL_MAX_QUERY_DEPTH: expected an integer in 1..1000, got "0"');
     expect(() => loadConfig({ GANQL_TRAINING_THREADS: '65' })).toThrow('GANQL_TRAINING_THREADS: expected an integer in 0..64, got "65"');

@@ -95,7 +95,7 @@ describe('chooseExecutor', () => {
     try {
       expect(executor.description).toBe('1 worker thread (wasm)');
       const z = seededLatents(4, 16, 9);
-      const expected = await runGenerator(registry.get('tiny@1').generator, z, 4);
+      const expected = await runGenerator(registry.getGenerating('tiny@1').generator, z, 4);
       expect(maxAbsDiff(await executor.generate('tiny@1', z.slice(), 4), expected)).toBeLessThanOrEqual(1e-5);
     } finally {
       await executor.close();

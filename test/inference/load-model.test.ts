@@ -214,7 +214,7 @@ describe('classifiers and models loaded at runtime, on workers and in-process', 
       logits.forEach((l, i) => expect(maxAbsDiff(l, expected.subarray(i * 10, (i + 1) * 10))).toBeLessThanOrEqual(1e-5));
       const z = seededLatents(1, FIXTURE_LATENT, 5);
       const [image] = await pool.generate('trained@2', [z.slice()]);
-      expect(maxAbsDiff(image, await runGenerator(added.generator, z, 1))).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(image, await runGenerator(registry.getGenerating(added.id).generator, z, 1))).toBeLessThanOrEqual(1e-5);
     } finally {
       await pool.close();
       registry.dispose();

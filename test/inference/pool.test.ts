@@ -52,6 +52,10 @@ class FakeExecutor implements Executor {
     return this.loaded.some((s) => s.id === modelId && s.classifier !== undefined);
   }
 
+  engineOf(): string {
+    return 'fake';
+  }
+
   async loadModel(spec: ModelSpec): Promise<void> {
     if (spec.id === 'broken') throw new Error('cannot load broken');
     this.loaded.push(spec);

@@ -127,6 +127,7 @@ describe('createMetrics', () => {
       },
       classify: () => Promise.reject(new Error('no classifier in this fake')),
       hasClassifier: () => false,
+      engineOf: () => 'fake',
       layerPass: () => Promise.reject(new Error('no feature network in this fake')),
       hasFeatureNetwork: () => false,
       optimalStimulus: () => Promise.reject(new Error('no feature network in this fake')),

@@ -50,7 +50,14 @@ describe('ModelRegistry.add', () => {
     // Same generator weights as the shipped version: same output.
     const diff = tf.tidy(() => {
       const z = tf.randomNormal([2, 100], 0, 1, 'float32', 7);
-      return tf.max(tf.abs(tf.sub(registry.get('dcgan-mnist@2026-11-27T04-42').generator.predict(z) as tf.Tensor, added.generator.predict(z) as tf.Tensor)));
+      return tf.max(
+        tf.abs(
+          tf.sub(
+            registry.getGenerating('dcgan-mnist@2026-11-27T04-42').generator.predict(z) as tf.Tensor,
+            registry.getGenerating(added.id).generator.predict(z) as tf.Tensor,
+          ),
+        ),
+      );
     });
     expect(diff.dataSync()[0]).toBe(0);
     diff.dispose();

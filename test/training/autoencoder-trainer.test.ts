@@ -271,7 +271,7 @@ describe('checkTrainingSpec in autoencoder mode', () => {
       [{ architecture: 'dcgan' }, 'architecture: expected "mlp" in autoencoder mode (the sparse autoencoder is a dense network), got "dcgan"'],
       [{ k: 2 }, 'k: expected none in autoencoder mode (there is no discriminator to step), got 2'],
       [{ generatorLoss: 'minimax' }, 'generatorLoss: expected none in autoencoder mode (the decoder is trained by reconstruction), got "minimax"'],
-      [{ labelsPerClass: 10 }, 'labelsPerClass: expected none in autoencoder mode (labels are used only in kplusone mode), got 10'],
+      [{ labelsPerClass: 10 }, 'labelsPerClass: expected none in autoencoder mode (labels are used only in kplusone and supervised modes), got 10'],
       [{ techniques: { labelSmoothing: 0.9 } }, 'techniques.labelSmoothing: expected none in autoencoder mode (the techniques are for GANs), got 0.9'],
       [
         { techniques: { featureMatching: { layer: 'enc_code' } } },

@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/backend';
 import { loadMnist } from '../../src/data/mnist';
 import { buildKPlusOneDiscriminator, buildKPlusOneGenerator, kPlusOneClassifierOf } from '../../src/models/kplusone-mlp';
-import { classificationError, KPlusOneTrainer, selectLabelled, type LabelledImages } from '../../src/training/kplusone-trainer';
+import { classificationError, KPlusOneTrainer } from '../../src/training/kplusone-trainer';
+import { selectLabelled, type LabelledImages } from '../../src/training/labelled-examples';
 
 const tiny = { latentSize: 8, discriminatorUnits: [16, 8], generatorUnits: [16], seed: 3 };
 const options = { batchSize: 8, learningRate: 0.003, beta1: 0.5, k: 1, seed: 11, featureLayer: 'd_hidden2', unsupervisedWeight: 0.5 };

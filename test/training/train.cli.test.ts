@@ -7,6 +7,8 @@ import { parseManifest } from '../../src/models/manifest';
 import { loadLayersModel } from '../../src/models/io';
 import { loadServedGenerator } from '../../src/models/served-generator';
 import { commandLine, parseTrainArgs, runTraining } from '../../src/training/train.cli';
+import { checkTrainingSpec } from '../../src/training/training-spec';
+import { planSteps, type TrainStep } from '../../scripts/lib/reproduce/plan';
 
 const base = ['--model', 'dcgan', '--dataset', 'mnist', '--epochs', '2', '--batch-size', '16', '--seed', '7', '--out', 'x'];
 
@@ -319,5 +321,51 @@ describe("train CLI: Salimans et al.'s switches", () => {
     expect(g.layers.map((l) => l.getClassName())).not.toContain('VirtualBatchNormalization');
     expect(g.getLayer('g_project_vbn').getClassName()).toBe('BatchNormalization');
     g.dispose();
+  });
+});
+
+describe('train CLI: supervised mode', () => {
+  const supervised = ['--mode', 'supervised', '--labels-per-class', '10', '--epochs', '2', '--out', 's'];
+
+  it("parses the reproduce plan's supervised steps: the K+1 MLP's D on its labelled examples", () => {
+    const steps = planSteps('full').filter((s): s is TrainStep => s.kind === 'train' && s.args.includes('supervised'));
+    expect(steps.length).toBeGreaterThan(0);
+    for (const step of steps) {
+      const { spec } = parseTrainArgs([...step.args, '--out', step.out]);
+      expect(spec).toMatchObject({ mode: 'supervised', architecture: 'mlp', batchSize: 100, learningRate: 0.003, beta1: 0.5, techniques: {} });
+      expect(spec.labelsPerClass).toBeGreaterThan(0);
+    }
+    // The architecture defaults to the only one it has; a checked spec checks again.
+    const { spec } = parseTrainArgs(supervised);
+    expect(spec).toMatchObject({ mode: 'supervised', architecture: 'mlp', labelsPerClass: 10 });
+    expect(checkTrainingSpec(spec)).toEqual(spec);
+  });
+
+  it('refuses what has no meaning without a generator, naming the option', () => {
+    const bad: [string[], string][] = [
+      [['--model', 'dcgan'], 'architecture: expected "mlp" in supervised mode (the baseline is the K+1 MLP discriminator of Salimans et al.), got "dcgan"'],
+      [['--k', '2'], 'k: expected none in supervised mode (there is no generator step to count discriminator steps against), got 2'],
+      [['--loss', 'minimax'], 'generatorLoss: expected none in supervised mode (there is no generator), got "minimax"'],
+      [['--latent-size', '64'], 'latentSize: expected none in supervised mode (there is no generator), got 64'],
+      [
+        ['--feature-matching', 'd_hidden5'],
+        'techniques.featureMatching: expected none in supervised mode (the techniques are for GANs), got {"layer":"d_hidden5"}',
+      ],
+      [['--label-smoothing', '0.9'], 'techniques.labelSmoothing: expected none in supervised mode (the techniques are for GANs), got 0.9'],
+      [
+        ['--historical-averaging', '0.01'],
+        'techniques.historicalAveraging: expected none in supervised mode (the techniques are for GANs), got {"weight":0.01}',
+      ],
+    ];
+    for (const [extra, message] of bad) expect(() => parseTrainArgs([...supervised, ...extra])).toThrow(message);
+    expect(() => parseTrainArgs(['--mode', 'supervised', '--epochs', '1', '--out', 's'])).toThrow(
+      'labelsPerClass: expected an integer in 1..1000 in supervised mode, got none',
+    );
+  });
+
+  it('refuses --fine-tune-from: the baseline trains from scratch', async () => {
+    await expect(runTraining([...supervised, '--fine-tune-from', 'models/dcgan-mnist', '--threads', '0'], () => undefined)).rejects.toThrow(
+      `fineTuneFrom: expected none in supervised mode (the supervised baseline trains from scratch), got ${JSON.stringify(path.resolve('models/dcgan-mnist'))}`,
+    );
   });
 });

@@ -90,7 +90,7 @@ const QUICK: Sizes = {
 
 /** The K+1 settings of the released code for MNIST (docs/research.md, "Semi-supervised K+1 classification"). */
 const KPLUSONE = ['--model', 'mlp', '--feature-matching', 'd_hidden5', '--batch-size', '100', '--lr', '0.003', '--beta1', '0.5'];
-/** The supervised-only baseline: the same D, optimiser and steps, the labelled images alone. */
+/** The supervised-only baseline: the same D and optimiser on the labelled images alone (an epoch is K+1's updates, on K+1's labelled batches). */
 const SUPERVISED = ['--model', 'mlp', '--batch-size', '100', '--lr', '0.003', '--beta1', '0.5'];
 
 export function kplusoneId(method: 'kplusone' | 'supervised', dataset: string, labelsPerClass: number, seed: number): string {

@@ -10,7 +10,7 @@ export function toModel(loaded: LoadedModel, backend: string): Model {
     version: loaded.manifest.version,
     architecture: loaded.manifest.architecture,
     dataset: loaded.manifest.dataset,
-    latentSize: loaded.manifest.latentSize,
+    latentSize: loaded.manifest.latentSize ?? null,
     imageShape: { height, width, channels },
     backend,
     createdAt: loaded.createdAt,

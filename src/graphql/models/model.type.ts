@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { LayerInfo } from '../features/features.type';
 
-@ObjectType({ description: 'Height, width and channels of the images a model makes.' })
+@ObjectType({ description: 'Height, width and channels of the images a model makes (a model without a generator: that it classifies).' })
 export class ImageShape {
   @Field(() => Int)
   height!: number;
@@ -30,13 +30,16 @@ export class Model {
   @Field(() => String, { description: 'Dataset it was trained on, e.g. "mnist".' })
   dataset!: string;
 
-  @Field(() => Int, { description: 'Length of the latent vector z.' })
-  latentSize!: number;
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Length of the latent vector z; null on a model without a generator (trained in SUPERVISED mode: it serves classify and the feature analyses only).',
+  })
+  latentSize!: number | null;
 
   @Field(() => ImageShape)
   imageShape!: ImageShape;
 
-  @Field(() => String, { description: 'The tfjs backend this server runs the model on.' })
+  @Field(() => String, { description: 'What this server runs the model on, as serverInfo.backend names it.' })
   backend!: string;
 
   @Field(() => Date, { description: 'When this version finished training.' })
@@ -57,6 +60,8 @@ export class Model {
   @Field(() => [LayerInfo], { nullable: true, description: 'Layers of the feature network the analyses can name (no input, flatten, reshape, dropout or noise layers); null without a feature network.' })
   featureLayers!: LayerInfo[] | null;
 
-  @Field(() => [LayerInfo], { description: 'Layers of the served generator that samples(removeFilters) and conceptFilters can name (batchnorms are folded away when served).' })
+  @Field(() => [LayerInfo], {
+    description: 'Layers of the served generator that samples(removeFilters) and conceptFilters can name (batchnorms are folded away when served); empty without a generator.',
+  })
   generatorLayers!: LayerInfo[];
 }

@@ -53,7 +53,7 @@ export class Run {
   @Field(() => ID, { nullable: true })
   modelId!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The tfjs backend the run used.' })
+  @Field(() => String, { nullable: true, description: 'What computed in the process that ran it, as serverInfo.backend names it.' })
   backend!: string | null;
 
   @Field(() => String, { nullable: true })

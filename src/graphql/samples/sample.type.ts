@@ -21,7 +21,9 @@ export class Sample {
   @Field(() => Image)
   image!: Image;
 
-  @Field(() => String, { description: 'The tfjs backend that made the image.' })
+  @Field(() => String, {
+    description: 'The engine that made the image: onnxruntime, or the tfjs backend. Its bytes depend on the model version, the latent and this engine.',
+  })
   backend!: string;
 
   @Field(() => Date)

@@ -38,10 +38,13 @@ export class ServerInfo {
   @Field(() => String)
   version!: string;
 
-  @Field(() => String, { description: 'The tfjs backend chosen at start-up: tensorflow-gpu, tensorflow, wasm or cpu.' })
+  @Field(() => String, {
+    description:
+      'What computes: the tfjs backend chosen at start-up (tensorflow-gpu, tensorflow, wasm or cpu), as onnxruntime+<backend> when ONNX Runtime serves generate and classify beside it.',
+  })
   backend!: string;
 
-  @Field(() => [String], { description: "ganql's own kernels registered for that backend." })
+  @Field(() => [String], { description: "ganql's own kernels registered for the tfjs backend." })
   customKernels!: string[];
 
   @Field(() => String, { description: 'sqlite or postgresql.' })

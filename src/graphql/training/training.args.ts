@@ -72,7 +72,7 @@ export class StartTrainingInput {
   @Field(() => String, {
     nullable: true,
     description:
-      'Model name of the versions it makes: 1..64 letters, digits, ".", "_" or "-". Default: the fine-tuned model\'s name, else "<architecture>[-kplusone|-autoencoder]-<dataset>".',
+      'Model name of the versions it makes: 1..64 letters, digits, ".", "_" or "-". Default: the fine-tuned model\'s name, else "<architecture>[-kplusone|-autoencoder|-supervised]-<dataset>".',
   })
   name?: string | null;
 
@@ -86,7 +86,7 @@ export class StartTrainingInput {
   @Field(() => TrainingModeEnum, { nullable: true, description: 'Default GAN.' })
   mode?: TrainingMode | null;
 
-  @Field(() => TrainingArchitectureEnum, { nullable: true, description: "Default DCGAN (MLP in AUTOENCODER mode), or the fine-tuned model's." })
+  @Field(() => TrainingArchitectureEnum, { nullable: true, description: "Default DCGAN (MLP in AUTOENCODER and SUPERVISED modes), or the fine-tuned model's." })
   architecture?: TrainingArchitecture | null;
 
   @Field(() => String, {
@@ -127,7 +127,7 @@ export class StartTrainingInput {
 
   @Field(() => Int, {
     nullable: true,
-    description: `KPLUSONE only, and required there: labelled examples per class, ${range(L.labelsPerClass)} (10 = the paper's 100 labels).`,
+    description: `KPLUSONE and SUPERVISED only, and required there: labelled examples per class, ${range(L.labelsPerClass)} (10 = the paper's 100 labels).`,
   })
   labelsPerClass?: number | null;
 

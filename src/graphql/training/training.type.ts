@@ -7,7 +7,10 @@ import { Image } from '../common/image.type';
 import { PageInfo } from '../runs/run.type';
 
 // type-graphql maps each GraphQL enum name to the value after it: the resolvers see the spec's own strings.
-export const TrainingModeEnum = { GAN: 'gan', KPLUSONE: 'kplusone', AUTOENCODER: 'autoencoder' } as const satisfies Record<string, TrainingMode>;
+export const TrainingModeEnum = { GAN: 'gan', KPLUSONE: 'kplusone', AUTOENCODER: 'autoencoder', SUPERVISED: 'supervised' } as const satisfies Record<
+  string,
+  TrainingMode
+>;
 export const TrainingArchitectureEnum = { DCGAN: 'dcgan', MLP: 'mlp' } as const satisfies Record<string, TrainingArchitecture>;
 export const GeneratorLossEnum = { NON_SATURATING: 'non-saturating', MINIMAX: 'minimax' } as const satisfies Record<string, GeneratorLoss>;
 export const TrainingJobStateEnum = Object.fromEntries(TRAINING_JOB_STATES.map((s) => [s, s])) as { [S in TrainingJobState]: S };
@@ -28,13 +31,21 @@ registerEnumType(TrainingModeEnum, {
         'The version serves its decoder as the generator and its encoder as the feature network. k, generatorLoss, labelsPerClass, techniques and fineTuneFrom are BAD_USER_INPUT. ' +
         'EPOCH events: generatorLoss = reconstruction MSE, discriminatorLoss = the sparsity penalty, dAccuracyReal = dAccuracyFake = 0.',
     },
+    SUPERVISED: {
+      description:
+        'The supervised-only baseline of KPLUSONE (Salimans et al. 2016, Table 1): the same discriminator (architecture MLP only), optimiser and labelled examples ' +
+        '(labelsPerClass, required), trained on the labelled examples alone by cross-entropy, floor(labels / batchSize) updates an epoch, no generator. ' +
+        'The version serves classify and the feature analyses; it has no generator (Model.latentSize is null), so samples and the other generating operations refuse it. ' +
+        'k, generatorLoss, latentSize, techniques, architecture DCGAN and fineTuneFrom are BAD_USER_INPUT. ' +
+        'EPOCH events: discriminatorLoss = the cross-entropy, generatorLoss = dAccuracyReal = dAccuracyFake = 0, testError as in KPLUSONE, samples = the first 64 held-out images with those the classifier gets wrong in red.',
+    },
   },
 });
 registerEnumType(TrainingArchitectureEnum, {
   name: 'TrainingArchitecture',
   valuesConfig: {
     DCGAN: { description: 'Radford et al. 2015: strided convolutions, batchnorm.' },
-    MLP: { description: "Goodfellow et al. 2014's MLP GAN, or in KPLUSONE mode the K+1 MLP of Salimans et al." },
+    MLP: { description: "Goodfellow et al. 2014's MLP GAN, or in KPLUSONE and SUPERVISED modes the K+1 MLP of Salimans et al." },
   },
 });
 registerEnumType(GeneratorLossEnum, {
@@ -150,7 +161,7 @@ export class TrainingSpec {
   @Field(() => Int, { nullable: true, description: 'Training images used at most; null: all.' })
   limit!: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'KPLUSONE: labelled examples per class.' })
+  @Field(() => Int, { nullable: true, description: 'KPLUSONE and SUPERVISED: labelled examples per class.' })
   labelsPerClass!: number | null;
 
   @Field(() => Int, { nullable: true, description: 'Every this many epochs a version is kept as well.' })
@@ -189,7 +200,10 @@ export class TrainingEpoch {
   @Field(() => Float, { description: 'Fraction of generated images D classed fake, over the epoch.' })
   dAccuracyFake!: number;
 
-  @Field(() => Float, { nullable: true, description: 'KPLUSONE: fraction of the held-out test images the classifier gets wrong; null in GAN mode.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'KPLUSONE and SUPERVISED: fraction of the held-out test images the classifier gets wrong; null in GAN and AUTOENCODER modes.',
+  })
   testError!: number | null;
 
   @Field(() => Float, { description: 'Wall-clock seconds of the epoch (training, evaluation and checkpoint).' })
@@ -215,7 +229,10 @@ export class TrainingEpoch {
   @Field(() => Float, { nullable: true, description: 'FID of the same samples against the scorer features of the training split; else null.' })
   fid!: number | null;
 
-  @Field(() => Image, { description: "8x8 grid of G's samples from the job's fixed seeded noise after this epoch." })
+  @Field(() => Image, {
+    description:
+      "8x8 grid of G's samples from the job's fixed seeded noise after this epoch (AUTOENCODER: held-out digits and their reconstructions; SUPERVISED: held-out images, those misclassified in red).",
+  })
   samples!: Image;
 
   @Field(() => ID, { nullable: true, description: 'The version kept at this epoch (keepEvery), if any.' })

@@ -5,14 +5,16 @@ import { UnreachableCaseError } from '../../errors/unreachable';
 import { loadFeatureNetwork } from '../../models/feature-network';
 import { loadLayersModel } from '../../models/io';
 import { loadServedGenerator } from '../../models/served-generator';
+import { loadOnnxRuntime } from '../../onnx/onnx-runtime';
 import { loadClassifier } from '../classifier';
 import { ActivationModels } from '../layer-passes';
 import type { ModelSpec } from '../model-spec';
+import { buildOnnxSessions, type OnnxPasses, type OnnxServing } from '../onnx-sessions';
 import { computeBatch, computeStimulus, disposeServedModel, type ServedModel } from '../served-model';
 import type { BatchRequest, LoadRequest, StimulusJobRequest, WorkerReply, WorkerRequest, WorkerSetup } from './messages';
 
-/** A model version as this worker holds it. */
-type WorkerModel = ServedModel;
+/** A model version as this worker holds it, with the passes ONNX Runtime serves (when it does). */
+type WorkerModel = ServedModel & { onnxPasses?: OnnxPasses };
 
 /** Layer sub-models of this worker's networks, built on first use. */
 const activations = new ActivationModels();
@@ -34,7 +36,8 @@ async function main(): Promise<void> {
   const models = new Map<string, WorkerModel>();
   try {
     const backend = await initBackend({ order: setup.backendOrder, customKernels: setup.optimize });
-    for (const spec of setup.models) models.set(spec.id, await loadModel(spec, setup.optimize));
+    const onnx = setup.onnxThreads === undefined ? undefined : onnxServing(setup.onnxThreads);
+    for (const spec of setup.models) models.set(spec.id, await loadModel(spec, setup.optimize, onnx));
     port.on('message', (request: WorkerRequest) => {
       switch (request.type) {
         case 'batch':
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
           runStimulus(request, models, reply);
           return;
         case 'load':
-          void load(request, models, setup, reply);
+          void load(request, models, setup, onnx, reply);
           return;
         case 'unload':
           dispose(models.get(request.modelId));
@@ -55,19 +58,43 @@ async function main(): Promise<void> {
           throw new UnreachableCaseError(request);
       }
     });
-    reply({ type: 'ready', backend: backend.name, customKernels: backend.customKernels, numTensors: tf.memory().numTensors, models: [...models.keys()] });
+    const onnxPasses = Object.fromEntries([...models].flatMap(([id, m]): [string, OnnxPasses][] => (m.onnxPasses === undefined ? [] : [[id, m.onnxPasses]])));
+    reply({
+      type: 'ready',
+      backend: backend.name,
+      customKernels: backend.customKernels,
+      numTensors: tf.memory().numTensors,
+      models: [...models.keys()],
+      onnx: onnxPasses,
+    });
   } catch (error) {
     reply({ type: 'startFailed', message: messageOf(error) });
   }
 }
 
-/** Loads a generator, its classifier (both as the server serves them when optimised) and its feature network, all or nothing. */
-async function loadModel(spec: ModelSpec, optimize: boolean): Promise<WorkerModel> {
-  // Optimised: as the server serves it (batchnorm folded); otherwise the model as saved.
-  const model: WorkerModel = { generator: optimize ? await loadServedGenerator(spec.dir) : await loadLayersModel(spec.dir) };
+/** ONNX Runtime in this worker; the main thread has loaded it already, so failing here fails the worker. */
+function onnxServing(threads: number): OnnxServing {
+  const loaded = loadOnnxRuntime();
+  if (!loaded.ok) throw new Error(loaded.reason);
+  return { runtime: loaded.runtime, threads };
+}
+
+/**
+ * Loads a generator, its classifier (both as the server serves them when optimised) and its feature
+ * network, those it has, and with ONNX Runtime the sessions of the first two, all or nothing.
+ */
+async function loadModel(spec: ModelSpec, optimize: boolean, onnx: OnnxServing | undefined): Promise<WorkerModel> {
+  const model: WorkerModel = {};
   try {
+    // Optimised: as the server serves it (batchnorm folded); otherwise the model as saved.
+    if (spec.dir !== undefined) model.generator = optimize ? await loadServedGenerator(spec.dir) : await loadLayersModel(spec.dir);
     if (spec.classifier !== undefined) model.classifier = await loadClassifier(spec.classifier, { fold: optimize });
     if (spec.features !== undefined) model.features = await loadFeatureNetwork(spec.features);
+    if (onnx !== undefined) {
+      const { sessions, passes } = await buildOnnxSessions({ generator: model.generator, classifier: model.classifier }, onnx);
+      model.onnx = sessions;
+      model.onnxPasses = passes;
+    }
     return model;
   } catch (error) {
     disposeServedModel(model);
@@ -75,12 +102,17 @@ async function loadModel(spec: ModelSpec, optimize: boolean): Promise<WorkerMode
   }
 }
 
-async function load(request: LoadRequest, models: Map<string, WorkerModel>, setup: WorkerSetup, reply: Reply): Promise<void> {
+async function load(request: LoadRequest, models: Map<string, WorkerModel>, setup: WorkerSetup, onnx: OnnxServing | undefined, reply: Reply): Promise<void> {
   try {
-    const model = await loadModel(request.model, setup.optimize);
+    const model = await loadModel(request.model, setup.optimize, onnx);
     dispose(models.get(request.model.id));
     models.set(request.model.id, model);
-    reply({ type: 'loaded', loadId: request.loadId, numTensors: tf.memory().numTensors });
+    reply({
+      type: 'loaded',
+      loadId: request.loadId,
+      numTensors: tf.memory().numTensors,
+      ...(model.onnxPasses !== undefined ? { onnx: model.onnxPasses } : {}),
+    });
   } catch (error) {
     reply({ type: 'loadFailed', loadId: request.loadId, message: messageOf(error) });
   }

@@ -2,6 +2,7 @@ import type { BackendName } from '../../backend/backend';
 import type { InferencePass, StimulusRequest } from '../executor';
 import type { FilterRemoval, LayerPass } from '../layer-passes';
 import type { ModelSpec } from '../model-spec';
+import type { OnnxPasses } from '../onnx-sessions';
 
 /** What a worker is started with (its workerData). */
 export interface WorkerSetup {
@@ -16,6 +17,8 @@ export interface WorkerSetup {
   models: ModelSpec[];
   /** ganql's wasm kernels and batchnorm folding; false runs tfjs's own kernels on the model as saved. */
   optimize: boolean;
+  /** Serve generate and classify on ONNX Runtime with this many threads per session; undefined serves all on tfjs. */
+  onnxThreads?: number;
   /** Test hook: the worker exits, as on a crash, when handed a batch of exactly this size. */
   exitOnBatchSize?: number;
 }
@@ -60,11 +63,12 @@ export type WorkerRequest = BatchRequest | StimulusJobRequest | LoadRequest | Un
 
 /** Worker -> main thread. */
 export type WorkerReply =
-  | { type: 'ready'; backend: BackendName; customKernels: string[]; numTensors: number; models: string[] }
+  /** `onnx`: per model loaded with ONNX Runtime, which passes it serves. */
+  | { type: 'ready'; backend: BackendName; customKernels: string[]; numTensors: number; models: string[]; onnx: Record<string, OnnxPasses> }
   | { type: 'startFailed'; message: string }
   | { type: 'result'; jobId: number; output: Float32Array; numTensors: number }
   | { type: 'stimulus'; jobId: number; image: Float32Array; activation: number; trace: number[]; preActivation?: number; numTensors: number }
   | { type: 'failed'; jobId: number; message: string }
-  | { type: 'loaded'; loadId: number; numTensors: number }
+  | { type: 'loaded'; loadId: number; numTensors: number; onnx?: OnnxPasses }
   | { type: 'loadFailed'; loadId: number; message: string }
   | { type: 'unloaded'; modelId: string; numTensors: number };

@@ -7,7 +7,7 @@
 /**
  * @typedef {{
  *   id: string, name: string, version: string, architecture: string, dataset: string,
- *   latentSize: number, imageShape: ImageShape, featureNetworkRole: string | null,
+ *   latentSize: number | null, imageShape: ImageShape, featureNetworkRole: string | null,
  *   featureLayers: Layer[], generatorLayers: Layer[],
  * }} ModelInfo a model version as `models` lists it
  */

@@ -132,16 +132,19 @@ export function mount(root) {
 
   async function loadModels() {
     try {
-      const data = /** @type {{ models: Array<{ id: string, architecture: string, dataset: string }>, scorers: Array<{ name: string, dataset: string }> }} */ (
-        await gql('query EvalModels { models { id architecture dataset } scorers { name dataset } }')
-      );
-      modelSelect.replaceChildren(...data.models.map((m) => el('option', { value: m.id }, `${m.id} (${m.architecture}, ${m.dataset})`)));
+      const data =
+        /** @type {{ models: Array<{ id: string, architecture: string, dataset: string, latentSize: number | null }>, scorers: Array<{ name: string, dataset: string }> }} */ (
+          await gql('query EvalModels { models { id architecture dataset latentSize } scorers { name dataset } }')
+        );
+      // The evaluation scores samples: a version without a generator (latentSize null) has none.
+      const generating = data.models.filter((m) => m.latentSize !== null);
+      modelSelect.replaceChildren(...generating.map((m) => el('option', { value: m.id }, `${m.id} (${m.architecture}, ${m.dataset})`)));
       scorer.replaceChildren(
         el('option', { value: '' }, 'Default for the dataset'),
         ...data.scorers.map((s) => el('option', { value: s.name }, `${s.name} (${s.dataset})`)),
       );
       // Start on a GAN version: K+1 models are classifiers first, and the list puts them anywhere.
-      const dcgan = data.models.find((m) => m.architecture === 'dcgan');
+      const dcgan = generating.find((m) => m.architecture === 'dcgan');
       if (dcgan) modelSelect.value = dcgan.id;
       await loadEvaluations();
     } catch (err) {

@@ -306,7 +306,8 @@ export function mount(root) {
     try {
       const data = /** @type {ModelsResult} */ (await gql(MODELS));
       clearError(form);
-      models = data.models;
+      // A model without a generator (latentSize null: a supervised classifier) has no samples to show.
+      models = data.models.filter((m) => m.latentSize !== null);
       const preferred = models.find((m) => m.id === remembered.modelId) ?? models.find((m) => m.architecture === 'dcgan') ?? models[0];
       modelSelect.replaceChildren(...modelOptions(models, preferred?.id));
       if (models.length === 0) modelSelect.replaceChildren(el('option', { value: '' }, 'No model loaded'));

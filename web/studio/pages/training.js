@@ -155,10 +155,12 @@ export function mount(root) {
     watching = watchJob(watchPanel, id, { onChange: () => void loadJobs() });
   }
 
-  // Fine-tune choices come from the served versions (anonymous clients may list them).
+  // Fine-tune choices come from the served versions (anonymous clients may list them) that have a generator to fine-tune.
   const loadVersions = () =>
-    gql('query Versions { models { id name architecture dataset } }')
-      .then((data) => form.setModels(/** @type {{ models: Version[] }} */ (data).models))
+    gql('query Versions { models { id name architecture dataset latentSize } }')
+      .then((data) =>
+        form.setModels(/** @type {{ models: Array<Version & { latentSize: number | null }> }} */ (data).models.filter((m) => m.latentSize !== null)),
+      )
       .catch((err) => showError(form.errors, err));
   void loadVersions();
   void loadJobs();
@@ -220,6 +222,7 @@ function buildForm(panel) {
     ['GAN', 'GAN'],
     ['KPLUSONE', 'K+1 semi-supervised'],
     ['AUTOENCODER', 'Sparse autoencoder (features)'],
+    ['SUPERVISED', 'Supervised only (the K+1 baseline)'],
   ]);
   const architecture = select('architecture', [
     ['', 'Default (DCGAN)'],
@@ -239,12 +242,13 @@ function buildForm(panel) {
   const labelsPerClass = number('labelsPerClass', '10', { min: '1', max: '1000' });
   const name = el('input', { type: 'text', name: 'name', autocomplete: 'off', placeholder: 'default', spellcheck: 'false' });
 
-  const labelsField = field('Labels per class', labelsPerClass, 'K+1 only: 10 = the paper\u2019s 100 labels.');
+  const labelsField = field('Labels per class', labelsPerClass, 'K+1 and supervised only: 10 = the paper\u2019s 100 labels.');
+  const labelled = () => mode.value === 'KPLUSONE' || mode.value === 'SUPERVISED';
   const syncMode = () => {
-    labelsField.hidden = mode.value !== 'KPLUSONE';
+    labelsField.hidden = !labelled();
     labelSmoothing.toggle.disabled = mode.value === 'KPLUSONE';
-    // An autoencoder (Le et al. 2012) is an MLP with no discriminator: none of the GAN switches apply.
-    techniquesBox.hidden = mode.value === 'AUTOENCODER';
+    // An autoencoder (Le et al. 2012) has no discriminator and the supervised baseline no generator: none of the GAN switches apply.
+    techniquesBox.hidden = mode.value === 'AUTOENCODER' || mode.value === 'SUPERVISED';
   };
   // Fine-tuning takes the version's architecture and dataset: the selects say so instead of a stale choice.
   const syncFrom = () => {
@@ -403,11 +407,11 @@ function buildForm(panel) {
       set('learningRate', toNumber(learningRate));
       set('seed', toNumber(seed));
       set('limit', toNumber(limit));
-      if (mode.value === 'KPLUSONE') set('labelsPerClass', toNumber(labelsPerClass));
+      if (labelled()) set('labelsPerClass', toNumber(labelsPerClass));
       set('name', name.value.trim());
       /** @type {Record<string, unknown>} */
       const techniques = {};
-      const gan = mode.value !== 'AUTOENCODER';
+      const gan = mode.value !== 'AUTOENCODER' && mode.value !== 'SUPERVISED';
       if (gan && featureMatching.toggle.checked) techniques.featureMatching = { layer: fmLayer.value.trim() };
       if (gan && minibatch.toggle.checked) techniques.minibatchDiscrimination = { kernels: toNumber(mbdKernels), kernelDim: toNumber(mbdDim) };
       if (gan && historical.toggle.checked) techniques.historicalAveraging = { weight: toNumber(haWeight) };
@@ -517,11 +521,12 @@ function watchJob(panel, id, { onChange }) {
     });
   }
 
-  /** An autoencoder job reports its reconstruction error and sparsity penalty in the G and D loss fields. */
+  /** An autoencoder job reports its reconstruction error and sparsity penalty in the G and D loss fields; a supervised one its cross-entropy in D's. */
   function lossNames() {
-    return state.job?.spec.mode === 'AUTOENCODER'
-      ? { g: 'reconstruction', d: 'sparsity', epochG: 'reconstruction', epochD: 'sparsity' }
-      : { g: 'generator', d: 'discriminator', epochG: 'G loss', epochD: 'D loss' };
+    const mode = state.job?.spec.mode;
+    if (mode === 'AUTOENCODER') return { g: 'reconstruction', d: 'sparsity', epochG: 'reconstruction', epochD: 'sparsity' };
+    if (mode === 'SUPERVISED') return { g: null, d: 'cross-entropy', epochG: null, epochD: 'cross-entropy' };
+    return { g: 'generator', d: 'discriminator', epochG: 'G loss', epochD: 'D loss' };
   }
 
   function render() {
@@ -531,7 +536,7 @@ function watchJob(panel, id, { onChange }) {
       const s = job.spec;
       const t = describeTechniques(s.techniques);
       meta.textContent =
-        `${s.mode === 'KPLUSONE' ? 'K+1 ' : s.mode === 'AUTOENCODER' ? 'sparse autoencoder, ' : ''}${s.architecture} on ${s.dataset}${job.parentModelId ? `, fine-tuning ${job.parentModelId}` : ''}; ` +
+        `${s.mode === 'KPLUSONE' ? 'K+1 ' : s.mode === 'AUTOENCODER' ? 'sparse autoencoder, ' : s.mode === 'SUPERVISED' ? 'supervised-only ' : ''}${s.architecture} on ${s.dataset}${job.parentModelId ? `, fine-tuning ${job.parentModelId}` : ''}; ` +
         `${s.epochs} epochs of batch ${s.batchSize}, lr ${s.learningRate}, seed ${s.seed}${s.limit ? `, ${s.limit} images` : ''}${t ? `; ${t}` : ''}.`;
     }
     badge.className = `state state-${state.status.toLowerCase()}`;
@@ -553,6 +558,7 @@ function watchJob(panel, id, { onChange }) {
     } else result.replaceChildren();
 
     const width = plotWidth(stepPlot);
+    const names = lossNames();
     stepPlot.replaceChildren(
       linePlot({
         title: 'Losses per generator step',
@@ -562,15 +568,16 @@ function watchJob(panel, id, { onChange }) {
         yLabel: 'loss',
         format: (/** @type {number} */ y) => y.toFixed(3),
         series: [
-          { name: lossNames().g, points: state.steps.map((p) => ({ x: p.x, y: p.g })) },
-          { name: lossNames().d, points: state.steps.map((p) => ({ x: p.x, y: p.d })) },
+          // A supervised job has no generator: its G slot stays 0 and is not drawn.
+          ...(names.g === null ? [] : [{ name: names.g, points: state.steps.map((p) => ({ x: p.x, y: p.g })) }]),
+          { name: names.d, points: state.steps.map((p) => ({ x: p.x, y: p.d })) },
         ],
       }),
     );
     /** @type {Series[]} */
     const epochSeries = [
-      { name: lossNames().epochG, points: state.epochs.map((e) => ({ x: e.epoch, y: e.generatorLoss })) },
-      { name: lossNames().epochD, points: state.epochs.map((e) => ({ x: e.epoch, y: e.discriminatorLoss })) },
+      ...(names.epochG === null ? [] : [{ name: names.epochG, points: state.epochs.map((e) => ({ x: e.epoch, y: e.generatorLoss })) }]),
+      { name: names.epochD, points: state.epochs.map((e) => ({ x: e.epoch, y: e.discriminatorLoss })) },
     ];
     if (state.epochs.some((e) => e.testError !== null))
       epochSeries.push({ name: 'test error', points: state.epochs.flatMap((e) => (e.testError !== null ? [{ x: e.epoch, y: e.testError }] : [])) });
