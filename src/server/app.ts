@@ -171,6 +171,8 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
     queue: trainingQueue,
     replicaId: replica.id,
     replicaTimeoutMs: config.replica.timeoutMs,
+    scorers,
+    scorersDir: config.scorersDir,
   });
 
   const apiKeys = new ApiKeyService(database.prisma);
