@@ -25,9 +25,9 @@ interface ServerGauges {
   tensors: number;
 }
 
-/** RSS and inference tensors from the server's Prometheus endpoint. */
-async function gauges(origin: string): Promise<ServerGauges> {
-  const text = await (await fetch(`${origin}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+/** RSS and inference tensors from the server's Prometheus endpoint (with the --key, which it needs when GANQL_METRICS_SCOPE is set). */
+async function gauges(origin: string, headers: Record<string, string>): Promise<ServerGauges> {
+  const text = await (await fetch(`${origin}/metrics`, { headers, signal: AbortSignal.timeout(10_000) })).text();
   const value = (name: string) => {
     const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
     if (line === undefined) throw new Error(`/metrics: expected ${name}, got none`);
@@ -126,7 +126,7 @@ async function main(): Promise<number> {
   if (operation === 'classify' && !classifier) throw new Error('--operation classify: expected a served K+1 model, got none');
   const bodies = bodiesFor(operation, made.data.samples[0].id, classifier);
 
-  const start = await gauges(url.origin);
+  const start = await gauges(url.origin, headers);
   const readings: { atS: number; g: ServerGauges }[] = [];
   const t0 = performance.now();
   let polling = true;
@@ -135,7 +135,7 @@ async function main(): Promise<number> {
       await new Promise((r) => setTimeout(r, 1000));
       if (!polling) break;
       try {
-        readings.push({ atS: (performance.now() - t0) / 1000, g: await gauges(url.origin) });
+        readings.push({ atS: (performance.now() - t0) / 1000, g: await gauges(url.origin, headers) });
       } catch {
         // A missed reading under load is not a failure of the server; the requests' own errors are.
       }
@@ -146,7 +146,7 @@ async function main(): Promise<number> {
   await poller;
   // Idle a moment: in-flight work settles before the end reading.
   await new Promise((r) => setTimeout(r, 2000));
-  const end = await gauges(url.origin);
+  const end = await gauges(url.origin, headers);
 
   const ok = result.latenciesMs.length;
   const failures = errorsByCode(result);

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { parseScopes, type Scope } from '../auth/scopes';
+import { parseScopes, SCOPES, type Scope } from '../auth/scopes';
 import type { BackendName } from '../backend/backend';
 
 /** Every setting of a ganql process, validated once where it enters (environment or tests). */
@@ -18,8 +18,18 @@ export interface Config {
   modelsDir: string;
   /** Folder holding one sub-folder per scorer, each with a scorer.json. @default "<modelsDir>/scorers" (env GANQL_SCORERS_DIR) */
   scorersDir: string;
-  /** Model id used when a query names none; it must have a generator. @default the first model with a generator by name (env GANQL_DEFAULT_MODEL) */
+  /**
+   * Seeds the `default` alias (what a query naming no model serves) at start, unless setModelAlias
+   * has set it; must be a served model id with a generator. Unset: the shipped DCGAN
+   * (<modelsDir>/dcgan-mnist), else the only served model with a generator. @default unset (env GANQL_DEFAULT_MODEL)
+   */
   defaultModelId: string | undefined;
+  /**
+   * With PostgreSQL, how often a replica reads the aliases and archive marks other replicas set (one
+   * small query); changes made on a replica apply there at once. Unused on SQLite (one process).
+   * @default 1000 ms (env GANQL_MODEL_STATE_POLL_MS, 100..600000)
+   */
+  modelStatePollMs: number;
   /**
    * tfjs backends to try, in order, for everything ONNX Runtime does not serve (layer passes, feature
    * analyses, training; generate and classify too when ONNX Runtime is off or does not load).
@@ -41,7 +51,7 @@ export interface Config {
   /** Inference pool settings, as in Triton's dynamic batcher. */
   pool: PoolConfig;
   /**
-   * GraphQL requests handled at once; more wait unread, so /healthz and /metrics stay responsive
+   * API requests (/graphql and /images) handled at once; more wait unread, so /healthz and /metrics stay responsive
    * under load. @default 32 (env GANQL_MAX_CONCURRENT_REQUESTS)
    */
   maxConcurrentRequests: number;
@@ -57,6 +67,34 @@ export interface Config {
   auth: AuthConfig;
   /** Several processes sharing one PostgreSQL database (src/runs/replica.ts). */
   replica: ReplicaConfig;
+  /** Browsers, caches and scrapers talking to ganql over HTTP (src/server). */
+  http: HttpConfig;
+}
+
+export interface HttpConfig {
+  /**
+   * Origins (scheme://host[:port], exactly as browsers send them) whose pages may call /graphql,
+   * /images and /healthz from another origin (CORS). Empty: none, the studio and explorer being
+   * same-origin. @default "" (env GANQL_CORS_ORIGINS, comma list)
+   */
+  corsOrigins: string[];
+  /**
+   * Absolute URL ganql is reached at from outside (with a path prefix behind a proxy), without the
+   * trailing slash: Image.url is made absolute under it. Unset: Image.url is relative ("/images/<id>.png").
+   * @default unset (env GANQL_PUBLIC_URL)
+   */
+  publicUrl: string | undefined;
+  /**
+   * Bytes of encoded sample PNGs kept in memory for GET /images (least recently used go first);
+   * a miss regenerates the image through the pool. 0 keeps none. @default 16777216 (16 MiB, some
+   * 25,000 28x28 digits; env GANQL_IMAGE_CACHE_BYTES)
+   */
+  imageCacheBytes: number;
+  /**
+   * Scope a request needs to read /metrics (a key, or the anonymous policy, that grants it).
+   * Unset: /metrics is open to anyone who can reach the port. @default unset (env GANQL_METRICS_SCOPE)
+   */
+  metricsScope: Scope | undefined;
 }
 
 export interface OnnxConfig {
@@ -99,8 +137,9 @@ export interface AuthConfig {
   /** Scopes of requests without a key from other hosts. @default "" (env GANQL_ANONYMOUS_REMOTE_SCOPES) */
   anonymousRemoteScopes: Scope[];
   /**
-   * Requests per second per API key (a key created with its own --rate-limit uses that), per replica;
-   * beyond it HTTP 429 RATE_LIMITED. 0 turns it off. @default 50 (env GANQL_KEY_RATE_LIMIT)
+   * Requests per second per API key (a key created with its own --rate-limit uses that); beyond it
+   * HTTP 429 RATE_LIMITED. Counted in the database on PostgreSQL, so shared by every replica; in
+   * memory per process on SQLite. 0 turns it off. @default 50 (env GANQL_KEY_RATE_LIMIT)
    */
   keyRatePerSecond: number;
   /** Requests a key may send at once after a quiet spell. @default 100 (env GANQL_KEY_RATE_BURST) */
@@ -240,6 +279,59 @@ function databaseUrl(raw: string | undefined): string {
   return url;
 }
 
+/** "https://app.example.com, http://localhost:5173" -> exact origins; anything that is not an origin is refused, saying what it would be. */
+function corsOrigins(raw: string | undefined): string[] {
+  const origins: string[] = [];
+  for (const entry of (raw ?? '').split(',').map((s) => s.trim())) {
+    if (entry === '') continue;
+    let origin: string | undefined;
+    try {
+      const url = new URL(entry);
+      if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin !== entry) {
+      const hint = origin === undefined ? '' : ` (the origin of that URL is ${JSON.stringify(origin)})`;
+      throw new ConfigError(
+        `GANQL_CORS_ORIGINS: expected a comma list of origins such as https://app.example.com (http or https, host and port, no path), got ${JSON.stringify(entry)}${hint}`,
+      );
+    }
+    if (!origins.includes(origin)) origins.push(origin);
+  }
+  return origins;
+}
+
+function publicUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== '' ||
+    url.password !== ''
+  ) {
+    throw new ConfigError(
+      `GANQL_PUBLIC_URL: expected an absolute http(s) URL without query, fragment or credentials, such as https://ganql.example.com, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+function metricsScope(raw: string | undefined): Scope | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const parsed = parseScopesOrConfigError(raw, 'GANQL_METRICS_SCOPE');
+  if (parsed.length !== 1) throw new ConfigError(`GANQL_METRICS_SCOPE: expected one scope of ${SCOPES.join(', ')}, got ${JSON.stringify(raw)}`);
+  return parsed[0];
+}
+
 /** Reads and validates the configuration from environment variables. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const pool: PoolConfig = {
@@ -282,6 +374,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (replica.timeoutMs < 3 * replica.heartbeatMs) {
     throw new ConfigError(`GANQL_REPLICA_TIMEOUT_MS: expected at least 3 heartbeats (${3 * replica.heartbeatMs} ms), got ${replica.timeoutMs}`);
   }
+  const http: HttpConfig = {
+    corsOrigins: corsOrigins(env.GANQL_CORS_ORIGINS),
+    publicUrl: publicUrl(env.GANQL_PUBLIC_URL),
+    imageCacheBytes: integer(env, 'GANQL_IMAGE_CACHE_BYTES', 16 * 1024 * 1024, 0, 2 ** 40),
+    metricsScope: metricsScope(env.GANQL_METRICS_SCOPE),
+  };
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '0.0.0.0',
@@ -289,6 +387,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     modelsDir,
     scorersDir: env.GANQL_SCORERS_DIR ? path.resolve(env.GANQL_SCORERS_DIR) : path.join(modelsDir, 'scorers'),
     defaultModelId: env.GANQL_DEFAULT_MODEL || undefined,
+    modelStatePollMs: integer(env, 'GANQL_MODEL_STATE_POLL_MS', 1000, 100, 600_000),
     backendOrder: backend.order,
     maxSamplesPerRequest: integer(env, 'GANQL_MAX_SAMPLES', DEFAULT_MAX_SAMPLES, 1, 65_536),
     maxConcurrentRequests: integer(env, 'GANQL_MAX_CONCURRENT_REQUESTS', 32, 1, 100_000),
@@ -302,12 +401,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     training: { ...training, ...overrides.training },
     auth: { ...auth, ...overrides.auth },
     replica: { ...replica, ...overrides.replica },
+    http: { ...http, ...overrides.http },
   };
 }
 
 function scopes(env: NodeJS.ProcessEnv, name: string, fallback: string): Scope[] {
+  return parseScopesOrConfigError(env[name] ?? fallback, name);
+}
+
+function parseScopesOrConfigError(text: string, name: string): Scope[] {
   try {
-    return parseScopes(env[name] ?? fallback, name);
+    return parseScopes(text, name);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }

@@ -14,7 +14,7 @@ import { computeReference, evaluateImages, parzenSets, splitSource, type ImageSo
 import { computeMetricsInThread } from './metrics-runner';
 import { REFERENCE_DATASETS, type ReferenceDataset } from './reference-datasets';
 import { ScorerCatalog, type ScorerEntry } from './scorer-catalog';
-import { scorerMisfit } from './scorer-fit';
+import { defaultScorer, scorerMisfit } from './scorer-fit';
 import { parseFlags } from '../cli/flags';
 import { mapPixel, UNIT_RANGE } from '../images/pixel-range';
 
@@ -184,10 +184,10 @@ export async function runEval(argv: readonly string[], log: (msg: string) => voi
   const catalog = ScorerCatalog.load(args.scorersDir, (folder, reason) => log(`scorer ${folder} skipped: ${reason}`));
   const imageShape = manifest?.imageShape ?? dataset?.imageShape ?? [28, 28, 1];
   const subjectId = manifest ? `${manifest.name}@${manifest.version}` : datasetName;
-  const misfit = (s: ScorerEntry): string | undefined =>
-    scorerMisfit(s, { id: subjectId, manifest: { dataset: datasetName, imageShape } }, (d) => REFERENCE_DATASETS.get(d));
+  const scored = { id: subjectId, manifest: { dataset: datasetName, imageShape } };
+  const misfit = (s: ScorerEntry): string | undefined => scorerMisfit(s, scored, (d) => REFERENCE_DATASETS.get(d));
   const entry: ScorerEntry | undefined =
-    args.scorer !== undefined ? catalog.get(args.scorer) : catalog.list().find((s) => s.manifest.dataset === datasetName && misfit(s) === undefined);
+    args.scorer !== undefined ? catalog.get(args.scorer) : defaultScorer(catalog.list(), scored, (d) => REFERENCE_DATASETS.get(d));
   if (!entry) {
     throw new Error(
       `--scorer: expected one of ${

@@ -19,7 +19,7 @@ import { computeReference, evaluateImages, parzenSets, type ImageSource } from '
 import type { MetricsRunner } from './metrics-runner';
 import type { ReferenceDataset } from './reference-datasets';
 import { ReferenceStatsStore, type ReferenceKey } from './reference-stats.store';
-import { scorerMisfit } from './scorer-fit';
+import { defaultScorer, scorerMisfit } from './scorer-fit';
 import type { LoadedScorerEntry, ScorerCatalog, ScorerEntry } from './scorer-catalog';
 
 /** The split FID/KID compare with: what the model was trained on. */
@@ -197,7 +197,7 @@ export class EvaluationService {
     const names = all.map((s) => s.name).join(', ') || '(none registered)';
     const misfit = (s: ScorerEntry): string | undefined => scorerMisfit(s, model, (d) => this.datasets.dataset(d));
     if (name === undefined || name === null) {
-      const scorer = all.find((s) => s.manifest.dataset === model.manifest.dataset && misfit(s) === undefined);
+      const scorer = defaultScorer(all, model, (d) => this.datasets.dataset(d));
       if (!scorer) {
         throw badInput(
           `scorer: expected one of ${names} (none fits ${show(model.manifest.dataset)}, the dataset of model ${model.id}, so one must be named), got none`,

@@ -32,3 +32,16 @@ export function scorerMisfit(
   }
   return undefined;
 }
+
+/**
+ * The scorer a subject is scored with when none is named: the first of `scorers` (in catalog order)
+ * trained on the subject's own dataset that fits it, or undefined. The evaluate mutation, `npm run
+ * eval` and the per-epoch evaluation of training choose alike, so their figures compare.
+ */
+export function defaultScorer(
+  scorers: readonly ScorerEntry[],
+  subject: { id: string; manifest: Pick<ModelManifest, 'dataset' | 'imageShape'> },
+  datasets: (name: string) => ReferenceDataset | undefined,
+): ScorerEntry | undefined {
+  return scorers.find((s) => s.manifest.dataset === subject.manifest.dataset && scorerMisfit(s, subject, datasets) === undefined);
+}

@@ -3,7 +3,9 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type AuthChecker, type ClassType, type ContainerType } from 'type-graphql';
 import type { AuthContext } from './auth-checker';
 import { ClassifyResolver } from './classify/classify.resolver';
+import { ImageResolver } from './common/image.resolver';
 import { EvaluationResolver } from './evaluation/evaluation.resolver';
+import { ModelEvaluationResolver } from './evaluation/model-evaluation.resolver';
 import { FeaturesResolver } from './features/features.resolver';
 import { LatentResolver } from './latent/latent.resolver';
 import { ModelResolver } from './models/model.resolver';
@@ -17,11 +19,13 @@ export const RESOLVERS = [
   SampleResolver,
   LatentResolver,
   EvaluationResolver,
+  ModelEvaluationResolver,
   RunResolver,
   ServerInfoResolver,
   ClassifyResolver,
   TrainingResolver,
   FeaturesResolver,
+  ImageResolver,
 ] as const;
 
 /** Resolver instances by class, built by the caller with their services. */

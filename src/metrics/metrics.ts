@@ -9,8 +9,10 @@ export interface MetricsOptions {
   poolStats: () => PoolStats;
   /** The tfjs backend in use, exported as ganql_backend_info{backend}. */
   backend: string;
-  /** Read at each scrape: GraphQL requests in progress and waiting for admission (src/server/admission.ts). */
+  /** Read at each scrape: API requests (/graphql, /images) in progress and waiting for admission (src/server/admission.ts). */
   admissionStats?: () => { active: number; waiting: number };
+  /** Read at each scrape: sample PNGs held in memory for GET /images (src/samples/sample-png.cache.ts). */
+  imageCacheStats?: () => { entries: number; bytes: number };
   /**
    * Also register prom-client's process metrics (RSS, CPU, event-loop lag, GC, heap) on the registry,
    * under their standard unprefixed names so stock Node.js dashboards read them. @default true
@@ -25,12 +27,17 @@ export interface GanqlMetrics {
   onAdmissionRejected(): void;
   /** Count a request refused by auth: no or bad key (401), missing scope (FORBIDDEN), or over its rate (429). */
   onAuthRefused(reason: AuthRefusal): void;
+  /** Count an answer of GET /images/<id>.png (200 or 304 alike) by where the image came from, or why there was none. */
+  onImageServed(result: ImageResult): void;
   /** Express handler for GET /metrics (Prometheus text exposition format). */
   handler: (req: Request, res: Response) => Promise<void>;
 }
 
 export type AuthRefusal = 'unauthenticated' | 'forbidden' | 'rate_limited';
 const AUTH_REFUSALS: readonly AuthRefusal[] = ['unauthenticated', 'forbidden', 'rate_limited'];
+
+export type ImageResult = 'cached' | 'regenerated' | 'not_found' | 'failed';
+const IMAGE_RESULTS: readonly ImageResult[] = ['cached', 'regenerated', 'not_found', 'failed'];
 
 /** Every outcome the pool reports; each starts at 0 so a rate() over it never misses a series. */
 const OUTCOMES: readonly RequestOutcome[] = ['ok', 'overloaded', 'timeout', 'error', 'unavailable'];
@@ -49,12 +56,12 @@ const COMPUTE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  * compute time, requests by outcome), the backend in use, and the process itself.
  */
 export function createMetrics(options: MetricsOptions): GanqlMetrics {
-  const { registry, poolStats, backend, admissionStats } = options;
+  const { registry, poolStats, backend, admissionStats, imageCacheStats } = options;
   const registers = [registry];
 
   new Gauge({
     name: 'ganql_http_requests_in_progress',
-    help: 'GraphQL requests admitted and not finished (at most GANQL_MAX_CONCURRENT_REQUESTS).',
+    help: 'API requests (/graphql, /images) admitted and not finished (at most GANQL_MAX_CONCURRENT_REQUESTS).',
     registers,
     collect() {
       this.set(admissionStats?.().active ?? 0);
@@ -62,7 +69,7 @@ export function createMetrics(options: MetricsOptions): GanqlMetrics {
   });
   new Gauge({
     name: 'ganql_http_requests_waiting',
-    help: 'GraphQL requests waiting for admission (at most GANQL_MAX_WAITING_REQUESTS).',
+    help: 'API requests (/graphql, /images) waiting for admission (at most GANQL_MAX_WAITING_REQUESTS).',
     registers,
     collect() {
       this.set(admissionStats?.().waiting ?? 0);
@@ -70,7 +77,7 @@ export function createMetrics(options: MetricsOptions): GanqlMetrics {
   });
   const admissionRejected = new Counter({
     name: 'ganql_http_requests_rejected_total',
-    help: 'GraphQL requests refused at once with OVERLOADED because too many were waiting.',
+    help: 'API requests (/graphql, /images) refused at once with OVERLOADED because too many were waiting.',
     registers,
   });
 
@@ -81,6 +88,30 @@ export function createMetrics(options: MetricsOptions): GanqlMetrics {
     registers,
   });
   for (const reason of AUTH_REFUSALS) authRefused.inc({ reason }, 0);
+
+  const imageRequests = new Counter({
+    name: 'ganql_image_requests_total',
+    help: 'GET /images/<sample id>.png answered (200 or 304), by result: cached (from memory), regenerated (through the pool, recorded as a REGENERATE run), not_found, failed (overloaded, timeout or internal).',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  for (const result of IMAGE_RESULTS) imageRequests.inc({ result }, 0);
+  new Gauge({
+    name: 'ganql_image_cache_bytes',
+    help: 'PNG bytes of samples held in memory for GET /images (at most GANQL_IMAGE_CACHE_BYTES).',
+    registers,
+    collect() {
+      this.set(imageCacheStats?.().bytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'ganql_image_cache_entries',
+    help: 'Sample PNGs held in memory for GET /images.',
+    registers,
+    collect() {
+      this.set(imageCacheStats?.().entries ?? 0);
+    },
+  });
 
   new Gauge({
     name: 'ganql_inference_queue_items',
@@ -152,6 +183,9 @@ export function createMetrics(options: MetricsOptions): GanqlMetrics {
     },
     onAuthRefused(reason) {
       authRefused.inc({ reason });
+    },
+    onImageServed(result) {
+      imageRequests.inc({ result });
     },
     async handler(_req, res) {
       // A rejection here reaches express 5's error handler, which logs it and answers 500.

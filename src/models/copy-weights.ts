@@ -51,6 +51,8 @@ export interface FineTuneTarget {
   architecture: string;
   latentSize: number;
   imageShape: readonly [number, number, number];
+  /** DCGAN: the filters of G and D at 14x14 (architectureConfig's generatorFilters and discriminatorFilters). */
+  filters?: number;
 }
 
 /** Starts `generator` and `discriminator` from the weights of the model version in the absolute folder `dir`, which must match `want`. */
@@ -67,6 +69,13 @@ export async function loadFineTuneWeights(dir: string, want: FineTuneTarget, gen
   const wanted = `architecture "${want.architecture}", latentSize ${want.latentSize}, imageShape [${want.imageShape}]`;
   const got = `architecture "${manifest.architecture}", latentSize ${manifest.latentSize}, imageShape [${manifest.imageShape}]`;
   if (wanted !== got) throw badInput(`fineTuneFrom: ${dir}: expected ${wanted} as in the spec, got ${got}`);
+  if (want.filters !== undefined) {
+    const config = manifest.training.architectureConfig;
+    const filters = `generatorFilters ${String(config.generatorFilters)}, discriminatorFilters ${String(config.discriminatorFilters)}`;
+    if (filters !== `generatorFilters ${want.filters}, discriminatorFilters ${want.filters}`) {
+      throw badInput(`fineTuneFrom: ${dir}: expected generatorFilters ${want.filters}, discriminatorFilters ${want.filters} as in the spec (filters), got ${filters}`);
+    }
+  }
   if (manifest.discriminatorPath === undefined) throw badInput(`fineTuneFrom: ${dir}: expected a discriminatorPath in the manifest, got none`);
   await copyWeights(path.join(dir, source.path), generator, 'fineTuneFrom');
   await copyWeights(path.join(dir, manifest.discriminatorPath), discriminator, 'fineTuneFrom');

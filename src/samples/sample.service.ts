@@ -5,11 +5,13 @@ import { encodePng } from '../images/png';
 import { removalKey, type FilterRemoval } from '../inference/layer-passes';
 import type { InferencePool } from '../inference/pool';
 import type { GeneratingModel, LoadedModel, ModelRegistry } from '../models/model-registry';
+import type { RunContext } from '../runs/job-runner';
 import type { RunService } from '../runs/run.service';
 import { expectFiniteVector, expectIntInRange } from '../validation/checks';
 import { checkedSeed, randomSeed } from '../validation/seed';
 import { latentFromBytes, latentToBytes, seededLatents } from './latents';
 import { SAMPLE_LIMITS } from './sample.limits';
+import { samplePng, SamplePngCache, type SamplePng } from './sample-png.cache';
 
 export interface SampleRequest {
   modelId?: string | null;
@@ -43,7 +45,17 @@ export interface SampleView {
   createdAt: Date;
 }
 
-type SampleRow = { id: string; modelId: string; runId: string; index: number; latent: Uint8Array; backend: string; createdAt: Date };
+/** The stored fields of a sample that regenerate it. */
+interface SampleRow {
+  id: string;
+  modelId: string;
+  runId: string;
+  index: number;
+  latent: Uint8Array;
+  /** The engine that made it. */
+  backend: string;
+  createdAt: Date;
+}
 
 export class SampleService {
   constructor(
@@ -52,7 +64,12 @@ export class SampleService {
     private readonly pool: InferencePool,
     private readonly runs: RunService,
     private readonly maxSamples: number,
+    /** Every PNG this service encodes goes here, so the image URLs of samples just returned are served without a forward pass. */
+    private readonly pngs: SamplePngCache = new SamplePngCache(0),
   ) {}
+
+  /** Regenerations for png() under way, by sample id: concurrent requests for one uncached image share one. */
+  private readonly regenerating = new Map<string, Promise<SamplePng>>();
 
   /** Generates images from a seed or from explicit latents; each is stored by its latent. */
   samples(request: SampleRequest): Promise<SampleView[]> {
@@ -76,26 +93,59 @@ export class SampleService {
     return this.runs.record({ kind: 'REGENERATE', parameters: { sampleId: id } }, async (run) => {
       const row = await this.db.prisma.sample.findUnique({ where: { id } });
       if (!row) throw notFound('sample', id);
-      const model = this.registry.getGenerating(row.modelId);
-      run.setModel(model.id);
-      const view = await this.regenerate(model, row);
-      return { value: view, result: { sampleId: id, ...(view.regeneratedOn !== undefined ? { regeneratedOn: view.regeneratedOn } : {}) } };
+      const view = await this.regenerate(row, run);
+      return { value: view, result: regenerationResult(id, view) };
     });
-  }
-
-  /** A stored sample's image made again, on its recorded engine when this server has it (see sample). */
-  private async regenerate(model: GeneratingModel, row: SampleRow): Promise<SampleView> {
-    const latent = latentFromBytes(row.latent);
-    const removal = (await this.removalsOf([row.runId])).get(row.runId);
-    const engine = this.regenerationEngine(model.id, row.backend, removal);
-    const [pixels] = await this.pool.generate(model.id, [latent], { removeFilters: removal, engine });
-    return this.view(model, row.id, row.runId, row.index, latent, pixels, row.backend, row.createdAt, engine);
   }
 
   /** The recorded engine when the pool can compute the sample on it, else the one it uses by default. */
   private regenerationEngine(modelId: string, recorded: string, removal: FilterRemoval | undefined): string {
     const engines = this.pool.enginesOf(modelId, 'generate', removal);
     return engines.includes(recorded) ? recorded : engines[0];
+  }
+
+  /**
+   * The PNG of a stored sample, for its image URL: from memory when this process encoded it lately
+   * (`cached`), else regenerated as sample(id) does, recorded as a REGENERATE run with `"image": true`
+   * in its parameters. An unknown id is NOT_FOUND and records nothing, since no work was done.
+   */
+  png(id: string): Promise<SamplePng & { cached: boolean }> {
+    const cached = this.pngs.get(id);
+    // An archived version's images are not served from memory: regenerating refuses them, as sample(id) does.
+    if (cached !== undefined && this.registry.isServed(cached.modelId)) return Promise.resolve({ png: cached.png, etag: cached.etag, cached: true });
+    let pending = this.regenerating.get(id);
+    if (pending === undefined) {
+      pending = this.regeneratePng(id).finally(() => this.regenerating.delete(id));
+      this.regenerating.set(id, pending);
+    }
+    return pending.then((image) => ({ ...image, cached: false }));
+  }
+
+  /** PNGs held in memory for png(). */
+  pngCacheStats(): { entries: number; bytes: number } {
+    return this.pngs.stats();
+  }
+
+  private async regeneratePng(id: string): Promise<SamplePng> {
+    const row = await this.db.prisma.sample.findUnique({ where: { id } });
+    if (!row) throw notFound('sample', id);
+    const view = await this.runs.record({ kind: 'REGENERATE', modelId: row.modelId, parameters: { sampleId: id, image: true } }, async (run) => {
+      const regenerated = await this.regenerate(row, run);
+      return { value: regenerated, result: regenerationResult(id, regenerated) };
+    });
+    // view() cached it, unless the cache keeps nothing or has let it go already.
+    return this.pngs.get(id) ?? samplePng(view.png);
+  }
+
+  /** A stored sample's image made again, on its recorded engine when this server has it (see sample). */
+  private async regenerate(row: SampleRow, run: RunContext): Promise<SampleView> {
+    const model = this.registry.getGenerating(row.modelId);
+    run.setModel(model.id);
+    const latent = latentFromBytes(row.latent);
+    const removal = (await this.removalsOf([row.runId])).get(row.runId);
+    const engine = this.regenerationEngine(model.id, row.backend, removal);
+    const [pixels] = await this.pool.generate(model.id, [latent], { removeFilters: removal, engine });
+    return this.view(model, row.id, row.runId, row.index, latent, pixels, row.backend, row.createdAt, engine);
   }
 
   /**
@@ -219,6 +269,7 @@ export class SampleService {
     const [height, width, channels] = model.manifest.imageShape;
     if (channels !== 1 && channels !== 3) throw new Error(`model ${model.id}: cannot encode ${channels} channels as PNG`);
     const png = encodePng(pixels, width, height, channels, model.manifest.outputRange);
+    this.pngs.put(id, png, model.id);
     const regenerated = madeOn !== backend ? { regeneratedOn: madeOn } : {};
     return { id, modelId: model.id, runId, index, latent, pixels, png, width, height, channels, backend, ...regenerated, createdAt };
   }
@@ -252,4 +303,9 @@ function recordedRemoval(parameters: string): FilterRemoval | undefined {
   const { layer, filters } = removal as { layer?: unknown; filters?: unknown };
   if (typeof layer !== 'string' || !Array.isArray(filters) || !filters.every((f) => Number.isInteger(f))) return undefined;
   return { layer, filters: filters as number[] };
+}
+
+/** A REGENERATE run's result: the sample, and the engine that made it again when it is not the one that made it. */
+function regenerationResult(sampleId: string, view: SampleView): { sampleId: string; regeneratedOn?: string } {
+  return { sampleId, ...(view.regeneratedOn !== undefined ? { regeneratedOn: view.regeneratedOn } : {}) };
 }

@@ -17,7 +17,7 @@ export interface Admission {
 }
 
 /**
- * Admission control in front of /graphql. Bounding the requests in progress bounds the work each
+ * Admission control in front of /graphql and /images. Bounding the requests in progress bounds the work each
  * turn of the event loop does, so cheap routes (/healthz, /metrics) stay fast while the API is
  * saturated; waiting requests cost nothing until admitted (their bodies are not read yet).
  */

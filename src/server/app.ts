@@ -23,9 +23,11 @@ import { FeatureAnalysisService } from '../features/feature-analysis.service';
 import { NearestNeighbourService } from '../evaluation/nearest-neighbour.service';
 import { ScorerCatalog } from '../evaluation/scorer-catalog';
 import { ClassifyResolver } from '../graphql/classify/classify.resolver';
+import { ImageResolver } from '../graphql/common/image.resolver';
 import { FeaturesResolver } from '../graphql/features/features.resolver';
 import { createContext, type GraphqlContext } from '../graphql/context';
 import { EvaluationResolver } from '../graphql/evaluation/evaluation.resolver';
+import { ModelEvaluationResolver } from '../graphql/evaluation/model-evaluation.resolver';
 import { LatentResolver } from '../graphql/latent/latent.resolver';
 import { ModelResolver } from '../graphql/models/model.resolver';
 import { RunResolver } from '../graphql/runs/run.resolver';
@@ -33,9 +35,13 @@ import { SampleResolver } from '../graphql/samples/sample.resolver';
 import { buildGanqlSchema } from '../graphql/schema';
 import { createAuthChecker } from '../graphql/auth-checker';
 import type { Principal } from '../auth/principal';
+import type { Scope } from '../auth/scopes';
 import { ApiKeyService } from '../auth/api-key.service';
 import { RateLimiter } from '../auth/rate-limiter';
-import { authMiddleware, presentedKey, resolvePrincipal } from './auth.middleware';
+import { DatabaseRateLimiter } from '../auth/database-rate-limiter';
+import { authMiddleware, presentedKey, resolvePrincipal, scopeMiddleware } from './auth.middleware';
+import { corsMiddleware } from './cors';
+import { IMAGES_PATH, imagesRouter, sampleImageUrl } from './images';
 import { ServerInfoResolver } from '../graphql/server/server-info.resolver';
 import { TrainingResolver } from '../graphql/training/training.resolver';
 import { chooseExecutor } from '../inference/choose-executor';
@@ -48,9 +54,11 @@ import type { Logger } from '../log/logger';
 import { createEvaluationGauges, createMetrics } from '../metrics/metrics';
 import { ModelRegistry } from '../models/model-registry';
 import { ModelService } from '../models/model.service';
+import { ModelAdminService } from '../model-admin/model-admin.service';
 import { Replica } from '../runs/replica';
 import { RunService } from '../runs/run.service';
 import { SampleService } from '../samples/sample.service';
+import { SamplePngCache } from '../samples/sample-png.cache';
 import { SystemService } from '../system/system.service';
 import { recoverTrainingJobs, TrainingJobService } from '../training-jobs/training-job.service';
 import { TrainingJobStore } from '../training-jobs/training-job.store';
@@ -137,17 +145,20 @@ export async function createGanql(config: Config, log: Logger, options: GanqlOpt
     backend: engine,
     poolStats: () => pool.stats(),
     admissionStats: () => admission.stats(),
+    imageCacheStats: () => sampleService.pngCacheStats(),
   });
   const executor = await chooseExecutor({ backend: backend.name, workers: config.inferenceWorkers, registry, modelsDir: config.modelsDir, onnx, log });
   const pool = new InferencePool(executor, config.pool, metrics.poolListener);
   // Each pass's engine; where ONNX Runtime was asked for and did not load, that is why each is on tfjs.
-  const modelService = new ModelService(registry, engine, (id) =>
+  const modelService = new ModelService(registry, engine, database.prisma, (id) =>
     servedPasses(pool.servingOf(id)).map(({ pass, engine: passEngine, reason }) => {
       const why = reason ?? onnxUnavailable;
       return { pass, engine: passEngine, ...(why !== undefined ? { reason: why } : {}) };
     }),
   );
-  const sampleService = new SampleService(database, registry, pool, runService, config.maxSamplesPerRequest);
+  const modelAdmin = new ModelAdminService(database, registry, pool, runService, log);
+  await modelAdmin.seedDefault(config.defaultModelId);
+  const sampleService = new SampleService(database, registry, pool, runService, config.maxSamplesPerRequest, new SamplePngCache(config.http.imageCacheBytes));
   const latentService = new LatentService(registry, sampleService, runService);
   const classifyService = new ClassifyService(registry, pool, runService, config.maxSamplesPerRequest);
   const systemService = new SystemService(config, backend, engine, database.provider, pool, VERSION);
@@ -173,13 +184,16 @@ export async function createGanql(config: Config, log: Logger, options: GanqlOpt
     queue: trainingQueue,
     replicaId: replica.id,
     replicaTimeoutMs: config.replica.timeoutMs,
+    scorers,
+    scorersDir: config.scorersDir,
   });
 
   const apiKeys = new ApiKeyService(database.prisma);
   const anonymousPolicy = { loopbackScopes: config.auth.anonymousLoopbackScopes, remoteScopes: config.auth.anonymousRemoteScopes };
   const schema = await buildGanqlSchema(
     new Map<ClassType, object>([
-      [ModelResolver, new ModelResolver(modelService, runService)],
+      [ModelResolver, new ModelResolver(modelService, runService, modelAdmin)],
+      [ModelEvaluationResolver, new ModelEvaluationResolver(evaluationService)],
       [SampleResolver, new SampleResolver(sampleService)],
       [ClassifyResolver, new ClassifyResolver(classifyService)],
       [LatentResolver, new LatentResolver(latentService)],
@@ -188,6 +202,7 @@ export async function createGanql(config: Config, log: Logger, options: GanqlOpt
       [ServerInfoResolver, new ServerInfoResolver(systemService)],
       [TrainingResolver, new TrainingResolver(trainingJobService)],
       [FeaturesResolver, new FeaturesResolver(featureAnalysisService, conceptFilterService)],
+      [ImageResolver, new ImageResolver(sampleImageUrl(config.http.publicUrl))],
     ]),
     createAuthChecker(log, (reason) => metrics.onAuthRefused(reason)),
   );
@@ -241,20 +256,30 @@ export async function createGanql(config: Config, log: Logger, options: GanqlOpt
   };
   if (trainingQueue.shared) await sweep();
   replica.start(trainingQueue.shared ? sweep : undefined);
+  // Replicas: aliases and archive marks other replicas set apply here within a poll (SQLite: one process, every change is made here).
+  if (database.provider === 'postgresql') modelAdmin.start(config.modelStatePollMs);
 
   let accepting = true;
-  app.get('/healthz', healthHandler({ accepting: () => accepting, databaseOk: () => database.ping(), modelCount: () => registry.size, backend: engine }));
-  app.get('/metrics', metrics.handler);
   const auth = authMiddleware({
     apiKeys,
     anonymous: anonymousPolicy,
     keyRateLimit: { ratePerSecond: config.auth.keyRatePerSecond, burst: config.auth.keyRateBurst },
-    limiter: new RateLimiter(),
+    // PostgreSQL: one bucket per key for all replicas; SQLite: one process, in memory.
+    limiter: database.provider === 'postgresql' ? new DatabaseRateLimiter(database) : new RateLimiter(),
     log,
     onRefused: (reason) => metrics.onAuthRefused(reason),
   });
+  const scoped = (scope: Scope, route: string) => scopeMiddleware(scope, route, { log, onRefused: (reason) => metrics.onAuthRefused(reason) });
+  // The routes a page of another origin may call; preflights are answered here, before admission and auth.
+  const cors = corsMiddleware(config.http.corsOrigins);
+  app.use('/healthz', cors);
+  app.get('/healthz', healthHandler({ accepting: () => accepting, databaseOk: () => database.ping(), modelCount: () => registry.size, backend: engine }));
+  const { metricsScope } = config.http;
+  if (metricsScope === undefined) app.get('/metrics', metrics.handler);
+  else app.get('/metrics', auth, scoped(metricsScope, 'GET /metrics'), metrics.handler);
   app.use(
     '/graphql',
+    cors,
     admission.middleware,
     auth,
     express.json({ limit: BODY_LIMIT }),
@@ -262,6 +287,14 @@ export async function createGanql(config: Config, log: Logger, options: GanqlOpt
     rejectDeepDocuments(),
     // authMiddleware always sets res.locals.principal before this runs (it answers the request itself otherwise).
     expressMiddleware(apollo, { context: async ({ res }) => createContext(runService, res.locals.principal as Principal) }),
+  );
+  app.use(
+    IMAGES_PATH,
+    cors,
+    admission.middleware,
+    auth,
+    scoped('sample', `GET ${IMAGES_PATH}`),
+    imagesRouter({ png: (id) => sampleService.png(id), log, onServed: (result) => metrics.onImageServed(result) }),
   );
   app.use(explorerRouter('/graphql'));
   app.use(studioRouter('/studio'));
@@ -298,6 +331,7 @@ export async function createGanql(config: Config, log: Logger, options: GanqlOpt
         await drained;
         // Background jobs (evaluations) stop at their next step, recorded INTERRUPTED, before the pool closes under them.
         await runService.interruptJobs('the server stopped while this run was in progress');
+        await modelAdmin.stop();
         await pool.close();
         registry.dispose();
         await evaluationService.dispose();

@@ -1,7 +1,8 @@
 import type express from 'express';
 import type { ApiKeyService } from '../auth/api-key.service';
-import { anonymous, describePrincipal, type AnonymousPolicy, type Principal } from '../auth/principal';
-import type { RateLimit, RateLimiter } from '../auth/rate-limiter';
+import { anonymous, describePrincipal, requireScope, type AnonymousPolicy, type Principal } from '../auth/principal';
+import type { KeyRateLimiter, RateLimit } from '../auth/rate-limiter';
+import type { Scope } from '../auth/scopes';
 import { ErrorCode } from '../errors/error-code';
 import { isGanqlError } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
@@ -11,7 +12,8 @@ export interface AuthOptions {
   anonymous: AnonymousPolicy;
   /** Applied to keys without their own rate (GANQL_KEY_RATE_LIMIT); a key's own rate keeps this burst ratio. */
   keyRateLimit: RateLimit;
-  limiter: RateLimiter;
+  /** In memory on SQLite; in the database on PostgreSQL, so replicas share each key's limit. */
+  limiter: KeyRateLimiter;
   log: Logger;
   onRefused?: (reason: 'unauthenticated' | 'forbidden' | 'rate_limited') => void;
 }
@@ -48,7 +50,12 @@ export function rateLimitOf(principal: Principal, fallback: RateLimit): RateLimi
 }
 
 function refuse(res: express.Response, status: number, code: ErrorCode, message: string): void {
-  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  // RFC 9110: a 401 says how to authenticate.
+  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="ganql"');
+  res
+    .status(status)
+    .set('Cache-Control', 'no-store')
+    .json({ errors: [{ message, extensions: { code } }] });
 }
 
 /**
@@ -59,24 +66,29 @@ function refuse(res: express.Response, status: number, code: ErrorCode, message:
 export function authMiddleware(options: AuthOptions): express.RequestHandler {
   return (req, res, next) => {
     const remote = req.socket.remoteAddress;
-    resolvePrincipal(presentedKey(req.headers), remote, options).then(
+    // The principal to go on with, or undefined when the request was answered here (429).
+    const admit = async (): Promise<Principal | undefined> => {
+      const principal = await resolvePrincipal(presentedKey(req.headers), remote, options);
+      const limit = rateLimitOf(principal, options.keyRateLimit);
+      if (limit === undefined || principal.kind !== 'key') return principal;
+      const decision = await options.limiter.take(principal.keyId, limit);
+      if (!decision.allowed) {
+        options.log.warn('request refused: rate limit', { principal: describePrincipal(principal), remote, ratePerSecond: limit.ratePerSecond });
+        options.onRefused?.('rate_limited');
+        res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+        refuse(
+          res,
+          429,
+          ErrorCode.RATE_LIMITED,
+          `rate limit of key ${principal.keyId} exceeded: ${limit.ratePerSecond} requests per second (burst ${limit.burst}); retry after ${decision.retryAfterSeconds} s`,
+        );
+        return undefined;
+      }
+      return principal;
+    };
+    admit().then(
       (principal) => {
-        const limit = rateLimitOf(principal, options.keyRateLimit);
-        if (limit !== undefined && principal.kind === 'key') {
-          const decision = options.limiter.take(principal.keyId, limit);
-          if (!decision.allowed) {
-            options.log.warn('request refused: rate limit', { principal: describePrincipal(principal), remote, ratePerSecond: limit.ratePerSecond });
-            options.onRefused?.('rate_limited');
-            res.setHeader('Retry-After', String(decision.retryAfterSeconds));
-            refuse(
-              res,
-              429,
-              ErrorCode.RATE_LIMITED,
-              `rate limit of key ${principal.keyId} exceeded: ${limit.ratePerSecond} requests per second (burst ${limit.burst}); retry after ${decision.retryAfterSeconds} s`,
-            );
-            return;
-          }
-        }
+        if (principal === undefined) return;
         res.locals.principal = principal;
         next();
       },
@@ -90,5 +102,29 @@ export function authMiddleware(options: AuthOptions): express.RequestHandler {
         next(error);
       },
     );
+  };
+}
+
+/**
+ * For routes outside GraphQL (GET /images, GET /metrics), after authMiddleware: lets the request on
+ * only when its principal grants `scope`, else answers as GraphQL's checker words it, with an HTTP
+ * status: 401 UNAUTHENTICATED when no key was sent, 403 FORBIDDEN when the key lacks the scope.
+ * `route` names the route in the message and the log.
+ */
+export function scopeMiddleware(scope: Scope, route: string, options: Pick<AuthOptions, 'log' | 'onRefused'>): express.RequestHandler {
+  return (req, res, next) => {
+    // authMiddleware runs first and always sets it (it answers the request itself otherwise).
+    const principal = res.locals.principal as Principal;
+    try {
+      requireScope(principal, scope, route);
+    } catch (error) {
+      if (!isGanqlError(error)) throw error;
+      const forbidden = error.code === ErrorCode.FORBIDDEN;
+      options.log.warn('request refused: scope', { principal: describePrincipal(principal), route, scope, code: error.code, remote: req.socket.remoteAddress });
+      options.onRefused?.(forbidden ? 'forbidden' : 'unauthenticated');
+      refuse(res, forbidden ? 403 : 401, error.code, error.message);
+      return;
+    }
+    next();
   };
 }

@@ -42,6 +42,8 @@ export interface TrainingJobRunnerOptions {
   queue: JobQueue;
   /** This replica's id, the owner it claims jobs as (src/runs/replica.ts). */
   replicaId: string;
+  /** The scorers' folder (GANQL_SCORERS_DIR): a job's per-epoch evaluation (evalEvery) takes its dataset's scorer from there. */
+  scorersDir: string;
 }
 
 /**
@@ -220,6 +222,7 @@ export class TrainingJobRunner {
           version: job.version,
           command: commandOf(job),
           resume: job.resume,
+          scorersDir: this.o.scorersDir,
           ...(parent ? { fineTuneFrom: path.resolve(this.o.registry.root, parent.path) } : {}),
           keepRoot: this.o.modelsDir,
           keepPrefix: versionFolderName(job.name, job.version),

@@ -1,5 +1,6 @@
 import { ErrorCode } from '../errors/error-code';
 import { badInput, GanqlError } from '../errors/ganql-error';
+import type { ScorerCatalog } from '../evaluation/scorer-catalog';
 import type { InferencePool } from '../inference/pool';
 import { MAX_RUNS_PAGE } from '../runs/run.store';
 import { expectIntInRange } from '../validation/checks';
@@ -22,6 +23,8 @@ const POLL_EVENTS_MS = 500;
 
 export interface TrainingJobServiceOptions extends TrainingJobRunnerOptions {
   pool: InferencePool;
+  /** The scorers under scorersDir: a job asking for evalEvery is refused at once when its dataset has none. */
+  scorers: ScorerCatalog;
   /** A QUEUED job no replica queued after this long is queued again (its replica died while queueing it). */
   replicaTimeoutMs: number;
 }
@@ -56,7 +59,10 @@ export class TrainingJobService {
   async start(request: TrainingRequest): Promise<TrainingJobRecord> {
     const id = await this.o.runs.startQueued({ kind: 'TRAIN', modelId: request.fineTuneFrom ?? undefined, parameters: request }, async (run) => {
       if (this.runner.stopping) throw new GanqlError(ErrorCode.UNAVAILABLE, 'the server is shutting down; start the job again once it is back');
-      await this.o.store.create(planTrainingJob(request, run.runId, this.o.registry, this.o.config.jobsDir));
+      const job = planTrainingJob(request, run.runId, this.o.registry, this.o.config.jobsDir, { scorers: this.o.scorers, dir: this.o.scorersDir });
+      // fineTuneFrom may be an alias: the run records the version it names.
+      if (job.parentModelId !== null) run.setModel(job.parentModelId);
+      await this.o.store.create(job);
       try {
         await this.o.queue.enqueue(run.runId);
       } catch (error) {

@@ -38,6 +38,10 @@ export interface JobEpoch {
   seconds: number;
   /** The epoch's mean training images per second; null for epochs recorded before it was measured. */
   imagesPerSecond: number | null;
+  /** spec.evalEvery, on the epochs it names: the Inception Score (mean and std over splits) and FID of its samples; else null. */
+  inceptionScore: number | null;
+  inceptionScoreStd: number | null;
+  fid: number | null;
   /** The PNG grid of samples from the job's fixed noise after this epoch. */
   samplesPng: Uint8Array;
 }
@@ -244,6 +248,9 @@ export class TrainingJobStore {
       testError: epoch.testError,
       seconds: epoch.seconds,
       imagesPerSecond: epoch.imagesPerSecond,
+      inceptionScore: epoch.inceptionScore,
+      inceptionScoreStd: epoch.inceptionScoreStd,
+      fid: epoch.fid,
       // Prisma's Bytes want a Uint8Array over a plain ArrayBuffer: a copy of its own.
       samples: new Uint8Array(epoch.samplesPng),
     };
@@ -297,6 +304,9 @@ export class TrainingJobStore {
       testError: r.testError,
       seconds: r.seconds,
       imagesPerSecond: r.imagesPerSecond,
+      inceptionScore: r.inceptionScore,
+      inceptionScoreStd: r.inceptionScoreStd,
+      fid: r.fid,
       samplesPng: r.samples,
       keptModelId: r.keptModelId,
     }));

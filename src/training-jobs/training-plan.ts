@@ -2,9 +2,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DEBIAN_FASHION_MNIST_DIR } from '../data/fashion-mnist';
 import { badInput } from '../errors/ganql-error';
+import type { ScorerCatalog } from '../evaluation/scorer-catalog';
 import { defaultKPlusOneFeatureLayer } from '../models/kplusone-mlp';
 import type { LoadedModel, ModelRegistry } from '../models/model-registry';
 import { modelId } from '../models/model-registry';
+import { evalScorer } from '../training/epoch-evaluation';
 import { checkTrainingSpec, TRAINING_ARCHITECTURES, type TrainingDataset, type TrainingSpec, type TrainingSpecInput } from '../training/training-spec';
 import { describe as show } from '../validation/checks';
 import { jobFolder, MODEL_NAME_PATTERN, versionLabel } from './job-folders';
@@ -28,9 +30,15 @@ export interface TrainingRequest extends Omit<TrainingSpecInput, 'dataset'> {
  * fine-tuned job keeps its parent's network unless told otherwise), model name, version and folder.
  * BAD_USER_INPUT saying what was expected; NOT_FOUND for an unknown fineTuneFrom.
  */
-export function planTrainingJob(request: TrainingRequest, id: string, registry: ModelRegistry, jobsDir: string): NewTrainingJob {
+export function planTrainingJob(
+  request: TrainingRequest,
+  id: string,
+  registry: ModelRegistry,
+  jobsDir: string,
+  scorers: { scorers: ScorerCatalog; dir: string },
+): NewTrainingJob {
   const { name: requestedName, fineTuneFrom, dataset: datasetName, ...specInput } = request;
-  const parent = fineTuneFrom === undefined || fineTuneFrom === null ? undefined : registry.get(fineTuneFrom);
+  const parent = fineTuneFrom === undefined || fineTuneFrom === null ? undefined : registry.resolve(fineTuneFrom);
   const dataset = datasetOf(datasetName, parent);
   const input: TrainingSpecInput = { ...dropNulls(specInput), dataset };
   // Said before the parent's network fills the defaults, which these modes would refuse in its stead.
@@ -42,6 +50,9 @@ export function planTrainingJob(request: TrainingRequest, id: string, registry: 
     }
     // A parent without a generator has no latent size to keep; checkFineTune refuses it below.
     if (parent.manifest.latentSize !== undefined) input.latentSize ??= parent.manifest.latentSize;
+    // ... and a DCGAN's width.
+    const parentFilters = parent.manifest.training.architectureConfig.generatorFilters;
+    if (input.architecture === 'dcgan' && parent.manifest.architecture === 'dcgan' && typeof parentFilters === 'number') input.filters ??= parentFilters;
   }
   // K+1 trains G by feature matching: the MLP's layer is the paper's unless one is named.
   if (input.mode === 'kplusone' && input.architecture === 'mlp' && input.techniques?.featureMatching === undefined) {
@@ -49,6 +60,8 @@ export function planTrainingJob(request: TrainingRequest, id: string, registry: 
   }
   const spec = checkTrainingSpec(input);
   if (parent) checkFineTune(spec, parent);
+  // Training images are 28x28x1 for every dataset ganql trains on.
+  if (spec.evalEvery !== undefined) evalScorer(spec, [28, 28, 1], scorers.scorers.list(), scorers.dir);
   const name = requestedName ?? parent?.manifest.name ?? defaultName(spec);
   if (!MODEL_NAME_PATTERN.test(name)) {
     throw badInput(`name: expected 1..64 letters, digits, ".", "_" or "-", starting with a letter or digit, got ${show(name)}`);
@@ -105,6 +118,12 @@ function checkFineTune(spec: TrainingSpec, parent: LoadedModel): void {
   }
   if (m.latentSize !== spec.latentSize)
     throw badInput(`latentSize: expected ${m.latentSize}, the latent size of model ${parent.id} to fine-tune, got ${spec.latentSize}`);
+  const config = m.training.architectureConfig;
+  if (spec.architecture === 'dcgan' && (config.generatorFilters !== spec.filters || config.discriminatorFilters !== spec.filters)) {
+    throw badInput(
+      `filters: expected ${show(config.generatorFilters)}, the filters of model ${parent.id} to fine-tune (discriminatorFilters ${show(config.discriminatorFilters)}), got ${show(spec.filters)}`,
+    );
+  }
   if (JSON.stringify(m.imageShape) !== JSON.stringify([28, 28, 1])) {
     throw badInput(`fineTuneFrom: expected a model of 28x28x1 images like dataset ${spec.dataset}, got model ${parent.id} of ${m.imageShape.join('x')}`);
   }

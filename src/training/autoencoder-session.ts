@@ -149,8 +149,8 @@ class AutoencoderSessionTrainer implements SessionTrainer {
     return { steps: stats.steps, losses: { generator: stats.reconstruction, discriminator: stats.sparsity }, metrics: {} };
   }
 
-  heldOutMetrics(): EpochMetrics {
-    return { reconstructionError: this.trainer.reconstructionError(this.test.images, this.test.count) };
+  heldOutMetrics(): Promise<EpochMetrics> {
+    return Promise.resolve({ reconstructionError: this.trainer.reconstructionError(this.test.images, this.test.count) });
   }
 
   samplesPng(): Buffer {

@@ -98,8 +98,8 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-/** Fields of the spec a resumed run may change: how long it runs and what it keeps. */
-const RESUMABLE_CHANGES = new Set(['epochs', 'keepEvery']);
+/** Fields of the spec a resumed run may change: how long it runs, what it keeps and how often it is scored (none changes the weights). */
+const RESUMABLE_CHANGES = new Set(['epochs', 'keepEvery', 'evalEvery', 'evalSamples']);
 
 /** A resumed run may change only RESUMABLE_CHANGES, and must run at least the epochs already done. */
 function checkResumedSpec(saved: TrainingSpec, completedEpochs: number, spec: TrainingSpec): void {

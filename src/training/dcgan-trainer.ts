@@ -11,6 +11,7 @@ import { reseedNoise } from '../models/layers/seeded-random-layer';
 import { FusedAdamOptimizer } from './optim/fused-adam';
 import { variablesOf } from './trainable-variables';
 import { generateImages, generatorPass } from './generator-pass';
+import { GeneratorAverage } from './techniques/generator-average';
 
 export interface DcganTrainerOptions {
   /** Images per batch; 64 as in the paper. */
@@ -45,6 +46,12 @@ export interface DcganTrainerOptions {
    * minimises log(1 - D(G(z))) = -softplus(logit), Goodfellow et al.'s original objective (it saturates early).
    */
   generatorLoss?: 'non-saturating' | 'minimax';
+  /**
+   * Rate of an exponential moving average of G's trainable parameters, updated after every G step
+   * (techniques/generator-average.ts), in (0, 1]; off when absent. The trainer keeps it; its users
+   * (the session's grids, evaluation and saved G) read G through gMovingAverage.use.
+   */
+  generatorAverage?: number;
 }
 
 /** The reference noise of virtual batch normalization is seeded apart from the training noise. */
@@ -111,6 +118,9 @@ export function resolveTrainerOptions(partial: Partial<DcganTrainerOptions> = {}
   if (o.generatorLoss !== undefined && o.generatorLoss !== 'non-saturating' && o.generatorLoss !== 'minimax') {
     throw new Error(`generatorLoss: expected "non-saturating" or "minimax", got ${JSON.stringify(o.generatorLoss)}`);
   }
+  if (o.generatorAverage !== undefined && !(o.generatorAverage > 0 && o.generatorAverage <= 1)) {
+    throw new Error(`generatorAverage: expected a rate in (0, 1], got ${o.generatorAverage}`);
+  }
   return o;
 }
 
@@ -146,6 +156,8 @@ export class DcganTrainer {
   private readonly features: tf.LayersModel | null = null;
   readonly gAverage: HistoricalAverage | null = null;
   readonly dAverage: HistoricalAverage | null = null;
+  /** The moving average of G's parameters (options.generatorAverage), or null. */
+  readonly gMovingAverage: GeneratorAverage | null = null;
   /** VBN's reference noise [R, latentSize], fixed for the trainer's life; disposed in dispose(). */
   private readonly referenceNoise: tf.Tensor2D | null = null;
   private stopRequested = false;
@@ -186,6 +198,14 @@ export class DcganTrainer {
     if (vbn !== undefined) {
       checkHasVbnLayers(generator, vbn.referenceSize);
       this.referenceNoise = vbnReferenceNoise(vbn.referenceSize, this.latentSize, this.options.seed);
+    }
+    const rate = this.options.generatorAverage;
+    if (rate !== undefined) {
+      this.gMovingAverage = new GeneratorAverage(generator, this.gVars, rate, {
+        batchSize: this.options.batchSize,
+        latentSize: this.latentSize,
+        seed: this.options.seed,
+      });
     }
   }
 
@@ -269,6 +289,8 @@ export class DcganTrainer {
         this.gVars,
       ) as tf.Scalar;
     });
+    // The average takes in the parameters this step made.
+    this.gMovingAverage?.update();
     return { discriminator: dLossSum / k, generator: readScalar(gCost), dAccuracyReal: realRight / k, dAccuracyFake: fakeRight / k, steps: 1 };
   }
 
@@ -333,6 +355,7 @@ export class DcganTrainer {
     this.dOptimizer.dispose();
     this.gAverage?.dispose();
     this.dAverage?.dispose();
+    this.gMovingAverage?.dispose();
     this.referenceNoise?.dispose();
   }
 }

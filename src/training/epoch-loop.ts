@@ -51,7 +51,7 @@ export async function runEpochs(
       log(`stopped during epoch ${epoch + 1}: keeping the checkpoint of epoch ${records.length}`);
       return { status: 'stopped', completedEpochs: records.length };
     }
-    const metrics = { ...trained.metrics, ...trainer.heldOutMetrics() };
+    const metrics = { ...trained.metrics, ...(await trainer.heldOutMetrics(epoch + 1)) };
     const samplesPng = trainer.samplesPng();
     const label = String(epoch + 1).padStart(3, '0');
     await writeAtomic(path.join(outDir, 'samples', `epoch-${label}.png`), samplesPng);

@@ -23,7 +23,8 @@ export function buildModels(spec: TrainingSpec, classes: number): Models {
   const vbn = techniques.virtualBatchNorm;
   const mbd = techniques.minibatchDiscrimination;
   if (spec.architecture === 'dcgan') {
-    const config = resolveDcganConfig({ latentSize, seed });
+    const width = spec.filters === undefined ? {} : { generatorFilters: spec.filters, discriminatorFilters: spec.filters };
+    const config = resolveDcganConfig({ latentSize, seed, ...width });
     const kPlusOne = spec.mode === 'kplusone' ? { classes } : {};
     return {
       generator: buildGenerator(config, { virtualBatchNorm: vbn }),

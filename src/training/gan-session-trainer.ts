@@ -7,7 +7,8 @@ import { saveLayersModel } from '../models/io';
 import { kPlusOneClassifierOf } from '../models/kplusone-mlp';
 import { withPlainDense } from '../models/layers/weight-norm-dense';
 import { adamState, restoreAdam, tensorsNamed, type OptimizerRecord } from './checkpoint';
-import { seededNoise, vbnReferenceNoise, type DcganTrainer } from './dcgan-trainer';
+import { DcganTrainer, seededNoise, vbnReferenceNoise } from './dcgan-trainer';
+import { isEvalEpoch, type EpochEvaluator } from './epoch-evaluation';
 import type { Models } from './gan-models';
 import { classificationError, KPlusOneTrainer } from './kplusone-trainer';
 import type { EpochMetrics, EpochRecord, ServedVersion, SessionTrainer, TrainedEpoch, TrainerState, TrainerStepEvent } from './session-trainer';
@@ -25,9 +26,16 @@ interface GanCheckpointFields {
   historicalAverageSteps?: number;
   /** Updates folded into the moving average of D (K+1 training). */
   movingAverageSteps?: number;
+  /** Updates folded into the moving average of G (spec.generatorAverage). */
+  generatorAverageSteps?: number;
 }
 
-/** A GAN or K+1 trainer as the session sees it: G and D, their optimizers and running means, the grid of G on fixed noise. */
+/**
+ * A GAN or K+1 trainer as the session sees it: G and D, their optimizers and running means, the grid
+ * of G on fixed noise, and the per-epoch evaluation. With a moving average of G (spec.generatorAverage)
+ * the grids, the evaluation and the saved G are those of the averaged G (its batchnorm statistics
+ * recomputed for the averages); training and the checkpoint's networks keep the live weights.
+ */
 export class GanSessionTrainer implements SessionTrainer {
   readonly networks: Readonly<Record<string, tf.LayersModel>>;
   private readonly fixedNoise: Float32Array;
@@ -39,6 +47,8 @@ export class GanSessionTrainer implements SessionTrainer {
     private readonly data: TrainingData,
     /** K+1: the held-out split the classifier's test error is measured on. */
     private readonly test: TrainingData | undefined,
+    /** spec.evalEvery: scores G's samples after the epochs it names. */
+    private readonly evaluator?: EpochEvaluator,
   ) {
     this.networks = { generator: models.generator, discriminator: models.discriminator };
     this.fixedNoise = seededNoise(SAMPLE_COUNT, spec.latentSize, spec.seed + SAMPLE_NOISE_SALT);
@@ -62,15 +72,22 @@ export class GanSessionTrainer implements SessionTrainer {
     };
   }
 
-  heldOutMetrics(): EpochMetrics {
+  async heldOutMetrics(epoch: number): Promise<EpochMetrics> {
     const test = this.test;
-    if (test === undefined) return {};
-    return { testError: this.withAveragedD(() => classificationError(this.models.discriminator, test, test.shape)) };
+    const metrics: EpochMetrics =
+      test === undefined ? {} : { testError: this.withAveragedD(() => classificationError(this.models.discriminator, test, test.shape)) };
+    const evaluator = this.evaluator;
+    if (evaluator !== undefined && isEvalEpoch(this.spec, epoch)) {
+      const scores = await this.withServedGAsync(() => evaluator.evaluate((latents, count) => this.trainer.generate(latents, count)));
+      Object.assign(metrics, scores);
+    }
+    return metrics;
   }
 
   samplesPng(): Buffer {
+    const images = this.withServedG(() => this.trainer.generate(this.fixedNoise, SAMPLE_COUNT));
     // Both datasets are grayscale 28x28.
-    return gridPng(this.trainer.generate(this.fixedNoise, SAMPLE_COUNT), {
+    return gridPng(images, {
       width: this.data.shape[1],
       height: this.data.shape[0],
       channels: 1,
@@ -81,7 +98,11 @@ export class GanSessionTrainer implements SessionTrainer {
 
   describe(r: EpochRecord): string {
     const testError = r.testError !== undefined ? `, test error ${(r.testError * 100).toFixed(2)}%` : '';
-    return `D ${r.losses.discriminator.toFixed(4)} G ${r.losses.generator.toFixed(4)}, D accuracy real ${(r.dAccuracyReal ?? 0).toFixed(3)} fake ${(r.dAccuracyFake ?? 0).toFixed(3)}${testError}`;
+    const scores =
+      r.inceptionScore !== undefined && r.fid !== undefined
+        ? `, IS ${r.inceptionScore.toFixed(3)} ± ${(r.inceptionScoreStd ?? 0).toFixed(3)} FID ${r.fid.toFixed(2)} (${this.spec.evalSamples} samples)`
+        : '';
+    return `D ${r.losses.discriminator.toFixed(4)} G ${r.losses.generator.toFixed(4)}, D accuracy real ${(r.dAccuracyReal ?? 0).toFixed(3)} fake ${(r.dAccuracyFake ?? 0).toFixed(3)}${testError}${scores}`;
   }
 
   async checkpointState(): Promise<TrainerState> {
@@ -91,10 +112,13 @@ export class GanSessionTrainer implements SessionTrainer {
     const means = [...(t.gAverage?.snapshot() ?? []), ...(t.dAverage?.snapshot() ?? [])];
     const moving = this.movingAverage();
     const averages = moving?.snapshot() ?? [];
+    const gMoving = this.generatorAverage();
+    const gAverages = gMoving?.snapshot() ?? [];
     const fields: GanCheckpointFields = {
       optimizers: { g: g.record, d: d.record },
       ...(t.gAverage !== null ? { historicalAverageSteps: t.gAverage.count } : {}),
       ...(moving !== null ? { movingAverageSteps: moving.count } : {}),
+      ...(gMoving !== null ? { generatorAverageSteps: gMoving.count } : {}),
     };
     return {
       fields: { ...fields },
@@ -103,9 +127,10 @@ export class GanSessionTrainer implements SessionTrainer {
         ...d.tensors,
         ...means.map((tensor, i) => ({ name: `mean/${i}`, tensor })),
         ...averages.map((tensor, i) => ({ name: `avg/${i}`, tensor })),
+        ...gAverages.map((tensor, i) => ({ name: `gavg/${i}`, tensor })),
       ],
       // The snapshots are copies made for the checkpoint.
-      fresh: [...g.fresh, ...d.fresh, ...means, ...averages],
+      fresh: [...g.fresh, ...d.fresh, ...means, ...averages, ...gAverages],
     };
   }
 
@@ -123,10 +148,34 @@ export class GanSessionTrainer implements SessionTrainer {
       t.dAverage.restore(means.slice(gCount), steps);
     }
     this.movingAverage()?.restore(tensorsNamed(tensors, 'avg'), fields.movingAverageSteps ?? 0);
+    this.generatorAverage()?.restore(tensorsNamed(tensors, 'gavg'), fields.generatorAverageSteps ?? 0);
   }
 
-  /** Saves G (VBN frozen, weight norm folded into plain dense layers), D and the K+1 classifier. */
+  /** Saves G (averaged, VBN frozen, weight norm folded into plain dense layers), D and the K+1 classifier. */
   async saveServed(dir: string): Promise<ServedVersion> {
+    const { spec, models } = this;
+    await this.withServedGAsync(() => this.saveGenerator(dir));
+    await saveLayersModel(models.discriminator, path.join(dir, 'discriminator'));
+    if (spec.mode === 'kplusone') await this.saveClassifier(dir);
+    return {
+      architecture: spec.architecture,
+      latentSize: spec.latentSize,
+      generatorPath: 'generator',
+      discriminatorPath: 'discriminator',
+      ...(spec.mode === 'kplusone' ? { classifier: { path: 'classifier', classes: [...this.data.classes], inputRange: [-1, 1] as [number, number] } } : {}),
+      architectureConfig: {
+        ...models.architectureConfig,
+        ...techniqueRecord(spec),
+        ...(this.evaluator !== undefined ? { evalScorer: this.evaluator.scorerName } : {}),
+      },
+    };
+  }
+
+  dispose(): void {
+    this.trainer.dispose();
+  }
+
+  private async saveGenerator(dir: string): Promise<void> {
     const { spec, models } = this;
     const vbn = spec.techniques.virtualBatchNorm;
     let frozen: tf.LayersModel | null = null;
@@ -147,20 +196,6 @@ export class GanSessionTrainer implements SessionTrainer {
       plain?.dispose();
       frozen?.dispose();
     }
-    await saveLayersModel(models.discriminator, path.join(dir, 'discriminator'));
-    if (spec.mode === 'kplusone') await this.saveClassifier(dir);
-    return {
-      architecture: spec.architecture,
-      latentSize: spec.latentSize,
-      generatorPath: 'generator',
-      discriminatorPath: 'discriminator',
-      ...(spec.mode === 'kplusone' ? { classifier: { path: 'classifier', classes: [...this.data.classes], inputRange: [-1, 1] as [number, number] } } : {}),
-      architectureConfig: { ...models.architectureConfig, ...techniqueRecord(spec) },
-    };
-  }
-
-  dispose(): void {
-    this.trainer.dispose();
   }
 
   /**
@@ -191,6 +226,22 @@ export class GanSessionTrainer implements SessionTrainer {
   private movingAverage(): KPlusOneTrainer['dMovingAverage'] {
     return this.trainer instanceof KPlusOneTrainer ? this.trainer.dMovingAverage : null;
   }
+
+  /** The moving average of G (GAN training with spec.generatorAverage), or null. */
+  private generatorAverage(): DcganTrainer['gMovingAverage'] {
+    return this.trainer instanceof DcganTrainer ? this.trainer.gMovingAverage : null;
+  }
+
+  /** fn with G as it is served: at its moving average when there is one, else as it is. */
+  private withServedG<T>(fn: () => T): T {
+    const average = this.generatorAverage();
+    return average === null ? fn() : average.use(fn);
+  }
+
+  private withServedGAsync<T>(fn: () => Promise<T>): Promise<T> {
+    const average = this.generatorAverage();
+    return average === null ? fn() : average.useAsync(fn);
+  }
 }
 
 /** The switches that are on, flattened for the manifest's architectureConfig. */
@@ -206,6 +257,9 @@ function techniqueRecord(spec: TrainingSpec): Record<string, number | string> {
     record.minibatchKernelDim = t.minibatchDiscrimination.kernelDim;
   }
   if (t.virtualBatchNorm !== undefined) record.virtualBatchNormReferenceSize = t.virtualBatchNorm.referenceSize;
+  if (spec.generatorAverage !== undefined) record.generatorAverageRate = spec.generatorAverage;
+  if (spec.evalEvery !== undefined) record.evalEvery = spec.evalEvery;
+  if (spec.evalSamples !== undefined) record.evalSamples = spec.evalSamples;
   if (spec.limit !== undefined) record.limit = spec.limit;
   return record;
 }

@@ -1,13 +1,15 @@
 import type * as tf from '@tensorflow/tfjs';
 import { loadTrainingData, type TrainingData } from '../data/training-data';
 import { loadFineTuneWeights } from '../models/copy-weights';
+import { defaultDcganConfig } from '../models/dcgan';
 import { DcganTrainer } from './dcgan-trainer';
 import { runEpochs } from './epoch-loop';
+import { EpochEvaluator } from './epoch-evaluation';
 import { buildModels, initFromData } from './gan-models';
 import { GanSessionTrainer } from './gan-session-trainer';
 import { KPlusOneTrainer } from './kplusone-trainer';
 import { labelledExamples, type LabelledImages } from './labelled-examples';
-import type { SessionOptions, SessionResult } from './session-options';
+import { DEFAULT_SCORERS_DIR, type SessionOptions, type SessionResult } from './session-options';
 import type { TrainingSpec } from './training-spec';
 
 /** Unsupervised weight of the K+1 loss: the paper's code (0.5 on each unsupervised term). */
@@ -21,13 +23,12 @@ export const K_PLUS_ONE_AVERAGE_RATE = 0.005;
 /**
  * GAN and K+1 modes of runTrainingSession: G and D built for the spec, started from scratch (D's
  * weight norm initialised on data), from a checkpoint, or from a version to fine-tune; trained by
- * DcganTrainer or KPlusOneTrainer through the epoch loop.
+ * DcganTrainer or KPlusOneTrainer through the epoch loop; with spec.evalEvery, scored by the dataset's scorer.
  */
 export async function runGanSession(spec: TrainingSpec, options: SessionOptions): Promise<SessionResult> {
   const log = options.log ?? (() => undefined);
   const data = await loadTrainingData(spec.dataset, 'train', { limit: spec.limit });
   log(`${spec.dataset}: ${data.count} training images`);
-  const classes = data.classes.length;
 
   let labelled: LabelledImages | undefined;
   let test: TrainingData | undefined;
@@ -37,7 +38,24 @@ export async function runGanSession(spec: TrainingSpec, options: SessionOptions)
     log(`kplusone: ${labelled.count} labelled of ${data.count} training images, ${test.count} held-out test images`);
   }
 
-  const models = buildModels(spec, classes);
+  // The scorer and its reference features first: a dataset without a scorer fails before any training.
+  const evaluator = spec.evalEvery === undefined ? undefined : await EpochEvaluator.open(spec, data.shape, options.scorersDir ?? DEFAULT_SCORERS_DIR, log);
+  try {
+    return await trainModels(spec, options, { data, labelled, test, evaluator });
+  } finally {
+    await evaluator?.dispose();
+  }
+}
+
+/** Builds G and D, starts them from scratch, a checkpoint or a version to fine-tune, and runs the epochs. */
+async function trainModels(
+  spec: TrainingSpec,
+  options: SessionOptions,
+  inputs: { data: TrainingData; labelled?: LabelledImages; test?: TrainingData; evaluator?: EpochEvaluator },
+): Promise<SessionResult> {
+  const log = options.log ?? (() => undefined);
+  const { data, labelled, test, evaluator } = inputs;
+  const models = buildModels(spec, data.classes.length);
   const { generator, discriminator } = models;
   let trainer: GanSessionTrainer | undefined;
   try {
@@ -45,7 +63,12 @@ export async function runGanSession(spec: TrainingSpec, options: SessionOptions)
     if (!options.resume && options.fineTuneFrom !== undefined) {
       await loadFineTuneWeights(
         options.fineTuneFrom,
-        { architecture: spec.architecture, latentSize: spec.latentSize, imageShape: data.shape },
+        {
+          architecture: spec.architecture,
+          latentSize: spec.latentSize,
+          imageShape: data.shape,
+          ...(spec.architecture === 'dcgan' ? { filters: spec.filters ?? defaultDcganConfig.generatorFilters } : {}),
+        },
         generator,
         discriminator,
       );
@@ -53,7 +76,7 @@ export async function runGanSession(spec: TrainingSpec, options: SessionOptions)
     } else if (!options.resume) {
       initFromData(discriminator, data, spec.seed);
     }
-    trainer = new GanSessionTrainer(spec, models, makeTrainer(spec, models.generator, models.discriminator, data, labelled), data, test);
+    trainer = new GanSessionTrainer(spec, models, makeTrainer(spec, models.generator, models.discriminator, data, labelled), data, test, evaluator);
     return await runEpochs(trainer, spec, data, options);
   } finally {
     trainer?.dispose();
@@ -92,5 +115,6 @@ function makeTrainer(
     historicalAveraging: t.historicalAveraging,
     minibatchDiscrimination: t.minibatchDiscrimination,
     virtualBatchNorm: t.virtualBatchNorm,
+    generatorAverage: spec.generatorAverage,
   });
 }

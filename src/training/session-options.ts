@@ -29,6 +29,10 @@ export interface EpochEvent {
   testError?: number;
   /** autoencoder: per-pixel MSE of the reconstructions of the held-out test split. */
   reconstructionError?: number;
+  /** spec.evalEvery, on the epochs it names: Inception Score (mean and std over the splits) and FID of spec.evalSamples samples. */
+  inceptionScore?: number;
+  inceptionScoreStd?: number;
+  fid?: number;
   /** Seconds this epoch took (training, evaluation and checkpoint). */
   seconds: number;
   /** Training images the epoch's steps consumed per second of their training (evaluation and checkpoint not counted). */
@@ -36,6 +40,9 @@ export interface EpochEvent {
   /** 8x8 grid PNG of G on the run's fixed seeded noise; autoencoder: rows of 8 fixed held-out digits, each followed by a row of their reconstructions. */
   samplesPng: Buffer;
 }
+
+/** Where the per-epoch evaluation looks for scorers when SessionOptions.scorersDir is not given: the shipped ones, from the working folder. */
+export const DEFAULT_SCORERS_DIR = 'models/scorers';
 
 export interface SessionOptions {
   /** The version folder written at the end: manifest.json, generator/, discriminator/, classifier/ (kplusone), samples/, samples.png; checkpoint/ while running. */
@@ -54,6 +61,8 @@ export interface SessionOptions {
   keepDir?: (epoch: number) => string | undefined;
   /** Polled between steps: true stops the session at the last checkpoint (the last complete epoch). */
   shouldStop?: () => boolean;
+  /** Folder of scorers (one sub-folder each, with scorer.json) the per-epoch evaluation (spec.evalEvery) takes the dataset's from; default DEFAULT_SCORERS_DIR. */
+  scorersDir?: string;
   onStep?(e: StepEvent): void;
   onEpoch?(e: EpochEvent): void | Promise<void>;
   onKeep?(dir: string, manifest: ModelManifest): void | Promise<void>;

@@ -3,12 +3,21 @@ import type { ModelManifest } from '../models/manifest';
 import type { Losses } from './dcgan-trainer';
 import type { StepEvent } from './session-options';
 
-/** What an epoch measured besides its losses (GAN: D's accuracies and the K+1 test error; autoencoder: the held-out reconstruction error). */
+/**
+ * What an epoch measured besides its losses (GAN: D's accuracies, the K+1 test error, and with
+ * spec.evalEvery the Inception Score and FID; autoencoder: the held-out reconstruction error).
+ */
 export interface EpochMetrics {
   dAccuracyReal?: number;
   dAccuracyFake?: number;
   testError?: number;
   reconstructionError?: number;
+  /** Inception Score (mean over the splits) of spec.evalSamples samples, on the epochs spec.evalEvery names. */
+  inceptionScore?: number;
+  /** Its standard deviation over the splits. */
+  inceptionScoreStd?: number;
+  /** FID of the same samples against the dataset's training split. */
+  fid?: number;
 }
 
 /** What one completed epoch left in the checkpoint (its metrics flat beside the losses, as state.json has always held them). */
@@ -58,8 +67,8 @@ export interface SessionTrainer {
   imagesPerStep(): number;
   /** Trains epoch `epoch` (0-based) in its seeded order, stopping between steps once shouldStop() says so. */
   trainEpoch(epoch: number, onStep: (e: TrainerStepEvent) => void, shouldStop: () => boolean): Promise<TrainedEpoch>;
-  /** Held-out metrics after an epoch (the K+1 test error, the reconstruction error). */
-  heldOutMetrics(): EpochMetrics;
+  /** Held-out metrics after 1-based `epoch` (the K+1 test error, the reconstruction error, the evaluation when due). */
+  heldOutMetrics(epoch: number): Promise<EpochMetrics>;
   /** The PNG grid of this epoch, on fixed noise or fixed held-out images. */
   samplesPng(): Buffer;
   /** The losses and metrics of a completed epoch, for the log. */

@@ -108,9 +108,9 @@ class SupervisedSessionTrainer implements SessionTrainer {
   }
 
   /** The test error of the averaged classifier, as kplusone mode measures it. */
-  heldOutMetrics(): EpochMetrics {
+  heldOutMetrics(): Promise<EpochMetrics> {
     const { discriminator } = this.trainer;
-    return { testError: this.trainer.withAveragedDiscriminator(() => classificationError(discriminator, this.test, this.test.shape)) };
+    return Promise.resolve({ testError: this.trainer.withAveragedDiscriminator(() => classificationError(discriminator, this.test, this.test.shape)) });
   }
 
   /** The first 64 held-out images, 8 a row: those the averaged classifier gets right in grey, those it gets wrong in red. */

@@ -4,6 +4,7 @@ import { defaultTrainingThreads } from '../config/config';
 import { commandLineOf, parseFlags, type Flags } from '../cli/flags';
 import { formatSeconds, progressBar } from '../log/progress-bar';
 import type { ModelManifest } from '../models/manifest';
+import { DEFAULT_SCORERS_DIR } from './session-options';
 import { runTrainingSession } from './training-session';
 import { checkTrainingSpec, type TrainingSpec, type TrainingSpecInput, type TrainingTechniques } from './training-spec';
 
@@ -20,6 +21,8 @@ export interface TrainArgs {
   fineTuneFrom?: string;
   /** Threads of the native kernels per call; 0 trains on wasm's kernels alone. */
   threads: number;
+  /** Where --eval-every finds the dataset's scorer. */
+  scorersDir: string;
 }
 
 const USAGE =
@@ -27,7 +30,10 @@ const USAGE =
   '[--dataset mnist|fashion-mnist] [--labels-per-class N (kplusone, supervised)] [--loss non-saturating|minimax] [--batch-size 64] [--seed 42] [--lr 0.0002] [--beta1 0.5] [--k 1] ' +
   '[--latent-size 100 (autoencoder: the code size)] [--limit N] [--keep-every N] [--name NAME] [--resume] [--fine-tune-from DIR] [--threads N (0: wasm only)] ' +
   '[--label-smoothing 0.9] [--feature-matching LAYER (required in kplusone mode)] [--historical-averaging WEIGHT] ' +
-  '[--minibatch-kernels B [--minibatch-kernel-dim 5]] [--virtual-batch-norm R]';
+  '[--minibatch-kernels B [--minibatch-kernel-dim 5]] [--virtual-batch-norm R] [--filters 32 (dcgan: 8..128)] [--generator-average RATE (e.g. 0.001)] ' +
+  '[--eval-every N [--eval-samples 2000 (a multiple of 1000)] [--scorers-dir models/scorers]]\n' +
+  "--eval-every: IS and FID every N epochs and at the last, with the dataset's scorer, on --eval-samples samples in splits of 1,000 " +
+  '(the figures to compare across versions, on 10,000 samples, come from npm run eval)';
 
 /** Kernel rows of minibatch discrimination when only --minibatch-kernels is given; 5 as in the paper's code. */
 const DEFAULT_MINIBATCH_KERNEL_DIM = 5;
@@ -75,6 +81,11 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       'minibatch-kernel-dim',
       'virtual-batch-norm',
       'threads',
+      'filters',
+      'generator-average',
+      'eval-every',
+      'eval-samples',
+      'scorers-dir',
     ],
     flags: ['resume'],
     usage: USAGE,
@@ -116,12 +127,19 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     latentSize: numberFlag(args, 'latent-size'),
     limit: numberFlag(args, 'limit'),
     keepEvery: numberFlag(args, 'keep-every'),
+    filters: numberFlag(args, 'filters'),
+    generatorAverage: numberFlag(args, 'generator-average'),
+    evalEvery: numberFlag(args, 'eval-every'),
+    evalSamples: numberFlag(args, 'eval-samples'),
     techniques,
   } as TrainingSpecInput;
   for (const key of Object.keys(input) as (keyof TrainingSpecInput)[]) if (input[key] === undefined) delete input[key];
   const spec = checkTrainingSpec(input);
   const threads = numberFlag(args, 'threads') ?? defaultTrainingThreads();
   if (!Number.isInteger(threads) || threads < 0 || threads > 64) throw new Error(`--threads: expected an integer in 0..64, got ${threads}`);
+  const scorersDir = stringFlag(args, 'scorers-dir');
+  if (scorersDir !== undefined && spec.evalEvery === undefined)
+    throw new Error('--scorers-dir: expected --eval-every with it (the scorer is for the per-epoch evaluation), got none');
   const fineTune = stringFlag(args, 'fine-tune-from');
   if (fineTune !== undefined && args.has('resume'))
     throw new Error('--fine-tune-from: expected it without --resume (a resumed run continues its own checkpoint), got both');
@@ -131,6 +149,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     name: stringFlag(args, 'name') ?? path.basename(path.resolve(out)),
     resume: args.has('resume'),
     threads,
+    scorersDir: scorersDir ?? DEFAULT_SCORERS_DIR,
     ...(fineTune !== undefined ? { fineTuneFrom: path.resolve(fineTune) } : {}),
   };
 }
@@ -176,6 +195,7 @@ export async function runTraining(argv: readonly string[], log: (msg: string) =>
       name: args.name,
       command: commandLine(argv),
       resume: args.resume,
+      scorersDir: args.scorersDir,
       ...(args.fineTuneFrom !== undefined ? { fineTuneFrom: args.fineTuneFrom } : {}),
       keepDir: (epoch) => path.join(path.resolve(args.out), 'keep', `epoch-${String(epoch).padStart(3, '0')}`),
       shouldStop: () => stopRequested,

@@ -67,6 +67,18 @@ export interface TrainingSpec {
   labelsPerClass?: number;
   /** Also keep the model of every this-many epochs as a servable version (the final one always is). */
   keepEvery?: number;
+  /** dcgan only: the filters of G and D at 14x14 (7x7 has twice as many), 8..128; absent: the builder's 32. */
+  filters?: number;
+  /**
+   * gan mode only: rate of an exponential moving average of G's parameters (bias corrected), updated after
+   * every G step, in (0, 1] (0.001 = decay 0.999). The version is saved, sampled and evaluated with the
+   * averages, its batchnorm statistics recomputed for them. Absent: off.
+   */
+  generatorAverage?: number;
+  /** gan mode only: Inception Score and FID with the dataset's scorer every this many epochs and at the last, 1..epochs. Absent: off. */
+  evalEvery?: number;
+  /** With evalEvery (and then always present): samples of each evaluation, a multiple of 1,000 in 1,000..50,000, scored in IS splits of 1,000. */
+  evalSamples?: number;
   techniques: TrainingTechniques;
 }
 
@@ -80,7 +92,15 @@ export const TRAINING_LIMITS = Object.freeze({
   minibatchKernels: { min: 1, max: 1024 },
   minibatchKernelDim: { min: 1, max: 256 },
   referenceSize: { min: 1, max: 1024 },
+  filters: { min: 8, max: 128 },
+  evalSamples: { min: 1000, max: 50_000 },
 });
+
+/**
+ * Images per Inception Score split of the per-epoch evaluation: 1,000, as `npm run eval`'s 10,000
+ * samples in 10 splits, so the figures are comparable (IS falls with smaller splits).
+ */
+export const EVAL_SPLIT_SIZE = 1000;
 
 /** Defaults of the optional fields: Radford et al.'s settings. */
 export const TRAINING_DEFAULTS = Object.freeze({
@@ -94,6 +114,8 @@ export const TRAINING_DEFAULTS = Object.freeze({
   k: 1,
   latentSize: 100,
   generatorLoss: 'non-saturating',
+  /** Samples of each per-epoch evaluation: 2 splits of EVAL_SPLIT_SIZE, a few seconds on top of an epoch. */
+  evalSamples: 2000,
 });
 
 /** What a caller gives: epochs is required, everything else has a default. */
@@ -141,6 +163,7 @@ export function checkTrainingSpec(input: TrainingSpecInput): TrainingSpec {
   const latentSize = intIn('latentSize', input.latentSize ?? TRAINING_DEFAULTS.latentSize, TRAINING_LIMITS.latentSize);
   const limit = input.limit === undefined ? undefined : intIn('limit', input.limit, { min: 1, max: 1_000_000 });
   const keepEvery = input.keepEvery === undefined ? undefined : intIn('keepEvery', input.keepEvery, { min: 1, max: epochs });
+  const options = checkGeneratorOptions(input, mode, architecture, epochs);
 
   let labelsPerClass: number | undefined;
   if (mode === 'kplusone' || mode === 'supervised') {
@@ -172,8 +195,54 @@ export function checkTrainingSpec(input: TrainingSpecInput): TrainingSpec {
     ...(limit !== undefined ? { limit } : {}),
     ...(labelsPerClass !== undefined ? { labelsPerClass } : {}),
     ...(keepEvery !== undefined ? { keepEvery } : {}),
+    ...options,
     techniques,
   };
+}
+
+/** The DCGAN's width, the moving average of G and the per-epoch evaluation: each where the mode and architecture have it. */
+function checkGeneratorOptions(
+  input: TrainingSpecInput,
+  mode: TrainingMode,
+  architecture: TrainingArchitecture,
+  epochs: number,
+): Pick<TrainingSpec, 'filters' | 'generatorAverage' | 'evalEvery' | 'evalSamples'> {
+  const out: Pick<TrainingSpec, 'filters' | 'generatorAverage' | 'evalEvery' | 'evalSamples'> = {};
+  if (input.filters !== undefined) {
+    if (architecture !== 'dcgan') {
+      throw badInput(`filters: expected architecture "dcgan" (the MLP networks have fixed layer widths), got architecture ${JSON.stringify(architecture)}`);
+    }
+    out.filters = intIn('filters', input.filters, TRAINING_LIMITS.filters);
+  }
+  const ganOnly = (field: string, value: unknown, why: string): void => {
+    if (mode !== 'gan') throw badInput(`${field}: expected mode "gan" (${why}), got mode ${JSON.stringify(mode)} with ${field} ${JSON.stringify(value)}`);
+  };
+  if (input.generatorAverage !== undefined) {
+    ganOnly('generatorAverage', input.generatorAverage, 'the average is of a GAN generator');
+    const rate = input.generatorAverage;
+    if (typeof rate !== 'number' || !(rate > 0 && rate <= 1)) {
+      throw badInput(`generatorAverage: expected a rate in (0, 1] (0.001 = decay 0.999), got ${JSON.stringify(rate)}`);
+    }
+    out.generatorAverage = rate;
+  }
+  if (input.evalSamples !== undefined && input.evalEvery === undefined) {
+    throw badInput(
+      `evalSamples: expected evalEvery with it (the samples of the per-epoch evaluation), got evalSamples ${JSON.stringify(input.evalSamples)} alone`,
+    );
+  }
+  if (input.evalEvery !== undefined) {
+    ganOnly('evalEvery', input.evalEvery, 'the Inception Score and FID score a GAN generator');
+    out.evalEvery = intIn('evalEvery', input.evalEvery, { min: 1, max: epochs });
+    const samples = input.evalSamples ?? TRAINING_DEFAULTS.evalSamples;
+    const { min, max } = TRAINING_LIMITS.evalSamples;
+    if (typeof samples !== 'number' || !Number.isInteger(samples) || samples < min || samples > max || samples % EVAL_SPLIT_SIZE !== 0) {
+      throw badInput(
+        `evalSamples: expected a multiple of ${EVAL_SPLIT_SIZE} in ${min}..${max} (IS splits of ${EVAL_SPLIT_SIZE}), got ${JSON.stringify(samples)}`,
+      );
+    }
+    out.evalSamples = samples;
+  }
+  return out;
 }
 
 /**

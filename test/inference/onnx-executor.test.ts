@@ -152,6 +152,13 @@ describe.skipIf(skipReason !== undefined)('WorkerExecutor serving generate and c
     expect(executor.enginesOf('k@2', 'generate')[0]).toBe('onnxruntime');
     const latents = seededLatents(2, FIXTURE_LATENT, 40);
     expect(await executor.generate('k@2', latents.slice(), 2)).toEqual(await executor.generate('k@1', latents.slice(), 2));
+    // Unloaded (archived), it serves nothing; loaded again (unarchived), the same plan from the same file.
+    await executor.unloadModel('k@2');
+    expect(executor.servingOf('k@2')).toEqual({});
+    await executor.loadModel({ ...specK, id: 'k@2' });
+    expect(executor.servingOf('k@2').generate?.source).toMatch(/generator\.onnx \(read\); checked/);
+    expect(executor.enginesOf('k@2', 'classify')).toEqual(['onnxruntime', 'wasm']);
+    expect(await executor.generate('k@2', latents.slice(), 2)).toEqual(await executor.generate('k@1', latents.slice(), 2));
 
     await executor.loadModel({ id: 'c@1', classifier: specK.classifier });
     expect(Object.keys(executor.servingOf('c@1'))).toEqual(['classify']);

@@ -82,6 +82,24 @@ describe('createMetrics', () => {
     expect(series(out, 'ganql_backend_info{backend="wasm"}')).toBe(1);
   });
 
+  it('counts image answers by result from zero, and reads the image cache at each scrape', async () => {
+    let stats = { entries: 0, bytes: 0 };
+    const registry = new Registry();
+    const metrics = createMetrics({ registry, poolStats: () => IDLE, backend: 'wasm', processMetrics: false, imageCacheStats: () => stats });
+    const before = await registry.metrics();
+    for (const result of ['cached', 'regenerated', 'not_found', 'failed']) expect(series(before, `ganql_image_requests_total{result="${result}"}`)).toBe(0);
+    metrics.onImageServed('cached');
+    metrics.onImageServed('cached');
+    metrics.onImageServed('regenerated');
+    stats = { entries: 3, bytes: 1234 };
+    const out = await registry.metrics();
+    expect(series(out, 'ganql_image_requests_total{result="cached"}')).toBe(2);
+    expect(series(out, 'ganql_image_requests_total{result="regenerated"}')).toBe(1);
+    expect(series(out, 'ganql_image_requests_total{result="not_found"}')).toBe(0);
+    expect(series(out, 'ganql_image_cache_entries')).toBe(3);
+    expect(series(out, 'ganql_image_cache_bytes')).toBe(1234);
+  });
+
   it('gives every ganql_ metric help text and a type', async () => {
     const out = await setup().text();
     const names = [
@@ -96,6 +114,9 @@ describe('createMetrics', () => {
       ['ganql_http_requests_waiting', 'gauge'],
       ['ganql_http_requests_rejected_total', 'counter'],
       ['ganql_auth_refusals_total', 'counter'],
+      ['ganql_image_requests_total', 'counter'],
+      ['ganql_image_cache_bytes', 'gauge'],
+      ['ganql_image_cache_entries', 'gauge'],
     ];
     for (const [name, type] of names) {
       expect(out).toMatch(new RegExp(`^# HELP ${name} \\S.{10,}$`, 'm'));
@@ -133,6 +154,7 @@ describe('createMetrics', () => {
       hasFeatureNetwork: () => false,
       optimalStimulus: () => Promise.reject(new Error('no feature network in this fake')),
       loadModel: () => Promise.reject(new Error('fixed models in this fake')),
+      unloadModel: () => Promise.reject(new Error('fixed models in this fake')),
       tensorCount: () => 0,
       async close() {},
     };

@@ -18,7 +18,16 @@ interface JobOut {
   epochsCompleted: number;
   progress: number;
   error: string | null;
-  spec: { mode: string; architecture: string; dataset: string; epochs: number; batchSize: number; limit: number | null; latentSize: number };
+  spec: {
+    mode: string;
+    architecture: string;
+    dataset: string;
+    epochs: number;
+    batchSize: number;
+    limit: number | null;
+    latentSize: number;
+    filters: number | null;
+  };
   run: { id: string; kind: string; status: string; modelId: string | null; errorCode: string | null; errorMessage: string | null };
 }
 
@@ -47,7 +56,7 @@ interface EventOut {
 }
 
 const JOB =
-  'id state name version parentModelId modelId keptModelIds epochsCompleted progress error spec { mode architecture dataset epochs batchSize limit latentSize } run { id kind status modelId errorCode errorMessage }';
+  'id state name version parentModelId modelId keptModelIds epochsCompleted progress error spec { mode architecture dataset epochs batchSize limit latentSize filters } run { id kind status modelId errorCode errorMessage }';
 const EVENTS = `subscription($id: ID!) { trainingProgress(jobId: $id) {
   type jobId state progress epochsCompleted modelId error
   step { epoch step stepsPerEpoch generatorLoss discriminatorLoss imagesPerSecond }
@@ -88,8 +97,17 @@ describe('training over GraphQL', () => {
     const created = started.data!.startTraining;
     expect(['QUEUED', 'RUNNING']).toContain(created.state);
     expect(created).toMatchObject({ name: 'dcgan-mnist', parentModelId: 'dcgan-mnist@2026-11-27T04-42', modelId: null, epochsCompleted: 0 });
-    // Fine-tuning keeps the parent's network; the dataset is the parent's too.
-    expect(created.spec).toMatchObject({ mode: 'GAN', architecture: 'DCGAN', dataset: 'MNIST', epochs: 2, batchSize: 32, limit: 64, latentSize: 100 });
+    // Fine-tuning keeps the parent's network (its width too); the dataset is the parent's too.
+    expect(created.spec).toMatchObject({
+      mode: 'GAN',
+      architecture: 'DCGAN',
+      dataset: 'MNIST',
+      epochs: 2,
+      batchSize: 32,
+      limit: 64,
+      latentSize: 100,
+      filters: 32,
+    });
     expect(created.run).toMatchObject({ id: created.id, kind: 'TRAIN', status: 'RUNNING' });
 
     const stream = subscribe<EventOut>(client, EVENTS, { id: created.id });
@@ -168,7 +186,7 @@ describe('training over GraphQL', () => {
     const started = await startTraining({ name: 'test-mlp', architecture: 'MLP', epochs: 2, batchSize: 32, limit: 128, keepEvery: 1, seed: 9 });
     expect(started.errors).toBeUndefined();
     const id = started.data!.startTraining.id;
-    expect(started.data!.startTraining.spec).toMatchObject({ architecture: 'MLP', dataset: 'MNIST', latentSize: 100, epochs: 2 });
+    expect(started.data!.startTraining.spec).toMatchObject({ architecture: 'MLP', dataset: 'MNIST', latentSize: 100, epochs: 2, filters: null });
     await subscribe<EventOut>(client, EVENTS, { id }).done;
     const done = await job(id);
     expect(done).toMatchObject({ state: 'SUCCEEDED', name: 'test-mlp', epochsCompleted: 2, parentModelId: null });
@@ -198,6 +216,57 @@ describe('training over GraphQL', () => {
     expect(listed.data!.trainingJobs.edges.map((e) => e.node)).toEqual([{ id, state: 'SUCCEEDED' }]);
     expect(listed.data!.trainingJobs.totalCount).toBeGreaterThanOrEqual(2);
     expect(listed.data!.trainingJobs.pageInfo).toEqual({ hasNextPage: true, endCursor: id });
+  });
+
+  it('trains a DCGAN of 8 filters with a moving average of G, scoring its epochs, and serves it at its width', async () => {
+    const input = { name: 'test-narrow', epochs: 2, batchSize: 32, limit: 64, filters: 8, generatorAverage: 0.01, evalEvery: 1, evalSamples: 1000, seed: 2 };
+    const started = await startTraining(input);
+    expect(started.errors).toBeUndefined();
+    const id = started.data!.startTraining.id;
+    const spec = await server.gql<{ trainingJob: { spec: Record<string, unknown> } }>(
+      'query($id: ID!) { trainingJob(id: $id) { spec { architecture filters generatorAverage evalEvery evalSamples } } }',
+      { id },
+    );
+    expect(spec.data!.trainingJob.spec).toEqual({ architecture: 'DCGAN', filters: 8, generatorAverage: 0.01, evalEvery: 1, evalSamples: 1000 });
+    const stream = subscribe<{
+      trainingProgress: {
+        type: string;
+        modelId: string | null;
+        epoch: { epoch: number; inceptionScore: number | null; inceptionScoreStd: number | null; fid: number | null } | null;
+      };
+    }>(client, 'subscription($id: ID!) { trainingProgress(jobId: $id) { type modelId epoch { epoch inceptionScore inceptionScoreStd fid } } }', { id });
+    await stream.done;
+    const events = stream.results.map((r) => r.data!.trainingProgress);
+    const epochs = events.filter((e) => e.type === 'EPOCH').map((e) => e.epoch!);
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    for (const e of epochs) {
+      // An untrained generator's digits: an IS between its floor and the classes, a FID far from the real digits'.
+      expect(e.inceptionScore).toBeGreaterThanOrEqual(1);
+      expect(e.inceptionScore).toBeLessThanOrEqual(10);
+      expect(e.inceptionScoreStd).toBe(0);
+      expect(e.fid).toBeGreaterThan(10);
+    }
+    // The same figures are recorded with the job's epochs (the database keeps 15 significant digits).
+    const recorded = await server.gql<{ trainingJob: { epochs: { inceptionScore: number | null; fid: number | null }[] } }>(
+      'query($id: ID!) { trainingJob(id: $id) { epochs { inceptionScore fid } } }',
+      { id },
+    );
+    const rows = recorded.data!.trainingJob.epochs;
+    expect(rows).toHaveLength(2);
+    rows.forEach((row, i) => {
+      expect(row.inceptionScore).toBeCloseTo(epochs[i].inceptionScore ?? NaN, 10);
+      expect(row.fid).toBeCloseTo(epochs[i].fid ?? NaN, 8);
+    });
+    const end = events.at(-1)!;
+    expect(end).toMatchObject({ type: 'END' });
+    const model = await server.gql<{ model: { generatorLayers: { name: string; neurons: number }[] } }>(
+      'query($m: ID!) { model(id: $m) { generatorLayers { name neurons } } }',
+      { m: end.modelId },
+    );
+    expect(model.errors).toBeUndefined();
+    // 7x7x16 after the projection, 8 maps at 14x14.
+    expect(model.data!.model.generatorLayers.find((l) => l.name === 'g_up1_relu')?.neurons).toBe(8);
+    expect(model.data!.model.generatorLayers.find((l) => l.name === 'g_project_relu')?.neurons).toBe(7 * 7 * 16);
   });
 
   it('trains a semi-supervised K+1 MLP: epochs report the test error, and the new version classifies', async () => {
@@ -328,6 +397,23 @@ describe('training over GraphQL', () => {
         { epochs: 1, fineTuneFrom: 'dcgan-mnist@2026-11-27T04-42', architecture: 'MLP' },
         'architecture: expected "dcgan", the architecture of model dcgan-mnist@2026-11-27T04-42 to fine-tune, got "mlp"',
       ],
+      [{ epochs: 1, filters: 4 }, 'filters: expected an integer in 8..128, got 4'],
+      [
+        { epochs: 1, architecture: 'MLP', filters: 32 },
+        'filters: expected architecture "dcgan" (the MLP networks have fixed layer widths), got architecture "mlp"',
+      ],
+      [
+        { epochs: 1, fineTuneFrom: 'dcgan-mnist@2026-11-27T04-42', filters: 64 },
+        'filters: expected 32, the filters of model dcgan-mnist@2026-11-27T04-42 to fine-tune (discriminatorFilters 32), got 64',
+      ],
+      [{ epochs: 1, generatorAverage: 0 }, 'generatorAverage: expected a rate in (0, 1] (0.001 = decay 0.999), got 0'],
+      [
+        { epochs: 1, ...kplusone, labelsPerClass: 1, generatorAverage: 0.001 },
+        'generatorAverage: expected mode "gan" (the average is of a GAN generator), got mode "kplusone" with generatorAverage 0.001',
+      ],
+      [{ epochs: 2, evalEvery: 3 }, 'evalEvery: expected an integer in 1..2, got 3'],
+      [{ epochs: 1, evalEvery: 1, evalSamples: 1500 }, 'evalSamples: expected a multiple of 1000 in 1000..50000 (IS splits of 1000), got 1500'],
+      [{ epochs: 1, evalSamples: 1000 }, 'evalSamples: expected evalEvery with it (the samples of the per-epoch evaluation), got evalSamples 1000 alone'],
     ];
     for (const [input, message] of cases) {
       const body = await startTraining(input);

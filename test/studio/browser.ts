@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Config } from '../../src/config/config';
+import { pngBytes } from '../helpers/data-url';
 import { startTestServer, type TestServer, type TestServerOptions } from '../helpers/server';
 
 /** The browser the studio tests drive: Debian's chromium, or GANQL_CHROMIUM. */
@@ -119,6 +120,30 @@ export async function startStudio(options: StudioOptions = {}): Promise<Studio> 
     await server.stop();
     throw error;
   }
+}
+
+/**
+ * The PNG bytes each <img> matched by `selector` shows, in order: a data: src decoded, a src of the
+ * server (Image.url) fetched from it without a key. Compare with pngBytes() of the API's dataUrls.
+ */
+export async function shownPngs(studio: Studio, page: Page, selector: string): Promise<Buffer[]> {
+  const srcs = await page.$$eval(selector, (images) => images.map((img) => img.getAttribute('src') ?? ''));
+  return Promise.all(
+    srcs.map(async (src) => {
+      if (src.startsWith('data:')) return pngBytes(src);
+      if (!src.startsWith('/images/')) throw new Error(`shownPngs: expected a data URL or /images/<id>.png, got ${JSON.stringify(src)}`);
+      const res = await studio.server.http
+        .get(src)
+        .buffer(true)
+        .parse((stream, done) => {
+          const chunks: Buffer[] = [];
+          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          stream.on('end', () => done(null, Buffer.concat(chunks)));
+        });
+      if (res.status !== 200) throw new Error(`shownPngs: GET ${src} answered ${res.status}`);
+      return res.body as Buffer;
+    }),
+  );
 }
 
 /** The naturalWidth of every <img> matched by `selector`, once each has loaded. */

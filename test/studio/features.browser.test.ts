@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { naturalWidths, scrollsSideways, skipBrowserTests, startStudio, type Studio } from './browser';
+import { pngBytes } from '../helpers/data-url';
+import { naturalWidths, scrollsSideways, shownPngs, skipBrowserTests, startStudio, type Studio } from './browser';
 
 const AUTOENCODER = 'mnist-autoencoder@2026-11-27T10-13';
 const DCGAN = 'dcgan-mnist@2026-11-27T04-42';
@@ -231,23 +232,30 @@ describe.skipIf(skipBrowserTests('features'))('the studio features page in a bro
     ]);
     expect(r.check.after.conceptSampleProbability).toBeLessThan(r.check.before.conceptSampleProbability);
 
-    const shown = async (id: string) => page.$$eval(`#${id} img`, (imgs) => imgs.map((img) => img.getAttribute('src')));
+    // Both strips load the samples by their URLs; the PNGs are those samples() gives with and without the removal.
+    const srcs = await page.$$eval('#removal-before img, #removal-after img', (imgs) => imgs.map((img) => img.getAttribute('src') ?? ''));
+    for (const src of srcs) expect(src).toMatch(/^\/images\/[0-9a-f-]{36}\.png$/);
+    expect(await naturalWidths(page, '#removal-before img, #removal-after img')).toEqual(Array(16).fill(28));
+    const shown = async (id: string) => (await shownPngs(studio, page, `#${id} img`)).map((png) => png.toString('base64'));
     const before = await shown('removal-before');
     const after = await shown('removal-after');
     expect(before).toHaveLength(8);
     expect(after).toHaveLength(8);
     const samples = `query($m: ID, $s: Int, $r: FilterRemovalInput) { samples(modelId: $m, count: 8, seed: $s, removeFilters: $r) { image { dataUrl } } }`;
-    const apiBefore = (await api<{ samples: { image: { dataUrl: string } }[] }>(samples, { m: DCGAN, s: r.check.seed })).samples.map((s) => s.image.dataUrl);
+    const b64 = (dataUrl: string) => pngBytes(dataUrl).toString('base64');
+    const apiBefore = (await api<{ samples: { image: { dataUrl: string } }[] }>(samples, { m: DCGAN, s: r.check.seed })).samples.map((s) =>
+      b64(s.image.dataUrl),
+    );
     const apiAfter = (
       await api<{ samples: { image: { dataUrl: string } }[] }>(samples, {
         m: DCGAN,
         s: r.check.seed,
         r: { layer: 'g_reshape', filters: r.filters.map((f) => f.filter) },
       })
-    ).samples.map((s) => s.image.dataUrl);
+    ).samples.map((s) => b64(s.image.dataUrl));
     expect(before).toEqual(apiBefore);
     expect(after).toEqual(apiAfter);
-    expect(after.filter((src, i) => src !== before[i]).length).toBeGreaterThan(0);
+    expect(after.filter((png, i) => png !== before[i]).length).toBeGreaterThan(0);
 
     expect(await scrollsSideways(page)).toBe(false);
     // The other panels' results fit too.

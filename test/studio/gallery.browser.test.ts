@@ -1,7 +1,8 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyService } from '../../src/auth/api-key.service';
-import { naturalWidths, scrollsSideways, skipBrowserTests, startStudio, type Studio } from './browser';
+import { pngBytes } from '../helpers/data-url';
+import { naturalWidths, scrollsSideways, shownPngs, skipBrowserTests, startStudio, type Studio } from './browser';
 
 interface Sample {
   id: string;
@@ -35,14 +36,16 @@ describe.skipIf(skipBrowserTests('gallery'))('the studio gallery in a browser', 
 
     await generate(page, '7', '6');
     await page.waitForFunction(() => document.querySelectorAll('#gallery-grid img').length === 6);
+    // The grid loads each sample by its URL (Image.url), not as base64 in the JSON.
     const srcs = await page.$$eval('#gallery-grid img', (images) => images.map((img) => img.getAttribute('src') ?? ''));
-    for (const src of srcs) expect(src).toMatch(/^data:image\/png;base64,/);
+    for (const src of srcs) expect(src).toMatch(/^\/images\/[0-9a-f-]{36}\.png$/);
     expect(await naturalWidths(page, '#gallery-grid img')).toEqual([28, 28, 28, 28, 28, 28]);
     // The same seed through the API gives the same images, in order.
     const api = await studio.server.gql<{ samples: Sample[] }>(
       '{ samples(modelId: "dcgan-mnist@2026-11-27T04-42", count: 6, seed: 7) { id latent image { dataUrl } } }',
     );
-    expect(srcs).toEqual(api.data!.samples.map((s) => s.image.dataUrl));
+    const shownImages = await shownPngs(studio, page, '#gallery-grid img');
+    expect(shownImages.map((png) => png.toString('base64'))).toEqual(api.data!.samples.map((s) => pngBytes(s.image.dataUrl).toString('base64')));
     expect(await page.textContent('#gallery-status')).toContain('6 samples of dcgan-mnist@2026-11-27T04-42, seed 7');
 
     // Choose the third sample: its id is the stored sample that regenerates that very image.
@@ -52,7 +55,9 @@ describe.skipIf(skipBrowserTests('gallery'))('the studio gallery in a browser', 
     expect(await page.getAttribute('#gallery-grid .sample-button >> nth=2', 'aria-pressed')).toBe('true');
     const stored = await studio.server.gql<{ sample: Sample }>('query($id: ID!) { sample(id: $id) { id latent image { dataUrl } } }', { id });
     expect(stored.errors).toBeUndefined();
-    expect(stored.data!.sample.image.dataUrl).toBe(srcs[2]);
+    expect(srcs[2]).toBe(`/images/${id}.png`);
+    expect(pngBytes(stored.data!.sample.image.dataUrl).equals(shownImages[2])).toBe(true);
+    expect(await page.getAttribute('#detail-image', 'src')).toBe(srcs[2]);
     // Its latent: as many numbers as the model's latent size, equal (to 3 decimals) to the stored ones.
     await page.click('#detail-latent summary');
     const shown = ((await page.textContent('#latent-values')) ?? '').split(', ').map(Number);
@@ -85,6 +90,7 @@ describe.skipIf(skipBrowserTests('gallery'))('the studio gallery in a browser', 
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelectorAll('#gallery-pins li.pin').length === 1);
     expect(await page.getAttribute('#gallery-pins li.pin', 'data-sample-id')).toBe(firstId);
+    expect(await page.getAttribute('#gallery-pins li.pin img', 'src')).toBe(`/images/${firstId}.png`);
     expect(await page.textContent('#pin-button')).toBe('Unpin exemplar');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('pin-button');
     // Focus is visible: the focused button draws an outline.
@@ -197,5 +203,8 @@ describe.skipIf(skipBrowserTests('gallery (scopes)'))('the studio gallery where 
     await generate(page, '3', '2');
     await page.waitForFunction(() => document.querySelectorAll('#gallery-grid img').length === 2);
     expect(await alert.count()).toBe(0);
+    // An <img> cannot send the key: the studio fetches each image with it and shows it from a blob: URL.
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#gallery-grid img')).every((img) => img.getAttribute('src')?.startsWith('blob:')));
+    expect(await naturalWidths(page, '#gallery-grid img')).toEqual([28, 28]);
   });
 });

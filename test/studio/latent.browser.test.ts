@@ -1,13 +1,17 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { naturalWidths, scrollsSideways, skipBrowserTests, startStudio, type Studio } from './browser';
+import { pngBytes } from '../helpers/data-url';
+import { naturalWidths, scrollsSideways, shownPngs, skipBrowserTests, startStudio, type Studio } from './browser';
 
 const MODEL = 'dcgan-mnist@2026-11-27T04-42';
 
 interface Sample {
   id: string;
-  image: { dataUrl: string };
+  image: { url: string; dataUrl: string };
 }
+
+/** A PNG as base64, to compare what a page shows with the API's dataUrls. */
+const b64 = (dataUrl: string): string => pngBytes(dataUrl).toString('base64');
 
 describe.skipIf(skipBrowserTests('latent explorer'))('the studio latent explorer in a browser', () => {
   let studio: Studio;
@@ -15,7 +19,7 @@ describe.skipIf(skipBrowserTests('latent explorer'))('the studio latent explorer
 
   beforeAll(async () => {
     studio = await startStudio();
-    const body = await studio.server.gql<{ samples: Sample[] }>(`{ samples(modelId: "${MODEL}", count: 9, seed: 21) { id image { dataUrl } } }`);
+    const body = await studio.server.gql<{ samples: Sample[] }>(`{ samples(modelId: "${MODEL}", count: 9, seed: 21) { id image { url dataUrl } } }`);
     pinned = body.data!.samples;
   });
 
@@ -23,13 +27,15 @@ describe.skipIf(skipBrowserTests('latent explorer'))('the studio latent explorer
     await studio?.stop();
   });
 
-  /** Opens the explorer with the nine samples pinned, as the gallery's Pin button stores them. */
+  /** Opens the explorer with the nine samples pinned, as the gallery's Pin button stores them (the last as an older studio did, by its data URL). */
   async function openWithPins(width = 1280, height = 800): Promise<{ page: Page; problems: string[] }> {
     const { page, problems } = await studio.newPage({ width, height });
     await studio.open(page, 'gallery');
     await page.evaluate(
       (pins) => localStorage.setItem('ganql.pins', JSON.stringify(pins)),
-      pinned.map((s, i) => ({ id: s.id, modelId: MODEL, dataUrl: s.image.dataUrl, label: `#${i + 1}` })),
+      pinned.map((s, i) =>
+        i < 8 ? { id: s.id, modelId: MODEL, src: s.image.url, label: `#${i + 1}` } : { id: s.id, modelId: MODEL, dataUrl: s.image.dataUrl, label: `#${i + 1}` },
+      ),
     );
     await page.click('.nav a[data-page=latent]');
     await page.waitForFunction(() => document.activeElement?.tagName === 'H1' && document.title === 'ganql studio - Latent');
@@ -57,14 +63,16 @@ describe.skipIf(skipBrowserTests('latent explorer'))('the studio latent explorer
     await page.click('#walk-heading ~ .row button[type=submit]');
     await page.waitForFunction(() => document.querySelectorAll('#walk-strip img').length === 6);
     const srcs = await page.$$eval('#walk-strip img', (images) => images.map((img) => img.getAttribute('src')!));
+    for (const src of srcs) expect(src).toMatch(/^\/images\/[0-9a-f-]{36}\.png$/);
     expect(await naturalWidths(page, '#walk-strip img')).toEqual([28, 28, 28, 28, 28, 28]);
+    const shown = (await shownPngs(studio, page, '#walk-strip img')).map((png) => png.toString('base64'));
     const api = await studio.server.gql<{ interpolate: { samples: Sample[] } }>(
       'query($a: ID!, $b: ID!) { interpolate(modelId: "dcgan-mnist@2026-11-27T04-42", from: { sampleId: $a }, to: { sampleId: $b }, steps: 6, method: LINEAR) { samples { image { dataUrl } } } }',
       { a: pinned[0].id, b: pinned[3].id },
     );
-    expect(srcs).toEqual(api.data!.interpolate.samples.map((s) => s.image.dataUrl));
-    expect(srcs[0]).toBe(pinned[0].image.dataUrl);
-    expect(srcs[5]).toBe(pinned[3].image.dataUrl);
+    expect(shown).toEqual(api.data!.interpolate.samples.map((s) => b64(s.image.dataUrl)));
+    expect(shown[0]).toBe(b64(pinned[0].image.dataUrl));
+    expect(shown[5]).toBe(b64(pinned[3].image.dataUrl));
     expect(await page.textContent('#walk-status')).toBe('Linear walk of 6 images from pin 1 to pin 4.');
     expect(problems).toEqual([]);
   });
@@ -79,7 +87,7 @@ describe.skipIf(skipBrowserTests('latent explorer'))('the studio latent explorer
     const box = await page.$$eval('#arith-box img', (images) =>
       images.map((img) => ({ src: img.getAttribute('src')!, centre: img.classList.contains('centre') })),
     );
-    for (const { src } of box) expect(src).toMatch(/^data:image\/png;base64,/);
+    for (const { src } of box) expect(src).toMatch(/^\/images\/[0-9a-f-]{36}\.png$/);
     expect(await naturalWidths(page, '#arith-box img')).toEqual(Array(9).fill(28));
     expect(box.map((b) => b.centre)).toEqual([false, false, false, false, true, false, false, false, false]);
     // The same terms through the API (seed 1 is the page's default) give the same result and neighbours.
@@ -89,10 +97,15 @@ describe.skipIf(skipBrowserTests('latent explorer'))('the studio latent explorer
       { terms },
     );
     const expected = api.data!.latentArithmetic;
-    expect(box[4].src).toBe(expected.result.image.dataUrl);
-    expect([...box.slice(0, 4), ...box.slice(5)].map((b) => b.src)).toEqual(expected.neighbours.map((s) => s.image.dataUrl));
-    const means = await page.$$eval('#arith-means img', (images) => images.map((img) => img.getAttribute('src')!));
-    expect(means).toEqual([...expected.concepts.map((c) => c.mean.image.dataUrl), expected.result.image.dataUrl]);
+    const shown = (await shownPngs(studio, page, '#arith-box img')).map((png) => png.toString('base64'));
+    expect(shown[4]).toBe(b64(expected.result.image.dataUrl));
+    expect([...shown.slice(0, 4), ...shown.slice(5)]).toEqual(expected.neighbours.map((s) => b64(s.image.dataUrl)));
+    const means = (await shownPngs(studio, page, '#arith-means img')).map((png) => png.toString('base64'));
+    expect(means).toEqual([...expected.concepts.map((c) => b64(c.mean.image.dataUrl)), b64(expected.result.image.dataUrl)]);
+    // Pins show by their URL; one an older studio stored by its data URL still shows.
+    expect(await page.getAttribute('#arith-palette li.pin >> nth=0 >> img', 'src')).toBe(pinned[0].image.url);
+    expect(await page.getAttribute('#arith-palette li.pin >> nth=8 >> img', 'src')).toBe(pinned[8].image.dataUrl);
+    expect(await naturalWidths(page, '#arith-palette li.pin img')).toEqual(Array(9).fill(28));
     expect(await page.textContent('#arith-means')).toContain('A (mean of 3)');
     expect(problems).toEqual([]);
   });

@@ -66,6 +66,10 @@ describe('TrainingJobStore', () => {
       testError: null,
       seconds: 2.5,
       imagesPerSecond: 850.5,
+      // An evaluated epoch (evalEvery): its scores round-trip through their columns.
+      inceptionScore: 6.875,
+      inceptionScoreStd: 0.125,
+      fid: 17.25,
       samplesPng: png,
     };
     await store.saveEpoch(a, epoch);

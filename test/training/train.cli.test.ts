@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { decodePng } from '../../src/images/png';
 import { parseManifest } from '../../src/models/manifest';
 import { loadLayersModel } from '../../src/models/io';
+import { loadServedGenerator } from '../../src/models/served-generator';
 import { commandLine, parseTrainArgs, runTraining } from '../../src/training/train.cli';
 import { checkTrainingSpec } from '../../src/training/training-spec';
 import { planSteps, type TrainStep } from '../../scripts/lib/reproduce/plan';
@@ -33,6 +34,7 @@ describe('train CLI arguments', () => {
       resume: false,
       // One native thread per core, at most 8.
       threads: Math.min(8, os.availableParallelism()),
+      scorersDir: 'models/scorers',
     });
     const more = parseTrainArgs([
       ...base,
@@ -100,6 +102,51 @@ describe('train CLI arguments', () => {
     expect(() => parseTrainArgs([...base, '--resume', '--fine-tune-from', 'a'])).toThrow('--fine-tune-from: expected it without --resume');
   });
 
+  it('parses --filters, --generator-average and --eval-every, refusing what the model or mode cannot take', () => {
+    expect(parseTrainArgs(base).spec).not.toHaveProperty('filters');
+    const on = parseTrainArgs([
+      ...base,
+      '--filters',
+      '48',
+      '--generator-average',
+      '0.001',
+      '--eval-every',
+      '2',
+      '--eval-samples',
+      '3000',
+      '--scorers-dir',
+      'sc',
+    ]);
+    expect(on.spec).toMatchObject({ filters: 48, generatorAverage: 0.001, evalEvery: 2, evalSamples: 3000 });
+    expect(on.scorersDir).toBe('sc');
+    // --eval-samples defaults to 2 splits of 1,000.
+    expect(parseTrainArgs([...base, '--eval-every', '1']).spec).toMatchObject({ evalEvery: 1, evalSamples: 2000 });
+    const mlp = ['--model', 'mlp', '--epochs', '2', '--out', 'x'];
+    const kPlusOne = ['--mode', 'kplusone', '--labels-per-class', '1', '--feature-matching', 'd_flatten', '--epochs', '2', '--out', 'x'];
+    const refused: [string[], string][] = [
+      [[...base, '--filters', '4'], 'filters: expected an integer in 8..128, got 4'],
+      [[...base, '--filters', '129'], 'filters: expected an integer in 8..128, got 129'],
+      [[...base, '--filters', '12.5'], 'filters: expected an integer in 8..128, got 12.5'],
+      [[...mlp, '--filters', '32'], 'filters: expected architecture "dcgan" (the MLP networks have fixed layer widths), got architecture "mlp"'],
+      [['--mode', 'autoencoder', '--epochs', '1', '--out', 'x', '--filters', '32'], 'filters: expected architecture "dcgan"'],
+      [[...base, '--generator-average', '0'], 'generatorAverage: expected a rate in (0, 1] (0.001 = decay 0.999), got 0'],
+      [[...base, '--generator-average', '1.5'], 'generatorAverage: expected a rate in (0, 1] (0.001 = decay 0.999), got 1.5'],
+      [[...base, '--generator-average', 'fast'], '--generator-average: expected a number, got "fast"'],
+      [[...kPlusOne, '--generator-average', '0.001'], 'generatorAverage: expected mode "gan" (the average is of a GAN generator), got mode "kplusone"'],
+      [[...base, '--eval-every', '3'], 'evalEvery: expected an integer in 1..2, got 3'],
+      [[...base, '--eval-every', '0'], 'evalEvery: expected an integer in 1..2, got 0'],
+      [[...kPlusOne, '--eval-every', '1'], 'evalEvery: expected mode "gan" (the Inception Score and FID score a GAN generator), got mode "kplusone"'],
+      [['--mode', 'autoencoder', '--epochs', '1', '--out', 'x', '--eval-every', '1'], 'evalEvery: expected mode "gan"'],
+      [[...base, '--eval-every', '1', '--eval-samples', '1500'], 'evalSamples: expected a multiple of 1000 in 1000..50000 (IS splits of 1000), got 1500'],
+      [[...base, '--eval-every', '1', '--eval-samples', '51000'], 'evalSamples: expected a multiple of 1000 in 1000..50000 (IS splits of 1000), got 51000'],
+      [[...base, '--eval-samples', '1000'], 'evalSamples: expected evalEvery with it (the samples of the per-epoch evaluation), got evalSamples 1000 alone'],
+      [[...base, '--scorers-dir', 'sc'], '--scorers-dir: expected --eval-every with it'],
+    ];
+    for (const [argv, message] of refused) expect(() => parseTrainArgs(argv), argv.join(' ')).toThrow(message);
+    // The MLP GAN takes the moving average and the evaluation (GAN mode), just not a width.
+    expect(parseTrainArgs([...mlp, '--generator-average', '0.01', '--eval-every', '1']).spec).toMatchObject({ generatorAverage: 0.01, evalEvery: 1 });
+  });
+
   it('records the command as npm run train -- <args>', () => {
     expect(commandLine(['--out', 'models/a b'])).toBe("npm run train -- --out 'models/a b'");
   });
@@ -157,6 +204,26 @@ describe('runTraining', () => {
     expect(history.map((h) => h.epoch)).toEqual([1]);
     expect(history[0].losses).toEqual(manifest.training.finalLosses);
     expect(manifest.training.kernels).toMatch(/^(wasm|native \w+, \d+ threads?)$/);
+  });
+
+  it('--filters 8: trains a narrower DCGAN, records its width, and the served generator and the discriminator have it', async () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'ganql-train-')), 'dcgan-narrow');
+    const manifest = await runTraining(
+      ['--epochs', '1', '--limit', '128', '--filters', '8', '--latent-size', '8', '--seed', '3', '--out', out],
+      () => undefined,
+    );
+    expect(manifest.training.architectureConfig).toMatchObject({ generatorFilters: 8, discriminatorFilters: 8 });
+    expect(manifest.training).toMatchObject({ examples: 128, epochs: 1 });
+    // As the server loads it (batchnorm folded): dense -> 7x7x16, transposed conv -> 14x14x8 -> 28x28x1.
+    const served = await loadServedGenerator(path.join(out, 'generator'));
+    expect(served.getLayer('g_project').getWeights()[0].shape).toEqual([8, 7 * 7 * 16]);
+    expect(served.getLayer('g_up1').outputShape).toEqual([null, 14, 14, 8]);
+    expect(served.outputs[0].shape).toEqual([null, 28, 28, 1]);
+    served.dispose();
+    const d = await loadLayersModel(path.join(out, 'discriminator'));
+    expect(d.getLayer('d_down1').outputShape).toEqual([null, 14, 14, 8]);
+    expect(d.getLayer('d_down2').outputShape).toEqual([null, 7, 7, 16]);
+    d.dispose();
   });
 
   it('records the command without --resume: a resumed run ends where the uninterrupted one would', () => {

@@ -141,6 +141,8 @@ describe('runTrainingSession', () => {
 
   it.each([
     ['gan dcgan with historical averaging', dcgan],
+    // The saved G is the moving average with its standing statistics: equal only if the checkpoint restored the average exactly.
+    ['gan dcgan of 8 filters with a moving average of G', { ...dcgan, filters: 8, generatorAverage: 0.05, techniques: {} }],
     ['kplusone mlp', { ...kPlusOne, epochs: 2, seed: 9 }],
   ])('%s: stop + resume ends with the same weights as an uninterrupted run', async (_, input) => {
     const spec = checkTrainingSpec(input);
@@ -207,6 +209,10 @@ describe('runTrainingSession', () => {
         options(tmp('k'), { fineTuneFrom: source }),
       ),
     ).rejects.toThrow('layer d_logit: expected weights kernel [3136,10], bias [10], got kernel [3136,1], bias [1]');
+    // A DCGAN of another width is refused by its recorded filters, before any weight is copied.
+    await expect(runTrainingSession(checkTrainingSpec({ ...dcgan, filters: 8 }), options(tmp('narrow'), { fineTuneFrom: source }))).rejects.toThrow(
+      `fineTuneFrom: ${source}: expected generatorFilters 8, discriminatorFilters 8 as in the spec (filters), got generatorFilters 32, discriminatorFilters 32`,
+    );
   });
 
   it('keeps a servable version every keepEvery epochs', async () => {

@@ -1,7 +1,14 @@
 import { ArgsType, Field, Float, ID, InputType, Int } from 'type-graphql';
 import { MAX_RUNS_PAGE } from '../../runs/run.store';
 import type { TrainingJobState } from '../../training-jobs/training-job.state';
-import { TRAINING_DEFAULTS, TRAINING_LIMITS, type GeneratorLoss, type TrainingArchitecture, type TrainingMode } from '../../training/training-spec';
+import {
+  EVAL_SPLIT_SIZE,
+  TRAINING_DEFAULTS,
+  TRAINING_LIMITS,
+  type GeneratorLoss,
+  type TrainingArchitecture,
+  type TrainingMode,
+} from '../../training/training-spec';
 import { GeneratorLossEnum, TrainingArchitectureEnum, TrainingJobStateEnum, TrainingModeEnum } from './training.type';
 
 const range = (r: { min: number; max: number }): string => `${r.min}..${r.max}`;
@@ -72,7 +79,7 @@ export class StartTrainingInput {
   @Field(() => ID, {
     nullable: true,
     description:
-      'A model version id to start from (its generator and discriminator weights); NOT_FOUND if unknown. Its architecture and latent size are the defaults.',
+      'A model version id or alias to start from (its generator and discriminator weights); NOT_FOUND if unknown or archived. Its architecture, latent size and (DCGAN) filters are the defaults.',
   })
   fineTuneFrom?: string | null;
 
@@ -129,6 +136,34 @@ export class StartTrainingInput {
     description: 'Also keep the model of every this-many epochs as a servable version, 1..epochs (the final one always is).',
   })
   keepEvery?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: `DCGAN only: filters of G and D at 14x14 (7x7 has twice as many), ${range(L.filters)}; default 32, or the fine-tuned model's.`,
+  })
+  filters?: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "GAN mode only: rate of an exponential moving average of G's parameters (bias corrected), updated after every G step, in (0, 1] (0.001 = decay 0.999). " +
+      'The version is saved, sampled and evaluated with the averaged G, its batchnorm statistics recomputed for it. Default off.',
+  })
+  generatorAverage?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "GAN mode only: compute the Inception Score and FID with the dataset's scorer every this many epochs and at the last, 1..epochs (TrainingEpoch.inceptionScore, fid). " +
+      'Default off; BAD_USER_INPUT when the dataset has no scorer.',
+  })
+  evalEvery?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: `With evalEvery: samples of each evaluation, a multiple of ${EVAL_SPLIT_SIZE} in ${range(L.evalSamples)}, scored in Inception Score splits of ${EVAL_SPLIT_SIZE}; default ${D.evalSamples}.`,
+  })
+  evalSamples?: number | null;
 
   @Field(() => TrainingTechniquesInput, { nullable: true })
   techniques?: TrainingTechniquesInput | null;

@@ -55,6 +55,10 @@ function toSpec(spec: Spec): TrainingSpec {
     limit: spec.limit ?? null,
     labelsPerClass: spec.labelsPerClass ?? null,
     keepEvery: spec.keepEvery ?? null,
+    filters: spec.filters ?? null,
+    generatorAverage: spec.generatorAverage ?? null,
+    evalEvery: spec.evalEvery ?? null,
+    evalSamples: spec.evalSamples ?? null,
     techniques,
   };
 }
@@ -101,6 +105,9 @@ export function toTrainingEpoch(view: EpochView): TrainingEpoch {
     testError: view.testError,
     seconds: view.seconds,
     imagesPerSecond: view.imagesPerSecond,
+    inceptionScore: view.inceptionScore,
+    inceptionScoreStd: view.inceptionScoreStd,
+    fid: view.fid,
     samples: pngImage(view.samplesPng),
     keptModelId: view.keptModelId,
   };

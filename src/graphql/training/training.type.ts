@@ -167,6 +167,18 @@ export class TrainingSpec {
   @Field(() => Int, { nullable: true, description: 'Every this many epochs a version is kept as well.' })
   keepEvery!: number | null;
 
+  @Field(() => Int, { nullable: true, description: 'DCGAN: filters of G and D at 14x14; null: the default 32.' })
+  filters!: number | null;
+
+  @Field(() => Float, { nullable: true, description: "Rate of the moving average of G's parameters the version is saved with; null: off." })
+  generatorAverage!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Every this many epochs (and at the last) the Inception Score and FID are computed; null: never.' })
+  evalEvery!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Samples of each of those evaluations; null without evalEvery.' })
+  evalSamples!: number | null;
+
   @Field(() => TrainingTechniques)
   techniques!: TrainingTechniques;
 }
@@ -203,6 +215,19 @@ export class TrainingEpoch {
       "Training images consumed per second over the epoch's steps (evaluation and checkpoint not counted); null for epochs recorded before it was measured. See TrainingStep.imagesPerSecond.",
   })
   imagesPerSecond!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "With the job's evalEvery, on the epochs it names: the Inception Score (mean over splits of 1,000) of evalSamples samples from the (averaged) generator, by the dataset's scorer; else null. The figures on 10,000 samples come from evaluate.",
+  })
+  inceptionScore!: number | null;
+
+  @Field(() => Float, { nullable: true, description: "The Inception Score's standard deviation over its splits." })
+  inceptionScoreStd!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'FID of the same samples against the scorer features of the training split; else null.' })
+  fid!: number | null;
 
   @Field(() => Image, {
     description:

@@ -20,6 +20,8 @@ export interface TrainingWorkerSetup {
   command: string;
   /** Continue from outDir's checkpoint. */
   resume: boolean;
+  /** Where spec.evalEvery finds the dataset's scorer (the server's GANQL_SCORERS_DIR). */
+  scorersDir: string;
   /** Absolute folder of the version to fine-tune from. */
   fineTuneFrom?: string;
   /** Kept versions (spec.keepEvery) go to `<keepRoot>/<keepPrefix>-epoch-NNN`, straight into the models folder. */

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       version: setup.version,
       command: setup.command,
       resume: setup.resume,
+      scorersDir: setup.scorersDir,
       ...(setup.fineTuneFrom !== undefined ? { fineTuneFrom: setup.fineTuneFrom } : {}),
       // The final epoch's model is the job's own version; keeping it as well would only duplicate it.
       keepDir: (epoch) => (epoch < lastEpoch ? path.join(setup.keepRoot, `${setup.keepPrefix}-epoch-${String(epoch).padStart(3, '0')}`) : undefined),
@@ -64,6 +65,9 @@ async function main(): Promise<void> {
               testError: e.testError ?? null,
               seconds: e.seconds,
               imagesPerSecond: e.imagesPerSecond,
+              inceptionScore: e.inceptionScore ?? null,
+              inceptionScoreStd: e.inceptionScoreStd ?? null,
+              fid: e.fid ?? null,
               samplesPng: png,
             },
           },

@@ -6,7 +6,7 @@ const STORAGE = 'ganql.pins';
 /** Most pins kept; the oldest goes first. */
 export const MAX_PINS = 64;
 
-/** @typedef {{ id: string, modelId: string, dataUrl: string, label?: string }} Pin */
+/** @typedef {{ id: string, modelId: string, src: string, label?: string }} Pin `src`: the sample's image URL (a data URL in pins of older studios) */
 
 /** @type {Pin[]} */
 let memory = [];
@@ -16,10 +16,21 @@ export function getPins() {
   try {
     const raw = localStorage.getItem(STORAGE);
     const parsed = /** @type {unknown} */ (raw ? JSON.parse(raw) : []);
-    return Array.isArray(parsed) ? parsed.filter(isPin) : [];
+    return Array.isArray(parsed) ? parsed.map(upgrade).filter(isPin) : [];
   } catch {
     return memory.slice();
   }
+}
+
+/**
+ * Older studios kept the image as `dataUrl`; it still shows as the pin's `src`.
+ * @param {unknown} p
+ * @returns {unknown}
+ */
+function upgrade(p) {
+  if (typeof p !== 'object' || p === null || 'src' in p || !('dataUrl' in p)) return p;
+  const { dataUrl, ...rest } = /** @type {Record<string, unknown>} */ (p);
+  return { ...rest, src: dataUrl };
 }
 
 /**
@@ -29,8 +40,8 @@ export function getPins() {
  */
 function isPin(p) {
   if (typeof p !== 'object' || p === null) return false;
-  const { id, modelId, dataUrl } = /** @type {Record<string, unknown>} */ (p);
-  return typeof id === 'string' && typeof modelId === 'string' && typeof dataUrl === 'string';
+  const { id, modelId, src } = /** @type {Record<string, unknown>} */ (p);
+  return typeof id === 'string' && typeof modelId === 'string' && typeof src === 'string';
 }
 
 /** @param {Pin[]} pins */
@@ -56,7 +67,7 @@ export function isPinned(id) {
 export function pin(sample) {
   const pins = getPins();
   if (pins.some((p) => p.id === sample.id)) return;
-  pins.push({ id: sample.id, modelId: sample.modelId, dataUrl: sample.dataUrl, label: sample.label });
+  pins.push({ id: sample.id, modelId: sample.modelId, src: sample.src, label: sample.label });
   save(pins);
 }
 

@@ -1,6 +1,6 @@
 // @ts-check
 // Small DOM helpers shared by the pages: element building, errors in words, busy buttons, images.
-import { describeError } from './api.js';
+import { describeError, getApiKey } from './api.js';
 
 /**
  * Makes an element. props: attributes (false/null/undefined skip one, true sets it empty), `class`,
@@ -151,6 +151,38 @@ export async function busy(button, promiseFn, label) {
 export function imageFromDataUrl(dataUrl, alt, props = {}) {
   const { class: extra, ...rest } = props;
   return el('img', { src: dataUrl, alt, class: ['pixelated', extra], decoding: 'async', ...rest });
+}
+
+/**
+ * An <img> of a stored sample's image URL (Image.url, "/images/<id>.png"; or a data URL pinned by an
+ * older studio), pixelated like imageFromDataUrl. Without an API key the browser loads and caches it
+ * itself. An <img> cannot send a key, so with one stored the PNG is fetched with the key (the HTTP
+ * cache still answers repeats) and shown from a blob: URL, let go once decoded.
+ * @param {string} url
+ * @param {string} alt
+ * @param {Props} [props]
+ * @returns {HTMLImageElement}
+ */
+export function imageFromUrl(url, alt, props = {}) {
+  const key = getApiKey();
+  if (key === '' || url === '' || url.startsWith('data:')) return imageFromDataUrl(url, alt, props);
+  const { class: extra, ...rest } = props;
+  const img = el('img', { alt, class: ['pixelated', extra], decoding: 'async', ...rest });
+  void (async () => {
+    try {
+      const response = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const blobUrl = URL.createObjectURL(await response.blob());
+      const release = () => URL.revokeObjectURL(blobUrl);
+      img.addEventListener('load', release, { once: true });
+      img.addEventListener('error', release, { once: true });
+      img.src = blobUrl;
+    } catch (error) {
+      img.title = `Could not load this image (${error instanceof Error ? error.message : 'network error'})`;
+      img.dataset.error = 'true';
+    }
+  })();
+  return img;
 }
 
 /**

@@ -4,8 +4,8 @@
 // removal on the generator (conceptFilters, then samples with and without removeFilters).
 import { gql, onApiKeyChange } from '../lib/api.js';
 import { linePlot } from '../lib/plot.js';
-import { busy, clearError, el, field, imageFromDataUrl, pageHeader, progress, showError } from '../lib/ui.js';
-/** @import { Image, Layer, ModelInfo } from '../lib/types.js' */
+import { busy, clearError, el, field, imageFromDataUrl, imageFromUrl, pageHeader, progress, showError } from '../lib/ui.js';
+/** @import { Image, Layer, ModelInfo, SampleImage } from '../lib/types.js' */
 
 const MODELS = `query StudioFeatureModels {
   models {
@@ -87,9 +87,9 @@ const FILTERS = `query StudioConceptFilters($modelId: ID!, $layer: String!, $con
  */
 
 const SAMPLES = `query StudioFilterSamples($modelId: ID, $count: Int, $seed: Int, $removeFilters: FilterRemovalInput) {
-  samples(modelId: $modelId, count: $count, seed: $seed, removeFilters: $removeFilters) { id index image { dataUrl width height } }
+  samples(modelId: $modelId, count: $count, seed: $seed, removeFilters: $removeFilters) { id index image { url width height } }
 }`;
-/** @typedef {{ id: string, index: number, image: Image }} FilterSample */
+/** @typedef {{ id: string, index: number, image: SampleImage }} FilterSample */
 
 /** The dataset's classes when no scorer names them (mnist's scorer has only a class count). */
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
@@ -829,7 +829,7 @@ export function mount(root) {
             el(
               'li',
               { dataset: { sampleId: s.id } },
-              imageFromDataUrl(s.image.dataUrl, `${label}: sample ${s.index + 1}`, { width: String(s.image.width), height: String(s.image.height) }),
+              imageFromUrl(s.image.url, `${label}: sample ${s.index + 1}`, { width: String(s.image.width), height: String(s.image.height) }),
             ),
           ),
         ),

@@ -2,12 +2,12 @@
 // Gallery: samples of a model version from a seed; one sample's id, latent and nearest training image; pins.
 import { gql, onApiKeyChange } from '../lib/api.js';
 import { getPins, isPinned, onPinsChange, pin, unpin, clearPins } from '../lib/pins.js';
-import { busy, clearError, el, field, imageFromDataUrl, modelOptions, pageHeader, progress, showError } from '../lib/ui.js';
+import { busy, clearError, el, field, imageFromDataUrl, imageFromUrl, modelOptions, pageHeader, progress, showError } from '../lib/ui.js';
 /** @import { Pin } from '../lib/pins.js' */
 /** @import { Image, ModelInfo, Sample } from '../lib/types.js' */
 
 const MODELS = `query StudioModels {
-  models { id name version architecture dataset latentSize imageShape { width height channels } }
+  models { id name version architecture dataset latentSize imageShape { width height channels } aliases }
   serverInfo { maxSamplesPerRequest }
 }`;
 /** @typedef {{ models: ModelInfo[], serverInfo: { maxSamplesPerRequest: number } }} ModelsResult */
@@ -15,7 +15,7 @@ const MODELS = `query StudioModels {
 const SAMPLES = `query StudioSamples($modelId: ID, $count: Int, $seed: Int) {
   samples(modelId: $modelId, count: $count, seed: $seed) {
     id index modelId latent
-    image { dataUrl width height }
+    image { url width height }
   }
 }`;
 /** @typedef {{ samples: Sample[] }} SamplesResult */
@@ -119,7 +119,7 @@ export function mount(root) {
             dataset: { sampleId: sample.id },
             onClick: () => select(sample),
           },
-          imageFromDataUrl(sample.image.dataUrl, `Sample ${i + 1}${isPinned(sample.id) ? ' (pinned)' : ''}`, {
+          imageFromUrl(sample.image.url, `Sample ${i + 1}${isPinned(sample.id) ? ' (pinned)' : ''}`, {
             width: String(sample.image.width),
             height: String(sample.image.height),
           }),
@@ -167,7 +167,7 @@ export function mount(root) {
           el(
             'figure',
             {},
-            imageFromDataUrl(sample.image.dataUrl, `Sample ${sample.index + 1}, enlarged`, { class: 'big-image', id: 'detail-image' }),
+            imageFromUrl(sample.image.url, `Sample ${sample.index + 1}, enlarged`, { class: 'big-image', id: 'detail-image' }),
             el('figcaption', {}, 'Generated'),
           ),
           nearestBox,
@@ -230,7 +230,7 @@ export function mount(root) {
   /** @param {Sample} sample */
   function togglePin(sample) {
     if (isPinned(sample.id)) unpin(sample.id);
-    else pin({ id: sample.id, modelId: sample.modelId, dataUrl: sample.image.dataUrl, label: `${sample.modelId} #${sample.index + 1}` });
+    else pin({ id: sample.id, modelId: sample.modelId, src: sample.image.url, label: `${sample.modelId} #${sample.index + 1}` });
     // onPinsChange re-renders; keep the keyboard where it was.
     /** @type {HTMLElement | null} */ (detail.querySelector('#pin-button'))?.focus();
   }
@@ -246,7 +246,7 @@ export function mount(root) {
             el(
               'li',
               { class: 'pin', dataset: { sampleId: p.id } },
-              imageFromDataUrl(p.dataUrl, `Pinned exemplar ${i + 1} (${p.modelId})`),
+              imageFromUrl(p.src, `Pinned exemplar ${i + 1} (${p.modelId})`),
               el('button', { type: 'button', class: 'secondary small', 'aria-label': `Unpin exemplar ${i + 1}`, onClick: () => unpin(p.id) }, 'Unpin'),
             ),
           )),
@@ -308,7 +308,8 @@ export function mount(root) {
       clearError(form);
       // A model without a generator (latentSize null: a supervised classifier) has no samples to show.
       models = data.models.filter((m) => m.latentSize !== null);
-      const preferred = models.find((m) => m.id === remembered.modelId) ?? models.find((m) => m.architecture === 'dcgan') ?? models[0];
+      // What the server serves when no model is named (the "default" alias), unless one was picked before.
+      const preferred = models.find((m) => m.id === remembered.modelId) ?? models.find((m) => m.aliases.includes('default')) ?? models[0];
       modelSelect.replaceChildren(...modelOptions(models, preferred?.id));
       if (models.length === 0) modelSelect.replaceChildren(el('option', { value: '' }, 'No model loaded'));
       const limit = Math.min(MAX_COUNT, data.serverInfo.maxSamplesPerRequest);

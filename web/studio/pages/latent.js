@@ -3,29 +3,29 @@
 // exemplars (latentArithmetic: mean of each concept's exemplars, A - B + C, a 3x3 box of the result and its noisy neighbours).
 import { gql } from '../lib/api.js';
 import { getPins, onPinsChange } from '../lib/pins.js';
-import { busy, clearError, el, field, imageFromDataUrl, pageHeader, progress, showError, uniqueId } from '../lib/ui.js';
-/** @import { Image } from '../lib/types.js' */
+import { busy, clearError, el, field, imageFromUrl, pageHeader, progress, showError, uniqueId } from '../lib/ui.js';
+/** @import { SampleImage } from '../lib/types.js' */
 
 const INTERPOLATE = `query StudioWalk($modelId: ID, $from: LatentRefInput!, $to: LatentRefInput!, $steps: Int!, $method: InterpolationMethod!) {
   interpolate(modelId: $modelId, from: $from, to: $to, steps: $steps, method: $method) {
     runId method
-    samples { id modelId index image { dataUrl width height } }
+    samples { id modelId index image { url width height } }
   }
 }`;
-/** @typedef {{ interpolate: { runId: string, method: string, samples: Array<{ id: string, modelId: string, index: number, image: Image }> } }} WalkResult */
+/** @typedef {{ interpolate: { runId: string, method: string, samples: Array<{ id: string, modelId: string, index: number, image: SampleImage }> } }} WalkResult */
 
 const ARITHMETIC = `query StudioArithmetic($modelId: ID, $terms: [ConceptTermInput!]!, $neighbours: Int!, $noise: Float!, $seed: Int) {
   latentArithmetic(modelId: $modelId, terms: $terms, neighbours: $neighbours, noise: $noise, seed: $seed) {
     runId seed
-    result { id image { dataUrl width height } }
-    neighbours { id image { dataUrl width height } }
-    concepts { coefficient exemplarCount mean { id image { dataUrl } } }
+    result { id image { url width height } }
+    neighbours { id image { url width height } }
+    concepts { coefficient exemplarCount mean { id image { url } } }
   }
 }`;
 /**
  * @typedef {{
- *   runId: string, seed: number, result: { id: string, image: Image }, neighbours: Array<{ id: string, image: Image }>,
- *   concepts: Array<{ coefficient: number, exemplarCount: number, mean: { id: string, image: { dataUrl: string } } }>,
+ *   runId: string, seed: number, result: { id: string, image: SampleImage }, neighbours: Array<{ id: string, image: SampleImage }>,
+ *   concepts: Array<{ coefficient: number, exemplarCount: number, mean: { id: string, image: { url: string } } }>,
  * }} Arithmetic
  */
 
@@ -238,7 +238,7 @@ export function mount(root) {
               'label',
               { class: 'pick-option' },
               el('input', { type: 'radio', name, value: p.id, checked: p.id === chosen, onChange: () => onPick(p.id) }),
-              imageFromDataUrl(p.dataUrl, `Pin ${pinNumber(p.id)}`),
+              imageFromUrl(p.src, `Pin ${pinNumber(p.id)}`),
             ),
           )),
     );
@@ -264,7 +264,7 @@ export function mount(root) {
             return el(
               'li',
               { class: 'pin', dataset: { sampleId: p.id } },
-              imageFromDataUrl(p.dataUrl, `Pin ${n}`),
+              imageFromUrl(p.src, `Pin ${n}`),
               el(
                 'div',
                 { class: 'row' },
@@ -303,7 +303,7 @@ export function mount(root) {
               return el(
                 'li',
                 { class: 'pin', dataset: { sampleId: id } },
-                imageFromDataUrl(p?.dataUrl ?? '', `Pin ${n} in concept ${name}`),
+                imageFromUrl(p?.src ?? '', `Pin ${n} in concept ${name}`),
                 el(
                   'button',
                   { type: 'button', class: 'secondary small', 'aria-label': `Remove pin ${n} from concept ${name}`, onClick: () => toggleExemplar(name, id) },
@@ -373,7 +373,7 @@ export function mount(root) {
           el(
             'li',
             {},
-            imageFromDataUrl(s.image.dataUrl, `Step ${i + 1} of ${walk.samples.length}`, { dataset: { sampleId: s.id } }),
+            imageFromUrl(s.image.url, `Step ${i + 1} of ${walk.samples.length}`, { dataset: { sampleId: s.id } }),
             `t=${(last === 0 ? 0 : i / last).toFixed(2)}`,
           ),
         ),
@@ -444,13 +444,13 @@ export function mount(root) {
         el(
           'figure',
           {},
-          imageFromDataUrl(concept.mean.image.dataUrl, `Mean of concept ${name} (${concept.exemplarCount} exemplars), coefficient ${c}`),
+          imageFromUrl(concept.mean.image.url, `Mean of concept ${name} (${concept.exemplarCount} exemplars), coefficient ${c}`),
           el('figcaption', {}, `${Math.abs(c) === 1 ? '' : `${Math.abs(c)}·`}${name} (mean of ${concept.exemplarCount})`),
         ),
       );
     });
     means.push(el('span', { 'aria-hidden': 'true' }, '='));
-    means.push(el('figure', {}, imageFromDataUrl(result.result.image.dataUrl, 'Result'), el('figcaption', {}, 'result')));
+    means.push(el('figure', {}, imageFromUrl(result.result.image.url, 'Result'), el('figcaption', {}, 'result')));
     arithResult.replaceChildren(
       el('div', {}, el('h3', {}, 'Concept means'), el('div', { class: 'means', id: 'arith-means' }, ...means)),
       el(
@@ -461,7 +461,7 @@ export function mount(root) {
           'div',
           { class: 'box3', id: 'arith-box', role: 'group', 'aria-label': `Result in the centre, ${around.length} noisy neighbours around it` },
           ...box.map(({ s, centre }, i) =>
-            imageFromDataUrl(s.image.dataUrl, centre ? 'Result' : `Neighbour ${i < 4 ? i + 1 : i}`, {
+            imageFromUrl(s.image.url, centre ? 'Result' : `Neighbour ${i < 4 ? i + 1 : i}`, {
               class: centre ? 'centre' : undefined,
               dataset: { sampleId: s.id },
             }),
