@@ -51,6 +51,12 @@ describe.skipIf(skipReason !== undefined)('sample(id) across restarts that chang
     return body.data!.samples;
   };
 
+  /** GET /images/<id>.png, as a data URL to compare with the API's. */
+  const imageUrl = async (s: TestServer, id: string): Promise<string> => {
+    const res = await s.http.get(`/images/${id}.png`).buffer(true);
+    expect(res.status).toBe(200);
+    return `data:image/png;base64,${(res.body as Buffer).toString('base64')}`;
+  };
   const neighbourSamples = async (s: TestServer, ids: string[]): Promise<Sample[]> => {
     const body = await s.gql<{ nearestNeighbours: { sample: Sample }[] }>(`{ nearestNeighbours(sampleIds: ${JSON.stringify(ids)}) { sample { ${FIELDS} } } }`);
     expect(body.errors).toBeUndefined();
@@ -85,6 +91,9 @@ describe.skipIf(skipReason !== undefined)('sample(id) across restarts that chang
     // Without such latents this test could not tell the engines apart.
     expect(differing.length).toBeGreaterThan(0);
     expect(differing.length).toBeLessThan(SEEDS.length * COUNT * 0.05);
+    // The image URL regenerates (nothing of these ids is in this process's memory) as sample(id) does.
+    const [b0, i0] = differing[0];
+    expect(await imageUrl(s, made.wasm[b0][i0].id)).toBe(made.wasm[b0][i0].image.dataUrl);
     for (const [b, i] of differing.slice(0, 3)) {
       expect(await sample(s, made.wasm[b][i].id)).toEqual(made.wasm[b][i]);
       expect(await sample(s, made.onnx[b][i].id)).toEqual(made.onnx[b][i]);
@@ -105,6 +114,9 @@ describe.skipIf(skipReason !== undefined)('sample(id) across restarts that chang
     const s = await start('wasm');
     const [b, i] = differing[0];
     const original = made.onnx[b][i];
+    expect(await imageUrl(s, original.id)).toBe(made.wasm[b][i].image.dataUrl);
+    const imageRun = await s.gql<{ runs: { edges: { node: { result: unknown } }[] } }>('{ runs(first: 1) { edges { node { result } } } }');
+    expect(imageRun.data!.runs.edges[0].node.result).toEqual({ sampleId: original.id, regeneratedOn: 'wasm' });
     const again = await sample(s, original.id);
     expect(again).toEqual({ ...original, regeneratedOn: 'wasm', image: made.wasm[b][i].image });
     expect(again.image.dataUrl).not.toBe(original.image.dataUrl);
