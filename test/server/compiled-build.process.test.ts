@@ -1,8 +1,8 @@
 /**
  * The production build: scripts/build.mjs compiles src/ to dist/, and `node dist/main.js` (what
  * `npm start` runs) serves over HTTP with no TypeScript loader, its worker threads (the inference
- * pool's and a one-shot analysis worker) running compiled JavaScript, with the same answers as the
- * sources give in process.
+ * pool's, a one-shot analysis worker's, a training job's) running compiled JavaScript, with the same
+ * answers as the sources give in process.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exited, gqlData, startGanql, type GanqlProcess } from '../helpers/ganql-process';
-import { startTestServer } from '../helpers/server';
+import { MODELS_DIR, startTestServer, tempModelsDir } from '../helpers/server';
 
 const ROOT = path.resolve(__dirname, '../..');
 const STAMP = path.join(ROOT, 'dist', '.build.json');
@@ -33,12 +33,29 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const SAMPLES = '{ samples(count: 2, seed: 7) { modelId index image { width height dataUrl } } }';
+const SHIPPED = 'dcgan-mnist@2026-11-27T04-42';
+const SAMPLES = `{ samples(modelId: "${SHIPPED}", count: 2, seed: 7) { modelId index image { width height dataUrl } } }`;
 const conceptFilters = (modelId: string) =>
   `{ conceptFilters(modelId: "${modelId}", layer: "g_up1_relu", concept: "1", count: 2, samples: 50, checkSamples: 10) { c samples conceptSamples positiveFilters filters { filter weight } check { samples conceptSamples } } }`;
 
 interface Samples {
   samples: { modelId: string; index: number; image: { width: number; height: number; dataUrl: string } }[];
+}
+
+interface Job {
+  state: string;
+  epochsCompleted: number;
+  modelId: string | null;
+  error: string | null;
+}
+
+/** Polls the training job until it is neither queued nor running. */
+async function finished(url: string, id: string): Promise<Job> {
+  for (;;) {
+    const { trainingJob } = await gqlData<{ trainingJob: Job }>(url, '', `{ trainingJob(id: "${id}") { state epochsCompleted modelId error } }`);
+    if (trainingJob.state !== 'QUEUED' && trainingJob.state !== 'RUNNING') return trainingJob;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 describe('the compiled build', () => {
@@ -48,10 +65,18 @@ describe('the compiled build', () => {
     expect(readFileSync(STAMP, 'utf8')).toBe(before);
   });
 
-  it('node dist/main.js serves samples and an analysis from compiled workers, as the sources do, and stops cleanly', async () => {
-    // No loader from the environment either: the process runs what dist/ holds.
+  it('node dist/main.js serves samples, an analysis and a training job from compiled workers, as the sources do, and stops cleanly', async () => {
     compiled = await startGanql(
-      { DATABASE_URL: `file:${path.join(dir, 'ganql.db')}`, GANQL_TRAINING_DIR: path.join(dir, 'training'), NODE_OPTIONS: '' },
+      {
+        DATABASE_URL: `file:${path.join(dir, 'ganql.db')}`,
+        // A copy of the shipped DCGAN: the trained version goes there.
+        GANQL_MODELS_DIR: tempModelsDir(dir),
+        GANQL_SCORERS_DIR: path.join(MODELS_DIR, 'scorers'),
+        GANQL_TRAINING_DIR: path.join(dir, 'training'),
+        GANQL_ANONYMOUS_SCOPES: 'admin',
+        // No loader from the environment either: the process runs what dist/ holds.
+        NODE_OPTIONS: '',
+      },
       90_000,
       'compiled ganql',
       'compiled',
@@ -70,9 +95,23 @@ describe('the compiled build', () => {
       [0, 28, 28],
       [1, 28, 28],
     ]);
+    expect(served.samples[0].modelId).toBe(SHIPPED);
     expect(served.samples[0].image.dataUrl).toMatch(/^data:image\/png;base64,iVBOR/);
-    const modelId = served.samples[0].modelId;
-    const analysis = await gqlData<Record<string, unknown>>(compiled.url, '', conceptFilters(modelId));
+    const analysis = await gqlData<Record<string, unknown>>(compiled.url, '', conceptFilters(SHIPPED));
+
+    const { startTraining } = await gqlData<{ startTraining: { id: string } }>(
+      compiled.url,
+      '',
+      'mutation { startTraining(input: { architecture: MLP, epochs: 1, limit: 512, batchSize: 32, seed: 3, name: "compiled-mlp" }) { id } }',
+    );
+    const job = await finished(compiled.url, startTraining.id);
+    expect(job).toMatchObject({ state: 'SUCCEEDED', epochsCompleted: 1, error: null });
+    const trained = await gqlData<Samples>(
+      compiled.url,
+      '',
+      `{ samples(modelId: "${job.modelId}", count: 1) { modelId index image { width height dataUrl } } }`,
+    );
+    expect(trained.samples.map((s) => [s.modelId, s.image.width])).toEqual([[job.modelId, 28]]);
 
     const gone = exited(compiled.child);
     compiled.child.kill('SIGTERM');
@@ -87,7 +126,7 @@ describe('the compiled build', () => {
       );
       expect(fromSources.data?.serverInfo).toEqual({ runtime: 'sources', backend: info.serverInfo.backend });
       expect(fromSources.data?.samples).toEqual(served.samples);
-      expect((await sources.gql(conceptFilters(modelId))).data).toEqual(analysis);
+      expect((await sources.gql(conceptFilters(SHIPPED))).data).toEqual(analysis);
     } finally {
       await sources.stop();
     }
