@@ -85,11 +85,15 @@ async function build(entryPoints, stamp) {
     writeFileSync(path.join(next, STAMP), `${JSON.stringify({ fingerprint: stamp, builtAt: new Date().toISOString() }, null, 2)}\n`);
     const old = path.join(ROOT, `.dist-old-${process.pid}`);
     if (existsSync(DIST)) renameSync(DIST, old);
-    renameSync(next, DIST);
+    try {
+      renameSync(next, DIST);
+    } catch (error) {
+      // Another build (a second `npm start` at the same moment) swapped in first: fine if it built the same sources.
+      if (readStamp() !== stamp) throw error;
+    }
     rmSync(old, { recursive: true, force: true });
-  } catch (error) {
+  } finally {
     rmSync(next, { recursive: true, force: true });
-    throw error;
   }
 }
 
