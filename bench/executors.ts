@@ -85,6 +85,7 @@ function inProcess(generator: tf.LayersModel): Executor {
     hasFeatureNetwork: () => false,
     optimalStimulus: () => Promise.reject(new Error('bench executor: no feature network')),
     loadModel: () => Promise.reject(new Error('bench executor: one fixed generator')),
+    unloadModel: () => Promise.reject(new Error('bench executor: one fixed generator')),
     tensorCount: () => tf.memory().numTensors,
     close: async () => undefined,
   };

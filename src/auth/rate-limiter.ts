@@ -1,6 +1,6 @@
 /**
  * Token buckets, one per caller (an API key id): `ratePerSecond` tokens flow in, up to `burst`;
- * each request takes one. In memory, so each replica counts its own requests (documented).
+ * each request takes one.
  */
 export interface RateLimit {
   /** Sustained requests per second; 0 turns the limit off. */
@@ -11,6 +11,11 @@ export interface RateLimit {
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
+/** Takes one token from a key's bucket: RateLimiter in memory (one process), DatabaseRateLimiter shared by replicas. */
+export interface KeyRateLimiter {
+  take(key: string, limit: RateLimit): RateDecision | Promise<RateDecision>;
+}
+
 interface Bucket {
   tokens: number;
   updatedAt: number;
@@ -19,7 +24,8 @@ interface Bucket {
 /** Buckets idle this long are full again, so they are dropped to bound memory. */
 const IDLE_DROP_MS = 10 * 60_000;
 
-export class RateLimiter {
+/** In memory, so each process counts its own requests: the limiter for SQLite, where there is one process. */
+export class RateLimiter implements KeyRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private lastSweep = 0;
 

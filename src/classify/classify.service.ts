@@ -57,7 +57,7 @@ export class ClassifyService {
       if (images.length < 1 || images.length > this.maxImages) {
         throw badInput(`images: expected 1..${this.maxImages} images (GANQL_MAX_SAMPLES), got ${images.length}`);
       }
-      const model = this.registry.get(request.modelId);
+      const model = this.registry.resolve(request.modelId);
       run.setModel(model.id);
       const classifier = this.classifierOf(model);
       const inputs = images.map((image, i) => mapPixels(decodeImageInput(`images[${i}]`, image, model.manifest.imageShape), BYTE_RANGE, classifier.inputRange));

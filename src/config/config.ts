@@ -18,8 +18,18 @@ export interface Config {
   modelsDir: string;
   /** Folder holding one sub-folder per scorer, each with a scorer.json. @default "<modelsDir>/scorers" (env GANQL_SCORERS_DIR) */
   scorersDir: string;
-  /** Model id used when a query names none; it must have a generator. @default the first model with a generator by name (env GANQL_DEFAULT_MODEL) */
+  /**
+   * Seeds the `default` alias (what a query naming no model serves) at start, unless setModelAlias
+   * has set it; must be a served model id with a generator. Unset: the shipped DCGAN
+   * (<modelsDir>/dcgan-mnist), else the only served model with a generator. @default unset (env GANQL_DEFAULT_MODEL)
+   */
   defaultModelId: string | undefined;
+  /**
+   * With PostgreSQL, how often a replica reads the aliases and archive marks other replicas set (one
+   * small query); changes made on a replica apply there at once. Unused on SQLite (one process).
+   * @default 1000 ms (env GANQL_MODEL_STATE_POLL_MS, 100..600000)
+   */
+  modelStatePollMs: number;
   /**
    * tfjs backends to try, in order, for everything ONNX Runtime does not serve (layer passes, feature
    * analyses, training; generate and classify too when ONNX Runtime is off or does not load).
@@ -121,8 +131,9 @@ export interface AuthConfig {
   /** Scopes of requests without a key from other hosts. @default "" (env GANQL_ANONYMOUS_REMOTE_SCOPES) */
   anonymousRemoteScopes: Scope[];
   /**
-   * Requests per second per API key (a key created with its own --rate-limit uses that), per replica;
-   * beyond it HTTP 429 RATE_LIMITED. 0 turns it off. @default 50 (env GANQL_KEY_RATE_LIMIT)
+   * Requests per second per API key (a key created with its own --rate-limit uses that); beyond it
+   * HTTP 429 RATE_LIMITED. Counted in the database on PostgreSQL, so shared by every replica; in
+   * memory per process on SQLite. 0 turns it off. @default 50 (env GANQL_KEY_RATE_LIMIT)
    */
   keyRatePerSecond: number;
   /** Requests a key may send at once after a quiet spell. @default 100 (env GANQL_KEY_RATE_BURST) */
@@ -349,6 +360,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     modelsDir,
     scorersDir: env.GANQL_SCORERS_DIR ? path.resolve(env.GANQL_SCORERS_DIR) : path.join(modelsDir, 'scorers'),
     defaultModelId: env.GANQL_DEFAULT_MODEL || undefined,
+    modelStatePollMs: integer(env, 'GANQL_MODEL_STATE_POLL_MS', 1000, 100, 600_000),
     backendOrder: backend.order,
     maxSamplesPerRequest: integer(env, 'GANQL_MAX_SAMPLES', DEFAULT_MAX_SAMPLES, 1, 65_536),
     maxConcurrentRequests: integer(env, 'GANQL_MAX_CONCURRENT_REQUESTS', 32, 1, 100_000),

@@ -30,6 +30,12 @@ export interface Database {
    */
   execute(sql: string, params: readonly unknown[]): Promise<number>;
   /**
+   * Runs one statement as execute does (the same connection, `?` placeholders) and returns its rows:
+   * for reads on the hot path and for writes with RETURNING. Column values come as the driver gives
+   * them: on SQLite dates are Prisma's ISO text (see sqliteDate) and booleans 0 or 1.
+   */
+  query<T>(sql: string, params: readonly unknown[]): Promise<T[]>;
+  /**
    * Runs write statements as execute does, all in one transaction: all or none of them happen, and
    * no reader sees some done and others not. Returns the rows each affected, in order; or null when
    * a statement with `expectChange` changed no row, and so nothing was done (a claim that lost).
@@ -144,6 +150,8 @@ function openSqlite(url: string): Database {
       }
     },
     execute: async (sql, params) => prepared(sql).run(...driverParams('sqlite', params)).changes,
+    // better-sqlite3 returns unknown rows; the caller names their shape.
+    query: async <T>(sql: string, params: readonly unknown[]) => prepared(sql).all(...driverParams('sqlite', params)) as T[],
     executeAll: async (list) => {
       if (list.length === 0) return [];
       const run = list.map((s) => prepared(s.sql));
@@ -209,6 +217,9 @@ function openPostgres(url: string): Database {
       }
     },
     execute: async (sql, params) => (await writer.query(placeholdersFor('postgresql', sql), driverParams('postgresql', params))).rowCount ?? 0,
+    // pg returns untyped rows; the caller names their shape.
+    query: async <T>(sql: string, params: readonly unknown[]) =>
+      (await writer.query(placeholdersFor('postgresql', sql), driverParams('postgresql', params))).rows as T[],
     executeAll: async (list) => {
       const client = await writer.connect();
       try {

@@ -183,7 +183,7 @@ export class FeatureAnalysisService {
    */
   featureClassifier(request: FeatureClassifierRequest): Promise<FeatureClassifierView> {
     return this.runs.record({ kind: 'FEATURE_CLASSIFIER', modelId: request.modelId, parameters: request }, async (run) => {
-      const model = this.registry.get(request.modelId);
+      const model = this.registry.resolve(request.modelId);
       run.setModel(model.id);
       const network = featureNetworkOf(model, this.registry, this.pool);
       const names = request.layers;
@@ -242,7 +242,7 @@ export class FeatureAnalysisService {
   }
 
   private featureLayer(modelId: string, name: string): { model: LoadedModel; layer: LayerInfo; network: ReturnType<typeof featureNetworkOf> } {
-    const model = this.registry.get(modelId);
+    const model = this.registry.resolve(modelId);
     const network = featureNetworkOf(model, this.registry, this.pool);
     return { model, network, layer: layerNamed(network.layers, name, 'layer', `the feature network of ${model.id}`) };
   }

@@ -5,6 +5,7 @@ import type { AuthContext } from './auth-checker';
 import { ClassifyResolver } from './classify/classify.resolver';
 import { ImageResolver } from './common/image.resolver';
 import { EvaluationResolver } from './evaluation/evaluation.resolver';
+import { ModelEvaluationResolver } from './evaluation/model-evaluation.resolver';
 import { FeaturesResolver } from './features/features.resolver';
 import { LatentResolver } from './latent/latent.resolver';
 import { ModelResolver } from './models/model.resolver';
@@ -18,6 +19,7 @@ export const RESOLVERS = [
   SampleResolver,
   LatentResolver,
   EvaluationResolver,
+  ModelEvaluationResolver,
   RunResolver,
   ServerInfoResolver,
   ClassifyResolver,

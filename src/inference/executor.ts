@@ -75,6 +75,12 @@ export interface Executor {
    */
   loadModel(spec: ModelSpec): Promise<void>;
   /**
+   * Stops serving a model (archiveModel): batches of it not started yet are refused, one computing
+   * now finishes, then its networks are released wherever batches run (a worker drops its copy once
+   * its current batch is done). Workers started later do not load it. An unknown id does nothing.
+   */
+  unloadModel(modelId: string): Promise<void>;
+  /**
    * Live tensors on the executor's backend(s), summed over workers, as last reported: flat over
    * many requests means no leak (tests and the soak bench watch it).
    */

@@ -50,6 +50,9 @@ interface Item {
   abandoned: boolean;
 }
 
+const archivedError = (modelId: string): GanqlError =>
+  new GanqlError(ErrorCode.NOT_FOUND, `model ${JSON.stringify(modelId)} was archived: it is no longer served`);
+
 const abandonedError = (): GanqlError => new GanqlError(ErrorCode.TIMEOUT, 'request timed out before its batch ran');
 
 /**
@@ -70,6 +73,8 @@ export class InferencePool {
   /** Batches still gathering items because every executor slot is busy; dispatched when one frees. */
   private readonly gatheringUntilFree: (() => void)[] = [];
   private closed = false;
+  /** Models unloadModel took out of service (until loadModel serves them again): their work is NOT_FOUND. */
+  private readonly unloaded = new Set<string>();
   private readonly stats_ = { batches: 0, items: 0, largestBatch: 0 };
 
   constructor(
@@ -144,6 +149,7 @@ export class InferencePool {
    * batched: it takes one executor slot like a batch of one, within the queue limit and the timeout.
    */
   async optimalStimulus(modelId: string, request: StimulusRequest): Promise<StimulusResult> {
+    this.checkServed(modelId);
     this.admit(1);
     this.queued += 1;
     let abandoned = false;
@@ -196,6 +202,23 @@ export class InferencePool {
   async loadModel(spec: ModelSpec): Promise<void> {
     if (this.closed) throw new GanqlError(ErrorCode.UNAVAILABLE, 'the server is shutting down; no model is loaded');
     await this.executor.loadModel(spec);
+    this.unloaded.delete(spec.id);
+  }
+
+  /**
+   * Stops serving a model (archiveModel): its new work is NOT_FOUND from now on, batches that were
+   * still gathering included, until loadModel serves it again; the executor releases it (see
+   * Executor.unloadModel).
+   */
+  async unloadModel(modelId: string): Promise<void> {
+    this.unloaded.add(modelId);
+    for (const key of [...this.loaders.keys()]) if (key.endsWith(`\u0000${modelId}`)) this.loaders.delete(key);
+    await this.executor.unloadModel(modelId);
+  }
+
+  /** Throws NOT_FOUND for a model unloadModel took out of service. */
+  private checkServed(modelId: string): void {
+    if (this.unloaded.has(modelId)) throw archivedError(modelId);
   }
 
   /** Throws UNAVAILABLE when closed, OVERLOADED when the queue cannot take `count` more items. */
@@ -226,6 +249,7 @@ export class InferencePool {
     inputs: readonly Float32Array[],
     run: BatchRunner,
   ): Promise<Float32Array[]> {
+    this.checkServed(modelId);
     this.admit(inputs.length);
     const loader = this.loaderFor(pass, settings, modelId, run);
     const now = performance.now();
@@ -316,6 +340,8 @@ export class InferencePool {
   private async runBatch(pass: PoolPass, run: BatchRunner, modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
     await this.acquireExecutor();
     try {
+      // A batch that gathered while its model was archived reaches no executor.
+      if (this.unloaded.has(modelId)) return items.map(() => archivedError(modelId));
       // Checked once the executor has room: items whose request gave up meanwhile are skipped.
       const live = items.filter((item) => !item.abandoned);
       const results: (Float32Array | Error)[] = items.map(() => abandonedError());

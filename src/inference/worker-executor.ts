@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { BackendName } from '../backend/backend';
+import { ErrorCode } from '../errors/error-code';
+import { GanqlError } from '../errors/ganql-error';
 import { workerLaunch, type WorkerLaunch } from '../workers/worker-script';
 import type { Executor, StimulusRequest, StimulusResult } from './executor';
 import type { FilterRemoval, LayerPass } from './layer-passes';
@@ -163,7 +165,8 @@ export class WorkerExecutor implements Executor {
     this.setup.models.push(copy);
     try {
       // Settled, not raced: a rollback must see every worker that did load it.
-      const running = this.slots.filter((s) => s !== undefined && (s.state.kind === 'idle' || s.state.kind === 'busy'));
+      // A worker still holding it (unloaded while it computed a batch of it, then loaded again) keeps its copy.
+      const running = this.slots.filter((s) => s !== undefined && (s.state.kind === 'idle' || s.state.kind === 'busy') && !s.models.has(copy.id));
       const failure = (await Promise.allSettled(running.map((s) => this.sendLoad(s, copy)))).find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure !== undefined) {
         this.setup.models.splice(this.setup.models.indexOf(copy), 1);
@@ -174,6 +177,26 @@ export class WorkerExecutor implements Executor {
     } finally {
       this.loading.delete(copy.id);
     }
+  }
+
+  /**
+   * Stops serving a model: batches of it still queued fail, no new one is taken, and each worker
+   * drops it once it is not computing one of it (dispatch), a worker computing one right after that
+   * batch. Workers that start later do not load it.
+   */
+  async unloadModel(modelId: string): Promise<void> {
+    const spec = this.servable.get(modelId);
+    if (spec === undefined) return;
+    this.servable.delete(modelId);
+    this.setup.models.splice(this.setup.models.indexOf(spec), 1);
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (this.queue[i].modelId === modelId) {
+        this.queue
+          .splice(i, 1)[0]
+          .reject(new GanqlError(ErrorCode.NOT_FOUND, `model ${JSON.stringify(modelId)} was archived while this request waited for it`));
+      }
+    }
+    this.dispatch();
   }
 
   /** Lets queued and in-flight batches finish, then terminates every worker. */
@@ -275,10 +298,13 @@ export class WorkerExecutor implements Executor {
     return this.slots.reduce((sum, slot) => sum + (slot?.numTensors ?? 0), 0);
   }
 
-  /** Hands queued batches to idle workers holding their model, oldest first. */
+  /** Hands queued batches to idle workers holding their model, oldest first; idle workers drop the models no longer served. */
   private dispatch(): void {
+    const wanted = new Set(this.setup.models.map((m) => m.id));
     for (const slot of this.slots) {
       if (slot === undefined || slot.state.kind !== 'idle') continue;
+      // A model unloaded while this worker computed one of its batches: dropped now that the batch is done.
+      for (const id of slot.models) if (!wanted.has(id) && !this.loading.has(id)) sendUnload(slot, id);
       const at = this.queue.findIndex((job) => slot.models.has(job.modelId));
       if (at < 0) continue;
       const [job] = this.queue.splice(at, 1);

@@ -67,6 +67,8 @@ export interface ModelManifest {
     examples: number;
     /** The exact command line that produced this version. */
     command: string;
+    /** The model id ("<name>@<version>") of the version it was fine-tuned from; absent when it trained from scratch (or was written before this was recorded). */
+    fineTuneFrom?: string;
     /** tfjs backend the training ran on. */
     backend: string;
     /** The kernels it trained on, e.g. "native avx512, 2 threads" (absent in versions written before it was recorded). */
@@ -162,6 +164,9 @@ export function parseManifest(value: unknown, source: string): ModelManifest {
     if (typeof t[key] !== 'number' || !Number.isFinite(t[key])) fail(`training.${key}`, 'a finite number', t[key]);
   }
   if (typeof t.command !== 'string') fail('training.command', 'a string', t.command);
+  if (t.fineTuneFrom !== undefined && (typeof t.fineTuneFrom !== 'string' || !t.fineTuneFrom.includes('@'))) {
+    fail('training.fineTuneFrom', 'a model id "<name>@<version>" when present', t.fineTuneFrom);
+  }
   // Every field is checked above; the cast only narrows the already-validated object.
   return value as ModelManifest;
 }

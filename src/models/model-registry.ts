@@ -2,11 +2,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { Prisma } from '../db/database';
-import { badInput, notFound } from '../errors/ganql-error';
+import { ErrorCode } from '../errors/error-code';
+import { badInput, GanqlError, notFound } from '../errors/ganql-error';
 import type { Logger } from '../log/logger';
 import { featureNetworkOf, loadFeatureNetwork, type FeatureNetwork } from './feature-network';
 import { describeLayers, type LayerInfo } from './layer-info';
-import { generatorOf, readManifest, type ModelManifest } from './manifest';
+import { generatorOf, parseManifest, readManifest, type ModelManifest } from './manifest';
+import { DEFAULT_ALIAS, isModelId } from './model-state.store';
 import { loadServedGenerator } from './served-generator';
 
 /** A model version loaded into memory and registered in the database. */
@@ -39,13 +41,35 @@ export function generates(model: LoadedModel): model is GeneratingModel {
   return model.generator !== undefined && generatorOf(model.manifest) !== undefined;
 }
 
-/** Every servable model version; the source of truth for what `models` returns. */
+
+/** A version archived by archiveModel: known (its record, its manifest) but not loaded, and serving no new work. */
+export interface ArchivedModel {
+  id: string;
+  manifest: ModelManifest;
+  /** Folder of the version, relative to the models root. */
+  path: string;
+  createdAt: Date;
+  archivedAt: Date;
+  /** Who archived it (as recorded), when known. */
+  archivedBy: string | null;
+}
+
+/** A version as `describe` finds it: served, or archived. */
+export type ModelEntry = { served: true; model: LoadedModel } | { served: false; model: ArchivedModel };
+
+/**
+ * Every model version this process knows: the servable ones (loaded), the archived ones (records
+ * only), and the aliases that name versions. The source of truth for what `models` returns; the
+ * aliases and archive marks are the database's (ModelStateStore), kept here for the request path.
+ */
 export class ModelRegistry {
   private readonly byId: Map<string, LoadedModel>;
+  private readonly archived = new Map<string, ArchivedModel>();
+  /** Alias name -> model id, as last read from the database (or set here). */
+  private aliases = new Map<string, string>();
 
   private constructor(
     models: LoadedModel[],
-    private readonly defaultId: string | undefined,
     /** The models root the versions' `path` is relative to. */
     readonly root: string,
     private readonly prisma: Prisma,
@@ -55,7 +79,8 @@ export class ModelRegistry {
 
   /**
    * Loads every `<root>/<folder>/manifest.json` with its generator and records the versions in the
-   * database. A folder that fails to load is logged and skipped; the process serves the rest.
+   * database; versions the database marks archived are not loaded. A folder that fails to load is
+   * logged and skipped; the process serves the rest. `defaultId` (GANQL_DEFAULT_MODEL) must be served.
    */
   static async load(root: string, prisma: Prisma, log: Logger, defaultId?: string): Promise<ModelRegistry> {
     if (!existsSync(root)) throw new Error(`models folder ${root} does not exist`);
@@ -63,9 +88,16 @@ export class ModelRegistry {
       .filter((e) => e.isDirectory() && existsSync(path.join(root, e.name, 'manifest.json')))
       .map((e) => e.name)
       .sort();
+    const archivedRows = await prisma.model.findMany({ where: { archivedAt: { not: null } } });
+    const archivedIds = new Set(archivedRows.map((r) => r.id));
     const models: LoadedModel[] = [];
     for (const folder of folders) {
       try {
+        const id = modelId(readManifest(path.join(root, folder)));
+        if (archivedIds.has(id)) {
+          log.info('model archived, not loaded', { id, folder });
+          continue;
+        }
         models.push(await loadVersion(root, folder, prisma, new Set(models.map((m) => m.id))));
         log.info('model loaded', { id: models[models.length - 1].id, folder });
       } catch (error) {
@@ -82,23 +114,27 @@ export class ModelRegistry {
         `GANQL_DEFAULT_MODEL: expected a model with a generator (${models.filter(generates).map((m) => m.id).join(', ') || 'none loaded'}), got ${chosen.id}, which only classifies`,
       );
     }
-    return new ModelRegistry(models, defaultId, root, prisma);
+    const registry = new ModelRegistry(models, root, prisma);
+    for (const row of archivedRows) registry.markArchived(archivedFromRow(row));
+    const aliases = await prisma.modelAlias.findMany({ select: { name: true, modelId: true } });
+    registry.setAliases(new Map(aliases.map((a) => [a.name, a.modelId])));
+    return registry;
   }
 
   /**
    * Loads one more version while serving (a training job's result): `folder` is a sub-folder of the
    * models root holding a manifest.json, loaded and recorded as `load` does. The version is in the
    * registry once this resolves; the inference pool must still load it (InferencePool.loadModel)
-   * before it can be sampled. A duplicate id or a broken folder throws and changes nothing.
+   * before it can be sampled. A duplicate id (an archived one included) or a broken folder throws and changes nothing.
    */
   async add(folder: string): Promise<LoadedModel> {
     const relative = path.relative(this.root, path.resolve(this.root, folder));
     if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative) || relative.includes(path.sep)) {
       throw new Error(`ModelRegistry.add: expected a folder directly under ${this.root}, got ${JSON.stringify(folder)}`);
     }
-    const model = await loadVersion(this.root, relative, this.prisma, new Set(this.byId.keys()));
+    const model = await loadVersion(this.root, relative, this.prisma, new Set([...this.byId.keys(), ...this.archived.keys()]));
     // Checked again after the awaits: two adds of one id may have raced.
-    if (this.byId.has(model.id)) {
+    if (this.byId.has(model.id) || this.archived.has(model.id)) {
       model.generator?.dispose();
       throw new Error(`duplicate model id ${model.id}`);
     }
@@ -106,33 +142,155 @@ export class ModelRegistry {
     return model;
   }
 
-  /** Versions recorded in the database (by other replicas sharing it) that this registry has not loaded. */
+  /** Versions recorded in the database (by other replicas sharing it) that this registry has not loaded, archived ones left out. */
   async unloaded(): Promise<{ id: string; path: string }[]> {
-    const rows = await this.prisma.model.findMany({ select: { id: true, path: true }, orderBy: { id: 'asc' } });
-    return rows.filter((r) => !this.byId.has(r.id));
+    const rows = await this.prisma.model.findMany({ where: { archivedAt: null }, select: { id: true, path: true }, orderBy: { id: 'asc' } });
+    return rows.filter((r) => !this.byId.has(r.id) && !this.archived.has(r.id));
   }
 
+  /** The served versions. */
   list(): LoadedModel[] {
     return [...this.byId.values()];
   }
 
+  /** The archived versions this process knows of. */
+  listArchived(): ArchivedModel[] {
+    return [...this.archived.values()];
+  }
+
+  /** Served versions. */
   get size(): number {
     return this.byId.size;
   }
 
-  /** The model with this id; NOT_FOUND names the ids that exist. */
+  /** The served model with this id; NOT_FOUND for an unknown id, and for an archived one saying so. */
   get(id: string): LoadedModel {
     const model = this.byId.get(id);
-    if (!model) throw notFound('model', id);
-    return model;
+    if (model) return model;
+    const archived = this.archived.get(id);
+    if (archived) {
+      throw new GanqlError(
+        ErrorCode.NOT_FOUND,
+        `model ${JSON.stringify(id)} is archived (${archived.archivedAt.toISOString()}): it serves no new work, regenerating its samples included; ` +
+          'its runs, samples and evaluations stay readable, and unarchiveModel serves it again',
+      );
+    }
+    throw notFound('model', id);
   }
 
   /**
-   * The model with this id for an operation that generates images; BAD_USER_INPUT (naming `field`
-   * and the models that do generate) when it has no generator, NOT_FOUND when there is none.
+   * The served model a request names: a model id, an alias, or nothing for the `default` alias.
+   * NOT_FOUND for an unknown id or alias or an archived version; BAD_USER_INPUT when none is named and no default is set.
    */
-  getGenerating(id: string, field = 'modelId'): GeneratingModel {
-    const model = this.get(id);
+  resolve(ref: string | undefined | null): LoadedModel {
+    return this.get(this.idOf(ref ?? this.defaultTarget()));
+  }
+
+  /** The version the `default` alias names; BAD_USER_INPUT when none is set. */
+  private defaultTarget(): string {
+    const target = this.aliases.get(DEFAULT_ALIAS);
+    if (target === undefined) {
+      throw badInput(
+        `modelId: expected a model id or alias, got none, and no "${DEFAULT_ALIAS}" alias is set to use instead (GANQL_DEFAULT_MODEL, or setModelAlias(alias: "${DEFAULT_ALIAS}"))`,
+      );
+    }
+    return target;
+  }
+
+  /** The version a model id or alias names, served or archived (its card); NOT_FOUND when there is none. */
+  describe(ref: string): ModelEntry {
+    const id = this.idOf(ref);
+    const served = this.byId.get(id);
+    if (served) return { served: true, model: served };
+    const archived = this.archived.get(id);
+    if (archived) return { served: false, model: archived };
+    throw notFound('model', id);
+  }
+
+  /** The model id `ref` names: itself when it is an id, the alias's target otherwise (NOT_FOUND for an unknown alias). */
+  idOf(ref: string): string {
+    if (isModelId(ref)) return ref;
+    const target = this.aliases.get(ref);
+    if (target === undefined) {
+      const known = [...this.aliases.keys()].sort();
+      throw new GanqlError(
+        ErrorCode.NOT_FOUND,
+        `model alias ${JSON.stringify(ref)} not found: expected a model id ("<name>@<version>") or one of the aliases ${known.join(', ') || '(none)'}`,
+      );
+    }
+    return target;
+  }
+
+  /** Alias name -> model id. */
+  aliasTable(): ReadonlyMap<string, string> {
+    return this.aliases;
+  }
+
+  /** The aliases naming `id`, sorted. */
+  aliasesOf(id: string): string[] {
+    return [...this.aliases].filter(([, target]) => target === id).map(([name]) => name).sort();
+  }
+
+  /** Replaces the alias table (as read from the database, or after a change made here). */
+  setAliases(aliases: ReadonlyMap<string, string>): void {
+    this.aliases = new Map(aliases);
+  }
+
+  /** Whether `id` is served here. */
+  isServed(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  /** Whether `id` is known here as archived. */
+  isArchived(id: string): boolean {
+    return this.archived.has(id);
+  }
+
+  /**
+   * Takes a served version out of service: requests for it are NOT_FOUND from now on. Returns it so
+   * the caller can unload it from the inference pool and then dispose of its generator.
+   */
+  retire(id: string, info: Pick<ArchivedModel, 'archivedAt' | 'archivedBy'>): LoadedModel | undefined {
+    const model = this.byId.get(id);
+    if (model === undefined) return undefined;
+    this.byId.delete(id);
+    this.archived.set(id, { id, manifest: model.manifest, path: model.path, createdAt: model.createdAt, ...info });
+    return model;
+  }
+
+  /** Records a version archived elsewhere (another replica) that this process never loaded. */
+  markArchived(model: ArchivedModel): void {
+    if (!this.byId.has(model.id)) this.archived.set(model.id, model);
+  }
+
+  /**
+   * Loads an archived version from its folder again and serves it (after unarchiveModel); the pool
+   * must still load it. Throws, changing nothing, when its folder does not load.
+   */
+  async restore(id: string): Promise<LoadedModel> {
+    const archived = this.archived.get(id);
+    if (archived === undefined) throw new Error(`ModelRegistry.restore: expected an archived model, got ${JSON.stringify(id)}`);
+    const model = await loadVersion(this.root, archived.path, this.prisma, new Set(this.byId.keys()));
+    if (model.id !== id) {
+      model.generator?.dispose();
+      throw new Error(`${path.join(this.root, archived.path)}: expected model ${id}, got ${model.id}`);
+    }
+    this.archived.delete(id);
+    this.byId.set(id, model);
+    return model;
+  }
+
+  /** Forgets an archived version that is no longer archived and could not be loaded here (its folder is missing). */
+  forgetArchived(id: string): void {
+    this.archived.delete(id);
+  }
+
+  /**
+   * The served model a model id or alias names, for an operation that generates images; BAD_USER_INPUT
+   * (naming `field` and the models that do generate) when it has no generator, NOT_FOUND when there is none.
+   */
+  getGenerating(ref: string, field = 'modelId'): GeneratingModel {
+    const model = this.get(this.idOf(ref));
     if (generates(model)) return model;
     const generating = this.list().filter(generates).map((m) => m.id);
     throw badInput(
@@ -141,18 +299,27 @@ export class ModelRegistry {
     );
   }
 
-  /** For an operation that generates: `id` if given, else the configured default, else the first model with a generator. */
-  resolveGenerating(id: string | undefined | null): GeneratingModel {
-    if (id !== undefined && id !== null) return this.getGenerating(id);
-    const fallback = this.defaultId ?? this.list().find(generates)?.id;
-    if (fallback === undefined) throw badInput('modelId: no model with a generator is loaded on this server, so one cannot be chosen');
-    return this.getGenerating(fallback);
+  /** For an operation that generates: the model id or alias given, else the `default` alias's version (see resolve). */
+  resolveGenerating(ref: string | undefined | null): GeneratingModel {
+    return this.getGenerating(ref ?? this.defaultTarget());
   }
 
   dispose(): void {
     for (const model of this.byId.values()) model.generator?.dispose();
     this.byId.clear();
   }
+}
+
+/** An archived version from its Model row (its manifest as loaded when it was served). */
+export function archivedFromRow(row: { id: string; manifest: string; path: string; createdAt: Date; archivedAt: Date | null; archivedBy: string | null }): ArchivedModel {
+  return {
+    id: row.id,
+    manifest: parseManifest(JSON.parse(row.manifest), `model ${row.id}`),
+    path: row.path,
+    createdAt: row.createdAt,
+    archivedAt: row.archivedAt ?? new Date(),
+    archivedBy: row.archivedBy,
+  };
 }
 
 /** Loads `<root>/<folder>` (manifest and served generator, if it has one) and upserts its Model row; `taken` ids are refused before the weights load. */

@@ -13,6 +13,11 @@ export const RUN_KINDS = [
   'OPTIMAL_STIMULUS',
   'FEATURE_CLASSIFIER',
   'CONCEPT_FILTERS',
+  // Model management (src/model-admin): each change of an alias or of a version's archive state.
+  'SET_MODEL_ALIAS',
+  'DELETE_MODEL_ALIAS',
+  'ARCHIVE_MODEL',
+  'UNARCHIVE_MODEL',
 ] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 

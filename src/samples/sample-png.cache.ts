@@ -11,6 +11,9 @@ export interface SamplePng {
   etag: string;
 }
 
+/** A cached PNG with the model version that made it (so the images of an archived version are not served from memory). */
+export type CachedPng = SamplePng & { modelId: string };
+
 export function samplePng(png: Buffer): SamplePng {
   return { png, etag: `"${createHash('sha256').update(png).digest().subarray(0, 16).toString('base64url')}"` };
 }
@@ -21,14 +24,14 @@ export function samplePng(png: Buffer): SamplePng {
  */
 export class SamplePngCache {
   // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
-  private readonly entries = new Map<string, SamplePng>();
+  private readonly entries = new Map<string, CachedPng>();
   private totalBytes = 0;
 
   constructor(readonly maxBytes: number) {
     if (!Number.isInteger(maxBytes) || maxBytes < 0) throw new Error(`SamplePngCache: expected maxBytes to be an integer >= 0, got ${maxBytes}`);
   }
 
-  get(id: string): SamplePng | undefined {
+  get(id: string): CachedPng | undefined {
     const entry = this.entries.get(id);
     if (entry !== undefined) {
       this.entries.delete(id);
@@ -37,8 +40,8 @@ export class SamplePngCache {
     return entry;
   }
 
-  /** Keeps `png` as the image of sample `id` (unless it alone is over the budget), dropping the least recently used beyond it. */
-  put(id: string, png: Buffer): void {
+  /** Keeps `png` as the image of sample `id` of model `modelId` (unless it alone is over the budget), dropping the least recently used beyond it. */
+  put(id: string, png: Buffer, modelId: string): void {
     if (png.length > this.maxBytes) return;
     const previous = this.entries.get(id);
     if (previous !== undefined) {
@@ -48,7 +51,7 @@ export class SamplePngCache {
     // A small Buffer is usually a slice of Node's shared 8 KiB pool, which it would keep alive: an own copy keeps the byte count true.
     const own = Buffer.allocUnsafeSlow(png.length);
     png.copy(own);
-    this.entries.set(id, samplePng(own));
+    this.entries.set(id, { ...samplePng(own), modelId });
     this.totalBytes += png.length;
     for (const [oldest, { png: bytes }] of this.entries) {
       if (this.totalBytes <= this.maxBytes) break;

@@ -93,7 +93,8 @@ export class SampleService {
    */
   png(id: string): Promise<SamplePng & { cached: boolean }> {
     const cached = this.pngs.get(id);
-    if (cached !== undefined) return Promise.resolve({ ...cached, cached: true });
+    // An archived version's images are not served from memory: regenerating refuses them, as sample(id) does.
+    if (cached !== undefined && this.registry.isServed(cached.modelId)) return Promise.resolve({ png: cached.png, etag: cached.etag, cached: true });
     let pending = this.regenerating.get(id);
     if (pending === undefined) {
       pending = this.regeneratePng(id).finally(() => this.regenerating.delete(id));
@@ -246,7 +247,7 @@ export class SampleService {
     const [height, width, channels] = model.manifest.imageShape;
     if (channels !== 1 && channels !== 3) throw new Error(`model ${model.id}: cannot encode ${channels} channels as PNG`);
     const png = encodePng(pixels, width, height, channels, model.manifest.outputRange);
-    this.pngs.put(id, png);
+    this.pngs.put(id, png, model.id);
     return { id, modelId: model.id, runId, index, latent, pixels, png, width, height, channels, backend, createdAt };
   }
 }

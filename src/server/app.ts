@@ -27,6 +27,7 @@ import { ImageResolver } from '../graphql/common/image.resolver';
 import { FeaturesResolver } from '../graphql/features/features.resolver';
 import { createContext, type GraphqlContext } from '../graphql/context';
 import { EvaluationResolver } from '../graphql/evaluation/evaluation.resolver';
+import { ModelEvaluationResolver } from '../graphql/evaluation/model-evaluation.resolver';
 import { LatentResolver } from '../graphql/latent/latent.resolver';
 import { ModelResolver } from '../graphql/models/model.resolver';
 import { RunResolver } from '../graphql/runs/run.resolver';
@@ -37,6 +38,7 @@ import type { Principal } from '../auth/principal';
 import type { Scope } from '../auth/scopes';
 import { ApiKeyService } from '../auth/api-key.service';
 import { RateLimiter } from '../auth/rate-limiter';
+import { DatabaseRateLimiter } from '../auth/database-rate-limiter';
 import { authMiddleware, presentedKey, resolvePrincipal, scopeMiddleware } from './auth.middleware';
 import { corsMiddleware } from './cors';
 import { IMAGES_PATH, imagesRouter, sampleImageUrl } from './images';
@@ -51,6 +53,7 @@ import type { Logger } from '../log/logger';
 import { createEvaluationGauges, createMetrics } from '../metrics/metrics';
 import { ModelRegistry } from '../models/model-registry';
 import { ModelService } from '../models/model.service';
+import { ModelAdminService } from '../model-admin/model-admin.service';
 import { Replica } from '../runs/replica';
 import { RunService } from '../runs/run.service';
 import { SampleService } from '../samples/sample.service';
@@ -139,7 +142,9 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   });
   const executor = await chooseExecutor({ backend: backend.name, workers: config.inferenceWorkers, registry, modelsDir: config.modelsDir, onnx, log });
   const pool = new InferencePool(executor, config.pool, metrics.poolListener);
-  const modelService = new ModelService(registry, engine);
+  const modelService = new ModelService(registry, engine, database.prisma);
+  const modelAdmin = new ModelAdminService(database, registry, pool, runService, log);
+  await modelAdmin.seedDefault(config.defaultModelId);
   const sampleService = new SampleService(database, registry, pool, runService, config.maxSamplesPerRequest, new SamplePngCache(config.http.imageCacheBytes));
   const latentService = new LatentService(registry, sampleService, runService);
   const classifyService = new ClassifyService(registry, pool, runService, config.maxSamplesPerRequest);
@@ -174,7 +179,8 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   const anonymousPolicy = { loopbackScopes: config.auth.anonymousLoopbackScopes, remoteScopes: config.auth.anonymousRemoteScopes };
   const schema = await buildGanqlSchema(
     new Map<ClassType, object>([
-      [ModelResolver, new ModelResolver(modelService, runService)],
+      [ModelResolver, new ModelResolver(modelService, runService, modelAdmin)],
+      [ModelEvaluationResolver, new ModelEvaluationResolver(evaluationService)],
       [SampleResolver, new SampleResolver(sampleService)],
       [ClassifyResolver, new ClassifyResolver(classifyService)],
       [LatentResolver, new LatentResolver(latentService)],
@@ -237,13 +243,16 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   };
   if (trainingQueue.shared) await sweep();
   replica.start(trainingQueue.shared ? sweep : undefined);
+  // Replicas: aliases and archive marks other replicas set apply here within a poll (SQLite: one process, every change is made here).
+  if (database.provider === 'postgresql') modelAdmin.start(config.modelStatePollMs);
 
   let accepting = true;
   const auth = authMiddleware({
     apiKeys,
     anonymous: anonymousPolicy,
     keyRateLimit: { ratePerSecond: config.auth.keyRatePerSecond, burst: config.auth.keyRateBurst },
-    limiter: new RateLimiter(),
+    // PostgreSQL: one bucket per key for all replicas; SQLite: one process, in memory.
+    limiter: database.provider === 'postgresql' ? new DatabaseRateLimiter(database) : new RateLimiter(),
     log,
     onRefused: (reason) => metrics.onAuthRefused(reason),
   });
@@ -309,6 +318,7 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
         await drained;
         // Background jobs (evaluations) stop at their next step, recorded INTERRUPTED, before the pool closes under them.
         await runService.interruptJobs('the server stopped while this run was in progress');
+        await modelAdmin.stop();
         await pool.close();
         registry.dispose();
         await evaluationService.dispose();

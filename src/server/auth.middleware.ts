@@ -1,7 +1,7 @@
 import type express from 'express';
 import type { ApiKeyService } from '../auth/api-key.service';
 import { anonymous, describePrincipal, requireScope, type AnonymousPolicy, type Principal } from '../auth/principal';
-import type { RateLimit, RateLimiter } from '../auth/rate-limiter';
+import type { KeyRateLimiter, RateLimit } from '../auth/rate-limiter';
 import type { Scope } from '../auth/scopes';
 import { ErrorCode } from '../errors/error-code';
 import { isGanqlError } from '../errors/ganql-error';
@@ -12,7 +12,8 @@ export interface AuthOptions {
   anonymous: AnonymousPolicy;
   /** Applied to keys without their own rate (GANQL_KEY_RATE_LIMIT); a key's own rate keeps this burst ratio. */
   keyRateLimit: RateLimit;
-  limiter: RateLimiter;
+  /** In memory on SQLite; in the database on PostgreSQL, so replicas share each key's limit. */
+  limiter: KeyRateLimiter;
   log: Logger;
   onRefused?: (reason: 'unauthenticated' | 'forbidden' | 'rate_limited') => void;
 }
@@ -65,24 +66,29 @@ function refuse(res: express.Response, status: number, code: ErrorCode, message:
 export function authMiddleware(options: AuthOptions): express.RequestHandler {
   return (req, res, next) => {
     const remote = req.socket.remoteAddress;
-    resolvePrincipal(presentedKey(req.headers), remote, options).then(
+    // The principal to go on with, or undefined when the request was answered here (429).
+    const admit = async (): Promise<Principal | undefined> => {
+      const principal = await resolvePrincipal(presentedKey(req.headers), remote, options);
+      const limit = rateLimitOf(principal, options.keyRateLimit);
+      if (limit === undefined || principal.kind !== 'key') return principal;
+      const decision = await options.limiter.take(principal.keyId, limit);
+      if (!decision.allowed) {
+        options.log.warn('request refused: rate limit', { principal: describePrincipal(principal), remote, ratePerSecond: limit.ratePerSecond });
+        options.onRefused?.('rate_limited');
+        res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+        refuse(
+          res,
+          429,
+          ErrorCode.RATE_LIMITED,
+          `rate limit of key ${principal.keyId} exceeded: ${limit.ratePerSecond} requests per second (burst ${limit.burst}); retry after ${decision.retryAfterSeconds} s`,
+        );
+        return undefined;
+      }
+      return principal;
+    };
+    admit().then(
       (principal) => {
-        const limit = rateLimitOf(principal, options.keyRateLimit);
-        if (limit !== undefined && principal.kind === 'key') {
-          const decision = options.limiter.take(principal.keyId, limit);
-          if (!decision.allowed) {
-            options.log.warn('request refused: rate limit', { principal: describePrincipal(principal), remote, ratePerSecond: limit.ratePerSecond });
-            options.onRefused?.('rate_limited');
-            res.setHeader('Retry-After', String(decision.retryAfterSeconds));
-            refuse(
-              res,
-              429,
-              ErrorCode.RATE_LIMITED,
-              `rate limit of key ${principal.keyId} exceeded: ${limit.ratePerSecond} requests per second (burst ${limit.burst}); retry after ${decision.retryAfterSeconds} s`,
-            );
-            return;
-          }
-        }
+        if (principal === undefined) return;
         res.locals.principal = principal;
         next();
       },

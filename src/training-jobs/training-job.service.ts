@@ -59,9 +59,10 @@ export class TrainingJobService {
   async start(request: TrainingRequest): Promise<TrainingJobRecord> {
     const id = await this.o.runs.startQueued({ kind: 'TRAIN', modelId: request.fineTuneFrom ?? undefined, parameters: request }, async (run) => {
       if (this.runner.stopping) throw new GanqlError(ErrorCode.UNAVAILABLE, 'the server is shutting down; start the job again once it is back');
-      await this.o.store.create(
-        planTrainingJob(request, run.runId, this.o.registry, this.o.config.jobsDir, { scorers: this.o.scorers, dir: this.o.scorersDir }),
-      );
+      const job = planTrainingJob(request, run.runId, this.o.registry, this.o.config.jobsDir, { scorers: this.o.scorers, dir: this.o.scorersDir });
+      // fineTuneFrom may be an alias: the run records the version it names.
+      if (job.parentModelId !== null) run.setModel(job.parentModelId);
+      await this.o.store.create(job);
       try {
         await this.o.queue.enqueue(run.runId);
       } catch (error) {

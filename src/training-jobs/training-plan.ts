@@ -38,7 +38,7 @@ export function planTrainingJob(
   scorers: { scorers: ScorerCatalog; dir: string },
 ): NewTrainingJob {
   const { name: requestedName, fineTuneFrom, dataset: datasetName, ...specInput } = request;
-  const parent = fineTuneFrom === undefined || fineTuneFrom === null ? undefined : registry.get(fineTuneFrom);
+  const parent = fineTuneFrom === undefined || fineTuneFrom === null ? undefined : registry.resolve(fineTuneFrom);
   const dataset = datasetOf(datasetName, parent);
   const input: TrainingSpecInput = { ...dropNulls(specInput), dataset };
   // Said before the parent's network fills the defaults, which these modes would refuse in its stead.

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackend, describeKernels } from '../backend/backend';
 import type { TrainingData } from '../data/training-data';
-import type { ModelManifest } from '../models/manifest';
+import { readManifest, type ModelManifest } from '../models/manifest';
 import { writeAtomic } from './atomic-write';
 import type { SessionOptions } from './session-options';
 import type { EpochRecord, SessionTrainer } from './session-trainer';
@@ -12,7 +12,7 @@ import type { TrainingSpec } from './training-spec';
 /** What a version written by a session is made of; each version adds its label, grid and finish time. */
 export interface VersionInput {
   spec: TrainingSpec;
-  options: Pick<SessionOptions, 'name' | 'command'>;
+  options: Pick<SessionOptions, 'name' | 'command' | 'fineTuneFrom'>;
   trainer: SessionTrainer;
   /** The training split (its count and image shape are recorded). */
   data: Pick<TrainingData, 'count' | 'shape'>;
@@ -72,6 +72,7 @@ function provenance(
     beta1: spec.beta1,
     examples: v.data.count,
     command: v.options.command,
+    ...(v.options.fineTuneFrom !== undefined ? { fineTuneFrom: versionIdOf(v.options.fineTuneFrom) } : {}),
     backend: tf.getBackend(),
     kernels: kernelsInUse(),
     finalLosses: losses,
@@ -81,6 +82,12 @@ function provenance(
     // Only the metrics the epoch measured are there, each a number.
     metrics: metrics,
   };
+}
+
+/** The model id of the version folder a run fine-tuned from (its manifest's "<name>@<version>"), for the manifest's provenance. */
+function versionIdOf(dir: string): string {
+  const parent = readManifest(dir);
+  return `${parent.name}@${parent.version}`;
 }
 
 /** The file of a version folder that holds its run's per-epoch records (learning curves). */

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       backendOrder: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
       onnx: { enabled: true, threads: 1 },
       maxSamplesPerRequest: 256,
+      modelStatePollMs: 1000,
       logLevel: 'info',
       pool: { maxBatchSize: 64, maxQueueDelayMs: 5, maxQueueSize: 4096, requestTimeoutMs: 30000 },
       queryLimits: { maxDepth: 12, maxAliases: 32, maxRootFields: 16, maxCost: 10000, maxImages: 256, maxAnalyses: 2 },
@@ -43,6 +44,8 @@ describe('loadConfig', () => {
     });
     expect(config.pool.maxBatchSize).toBe(8);
     expect(loadConfig({ GANQL_TRAINING_THREADS: '0' }).training.threads).toBe(0);
+    expect(loadConfig({ GANQL_MODEL_STATE_POLL_MS: '250' }).modelStatePollMs).toBe(250);
+    expect(() => loadConfig({ GANQL_MODEL_STATE_POLL_MS: '50' })).toThrow('GANQL_MODEL_STATE_POLL_MS: expected an integer in 100..600000, got "50"');
     const limits = loadConfig({
       GANQL_MAX_QUERY_DEPTH: '5',
       GANQL_MAX_ALIASES: '0',

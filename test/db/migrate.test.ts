@@ -74,6 +74,8 @@ describe.skipIf(!pgServer)('PostgreSQL migrations (GANQL_TEST_POSTGRES_URL)', ()
         'ApiKey',
         'Evaluation',
         'Model',
+        'ModelAlias',
+        'RateLimit',
         'ReferenceStats',
         'Replica',
         'Run',

@@ -61,6 +61,10 @@ class FakeExecutor implements Executor {
     this.loaded.push(spec);
   }
 
+  async unloadModel(modelId: string): Promise<void> {
+    this.loaded.splice(0, this.loaded.length, ...this.loaded.filter((spec) => spec.id !== modelId));
+  }
+
   private async run(pass: InferencePass, modelId: string, input: Float32Array, n: number, setting?: string): Promise<void> {
     this.batches.push(n);
     this.passes.push({ pass, modelId, n, ...(setting !== undefined ? { setting } : {}) });
@@ -235,6 +239,27 @@ describe('InferencePool', () => {
     await pool.close();
     await expect(pool.loadModel({ id: 'late@1', dir: '/x' })).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
     expect(executor.loaded).toHaveLength(1);
+  });
+
+  it('unloadModel: new work for the model is NOT_FOUND, a batch still gathering reaches no executor, and loadModel serves it again', async () => {
+    const executor = new FakeExecutor();
+    const pool = new InferencePool(executor, { ...OPTIONS, maxQueueDelayMs: 20 });
+    const spec: ModelSpec = { id: 'm@1', dir: '/models/m/generator' };
+    await pool.loadModel(spec);
+    const gathering = pool.generate('m@1', [z(1)]);
+    await pool.unloadModel('m@1');
+    await expect(gathering).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND, message: 'model "m@1" was archived: it is no longer served' });
+    await expect(pool.generate('m@1', [z(2)])).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
+    await expect(pool.optimalStimulus('m@1', { layer: 'enc', neuron: 1, steps: 1, stepSize: 1, maxNorm: 1, seed: 0 })).rejects.toMatchObject({
+      code: ErrorCode.NOT_FOUND,
+    });
+    expect(executor.loaded).toEqual([]);
+    expect(executor.passes).toEqual([]);
+    // Other models are served as before.
+    expect(await pool.generate('other@1', [z(3)])).toEqual([z(3).map((v) => v * 2)]);
+    await pool.loadModel(spec);
+    expect(await pool.generate('m@1', [z(4)])).toEqual([z(4).map((v) => v * 2)]);
+    expect(pool.stats().queued).toBe(0);
   });
 
   it('batches layer passes and filter removals only with requests of the same setting', async () => {

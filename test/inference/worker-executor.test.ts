@@ -106,6 +106,27 @@ describe('WorkerExecutor', () => {
     expect(events.filter((e) => e.type === 'exited')).toHaveLength(exits);
   });
 
+  it('unloadModel: queued batches fail NOT_FOUND, the running one finishes, workers release the model, and loadModel serves it again', async () => {
+    const own = await WorkerExecutor.create({ workers: 1, models: [{ id: 'tiny@1', dir: path.join(dir, 'generator') }] });
+    await own.generate('tiny@1', seededLatents(1, LATENT, 40), 1);
+    const holding = own.tensorCount();
+    // One worker: the first batch runs, the second waits in the queue when the model is unloaded.
+    const running = own.generate('tiny@1', seededLatents(64, LATENT, 41), 64);
+    const queued = own.generate('tiny@1', seededLatents(1, LATENT, 42), 1);
+    await own.unloadModel('tiny@1');
+    await expect(queued).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'model "tiny@1" was archived while this request waited for it' });
+    expect(await running).toHaveLength(64 * 28 * 28);
+    await expect(own.generate('tiny@1', seededLatents(1, LATENT), 1)).rejects.toThrow('WorkerExecutor: expected a model id among , got "tiny@1"');
+    // The worker drops it once its batch is done; its tensor count comes with the reply.
+    for (let i = 0; i < 50 && own.tensorCount() >= holding; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(own.tensorCount()).toBeLessThan(holding);
+    await own.loadModel({ id: 'tiny@1', dir: path.join(dir, 'generator') });
+    const latents = seededLatents(2, LATENT, 43);
+    expect(maxAbsDiff(await own.generate('tiny@1', latents.slice(), 2), await reference(latents, 2))).toBeLessThanOrEqual(1e-5);
+    expect(own.tensorCount()).toBe(holding);
+    await own.close();
+  });
+
   it('close() lets queued and running batches finish, then refuses new ones', async () => {
     const own = await WorkerExecutor.create({ workers: 1, models: [{ id: 'tiny@1', dir: path.join(dir, 'generator') }] });
     const latents = [1, 2, 3].map((n) => seededLatents(n, LATENT, 30 + n));

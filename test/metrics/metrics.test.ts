@@ -153,6 +153,7 @@ describe('createMetrics', () => {
       hasFeatureNetwork: () => false,
       optimalStimulus: () => Promise.reject(new Error('no feature network in this fake')),
       loadModel: () => Promise.reject(new Error('fixed models in this fake')),
+      unloadModel: () => Promise.reject(new Error('fixed models in this fake')),
       tensorCount: () => 0,
       async close() {},
     };

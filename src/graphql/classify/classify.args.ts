@@ -23,7 +23,7 @@ export class ImageInput {
 
 @ArgsType()
 export class ClassifyArgs {
-  @Field(() => ID, { description: 'A semi-supervised K+1 model version (one whose manifest has a classifier).' })
+  @Field(() => ID, { description: 'A semi-supervised K+1 model version (one whose manifest has a classifier), by id or alias.' })
   modelId!: string;
 
   @Field(() => [ImageInput], { description: `1..GANQL_MAX_SAMPLES images (default limit ${DEFAULT_MAX_SAMPLES}), classified in the shared pool's batches.` })

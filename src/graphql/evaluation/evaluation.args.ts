@@ -37,7 +37,7 @@ registerEnumType(EvaluationMetricEnum, {
 
 @ArgsType()
 export class EvaluateArgs {
-  @Field(() => ID, { nullable: true, description: 'Model version id; the server default when omitted.' })
+  @Field(() => ID, { nullable: true, description: 'Model version id or alias; the "default" alias when omitted.' })
   modelId?: string;
 
   @Field(() => [EvaluationMetricEnum], { description: 'Metrics to compute: at least one; repeats are ignored.' })

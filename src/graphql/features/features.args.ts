@@ -7,7 +7,7 @@ const range = (r: { min: number; max: number }): string => `${r.min}..${r.max}`;
 
 @ArgsType()
 export class NeuronProbeArgs {
-  @Field(() => ID, { description: 'A model with a feature network: its discriminator (a GAN), or the encoder of an autoencoder.' })
+  @Field(() => ID, { description: 'A model (id or alias) with a feature network: its discriminator (a GAN), or the encoder of an autoencoder.' })
   modelId!: string;
 
   @Field(() => String, { description: 'A layer of Model.featureLayers.' })
@@ -34,7 +34,7 @@ export class NeuronProbeArgs {
 
 @ArgsType()
 export class OptimalStimulusArgs {
-  @Field(() => ID, { description: 'A model with a feature network.' })
+  @Field(() => ID, { description: 'A model (id or alias) with a feature network.' })
   modelId!: string;
 
   @Field(() => String, { description: 'A layer of Model.featureLayers.' })
@@ -65,7 +65,7 @@ export class OptimalStimulusArgs {
 
 @ArgsType()
 export class FeatureClassifierArgs {
-  @Field(() => ID, { description: 'A model with a feature network.' })
+  @Field(() => ID, { description: 'A model (id or alias) with a feature network.' })
   modelId!: string;
 
   @Field(() => [String], { description: `${range(featureClassifier.layers)} distinct layers of Model.featureLayers, concatenated in this order.` })
@@ -80,7 +80,7 @@ export class FeatureClassifierArgs {
 
 @ArgsType()
 export class ConceptFiltersArgs {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'A model version, by id or alias.' })
   modelId!: string;
 
   @Field(() => String, { description: 'A layer of Model.generatorLayers (e.g. the DCGAN\'s "g_reshape": its 64 feature maps at 7x7).' })

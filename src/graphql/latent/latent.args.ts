@@ -38,7 +38,7 @@ export class ConceptTermInput {
 
 @ArgsType()
 export class InterpolateArgs {
-  @Field(() => ID, { nullable: true, description: 'Model version id; the server default when omitted.' })
+  @Field(() => ID, { nullable: true, description: 'Model version id or alias; the "default" alias when omitted.' })
   modelId?: string;
 
   @Field(() => LatentRefInput)
@@ -56,7 +56,7 @@ export class InterpolateArgs {
 
 @ArgsType()
 export class LatentArithmeticArgs {
-  @Field(() => ID, { nullable: true, description: 'Model version id; the server default when omitted.' })
+  @Field(() => ID, { nullable: true, description: 'Model version id or alias; the "default" alias when omitted.' })
   modelId?: string;
 
   @Field(() => [ConceptTermInput], { description: `${L.terms.min}..${L.terms.max} terms, e.g. smiling woman - neutral woman + neutral man.` })

@@ -1,23 +1,58 @@
-import type { LoadedModel } from '../../models/model-registry';
+import type { AliasView } from '../../model-admin/model-admin.service';
+import { featureNetworkOf } from '../../models/feature-network';
+import type { ModelEntry } from '../../models/model-registry';
+import type { ModelLineage } from '../../models/model.service';
 import { toLayerInfo } from '../features/features.mapper';
-import type { Model } from './model.type';
+import type { Model, ModelAlias, ModelProvenance } from './model.type';
 
-export function toModel(loaded: LoadedModel, backend: string): Model {
-  const [height, width, channels] = loaded.manifest.imageShape;
+/** A served or archived version as the API shows it; an archived one is not loaded, so its layers are not listed. */
+export function toModel(entry: ModelEntry, backend: string, aliases: string[]): Model {
+  const { id, manifest, createdAt } = entry.model;
+  const [height, width, channels] = manifest.imageShape;
+  const loaded = entry.served ? entry.model : undefined;
   return {
-    id: loaded.id,
-    name: loaded.manifest.name,
-    version: loaded.manifest.version,
-    architecture: loaded.manifest.architecture,
-    dataset: loaded.manifest.dataset,
-    latentSize: loaded.manifest.latentSize ?? null,
+    id,
+    name: manifest.name,
+    version: manifest.version,
+    architecture: manifest.architecture,
+    dataset: manifest.dataset,
+    latentSize: manifest.latentSize ?? null,
     imageShape: { height, width, channels },
     backend,
-    createdAt: loaded.createdAt,
-    trainingCommand: loaded.manifest.training.command,
-    trainingSeed: loaded.manifest.training.seed,
-    featureNetworkRole: loaded.featureNetwork?.role ?? null,
-    featureLayers: loaded.featureNetwork ? loaded.featureNetwork.layers.map(toLayerInfo) : null,
-    generatorLayers: loaded.generatorLayers.map(toLayerInfo),
+    createdAt,
+    trainingCommand: manifest.training.command,
+    trainingSeed: manifest.training.seed,
+    featureNetworkRole: featureNetworkOf(manifest)?.role ?? null,
+    featureLayers: loaded?.featureNetwork ? loaded.featureNetwork.layers.map(toLayerInfo) : null,
+    generatorLayers: loaded ? loaded.generatorLayers.map(toLayerInfo) : [],
+    aliases,
+    archived: !entry.served,
+    archivedAt: entry.served ? null : entry.model.archivedAt,
   };
+}
+
+/** The manifest's training record and the version's lineage. */
+export function toProvenance(entry: ModelEntry, lineage: ModelLineage): ModelProvenance {
+  const { manifest, createdAt } = entry.model;
+  const t = manifest.training;
+  const trainedAt = new Date(t.finishedAt);
+  return {
+    command: t.command,
+    seed: t.seed,
+    epochs: t.epochs,
+    batchSize: t.batchSize,
+    learningRate: t.learningRate,
+    dataset: manifest.dataset,
+    examples: t.examples,
+    trainedAt: Number.isNaN(trainedAt.getTime()) ? createdAt : trainedAt,
+    durationSeconds: t.durationSeconds,
+    backend: t.backend,
+    kernels: t.kernels ?? null,
+    parentModelId: lineage.parentModelId,
+    trainingJobId: lineage.trainingJobId,
+  };
+}
+
+export function toModelAlias(view: AliasView): ModelAlias {
+  return { alias: view.alias, modelId: view.modelId, setBy: view.setBy, setAt: view.setAt };
 }

@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { LayerInfo } from '../features/features.type';
 
 @ObjectType({ description: 'Height, width and channels of the images a model makes (a model without a generator: that it classifies).' })
@@ -13,7 +13,64 @@ export class ImageShape {
   channels!: number;
 }
 
-@ObjectType({ description: 'A trained, servable model version.' })
+@ObjectType({ description: "Where a model version came from: its training run as its manifest records it, and the version it was fine-tuned from." })
+export class ModelProvenance {
+  @Field(() => String, { description: 'The exact command that trained it (npm run train ..., or the startTraining job and its settings).' })
+  command!: string;
+
+  @Field(() => Int, { description: 'Seed of the training run.' })
+  seed!: number;
+
+  @Field(() => Int, { description: 'Epochs it trained for.' })
+  epochs!: number;
+
+  @Field(() => Int)
+  batchSize!: number;
+
+  @Field(() => Float)
+  learningRate!: number;
+
+  @Field(() => String, { description: 'Dataset it was trained on.' })
+  dataset!: string;
+
+  @Field(() => Int, { description: 'Training examples it used.' })
+  examples!: number;
+
+  @Field(() => Date, { description: 'When its training finished.' })
+  trainedAt!: Date;
+
+  @Field(() => Float, { description: 'Wall-clock seconds its training took.' })
+  durationSeconds!: number;
+
+  @Field(() => String, { description: 'The tfjs backend it trained on (Model.backend is the one serving it).' })
+  backend!: string;
+
+  @Field(() => String, { nullable: true, description: 'The kernels it trained on, e.g. "native avx512, 2 threads"; null for versions written before this was recorded.' })
+  kernels!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The version it was fine-tuned from (fineTuneFrom, --fine-tune-from); null when it trained from scratch.' })
+  parentModelId!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The startTraining job that made it; null for versions trained by npm run train.' })
+  trainingJobId!: string | null;
+}
+
+@ObjectType({ description: 'A name for a model version, usable wherever a model id goes; "default" is what a query naming no model serves.' })
+export class ModelAlias {
+  @Field(() => String, { description: "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (never '@', which model ids hold)." })
+  alias!: string;
+
+  @Field(() => ID, { description: 'The version it names (always a served one).' })
+  modelId!: string;
+
+  @Field(() => String, { description: 'Who set it: "key <id> (<name>)", "anonymous (loopback)", or "seed: <source>" for the start-up seed of "default".' })
+  setBy!: string;
+
+  @Field(() => Date)
+  setAt!: Date;
+}
+
+@ObjectType({ description: 'A trained model version: served, or archived (archiveModel) with its records kept.' })
 export class Model {
   @Field(() => ID, { description: '"<name>@<version>", stable across restarts.' })
   id!: string;
@@ -61,7 +118,17 @@ export class Model {
   featureLayers!: LayerInfo[] | null;
 
   @Field(() => [LayerInfo], {
-    description: 'Layers of the served generator that samples(removeFilters) and conceptFilters can name (batchnorms are folded away when served); empty without a generator.',
+    description:
+      'Layers of the served generator that samples(removeFilters) and conceptFilters can name (batchnorms are folded away when served); empty without a generator, and for an archived version, which is not loaded.',
   })
   generatorLayers!: LayerInfo[];
+
+  @Field(() => [String], { description: 'The aliases naming this version (setModelAlias), sorted; "default" among them when queries naming no model serve it.' })
+  aliases!: string[];
+
+  @Field(() => Boolean, { description: 'True once archiveModel took it out of service: new work with it is NOT_FOUND, its runs, samples and evaluations stay readable.' })
+  archived!: boolean;
+
+  @Field(() => Date, { nullable: true, description: 'When it was archived; null while served.' })
+  archivedAt!: Date | null;
 }

@@ -21,6 +21,13 @@ registerEnumType(RunKindEnum, {
     OPTIMAL_STIMULUS: { description: 'optimalStimulus: the input maximising one neuron, by gradient ascent under a norm constraint.' },
     FEATURE_CLASSIFIER: { description: "featureClassifier: a linear classifier on a feature network's max-pooled features (Radford et al. 2015)." },
     CONCEPT_FILTERS: { description: 'conceptFilters: the generator feature maps most associated with a concept, and the effect of removing them.' },
+    SET_MODEL_ALIAS: {
+      description:
+        'setModelAlias (or the start-up seed of "default"): an alias pointed at a model version; parameters say by whom, result the previous target.',
+    },
+    DELETE_MODEL_ALIAS: { description: 'deleteModelAlias: an alias removed; result says what it pointed at.' },
+    ARCHIVE_MODEL: { description: 'archiveModel: a model version stopped being served; its records stay.' },
+    UNARCHIVE_MODEL: { description: 'unarchiveModel: an archived model version served again.' },
   },
 });
 registerEnumType(RunStatusEnum, {

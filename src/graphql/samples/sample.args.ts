@@ -16,7 +16,7 @@ export class FilterRemovalInput {
 
 @ArgsType()
 export class SamplesArgs {
-  @Field(() => ID, { nullable: true, description: 'Model version id; the server default when omitted.' })
+  @Field(() => ID, { nullable: true, description: 'Model version id or alias; the "default" alias when omitted.' })
   modelId?: string;
 
   @Field(() => Int, {

@@ -79,7 +79,7 @@ export class StartTrainingInput {
   @Field(() => ID, {
     nullable: true,
     description:
-      'A model version id to start from (its generator and discriminator weights); NOT_FOUND if unknown. Its architecture, latent size and (DCGAN) filters are the defaults.',
+      'A model version id or alias to start from (its generator and discriminator weights); NOT_FOUND if unknown or archived. Its architecture, latent size and (DCGAN) filters are the defaults.',
   })
   fineTuneFrom?: string | null;
 

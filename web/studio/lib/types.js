@@ -9,8 +9,8 @@
  * @typedef {{
  *   id: string, name: string, version: string, architecture: string, dataset: string,
  *   latentSize: number | null, imageShape: ImageShape, featureNetworkRole: string | null,
- *   featureLayers: Layer[], generatorLayers: Layer[],
- * }} ModelInfo a model version as `models` lists it
+ *   featureLayers: Layer[], generatorLayers: Layer[], aliases: string[],
+ * }} ModelInfo a model version as `models` lists it (aliases: "default" on the one a request naming no model serves)
  */
 /** @typedef {{ id: string, index: number, modelId: string, latent: number[], image: SampleImage }} Sample */
 /** A page module: mount(root) draws the page into root and returns what takes it down. */

@@ -7,7 +7,7 @@ import { busy, clearError, el, field, imageFromDataUrl, imageFromUrl, modelOptio
 /** @import { Image, ModelInfo, Sample } from '../lib/types.js' */
 
 const MODELS = `query StudioModels {
-  models { id name version architecture dataset latentSize imageShape { width height channels } }
+  models { id name version architecture dataset latentSize imageShape { width height channels } aliases }
   serverInfo { maxSamplesPerRequest }
 }`;
 /** @typedef {{ models: ModelInfo[], serverInfo: { maxSamplesPerRequest: number } }} ModelsResult */
@@ -308,7 +308,8 @@ export function mount(root) {
       clearError(form);
       // A model without a generator (latentSize null: a supervised classifier) has no samples to show.
       models = data.models.filter((m) => m.latentSize !== null);
-      const preferred = models.find((m) => m.id === remembered.modelId) ?? models.find((m) => m.architecture === 'dcgan') ?? models[0];
+      // What the server serves when no model is named (the "default" alias), unless one was picked before.
+      const preferred = models.find((m) => m.id === remembered.modelId) ?? models.find((m) => m.aliases.includes('default')) ?? models[0];
       modelSelect.replaceChildren(...modelOptions(models, preferred?.id));
       if (models.length === 0) modelSelect.replaceChildren(el('option', { value: '' }, 'No model loaded'));
       const limit = Math.min(MAX_COUNT, data.serverInfo.maxSamplesPerRequest);
