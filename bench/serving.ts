@@ -302,7 +302,7 @@ async function main(): Promise<void> {
     return r;
   };
   const rssBefore = rssOf(ganql.pid);
-  let rssAfter = rssBefore;
+  let rssAfter: number;
   let health: HttpLoadResult | undefined;
   try {
     if (phases.has('trivial')) {
