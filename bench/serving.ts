@@ -18,8 +18,8 @@
  * would be an answer without its run). After each wrk run the bench waits for the server's inference
  * queue to empty, so cut-off requests do not spill into the next measurement. Prints each ratio with PASS or MISS (a MISS
  * does not fail the process) and the load average before and after.
- * --cpu-prof DIR: the server runs with `--cpu-prof` (NODE_OPTIONS) and writes its profile to DIR when
- * it stops; summarise it with `npx tsx bench/cpu-profile-summary.ts DIR`.
+ * --cpu-prof DIR: `npm start`'s entry runs under `node --cpu-prof` (Node refuses it in NODE_OPTIONS)
+ * and writes its profile to DIR when it stops; summarise it with `npx tsx bench/cpu-profile-summary.ts DIR`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -162,7 +162,7 @@ function serverProcess(pid: number): number {
       }
     }
   }
-  if (server === pid) throw new Error(`npm start (pid ${pid}): expected a process running src/main.ts under it, got none`);
+  if (server < 0) throw new Error(`npm start (pid ${pid}): expected a process running src/main.ts under it, got none`);
   return server;
 }
 
@@ -197,15 +197,17 @@ interface GanqlChild {
   stop(): Promise<void>;
 }
 
-/** `npm start` with a temporary SQLite database on a free port; resolves once GET /healthz answers 200. */
+/** `npm start` (or its entry under --cpu-prof) with a temporary SQLite database on a free port; resolves once GET /healthz answers 200. */
 async function startGanqlProcess(tmp: string, cpuProfDir: string): Promise<GanqlChild> {
   const port = await freePort();
   const databaseFile = path.join(tmp, 'ganql.db');
   const logFile = openSync(path.join(tmp, 'ganql.log'), 'a');
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: `file:${databaseFile}`, HOST: '127.0.0.1', PORT: String(port) };
-  if (cpuProfDir) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${cpuProfDir}`.trim();
-  // Its own process group, so one signal reaches npm, tsx and the server.
-  const child: ChildProcess = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', logFile, logFile] });
+  // Node refuses --cpu-prof in NODE_OPTIONS: profiled, the entry npm start runs is started directly with it.
+  const [command, args] = cpuProfDir
+    ? [process.execPath, ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, '--require', 'tsx/cjs', 'src/main.ts']]
+    : ['npm', ['start']];
+  const child: ChildProcess = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', logFile, logFile] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const base = `http://127.0.0.1:${port}`;
   const deadline = performance.now() + 180_000;
