@@ -270,6 +270,8 @@ async function main(): Promise<void> {
     if (!['trivial', 'samples1', 'samples64'].includes(p)) throw new Error(`--phases: expected trivial, samples1 and/or samples64, got ${p}`);
   const cpuProfDir = stringArg('cpu-prof', '') && path.resolve(stringArg('cpu-prof', ''));
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ganql-serving-'));
+  // Removed however the bench ends (it exits through process.exit).
+  process.once('exit', () => rmSync(tmp, { recursive: true, force: true }));
   const loadBefore = load();
   console.log(`${os.cpus().length} CPUs shared by the servers, wrk and anything else running; load average before ${loadBefore}`);
   console.log(`wrk -t 2 -c ${connections}, ${warmup} s warm-up + ${seconds} s per measurement\n`);
@@ -376,7 +378,6 @@ async function main(): Promise<void> {
   console.log(`\n${'target'.padEnd(width)}${'measured'.padStart(10)}`);
   for (const [target, measured, ok] of results) console.log(`${target.padEnd(width)}${measured.padStart(10)}  ${verdict(ok)}`);
   console.log(`\nload average before ${loadBefore}, after ${load()}`);
-  rmSync(tmp, { recursive: true, force: true });
 }
 
 /** The inference workers the server runs at default settings (its plan for the wasm backend). */
