@@ -7,6 +7,12 @@
 # with the NVIDIA container toolkit; the backend chooser then picks tensorflow-gpu by itself:
 #   docker build --build-arg BASE=nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04 -t ganql:gpu .
 #   docker run --gpus all -p 4000:4000 ganql:gpu
+#
+# ONNX Runtime's CUDA provider instead (generate and classify on the GPU): a CUDA 12 + cuDNN 9 base,
+# and ONNXRUNTIME_NODE_INSTALL=cuda12 downloads the provider's libraries (from NuGet) at build:
+#   docker build --build-arg BASE=nvidia/cuda:12.6.3-cudnn-runtime-ubuntu22.04 --build-arg ONNXRUNTIME_NODE_INSTALL=cuda12 -t ganql:ort-gpu .
+#   docker run --gpus all -e GANQL_ONNX_PROVIDERS=cuda,cpu -e GANQL_INFERENCE_WORKERS=1 -p 4000:4000 ganql:ort-gpu
+# Without the provider (or a GPU) ONNX Runtime runs on the CPU, and the server says why (docs/operations.md).
 ARG BASE=node:20-bookworm-slim
 
 FROM ${BASE} AS base
@@ -28,8 +34,13 @@ COPY prisma ./prisma
 COPY scripts ./scripts
 COPY native ./native
 # Every dependency, the build tools included (and the optional native tfjs backends where they can
-# download libtensorflow); postinstall generates both Prisma clients.
-RUN npm ci
+# download libtensorflow); postinstall generates both Prisma clients. With
+# ONNXRUNTIME_NODE_INSTALL=cuda12, onnxruntime-node's own script then adds the CUDA provider.
+ARG ONNXRUNTIME_NODE_INSTALL=skip
+RUN npm ci \
+    && if [ "$ONNXRUNTIME_NODE_INSTALL" != skip ]; then \
+         ONNXRUNTIME_NODE_INSTALL="$ONNXRUNTIME_NODE_INSTALL" node node_modules/onnxruntime-node/script/install.js; \
+       fi
 COPY src ./src
 # Compiles src/ to dist/ (with a copy of the Prisma clients), then drops the development dependencies.
 RUN npm run build && npm prune --omit=dev

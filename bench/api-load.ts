@@ -4,7 +4,10 @@
  * time, with the pool's batching on (defaults) and off (maxBatchSize 1, maxQueueDelayMs 0).
  *
  *   npx tsx bench/api-load.ts [--models models] [--seconds 15] [--clients 256] [--requests 10000]
- *                             [--raw-seconds 3] [--max-flat-seconds 180]
+ *                             [--raw-seconds 3] [--max-flat-seconds 180] [--engine wasm|onnxruntime]
+ *
+ * --engine: what serves generate (GANQL_BACKEND=wasm, or onnxruntime,wasm); the raw reference runs
+ * the same engine on the same worker threads.
  *
  * Prints samples/s, latency p50/p99, mean batch size and errors per configuration; GET /healthz
  * latency while the batched server is saturated; tensor count and RSS before and after --requests
@@ -24,11 +27,16 @@ import { loadConfig } from '../src/config/config';
 import { createLogger } from '../src/log/logger';
 import { createGanql, type Ganql } from '../src/server/app';
 import { numberArg, stringArg } from './lib/cli-args';
+import { ONNX_ENGINE, type OnnxServing } from '../src/inference/onnx-sessions';
 import { WorkerExecutor } from '../src/inference/worker-executor';
+import { loadOnnxRuntime } from '../src/onnx/onnx-runtime';
 import { loadServedGenerator } from '../src/models/served-generator';
 import { timeExecutor, timeForward } from './lib/forward-timing';
 import { errorCount, quantile, runHttpWorker, throughput, type HttpLoadResult } from './lib/http-load';
 import { defaultModelFolder, resolveBenchModel } from './lib/model-dir';
+
+/** --engine: the GANQL_BACKEND each serves with. */
+const ENGINES: Record<string, string> = { wasm: 'wasm', onnxruntime: 'onnxruntime,wasm' };
 
 const QUERY = JSON.stringify({ query: '{ samples(count: 1) { id image { dataUrl } } }' });
 const TARGETS = { apiOverRaw: 0.8, batchedOverUnbatched: 10, healthP99Ms: 20, rssGrowth: 0.1 };
@@ -47,11 +55,11 @@ function ganqlEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('GANQL_') && e[1] !== undefined));
 }
 
-async function startServer(modelsDir: string, poolEnv: Record<string, string>): Promise<Server> {
+async function startServer(modelsDir: string, backend: string, poolEnv: Record<string, string>): Promise<Server> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-bench-'));
   const config = loadConfig(
     // GANQL_* settings of the caller apply (e.g. GANQL_MAX_CONCURRENT_REQUESTS), then the configuration under test.
-    { ...ganqlEnv(), GANQL_BACKEND: 'wasm', GANQL_LOG_LEVEL: 'error', DATABASE_URL: `file:${path.join(dir, 'ganql.db')}`, ...poolEnv },
+    { ...ganqlEnv(), GANQL_BACKEND: backend, GANQL_LOG_LEVEL: 'error', DATABASE_URL: `file:${path.join(dir, 'ganql.db')}`, ...poolEnv },
     { modelsDir, host: '127.0.0.1', port: 0 },
   );
   const ganql = await createGanql(config, createLogger(config.logLevel));
@@ -175,6 +183,15 @@ async function main(): Promise<void> {
   const requests = numberArg('requests', 10_000, 1, 10_000_000);
   const rawSeconds = numberArg('raw-seconds', 3, 0.5, 60);
   const maxFlatSeconds = numberArg('max-flat-seconds', 180, 1, 3600);
+  const engine = stringArg('engine', 'wasm');
+  const serverBackend = ENGINES[engine];
+  if (serverBackend === undefined) throw new Error(`--engine: expected one of ${Object.keys(ENGINES).join(', ')}, got ${JSON.stringify(engine)}`);
+  let onnx: OnnxServing | undefined;
+  if (engine === 'onnxruntime') {
+    const loaded = loadOnnxRuntime();
+    if (!loaded.ok) throw new Error(`--engine onnxruntime: ${loaded.reason}`);
+    onnx = { runtime: loaded.runtime, threads: 1, providers: ['cpu'], engine: ONNX_ENGINE };
+  }
 
   const backend = await initBackend({ order: ['wasm'] });
   const model = resolveBenchModel(defaultModelFolder(modelsDir));
@@ -183,17 +200,23 @@ async function main(): Promise<void> {
   if (typeof latentSize !== 'number') throw new Error(`generator input: expected [null, latentSize], got ${JSON.stringify(generator.inputs[0].shape)}`);
   const rawInProcess = timeForward(generator, latentSize, 64, rawSeconds);
   generator.dispose();
-  // The raw figure the API is held to: the same executor the server runs by default (a worker per core).
-  const executor = await WorkerExecutor.create({ workers: os.availableParallelism(), models: [{ id: 'g', dir: model.generatorDir }] });
+  // The raw figure the API is held to: the same executor the server runs by default (a worker per core), on the same engine.
+  const executor = await WorkerExecutor.create({
+    workers: os.availableParallelism(),
+    models: [{ id: 'g', dir: model.generatorDir }],
+    ...(onnx !== undefined ? { onnx } : {}),
+  });
   const rawWorkers = await timeExecutor(executor, 'g', latentSize, 64, rawSeconds).finally(() => executor.close());
   const raw = rawWorkers.samplesPerSecond > rawInProcess.samplesPerSecond ? rawWorkers : rawInProcess;
-  console.log(`model ${model.label}, tfjs ${backend.name}; ${clients} clients x samples(count: 1) with image, ${seconds} s per configuration`);
+  console.log(
+    `model ${model.label}, GANQL_BACKEND=${serverBackend} (tfjs ${backend.name}); ${clients} clients x samples(count: 1) with image, ${seconds} s per configuration`,
+  );
   console.log(`${os.cpus().length} CPUs shared by server, clients and anything else running (load average ${os.loadavg()[0].toFixed(2)})`);
   console.log(
-    `raw forward b=64: in-process ${rawInProcess.samplesPerSecond.toFixed(1)} samples/s, ${os.availableParallelism()} worker threads ${rawWorkers.samplesPerSecond.toFixed(1)} samples/s (the better is the reference)\n`,
+    `raw forward b=64: in-process tfjs ${rawInProcess.samplesPerSecond.toFixed(1)} samples/s, ${os.availableParallelism()} worker threads (${engine}) ${rawWorkers.samplesPerSecond.toFixed(1)} samples/s (the better is the reference)\n`,
   );
 
-  const batchedServer = await startServer(modelsDir, {});
+  const batchedServer = await startServer(modelsDir, serverBackend, {});
   const pool = batchedServer.ganql.config.pool;
   let batched: LoadFigures;
   let flat: Awaited<ReturnType<typeof flatnessRun>>;
@@ -203,7 +226,7 @@ async function main(): Promise<void> {
   } finally {
     await batchedServer.stop();
   }
-  const unbatchedServer = await startServer(modelsDir, { GANQL_MAX_BATCH_SIZE: '1', GANQL_MAX_QUEUE_DELAY_MS: '0' });
+  const unbatchedServer = await startServer(modelsDir, serverBackend, { GANQL_MAX_BATCH_SIZE: '1', GANQL_MAX_QUEUE_DELAY_MS: '0' });
   let unbatched: LoadFigures;
   try {
     unbatched = await loadRun(unbatchedServer, 'unbatched (max 1, 0 ms)', clients, seconds, false);
@@ -251,6 +274,12 @@ async function main(): Promise<void> {
   const width = Math.max(...targets.map(([t]) => t.length)) + 2;
   console.log(`\n${'target'.padEnd(width)}${'measured'.padStart(10)}`);
   for (const [target, measured, ok] of targets) console.log(`${target.padEnd(width)}${measured.padStart(10)}  ${verdict(ok)}`);
+  console.log(
+    `load average after: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}`,
+  );
 }
 
 main().then(

@@ -80,7 +80,8 @@ function inProcess(generator: tf.LayersModel): Executor {
     // This bench times generators only.
     classify: () => Promise.reject(new Error('bench executor: no classifier')),
     hasClassifier: () => false,
-    engineOf: () => 'wasm',
+    servingOf: () => ({ generate: { engine: 'wasm' } }),
+    enginesOf: () => ['wasm'],
     layerPass: () => Promise.reject(new Error('bench executor: no feature network')),
     hasFeatureNetwork: () => false,
     optimalStimulus: () => Promise.reject(new Error('bench executor: no feature network')),

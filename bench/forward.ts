@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { initBackend, type BackendName } from '../src/backend/backend';
 import { runGenerator } from '../src/inference/run-generator';
+import { ONNX_ENGINE } from '../src/inference/onnx-sessions';
 import { WorkerExecutor } from '../src/inference/worker-executor';
 import { generatorOf, readManifest } from '../src/models/manifest';
 import { loadServedGenerator } from '../src/models/served-generator';
@@ -91,11 +92,12 @@ async function main(): Promise<void> {
   console.log(
     `\nONNX Runtime ${loaded.version}, ${threads} intra-op thread${threads === 1 ? '' : 's'}; export ${exportMs.toFixed(1)} ms, ${bytes.byteLength} bytes`,
   );
-  const executor = await WorkerExecutor.create({ workers: 1, models: [{ id: MODEL_ID, dir: path.join(dir, entry.path) }], onnxThreads: threads });
+  const onnx = { runtime: loaded.runtime, threads, providers: ['cpu' as const], engine: ONNX_ENGINE };
+  const executor = await WorkerExecutor.create({ workers: 1, models: [{ id: MODEL_ID, dir: path.join(dir, entry.path) }], onnx });
   const raw = await rawSession(loaded.runtime, file, threads);
   try {
-    if (executor.engineOf(MODEL_ID, 'generate') !== 'onnxruntime')
-      throw new Error(`expected the executor to serve ${MODEL_ID} on onnxruntime, got ${executor.engineOf(MODEL_ID, 'generate')}`);
+    const serving = executor.servingOf(MODEL_ID).generate;
+    if (serving?.engine !== ONNX_ENGINE) throw new Error(`expected the executor to serve ${MODEL_ID} on onnxruntime, got ${JSON.stringify(serving)}`);
     console.log(`best of ${rounds} interleaved rounds of ${seconds} s per cell`);
     console.log('batch  ours samples/s  raw samples/s  ours/raw  target  max |onnx - tfjs|');
     for (const batch of [1, 64, 256]) {

@@ -108,6 +108,12 @@ export interface OnnxConfig {
    * the default of 1 uses one core per worker, as the wasm backend does. @default 1 (env GANQL_ONNX_THREADS, 1..64)
    */
   threads: number;
+  /**
+   * ONNX Runtime execution providers, in order: "cuda" asks for NVIDIA GPUs (the CUDA provider's
+   * libraries must be installed; when they do not load, sessions run on the CPU provider and the
+   * reason is logged and shown with each model's engines). @default ["cpu"] (env GANQL_ONNX_PROVIDERS, comma list of cuda, cpu)
+   */
+  providers: OnnxProvider[];
 }
 
 export interface ReplicaConfig {
@@ -200,6 +206,9 @@ const BACKENDS: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm'
 /** The GANQL_BACKEND name that turns ONNX Runtime on for generate and classify. */
 const ONNX_RUNTIME = 'onnxruntime';
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+/** ONNX Runtime execution providers ganql can ask for: NVIDIA GPUs through CUDA, and the CPU. */
+export const ONNX_PROVIDERS = ['cuda', 'cpu'] as const;
+export type OnnxProvider = (typeof ONNX_PROVIDERS)[number];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -230,6 +239,20 @@ function backends(raw: string | undefined): { order: BackendName[]; onnx: boolea
   // Checked just above against BACKENDS.
   const order = names.filter((n) => n !== ONNX_RUNTIME) as BackendName[];
   return { order: order.length > 0 ? order : [...BACKENDS], onnx: names.includes(ONNX_RUNTIME) };
+}
+
+/** GANQL_ONNX_PROVIDERS: a comma list of cuda and cpu, each at most once. Unset: the CPU provider. */
+function onnxProviders(raw: string | undefined): OnnxProvider[] {
+  if (raw === undefined || raw.trim() === '') return ['cpu'];
+  const names = raw.split(',').map((s) => s.trim());
+  names.forEach((name, i) => {
+    if (!(ONNX_PROVIDERS as readonly string[]).includes(name)) {
+      throw new ConfigError(`GANQL_ONNX_PROVIDERS: expected a comma list of ${ONNX_PROVIDERS.join(', ')}, got ${JSON.stringify(name)}`);
+    }
+    if (names.indexOf(name) !== i) throw new ConfigError(`GANQL_ONNX_PROVIDERS: expected each provider once, got ${JSON.stringify(name)} twice`);
+  });
+  // Checked just above against ONNX_PROVIDERS.
+  return names as OnnxProvider[];
 }
 
 function boolean(env: NodeJS.ProcessEnv, key: string, fallback: boolean): boolean {
@@ -343,7 +366,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     timeoutMs: integer(env, 'GANQL_REPLICA_TIMEOUT_MS', 30_000, 300, 3_600_000),
   };
   const backend = backends(env.GANQL_BACKEND);
-  const onnx: OnnxConfig = { enabled: backend.onnx, threads: integer(env, 'GANQL_ONNX_THREADS', 1, 1, 64) };
+  const onnx: OnnxConfig = {
+    enabled: backend.onnx,
+    threads: integer(env, 'GANQL_ONNX_THREADS', 1, 1, 64),
+    providers: onnxProviders(env.GANQL_ONNX_PROVIDERS),
+  };
   if (replica.timeoutMs < 3 * replica.heartbeatMs) {
     throw new ConfigError(`GANQL_REPLICA_TIMEOUT_MS: expected at least 3 heartbeats (${3 * replica.heartbeatMs} ms), got ${replica.timeoutMs}`);
   }

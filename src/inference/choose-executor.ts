@@ -7,7 +7,7 @@ import { loadClassifier } from './classifier';
 import type { Executor } from './executor';
 import { InProcessExecutor } from './in-process-executor';
 import { modelSpec, type ModelSpec } from './model-spec';
-import type { OnnxPasses, OnnxServing } from './onnx-sessions';
+import { servedPasses, type ModelServing, type OnnxServing } from './onnx-sessions';
 import { WorkerExecutor } from './worker-executor';
 import type { WorkerEvent } from './worker-executor.options';
 
@@ -54,7 +54,10 @@ export interface ChooseExecutorOptions {
   registry: ModelRegistry;
   /** Root the registry loaded from, to find each generator's and classifier's folder. */
   modelsDir: string;
-  /** ONNX Runtime (loaded on this thread) to serve generate and classify with; undefined serves all on tfjs. */
+  /**
+   * ONNX Runtime (loaded on this thread) to serve generate and classify with: each model's networks are
+   * exported (or read from their ONNX files) and checked against tfjs here first. Undefined serves all on tfjs.
+   */
   onnx?: OnnxServing;
   log: Logger;
 }
@@ -73,7 +76,7 @@ export async function chooseExecutor(options: ChooseExecutorOptions): Promise<Ex
     options.log.info('inference executor', { kind: 'in-process', reason: plan.reason });
     const executor = new InProcessExecutor(options.registry, options.backend, options.onnx);
     for (const spec of models) await executor.loadModel(spec);
-    logOnnxPasses(options.log, models, (id) => executor.onnxPassesOf(id));
+    for (const { id } of models) logServing(options.log, id, executor.servingOf(id));
     return executor;
   }
   const started = performance.now();
@@ -81,21 +84,20 @@ export async function chooseExecutor(options: ChooseExecutorOptions): Promise<Ex
     workers: plan.workers,
     models,
     backendOrder: [options.backend],
-    onnxThreads: options.onnx?.threads,
+    ...(options.onnx !== undefined ? { onnx: options.onnx } : {}),
     onEvent: (event) => logWorkerEvent(options.log, event),
   });
   options.log.info('inference executor', { kind: 'workers', workers: plan.workers, reason: plan.reason, startMs: Math.round(performance.now() - started) });
-  logOnnxPasses(options.log, models, (id) => executor.onnxPassesOf(id));
+  for (const { id } of models) logServing(options.log, id, executor.servingOf(id));
   return executor;
 }
 
-/** Says, per model, what ONNX Runtime serves, and why a pass stays on tfjs. */
-function logOnnxPasses(log: Logger, models: readonly ModelSpec[], passesOf: (id: string) => OnnxPasses | undefined): void {
-  for (const { id } of models) {
-    const passes = passesOf(id);
-    if (passes === undefined) continue;
-    log.info('onnxruntime serves', { id, generate: passes.generate, classify: passes.classify });
-    for (const fallback of passes.fallbacks) log.warn('onnxruntime does not serve a network of this model; it stays on tfjs', { id, reason: fallback });
+/** Says what computes each pass of a model, and why a pass is not on ONNX Runtime (or not on the providers asked for). */
+export function logServing(log: Logger, id: string, serving: ModelServing): void {
+  for (const s of servedPasses(serving)) {
+    const fields = { id, pass: s.pass, engine: s.engine, ...(s.source !== undefined ? { onnx: s.source } : {}) };
+    if (s.reason !== undefined) log.warn('model pass not served as asked', { ...fields, reason: s.reason });
+    else log.info('model pass served', fields);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { FilterRemoval, LayerPass } from './layer-passes';
 import type { ModelSpec } from './model-spec';
+import type { ModelServing } from './onnx-sessions';
 
 /**
  * The forward passes the pool batches: a generator's (latents -> images), a K+1 classifier's
@@ -42,11 +43,12 @@ export interface Executor {
   readonly concurrency: number;
   /**
    * Runs the generator of `modelId` on `n` latents laid out row-major in `latents`
-   * and returns the `n` images row-major (each height*width*channels values).
+   * and returns the `n` images row-major (each height*width*channels values), on `engine` (one of
+   * enginesOf(modelId, 'generate', removal); default the first; another fails the batch).
    * The executor may take `latents` over (a worker executor moves its buffer to the worker, leaving
    * the array empty here): do not read it afterwards.
    */
-  generate(modelId: string, latents: Float32Array, n: number, removal?: FilterRemoval): Promise<Float32Array>;
+  generate(modelId: string, latents: Float32Array, n: number, removal?: FilterRemoval, engine?: string): Promise<Float32Array>;
   /**
    * Runs the K+1 classifier of `modelId` on `n` images laid out row-major in `images` (each
    * height*width*channels values in the classifier's input range) and returns the `n` x K logits
@@ -55,11 +57,15 @@ export interface Executor {
   classify(modelId: string, images: Float32Array, n: number): Promise<Float32Array>;
   /** Whether `modelId`'s classifier is loaded and `classify` serves it. */
   hasClassifier(modelId: string): boolean;
+  /** What computes each pass `modelId` has (generate, classify), and why not ONNX Runtime where it is tfjs. */
+  servingOf(modelId: string): ModelServing;
   /**
-   * The engine that computes `pass` of `modelId`: "onnxruntime", or the tfjs backend's name (for a
-   * generate with filters removed, always tfjs). A sample records it: its bytes depend on it.
+   * The engines that can compute `pass` of `modelId` now, the one it uses by default first: its ONNX
+   * Runtime engine ("onnxruntime", "onnxruntime-cuda") when ONNX Runtime serves it, then the tfjs
+   * backend's name (alone for a generate with filters removed). A sample records the engine that made
+   * it: its bytes depend on it.
    */
-  engineOf(modelId: string, pass: 'generate' | 'classify', removal?: FilterRemoval): string;
+  enginesOf(modelId: string, pass: 'generate' | 'classify', removal?: FilterRemoval): string[];
   /**
    * Runs `pass` on `n` inputs row-major: images in the feature network's input range (featureMaps,
    * neurons) or latents (generatorMeans); returns the n outputs row-major. Takes `input` over, as generate.

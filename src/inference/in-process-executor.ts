@@ -5,13 +5,23 @@ import { loadClassifier } from './classifier';
 import type { Executor, StimulusRequest, StimulusResult } from './executor';
 import { ActivationModels, type FilterRemoval, type LayerPass } from './layer-passes';
 import { checkModelSpec, type ModelSpec } from './model-spec';
-import { buildOnnxSessions, engineOf, releaseOnnxSessions, type OnnxPasses, type OnnxServing, type OnnxSessions } from './onnx-sessions';
+import { prepareOnnx } from './onnx-prepare';
+import {
+  buildOnnxSessions,
+  enginesOf,
+  generateOnTfjs,
+  modelServing,
+  releaseOnnxSessions,
+  type ModelServing,
+  type OnnxServing,
+  type OnnxSessions,
+} from './onnx-sessions';
 import { computeBatch, computeStimulus, type BatchTask, type ServedModel } from './served-model';
 
 /**
  * Runs batches one at a time on this thread's tfjs backend, or on ONNX Runtime sessions when given
- * one (generate and classify; see buildOnnxSessions). Generators are the registry's own; classifiers
- * are loaded here by loadModel (the registry holds none).
+ * ONNX Runtime (generate and classify, as each model's ONNX plan says; see prepareOnnx). Generators
+ * are the registry's own; classifiers are loaded here by loadModel (the registry holds none).
  */
 export class InProcessExecutor implements Executor {
   readonly description: string;
@@ -23,7 +33,8 @@ export class InProcessExecutor implements Executor {
   /** Ids loadModel accepted; the registry's models at start are served without it. */
   private readonly loaded = new Set<string>();
   private readonly onnxSessions = new Map<string, OnnxSessions>();
-  private readonly onnxPasses = new Map<string, OnnxPasses>();
+  /** The specs loadModel accepted, with their ONNX plans. */
+  private readonly specs = new Map<string, ModelSpec>();
 
   constructor(
     private readonly registry: ModelRegistry,
@@ -32,11 +43,13 @@ export class InProcessExecutor implements Executor {
     private readonly onnx?: OnnxServing,
   ) {
     this.description =
-      onnx === undefined ? `in-process ${backend}` : `in-process onnxruntime (${onnx.threads} thread${onnx.threads === 1 ? '' : 's'}) and ${backend}`;
+      onnx === undefined ? `in-process ${backend}` : `in-process ${onnx.engine} (${onnx.threads} thread${onnx.threads === 1 ? '' : 's'}) and ${backend}`;
   }
 
-  generate(modelId: string, latents: Float32Array, n: number, removal?: FilterRemoval): Promise<Float32Array> {
-    return this.batch(modelId, { pass: 'generate', removal }, latents, n);
+  generate(modelId: string, latents: Float32Array, n: number, removal?: FilterRemoval, engine?: string): Promise<Float32Array> {
+    const onTfjs = generateOnTfjs(this.enginesOf(modelId, 'generate', removal), engine, this.backend, modelId);
+    if (onTfjs instanceof Error) return Promise.reject(onTfjs);
+    return this.batch(modelId, { pass: 'generate', removal, ...(onTfjs ? { onTfjs } : {}) }, latents, n);
   }
 
   classify(modelId: string, images: Float32Array, n: number): Promise<Float32Array> {
@@ -54,13 +67,14 @@ export class InProcessExecutor implements Executor {
     return this.classifiers.has(modelId);
   }
 
-  engineOf(modelId: string, pass: 'generate' | 'classify', removal?: FilterRemoval): string {
-    return engineOf(this.onnxPasses.get(modelId), pass, this.backend, removal);
+  servingOf(modelId: string): ModelServing {
+    const spec = this.specs.get(modelId);
+    if (spec === undefined) return {};
+    return modelServing({ generator: spec.dir !== undefined, classifier: spec.classifier !== undefined }, spec.onnx, this.backend, this.onnx);
   }
 
-  /** Which passes of `modelId` ONNX Runtime serves, and why the others do not (undefined: no ONNX Runtime, or not loaded). */
-  onnxPassesOf(modelId: string): OnnxPasses | undefined {
-    return this.onnxPasses.get(modelId);
+  enginesOf(modelId: string, pass: 'generate' | 'classify', removal?: FilterRemoval): string[] {
+    return enginesOf(this.servingOf(modelId), pass, this.backend, removal);
   }
 
   layerPass(modelId: string, pass: LayerPass, input: Float32Array, n: number): Promise<Float32Array> {
@@ -97,21 +111,25 @@ export class InProcessExecutor implements Executor {
     );
   }
 
-  /** The generator must already be in the registry (ModelRegistry loads it); this loads the classifier, if any, and the ONNX sessions. */
+  /**
+   * The generator must already be in the registry (ModelRegistry loads it); this loads the classifier,
+   * if any, and with ONNX Runtime makes the model's ONNX plan (unless the spec has one) and its sessions.
+   */
   async loadModel(spec: ModelSpec): Promise<void> {
     checkModelSpec(spec, 'InProcessExecutor.loadModel');
     if (this.loaded.has(spec.id)) throw new Error(`InProcessExecutor.loadModel: expected a model not loaded yet, got ${spec.id} again`);
     // Throws NOT_FOUND naming the ids there are: the registry must hold the version first.
-    const { generator } = this.registry.get(spec.id);
+    this.registry.get(spec.id);
     this.loaded.add(spec.id);
     try {
       if (spec.classifier !== undefined) this.classifiers.set(spec.id, await loadClassifier(spec.classifier));
       if (spec.features !== undefined) this.featureNetworks.set(spec.id, await loadFeatureNetwork(spec.features));
+      let onnx = spec.onnx;
       if (this.onnx !== undefined) {
-        const { sessions, passes } = await buildOnnxSessions({ generator, classifier: this.classifiers.get(spec.id) }, this.onnx);
-        this.onnxSessions.set(spec.id, sessions);
-        this.onnxPasses.set(spec.id, passes);
+        onnx ??= await prepareOnnx(spec, this.onnx);
+        this.onnxSessions.set(spec.id, await buildOnnxSessions(onnx, this.onnx.runtime, this.onnx));
       }
+      this.specs.set(spec.id, { ...spec, ...(onnx !== undefined ? { onnx } : {}) });
     } catch (error) {
       this.loaded.delete(spec.id);
       this.classifiers.get(spec.id)?.dispose();
@@ -125,6 +143,7 @@ export class InProcessExecutor implements Executor {
   /** Releases its classifier, feature network and ONNX sessions after the batches queued before it; the generator is the registry's to dispose of. */
   async unloadModel(modelId: string): Promise<void> {
     this.loaded.delete(modelId);
+    this.specs.delete(modelId);
     await this.enqueue(async () => {
       this.classifiers.get(modelId)?.dispose();
       this.classifiers.delete(modelId);
@@ -132,7 +151,6 @@ export class InProcessExecutor implements Executor {
       this.featureNetworks.delete(modelId);
       releaseOnnxSessions(this.onnxSessions.get(modelId));
       this.onnxSessions.delete(modelId);
-      this.onnxPasses.delete(modelId);
     });
   }
 
@@ -148,6 +166,7 @@ export class InProcessExecutor implements Executor {
     this.featureNetworks.clear();
     for (const sessions of this.onnxSessions.values()) releaseOnnxSessions(sessions);
     this.onnxSessions.clear();
+    this.specs.clear();
   }
 
   /** One batch at a time, in order; a failure fails only its own batch. */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { featureNetworkOf, type FeatureNetworkSpec } from '../models/feature-network';
 import { generatorOf } from '../models/manifest';
 import type { LoadedModel } from '../models/model-registry';
+import type { OnnxPlan } from './onnx-sessions';
 
 /** What an executor needs to serve one model version; every worker loads it from these folders. */
 export interface ModelSpec {
@@ -13,6 +14,11 @@ export interface ModelSpec {
   classifier?: ClassifierSpec;
   /** The network the feature analyses read (an autoencoder's encoder, a GAN's discriminator), when the model has one. */
   features?: FeatureNetworkSpec;
+  /**
+   * How ONNX Runtime serves its generator and classifier, decided on the main thread when the model
+   * loads (prepareOnnx); executors with ONNX Runtime fill it in, and every worker builds its sessions from it.
+   */
+  onnx?: OnnxPlan;
 }
 
 export interface ClassifierSpec {
@@ -22,6 +28,8 @@ export interface ClassifierSpec {
   imageShape: [number, number, number];
   /** K: logits it outputs per image. */
   classes: number;
+  /** Pixel range of its input (the manifest's). @default [-1, 1] */
+  inputRange?: [number, number];
 }
 
 /**
@@ -38,6 +46,7 @@ export function modelSpec(model: LoadedModel, modelsDir: string): ModelSpec {
       dir: path.resolve(folder, manifest.classifier.path),
       imageShape: [...manifest.imageShape],
       classes: manifest.classifier.classes.length,
+      inputRange: [...manifest.classifier.inputRange],
     };
   }
   const features = featureNetworkOf(manifest);

@@ -7,6 +7,7 @@ import { GanqlError } from '../errors/ganql-error';
 import type { Executor, StimulusRequest, StimulusResult } from './executor';
 import { layerPassKey, removalKey, type FilterRemoval, type LayerPass } from './layer-passes';
 import type { ModelSpec } from './model-spec';
+import type { ModelServing } from './onnx-sessions';
 
 /** How one batch of a pass is computed: `batch` holds `n` inputs row-major. */
 type BatchRunner = (executor: Executor, modelId: string, batch: Float32Array, n: number) => Promise<Float32Array>;
@@ -98,15 +99,17 @@ export class InferencePool {
 
   /**
    * Generates one image per latent. All-or-nothing admission: if the queue cannot take every item
-   * the request fails with OVERLOADED at once; if it does not finish in time, with TIMEOUT.
+   * the request fails with OVERLOADED at once; if it does not finish in time, with TIMEOUT. `engine`
+   * (one of enginesOf) computes it instead of the model's default: a stored sample is regenerated on
+   * the engine that made it.
    */
-  generate(modelId: string, latents: readonly Float32Array[], options: { removeFilters?: FilterRemoval } = {}): Promise<Float32Array[]> {
-    const removal = options.removeFilters;
-    if (removal === undefined || removal.filters.length === 0)
-      return this.submit('generate', undefined, modelId, latents, (e, id, batch, n) => e.generate(id, batch, n));
-    const copy = { layer: removal.layer, filters: [...removal.filters] };
-    // Only latents with the same removal share a batch.
-    return this.submit('generate', `removing ${removalKey(copy)}`, modelId, latents, (e, id, batch, n) => e.generate(id, batch, n, copy));
+  generate(modelId: string, latents: readonly Float32Array[], options: { removeFilters?: FilterRemoval; engine?: string } = {}): Promise<Float32Array[]> {
+    const removal = options.removeFilters === undefined || options.removeFilters.filters.length === 0 ? undefined : options.removeFilters;
+    const copy = removal === undefined ? undefined : { layer: removal.layer, filters: [...removal.filters] };
+    const engine = options.engine !== undefined && options.engine !== this.engineOf(modelId, 'generate', copy) ? options.engine : undefined;
+    // Only latents with the same removal and engine share a batch.
+    const settings = [copy === undefined ? '' : `removing ${removalKey(copy)}`, engine === undefined ? '' : `on ${engine}`].filter((p) => p !== '').join(' ');
+    return this.submit('generate', settings === '' ? undefined : settings, modelId, latents, (e, id, batch, n) => e.generate(id, batch, n, copy, engine));
   }
 
   /**
@@ -184,9 +187,19 @@ export class InferencePool {
     return this.submit('classify', undefined, modelId, images, (e, id, batch, n) => e.classify(id, batch, n));
   }
 
-  /** The engine that computes `pass` of `modelId` (see Executor.engineOf). */
+  /** The engine that computes `pass` of `modelId` by default (the first of enginesOf). */
   engineOf(modelId: string, pass: 'generate' | 'classify', removal?: FilterRemoval): string {
-    return this.executor.engineOf(modelId, pass, removal);
+    return this.executor.enginesOf(modelId, pass, removal)[0];
+  }
+
+  /** The engines that can compute `pass` of `modelId`, the default first (see Executor.enginesOf). */
+  enginesOf(modelId: string, pass: 'generate' | 'classify', removal?: FilterRemoval): string[] {
+    return this.executor.enginesOf(modelId, pass, removal);
+  }
+
+  /** What computes each pass of `modelId`, and why not ONNX Runtime where it is tfjs (see Executor.servingOf). */
+  servingOf(modelId: string): ModelServing {
+    return this.executor.servingOf(modelId);
   }
 
   /** Whether classify serves `modelId` (its classifier is loaded). */

@@ -22,6 +22,8 @@ export interface ServedModel {
 export interface BatchTask {
   pass: InferencePass;
   removal?: FilterRemoval;
+  /** Generate on tfjs even when ONNX Runtime serves the generator (a sample regenerated on the engine that made it). */
+  onTfjs?: boolean;
   layerPass?: LayerPass;
 }
 
@@ -37,7 +39,8 @@ export function computeBatch(
   switch (task.pass) {
     case 'generate': {
       if (task.removal === undefined || task.removal.filters.length === 0) {
-        return model.onnx?.generator !== undefined ? model.onnx.generator.run(input, n) : runGenerator(generatorOf(model, modelId), input, n);
+        const onnx = task.onTfjs === true ? undefined : model.onnx?.generator;
+        return onnx !== undefined ? onnx.run(input, n) : runGenerator(generatorOf(model, modelId), input, n);
       }
       return runGeneratorWalk(generatorOf(model, modelId), input, n, { layer: task.removal.layer, remove: task.removal.filters });
     }

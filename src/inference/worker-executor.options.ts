@@ -1,5 +1,6 @@
 import type { BackendName } from '../backend/backend';
 import type { ModelSpec } from './model-spec';
+import type { OnnxServing } from './onnx-sessions';
 
 export interface WorkerExecutorOptions {
   /** Worker threads, each with its own backend and its own copy of every model; at least 1. */
@@ -17,10 +18,11 @@ export interface WorkerExecutorOptions {
    */
   optimize?: boolean;
   /**
-   * Serve generate and classify on ONNX Runtime in each worker, with this many intra-op threads per
-   * session; the caller has checked that onnxruntime-node loads. @default undefined (all on tfjs)
+   * Serve generate and classify on ONNX Runtime (loaded on this thread) in each worker, with its
+   * threads and providers: each model's networks are exported and checked here first (prepareOnnx),
+   * and a network that fails stays on tfjs. @default undefined (all on tfjs)
    */
-  onnxThreads?: number;
+  onnx?: OnnxServing;
   /** Longest a worker may take to load its backend and models. @default 60000 ms */
   startTimeoutMs?: number;
   /** Told about crashes and restarts (the executor itself never logs). */

@@ -6,7 +6,8 @@ import { workerLaunch, type WorkerLaunch } from '../workers/worker-script';
 import type { Executor, StimulusRequest, StimulusResult } from './executor';
 import type { FilterRemoval, LayerPass } from './layer-passes';
 import { checkModelSpec, type ModelSpec } from './model-spec';
-import { engineOf, type OnnxPasses } from './onnx-sessions';
+import { prepareOnnx } from './onnx-prepare';
+import { enginesOf, generateOnTfjs, modelServing, type ModelServing, type OnnxServing } from './onnx-sessions';
 import type { BatchTask } from './served-model';
 import type { WorkerSetup } from './worker/messages';
 import type { WorkerExecutorOptions } from './worker-executor.options';
@@ -55,22 +56,25 @@ export class WorkerExecutor implements Executor {
       backendOrder: [...options.backendOrder],
       models,
       optimize: options.optimize ?? true,
-      onnxThreads: options.onnxThreads,
+      ...(options.onnx !== undefined ? { onnx: { threads: options.onnx.threads, providers: [...options.onnx.providers] } } : {}),
       exitOnBatchSize: options.exitOnBatchSize,
     };
     for (const spec of models) this.servable.set(spec.id, spec);
     this.concurrency = options.workers;
-    const onnx = options.onnxThreads === undefined ? '' : `onnxruntime ${options.onnxThreads} thread${options.onnxThreads === 1 ? '' : 's'} each, `;
+    const onnx = options.onnx === undefined ? '' : `${options.onnx.engine} ${options.onnx.threads} thread${options.onnx.threads === 1 ? '' : 's'} each, `;
     this.description = `${options.workers} worker thread${options.workers === 1 ? '' : 's'} (${onnx}${options.backendOrder.join(', ')})`;
   }
 
-  /** Starts every worker and resolves once all have loaded their backend and models. */
+  /**
+   * Starts every worker and resolves once all have loaded their backend and models. With ONNX
+   * Runtime, each model's ONNX plan is made first, on this thread (prepareOnnx), unless its spec has one.
+   */
   static async create(options: WorkerExecutorOptions): Promise<WorkerExecutor> {
     if (!Number.isInteger(options.workers) || options.workers < 1) {
       throw new Error(`WorkerExecutor: expected workers to be an integer >= 1, got ${options.workers}`);
     }
-    if (options.onnxThreads !== undefined && (!Number.isInteger(options.onnxThreads) || options.onnxThreads < 1)) {
-      throw new Error(`WorkerExecutor: expected onnxThreads to be an integer >= 1 or undefined, got ${options.onnxThreads}`);
+    if (options.onnx !== undefined && (!Number.isInteger(options.onnx.threads) || options.onnx.threads < 1)) {
+      throw new Error(`WorkerExecutor: expected onnx.threads to be an integer >= 1, got ${options.onnx.threads}`);
     }
     const ids = new Set<string>();
     for (const spec of options.models) {
@@ -80,7 +84,10 @@ export class WorkerExecutor implements Executor {
     }
     const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     if (!(startTimeoutMs > 0)) throw new Error(`WorkerExecutor: expected startTimeoutMs > 0, got ${startTimeoutMs}`);
-    const executor = new WorkerExecutor({ ...options, backendOrder: options.backendOrder ?? ['wasm'], startTimeoutMs });
+    const models: ModelSpec[] = [];
+    // One model at a time: each check runs forward passes on this thread.
+    for (const spec of options.models) models.push(await withOnnxPlan(copySpec(spec), options.onnx));
+    const executor = new WorkerExecutor({ ...options, models, backendOrder: options.backendOrder ?? ['wasm'], startTimeoutMs });
     const started = Array.from({ length: options.workers }, (_, i) => executor.start(i));
     const results = await Promise.allSettled(started);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -91,9 +98,11 @@ export class WorkerExecutor implements Executor {
     return executor;
   }
 
-  generate(modelId: string, latents: Float32Array, n: number, removal?: FilterRemoval): Promise<Float32Array> {
+  generate(modelId: string, latents: Float32Array, n: number, removal?: FilterRemoval, engine?: string): Promise<Float32Array> {
     if (!this.servable.has(modelId)) return Promise.reject(this.unknownModel(modelId));
-    return this.submit({ pass: 'generate', removal }, modelId, latents, n);
+    const onTfjs = generateOnTfjs(this.enginesOf(modelId, 'generate', removal), engine, this.tfjsBackend(), modelId);
+    if (onTfjs instanceof Error) return Promise.reject(onTfjs);
+    return this.submit({ pass: 'generate', removal, ...(onTfjs ? { onTfjs } : {}) }, modelId, latents, n);
   }
 
   layerPass(modelId: string, pass: LayerPass, input: Float32Array, n: number): Promise<Float32Array> {
@@ -138,14 +147,19 @@ export class WorkerExecutor implements Executor {
     return this.servable.get(modelId)?.classifier !== undefined;
   }
 
-  engineOf(modelId: string, pass: 'generate' | 'classify', removal?: FilterRemoval): string {
-    const slot = this.slots.find((s) => s !== undefined && s.models.has(modelId));
-    return engineOf(slot?.onnx.get(modelId), pass, slot?.backend ?? this.options.backendOrder[0], removal);
+  servingOf(modelId: string): ModelServing {
+    const spec = this.servable.get(modelId);
+    if (spec === undefined) return {};
+    return modelServing({ generator: spec.dir !== undefined, classifier: spec.classifier !== undefined }, spec.onnx, this.tfjsBackend(), this.options.onnx);
   }
 
-  /** Which passes of `modelId` ONNX Runtime serves, and why the others do not, as a worker holding it reported (undefined: no ONNX Runtime). */
-  onnxPassesOf(modelId: string): OnnxPasses | undefined {
-    return this.slots.find((s) => s !== undefined && s.onnx.has(modelId))?.onnx.get(modelId);
+  enginesOf(modelId: string, pass: 'generate' | 'classify', removal?: FilterRemoval): string[] {
+    return enginesOf(this.servingOf(modelId), pass, this.tfjsBackend(), removal);
+  }
+
+  /** The tfjs backend the workers run: the one they reported, or the first they were asked to try. */
+  private tfjsBackend(): string {
+    return this.slots.find((s) => s?.backend !== undefined)?.backend ?? this.options.backendOrder[0];
   }
 
   /**
@@ -159,8 +173,14 @@ export class WorkerExecutor implements Executor {
     if (this.servable.has(spec.id) || this.loading.has(spec.id)) {
       throw new Error(`WorkerExecutor.loadModel: expected a model not loaded yet, got ${spec.id} again`);
     }
-    const copy = copySpec(spec);
-    this.loading.add(copy.id);
+    this.loading.add(spec.id);
+    let copy: ModelSpec;
+    try {
+      copy = await withOnnxPlan(copySpec(spec), this.options.onnx);
+    } catch (error) {
+      this.loading.delete(spec.id);
+      throw error;
+    }
     // From here on, a worker that starts loads it with the rest (workerData is copied at start).
     this.setup.models.push(copy);
     try {
@@ -328,11 +348,26 @@ export class WorkerExecutor implements Executor {
   }
 }
 
-/** A deep copy, so a caller changing its spec later changes nothing here. */
+/** A deep copy (but for an ONNX plan's bytes, which nothing changes), so a caller changing its spec later changes nothing here. */
 function copySpec(spec: ModelSpec): ModelSpec {
-  const { id, dir, classifier, features } = spec;
+  const { id, dir, classifier, features, onnx } = spec;
   const copy: ModelSpec = { id, ...(dir !== undefined ? { dir } : {}) };
-  if (classifier !== undefined) copy.classifier = { dir: classifier.dir, imageShape: [...classifier.imageShape], classes: classifier.classes };
+  if (classifier !== undefined) {
+    const { inputRange } = classifier;
+    copy.classifier = {
+      dir: classifier.dir,
+      imageShape: [...classifier.imageShape],
+      classes: classifier.classes,
+      ...(inputRange ? { inputRange: [...inputRange] } : {}),
+    };
+  }
   if (features !== undefined) copy.features = { dir: features.dir, inputRange: [...features.inputRange] };
+  if (onnx !== undefined) copy.onnx = { ...onnx };
   return copy;
+}
+
+/** The spec with its ONNX plan, made now when ONNX Runtime serves and the spec has none. */
+async function withOnnxPlan(spec: ModelSpec, onnx: OnnxServing | undefined): Promise<ModelSpec> {
+  if (onnx === undefined || spec.onnx !== undefined) return spec;
+  return { ...spec, onnx: await prepareOnnx(spec, onnx) };
 }

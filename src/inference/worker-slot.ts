@@ -3,7 +3,6 @@ import { UnreachableCaseError } from '../errors/unreachable';
 import type { StimulusRequest, StimulusResult } from './executor';
 import type { BackendName } from '../backend/backend';
 import type { ModelSpec } from './model-spec';
-import type { OnnxPasses } from './onnx-sessions';
 import type { BatchTask } from './served-model';
 import type { WorkerLaunch } from '../workers/worker-script';
 import type { BatchRequest, LoadRequest, StimulusJobRequest, UnloadRequest, WorkerReply, WorkerSetup } from './worker/messages';
@@ -37,10 +36,8 @@ export interface Slot {
   models: Set<string>;
   /** The tfjs backend the worker chose, once ready. */
   backend?: BackendName;
-  /** Per model the worker loaded with ONNX Runtime: which passes ONNX Runtime serves. */
-  onnx: Map<string, OnnxPasses>;
-  /** Loads sent to the worker and not answered yet, by load id; resolved with the model's ONNX passes, if any. */
-  loads: Map<number, { resolve: (onnx?: OnnxPasses) => void; reject: (error: Error) => void }>;
+  /** Loads sent to the worker and not answered yet, by load id. */
+  loads: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
 }
 
 /** What the owner of a slot hears from its worker. */
@@ -62,7 +59,7 @@ export function startSlot(
   handlers: SlotHandlers,
 ): { slot: Slot; ready: Promise<void> } {
   const worker = new Worker(launch.script, { workerData: setup, execArgv: launch.execArgv });
-  const slot: Slot = { index, worker, state: { kind: 'starting' }, numTensors: 0, models: new Set(), onnx: new Map(), loads: new Map() };
+  const slot: Slot = { index, worker, state: { kind: 'starting' }, numTensors: 0, models: new Set(), loads: new Map() };
   const ready = new Promise<void>((resolve, reject) => {
     let settled = false;
     const settle = (error?: string): void => {
@@ -85,7 +82,6 @@ export function startSlot(
         slot.numTensors = message.numTensors;
         slot.models = new Set(message.models);
         slot.backend = message.backend;
-        slot.onnx = new Map(Object.entries(message.onnx));
         settle();
       } else if (message.type === 'startFailed') settle(message.message);
       else if (onReply(slot, message)) handlers.onJobDone(slot);
@@ -123,9 +119,8 @@ export function postJob(slot: Slot, job: Job): void {
 export function sendLoad(slot: Slot, spec: ModelSpec, loadId: number, onLoaded: () => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     slot.loads.set(loadId, {
-      resolve: (onnx) => {
+      resolve: () => {
         slot.models.add(spec.id);
-        if (onnx !== undefined) slot.onnx.set(spec.id, onnx);
         resolve();
         onLoaded();
       },
@@ -138,7 +133,6 @@ export function sendLoad(slot: Slot, spec: ModelSpec, loadId: number, onLoaded: 
 
 export function sendUnload(slot: Slot, modelId: string): void {
   slot.models.delete(modelId);
-  slot.onnx.delete(modelId);
   const request: UnloadRequest = { type: 'unload', modelId };
   slot.worker.postMessage(request);
 }
@@ -169,7 +163,7 @@ function onReply(slot: Slot, message: WorkerReply): boolean {
       slot.loads.delete(message.loadId);
       if (message.type === 'loaded') {
         slot.numTensors = message.numTensors;
-        load.resolve(message.onnx);
+        load.resolve();
       } else {
         load.reject(new Error(`inference worker ${slot.index} could not load the model: ${message.message}`));
       }

@@ -1,6 +1,14 @@
 import type { Prisma } from '../db/database';
 import type { ModelEntry, ModelRegistry } from './model-registry';
 
+/** What computes one pass of a model, and why not ONNX Runtime (or not the providers asked for) when there is a reason. */
+export interface ModelEngine {
+  pass: 'generate' | 'classify';
+  /** "onnxruntime", "onnxruntime-cuda", or the tfjs backend's name. */
+  engine: string;
+  reason?: string;
+}
+
 /** Where a version came from, beyond its manifest: the version it was fine-tuned from and the training job that made it. */
 export interface ModelLineage {
   /** The version it was fine-tuned from; null when it trained from scratch. */
@@ -9,13 +17,15 @@ export interface ModelLineage {
   trainingJobId: string | null;
 }
 
-/** Read access to the model versions: the served ones, the archived ones, their aliases and lineage. */
+/** Read access to the model versions: the served ones, the archived ones, their aliases, lineage and engines. */
 export class ModelService {
   constructor(
     private readonly registry: ModelRegistry,
     /** What computes in this process, as serverInfo.backend names it. */
     readonly backend: string,
     private readonly prisma: Prisma,
+    /** The engine of each pass a served version serves (generate, classify), as the inference pool serves it; none for an archived one. */
+    private readonly enginesOf: (id: string) => ModelEngine[] = () => [],
   ) {}
 
   /** The served versions by id, and the archived ones too when asked. */
@@ -46,5 +56,11 @@ export class ModelService {
       (await this.prisma.trainingEpoch.findFirst({ where: { keptModelId: id }, select: { job: { select: { id: true, parentModelId: true } } } }))?.job ??
       null;
     return { parentModelId: manifest.training.fineTuneFrom ?? job?.parentModelId ?? null, trainingJobId: job?.id ?? null };
+  }
+
+  /** What computes each pass of model `id` (generate, then classify: those it serves; none when it is archived). */
+  engines(id: string): ModelEngine[] {
+    const order = { generate: 0, classify: 1 };
+    return this.enginesOf(id).sort((a, b) => order[a.pass] - order[b.pass]);
   }
 }

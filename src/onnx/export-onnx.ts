@@ -15,6 +15,8 @@ export interface OnnxExportOptions {
   inputName?: string;
   /** Name of the graph's output, [batch, ...the model's output shape] in tfjs's (channels-last) order. @default "output" */
   outputName?: string;
+  /** Written as the model's metadata_props, in key order (an ONNX file records what it was made from there). @default none */
+  metadata?: Record<string, string>;
 }
 
 /** A layer of the walk and the layer whose output it reads (undefined: the model's input). */
@@ -52,6 +54,9 @@ export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions = {
     irVersion: IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     producerName: 'ganql',
+    metadataProps: Object.entries(options.metadata ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, value]) => ({ key, value })),
     graph: {
       name: model.name,
       node: graph.nodes,

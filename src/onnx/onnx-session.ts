@@ -1,13 +1,19 @@
 import type * as ort from 'onnxruntime-node';
+// The providers a configuration may name (GANQL_ONNX_PROVIDERS) are the ones a session takes.
+import type { OnnxProvider } from '../config/config';
 import type { OnnxRuntime } from './onnx-runtime';
+
+export type { OnnxProvider };
 
 export interface OnnxSessionOptions {
   /** Threads one forward pass may use (ONNX Runtime's intra-op pool). At least 1. */
   threads: number;
+  /** Execution providers in order of preference; a node the first cannot run goes to the next. @default ['cpu'] */
+  providers?: readonly OnnxProvider[];
 }
 
 /**
- * One exported model on ONNX Runtime's CPU provider: float32 [n, ...input] -> [n, ...output], one
+ * One exported model on ONNX Runtime (the CPU provider unless asked otherwise): float32 [n, ...input] -> [n, ...output], one
  * input and one output, batch dimension free. Its weights live in ONNX Runtime's memory, not in tfjs's.
  */
 export class OnnxSession {
@@ -24,7 +30,7 @@ export class OnnxSession {
   static async create(runtime: OnnxRuntime, model: Uint8Array, options: OnnxSessionOptions): Promise<OnnxSession> {
     if (!Number.isInteger(options.threads) || options.threads < 1)
       throw new Error(`OnnxSession: expected threads to be a positive integer, got ${options.threads}`);
-    const session = await runtime.InferenceSession.create(model, onnxSessionOptions(options.threads));
+    const session = await runtime.InferenceSession.create(model, onnxSessionOptions(options.threads, options.providers));
     try {
       const inputShape = itemShape(session.inputMetadata, 'input');
       const outputShape = itemShape(session.outputMetadata, 'output');
@@ -59,9 +65,20 @@ export class OnnxSession {
   }
 }
 
-/** The options of every session ganql makes: the CPU provider, all graph optimisations, `threads` intra-op threads, one op at a time. */
-export function onnxSessionOptions(threads: number): ort.InferenceSession.SessionOptions {
-  return { executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: 'sequential', intraOpNumThreads: threads, interOpNumThreads: 1 };
+/**
+ * The options of every session ganql makes: the providers (the CPU's by default), all graph
+ * optimisations, `threads` intra-op threads, one op at a time. ONNX Runtime's own log says only what
+ * is fatal: a provider that cannot load is an error ganql reports itself.
+ */
+export function onnxSessionOptions(threads: number, providers: readonly OnnxProvider[] = ['cpu']): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [...providers],
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    logSeverityLevel: 4,
+  };
 }
 
 /** The shape after the batch axis of the single input or output; every dimension but the batch must be fixed. */

@@ -35,8 +35,13 @@ export interface SampleView {
   width: number;
   height: number;
   channels: number;
-  /** The engine that made the image: "onnxruntime" or the tfjs backend (Executor.engineOf). */
+  /**
+   * The engine that made the sample when it was stored ("onnxruntime", "onnxruntime-cuda" or the tfjs
+   * backend, Executor.enginesOf): its bytes depend on it. A regeneration runs on it when this server has it.
+   */
   backend: string;
+  /** Set when this image was regenerated on another engine than `backend`, which this server does not have: that engine. */
+  regeneratedOn?: string;
   createdAt: Date;
 }
 
@@ -47,6 +52,8 @@ interface SampleRow {
   runId: string;
   index: number;
   latent: Uint8Array;
+  /** The engine that made it. */
+  backend: string;
   createdAt: Date;
 }
 
@@ -77,13 +84,24 @@ export class SampleService {
     });
   }
 
-  /** Regenerates a stored sample from its model version and latent, with the filter removal its run recorded. */
+  /**
+   * Regenerates a stored sample from its model version and latent, with the filter removal its run
+   * recorded, on the engine that made it: the same bytes. When this server does not have that engine,
+   * on the one it has, and the view's `regeneratedOn` (and the run's result) says which.
+   */
   sample(id: string): Promise<SampleView> {
     return this.runs.record({ kind: 'REGENERATE', parameters: { sampleId: id } }, async (run) => {
       const row = await this.db.prisma.sample.findUnique({ where: { id } });
       if (!row) throw notFound('sample', id);
-      return { value: await this.regenerate(row, run), result: { sampleId: id } };
+      const view = await this.regenerate(row, run);
+      return { value: view, result: regenerationResult(id, view) };
     });
+  }
+
+  /** The recorded engine when the pool can compute the sample on it, else the one it uses by default. */
+  private regenerationEngine(modelId: string, recorded: string, removal: FilterRemoval | undefined): string {
+    const engines = this.pool.enginesOf(modelId, 'generate', removal);
+    return engines.includes(recorded) ? recorded : engines[0];
   }
 
   /**
@@ -111,27 +129,29 @@ export class SampleService {
   private async regeneratePng(id: string): Promise<SamplePng> {
     const row = await this.db.prisma.sample.findUnique({ where: { id } });
     if (!row) throw notFound('sample', id);
-    const view = await this.runs.record({ kind: 'REGENERATE', modelId: row.modelId, parameters: { sampleId: id, image: true } }, async (run) => ({
-      value: await this.regenerate(row, run),
-      result: { sampleId: id },
-    }));
+    const view = await this.runs.record({ kind: 'REGENERATE', modelId: row.modelId, parameters: { sampleId: id, image: true } }, async (run) => {
+      const regenerated = await this.regenerate(row, run);
+      return { value: regenerated, result: regenerationResult(id, regenerated) };
+    });
     // view() cached it, unless the cache keeps nothing or has let it go already.
     return this.pngs.get(id) ?? samplePng(view.png);
   }
 
+  /** A stored sample's image made again, on its recorded engine when this server has it (see sample). */
   private async regenerate(row: SampleRow, run: RunContext): Promise<SampleView> {
     const model = this.registry.getGenerating(row.modelId);
     run.setModel(model.id);
     const latent = latentFromBytes(row.latent);
     const removal = (await this.removalsOf([row.runId])).get(row.runId);
-    const [pixels] = await this.pool.generate(model.id, [latent], { removeFilters: removal });
-    const engine = this.pool.engineOf(model.id, 'generate', removal);
-    return this.view(model, row.id, row.runId, row.index, latent, pixels, engine, row.createdAt);
+    const engine = this.regenerationEngine(model.id, row.backend, removal);
+    const [pixels] = await this.pool.generate(model.id, [latent], { removeFilters: removal, engine });
+    return this.view(model, row.id, row.runId, row.index, latent, pixels, row.backend, row.createdAt, engine);
   }
 
   /**
-   * Regenerates stored samples (of any models) through the pool, in the order named, one pool call
-   * per model. An unknown id is bad input naming its field (e.g. "sampleIds[2]").
+   * Regenerates stored samples (of any models) through the pool, in the order named, each on the
+   * engine that made it when this server has it (see sample), one pool call per model, removal and
+   * engine. An unknown id is bad input naming its field (e.g. "sampleIds[2]").
    */
   async regenerateMany(refs: readonly { id: string; field: string }[]): Promise<SampleView[]> {
     const rows = await this.db.prisma.sample.findMany({ where: { id: { in: [...new Set(refs.map((r) => r.id))] } } });
@@ -142,25 +162,25 @@ export class SampleService {
       return row;
     });
     const removals = await this.removalsOf(found.map((row) => row.runId));
-    // One pool call per model and filter removal.
-    const groups = new Map<string, { modelId: string; removal?: FilterRemoval; positions: number[] }>();
+    const groups = new Map<string, { modelId: string; removal?: FilterRemoval; engine: string; positions: number[] }>();
     found.forEach((row, i) => {
+      const model = this.registry.getGenerating(row.modelId);
       const removal = removals.get(row.runId);
-      const key = `${row.modelId}\u0000${removal === undefined ? '' : removalKey(removal)}`;
-      const group = groups.get(key) ?? { modelId: row.modelId, removal, positions: [] };
+      const engine = this.regenerationEngine(model.id, row.backend, removal);
+      const key = `${row.modelId}\u0000${removal === undefined ? '' : removalKey(removal)}\u0000${engine}`;
+      const group = groups.get(key) ?? { modelId: row.modelId, removal, engine, positions: [] };
       group.positions.push(i);
       groups.set(key, group);
     });
     const views = new Array<SampleView>(refs.length);
     await Promise.all(
-      [...groups.values()].map(async ({ modelId, removal, positions }) => {
+      [...groups.values()].map(async ({ modelId, removal, engine, positions }) => {
         const model = this.registry.getGenerating(modelId);
         const latents = positions.map((i) => latentFromBytes(found[i].latent));
-        const images = await this.pool.generate(model.id, latents, { removeFilters: removal });
-        const engine = this.pool.engineOf(model.id, 'generate', removal);
+        const images = await this.pool.generate(model.id, latents, { removeFilters: removal, engine });
         positions.forEach((i, k) => {
           const row = found[i];
-          views[i] = this.view(model, row.id, row.runId, row.index, latents[k], images[k], engine, row.createdAt);
+          views[i] = this.view(model, row.id, row.runId, row.index, latents[k], images[k], row.backend, row.createdAt, engine);
         });
       }),
     );
@@ -234,6 +254,7 @@ export class SampleService {
     return { latents: seededLatents(seed, count, latentSize), seed };
   }
 
+  /** `backend`: the engine the sample was made on; `madeOn`: the one that made these pixels, when they are made again. */
   private view(
     model: LoadedModel,
     id: string,
@@ -243,12 +264,14 @@ export class SampleService {
     pixels: Float32Array,
     backend: string,
     createdAt: Date,
+    madeOn: string = backend,
   ): SampleView {
     const [height, width, channels] = model.manifest.imageShape;
     if (channels !== 1 && channels !== 3) throw new Error(`model ${model.id}: cannot encode ${channels} channels as PNG`);
     const png = encodePng(pixels, width, height, channels, model.manifest.outputRange);
     this.pngs.put(id, png, model.id);
-    return { id, modelId: model.id, runId, index, latent, pixels, png, width, height, channels, backend, createdAt };
+    const regenerated = madeOn !== backend ? { regeneratedOn: madeOn } : {};
+    return { id, modelId: model.id, runId, index, latent, pixels, png, width, height, channels, backend, ...regenerated, createdAt };
   }
 }
 
@@ -280,4 +303,9 @@ function recordedRemoval(parameters: string): FilterRemoval | undefined {
   const { layer, filters } = removal as { layer?: unknown; filters?: unknown };
   if (typeof layer !== 'string' || !Array.isArray(filters) || !filters.every((f) => Number.isInteger(f))) return undefined;
   return { layer, filters: filters as number[] };
+}
+
+/** A REGENERATE run's result: the sample, and the engine that made it again when it is not the one that made it. */
+function regenerationResult(sampleId: string, view: SampleView): { sampleId: string; regeneratedOn?: string } {
+  return { sampleId, ...(view.regeneratedOn !== undefined ? { regeneratedOn: view.regeneratedOn } : {}) };
 }

@@ -45,8 +45,9 @@ import { IMAGES_PATH, imagesRouter, sampleImageUrl } from './images';
 import { ServerInfoResolver } from '../graphql/server/server-info.resolver';
 import { TrainingResolver } from '../graphql/training/training.resolver';
 import { chooseExecutor } from '../inference/choose-executor';
-import { servingEngine, type OnnxServing } from '../inference/onnx-sessions';
-import { loadOnnxRuntime } from '../onnx/onnx-runtime';
+import { ONNX_CUDA_ENGINE, ONNX_ENGINE, servedPasses, servingEngine, type OnnxServing } from '../inference/onnx-sessions';
+import { usableProviders } from '../onnx/onnx-providers';
+import { loadOnnxRuntime, type OnnxRuntimeLoad } from '../onnx/onnx-runtime';
 import { InferencePool } from '../inference/pool';
 import { LatentService } from '../latent/latent.service';
 import type { Logger } from '../log/logger';
@@ -95,11 +96,17 @@ export interface Ganql {
   stop(): Promise<void>;
 }
 
+/** What createGanql takes besides the configuration: injection points for tests. */
+export interface GanqlOptions {
+  /** Loads onnxruntime-node when the configuration asks for ONNX Runtime. @default loadOnnxRuntime */
+  loadOnnxRuntime?: () => OnnxRuntimeLoad;
+}
+
 /** Builds and starts every piece of ganql except the listening socket. */
-export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
+export async function createGanql(config: Config, log: Logger, options: GanqlOptions = {}): Promise<Ganql> {
   const backend = await initBackend({ order: config.backendOrder, log: (m) => log.info(m) });
-  const onnx = onnxServing(config.onnx, log);
-  const engine = servingEngine(backend.name, onnx !== undefined);
+  const { serving: onnx, unavailable: onnxUnavailable } = await onnxServing(config.onnx, log, options.loadOnnxRuntime ?? (() => loadOnnxRuntime()));
+  const engine = servingEngine(backend.name, onnx?.engine);
   log.info('backend chosen', { backend: backend.name, customKernels: backend.customKernels, engine });
 
   const database = openDatabase(config.databaseUrl);
@@ -142,7 +149,13 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   });
   const executor = await chooseExecutor({ backend: backend.name, workers: config.inferenceWorkers, registry, modelsDir: config.modelsDir, onnx, log });
   const pool = new InferencePool(executor, config.pool, metrics.poolListener);
-  const modelService = new ModelService(registry, engine, database.prisma);
+  // Each pass's engine; where ONNX Runtime was asked for and did not load, that is why each is on tfjs.
+  const modelService = new ModelService(registry, engine, database.prisma, (id) =>
+    servedPasses(pool.servingOf(id)).map(({ pass, engine: passEngine, reason }) => {
+      const why = reason ?? onnxUnavailable;
+      return { pass, engine: passEngine, ...(why !== undefined ? { reason: why } : {}) };
+    }),
+  );
   const modelAdmin = new ModelAdminService(database, registry, pool, runService, log);
   await modelAdmin.seedDefault(config.defaultModelId);
   const sampleService = new SampleService(database, registry, pool, runService, config.maxSamplesPerRequest, new SamplePngCache(config.http.imageCacheBytes));
@@ -328,14 +341,21 @@ export async function createGanql(config: Config, log: Logger): Promise<Ganql> {
   };
 }
 
-/** ONNX Runtime for generate and classify when the configuration asks for it and it loads; otherwise tfjs serves them (logged). */
-function onnxServing(config: OnnxConfig, log: Logger): OnnxServing | undefined {
-  if (!config.enabled) return undefined;
-  const loaded = loadOnnxRuntime();
+/**
+ * ONNX Runtime for generate and classify when the configuration asks for it and it loads, on the
+ * providers asked for that work here (CUDA falls back to the CPU provider); otherwise tfjs serves
+ * them, and `unavailable` says why ONNX Runtime was asked for and is not there. Logged either way.
+ */
+async function onnxServing(config: OnnxConfig, log: Logger, load: () => OnnxRuntimeLoad): Promise<{ serving?: OnnxServing; unavailable?: string }> {
+  if (!config.enabled) return {};
+  const loaded = load();
   if (!loaded.ok) {
     log.warn('onnxruntime not loaded; generate and classify run on tfjs', { reason: loaded.reason });
-    return undefined;
+    return { unavailable: loaded.reason };
   }
-  log.info('onnxruntime loaded', { version: loaded.version, threads: config.threads });
-  return { runtime: loaded.runtime, threads: config.threads };
+  const { providers, note } = await usableProviders(loaded.runtime, config.providers);
+  if (note !== undefined) log.warn('onnxruntime execution provider not available; falling back', { asked: config.providers, using: providers, reason: note });
+  const engine = providers[0] === 'cuda' ? ONNX_CUDA_ENGINE : ONNX_ENGINE;
+  log.info('onnxruntime loaded', { version: loaded.version, threads: config.threads, providers, engine });
+  return { serving: { runtime: loaded.runtime, threads: config.threads, providers, engine, ...(note !== undefined ? { providerNote: note } : {}) } };
 }

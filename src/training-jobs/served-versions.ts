@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { logServing } from '../inference/choose-executor';
 import type { InferencePool } from '../inference/pool';
 import { modelSpec } from '../inference/model-spec';
 import type { Logger } from '../log/logger';
@@ -29,6 +30,7 @@ export class ServedVersions {
     try {
       const model = await this.registry.add(folder);
       await this.pool.loadModel(modelSpec(model, this.registry.root));
+      logServing(this.log, model.id, this.pool.servingOf(model.id));
       return model;
     } finally {
       this.adding.delete(folder);

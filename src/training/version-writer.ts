@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { activeBackend, describeKernels } from '../backend/backend';
 import type { TrainingData } from '../data/training-data';
 import { readManifest, type ModelManifest } from '../models/manifest';
+import { OnnxExportError } from '../onnx/onnx-export-error';
+import { writeOnnxFile, type OnnxRole } from '../onnx/onnx-file';
 import { writeAtomic } from './atomic-write';
 import type { SessionOptions } from './session-options';
 import type { EpochRecord, SessionTrainer } from './session-trainer';
@@ -29,11 +31,16 @@ export function timeLabel(date: Date): string {
   return date.toISOString().slice(0, 16).replace(':', '-');
 }
 
-/** Writes a servable version folder: the mode's served networks, samples.png, history.json (the epochs' records), manifest.json (last). */
+/**
+ * Writes a servable version folder: the mode's served networks, the ONNX files of its generator and
+ * classifier (those it has), samples.png, history.json (the epochs' records), manifest.json (last).
+ */
 export async function writeVersion(dir: string, v: VersionInput): Promise<ModelManifest> {
   const { spec, data, records } = v;
   await fs.mkdir(dir, { recursive: true });
   const { architecture, latentSize, architectureConfig, ...paths } = await v.trainer.saveServed(dir);
+  if (paths.generatorPath !== undefined) await writeOnnx(path.join(dir, paths.generatorPath), 'generator');
+  if (paths.classifier !== undefined) await writeOnnx(path.join(dir, paths.classifier.path), 'classifier');
   await writeAtomic(path.join(dir, 'samples.png'), v.samplesPng);
   await writeAtomic(path.join(dir, HISTORY_FILE), `${JSON.stringify(historyOf(records), null, 1)}\n`);
   const last = records[records.length - 1];
@@ -53,6 +60,19 @@ export async function writeVersion(dir: string, v: VersionInput): Promise<ModelM
   };
   await writeAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
+}
+
+/**
+ * The network's ONNX file, which ONNX Runtime serves (checked against tfjs when the version loads). A
+ * network with a layer the exporter does not write gets none: it is served on tfjs, and the server
+ * says why when it loads the version.
+ */
+async function writeOnnx(networkDir: string, role: OnnxRole): Promise<void> {
+  try {
+    await writeOnnxFile(networkDir, role);
+  } catch (error) {
+    if (!(error instanceof OnnxExportError)) throw error;
+  }
 }
 
 /** The manifest's training record: what every version states about how it was made; its metrics are the last epoch's. */

@@ -12,7 +12,7 @@ describe('loadConfig', () => {
       databaseUrl: 'file:./data/ganql.db',
       modelsDir: path.resolve('models'),
       backendOrder: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
-      onnx: { enabled: true, threads: 1 },
+      onnx: { enabled: true, threads: 1, providers: ['cpu'] },
       maxSamplesPerRequest: 256,
       modelStatePollMs: 1000,
       logLevel: 'info',
@@ -42,6 +42,8 @@ describe('loadConfig', () => {
       backendOrder: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
       onnx: { enabled: true },
     });
+    expect(loadConfig({ GANQL_ONNX_PROVIDERS: 'cuda, cpu' }).onnx.providers).toEqual(['cuda', 'cpu']);
+    expect(loadConfig({ GANQL_ONNX_PROVIDERS: 'cuda' }).onnx.providers).toEqual(['cuda']);
     expect(config.pool.maxBatchSize).toBe(8);
     expect(loadConfig({ GANQL_TRAINING_THREADS: '0' }).training.threads).toBe(0);
     expect(loadConfig({ GANQL_MODEL_STATE_POLL_MS: '250' }).modelStatePollMs).toBe(250);
@@ -63,6 +65,8 @@ describe('loadConfig', () => {
       'GANQL_BACKEND: expected a comma list of onnxruntime, tensorflow-gpu, tensorflow, wasm, cpu, got "tpu"',
     );
     expect(() => loadConfig({ GANQL_ONNX_THREADS: '0' })).toThrow('GANQL_ONNX_THREADS: expected an integer in 1..64, got "0"');
+    expect(() => loadConfig({ GANQL_ONNX_PROVIDERS: 'cuda,tpu' })).toThrow('GANQL_ONNX_PROVIDERS: expected a comma list of cuda, cpu, got "tpu"');
+    expect(() => loadConfig({ GANQL_ONNX_PROVIDERS: 'cpu,cpu' })).toThrow('GANQL_ONNX_PROVIDERS: expected each provider once, got "cpu" twice');
     expect(() => loadConfig({ GANQL_MAX_QUEUE_DELAY_MS: '-1' })).toThrow('GANQL_MAX_QUEUE_DELAY_MS: expected an integer in 0..10000, got "-1"');
     expect(() => loadConfig({ GANQL_MAX_QUERY_DEPTH: '0' })).toThrow('GANQL_MAX_QUERY_DEPTH: expected an integer in 1..1000, got "0"');
     expect(() => loadConfig({ GANQL_TRAINING_THREADS: '65' })).toThrow('GANQL_TRAINING_THREADS: expected an integer in 0..64, got "65"');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import supertest from 'supertest';
 import { loadConfig, type Config } from '../../src/config/config';
 import { createLogger, type Logger } from '../../src/log/logger';
-import { createGanql, type Ganql } from '../../src/server/app';
+import { createGanql, type Ganql, type GanqlOptions } from '../../src/server/app';
 
 /** The repo's shipped models: integration tests run the real trained generator. */
 export const MODELS_DIR = path.resolve(__dirname, '../../models');
@@ -30,12 +30,14 @@ export interface TestServerOptions {
   tempModels?: boolean;
   /** Where the server logs (default: JSON lines on stderr at the config's level). */
   log?: Logger;
+  /** createGanql's injection points (e.g. an onnxruntime-node that does not load). */
+  ganql?: GanqlOptions;
 }
 
-/** Copies the shipped dcgan-mnist into `<dir>/models` and returns that folder. */
+/** Copies the shipped dcgan-mnist (without ONNX files a server may have written beside it) into `<dir>/models` and returns that folder. */
 export function tempModelsDir(dir: string): string {
   const modelsDir = path.join(dir, 'models');
-  cpSync(path.join(MODELS_DIR, 'dcgan-mnist'), path.join(modelsDir, 'dcgan-mnist'), { recursive: true });
+  cpSync(path.join(MODELS_DIR, 'dcgan-mnist'), path.join(modelsDir, 'dcgan-mnist'), { recursive: true, filter: (source) => !source.endsWith('.onnx') });
   return modelsDir;
 }
 
@@ -57,7 +59,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, env: Node
     },
     { ...models, ...overrides },
   );
-  const ganql = await createGanql(config, options.log ?? createLogger(config.logLevel));
+  const ganql = await createGanql(config, options.log ?? createLogger(config.logLevel), options.ganql);
   const http = supertest(ganql.httpServer);
   return {
     ganql,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,17 +7,20 @@ import { initBackend } from '../../src/backend/backend';
 import { loadClassifier, runClassifier } from '../../src/inference/classifier';
 import { runGeneratorWalk } from '../../src/inference/layer-passes';
 import type { ModelSpec } from '../../src/inference/model-spec';
+import { ONNX_ENGINE, type OnnxServing } from '../../src/inference/onnx-sessions';
 import { runGenerator } from '../../src/inference/run-generator';
 import { WorkerExecutor } from '../../src/inference/worker-executor';
 import { saveLayersModel } from '../../src/models/io';
 import { loadServedGenerator } from '../../src/models/served-generator';
+import { exportModelDir } from '../../src/onnx/export-model-dir';
+import { EXPORTER_KEY, ONNX_EXPORTER_VERSION, onnxFileOf, readOnnxFile, SOURCE_KEY, sourceHash } from '../../src/onnx/onnx-file';
 import { loadOnnxRuntime } from '../../src/onnx/onnx-runtime';
 import { DIGITS, FIXTURE_LATENT, seededImages, toUnitRange, writeFixtureModel } from '../classify/kplusone-fixture';
 import { relativeDiff } from '../helpers/compare';
-import { maxAbsDiff, seededLatents } from '../helpers/generator';
+import { buildTestGenerator, maxAbsDiff, seededLatents } from '../helpers/generator';
 import { onnxRuntimeForTests } from '../helpers/onnx-runtime';
 
-const { skipReason } = onnxRuntimeForTests('onnx-executor.test');
+const { runtime, skipReason } = onnxRuntimeForTests('onnx-executor.test');
 
 /** A generator ONNX export refuses (UpSampling2D is not among the layers it writes): it must stay on tfjs. */
 function upsamplingGenerator(): tf.LayersModel {
@@ -55,7 +58,8 @@ describe.skipIf(skipReason !== undefined)('WorkerExecutor serving generate and c
     // The tfjs path's own networks on this thread, as a worker serves them on tfjs.
     served = await loadServedGenerator(generatorK);
     classifier = await loadClassifier(specK.classifier!);
-    executor = await WorkerExecutor.create({ workers: 2, models: [specK, specUp], onnxThreads: 1 });
+    const onnx: OnnxServing = { runtime: runtime!, threads: 1, providers: ['cpu'], engine: ONNX_ENGINE };
+    executor = await WorkerExecutor.create({ workers: 2, models: [specK, specUp], onnx });
   });
 
   afterAll(async () => {
@@ -67,16 +71,29 @@ describe.skipIf(skipReason !== undefined)('WorkerExecutor serving generate and c
 
   it('says what runs where: generate and classify on onnxruntime, filter removal and an unexportable generator on tfjs', () => {
     expect(executor.description).toBe('2 worker threads (onnxruntime 1 thread each, wasm)');
-    expect(executor.engineOf('k@1', 'generate')).toBe('onnxruntime');
-    expect(executor.engineOf('k@1', 'generate', { layer: 'g_up1', filters: [] })).toBe('onnxruntime');
-    expect(executor.engineOf('k@1', 'generate', { layer: 'g_up1', filters: [0] })).toBe('wasm');
-    expect(executor.engineOf('k@1', 'classify')).toBe('onnxruntime');
-    expect(executor.engineOf('up@1', 'generate')).toBe('wasm');
-    expect(executor.onnxPassesOf('k@1')).toEqual({ generate: true, classify: true, fallbacks: [] });
-    const up = executor.onnxPassesOf('up@1');
-    expect(up).toMatchObject({ generate: false, classify: false });
-    expect(up?.fallbacks).toHaveLength(1);
-    expect(up?.fallbacks[0]).toMatch(/^generator stays on tfjs: layer up \(UpSampling2D\) cannot be exported: the exporter writes Dense, /);
+    expect(executor.enginesOf('k@1', 'generate')).toEqual(['onnxruntime', 'wasm']);
+    expect(executor.enginesOf('k@1', 'generate', { layer: 'g_up1', filters: [] })).toEqual(['onnxruntime', 'wasm']);
+    expect(executor.enginesOf('k@1', 'generate', { layer: 'g_up1', filters: [0] })).toEqual(['wasm']);
+    expect(executor.enginesOf('k@1', 'classify')).toEqual(['onnxruntime', 'wasm']);
+    expect(executor.enginesOf('up@1', 'generate')).toEqual(['wasm']);
+    const k = executor.servingOf('k@1');
+    expect(k.generate).toMatchObject({ engine: 'onnxruntime' });
+    expect(k.generate?.reason).toBeUndefined();
+    expect(k.generate?.source).toMatch(/generator\.onnx: no ONNX file: exported and written; checked against tfjs, max abs difference /);
+    expect(k.classify).toMatchObject({ engine: 'onnxruntime' });
+    const up = executor.servingOf('up@1');
+    expect(Object.keys(up)).toEqual(['generate']);
+    expect(up.generate?.engine).toBe('wasm');
+    expect(up.generate?.reason).toMatch(/^ONNX export refused: layer up \(UpSampling2D\) cannot be exported: the exporter writes Dense, /);
+  });
+
+  it('wrote the ONNX files beside the networks, current for their weights; none for the network it cannot export', async () => {
+    for (const network of [generatorK, path.join(dir, 'k', 'classifier')]) {
+      expect(existsSync(onnxFileOf(network))).toBe(true);
+      expect((await readOnnxFile(network)).state).toBe('current');
+    }
+    expect(onnxFileOf(generatorK)).toBe(path.join(dir, 'k', 'generator.onnx'));
+    expect(existsSync(onnxFileOf(generatorUp))).toBe(false);
   });
 
   it('generates the images of the tfjs path within 1e-5, the same bytes on either worker, leaking no tensor', async () => {
@@ -119,18 +136,62 @@ describe.skipIf(skipReason !== undefined)('WorkerExecutor serving generate and c
     expect(maxAbsDiff(await executor.generate('up@1', latents.slice(), 3), expected)).toBeLessThanOrEqual(1e-6);
   });
 
-  it('a model loaded later is served on onnxruntime too, one without a generator included', async () => {
+  it('generates on the engine asked for: tfjs gives the images of the tfjs path to the bit; an engine the model lacks fails', async () => {
+    const latents = seededLatents(4, FIXTURE_LATENT, 50);
+    const onTfjs = await executor.generate('k@1', latents.slice(), 4, undefined, 'wasm');
+    expect(onTfjs).toEqual(await runGenerator(served, latents, 4));
+    expect(await executor.generate('k@1', latents.slice(), 4, undefined, 'onnxruntime')).toEqual(await executor.generate('k@1', latents.slice(), 4));
+    await expect(executor.generate('up@1', latents.slice(), 4, undefined, 'onnxruntime')).rejects.toThrow(
+      'executor: expected an engine among wasm for up@1, got "onnxruntime"',
+    );
+  });
+
+  it('a model loaded later is served on onnxruntime too, from the ONNX file written before, one without a generator included', async () => {
     await executor.loadModel({ ...specK, id: 'k@2' });
-    expect(executor.engineOf('k@2', 'generate')).toBe('onnxruntime');
+    expect(executor.servingOf('k@2').generate?.source).toMatch(/generator\.onnx \(read\); checked/);
+    expect(executor.enginesOf('k@2', 'generate')[0]).toBe('onnxruntime');
     const latents = seededLatents(2, FIXTURE_LATENT, 40);
+    expect(await executor.generate('k@2', latents.slice(), 2)).toEqual(await executor.generate('k@1', latents.slice(), 2));
+    // Unloaded (archived), it serves nothing; loaded again (unarchived), the same plan from the same file.
+    await executor.unloadModel('k@2');
+    expect(executor.servingOf('k@2')).toEqual({});
+    await executor.loadModel({ ...specK, id: 'k@2' });
+    expect(executor.servingOf('k@2').generate?.source).toMatch(/generator\.onnx \(read\); checked/);
+    expect(executor.enginesOf('k@2', 'classify')).toEqual(['onnxruntime', 'wasm']);
     expect(await executor.generate('k@2', latents.slice(), 2)).toEqual(await executor.generate('k@1', latents.slice(), 2));
 
     await executor.loadModel({ id: 'c@1', classifier: specK.classifier });
-    expect(executor.onnxPassesOf('c@1')).toEqual({ generate: false, classify: true, fallbacks: [] });
+    expect(Object.keys(executor.servingOf('c@1'))).toEqual(['classify']);
+    expect(executor.servingOf('c@1').classify?.engine).toBe('onnxruntime');
     const images = seededImages(2, 6).map(toUnitRange);
     const batch = new Float32Array(2 * 784);
     images.forEach((x, i) => batch.set(x, i * 784));
     expect(await executor.classify('c@1', batch.slice(), 2)).toEqual(await executor.classify('k@1', batch.slice(), 2));
+  });
+
+  it('serves on tfjs, saying why, a generator whose ONNX file records its weights but computes something else (the check against tfjs fails)', async () => {
+    const generatorOther = path.join(dir, 'other', 'generator');
+    const built = buildTestGenerator({ latentSize: FIXTURE_LATENT, generatorFilters: 8, seed: 5 });
+    await saveLayersModel(built, generatorOther);
+    built.dispose();
+    // k's generator, stamped as if exported from other's weights: current by its metadata, wrong by its outputs.
+    const metadata = { [SOURCE_KEY]: await sourceHash(generatorOther), [EXPORTER_KEY]: ONNX_EXPORTER_VERSION };
+    writeFileSync(onnxFileOf(generatorOther), await exportModelDir(generatorK, { inputName: 'latent', outputName: 'image', metadata }));
+    expect((await readOnnxFile(generatorOther)).state).toBe('current');
+
+    // The check runs on this thread, leaving no tensor behind.
+    const tensors = tf.memory().numTensors;
+    await executor.loadModel({ id: 'other@1', dir: generatorOther });
+    expect(tf.memory().numTensors).toBe(tensors);
+    const serving = executor.servingOf('other@1').generate;
+    expect(serving?.engine).toBe('wasm');
+    expect(serving?.reason).toMatch(
+      /^ONNX check failed: outputs differ from tfjs by up to \d\.\d\de[-+]\d+ on 8 seeded latents \(at most 0\.0001 allowed; .*generator\.onnx \(read\)\)$/,
+    );
+    const other = await loadServedGenerator(generatorOther);
+    const latents = seededLatents(3, FIXTURE_LATENT, 60);
+    expect(await executor.generate('other@1', latents.slice(), 3)).toEqual(await runGenerator(other, latents, 3));
+    other.dispose();
   });
 });
 

@@ -5,6 +5,7 @@ import { GanqlError } from '../../src/errors/ganql-error';
 import type { Executor, InferencePass, StimulusRequest, StimulusResult } from '../../src/inference/executor';
 import type { FilterRemoval, LayerPass } from '../../src/inference/layer-passes';
 import type { ModelSpec } from '../../src/inference/model-spec';
+import type { ModelServing } from '../../src/inference/onnx-sessions';
 import { InferencePool, type BatchEvent } from '../../src/inference/pool';
 
 const OPTIONS: PoolConfig = { maxBatchSize: 8, maxQueueDelayMs: 5, maxQueueSize: 64, requestTimeoutMs: 1000 };
@@ -22,9 +23,11 @@ class FakeExecutor implements Executor {
   delayMs = 0;
   closed = false;
 
-  async generate(modelId: string, latents: Float32Array, n: number, removal?: FilterRemoval): Promise<Float32Array> {
-    await this.run('generate', modelId, latents, n, removal && `${removal.layer}:${removal.filters.join(',')}`);
-    return latents.map((v) => v * 2);
+  /** On engine "other", triples instead. */
+  async generate(modelId: string, latents: Float32Array, n: number, removal?: FilterRemoval, engine?: string): Promise<Float32Array> {
+    const settings = [removal && `${removal.layer}:${removal.filters.join(',')}`, engine && `on:${engine}`].filter((x) => x !== undefined);
+    await this.run('generate', modelId, latents, n, settings.length > 0 ? settings.join(' ') : undefined);
+    return latents.map((v) => v * (engine === 'other' ? 3 : 2));
   }
 
   /** Adds the layer name's length to each value, so a test can tell passes apart. */
@@ -52,8 +55,12 @@ class FakeExecutor implements Executor {
     return this.loaded.some((s) => s.id === modelId && s.classifier !== undefined);
   }
 
-  engineOf(): string {
-    return 'fake';
+  servingOf(): ModelServing {
+    return { generate: { engine: 'fake' } };
+  }
+
+  enginesOf(): string[] {
+    return ['fake', 'other'];
   }
 
   async loadModel(spec: ModelSpec): Promise<void> {
@@ -284,6 +291,23 @@ describe('InferencePool', () => {
     // No removal (or an empty one) is a plain generate.
     await pool.generate('m', [z(7)], { removeFilters: { layer: 'g_up1_relu', filters: [] } });
     expect(executor.passes.at(-1)).toEqual({ pass: 'generate', modelId: 'm', n: 1 });
+  });
+
+  it('generates on the engine asked for, batched only with requests for that engine; the default engine is a plain generate', async () => {
+    const executor = new FakeExecutor();
+    const pool = new InferencePool(executor, OPTIONS);
+    expect(pool.engineOf('m', 'generate')).toBe('fake');
+    expect(pool.enginesOf('m', 'generate')).toEqual(['fake', 'other']);
+    const [a, b, c, d] = await Promise.all([
+      pool.generate('m', [z(1)]),
+      pool.generate('m', [z(2)], { engine: 'other' }),
+      pool.generate('m', [z(3)], { engine: 'other' }),
+      pool.generate('m', [z(4)], { engine: 'fake' }),
+    ]);
+    // "other" triples, the default doubles.
+    expect([a[0][0], b[0][0], c[0][0], d[0][0]]).toEqual([2, 6, 9, 8]);
+    const settings = executor.passes.map((p) => `${p.pass} ${p.setting ?? ''} ${p.n}`).sort();
+    expect(settings).toEqual(['generate  2', 'generate on:other 2']);
   });
 
   it('runs an optimal-stimulus search on an executor slot, within the queue limit', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -11,6 +11,7 @@ import { loadLayersModel } from '../../src/models/io';
 import { buildKPlusOneDiscriminator, buildKPlusOneGenerator } from '../../src/models/kplusone-mlp';
 import { initFromData } from '../../src/training/gan-models';
 import { generatorOf, parseManifest } from '../../src/models/manifest';
+import { readOnnxFile } from '../../src/onnx/onnx-file';
 import { supervisedLoss } from '../../src/training/k-plus-one';
 import { KPlusOneTrainer } from '../../src/training/kplusone-trainer';
 import { labelledExamples, selectLabelled, type LabelledBatch, type LabelledImages } from '../../src/training/labelled-examples';
@@ -239,6 +240,8 @@ describe('supervised training sessions', () => {
     });
     expect(existsSync(path.join(out, 'generator'))).toBe(false);
     expect(existsSync(path.join(out, 'checkpoint'))).toBe(false);
+    expect((await readOnnxFile(path.join(out, 'classifier'))).state).toBe('current');
+    expect(readdirSync(out).filter((f) => f.endsWith('.onnx'))).toEqual(['classifier.onnx']);
 
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
     // A K+1 epoch's updates: floor(200 training images / batch 10), each on a labelled batch.

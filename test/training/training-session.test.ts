@@ -9,6 +9,7 @@ import { decodePng } from '../../src/images/png';
 import { loadLayersModel } from '../../src/models/io';
 import { parseManifest } from '../../src/models/manifest';
 import { loadServedGenerator } from '../../src/models/served-generator';
+import { onnxFileOf, readOnnxFile } from '../../src/onnx/onnx-file';
 import { gridPng } from '../../src/images/grid';
 import { seededNoise } from '../../src/training/dcgan-trainer';
 import { SAMPLE_NOISE_SALT } from '../../src/training/gan-session-trainer';
@@ -105,6 +106,10 @@ describe('runTrainingSession', () => {
     });
     expect(existsSync(path.join(out, 'checkpoint'))).toBe(false);
     expect(existsSync(path.join(out, 'samples', 'epoch-001.png'))).toBe(true);
+    // The ONNX files ONNX Runtime serves, made from these weights; none for the discriminator, which it does not serve.
+    expect((await readOnnxFile(path.join(out, 'generator'))).state).toBe('current');
+    expect((await readOnnxFile(path.join(out, 'classifier'))).state).toBe('current');
+    expect(existsSync(onnxFileOf(path.join(out, 'discriminator')))).toBe(false);
 
     // The classifier loads with standard layers only and gives 10 logits; the generator through the serving path.
     const classifier = await loadLayersModel(path.join(out, 'classifier'));

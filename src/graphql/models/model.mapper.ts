@@ -1,12 +1,12 @@
 import type { AliasView } from '../../model-admin/model-admin.service';
 import { featureNetworkOf } from '../../models/feature-network';
 import type { ModelEntry } from '../../models/model-registry';
-import type { ModelLineage } from '../../models/model.service';
+import type { ModelEngine as ServedEngine, ModelLineage } from '../../models/model.service';
 import { toLayerInfo } from '../features/features.mapper';
 import type { Model, ModelAlias, ModelProvenance } from './model.type';
 
 /** A served or archived version as the API shows it; an archived one is not loaded, so its layers are not listed. */
-export function toModel(entry: ModelEntry, backend: string, aliases: string[]): Model {
+export function toModel(entry: ModelEntry, backend: string, aliases: string[], engines: ServedEngine[]): Model {
   const { id, manifest, createdAt } = entry.model;
   const [height, width, channels] = manifest.imageShape;
   const loaded = entry.served ? entry.model : undefined;
@@ -19,6 +19,7 @@ export function toModel(entry: ModelEntry, backend: string, aliases: string[]): 
     latentSize: manifest.latentSize ?? null,
     imageShape: { height, width, channels },
     backend,
+    engines: engines.map((e) => ({ pass: e.pass, engine: e.engine, reason: e.reason ?? null })),
     createdAt,
     trainingCommand: manifest.training.command,
     trainingSeed: manifest.training.seed,

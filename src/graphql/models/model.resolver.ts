@@ -93,6 +93,6 @@ export class ModelResolver {
   }
 
   private toModel(entry: Parameters<typeof toModel>[0]): Model {
-    return toModel(entry, this.modelService.backend, this.modelService.aliasesOf(entry.model.id));
+    return toModel(entry, this.modelService.backend, this.modelService.aliasesOf(entry.model.id), this.modelService.engines(entry.model.id));
   }
 }

@@ -1,5 +1,35 @@
-import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { LayerInfo } from '../features/features.type';
+
+// type-graphql takes enums as objects; the keys are the GraphQL values, the values the service's pass names.
+export const ModelPassEnum = { GENERATE: 'generate', CLASSIFY: 'classify' } as const;
+
+registerEnumType(ModelPassEnum, {
+  name: 'ModelPass',
+  description: 'A forward pass a model serves through the inference pool.',
+  valuesConfig: {
+    GENERATE: { description: 'Latents to images: samples and every operation that returns images.' },
+    CLASSIFY: { description: "Images to class probabilities: classify, on a model with a K+1 or supervised classifier." },
+  },
+});
+
+@ObjectType({ description: 'What computes one pass of a model on this server, and why, when it is not what was asked for.' })
+export class ModelEngine {
+  @Field(() => ModelPassEnum)
+  pass!: (typeof ModelPassEnum)[keyof typeof ModelPassEnum];
+
+  @Field(() => String, {
+    description: 'onnxruntime (ONNX Runtime, CPU provider), onnxruntime-cuda (its CUDA provider), or the tfjs backend (wasm, cpu, tensorflow, tensorflow-gpu).',
+  })
+  engine!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Why this pass is not on ONNX Runtime (its export was refused, it failed the check against tfjs, onnxruntime-node did not load) or not on the providers asked for (CUDA unavailable); null when it is served as configured.',
+  })
+  reason!: string | null;
+}
 
 @ObjectType({ description: 'Height, width and channels of the images a model makes (a model without a generator: that it classifies).' })
 export class ImageShape {
@@ -96,8 +126,11 @@ export class Model {
   @Field(() => ImageShape)
   imageShape!: ImageShape;
 
-  @Field(() => String, { description: 'What this server runs the model on, as serverInfo.backend names it.' })
+  @Field(() => String, { description: 'The engines of this server, as serverInfo.backend names them; `engines` says which computes each pass of this model.' })
   backend!: string;
+
+  @Field(() => [ModelEngine], { description: 'What computes each pass this model serves (generate, then classify), and why when it is not ONNX Runtime as configured.' })
+  engines!: ModelEngine[];
 
   @Field(() => Date, { description: 'When this version finished training.' })
   createdAt!: Date;

@@ -11,6 +11,7 @@ export function toSample(view: SampleView): Sample {
     latent: Array.from(view.latent),
     image: { mimeType: 'image/png', width: view.width, height: view.height, channels: view.channels, dataUrl: pngDataUrl(view.png), sampleId: view.id },
     backend: view.backend,
+    regeneratedOn: view.regeneratedOn ?? null,
     createdAt: view.createdAt,
   };
 }

@@ -22,9 +22,17 @@ export class Sample {
   image!: Image;
 
   @Field(() => String, {
-    description: 'The engine that made the image: onnxruntime, or the tfjs backend. Its bytes depend on the model version, the latent and this engine.',
+    description:
+      'The engine that made the sample: onnxruntime, onnxruntime-cuda, or the tfjs backend. Its bytes depend on the model version, the latent and this engine; sample(id) regenerates it on this engine.',
   })
   backend!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Set when this image was regenerated on another engine than `backend` because this server does not have that one (e.g. made on onnxruntime, served now with GANQL_BACKEND=wasm): the engine that made it now. Its PNG may then differ from the original in a few pixels. Null otherwise.',
+  })
+  regeneratedOn!: string | null;
 
   @Field(() => Date)
   createdAt!: Date;

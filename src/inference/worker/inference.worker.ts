@@ -9,12 +9,16 @@ import { loadOnnxRuntime } from '../../onnx/onnx-runtime';
 import { loadClassifier } from '../classifier';
 import { ActivationModels } from '../layer-passes';
 import type { ModelSpec } from '../model-spec';
-import { buildOnnxSessions, type OnnxPasses, type OnnxServing } from '../onnx-sessions';
+import type { OnnxRuntime } from '../../onnx/onnx-runtime';
+import { buildOnnxSessions, type OnnxSessionSettings } from '../onnx-sessions';
 import { computeBatch, computeStimulus, disposeServedModel, type ServedModel } from '../served-model';
 import type { BatchRequest, LoadRequest, StimulusJobRequest, WorkerReply, WorkerRequest, WorkerSetup } from './messages';
 
-/** A model version as this worker holds it, with the passes ONNX Runtime serves (when it does). */
-type WorkerModel = ServedModel & { onnxPasses?: OnnxPasses };
+/** ONNX Runtime in this worker, with the settings of its sessions. */
+interface WorkerOnnx {
+  runtime: OnnxRuntime;
+  settings: OnnxSessionSettings;
+}
 
 /** Layer sub-models of this worker's networks, built on first use. */
 const activations = new ActivationModels();
@@ -33,10 +37,10 @@ async function main(): Promise<void> {
   const setup = workerData as WorkerSetup;
   const reply: Reply = (message, transfer = []) => port.postMessage(message, transfer);
 
-  const models = new Map<string, WorkerModel>();
+  const models = new Map<string, ServedModel>();
   try {
     const backend = await initBackend({ order: setup.backendOrder, customKernels: setup.optimize });
-    const onnx = setup.onnxThreads === undefined ? undefined : onnxServing(setup.onnxThreads);
+    const onnx = setup.onnx === undefined ? undefined : workerOnnx(setup.onnx);
     for (const spec of setup.models) models.set(spec.id, await loadModel(spec, setup.optimize, onnx));
     port.on('message', (request: WorkerRequest) => {
       switch (request.type) {
@@ -58,43 +62,32 @@ async function main(): Promise<void> {
           throw new UnreachableCaseError(request);
       }
     });
-    const onnxPasses = Object.fromEntries([...models].flatMap(([id, m]): [string, OnnxPasses][] => (m.onnxPasses === undefined ? [] : [[id, m.onnxPasses]])));
-    reply({
-      type: 'ready',
-      backend: backend.name,
-      customKernels: backend.customKernels,
-      numTensors: tf.memory().numTensors,
-      models: [...models.keys()],
-      onnx: onnxPasses,
-    });
+    reply({ type: 'ready', backend: backend.name, customKernels: backend.customKernels, numTensors: tf.memory().numTensors, models: [...models.keys()] });
   } catch (error) {
     reply({ type: 'startFailed', message: messageOf(error) });
   }
 }
 
 /** ONNX Runtime in this worker; the main thread has loaded it already, so failing here fails the worker. */
-function onnxServing(threads: number): OnnxServing {
+function workerOnnx(settings: OnnxSessionSettings): WorkerOnnx {
   const loaded = loadOnnxRuntime();
   if (!loaded.ok) throw new Error(loaded.reason);
-  return { runtime: loaded.runtime, threads };
+  return { runtime: loaded.runtime, settings };
 }
 
 /**
  * Loads a generator, its classifier (both as the server serves them when optimised) and its feature
- * network, those it has, and with ONNX Runtime the sessions of the first two, all or nothing.
+ * network, those it has, and with ONNX Runtime the sessions its ONNX plan names (checked on the main
+ * thread already), all or nothing.
  */
-async function loadModel(spec: ModelSpec, optimize: boolean, onnx: OnnxServing | undefined): Promise<WorkerModel> {
-  const model: WorkerModel = {};
+async function loadModel(spec: ModelSpec, optimize: boolean, onnx: WorkerOnnx | undefined): Promise<ServedModel> {
+  const model: ServedModel = {};
   try {
     // Optimised: as the server serves it (batchnorm folded); otherwise the model as saved.
     if (spec.dir !== undefined) model.generator = optimize ? await loadServedGenerator(spec.dir) : await loadLayersModel(spec.dir);
     if (spec.classifier !== undefined) model.classifier = await loadClassifier(spec.classifier, { fold: optimize });
     if (spec.features !== undefined) model.features = await loadFeatureNetwork(spec.features);
-    if (onnx !== undefined) {
-      const { sessions, passes } = await buildOnnxSessions({ generator: model.generator, classifier: model.classifier }, onnx);
-      model.onnx = sessions;
-      model.onnxPasses = passes;
-    }
+    if (onnx !== undefined) model.onnx = await buildOnnxSessions(spec.onnx, onnx.runtime, onnx.settings);
     return model;
   } catch (error) {
     disposeServedModel(model);
@@ -102,23 +95,18 @@ async function loadModel(spec: ModelSpec, optimize: boolean, onnx: OnnxServing |
   }
 }
 
-async function load(request: LoadRequest, models: Map<string, WorkerModel>, setup: WorkerSetup, onnx: OnnxServing | undefined, reply: Reply): Promise<void> {
+async function load(request: LoadRequest, models: Map<string, ServedModel>, setup: WorkerSetup, onnx: WorkerOnnx | undefined, reply: Reply): Promise<void> {
   try {
     const model = await loadModel(request.model, setup.optimize, onnx);
     dispose(models.get(request.model.id));
     models.set(request.model.id, model);
-    reply({
-      type: 'loaded',
-      loadId: request.loadId,
-      numTensors: tf.memory().numTensors,
-      ...(model.onnxPasses !== undefined ? { onnx: model.onnxPasses } : {}),
-    });
+    reply({ type: 'loaded', loadId: request.loadId, numTensors: tf.memory().numTensors });
   } catch (error) {
     reply({ type: 'loadFailed', loadId: request.loadId, message: messageOf(error) });
   }
 }
 
-async function runBatch(request: BatchRequest, models: ReadonlyMap<string, WorkerModel>, setup: WorkerSetup, reply: Reply): Promise<void> {
+async function runBatch(request: BatchRequest, models: ReadonlyMap<string, ServedModel>, setup: WorkerSetup, reply: Reply): Promise<void> {
   if (request.n === setup.exitOnBatchSize) process.exit(70);
   try {
     const model = models.get(request.modelId);
@@ -132,7 +120,7 @@ async function runBatch(request: BatchRequest, models: ReadonlyMap<string, Worke
   }
 }
 
-function runStimulus(request: StimulusJobRequest, models: ReadonlyMap<string, WorkerModel>, reply: Reply): void {
+function runStimulus(request: StimulusJobRequest, models: ReadonlyMap<string, ServedModel>, reply: Reply): void {
   try {
     const model = models.get(request.modelId);
     if (model === undefined) throw new Error(`inference worker: no model ${JSON.stringify(request.modelId)} loaded (have ${[...models.keys()].join(', ')})`);
@@ -144,7 +132,7 @@ function runStimulus(request: StimulusJobRequest, models: ReadonlyMap<string, Wo
   }
 }
 
-function dispose(model: WorkerModel | undefined): void {
+function dispose(model: ServedModel | undefined): void {
   disposeServedModel(model);
 }
 

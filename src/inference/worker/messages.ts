@@ -2,7 +2,7 @@ import type { BackendName } from '../../backend/backend';
 import type { InferencePass, StimulusRequest } from '../executor';
 import type { FilterRemoval, LayerPass } from '../layer-passes';
 import type { ModelSpec } from '../model-spec';
-import type { OnnxPasses } from '../onnx-sessions';
+import type { OnnxSessionSettings } from '../onnx-sessions';
 
 /** What a worker is started with (its workerData). */
 export interface WorkerSetup {
@@ -12,13 +12,14 @@ export interface WorkerSetup {
   backendOrder: BackendName[];
   /**
    * Every model the worker loads at start: id, absolute folder of its generator (model.json +
-   * weights.bin) and, on K+1 models, its classifier. Models added later come as LoadRequests.
+   * weights.bin) and, on K+1 models, its classifier, with its ONNX plan when ONNX Runtime serves.
+   * Models added later come as LoadRequests.
    */
   models: ModelSpec[];
   /** ganql's wasm kernels and batchnorm folding; false runs tfjs's own kernels on the model as saved. */
   optimize: boolean;
-  /** Serve generate and classify on ONNX Runtime with this many threads per session; undefined serves all on tfjs. */
-  onnxThreads?: number;
+  /** Serve the networks each model's ONNX plan puts on ONNX Runtime, with sessions made so; undefined serves all on tfjs. */
+  onnx?: OnnxSessionSettings;
   /** Test hook: the worker exits, as on a crash, when handed a batch of exactly this size. */
   exitOnBatchSize?: number;
 }
@@ -34,6 +35,8 @@ export interface BatchRequest {
   n: number;
   /** pass 'generate' only: feature maps to zero. */
   removal?: FilterRemoval;
+  /** pass 'generate' only: compute on tfjs even when ONNX Runtime serves the generator. */
+  onTfjs?: boolean;
   /** pass 'layer' only: which layer, read how. */
   layerPass?: LayerPass;
 }
@@ -63,12 +66,11 @@ export type WorkerRequest = BatchRequest | StimulusJobRequest | LoadRequest | Un
 
 /** Worker -> main thread. */
 export type WorkerReply =
-  /** `onnx`: per model loaded with ONNX Runtime, which passes it serves. */
-  | { type: 'ready'; backend: BackendName; customKernels: string[]; numTensors: number; models: string[]; onnx: Record<string, OnnxPasses> }
+  | { type: 'ready'; backend: BackendName; customKernels: string[]; numTensors: number; models: string[] }
   | { type: 'startFailed'; message: string }
   | { type: 'result'; jobId: number; output: Float32Array; numTensors: number }
   | { type: 'stimulus'; jobId: number; image: Float32Array; activation: number; trace: number[]; preActivation?: number; numTensors: number }
   | { type: 'failed'; jobId: number; message: string }
-  | { type: 'loaded'; loadId: number; numTensors: number; onnx?: OnnxPasses }
+  | { type: 'loaded'; loadId: number; numTensors: number }
   | { type: 'loadFailed'; loadId: number; message: string }
   | { type: 'unloaded'; modelId: string; numTensors: number };
