@@ -24,7 +24,7 @@ RUN if ! command -v node >/dev/null; then \
     fi
 WORKDIR /app
 
-FROM base AS deps
+FROM base AS build
 # Toolchain for ganql's native training kernels (native/, built by npm ci) and better-sqlite3's
 # native build when no prebuilt binary matches.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -33,27 +33,30 @@ COPY package.json package-lock.json .npmrc prisma.config.ts tsconfig.json ./
 COPY prisma ./prisma
 COPY scripts ./scripts
 COPY native ./native
-# Installs production dependencies (and the optional native tfjs backends where they can
-# download libtensorflow), then generates both Prisma clients (postinstall); with
+# Every dependency, the build tools included (and the optional native tfjs backends where they can
+# download libtensorflow); postinstall generates both Prisma clients. With
 # ONNXRUNTIME_NODE_INSTALL=cuda12, onnxruntime-node's own script then adds the CUDA provider.
 ARG ONNXRUNTIME_NODE_INSTALL=skip
-RUN npm ci --omit=dev \
+RUN npm ci \
     && if [ "$ONNXRUNTIME_NODE_INSTALL" != skip ]; then \
          ONNXRUNTIME_NODE_INSTALL="$ONNXRUNTIME_NODE_INSTALL" node node_modules/onnxruntime-node/script/install.js; \
        fi
+COPY src ./src
+# Compiles src/ to dist/ (with a copy of the Prisma clients), then drops the development dependencies.
+RUN npm run build && npm prune --omit=dev
 
 FROM base AS runtime
 ENV NODE_ENV=production PORT=4000 HOST=0.0.0.0 DATABASE_URL=file:/app/data/ganql.db
 # The server runs as the unprivileged user `node`: the node image has it, a CUDA base does not.
 RUN id -u node >/dev/null 2>&1 || useradd --create-home --user-group --shell /usr/sbin/nologin node
-COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/node_modules ./node_modules
 # node_modules/@ganql/native links here: the sources and the compiled addon.
-COPY --from=deps /app/native ./native
-COPY --from=deps /app/src/generated ./src/generated
-COPY package.json package-lock.json prisma.config.ts tsconfig.json schema.graphql ./
+COPY --from=build /app/native ./native
+# The compiled server: the image holds no TypeScript sources; node runs dist/ alone.
+COPY --from=build /app/dist ./dist
+# Read at run time beside dist/: package.json (the version), the migrations, the studio, the models.
+COPY package.json package-lock.json schema.graphql ./
 COPY prisma ./prisma
-COPY scripts ./scripts
-COPY src ./src
 # Writable by the server: training moves each finished version into models/.
 COPY --chown=node:node models ./models
 COPY web ./web
@@ -64,4 +67,5 @@ USER node
 EXPOSE 4000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node_modules/.bin/tsx", "src/main.ts"]
+# API keys inside the container: node dist/cli/keys.cli.js create --name ops --scopes admin
+CMD ["node", "dist/main.js"]

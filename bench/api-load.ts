@@ -15,7 +15,7 @@
  * The clients and the /healthz probe run in worker threads so their work does not sit on the
  * server's event loop, but they share the machine's cores with it.
  */
-import { mkdtempSync, readdirSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
@@ -33,7 +33,7 @@ import { loadOnnxRuntime } from '../src/onnx/onnx-runtime';
 import { loadServedGenerator } from '../src/models/served-generator';
 import { timeExecutor, timeForward } from './lib/forward-timing';
 import { errorCount, quantile, runHttpWorker, throughput, type HttpLoadResult } from './lib/http-load';
-import { resolveBenchModel } from './lib/model-dir';
+import { defaultModelFolder, resolveBenchModel } from './lib/model-dir';
 
 /** --engine: the GANQL_BACKEND each serves with. */
 const ENGINES: Record<string, string> = { wasm: 'wasm', onnxruntime: 'onnxruntime,wasm' };
@@ -171,16 +171,6 @@ async function flatnessRun(server: Server, clients: number, requests: number, ma
     readings.push(await readMemory(server));
   }
   return { readings, before: readings[0], after: readings[readings.length - 1], completed, errors, seconds: (performance.now() - start) / 1000 };
-}
-
-/** The folder the server serves by default: the first (by name) with a manifest, as ModelRegistry orders them. */
-function defaultModelFolder(modelsDir: string): string {
-  const folders = readdirSync(modelsDir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(path.join(modelsDir, e.name, 'manifest.json')))
-    .map((e) => e.name)
-    .sort();
-  if (folders.length === 0) throw new Error(`${modelsDir}: expected at least one <model>/manifest.json, got none`);
-  return path.join(modelsDir, folders[0]);
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;

@@ -1,5 +1,5 @@
 /**
- * kill -9 of the real ganql process (`npm start`'s entry) in the middle of work, then a restart on the
+ * kill -9 of the real ganql process (src/main.ts through tsx, as `npm run dev` runs it) in the middle of work, then a restart on the
  * same database, and checks that nothing was lost or left half-done.
  *
  *   npx tsx bench/kill-test.ts [--mode writes|training|both] [--clients 32] [--kill-after-replies 40] [--rounds 3]

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { generatorOf, readManifest } from '../../src/models/manifest';
 
@@ -26,4 +26,14 @@ export function resolveBenchModel(dir: string): BenchModel {
     throw new Error(`${dir}: expected manifest.json or generator/model.json, got neither`);
   }
   return { label: `${path.basename(dir)} (no manifest)`, generatorDir };
+}
+
+/** The folder the server serves by default: the first (by name) with a manifest, as ModelRegistry orders them. */
+export function defaultModelFolder(modelsDir: string): string {
+  const folders = readdirSync(modelsDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(path.join(modelsDir, e.name, 'manifest.json')))
+    .map((e) => e.name)
+    .sort();
+  if (folders.length === 0) throw new Error(`${modelsDir}: expected at least one <model>/manifest.json, got none`);
+  return path.join(modelsDir, folders[0]);
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { BackendName } from '../backend/backend';
 import { ErrorCode } from '../errors/error-code';
 import { GanqlError } from '../errors/ganql-error';
-import { workerScript } from '../workers/worker-script';
+import { workerLaunch, type WorkerLaunch } from '../workers/worker-script';
 import type { Executor, StimulusRequest, StimulusResult } from './executor';
 import type { FilterRemoval, LayerPass } from './layer-passes';
 import { checkModelSpec, type ModelSpec } from './model-spec';
@@ -38,7 +38,8 @@ export class WorkerExecutor implements Executor {
   private readonly loading = new Set<string>();
   /** What each worker starts with; `models` grows with loadModel, so a restarted worker loads the models added since. */
   private readonly setup: WorkerSetup;
-  private readonly script: string;
+  /** How each worker thread is started (script and Node flags). */
+  private readonly launch: WorkerLaunch;
   private nextJobId = 1;
   private nextLoadId = 1;
   /** close() was called: no new batches. */
@@ -48,11 +49,10 @@ export class WorkerExecutor implements Executor {
   private readonly drainWaiters: (() => void)[] = [];
 
   private constructor(private readonly options: ResolvedOptions) {
-    const { script, entry } = workerScript(path.join(__dirname, 'worker', 'inference.worker'));
-    this.script = script;
+    this.launch = workerLaunch(path.join(__dirname, 'worker', 'inference.worker'));
     const models = options.models.map(copySpec);
     this.setup = {
-      entry,
+      entry: this.launch.entry,
       backendOrder: [...options.backendOrder],
       models,
       optimize: options.optimize ?? true,
@@ -236,7 +236,7 @@ export class WorkerExecutor implements Executor {
 
   /** Starts (or restarts) the worker of slot `index`; resolves when it is ready. */
   private start(index: number): Promise<void> {
-    const { slot, ready } = startSlot(index, this.script, this.setup, this.options.startTimeoutMs, {
+    const { slot, ready } = startSlot(index, this.launch, this.setup, this.options.startTimeoutMs, {
       onReady: (s) => {
         this.reconcile(s);
         this.dispatch();

@@ -4,6 +4,7 @@ import type { StimulusRequest, StimulusResult } from './executor';
 import type { BackendName } from '../backend/backend';
 import type { ModelSpec } from './model-spec';
 import type { BatchTask } from './served-model';
+import type { WorkerLaunch } from '../workers/worker-script';
 import type { BatchRequest, LoadRequest, StimulusJobRequest, UnloadRequest, WorkerReply, WorkerSetup } from './worker/messages';
 
 /** What a worker computes for a job: a batch (answered with its output) or an optimal-stimulus search. */
@@ -52,16 +53,12 @@ export interface SlotHandlers {
 /** Spawns the worker of slot `index` with `setup`; `ready` resolves once it has loaded its backend and models. */
 export function startSlot(
   index: number,
-  script: string,
+  launch: WorkerLaunch,
   setup: WorkerSetup,
   startTimeoutMs: number,
   handlers: SlotHandlers,
 ): { slot: Slot; ready: Promise<void> } {
-  const worker = new Worker(script, {
-    workerData: setup,
-    // Not the parent's flags: tsx's loader flags, for one, do not belong in a worker.
-    execArgv: [],
-  });
+  const worker = new Worker(launch.script, { workerData: setup, execArgv: launch.execArgv });
   const slot: Slot = { index, worker, state: { kind: 'starting' }, numTensors: 0, models: new Set(), loads: new Map() };
   const ready = new Promise<void>((resolve, reject) => {
     let settled = false;

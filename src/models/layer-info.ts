@@ -11,11 +11,8 @@ export interface LayerInfo {
   neurons: number;
 }
 
-/** Layers that carry no features of their own: they only move, reshape or perturb their input. */
-const NOT_FEATURES = new Set([
-  'InputLayer',
-  'Flatten',
-  'Reshape',
+/** Layers that are the identity at inference: dropout and noise act in training only. */
+export const IDENTITY_AT_INFERENCE: ReadonlySet<string> = new Set([
   'Dropout',
   'SpatialDropout1D',
   'SpatialDropout2D',
@@ -25,6 +22,9 @@ const NOT_FEATURES = new Set([
   'SeededDropout',
   'SeededGaussianNoise',
 ]);
+
+/** Layers that carry no features of their own: they only move, reshape or perturb their input. */
+const NOT_FEATURES = new Set(['InputLayer', 'Flatten', 'Reshape', ...IDENTITY_AT_INFERENCE]);
 
 /** A served generator has its batchnorms folded into the layer before (foldBatchNorm), so they cannot be named. */
 const NOT_GENERATOR = new Set(['InputLayer', 'BatchNormalization']);

@@ -1,19 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { IDENTITY_AT_INFERENCE } from '../models/layer-info';
 import { WeightNormDense } from '../models/layers/weight-norm-dense';
 import { GraphBuilder, type AttributeValue, type GraphValue } from './onnx-graph';
 import { OnnxExportError } from './onnx-export-error';
-
-/** Layers that are the identity at inference (dropout and noise act in training only). */
-const IDENTITY_AT_INFERENCE = new Set([
-  'Dropout',
-  'SpatialDropout1D',
-  'SpatialDropout2D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'AlphaDropout',
-  'SeededDropout',
-  'SeededGaussianNoise',
-]);
 
 /** The layer classes exportLayer writes (besides InputLayer, which the model walk handles). */
 export const EXPORTED_LAYERS: readonly string[] = [

@@ -2,9 +2,11 @@ import type { BackendInfo } from '../backend/backend';
 import type { Config } from '../config/config';
 import type { DatabaseProvider } from '../db/database';
 import type { InferencePool, PoolStats } from '../inference/pool';
+import { RUNTIME, type Runtime } from '../workers/runtime';
 
 export interface SystemInfo {
   version: string;
+  runtime: Runtime;
   backend: string;
   customKernels: string[];
   database: DatabaseProvider;
@@ -27,6 +29,7 @@ export class SystemService {
   info(): SystemInfo {
     return {
       version: this.version,
+      runtime: RUNTIME,
       backend: this.engine,
       customKernels: this.backend.customKernels,
       database: this.database,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { workerScript } from '../workers/worker-script';
+import { workerLaunch } from '../workers/worker-script';
 import type { TrainingWorkerMessage, TrainingWorkerSetup } from './worker/messages';
 
 /** The messages that end a worker's stream. */
@@ -25,12 +25,11 @@ export class TrainingWorker {
     setup: Omit<TrainingWorkerSetup, 'entry' | 'stopFlag'>,
     private readonly onMessage: (message: TrainingWorkerMessage) => void,
   ) {
-    const { script, entry } = workerScript(path.join(__dirname, 'worker', 'training.worker'));
+    const { script, entry, execArgv } = workerLaunch(path.join(__dirname, 'worker', 'training.worker'));
     const stopFlag = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
     this.stopFlag = new Int32Array(stopFlag);
     const data: TrainingWorkerSetup = { ...setup, entry, stopFlag };
-    // Not the parent's flags: tsx's loader flags, for one, do not belong in a worker.
-    this.worker = new Worker(script, { workerData: data, execArgv: [] });
+    this.worker = new Worker(script, { workerData: data, execArgv });
     this.worker.on('message', (message: TrainingWorkerMessage) => this.relay(message));
     this.worker.on('error', (error: Error) => {
       this.lastError = `${error.name}: ${error.message}`;

@@ -1,5 +1,5 @@
 import { parentPort, Worker } from 'node:worker_threads';
-import { workerScript } from './worker-script';
+import { workerLaunch } from './worker-script';
 
 /** What a one-shot worker answers: its output, or why it could not compute it. */
 export type OneShotReply<O> = { ok: true; output: O } | { ok: false; message: string; stack?: string };
@@ -30,7 +30,7 @@ export interface OneShotOptions {
 }
 
 /**
- * Main side: starts a worker thread on `entry` (see workerScript) for one computation, posts `input`,
+ * Main side: starts a worker thread on `entry` (see workerLaunch) for one computation, posts `input`,
  * resolves with its output and ends the thread. A synchronous computation of seconds (KID subsets, a
  * linear classifier's cross-validation) runs there instead of stalling every request on the event loop.
  */
@@ -43,8 +43,8 @@ export function runOnceInWorker<I, O>(entryWithoutExtension: string, input: I, o
       reject(abortError(signal.reason));
       return;
     }
-    const { script, entry } = workerScript(entryWithoutExtension);
-    const worker = new Worker(script, { workerData: { entry } });
+    const { script, entry, execArgv } = workerLaunch(entryWithoutExtension);
+    const worker = new Worker(script, { workerData: { entry }, execArgv });
     let settled = false;
     const settle = (finish: () => void): void => {
       if (settled) return;

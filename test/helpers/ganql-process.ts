@@ -1,6 +1,7 @@
 /**
- * `npm start`'s entry (src/main.ts) as a real child process on an ephemeral loopback port: what the
- * process tests (test/.../*.process.test.ts files) and the kill -9 bench (bench/kill-test.ts) start.
+ * ganql's entry as a real child process on an ephemeral loopback port: src/main.ts through tsx (what
+ * `npm run dev` runs) or the compiled dist/main.js (what `npm start` runs, after `npm run build`).
+ * What the process tests (test/.../*.process.test.ts files) and the kill -9 bench (bench/kill-test.ts) start.
  */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
@@ -15,9 +16,23 @@ export interface GanqlProcess {
   log(): string;
 }
 
-/** Starts a ganql process with `env` on top of this one's; resolves once it logs "ganql ready" (errors carry `name`). */
-export function startGanql(env: Record<string, string>, timeoutMs = 120_000, name = 'ganql'): Promise<GanqlProcess> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
+/** The node arguments of each way to run ganql. */
+const ENTRY_ARGS = {
+  sources: ['--require', 'tsx/cjs', 'src/main.ts'],
+  compiled: ['dist/main.js'],
+} as const;
+
+/**
+ * Starts a ganql process with `env` on top of this one's; resolves once it logs "ganql ready" (errors
+ * carry `name`). `compiled` needs a current dist/ (scripts/build.mjs).
+ */
+export function startGanql(
+  env: Record<string, string>,
+  timeoutMs = 120_000,
+  name = 'ganql',
+  entry: keyof typeof ENTRY_ARGS = 'sources',
+): Promise<GanqlProcess> {
+  const child = spawn(process.execPath, [...ENTRY_ARGS[entry]], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', GANQL_BACKEND: 'wasm', GANQL_LOG_LEVEL: 'info', ...env },
   });

@@ -42,7 +42,7 @@ describe.skipIf(!pgServer)('two ganql replicas on one PostgreSQL database (GANQL
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** `npm start`'s entry as a real process, sharing the database and the models and training folders. */
+  /** ganql's entry (src/main.ts through tsx) as a real process, sharing the database and the models and training folders. */
   async function startReplica(name: string): Promise<Replica> {
     const p = await startGanql(
       {

@@ -17,7 +17,7 @@ afterAll(() => {
 
 type Started = GanqlProcess;
 
-/** `npm start`'s entry as a real process on an ephemeral port, training into the temporary folders. */
+/** ganql's entry (src/main.ts through tsx) as a real process on an ephemeral port, training into the temporary folders. */
 async function startProcess(env: Record<string, string> = {}): Promise<Started> {
   const p = await startGanql(
     {

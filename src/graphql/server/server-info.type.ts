@@ -40,6 +40,12 @@ export class ServerInfo {
 
   @Field(() => String, {
     description:
+      'How this process runs ganql: compiled (JavaScript built to dist/, as npm start runs it) or sources (TypeScript through tsx or a test runner).',
+  })
+  runtime!: string;
+
+  @Field(() => String, {
+    description:
       'What computes: the tfjs backend chosen at start-up (tensorflow-gpu, tensorflow, wasm or cpu), as onnxruntime+<backend> when ONNX Runtime serves generate and classify beside it.',
   })
   backend!: string;
