@@ -17,6 +17,7 @@ import { OnnxSession } from '../../src/onnx/onnx-session';
 import { seededNormal } from '../helpers/compare';
 import { maxAbsDiff, randomizeBatchNorm } from '../helpers/generator';
 import { onnxRuntimeForTests } from '../helpers/onnx-runtime';
+import { predictFloats } from '../helpers/predict';
 
 const { runtime, skipReason } = onnxRuntimeForTests('export-onnx.test');
 
@@ -31,14 +32,6 @@ function chain(inputShape: number[], layers: tf.layers.Layer[]): tf.LayersModel 
   let x = input;
   for (const layer of layers) x = layer.apply(x) as tf.SymbolicTensor;
   return tf.model({ name: 'chain', inputs: input, outputs: x });
-}
-
-function predict(model: tf.LayersModel, input: Float32Array, n: number): Float32Array {
-  const shape = model.inputs[0].shape.slice(1) as number[];
-  const out = tf.tidy(() => model.predict(tf.tensor(input, [n, ...shape])) as tf.Tensor);
-  const values = out.dataSync() as Float32Array;
-  out.dispose();
-  return values;
 }
 
 /** Exports `model` (checking that no tensor leaks) and runs it on ONNX Runtime. */
@@ -58,7 +51,7 @@ async function runExported(model: tf.LayersModel, input: Float32Array, n: number
 async function compare(model: tf.LayersModel, n: number, tolerance = TOLERANCE, seed = 1): Promise<number> {
   const shape = model.inputs[0].shape.slice(1) as number[];
   const input = seededNormal([n, ...shape], seed);
-  const expected = predict(model, input, n);
+  const expected = predictFloats(model, input, n);
   const got = await runExported(model, input, n);
   expect(got).toHaveLength(expected.length);
   const diff = maxAbsDiff(got, expected);

@@ -13,6 +13,7 @@ import { OnnxSession } from '../../src/onnx/onnx-session';
 import { relativeDiff, seededNormal } from '../helpers/compare';
 import { maxAbsDiff } from '../helpers/generator';
 import { onnxRuntimeForTests } from '../helpers/onnx-runtime';
+import { predictFloats } from '../helpers/predict';
 
 const { runtime, skipReason } = onnxRuntimeForTests('shipped-models.test');
 const MODELS = path.resolve(__dirname, '../../models');
@@ -26,14 +27,6 @@ const shipped = readdirSync(MODELS, { withFileTypes: true })
 const IMAGE_TOLERANCE = 1e-5;
 /** Logits, relative to the largest. */
 const LOGIT_TOLERANCE = 1e-5;
-
-function predict(model: tf.LayersModel, input: Float32Array, n: number): Float32Array {
-  const shape = model.inputs[0].shape.slice(1) as number[];
-  const out = tf.tidy(() => model.predict(tf.tensor(input, [n, ...shape])) as tf.Tensor);
-  const values = out.dataSync() as Float32Array;
-  out.dispose();
-  return values;
-}
 
 /**
  * `model` exported and run on ONNX Runtime on the n items at once, and each alone; then at once on a
@@ -73,7 +66,7 @@ describe.skipIf(skipReason !== undefined)('the shipped models exported to ONNX, 
       const generator = await loadServedGenerator(path.resolve(folder, network.path));
       const n = 64;
       const latents = seededNormal([n, network.latentSize], 7);
-      const expected = predict(generator, latents, n);
+      const expected = predictFloats(generator, latents, n);
       const { batch, oneByOne } = await onOnnxRuntime(generator, latents, n);
       const diff = maxAbsDiff(batch, expected);
       console.log(`${manifest.name} generator: ONNX Runtime vs tfjs cpu, max abs diff ${diff.toExponential(2)} over ${n} images`);
@@ -95,7 +88,7 @@ describe.skipIf(skipReason !== undefined)('the shipped models exported to ONNX, 
       const n = 64;
       // Images in the classifier's input range [-1, 1].
       const images = seededNormal([n, ...manifest.imageShape], 8).map((v) => Math.tanh(v));
-      const expected = predict(classifier, images, n);
+      const expected = predictFloats(classifier, images, n);
       const { batch, oneByOne } = await onOnnxRuntime(classifier, images, n);
       const diff = maxAbsDiff(batch, expected);
       console.log(
@@ -113,7 +106,7 @@ describe.skipIf(skipReason !== undefined)('the shipped models exported to ONNX, 
     const dir = path.resolve(folder, manifest.discriminatorPath!);
     const saved = await loadLayersModel(dir);
     const images = seededNormal([4, ...manifest.imageShape], 9).map((v) => Math.tanh(v));
-    const expected = predict(saved, images, 4);
+    const expected = predictFloats(saved, images, 4);
     const session = await OnnxSession.create(runtime!, await exportModelDir(dir), { threads: 1 });
     const got = await session.run(images, 4);
     await session.release();
