@@ -84,6 +84,35 @@ describe.skipIf(skipReason !== undefined)('ganql with GANQL_BACKEND=onnxruntime,
     const again = await server.gql<{ sample: Sample }>(`{ sample(id: "${removed.data!.samples[1].id}") { id backend regeneratedOn image { dataUrl } } }`);
     expect(again.data!.sample).toEqual(removed.data!.samples[1]);
   });
+
+  it("serves a training job's new version on onnxruntime, its generator and its classifier", async () => {
+    const started = await server.gql<{ startTraining: { id: string } }>('mutation($input: StartTrainingInput!) { startTraining(input: $input) { id } }', {
+      input: { mode: 'KPLUSONE', architecture: 'MLP', labelsPerClass: 10, epochs: 1, batchSize: 100, limit: 300, seed: 5 },
+    });
+    expect(started.errors).toBeUndefined();
+    const jobId = started.data!.startTraining.id;
+    let job: { state: string; modelId: string | null; error: string | null } | undefined;
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      const body = await server.gql<{ trainingJob: NonNullable<typeof job> }>('query($id: ID!) { trainingJob(id: $id) { state modelId error } }', {
+        id: jobId,
+      });
+      job = body.data!.trainingJob;
+      if (!['QUEUED', 'RUNNING'].includes(job.state)) break;
+    }
+    expect(job).toMatchObject({ state: 'SUCCEEDED', error: null });
+    const newId = job!.modelId!;
+    const body = await server.gql<ModelEngines>(ENGINES);
+    expect(body.data!.models.find((m) => m.id === newId)!.engines).toEqual([
+      { pass: 'GENERATE', engine: 'onnxruntime', reason: null },
+      { pass: 'CLASSIFY', engine: 'onnxruntime', reason: null },
+    ]);
+    const samples = await server.gql<{ samples: Sample[] }>(`{ samples(modelId: "${newId}", count: 2, seed: 1) { id backend regeneratedOn } }`);
+    expect(samples.errors).toBeUndefined();
+    expect(samples.data!.samples.map((s) => [s.backend, s.regeneratedOn])).toEqual([
+      ['onnxruntime', null],
+      ['onnxruntime', null],
+    ]);
+  });
 });
 
 /** GANQL_ONNX_PROVIDERS=cuda,cpu on a machine without the CUDA provider's libraries (as every machine ganql is tested on). */
