@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Statement } from '../db/database';
 import { badInput, notFound } from '../errors/ganql-error';
-import { encodePng } from '../images/png';
+import type { PngFormat } from '../images/png';
 import { removalKey, type FilterRemoval } from '../inference/layer-passes';
-import type { InferencePool } from '../inference/pool';
+import type { GeneratedImage, InferencePool } from '../inference/pool';
 import type { GeneratingModel, LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunContext } from '../runs/job-runner';
 import type { RunService } from '../runs/run.service';
@@ -144,8 +144,8 @@ export class SampleService {
     const latent = latentFromBytes(row.latent);
     const removal = (await this.removalsOf([row.runId])).get(row.runId);
     const engine = this.regenerationEngine(model.id, row.backend, removal);
-    const [pixels] = await this.pool.generate(model.id, [latent], { removeFilters: removal, engine });
-    return this.view(model, row.id, row.runId, row.index, latent, pixels, row.backend, row.createdAt, engine);
+    const [image] = await this.pool.generateImages(model.id, [latent], pngFormatOf(model), { removeFilters: removal, engine });
+    return this.view(model, row.id, row.runId, row.index, latent, image, row.backend, row.createdAt, engine);
   }
 
   /**
@@ -177,7 +177,7 @@ export class SampleService {
       [...groups.values()].map(async ({ modelId, removal, engine, positions }) => {
         const model = this.registry.getGenerating(modelId);
         const latents = positions.map((i) => latentFromBytes(found[i].latent));
-        const images = await this.pool.generate(model.id, latents, { removeFilters: removal, engine });
+        const images = await this.pool.generateImages(model.id, latents, pngFormatOf(model), { removeFilters: removal, engine });
         positions.forEach((i, k) => {
           const row = found[i];
           views[i] = this.view(model, row.id, row.runId, row.index, latents[k], images[k], row.backend, row.createdAt, engine);
@@ -198,11 +198,11 @@ export class SampleService {
     latents: Float32Array[],
     removal?: FilterRemoval,
   ): Promise<{ views: SampleView[]; store: Statement }> {
-    const images = await this.pool.generate(model.id, latents, { removeFilters: removal });
+    const images = await this.pool.generateImages(model.id, latents, pngFormatOf(model), { removeFilters: removal });
     // The engine is part of what the image's bytes depend on (with the model version and the latent): stored with it.
     const engine = this.pool.engineOf(model.id, 'generate', removal);
     const createdAt = new Date();
-    const views = images.map((pixels, index) => this.view(model, randomUUID(), runId, index, latents[index], pixels, engine, createdAt));
+    const views = images.map((image, index) => this.view(model, randomUUID(), runId, index, latents[index], image, engine, createdAt));
     // One multi-row raw INSERT: this runs for every request (see Database.execute).
     const columns = '("id", "modelId", "runId", "index", "latent", "backend", "createdAt")';
     const rows = views.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
@@ -267,18 +267,23 @@ export class SampleService {
     runId: string,
     index: number,
     latent: Float32Array,
-    pixels: Float32Array,
+    { pixels, png }: GeneratedImage,
     backend: string,
     createdAt: Date,
     madeOn: string = backend,
   ): SampleView {
     const [height, width, channels] = model.manifest.imageShape;
-    if (channels !== 1 && channels !== 3) throw new Error(`model ${model.id}: cannot encode ${channels} channels as PNG`);
-    const png = encodePng(pixels, width, height, channels, model.manifest.outputRange);
     this.pngs.put(id, png, model.id);
     const regenerated = madeOn !== backend ? { regeneratedOn: madeOn } : {};
     return { id, modelId: model.id, runId, index, latent, pixels, png, width, height, channels, backend, ...regenerated, createdAt };
   }
+}
+
+/** How `model`'s images are encoded: its image shape and output range. */
+function pngFormatOf(model: LoadedModel): PngFormat {
+  const [height, width, channels] = model.manifest.imageShape;
+  if (channels !== 1 && channels !== 3) throw new Error(`model ${model.id}: cannot encode ${channels} channels as PNG`);
+  return { width, height, channels, range: model.manifest.outputRange };
 }
 
 /** Checks a removal against the model's generator layers: a listed layer, 1..channels distinct filters in range. */
