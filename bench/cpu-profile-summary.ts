@@ -80,7 +80,9 @@ function main(): void {
   const functions = new Map<string, { us: number; area: string }>();
   let total = 0;
   for (const [id, us] of selfUs) {
-    const { functionName, url, lineNumber, columnNumber } = byId.get(id)!.callFrame;
+    const { functionName, url: raw, lineNumber, columnNumber } = byId.get(id)!.callFrame;
+    // The compiled build (dist/ mirrors src/) counts as the sources it came from.
+    const url = raw.includes('/node_modules/') ? raw : raw.replace(/\/dist\//, '/src/');
     const area = AREAS.find(([, match]) => match(url, functionName))?.[0] ?? 'other';
     areas.set(area, (areas.get(area) ?? 0) + us);
     const key =

@@ -18,10 +18,10 @@
  * would be an answer without its run). After each wrk run the bench waits for the server's inference
  * queue to empty, so cut-off requests do not spill into the next measurement. Prints each ratio with PASS or MISS (a MISS
  * does not fail the process) and the load average before and after.
- * --cpu-prof DIR: `npm start`'s entry runs under `node --cpu-prof` (Node refuses it in NODE_OPTIONS)
+ * --cpu-prof DIR: `npm start`'s compiled entry runs under `node --cpu-prof` (Node refuses it in NODE_OPTIONS)
  * and writes its profile to DIR when it stops; summarise it with `npx tsx bench/cpu-profile-summary.ts DIR`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -149,20 +149,21 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
-/** The server under npm and tsx: the deepest descendant of `pid` running src/main.ts. */
+/** The server under npm: `pid` or its deepest descendant running dist/main.js (npm start) or src/main.ts (--cpu-prof). */
 function serverProcess(pid: number): number {
-  let server = pid;
+  let server: number | undefined;
   for (let level = [pid]; level.length > 0;) {
-    level = level.flatMap(childrenOf);
     for (const p of level) {
       try {
-        if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('src/main.ts')) server = p;
+        const cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        if (cmdline.includes('dist/main.js') || cmdline.includes('src/main.ts')) server = p;
       } catch {
         // gone meanwhile
       }
     }
+    level = level.flatMap(childrenOf);
   }
-  if (server < 0) throw new Error(`npm start (pid ${pid}): expected a process running src/main.ts under it, got none`);
+  if (server === undefined) throw new Error(`npm start (pid ${pid}): expected a process running dist/main.js under it, got none`);
   return server;
 }
 
@@ -203,10 +204,9 @@ async function startGanqlProcess(tmp: string, cpuProfDir: string): Promise<Ganql
   const databaseFile = path.join(tmp, 'ganql.db');
   const logFile = openSync(path.join(tmp, 'ganql.log'), 'a');
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: `file:${databaseFile}`, HOST: '127.0.0.1', PORT: String(port) };
-  // Node refuses --cpu-prof in NODE_OPTIONS: profiled, the entry npm start runs is started directly with it.
-  const [command, args] = cpuProfDir
-    ? [process.execPath, ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, '--require', 'tsx/cjs', 'src/main.ts']]
-    : ['npm', ['start']];
+  // Node refuses --cpu-prof in NODE_OPTIONS: profiled, the compiled entry npm start runs is built and started directly with it.
+  if (cpuProfDir) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'ignore' });
+  const [command, args] = cpuProfDir ? [process.execPath, ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, 'dist/main.js']] : ['npm', ['start']];
   const child: ChildProcess = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', logFile, logFile] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const base = `http://127.0.0.1:${port}`;

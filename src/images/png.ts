@@ -15,6 +15,21 @@ export function quantize(v: number, min: number, max: number): number {
   return q > 255 ? 255 : q >= 0 ? q : 0;
 }
 
+/** How a model's images are encoded: their shape and the range their pixel values come in. */
+export interface PngFormat {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  range: [number, number];
+}
+
+/** Encodes `n` images laid out row-major in `pixels` (each in `format`), one PNG each. */
+export function encodePngs(pixels: Float32Array, n: number, format: PngFormat): Buffer[] {
+  const size = format.width * format.height * format.channels;
+  if (pixels.length !== n * size) throw new Error(`encodePngs: expected ${n} images of ${size} values, got ${pixels.length} values`);
+  return Array.from({ length: n }, (_, i) => encodePng(pixels.subarray(i * size, (i + 1) * size), format.width, format.height, format.channels, format.range));
+}
+
 /**
  * Encodes HWC pixels (channels 1 or 3) in `range` as an 8-bit PNG: grayscale for one channel,
  * RGB for three. Same input, same bytes (no timestamps or other metadata).

@@ -1,3 +1,4 @@
+import type { PngFormat } from '../images/png';
 import type { FilterRemoval, LayerPass } from './layer-passes';
 import type { ModelSpec } from './model-spec';
 import type { ModelServing } from './onnx-sessions';
@@ -49,6 +50,19 @@ export interface Executor {
    * the array empty here): do not read it afterwards.
    */
   generate(modelId: string, latents: Float32Array, n: number, removal?: FilterRemoval, engine?: string): Promise<Float32Array>;
+  /**
+   * generate, each image also encoded as a PNG in `format` (encodePngs) where it was computed: a
+   * worker executor encodes on its worker thread, off the event loop. Optional: for an executor
+   * without it, the pool encodes generate's output itself.
+   */
+  generatePngs?(
+    modelId: string,
+    latents: Float32Array,
+    n: number,
+    format: PngFormat,
+    removal?: FilterRemoval,
+    engine?: string,
+  ): Promise<{ pixels: Float32Array; pngs: Buffer[] }>;
   /**
    * Runs the K+1 classifier of `modelId` on `n` images laid out row-major in `images` (each
    * height*width*channels values in the classifier's input range) and returns the `n` x K logits

@@ -4,13 +4,32 @@ import DataLoader from 'dataloader';
 import type { PoolConfig } from '../config/config';
 import { ErrorCode } from '../errors/error-code';
 import { GanqlError } from '../errors/ganql-error';
+import { encodePngs, type PngFormat } from '../images/png';
 import type { Executor, StimulusRequest, StimulusResult } from './executor';
 import { layerPassKey, removalKey, type FilterRemoval, type LayerPass } from './layer-passes';
 import type { ModelSpec } from './model-spec';
 import type { ModelServing } from './onnx-sessions';
 
+/** What one batch computed: `n` outputs row-major, and with generateImages one PNG per image. */
+interface BatchOutput {
+  values: Float32Array;
+  pngs?: Buffer[];
+}
+
+/** One item's share of a BatchOutput. */
+interface ItemOutput {
+  values: Float32Array;
+  png?: Buffer;
+}
+
 /** How one batch of a pass is computed: `batch` holds `n` inputs row-major. */
-type BatchRunner = (executor: Executor, modelId: string, batch: Float32Array, n: number) => Promise<Float32Array>;
+type BatchRunner = (executor: Executor, modelId: string, batch: Float32Array, n: number) => Promise<BatchOutput>;
+
+/** A generated image: its pixels (image shape, the model's output range) and their PNG. */
+export interface GeneratedImage {
+  pixels: Float32Array;
+  png: Buffer;
+}
 
 /** The kinds of work the pool runs, as metrics label them. */
 export type PoolPass = 'generate' | 'classify' | 'layer' | 'stimulus';
@@ -65,7 +84,7 @@ const abandonedError = (): GanqlError => new GanqlError(ErrorCode.TIMEOUT, 'requ
  * executor's slots.
  */
 export class InferencePool {
-  private readonly loaders = new Map<string, DataLoader<Item, Float32Array>>();
+  private readonly loaders = new Map<string, DataLoader<Item, ItemOutput>>();
   private readonly idleWaiters: (() => void)[] = [];
   private queued = 0;
   /** Batches computing now, and batches waiting for the executor to have room. */
@@ -104,12 +123,54 @@ export class InferencePool {
    * the engine that made it.
    */
   generate(modelId: string, latents: readonly Float32Array[], options: { removeFilters?: FilterRemoval; engine?: string } = {}): Promise<Float32Array[]> {
+    const { copy, engine, settings } = this.generateSettings(modelId, options);
+    return values(
+      this.submit('generate', settings, settings !== undefined, modelId, latents, async (e, id, batch, n) => ({
+        values: await e.generate(id, batch, n, copy, engine),
+      })),
+    );
+  }
+
+  /**
+   * generate, each image with its PNG in `format`, encoded where the pixels are made (an executor's
+   * worker thread; see Executor.generatePngs), so the event loop does not encode. Admitted, batched
+   * and timed out as generate.
+   */
+  generateImages(
+    modelId: string,
+    latents: readonly Float32Array[],
+    format: PngFormat,
+    options: { removeFilters?: FilterRemoval; engine?: string } = {},
+  ): Promise<GeneratedImage[]> {
+    const { copy, engine, settings } = this.generateSettings(modelId, options);
+    const own: PngFormat = { ...format, range: [...format.range] };
+    const run: BatchRunner = async (e, id, batch, n) => {
+      if (e.generatePngs !== undefined) {
+        const { pixels, pngs } = await e.generatePngs(id, batch, n, own, copy, engine);
+        return { values: pixels, pngs };
+      }
+      const pixels = await e.generate(id, batch, n, copy, engine);
+      return { values: pixels, pngs: encodePngs(pixels, n, own) };
+    };
+    // Removals are many and user-chosen: those loaders are dropped once dispatched (loaderFor); the plain PNG one stays.
+    return this.submit('generate', `png ${settings ?? ''}`, settings !== undefined, modelId, latents, run).then((outputs) =>
+      outputs.map(({ values: pixels, png }) => {
+        if (png === undefined) throw new Error('InferencePool: expected a PNG for every generated image, got none');
+        return { pixels, png };
+      }),
+    );
+  }
+
+  /** generate's removal and engine as a batch key: only latents with the same ones share a batch. */
+  private generateSettings(
+    modelId: string,
+    options: { removeFilters?: FilterRemoval; engine?: string },
+  ): { copy?: FilterRemoval; engine?: string; settings?: string } {
     const removal = options.removeFilters === undefined || options.removeFilters.filters.length === 0 ? undefined : options.removeFilters;
     const copy = removal === undefined ? undefined : { layer: removal.layer, filters: [...removal.filters] };
     const engine = options.engine !== undefined && options.engine !== this.engineOf(modelId, 'generate', copy) ? options.engine : undefined;
-    // Only latents with the same removal and engine share a batch.
     const settings = [copy === undefined ? '' : `removing ${removalKey(copy)}`, engine === undefined ? '' : `on ${engine}`].filter((p) => p !== '').join(' ');
-    return this.submit('generate', settings === '' ? undefined : settings, modelId, latents, (e, id, batch, n) => e.generate(id, batch, n, copy, engine));
+    return { copy, engine, settings: settings === '' ? undefined : settings };
   }
 
   /**
@@ -119,7 +180,9 @@ export class InferencePool {
    */
   layerPass(modelId: string, pass: LayerPass, inputs: readonly Float32Array[]): Promise<Float32Array[]> {
     const copy: LayerPass = { ...pass };
-    return this.submit('layer', layerPassKey(copy), modelId, inputs, (e, id, batch, n) => e.layerPass(id, copy, batch, n));
+    return values(
+      this.submit('layer', layerPassKey(copy), true, modelId, inputs, async (e, id, batch, n) => ({ values: await e.layerPass(id, copy, batch, n) })),
+    );
   }
 
   /** Each image's `layer` output of the feature network, flattened channels last (images in its input range). */
@@ -184,7 +247,7 @@ export class InferencePool {
    * as generate.
    */
   classify(modelId: string, images: readonly Float32Array[]): Promise<Float32Array[]> {
-    return this.submit('classify', undefined, modelId, images, (e, id, batch, n) => e.classify(id, batch, n));
+    return values(this.submit('classify', undefined, false, modelId, images, async (e, id, batch, n) => ({ values: await e.classify(id, batch, n) })));
   }
 
   /** The engine that computes `pass` of `modelId` by default (the first of enginesOf). */
@@ -254,17 +317,21 @@ export class InferencePool {
     if (this.queued === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
   }
 
-  /** Items of one model, pass and `settings` (a layer, removed filters) may share a batch. */
+  /**
+   * Items of one model, pass and `settings` (a layer, removed filters) may share a batch.
+   * `userChosen`: the settings come from requests (layers, removed filters), so their keys are many.
+   */
   private async submit(
     pass: PoolPass,
     settings: string | undefined,
+    userChosen: boolean,
     modelId: string,
     inputs: readonly Float32Array[],
     run: BatchRunner,
-  ): Promise<Float32Array[]> {
+  ): Promise<ItemOutput[]> {
     this.checkServed(modelId);
     this.admit(inputs.length);
-    const loader = this.loaderFor(pass, settings, modelId, run);
+    const loader = this.loaderFor(pass, settings, userChosen, modelId, run);
     const now = performance.now();
     const items: Item[] = inputs.map((input) => ({ input, enqueuedAt: now, abandoned: false }));
     this.queued += items.length;
@@ -318,15 +385,15 @@ export class InferencePool {
     await this.executor.close();
   }
 
-  private loaderFor(pass: PoolPass, settings: string | undefined, modelId: string, run: BatchRunner): DataLoader<Item, Float32Array> {
+  private loaderFor(pass: PoolPass, settings: string | undefined, userChosen: boolean, modelId: string, run: BatchRunner): DataLoader<Item, ItemOutput> {
     const key = `${pass} ${settings ?? ''}\u0000${modelId}`;
     let loader = this.loaders.get(key);
     if (!loader) {
       const delay = this.options.maxQueueDelayMs;
       // Keys with user-chosen settings (a layer, removed filters) are many: their loader is dropped
       // once its batch is dispatched, so the map holds only loaders gathering now.
-      const ephemeral = settings !== undefined;
-      const created: DataLoader<Item, Float32Array> = new DataLoader<Item, Float32Array>(
+      const ephemeral = userChosen;
+      const created: DataLoader<Item, ItemOutput> = new DataLoader<Item, ItemOutput>(
         (items) => {
           if (ephemeral && this.loaders.get(key) === created) this.loaders.delete(key);
           return this.runBatch(pass, run, modelId, items);
@@ -350,14 +417,14 @@ export class InferencePool {
   }
 
   /** One value or one Error per item, in item order (dataloader's batch contract). */
-  private async runBatch(pass: PoolPass, run: BatchRunner, modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
+  private async runBatch(pass: PoolPass, run: BatchRunner, modelId: string, items: readonly Item[]): Promise<(ItemOutput | Error)[]> {
     await this.acquireExecutor();
     try {
       // A batch that gathered while its model was archived reaches no executor.
       if (this.unloaded.has(modelId)) return items.map(() => archivedError(modelId));
       // Checked once the executor has room: items whose request gave up meanwhile are skipped.
       const live = items.filter((item) => !item.abandoned);
-      const results: (Float32Array | Error)[] = items.map(() => abandonedError());
+      const results: (ItemOutput | Error)[] = items.map(() => abandonedError());
       if (live.length === 0) return results;
       const outputs = await this.compute(pass, run, modelId, live);
       let k = 0;
@@ -390,7 +457,7 @@ export class InferencePool {
     for (const dispatch of this.gatheringUntilFree.splice(0)) dispatch();
   }
 
-  private async compute(pass: PoolPass, run: BatchRunner, modelId: string, items: readonly Item[]): Promise<(Float32Array | Error)[]> {
+  private async compute(pass: PoolPass, run: BatchRunner, modelId: string, items: readonly Item[]): Promise<(ItemOutput | Error)[]> {
     const started = performance.now();
     const queueWaitMs = started - Math.min(...items.map((i) => i.enqueuedAt));
     try {
@@ -401,9 +468,9 @@ export class InferencePool {
       const batch = new Float32Array(items.length * size);
       items.forEach((item, i) => batch.set(item.input, i * size));
       const out = await run(this.executor, modelId, batch, items.length);
-      const per = out.length / items.length;
+      const per = out.values.length / items.length;
       this.record({ modelId, pass, size: items.length, queueWaitMs, computeMs: performance.now() - started, ok: true });
-      return items.map((_, i) => out.slice(i * per, (i + 1) * per));
+      return items.map((_, i) => ({ values: out.values.slice(i * per, (i + 1) * per), ...(out.pngs !== undefined ? { png: out.pngs[i] } : {}) }));
     } catch (error) {
       this.record({ modelId, pass, size: items.length, queueWaitMs, computeMs: performance.now() - started, ok: false });
       // One bad item must fail only itself: retry one by one to find it.
@@ -418,4 +485,9 @@ export class InferencePool {
     this.stats_.largestBatch = Math.max(this.stats_.largestBatch, event.size);
     this.listener.onBatch?.(event);
   }
+}
+
+/** The values of a pass's outputs (generate, classify and layer passes have no PNGs). */
+async function values(outputs: Promise<ItemOutput[]>): Promise<Float32Array[]> {
+  return (await outputs).map((o) => o.values);
 }

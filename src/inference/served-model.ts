@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { UnreachableCaseError } from '../errors/unreachable';
+import type { PngFormat } from '../images/png';
 import type { LoadedFeatureNetwork } from '../models/feature-network';
 import { runClassifier } from './classifier';
 import type { InferencePass, StimulusRequest, StimulusResult } from './executor';
@@ -24,6 +25,8 @@ export interface BatchTask {
   removal?: FilterRemoval;
   /** Generate on tfjs even when ONNX Runtime serves the generator (a sample regenerated on the engine that made it). */
   onTfjs?: boolean;
+  /** pass 'generate' only: also encode each image as a PNG in this format, where it was computed. */
+  png?: PngFormat;
   layerPass?: LayerPass;
 }
 

@@ -2,6 +2,8 @@ import path from 'node:path';
 import type { BackendName } from '../backend/backend';
 import { ErrorCode } from '../errors/error-code';
 import { GanqlError } from '../errors/ganql-error';
+import { unpackPngs, type PackedPngs } from '../images/packed-pngs';
+import type { PngFormat } from '../images/png';
 import { workerLaunch, type WorkerLaunch } from '../workers/worker-script';
 import type { Executor, StimulusRequest, StimulusResult } from './executor';
 import type { FilterRemoval, LayerPass } from './layer-passes';
@@ -103,6 +105,23 @@ export class WorkerExecutor implements Executor {
     const onTfjs = generateOnTfjs(this.enginesOf(modelId, 'generate', removal), engine, this.tfjsBackend(), modelId);
     if (onTfjs instanceof Error) return Promise.reject(onTfjs);
     return this.submit({ pass: 'generate', removal, ...(onTfjs ? { onTfjs } : {}) }, modelId, latents, n);
+  }
+
+  /** generate, each image encoded as a PNG on the worker that computed it. */
+  async generatePngs(
+    modelId: string,
+    latents: Float32Array,
+    n: number,
+    format: PngFormat,
+    removal?: FilterRemoval,
+    engine?: string,
+  ): Promise<{ pixels: Float32Array; pngs: Buffer[] }> {
+    if (!this.servable.has(modelId)) throw this.unknownModel(modelId);
+    const onTfjs = generateOnTfjs(this.enginesOf(modelId, 'generate', removal), engine, this.tfjsBackend(), modelId);
+    if (onTfjs instanceof Error) throw onTfjs;
+    const { output, pngs } = await this.submitBatch({ pass: 'generate', removal, png: { ...format }, ...(onTfjs ? { onTfjs } : {}) }, modelId, latents, n);
+    if (pngs === undefined || pngs.ends.length !== n) throw new Error(`WorkerExecutor: expected ${n} PNGs from the worker, got ${pngs?.ends.length ?? 'none'}`);
+    return { pixels: output, pngs: unpackPngs(pngs) };
   }
 
   layerPass(modelId: string, pass: LayerPass, input: Float32Array, n: number): Promise<Float32Array> {
@@ -227,9 +246,15 @@ export class WorkerExecutor implements Executor {
   }
 
   private submit(task: BatchTask, modelId: string, input: Float32Array, n: number): Promise<Float32Array> {
+    return this.submitBatch(task, modelId, input, n).then(({ output }) => output);
+  }
+
+  /** A batch job; `pngs` when the task asks for them (BatchTask.png). */
+  private submitBatch(task: BatchTask, modelId: string, input: Float32Array, n: number): Promise<{ output: Float32Array; pngs?: PackedPngs }> {
     if (this.closing) return Promise.reject(new Error('WorkerExecutor: closed; no new batches are taken'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ jobId: this.nextJobId++, modelId, n, work: { kind: 'batch', task, input, resolve }, reject });
+      const work = { kind: 'batch' as const, task, input, resolve: (output: Float32Array, pngs?: PackedPngs) => resolve({ output, pngs }) };
+      this.queue.push({ jobId: this.nextJobId++, modelId, n, work, reject });
       this.dispatch();
     });
   }

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { UnreachableCaseError } from '../errors/unreachable';
+import type { PackedPngs } from '../images/packed-pngs';
 import type { StimulusRequest, StimulusResult } from './executor';
 import type { BackendName } from '../backend/backend';
 import type { ModelSpec } from './model-spec';
@@ -9,7 +10,7 @@ import type { BatchRequest, LoadRequest, StimulusJobRequest, UnloadRequest, Work
 
 /** What a worker computes for a job: a batch (answered with its output) or an optimal-stimulus search. */
 export type JobWork =
-  | { kind: 'batch'; task: BatchTask; input: Float32Array; resolve: (output: Float32Array) => void }
+  | { kind: 'batch'; task: BatchTask; input: Float32Array; resolve: (output: Float32Array, pngs?: PackedPngs) => void }
   | { kind: 'stimulus'; request: StimulusRequest; resolve: (result: StimulusResult) => void };
 
 export interface Job {
@@ -148,7 +149,7 @@ function onReply(slot: Slot, message: WorkerReply): boolean {
       slot.state = { kind: 'idle' };
       const { work } = state.job;
       if (message.type === 'failed') state.job.reject(new Error(message.message));
-      else if (message.type === 'result' && work.kind === 'batch') work.resolve(message.output);
+      else if (message.type === 'result' && work.kind === 'batch') work.resolve(message.output, message.pngs);
       else if (message.type === 'stimulus' && work.kind === 'stimulus') {
         const { image, activation, trace, preActivation } = message;
         work.resolve({ image, activation, trace, ...(preActivation !== undefined ? { preActivation } : {}) });

@@ -71,7 +71,7 @@ export class LatentService {
 
   interpolate(request: InterpolateRequest): Promise<InterpolationView> {
     const parameters = { ...request, from: summarise(request.from), to: summarise(request.to) };
-    return this.runs.record({ kind: 'INTERPOLATE', modelId: request.modelId ?? undefined, parameters }, async (run) => {
+    return this.runs.recordFinished({ kind: 'INTERPOLATE', modelId: request.modelId ?? undefined, parameters }, async (run) => {
       const model = this.registry.resolveGenerating(request.modelId);
       run.setModel(model.id);
       const steps = request.steps ?? LATENT_LIMITS.steps.default;
@@ -81,9 +81,9 @@ export class LatentService {
         { ref: request.from, field: 'from' },
         { ref: request.to, field: 'to' },
       ]);
-      const views = await this.samples.generateAndStore(model, run.runId, interpolate(from, to, steps, method));
+      const { views, store } = await this.samples.generateSamples(model, run.runId, interpolate(from, to, steps, method));
       const grid = this.grid(model, views, Math.min(steps, 16));
-      return { value: { runId: run.runId, method, samples: views, grid }, result: { sampleIds: views.map((v) => v.id) } };
+      return { value: { runId: run.runId, method, samples: views, grid }, result: { sampleIds: views.map((v) => v.id) }, alsoWrite: [store] };
     });
   }
 
@@ -92,7 +92,7 @@ export class LatentService {
       ...request,
       terms: request.terms.map((t) => ({ coefficient: t.coefficient, exemplars: t.exemplars.map(summarise) })),
     };
-    return this.runs.record({ kind: 'ARITHMETIC', modelId: request.modelId ?? undefined, parameters }, async (run) => {
+    return this.runs.recordFinished({ kind: 'ARITHMETIC', modelId: request.modelId ?? undefined, parameters }, async (run) => {
       const model = this.registry.resolveGenerating(request.modelId);
       run.setModel(model.id);
       const { terms } = request;
@@ -127,7 +127,7 @@ export class LatentService {
       const neighbours = Array.from({ length: neighbourCount }, () => uniformNeighbour(result, noise, prng));
 
       // One pass through the pool: result, its neighbours, then each concept's mean.
-      const views = await this.samples.generateAndStore(model, run.runId, [result, ...neighbours, ...means]);
+      const { views, store } = await this.samples.generateSamples(model, run.runId, [result, ...neighbours, ...means]);
       const [resultView, ...rest] = views;
       const neighbourViews = rest.slice(0, neighbourCount);
       const meanViews = rest.slice(neighbourCount);
@@ -139,7 +139,7 @@ export class LatentService {
         concepts: terms.map((t, i) => ({ coefficient: t.coefficient, exemplarCount: t.exemplars.length, mean: meanViews[i] })),
         grid: this.grid(model, centred(resultView, neighbourViews), Math.ceil(Math.sqrt(neighbourCount + 1))),
       };
-      return { value, result: { seed, sampleIds: views.map((v) => v.id) } };
+      return { value, result: { seed, sampleIds: views.map((v) => v.id) }, alsoWrite: [store] };
     });
   }
 

@@ -4,10 +4,17 @@ import { JobRunner, type BackgroundRun, type JobContext, type RunContext, type R
 import type { RunKind } from './run.kind';
 import { RunStore, type RunFilter, type RunPage, type RunRecord, type StartRun } from './run.store';
 
+/** What a short run's work hands back to recordFinished: rows to write with the run, in its transaction. */
+export interface RecordedOutcome<T> extends RunOutcome<T> {
+  /** E.g. the samples the run made (they reference the run, so they go in after it). */
+  alsoWrite?: readonly Statement[];
+}
+
 /**
  * The one way work is recorded as a run: a row RUNNING before the work, finished after it, always
  * (short runs with record, background jobs with startJob, queued jobs with startQueued and
- * resumeJob). Rows are read and written by RunStore; background work is run by JobRunner.
+ * resumeJob); or, for request-path work that stores samples, one row written as the work ended,
+ * with its samples, in a group commit (recordFinished). Rows are read and written by RunStore; background work is run by JobRunner.
  */
 export class RunService {
   private readonly store: RunStore;
@@ -19,8 +26,10 @@ export class RunService {
     log: Logger,
     /** The replica id recorded as the owner of the runs this process works on (src/runs/replica.ts). */
     readonly owner: string | null = null,
+    /** Told how many short runs each group commit of recordFinished wrote (tests). */
+    onGroupCommit?: (runs: number) => void,
   ) {
-    this.store = new RunStore(db, backend, log, owner);
+    this.store = new RunStore(db, backend, log, owner, onGroupCommit);
     this.jobs = new JobRunner(this.store, log);
   }
 
@@ -35,6 +44,29 @@ export class RunService {
       return outcome.value;
     });
     return value;
+  }
+
+  /**
+   * Runs short request-path work (samples) as a run written once, as it ended: SUCCEEDED with the
+   * rows the work hands back (`alsoWrite`) in the same transaction, or FAILED with the error's code
+   * (then re-thrown, as in record). The value is returned only once those rows are committed. Runs
+   * that end in the same turn of the event loop (the requests of one inference batch) share one
+   * commit. Nothing is written while the work goes on: a process killed meanwhile leaves no row for
+   * a request it never answered, where record() would leave one for the restart to close INTERRUPTED.
+   */
+  async recordFinished<T>(start: StartRun, work: (context: RunContext) => Promise<RecordedOutcome<T>>): Promise<T> {
+    const began = performance.now();
+    const run = { id: this.store.nextId(), start, createdAt: new Date() };
+    let modelId = start.modelId;
+    const context: RunContext = { runId: run.id, setModel: (m) => (modelId = m) };
+    try {
+      const outcome = await work(context);
+      await this.store.insertSucceeded(run, { modelId, result: outcome.result, durationMs: performance.now() - began }, outcome.alsoWrite ?? []);
+      return outcome.value;
+    } catch (error) {
+      await this.store.insertFailed(run, error, modelId, performance.now() - began);
+      throw error;
+    }
   }
 
   /**

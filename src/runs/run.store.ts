@@ -2,6 +2,7 @@
 import type { Database, Prisma, Statement } from '../db/database';
 import { ErrorCode } from '../errors/error-code';
 import { isGanqlError, notFound } from '../errors/ganql-error';
+import { GroupCommit } from '../db/group-commit';
 import type { Logger } from '../log/logger';
 import { expectIntInRange } from '../validation/checks';
 import { createUuidV7Generator } from './run-id';
@@ -53,6 +54,14 @@ export interface RunSuccess {
   durationMs: number;
 }
 
+/** A short run written once, as it ended (RunService.recordFinished). */
+export interface EndedRun {
+  id: string;
+  start: StartRun;
+  /** When its work began. */
+  createdAt: Date;
+}
+
 /** Stored error messages are cut to this many characters. */
 const MAX_MESSAGE = 2000;
 
@@ -64,6 +73,8 @@ export class RunStore {
   private readonly prisma: Prisma;
   /** Time-ordered ids: listings break createdAt ties by id. */
   private readonly newId = createUuidV7Generator();
+  /** Short runs that end in the same turn of the event loop share one transaction. */
+  private readonly group: GroupCommit;
 
   constructor(
     private readonly db: Database,
@@ -71,8 +82,76 @@ export class RunStore {
     private readonly log: Logger,
     /** The replica id recorded as the owner of the runs this process works on (src/runs/replica.ts). */
     readonly owner: string | null,
+    /** Told how many short runs each group commit wrote (tests). */
+    onGroupCommit?: (runs: number) => void,
   ) {
     this.prisma = db.prisma;
+    this.group = new GroupCommit(db, onGroupCommit);
+  }
+
+  /** A new run id, for a run written once it has ended (insertSucceeded, insertFailed). */
+  nextId(): string {
+    return this.newId();
+  }
+
+  /**
+   * Writes a short run SUCCEEDED, as it ended, with `alsoWrite` (its samples) in the same
+   * transaction: the group commit of every short run that ends in this turn of the event loop.
+   * Resolves once committed.
+   */
+  async insertSucceeded(run: EndedRun, s: RunSuccess, alsoWrite: readonly Statement[]): Promise<void> {
+    await this.group.write([this.insertEnded(run, 'SUCCEEDED', s.modelId ?? null, s.durationMs, { result: resultJson(s.result) }), ...alsoWrite]);
+  }
+
+  /** Writes a short run FAILED, as it ended, with the error's code (see failed), in the group commit of its turn. */
+  async insertFailed(run: EndedRun, error: unknown, modelId: string | undefined, durationMs: number): Promise<void> {
+    const { code, message } = this.failure(run.id, run.start.kind, error);
+    const write = (model: string | null) =>
+      this.group.write([this.insertEnded(run, 'FAILED', model, durationMs, { errorCode: code, errorMessage: message.slice(0, MAX_MESSAGE) })]);
+    try {
+      await write((code === ErrorCode.NOT_FOUND ? undefined : modelId) ?? null);
+    } catch (first) {
+      // The model id may not exist (foreign key); keep the failure recorded without it.
+      await write(null).catch((e: unknown) => {
+        this.log.error('could not record a failed run', { runId: run.id, error: errorDetail(e), first: errorDetail(first) });
+      });
+    }
+  }
+
+  private insertEnded(
+    run: EndedRun,
+    status: 'SUCCEEDED' | 'FAILED',
+    modelId: string | null,
+    durationMs: number,
+    end: { result?: string | null; errorCode?: string; errorMessage?: string },
+  ): Statement {
+    return {
+      sql:
+        'INSERT INTO "Run" ("id", "kind", "status", "parameters", "result", "modelId", "backend", "errorCode", "errorMessage", "durationMs", "owner", "createdAt", "finishedAt") ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      params: [
+        run.id,
+        run.start.kind,
+        status,
+        JSON.stringify(run.start.parameters ?? {}),
+        end.result ?? null,
+        modelId,
+        this.backend,
+        end.errorCode ?? null,
+        end.errorMessage ?? null,
+        durationMs,
+        this.owner,
+        run.createdAt,
+        new Date(),
+      ],
+    };
+  }
+
+  /** How an error is stored: a GanqlError's code and message as they are, anything else (logged here) as an internal error. */
+  private failure(id: string, kind: RunKind, error: unknown): { code: ErrorCode; message: string } {
+    if (isGanqlError(error)) return { code: error.code, message: error.message };
+    this.log.error('run failed with an internal error', { runId: id, kind, error: errorDetail(error) });
+    return { code: ErrorCode.INTERNAL_SERVER_ERROR, message: 'Internal error; see the server log for run ' + id };
   }
 
   /** Writes a new run RUNNING, owned by this replica; returns its id. */
@@ -145,10 +224,7 @@ export class RunStore {
     durationMs: number,
     alsoWrite: readonly Statement[] = [],
   ): Promise<void> {
-    const known = isGanqlError(error);
-    if (!known) this.log.error('run failed with an internal error', { runId: id, kind, error: errorDetail(error) });
-    const code = known ? error.code : ErrorCode.INTERNAL_SERVER_ERROR;
-    const message = known ? error.message : 'Internal error; see the server log for run ' + id;
+    const { code, message } = this.failure(id, kind, error);
     const finish = (model: string | null) =>
       this.db.executeAll([
         // Samples are inserted before the run is marked SUCCEEDED; a run that fails after that keeps none (no client got their ids).
@@ -160,7 +236,7 @@ export class RunStore {
         ...alsoWrite,
       ]);
     try {
-      await finish((known && error.code === ErrorCode.NOT_FOUND ? undefined : modelId) ?? null);
+      await finish((code === ErrorCode.NOT_FOUND ? undefined : modelId) ?? null);
     } catch (first) {
       // The model id may not exist (foreign key); keep the failure recorded without it.
       await finish(null).catch((e: unknown) => {

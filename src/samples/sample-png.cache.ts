@@ -24,7 +24,8 @@ export function samplePng(png: Buffer): SamplePng {
  */
 export class SamplePngCache {
   // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
-  private readonly entries = new Map<string, CachedPng>();
+  // The tag is hashed on the first get: most images put here are never fetched by URL.
+  private readonly entries = new Map<string, { png: Buffer; modelId: string; etag?: string }>();
   private totalBytes = 0;
 
   constructor(readonly maxBytes: number) {
@@ -33,11 +34,11 @@ export class SamplePngCache {
 
   get(id: string): CachedPng | undefined {
     const entry = this.entries.get(id);
-    if (entry !== undefined) {
-      this.entries.delete(id);
-      this.entries.set(id, entry);
-    }
-    return entry;
+    if (entry === undefined) return undefined;
+    this.entries.delete(id);
+    this.entries.set(id, entry);
+    entry.etag ??= samplePng(entry.png).etag;
+    return { png: entry.png, modelId: entry.modelId, etag: entry.etag };
   }
 
   /** Keeps `png` as the image of sample `id` of model `modelId` (unless it alone is over the budget), dropping the least recently used beyond it. */
@@ -51,7 +52,7 @@ export class SamplePngCache {
     // A small Buffer is usually a slice of Node's shared 8 KiB pool, which it would keep alive: an own copy keeps the byte count true.
     const own = Buffer.allocUnsafeSlow(png.length);
     png.copy(own);
-    this.entries.set(id, { ...samplePng(own), modelId });
+    this.entries.set(id, { png: own, modelId });
     this.totalBytes += png.length;
     for (const [oldest, { png: bytes }] of this.entries) {
       if (this.totalBytes <= this.maxBytes) break;

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../db/database';
+import type { Database, Statement } from '../db/database';
 import { badInput, notFound } from '../errors/ganql-error';
-import { encodePng } from '../images/png';
+import type { PngFormat } from '../images/png';
 import { removalKey, type FilterRemoval } from '../inference/layer-passes';
-import type { InferencePool } from '../inference/pool';
+import type { GeneratedImage, InferencePool } from '../inference/pool';
 import type { GeneratingModel, LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunContext } from '../runs/job-runner';
 import type { RunService } from '../runs/run.service';
@@ -74,13 +74,13 @@ export class SampleService {
   /** Generates images from a seed or from explicit latents; each is stored by its latent. */
   samples(request: SampleRequest): Promise<SampleView[]> {
     const parameters = { ...request, latents: request.latents ? `${request.latents.length} vectors` : undefined };
-    return this.runs.record({ kind: 'SAMPLE', modelId: request.modelId ?? undefined, parameters }, async (run) => {
+    return this.runs.recordFinished({ kind: 'SAMPLE', modelId: request.modelId ?? undefined, parameters }, async (run) => {
       const model = this.registry.resolveGenerating(request.modelId);
       run.setModel(model.id);
       const removal = request.removeFilters ? checkedRemoval(model, request.removeFilters) : undefined;
       const { latents, seed } = this.latentsFor(model, request);
-      const views = await this.generateAndStore(model, run.runId, latents, removal);
-      return { value: views, result: { seed, sampleIds: views.map((v) => v.id) } };
+      const { views, store } = await this.generateSamples(model, run.runId, latents, removal);
+      return { value: views, result: { seed, sampleIds: views.map((v) => v.id) }, alsoWrite: [store] };
     });
   }
 
@@ -90,7 +90,7 @@ export class SampleService {
    * on the one it has, and the view's `regeneratedOn` (and the run's result) says which.
    */
   sample(id: string): Promise<SampleView> {
-    return this.runs.record({ kind: 'REGENERATE', parameters: { sampleId: id } }, async (run) => {
+    return this.runs.recordFinished({ kind: 'REGENERATE', parameters: { sampleId: id } }, async (run) => {
       const row = await this.db.prisma.sample.findUnique({ where: { id } });
       if (!row) throw notFound('sample', id);
       const view = await this.regenerate(row, run);
@@ -129,7 +129,7 @@ export class SampleService {
   private async regeneratePng(id: string): Promise<SamplePng> {
     const row = await this.db.prisma.sample.findUnique({ where: { id } });
     if (!row) throw notFound('sample', id);
-    const view = await this.runs.record({ kind: 'REGENERATE', modelId: row.modelId, parameters: { sampleId: id, image: true } }, async (run) => {
+    const view = await this.runs.recordFinished({ kind: 'REGENERATE', modelId: row.modelId, parameters: { sampleId: id, image: true } }, async (run) => {
       const regenerated = await this.regenerate(row, run);
       return { value: regenerated, result: regenerationResult(id, regenerated) };
     });
@@ -144,8 +144,8 @@ export class SampleService {
     const latent = latentFromBytes(row.latent);
     const removal = (await this.removalsOf([row.runId])).get(row.runId);
     const engine = this.regenerationEngine(model.id, row.backend, removal);
-    const [pixels] = await this.pool.generate(model.id, [latent], { removeFilters: removal, engine });
-    return this.view(model, row.id, row.runId, row.index, latent, pixels, row.backend, row.createdAt, engine);
+    const [image] = await this.pool.generateImages(model.id, [latent], pngFormatOf(model), { removeFilters: removal, engine });
+    return this.view(model, row.id, row.runId, row.index, latent, image, row.backend, row.createdAt, engine);
   }
 
   /**
@@ -177,7 +177,7 @@ export class SampleService {
       [...groups.values()].map(async ({ modelId, removal, engine, positions }) => {
         const model = this.registry.getGenerating(modelId);
         const latents = positions.map((i) => latentFromBytes(found[i].latent));
-        const images = await this.pool.generate(model.id, latents, { removeFilters: removal, engine });
+        const images = await this.pool.generateImages(model.id, latents, pngFormatOf(model), { removeFilters: removal, engine });
         positions.forEach((i, k) => {
           const row = found[i];
           views[i] = this.view(model, row.id, row.runId, row.index, latents[k], images[k], row.backend, row.createdAt, engine);
@@ -188,23 +188,29 @@ export class SampleService {
   }
 
   /**
-   * Generates one image per latent through the shared pool and stores each as a sample of `runId`,
-   * so that sample(id) regenerates it. Used by every operation that returns images.
+   * Generates one image per latent through the shared pool, as samples of `runId`: their views, and
+   * the statement that stores them (so that sample(id) regenerates each), for the caller to hand to
+   * its run's transaction (RunService.recordFinished's alsoWrite). Used by every operation that returns images.
    */
-  async generateAndStore(model: GeneratingModel, runId: string, latents: Float32Array[], removal?: FilterRemoval): Promise<SampleView[]> {
-    const images = await this.pool.generate(model.id, latents, { removeFilters: removal });
+  async generateSamples(
+    model: GeneratingModel,
+    runId: string,
+    latents: Float32Array[],
+    removal?: FilterRemoval,
+  ): Promise<{ views: SampleView[]; store: Statement }> {
+    const images = await this.pool.generateImages(model.id, latents, pngFormatOf(model), { removeFilters: removal });
     // The engine is part of what the image's bytes depend on (with the model version and the latent): stored with it.
     const engine = this.pool.engineOf(model.id, 'generate', removal);
     const createdAt = new Date();
-    const views = images.map((pixels, index) => this.view(model, randomUUID(), runId, index, latents[index], pixels, engine, createdAt));
+    const views = images.map((image, index) => this.view(model, randomUUID(), runId, index, latents[index], image, engine, createdAt));
     // One multi-row raw INSERT: this runs for every request (see Database.execute).
     const columns = '("id", "modelId", "runId", "index", "latent", "backend", "createdAt")';
     const rows = views.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
-    await this.db.execute(
-      `INSERT INTO "Sample" ${columns} VALUES ${rows}`,
-      views.flatMap((v) => [v.id, model.id, runId, v.index, latentToBytes(v.latent), v.backend, createdAt]),
-    );
-    return views;
+    const store = {
+      sql: `INSERT INTO "Sample" ${columns} VALUES ${rows}`,
+      params: views.flatMap((v) => [v.id, model.id, runId, v.index, latentToBytes(v.latent), v.backend, createdAt]),
+    };
+    return { views, store };
   }
 
   /**
@@ -261,18 +267,23 @@ export class SampleService {
     runId: string,
     index: number,
     latent: Float32Array,
-    pixels: Float32Array,
+    { pixels, png }: GeneratedImage,
     backend: string,
     createdAt: Date,
     madeOn: string = backend,
   ): SampleView {
     const [height, width, channels] = model.manifest.imageShape;
-    if (channels !== 1 && channels !== 3) throw new Error(`model ${model.id}: cannot encode ${channels} channels as PNG`);
-    const png = encodePng(pixels, width, height, channels, model.manifest.outputRange);
     this.pngs.put(id, png, model.id);
     const regenerated = madeOn !== backend ? { regeneratedOn: madeOn } : {};
     return { id, modelId: model.id, runId, index, latent, pixels, png, width, height, channels, backend, ...regenerated, createdAt };
   }
+}
+
+/** How `model`'s images are encoded: its image shape and output range. */
+function pngFormatOf(model: LoadedModel): PngFormat {
+  const [height, width, channels] = model.manifest.imageShape;
+  if (channels !== 1 && channels !== 3) throw new Error(`model ${model.id}: cannot encode ${channels} channels as PNG`);
+  return { width, height, channels, range: model.manifest.outputRange };
 }
 
 /** Checks a removal against the model's generator layers: a listed layer, 1..channels distinct filters in range. */

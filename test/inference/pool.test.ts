@@ -6,6 +6,7 @@ import type { Executor, InferencePass, StimulusRequest, StimulusResult } from '.
 import type { FilterRemoval, LayerPass } from '../../src/inference/layer-passes';
 import type { ModelSpec } from '../../src/inference/model-spec';
 import type { ModelServing } from '../../src/inference/onnx-sessions';
+import { encodePng } from '../../src/images/png';
 import { InferencePool, type BatchEvent } from '../../src/inference/pool';
 
 const OPTIONS: PoolConfig = { maxBatchSize: 8, maxQueueDelayMs: 5, maxQueueSize: 64, requestTimeoutMs: 1000 };
@@ -126,6 +127,21 @@ describe('InferencePool', () => {
     const results = await Promise.all(later);
     expect(results.map((r) => r[0][0])).toEqual([2, 4, 6, 8, 10, 12, 14, 16, 18, 20]);
     expect(executor.batches).toEqual([1, 10]);
+  });
+
+  it('generateImages: each image with its PNG, in batches of their own; an executor without generatePngs is encoded for', async () => {
+    const executor = new FakeExecutor();
+    const pool = new InferencePool(executor, OPTIONS);
+    const format = { width: 2, height: 1, channels: 1 as const, range: [0, 10] as [number, number] };
+    const [images, plain] = await Promise.all([pool.generateImages('m', [z(1, 2), z(3, 4)], format), pool.generate('m', [z(5, 5)])]);
+    expect(images.map((i) => Array.from(i.pixels))).toEqual([
+      [2, 4],
+      [6, 8],
+    ]);
+    images.forEach((image) => expect(image.png.equals(encodePng(image.pixels, 2, 1, 1, [0, 10]))).toBe(true));
+    expect(Array.from(plain[0])).toEqual([10, 10]);
+    // Images with PNGs and plain pixels do not share a batch.
+    expect(executor.batches.sort()).toEqual([1, 2]);
   });
 
   it('keeps one model per batch', async () => {

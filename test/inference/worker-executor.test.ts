@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/backend';
+import { decodePng, encodePngs } from '../../src/images/png';
 import { runGenerator } from '../../src/inference/run-generator';
 import { WorkerExecutor } from '../../src/inference/worker-executor';
 import type { WorkerEvent } from '../../src/inference/worker-executor.options';
@@ -59,6 +60,19 @@ describe('WorkerExecutor', () => {
       console.log(`batch of ${n}: worker vs in-process max abs diff ${diff.toExponential(2)}`);
       expect(diff).toBeLessThanOrEqual(1e-5);
     });
+  });
+
+  it('generatePngs encodes on the worker the same PNG bytes as encodePngs on this thread, with the same pixels as generate', async () => {
+    const format = { width: 28, height: 28, channels: 1 as const, range: [-1, 1] as [number, number] };
+    const latents = seededLatents(5, LATENT, 41);
+    const pixels = await executor.generate('tiny@1', latents.slice(), 5);
+    const { pixels: withPngs, pngs } = await executor.generatePngs('tiny@1', latents.slice(), 5, format);
+    expect(withPngs).toEqual(pixels);
+    expect(pngs).toHaveLength(5);
+    const here = encodePngs(withPngs, 5, format);
+    pngs.forEach((png, i) => expect(png.equals(here[i])).toBe(true));
+    // Each PNG decodes to its own image.
+    expect(decodePng(pngs[4])).toMatchObject({ width: 28, height: 28, channels: 1 });
   });
 
   it('takes ownership of the latents: their buffer moves to the worker', async () => {

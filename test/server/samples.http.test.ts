@@ -171,9 +171,14 @@ describe('samples', () => {
     expect(run).toMatchObject({ kind: 'REGENERATE', status: 'SUCCEEDED', modelId, parameters: { sampleId: made.id } });
   });
 
-  it('batches concurrent requests onto shared forward passes', async () => {
+  it('batches concurrent requests onto shared forward passes, each answered with its run and samples stored', async () => {
     const results = await Promise.all(Array.from({ length: 24 }, (_, i) => samples(`count: 1, seed: ${1000 + i}`)));
     expect(results.every((r) => r.data?.samples.length === 1)).toBe(true);
+    // Written in group commits with their batch's neighbours: every answer's run and sample are there once answered.
+    const ids = results.map((r) => r.data!.samples[0].id);
+    const stored = await server.ganql.database.prisma.sample.findMany({ where: { id: { in: ids } }, include: { run: true } });
+    expect(stored).toHaveLength(24);
+    for (const row of stored) expect(row.run).toMatchObject({ kind: 'SAMPLE', status: 'SUCCEEDED', result: expect.stringContaining(row.id) });
     const info = await server.gql<{ serverInfo: { pool: { largestBatch: number; batches: number; items: number } } }>(
       '{ serverInfo { pool { largestBatch batches items } } }',
     );

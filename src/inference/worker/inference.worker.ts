@@ -2,6 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../backend/backend';
 import { UnreachableCaseError } from '../../errors/unreachable';
+import { packPngs } from '../../images/packed-pngs';
+import { encodePngs } from '../../images/png';
 import { loadFeatureNetwork } from '../../models/feature-network';
 import { loadLayersModel } from '../../models/io';
 import { loadServedGenerator } from '../../models/served-generator';
@@ -112,9 +114,12 @@ async function runBatch(request: BatchRequest, models: ReadonlyMap<string, Serve
     const model = models.get(request.modelId);
     if (model === undefined) throw new Error(`inference worker: no model ${JSON.stringify(request.modelId)} loaded (have ${[...models.keys()].join(', ')})`);
     let output = await computeBatch(model, request.modelId, request, request.input, request.n, activations);
+    // Encoded here, where the pixels are: the main thread's event loop does not.
+    const pngs = request.png === undefined ? undefined : packPngs(encodePngs(output, request.n, request.png));
     // Transfer needs an array that owns its whole buffer; a view is copied once to get one.
     if (output.byteOffset !== 0 || output.byteLength !== output.buffer.byteLength) output = output.slice();
-    reply({ type: 'result', jobId: request.jobId, output, numTensors: tf.memory().numTensors }, [output.buffer as ArrayBuffer]);
+    const transfer = [output.buffer as ArrayBuffer, ...(pngs === undefined ? [] : [pngs.bytes.buffer as ArrayBuffer])];
+    reply({ type: 'result', jobId: request.jobId, output, ...(pngs === undefined ? {} : { pngs }), numTensors: tf.memory().numTensors }, transfer);
   } catch (error) {
     reply({ type: 'failed', jobId: request.jobId, message: messageOf(error) });
   }

@@ -1,4 +1,6 @@
 import type { BackendName } from '../../backend/backend';
+import type { PackedPngs } from '../../images/packed-pngs';
+import type { PngFormat } from '../../images/png';
 import type { InferencePass, StimulusRequest } from '../executor';
 import type { FilterRemoval, LayerPass } from '../layer-passes';
 import type { ModelSpec } from '../model-spec';
@@ -37,6 +39,8 @@ export interface BatchRequest {
   removal?: FilterRemoval;
   /** pass 'generate' only: compute on tfjs even when ONNX Runtime serves the generator. */
   onTfjs?: boolean;
+  /** pass 'generate' only: also encode each image as a PNG in this format (answered in the result's `pngs`). */
+  png?: PngFormat;
   /** pass 'layer' only: which layer, read how. */
   layerPass?: LayerPass;
 }
@@ -68,7 +72,7 @@ export type WorkerRequest = BatchRequest | StimulusJobRequest | LoadRequest | Un
 export type WorkerReply =
   | { type: 'ready'; backend: BackendName; customKernels: string[]; numTensors: number; models: string[] }
   | { type: 'startFailed'; message: string }
-  | { type: 'result'; jobId: number; output: Float32Array; numTensors: number }
+  | { type: 'result'; jobId: number; output: Float32Array; pngs?: PackedPngs; numTensors: number }
   | { type: 'stimulus'; jobId: number; image: Float32Array; activation: number; trace: number[]; preActivation?: number; numTensors: number }
   | { type: 'failed'; jobId: number; message: string }
   | { type: 'loaded'; loadId: number; numTensors: number }
