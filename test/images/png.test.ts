@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PNG } from 'pngjs';
 import { decodePng, encodePng, pngDataUrl, quantize } from '../../src/images/png';
 
 describe('encodePng / decodePng', () => {
@@ -42,5 +43,35 @@ describe('encodePng / decodePng', () => {
   it('builds a data URL', () => {
     const png = encodePng(new Float32Array([0]), 1, 1, 1, [0, 1]);
     expect(pngDataUrl(png)).toBe(`data:image/png;base64,${png.toString('base64')}`);
+  });
+});
+
+/** What encodePng wrote before it had its own writer: pngjs with its defaults, from RGBA input. */
+function encodeWithPngjs(pixels: Float32Array, width: number, height: number, channels: 1 | 3, range: [number, number]): Buffer {
+  const options = { width, height, colorType: channels === 1 ? 0 : 2, inputColorType: 6, inputHasAlpha: true, bitDepth: 8 } as const;
+  const png = new PNG(options);
+  for (let i = 0; i < width * height; i++) {
+    for (let c = 0; c < 3; c++) png.data[i * 4 + c] = quantize(pixels[i * channels + (channels === 1 ? 0 : c)], range[0], range[1]);
+    png.data[i * 4 + 3] = 255;
+  }
+  return PNG.sync.write(png, options);
+}
+
+describe('encodePng bytes', () => {
+  // Seeded, so a failure names an image that can be made again.
+  const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  const images: [string, number, number, 1 | 3, (i: number) => number][] = [
+    ['noise 28x28', 28, 28, 1, random(1)],
+    ['a gradient 28x28', 28, 28, 1, (i) => (i % 28) / 14 - 1],
+    ['constant', 28, 28, 1, () => -1],
+    ['sparse strokes', 28, 28, 1, (i) => (Math.sin(i * 0.37) > 0.6 ? 1 : -1)],
+    ['out of range and NaN', 9, 7, 1, (i) => (i % 3 === 0 ? NaN : i % 3 === 1 ? 5 : -5)],
+    ['1x1', 1, 1, 1, () => 0.25],
+    ['RGB noise 13x5', 13, 5, 3, random(2)],
+    ['RGB smooth 64x64', 64, 64, 3, (i) => Math.sin(i / 50)],
+  ];
+  it.each(images)('are the bytes pngjs wrote before (%s), so samples keep their image and ETag', (_name, width, height, channels, value) => {
+    const pixels = Float32Array.from({ length: width * height * channels }, (_, i) => value(i));
+    expect(encodePng(pixels, width, height, channels, [-1, 1]).equals(encodeWithPngjs(pixels, width, height, channels, [-1, 1]))).toBe(true);
   });
 });
