@@ -23,6 +23,14 @@ export interface WorkerExecutorOptions {
    * and a network that fails stays on tfjs. @default undefined (all on tfjs)
    */
   onnx?: OnnxServing;
+  /**
+   * Batches one worker may hold: the one it computes and, behind it in its message queue, up to
+   * `pipelineDepth - 1` more, so it starts the next without waiting for the main thread to hear of
+   * the last (the round trip costs about half a batch of one on ONNX Runtime). An optimal-stimulus
+   * search, which takes seconds, is never queued behind another job nor a job behind it.
+   * `concurrency` is workers x pipelineDepth. @default 2
+   */
+  pipelineDepth?: number;
   /** Longest a worker may take to load its backend and models. @default 60000 ms */
   startTimeoutMs?: number;
   /** Told about crashes and restarts (the executor itself never logs). */

@@ -16,16 +16,19 @@ import type { WorkerExecutorOptions } from './worker-executor.options';
 import { postJob, sendLoad, sendUnload, startSlot, type Job, type Slot } from './worker-slot';
 
 const DEFAULT_START_TIMEOUT_MS = 60_000;
+const DEFAULT_PIPELINE_DEPTH = 2;
 /** A dead worker restarts at once; after a failed restart, the next try waits this long, doubling up to the cap. */
 const RESTART_DELAY_MS = 100;
 const RESTART_DELAY_CAP_MS = 5_000;
 
-type ResolvedOptions = WorkerExecutorOptions & { backendOrder: readonly BackendName[]; startTimeoutMs: number };
+type ResolvedOptions = WorkerExecutorOptions & { backendOrder: readonly BackendName[]; startTimeoutMs: number; pipelineDepth: number };
 
 /**
  * Runs generator and classifier batches on N worker threads, each with its own single-threaded
  * backend and its own copy of each model, so inference leaves the event loop free and uses N cores.
- * One batch per worker at a time (`concurrency` = N); batches beyond that wait here in order. A
+ * A worker computes one batch at a time and holds up to `pipelineDepth` (the next ones waiting in its
+ * message queue, so it never waits for this thread between batches); `concurrency` = N x depth, and
+ * batches beyond that wait here in order. A
  * worker that dies fails only the batch it held and is restarted with every model loaded so far,
  * those added by loadModel included. Build it with `WorkerExecutor.create`.
  */
@@ -62,7 +65,7 @@ export class WorkerExecutor implements Executor {
       exitOnBatchSize: options.exitOnBatchSize,
     };
     for (const spec of models) this.servable.set(spec.id, spec);
-    this.concurrency = options.workers;
+    this.concurrency = options.workers * options.pipelineDepth;
     const onnx = options.onnx === undefined ? '' : `${options.onnx.engine} ${options.onnx.threads} thread${options.onnx.threads === 1 ? '' : 's'} each, `;
     this.description = `${options.workers} worker thread${options.workers === 1 ? '' : 's'} (${onnx}${options.backendOrder.join(', ')})`;
   }
@@ -86,10 +89,14 @@ export class WorkerExecutor implements Executor {
     }
     const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     if (!(startTimeoutMs > 0)) throw new Error(`WorkerExecutor: expected startTimeoutMs > 0, got ${startTimeoutMs}`);
+    const pipelineDepth = options.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH;
+    if (!Number.isInteger(pipelineDepth) || pipelineDepth < 1) {
+      throw new Error(`WorkerExecutor: expected pipelineDepth to be an integer >= 1, got ${pipelineDepth}`);
+    }
     const models: ModelSpec[] = [];
     // One model at a time: each check runs forward passes on this thread.
     for (const spec of options.models) models.push(await withOnnxPlan(copySpec(spec), options.onnx));
-    const executor = new WorkerExecutor({ ...options, models, backendOrder: options.backendOrder ?? ['wasm'], startTimeoutMs });
+    const executor = new WorkerExecutor({ ...options, models, backendOrder: options.backendOrder ?? ['wasm'], startTimeoutMs, pipelineDepth });
     const started = Array.from({ length: options.workers }, (_, i) => executor.start(i));
     const results = await Promise.allSettled(started);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -309,8 +316,13 @@ export class WorkerExecutor implements Executor {
     const reason = slot.lastError !== undefined ? `crashed (${slot.lastError})` : `exited with code ${code}`;
     const lostBatch = state.kind === 'busy';
     if (state.kind === 'busy') {
-      state.job.reject(new Error(`inference worker ${slot.index} ${reason} while computing a batch of ${state.job.n} for ${state.job.modelId}`));
+      const [computing, ...waiting] = state.jobs;
+      computing.reject(new Error(`inference worker ${slot.index} ${reason} while computing a batch of ${computing.n} for ${computing.modelId}`));
+      // Jobs queued behind it in the dead worker had not started: they go back to the front of the queue, in order.
+      this.queue.unshift(...waiting);
     }
+    // Other workers take those now.
+    this.dispatch();
     // Its loads are not lost: the restarted worker loads every model of the setup at start.
     for (const load of slot.loads.values()) load.resolve();
     slot.loads.clear();
@@ -343,20 +355,45 @@ export class WorkerExecutor implements Executor {
     return this.slots.reduce((sum, slot) => sum + (slot?.numTensors ?? 0), 0);
   }
 
-  /** Hands queued batches to idle workers holding their model, oldest first; idle workers drop the models no longer served. */
+  /**
+   * Hands queued jobs to workers holding their model, oldest first: to idle workers first, then
+   * behind a busy worker's batches up to pipelineDepth (batches only: a stimulus search neither
+   * waits behind a job nor holds one up). Idle workers drop the models no longer served.
+   */
   private dispatch(): void {
-    const wanted = new Set(this.setup.models.map((m) => m.id));
-    for (const slot of this.slots) {
-      if (slot === undefined || slot.state.kind !== 'idle') continue;
-      // A model unloaded while this worker computed one of its batches: dropped now that the batch is done.
-      for (const id of slot.models) if (!wanted.has(id) && !this.loading.has(id)) sendUnload(slot, id);
-      const at = this.queue.findIndex((job) => slot.models.has(job.modelId));
-      if (at < 0) continue;
-      const [job] = this.queue.splice(at, 1);
-      slot.state = { kind: 'busy', job };
-      postJob(slot, job);
+    if (this.queue.length > 0 || this.slots.some((s) => s?.state.kind === 'idle')) {
+      const wanted = new Set(this.setup.models.map((m) => m.id));
+      for (const slot of this.slots) {
+        if (slot === undefined || slot.state.kind !== 'idle') continue;
+        // A model unloaded while this worker computed one of its batches: dropped now that the batch is done.
+        for (const id of slot.models) if (!wanted.has(id) && !this.loading.has(id)) sendUnload(slot, id);
+        this.handOne(slot, false);
+      }
+      for (let depth = 1; depth < this.options.pipelineDepth && this.queue.length > 0; depth++) {
+        for (const slot of this.slots) if (slot?.state.kind === 'busy' && slot.state.jobs.length === depth) this.handOne(slot, true);
+      }
     }
     this.notifyIfDrained();
+  }
+
+  /** Gives `slot` the oldest queued job of a model it holds (a batch only when `behind` its other jobs). */
+  private handOne(slot: Slot, behind: boolean): void {
+    const state = slot.state;
+    if (behind && (state.kind !== 'busy' || state.jobs.some((j) => j.work.kind !== 'batch'))) return;
+    const at = this.queue.findIndex((job) => slot.models.has(job.modelId) && (!behind || job.work.kind === 'batch'));
+    if (at < 0) return;
+    const [job] = this.queue.splice(at, 1);
+    if (state.kind === 'busy') state.jobs.push(job);
+    else slot.state = { kind: 'busy', jobs: [job] };
+    try {
+      postJob(slot, job, behind);
+    } catch (error) {
+      // The message could not be cloned (a caller reused an input it handed over): this job fails, the worker stays.
+      const jobs = slot.state.kind === 'busy' ? slot.state.jobs : [];
+      jobs.splice(jobs.indexOf(job), 1);
+      if (jobs.length === 0) slot.state = { kind: 'idle' };
+      job.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   private idle(): boolean {

@@ -22,8 +22,11 @@ export interface Job {
   reject: (error: Error) => void;
 }
 
-/** A worker slot's state; a slot keeps its index across restarts. */
-export type SlotState = { kind: 'starting' } | { kind: 'idle' } | { kind: 'busy'; job: Job } | { kind: 'stopped' };
+/**
+ * A worker slot's state; a slot keeps its index across restarts. A busy worker holds its jobs in the
+ * order it was handed them: it computes the first, and the others wait in its message queue.
+ */
+export type SlotState = { kind: 'starting' } | { kind: 'idle' } | { kind: 'busy'; jobs: Job[] } | { kind: 'stopped' };
 
 export interface Slot {
   index: number;
@@ -45,7 +48,7 @@ export interface Slot {
 export interface SlotHandlers {
   /** The worker loaded its backend and models and is idle. */
   onReady(slot: Slot): void;
-  /** A job finished (answered or failed) and the slot is idle again. */
+  /** A job finished (answered or failed): the slot has room for another. */
   onJobDone(slot: Slot): void;
   /** The worker died after it had started. */
   onExit(slot: Slot, code: number): void;
@@ -98,8 +101,12 @@ export function startSlot(
   return { slot, ready };
 }
 
-/** Hands a job to the slot's worker; the caller has marked the slot busy with it. */
-export function postJob(slot: Slot, job: Job): void {
+/**
+ * Hands a job to the slot's worker; the caller has added it to the slot's busy jobs. A batch's input
+ * moves to the worker (transferred) unless `keepInput`: a job queued behind another keeps its input,
+ * so that it can go to another worker if this one dies before starting it.
+ */
+export function postJob(slot: Slot, job: Job, keepInput = false): void {
   const { work } = job;
   if (work.kind === 'stimulus') {
     const request: StimulusJobRequest = { type: 'stimulus', jobId: job.jobId, modelId: job.modelId, request: work.request };
@@ -109,7 +116,7 @@ export function postJob(slot: Slot, job: Job): void {
   const { input, task } = work;
   const request: BatchRequest = { type: 'batch', jobId: job.jobId, modelId: job.modelId, input, n: job.n, ...task };
   // The input's buffer moves to the worker when the array spans it (see Executor.generate).
-  const owns = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
+  const owns = !keepInput && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
   slot.worker.postMessage(request, owns ? [input.buffer] : []);
 }
 
@@ -138,22 +145,25 @@ export function sendUnload(slot: Slot, modelId: string): void {
   slot.worker.postMessage(request);
 }
 
-/** Applies a running worker's reply to its slot; true when it ended the slot's job, so the slot is idle again. */
+/** Applies a running worker's reply to its slot; true when it ended one of the slot's jobs, so the slot has room again. */
 function onReply(slot: Slot, message: WorkerReply): boolean {
   switch (message.type) {
     case 'result':
     case 'stimulus':
     case 'failed': {
       const state = slot.state;
-      if (state.kind !== 'busy' || state.job.jobId !== message.jobId) return false;
-      slot.state = { kind: 'idle' };
-      const { work } = state.job;
-      if (message.type === 'failed') state.job.reject(new Error(message.message));
+      if (state.kind !== 'busy') return false;
+      const at = state.jobs.findIndex((j) => j.jobId === message.jobId);
+      if (at < 0) return false;
+      const [job] = state.jobs.splice(at, 1);
+      if (state.jobs.length === 0) slot.state = { kind: 'idle' };
+      const { work } = job;
+      if (message.type === 'failed') job.reject(new Error(message.message));
       else if (message.type === 'result' && work.kind === 'batch') work.resolve(message.output, message.pngs);
       else if (message.type === 'stimulus' && work.kind === 'stimulus') {
         const { image, activation, trace, preActivation } = message;
         work.resolve({ image, activation, trace, ...(preActivation !== undefined ? { preActivation } : {}) });
-      } else state.job.reject(new Error(`inference worker ${slot.index} answered a ${work.kind} job with a ${message.type} reply`));
+      } else job.reject(new Error(`inference worker ${slot.index} answered a ${work.kind} job with a ${message.type} reply`));
       if (message.type !== 'failed') slot.numTensors = message.numTensors;
       return true;
     }

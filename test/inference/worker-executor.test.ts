@@ -43,8 +43,8 @@ describe('WorkerExecutor', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('describes itself and runs one batch per worker', () => {
-    expect(executor.concurrency).toBe(2);
+  it('describes itself and holds two batches per worker (one computing, one waiting in its queue)', () => {
+    expect(executor.concurrency).toBe(4);
     expect(executor.description).toBe('2 worker threads (wasm)');
   });
 
@@ -120,16 +120,20 @@ describe('WorkerExecutor', () => {
     expect(events.filter((e) => e.type === 'exited')).toHaveLength(exits);
   });
 
-  it('unloadModel: queued batches fail NOT_FOUND, the running one finishes, workers release the model, and loadModel serves it again', async () => {
+  it('unloadModel: queued batches fail NOT_FOUND, those the worker holds finish, workers release the model, and loadModel serves it again', async () => {
     const own = await WorkerExecutor.create({ workers: 1, models: [{ id: 'tiny@1', dir: path.join(dir, 'generator') }] });
+    expect(own.concurrency).toBe(2);
     await own.generate('tiny@1', seededLatents(1, LATENT, 40), 1);
     const holding = own.tensorCount();
-    // One worker: the first batch runs, the second waits in the queue when the model is unloaded.
+    // One worker, pipeline depth 2: the first batch runs, the second waits in the worker's queue,
+    // the third in the executor's when the model is unloaded.
     const running = own.generate('tiny@1', seededLatents(64, LATENT, 41), 64);
+    const handed = own.generate('tiny@1', seededLatents(3, LATENT, 44), 3);
     const queued = own.generate('tiny@1', seededLatents(1, LATENT, 42), 1);
     await own.unloadModel('tiny@1');
     await expect(queued).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'model "tiny@1" was archived while this request waited for it' });
     expect(await running).toHaveLength(64 * 28 * 28);
+    expect(await handed).toHaveLength(3 * 28 * 28);
     await expect(own.generate('tiny@1', seededLatents(1, LATENT), 1)).rejects.toThrow('WorkerExecutor: expected a model id among , got "tiny@1"');
     // The worker drops it once its batch is done; its tensor count comes with the reply.
     for (let i = 0; i < 50 && own.tensorCount() >= holding; i++) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -169,6 +173,23 @@ describe('WorkerExecutor', () => {
     await lonely.close();
   });
 
+  it('a batch waiting in a worker that dies behind the crashing one is not lost: it runs once the worker is back', async () => {
+    const own: WorkerEvent[] = [];
+    const lonely = await WorkerExecutor.create({
+      workers: 1,
+      models: [{ id: 'tiny@1', dir: path.join(dir, 'generator') }],
+      exitOnBatchSize: CRASH_SIZE,
+      onEvent: (e) => own.push(e),
+    });
+    const latents = seededLatents(2, LATENT, 24);
+    const crashing = lonely.generate('tiny@1', seededLatents(CRASH_SIZE, LATENT), CRASH_SIZE);
+    const behind = lonely.generate('tiny@1', latents.slice(), 2);
+    await expect(crashing).rejects.toThrow('inference worker 0 exited with code 70 while computing a batch of 7 for tiny@1');
+    expect(maxAbsDiff(await behind, await reference(latents, 2))).toBeLessThanOrEqual(1e-5);
+    expect(own.map((e) => e.type)).toEqual(['exited', 'restarted']);
+    await lonely.close();
+  });
+
   it("fails to start with the worker's reason when a model cannot be loaded", async () => {
     const missing = path.join(dir, 'missing');
     await expect(WorkerExecutor.create({ workers: 1, models: [{ id: 'gone@1', dir: missing }] })).rejects.toThrow(
@@ -179,6 +200,9 @@ describe('WorkerExecutor', () => {
   it('checks its options where they enter', async () => {
     const models = [{ id: 'tiny@1', dir: path.join(dir, 'generator') }];
     await expect(WorkerExecutor.create({ workers: 0, models })).rejects.toThrow('WorkerExecutor: expected workers to be an integer >= 1, got 0');
+    await expect(WorkerExecutor.create({ workers: 1, models, pipelineDepth: 0 })).rejects.toThrow(
+      'WorkerExecutor: expected pipelineDepth to be an integer >= 1, got 0',
+    );
     await expect(WorkerExecutor.create({ workers: 1, models: [{ id: 'rel', dir: 'models/x' }] })).rejects.toThrow(
       'WorkerExecutor: expected an absolute generator folder for rel, got "models/x"',
     );

@@ -29,7 +29,7 @@ type Reply = (message: WorkerReply, transfer?: ArrayBuffer[]) => void;
 
 /**
  * One inference worker: its own single-threaded tfjs backend and its own copy of every model,
- * computing one batch at a time for the WorkerExecutor on the main thread, and loading models
+ * computing one job at a time, in order, for the WorkerExecutor on the main thread, and loading models
  * added after start when told to.
  */
 async function main(): Promise<void> {
@@ -44,13 +44,16 @@ async function main(): Promise<void> {
     const backend = await initBackend({ order: setup.backendOrder, customKernels: setup.optimize });
     const onnx = setup.onnx === undefined ? undefined : workerOnnx(setup.onnx);
     for (const spec of setup.models) models.set(spec.id, await loadModel(spec, setup.optimize, onnx));
+    // Jobs run one after another in the order they came: a job waiting behind another (the
+    // executor's pipelining) has not started when the worker dies, so it can go to another worker.
+    let jobs = Promise.resolve();
     port.on('message', (request: WorkerRequest) => {
       switch (request.type) {
         case 'batch':
-          void runBatch(request, models, setup, reply);
+          jobs = jobs.then(() => runBatch(request, models, setup, reply));
           return;
         case 'stimulus':
-          runStimulus(request, models, reply);
+          jobs = jobs.then(() => runStimulus(request, models, reply));
           return;
         case 'load':
           void load(request, models, setup, onnx, reply);
