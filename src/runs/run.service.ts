@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger';
 import { JobRunner, type BackgroundRun, type JobContext, type RunContext, type RunOutcome, type StartedJob } from './job-runner';
 import type { RunKind } from './run.kind';
 import { RunStore, type RunFilter, type RunPage, type RunRecord, type StartRun } from './run.store';
+import { ownTurn } from '../system/turns';
 
 /** What a short run's work hands back to recordFinished: rows to write with the run, in its transaction. */
 export interface RecordedOutcome<T> extends RunOutcome<T> {
@@ -62,6 +63,8 @@ export class RunService {
     try {
       const outcome = await work(context);
       await this.store.insertSucceeded(run, { modelId, result: outcome.result, durationMs: performance.now() - began }, outcome.alsoWrite ?? []);
+      // The runs of one inference batch commit together: each request writes its answer in a turn of its own (system/turns.ts).
+      await ownTurn();
       return outcome.value;
     } catch (error) {
       await this.store.insertFailed(run, error, modelId, performance.now() - began);
