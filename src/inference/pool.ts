@@ -424,14 +424,12 @@ export class InferencePool {
       if (this.unloaded.has(modelId)) return items.map(() => archivedError(modelId));
       // Checked once the executor has room: items whose request gave up meanwhile are skipped.
       const live = items.filter((item) => !item.abandoned);
-      const results: (ItemOutput | Error)[] = items.map(() => abandonedError());
-      if (live.length === 0) return results;
+      if (live.length === 0) return items.map(() => abandonedError());
       const outputs = await this.compute(pass, run, modelId, live);
+      if (live.length === items.length) return outputs;
+      // An error (and its stack) only for the items that gave up.
       let k = 0;
-      items.forEach((item, i) => {
-        if (!item.abandoned) results[i] = outputs[k++];
-      });
-      return results;
+      return items.map((item) => (item.abandoned ? abandonedError() : outputs[k++]));
     } finally {
       this.releaseExecutor();
     }

@@ -1,7 +1,48 @@
-import type * as ort from 'onnxruntime-node';
+/*
+ * The part of onnxruntime-node's API ganql uses, declared here rather than imported from the package:
+ * it is an optional dependency, and ganql type-checks, lints and builds where it is not installed.
+ * test/onnx/runtime-types.test.ts holds the installed package to them; the ONNX tests use the rest.
+ */
 
-/** The onnxruntime-node module. */
-export type OnnxRuntime = typeof ort;
+/** A tensor ONNX Runtime takes or returns (ort.Tensor). */
+export interface OrtTensor {
+  readonly type: string;
+  readonly dims: readonly number[];
+  readonly data: { readonly length: number };
+  dispose(): void;
+}
+
+/** What a session says of one of its inputs or outputs (ort.InferenceSession.ValueMetadata). */
+export type OrtValueMetadata =
+  | { readonly name: string; readonly isTensor: true; readonly type: string; readonly shape: ReadonlyArray<number | string> }
+  | { readonly name: string; readonly isTensor: false };
+
+/** The session options ganql sets (a subset of ort.InferenceSession.SessionOptions). */
+export interface OrtSessionOptions {
+  executionProviders?: string[];
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'layout' | 'all';
+  executionMode?: 'sequential' | 'parallel';
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+}
+
+/** An inference session (ort.InferenceSession). */
+export interface OrtInferenceSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly OrtValueMetadata[];
+  readonly outputMetadata: readonly OrtValueMetadata[];
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+
+/** The onnxruntime-node module, as ganql uses it. */
+export interface OnnxRuntime {
+  readonly InferenceSession: { create(model: string | Uint8Array, options?: OrtSessionOptions): Promise<OrtInferenceSession> };
+  readonly Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+  readonly env: { readonly versions: { readonly common: string; readonly node?: string } };
+}
 
 /** onnxruntime-node as loaded here, or why it is not. */
 export type OnnxRuntimeLoad = { ok: true; runtime: OnnxRuntime; version: string } | { ok: false; reason: string };

@@ -1,7 +1,6 @@
-import type * as ort from 'onnxruntime-node';
 // The providers a configuration may name (GANQL_ONNX_PROVIDERS) are the ones a session takes.
 import type { OnnxProvider } from '../config/config';
-import type { OnnxRuntime } from './onnx-runtime';
+import type { OnnxRuntime, OrtInferenceSession, OrtSessionOptions, OrtValueMetadata } from './onnx-runtime';
 
 export type { OnnxProvider };
 
@@ -19,7 +18,7 @@ export interface OnnxSessionOptions {
 export class OnnxSession {
   private constructor(
     private readonly runtime: OnnxRuntime,
-    private readonly session: ort.InferenceSession,
+    private readonly session: OrtInferenceSession,
     /** Values per item of the input and of the output. */
     readonly inputSize: number,
     readonly outputSize: number,
@@ -70,7 +69,7 @@ export class OnnxSession {
  * optimisations, `threads` intra-op threads, one op at a time. ONNX Runtime's own log says only what
  * is fatal: a provider that cannot load is an error ganql reports itself.
  */
-export function onnxSessionOptions(threads: number, providers: readonly OnnxProvider[] = ['cpu']): ort.InferenceSession.SessionOptions {
+export function onnxSessionOptions(threads: number, providers: readonly OnnxProvider[] = ['cpu']): OrtSessionOptions {
   return {
     executionProviders: [...providers],
     graphOptimizationLevel: 'all',
@@ -82,7 +81,7 @@ export function onnxSessionOptions(threads: number, providers: readonly OnnxProv
 }
 
 /** The shape after the batch axis of the single input or output; every dimension but the batch must be fixed. */
-function itemShape(metadata: readonly ort.InferenceSession.ValueMetadata[], what: string): number[] {
+function itemShape(metadata: readonly OrtValueMetadata[], what: string): number[] {
   if (metadata.length !== 1) throw new Error(`OnnxSession: expected one ${what}, got ${metadata.length}`);
   const [value] = metadata;
   if (!value.isTensor) throw new Error(`OnnxSession: expected a tensor ${what}, got ${value.name}, which is not`);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Database, Statement } from '../db/database';
 import { badInput, notFound } from '../errors/ganql-error';
 import type { PngFormat } from '../images/png';
@@ -7,6 +6,7 @@ import type { GeneratedImage, InferencePool } from '../inference/pool';
 import type { GeneratingModel, LoadedModel, ModelRegistry } from '../models/model-registry';
 import type { RunContext } from '../runs/job-runner';
 import type { RunService } from '../runs/run.service';
+import { createUuidV7Generator } from '../runs/run-id';
 import { expectFiniteVector, expectIntInRange } from '../validation/checks';
 import { checkedSeed, randomSeed } from '../validation/seed';
 import { latentFromBytes, latentToBytes, seededLatents } from './latents';
@@ -67,6 +67,13 @@ export class SampleService {
     /** Every PNG this service encodes goes here, so the image URLs of samples just returned are served without a forward pass. */
     private readonly pngs: SamplePngCache = new SamplePngCache(0),
   ) {}
+
+  /**
+   * Sample ids: UUIDv7, in creation order, so each commit adds its samples at the end of the table's
+   * key index instead of at random places in it (a random UUID per sample made a commit of 32
+   * samples write about 2.4x the time to SQLite once the table held 100,000 samples).
+   */
+  private readonly newSampleId = createUuidV7Generator();
 
   /** Regenerations for png() under way, by sample id: concurrent requests for one uncached image share one. */
   private readonly regenerating = new Map<string, Promise<SamplePng>>();
@@ -202,7 +209,7 @@ export class SampleService {
     // The engine is part of what the image's bytes depend on (with the model version and the latent): stored with it.
     const engine = this.pool.engineOf(model.id, 'generate', removal);
     const createdAt = new Date();
-    const views = images.map((image, index) => this.view(model, randomUUID(), runId, index, latents[index], image, engine, createdAt));
+    const views = images.map((image, index) => this.view(model, this.newSampleId(), runId, index, latents[index], image, engine, createdAt));
     // One multi-row raw INSERT: this runs for every request (see Database.execute).
     const columns = '("id", "modelId", "runId", "index", "latent", "backend", "createdAt")';
     const rows = views.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');

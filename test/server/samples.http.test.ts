@@ -117,6 +117,10 @@ describe('samples', () => {
     const again = await samples('count: 16, seed: 7');
     expect(again.data!.samples.map((s) => s.image.dataUrl)).toEqual(list.map((s) => s.image.dataUrl));
     expect(new Set([...again.data!.samples, ...list].map((s) => s.id)).size).toBe(32);
+    // Sample ids are UUIDv7, in creation order: the second request's all sort after the first's.
+    const ids = [...list, ...again.data!.samples].map((s) => s.id);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
 
     const after = await newestRun();
     expect(after.total).toBe(before.total + 2);
