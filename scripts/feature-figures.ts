@@ -161,7 +161,7 @@ async function main(): Promise<void> {
     }
 
     // Filter removal on the DCGAN's generator.
-    const filtersQuery = `{ conceptFilters(modelId: "${dcgan.id}", layer: "g_reshape", concept: "8", count: 10, samples: 500, checkSamples: 200) { filters { filter weight } positiveFilters conceptSamples check { conceptSamples before { meanProbability share conceptSampleProbability otherSampleProbability } after { meanProbability share conceptSampleProbability otherSampleProbability } } } }`;
+    const filtersQuery = `{ conceptFilters(modelId: "${dcgan.id}", layer: "g_reshape", concept: "8", count: 20, samples: 500, checkSamples: 200) { filters { filter weight } positiveFilters conceptSamples check { conceptSamples before { meanProbability share conceptSampleProbability otherSampleProbability } after { meanProbability share conceptSampleProbability otherSampleProbability } } } }`;
     const { conceptFilters: f } = await gql<{ conceptFilters: ConceptFilters }>(filtersQuery);
     const { before, after } = f.check;
     show(

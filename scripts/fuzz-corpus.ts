@@ -3,7 +3,7 @@
  * bench/lib/hostile-corpus.ts), to replay with bench/replay-corpus.ts.
  *
  *   npx tsx scripts/fuzz-corpus.ts [--seed 1] [--cases 2000] [--out corpus.jsonl]
- *       [--model-id dcgan-mnist@2026-11-27T04-42] [--classifier-model-id <K+1 model id>]
+ *       [--model-id dcgan-mnist@2026-12-06T04-16] [--classifier-model-id <K+1 model id>]
  *       [--latent-size 100] [--sample-ids id1,id2]
  *
  * Without --out the lines go to stdout. Cases marked "auth": "admin" get the replayer's --key.

@@ -82,7 +82,7 @@ describe('runEval', () => {
     const again = await runEval(args, () => undefined);
     expect(tf.memory().numTensors).toBe(tensors);
     expect(again.output.inceptionScore).toEqual(first.output.inceptionScore);
-    expect(first.subject).toBe('model dcgan-mnist@2026-11-27T04-42 (models/dcgan-mnist)');
+    expect(first.subject).toBe('model dcgan-mnist@2026-12-06T04-16 (models/dcgan-mnist)');
     expect(first.output.inceptionScore!.mean).toBeGreaterThan(3);
     expect(first.output.inceptionScore!.mean).toBeLessThan(10);
   });

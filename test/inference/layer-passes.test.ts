@@ -48,8 +48,8 @@ describe('layer passes on the shipped DCGAN', () => {
     tf.dispose(direct);
     const neurons = await executor.layerPass(ID, { kind: 'neurons', layer: 'd_down2_lrelu' }, images.slice(), n);
     const maps = await executor.layerPass(ID, { kind: 'featureMaps', layer: 'd_down2_lrelu' }, images.slice(), n);
-    expect(neurons).toHaveLength(n * 64);
-    expect(maps).toHaveLength(n * 7 * 7 * 64);
+    expect(neurons).toHaveLength(n * 128);
+    expect(maps).toHaveLength(n * 7 * 7 * 128);
     expect(maxAbsDiff(neurons, maxima)).toBeLessThan(1e-4);
     expect(maxAbsDiff(maps, full)).toBeLessThan(1e-4);
     await expect(executor.layerPass(ID, { kind: 'neurons', layer: 'nope' }, images.slice(), n)).rejects.toThrow(
@@ -62,15 +62,15 @@ describe('layer passes on the shipped DCGAN', () => {
     const plain = await runGenerator(generator, latents, n);
     const walked = await runGeneratorWalk(generator, latents, n, { layer: 'g_up1_relu', remove: [] });
     expect(maxAbsDiff(walked, plain)).toBeLessThan(1e-5);
-    const all = Array.from({ length: 32 }, (_, i) => i);
+    const all = Array.from({ length: 64 }, (_, i) => i);
     const blank = await executor.generate(ID, latents.slice(), n, { layer: 'g_up1_relu', filters: all });
     // With every input map zero, the last transposed conv outputs tanh(bias) at every pixel.
     const bias = (await generator.getLayer('g_up2').getWeights()[1].data())[0];
     expect(Math.max(...blank.map((v) => Math.abs(v - Math.tanh(bias))))).toBeLessThan(1e-5);
     const some = await executor.generate(ID, latents.slice(), n, { layer: 'g_up1_relu', filters: [0, 5, 9] });
     expect(maxAbsDiff(some, plain)).toBeGreaterThan(1e-3);
-    await expect(executor.generate(ID, latents.slice(), n, { layer: 'g_up1_relu', filters: [32] })).rejects.toThrow(
-      'expected filters of g_up1_relu in 0..31, got 32',
+    await expect(executor.generate(ID, latents.slice(), n, { layer: 'g_up1_relu', filters: [64] })).rejects.toThrow(
+      'expected filters of g_up1_relu in 0..63, got 64',
     );
   });
 
@@ -83,7 +83,7 @@ describe('layer passes on the shipped DCGAN', () => {
     });
     const expected = (await direct.data()) as Float32Array;
     direct.dispose();
-    expect(means).toHaveLength(n * 32);
+    expect(means).toHaveLength(n * 64);
     expect(maxAbsDiff(means, expected)).toBeLessThan(1e-5);
     expect(generatorChain(generator).map((l) => l.name)).toEqual(['g_project', 'g_project_relu', 'g_reshape', 'g_up1', 'g_up1_relu', 'g_up2']);
   });
@@ -96,7 +96,7 @@ describe('layer passes on the shipped DCGAN', () => {
     expect(result.image).toHaveLength(784);
     expect(Math.hypot(...result.image)).toBeLessThanOrEqual(maxNorm * 1.0001);
     const neurons = await executor.layerPass(ID, { kind: 'neurons', layer: 'd_down2_lrelu' }, images.slice(), n);
-    const best = Math.max(...Array.from({ length: n }, (_, i) => neurons[i * 64 + 7]));
+    const best = Math.max(...Array.from({ length: n }, (_, i) => neurons[i * 128 + 7]));
     expect(result.activation).toBeGreaterThan(best);
     // The reported activation is the network's own for the returned image.
     const again = await executor.layerPass(ID, { kind: 'neurons', layer: 'd_down2_lrelu' }, result.image.slice(), 1);

@@ -33,7 +33,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const SHIPPED = 'dcgan-mnist@2026-11-27T04-42';
+const SHIPPED = 'dcgan-mnist@2026-12-06T04-16';
 const SAMPLES = `{ samples(modelId: "${SHIPPED}", count: 2, seed: 7) { modelId index image { width height dataUrl } } }`;
 const conceptFilters = (modelId: string) =>
   `{ conceptFilters(modelId: "${modelId}", layer: "g_up1_relu", concept: "1", count: 2, samples: 50, checkSamples: 10) { c samples conceptSamples positiveFilters filters { filter weight } check { samples conceptSamples } } }`;

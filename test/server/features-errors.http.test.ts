@@ -58,7 +58,7 @@ const cases: { name: string; query: string; code: string; message: RegExp; kind:
     name: 'unknown layer',
     query: probe(dcgan, 'd_flatten', '0'),
     code: 'BAD_USER_INPUT',
-    message: /layer: expected a layer of the feature network of .*: d_down1 \(Conv2D \[14, 14, 32\]\), .*d_logit \(Dense \[1\]\); got "d_flatten"/,
+    message: /layer: expected a layer of the feature network of .*: d_down1 \(Conv2D \[14, 14, 64\]\), .*d_logit \(Dense \[1\]\); got "d_flatten"/,
     kind: 'NEURON_PROBE',
   },
   {
@@ -77,9 +77,9 @@ const cases: { name: string; query: string; code: string; message: RegExp; kind:
   },
   {
     name: 'neuron out of range',
-    query: stimulus('d_down2_lrelu', 64),
+    query: stimulus('d_down2_lrelu', 128),
     code: 'BAD_USER_INPUT',
-    message: /neuron: expected an integer in 0\.\.63, got 64/,
+    message: /neuron: expected an integer in 0\.\.127, got 128/,
     kind: 'OPTIMAL_STIMULUS',
   },
   {
@@ -136,14 +136,14 @@ const cases: { name: string; query: string; code: string; message: RegExp; kind:
     name: 'a folded generator batchnorm',
     query: filters('g_up1_bn', '0'),
     code: 'BAD_USER_INPUT',
-    message: /layer: expected a layer of the generator of .*g_reshape \(Reshape \[7, 7, 64\]\).*; got "g_up1_bn"/,
+    message: /layer: expected a layer of the generator of .*g_reshape \(Reshape \[7, 7, 128\]\).*; got "g_up1_bn"/,
     kind: 'CONCEPT_FILTERS',
   },
   {
     name: 'a concept filter count above the filters',
-    query: filters('g_up1_relu', '0', ', count: 33'),
+    query: filters('g_up1_relu', '0', ', count: 65'),
     code: 'BAD_USER_INPUT',
-    message: /count: expected an integer in 1\.\.32, got 33/,
+    message: /count: expected an integer in 1\.\.64, got 65/,
     kind: 'CONCEPT_FILTERS',
   },
   {
@@ -169,9 +169,9 @@ const cases: { name: string; query: string; code: string; message: RegExp; kind:
   },
   {
     name: 'samples removing a filter out of range',
-    query: `{ samples(modelId: "${dcgan}", count: 1, removeFilters: { layer: "g_up1_relu", filters: [3, 32] }) { id } }`,
+    query: `{ samples(modelId: "${dcgan}", count: 1, removeFilters: { layer: "g_up1_relu", filters: [3, 64] }) { id } }`,
     code: 'BAD_USER_INPUT',
-    message: /removeFilters\.filters\[1\]: expected an integer in 0\.\.31, got 32/,
+    message: /removeFilters\.filters\[1\]: expected an integer in 0\.\.63, got 64/,
     kind: 'SAMPLE',
   },
   {

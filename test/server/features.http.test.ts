@@ -109,12 +109,12 @@ describe('the layers a model offers', () => {
     expect(model.featureLayers!.find((l) => l.name === 'd_down2_lrelu')).toEqual({
       name: 'd_down2_lrelu',
       className: 'LeakyReLU',
-      outputShape: [7, 7, 64],
-      neurons: 64,
+      outputShape: [7, 7, 128],
+      neurons: 128,
     });
     // Batchnorms are folded into the served generator: not nameable.
     expect(model.generatorLayers.map((l) => l.name)).toEqual(['g_project', 'g_project_relu', 'g_reshape', 'g_up1', 'g_up1_relu', 'g_up2']);
-    expect(model.generatorLayers.find((l) => l.name === 'g_reshape')!.neurons).toBe(64);
+    expect(model.generatorLayers.find((l) => l.name === 'g_reshape')!.neurons).toBe(128);
   });
 });
 
@@ -176,8 +176,8 @@ describe('on the dcgan-mnist discriminator', () => {
     );
     expect(r.trainCount).toBe(100);
     expect(r.testCount).toBe(1000);
-    // 4x4 x 32 + 4x4 x 64.
-    expect(r.features.features).toBe(512 + 1024);
+    // 4x4 x 64 + 4x4 x 128.
+    expect(r.features.features).toBe(1024 + 2048);
     expect(r.rawPixels.features).toBe(784);
     expect(r.features.testError).toBeCloseTo(1 - r.features.accuracy, 12);
     expect(r.features.accuracy).toBeGreaterThan(r.rawPixels.accuracy);
@@ -186,6 +186,7 @@ describe('on the dcgan-mnist discriminator', () => {
   });
 
   it('conceptFilters: zeroing the g_reshape maps found for "8" lowers the scorer\'s confidence in the 8s, more than in the other digits', async () => {
+    // 20 of g_reshape's 128 maps: a digit's identity is spread over many of them.
     const body = await server.gql<{
       conceptFilters: {
         runId: string;
@@ -195,7 +196,7 @@ describe('on the dcgan-mnist discriminator', () => {
         check: { conceptSamples: number; before: Record<string, number>; after: Record<string, number> };
       };
     }>(
-      `{ conceptFilters(modelId: "${dcgan}", layer: "g_reshape", concept: "8", count: 10, samples: 500, checkSamples: 200) {
+      `{ conceptFilters(modelId: "${dcgan}", layer: "g_reshape", concept: "8", count: 20, samples: 500, checkSamples: 200) {
           runId filters { filter weight } positiveFilters conceptSamples
           check { conceptSamples before { meanProbability share conceptSampleProbability otherSampleProbability } after { meanProbability share conceptSampleProbability otherSampleProbability } }
         } }`,
@@ -206,7 +207,7 @@ describe('on the dcgan-mnist discriminator', () => {
     console.log(
       `dcgan conceptFilters "8" on g_reshape, filters ${r.filters.map((f) => f.filter).join(',')} (${r.positiveFilters} positive): P(8) on the ${r.check.conceptSamples} check 8s ${before.conceptSampleProbability.toFixed(3)} -> ${after.conceptSampleProbability.toFixed(3)}; others' own-label P ${before.otherSampleProbability.toFixed(3)} -> ${after.otherSampleProbability.toFixed(3)}; share of 8s ${before.share} -> ${after.share}`,
     );
-    expect(r.filters).toHaveLength(10);
+    expect(r.filters).toHaveLength(20);
     const weights = r.filters.map((f) => f.weight);
     expect(weights).toEqual([...weights].sort((a, b) => b - a));
     expect(weights.at(-1)).toBeGreaterThan(0);

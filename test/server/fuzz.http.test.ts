@@ -17,7 +17,7 @@ import { loadServedGenerator } from '../../src/models/served-generator';
 const DEFAULTS = { GANQL_ANONYMOUS_SCOPES: undefined, GANQL_LOG_LEVEL: 'silent', GANQL_INFERENCE_WORKERS: '1' } as unknown as NodeJS.ProcessEnv;
 const SEED = 20261127;
 const CASES = 1200;
-const SHIPPED = 'dcgan-mnist@2026-11-27T04-42';
+const SHIPPED = 'dcgan-mnist@2026-12-06T04-16';
 const CLASSIFIER = 'kplusone-fuzz@1';
 
 const modelsDir = mkdtempSync(path.join(os.tmpdir(), 'ganql-fuzz-models-'));

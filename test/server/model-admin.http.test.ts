@@ -145,7 +145,7 @@ describe('model aliases, archive and model cards over HTTP', () => {
       sampler,
       '{ model(id: "default") { provenance { parentModelId trainingJobId command epochs } } }',
     );
-    expect(shippedCard.model.provenance).toMatchObject({ parentModelId: null, trainingJobId: null, epochs: 16 });
+    expect(shippedCard.model.provenance).toMatchObject({ parentModelId: null, trainingJobId: null, epochs: 100 });
     expect(shippedCard.model.provenance.command).toContain('npm run train');
   });
 

@@ -92,11 +92,11 @@ afterAll(async () => {
 
 describe('training over GraphQL', () => {
   it('fine-tunes the shipped DCGAN, streams its epochs over graphql-ws, and serves the new version at once', async () => {
-    const started = await startTraining({ fineTuneFrom: 'dcgan-mnist@2026-11-27T04-42', epochs: 2, batchSize: 32, limit: 64, seed: 3 });
+    const started = await startTraining({ fineTuneFrom: 'dcgan-mnist@2026-12-06T04-16', epochs: 2, batchSize: 32, limit: 64, seed: 3 });
     expect(started.errors).toBeUndefined();
     const created = started.data!.startTraining;
     expect(['QUEUED', 'RUNNING']).toContain(created.state);
-    expect(created).toMatchObject({ name: 'dcgan-mnist', parentModelId: 'dcgan-mnist@2026-11-27T04-42', modelId: null, epochsCompleted: 0 });
+    expect(created).toMatchObject({ name: 'dcgan-mnist', parentModelId: 'dcgan-mnist@2026-12-06T04-16', modelId: null, epochsCompleted: 0 });
     // Fine-tuning keeps the parent's network (its width too); the dataset is the parent's too.
     expect(created.spec).toMatchObject({
       mode: 'GAN',
@@ -106,7 +106,7 @@ describe('training over GraphQL', () => {
       batchSize: 32,
       limit: 64,
       latentSize: 100,
-      filters: 32,
+      filters: 64,
     });
     expect(created.run).toMatchObject({ id: created.id, kind: 'TRAIN', status: 'RUNNING' });
 
@@ -172,7 +172,7 @@ describe('training over GraphQL', () => {
     expect(samples.data!.models.map((m) => m.id)).toContain(end.modelId);
     // Fine-tuned weights differ from the parent's: the same seed gives other pixels.
     const parent = await server.gql<{ samples: { image: { dataUrl: string } }[] }>(
-      '{ samples(modelId: "dcgan-mnist@2026-11-27T04-42", count: 2, seed: 5) { image { dataUrl } } }',
+      '{ samples(modelId: "dcgan-mnist@2026-12-06T04-16", count: 2, seed: 5) { image { dataUrl } } }',
     );
     expect(parent.data!.samples[0].image.dataUrl).not.toBe(samples.data!.samples[0].image.dataUrl);
 
@@ -304,7 +304,7 @@ describe('training over GraphQL', () => {
       return latencies.sort((x, y) => x - y);
     };
     const idle = await timeSamples();
-    const long = { fineTuneFrom: 'dcgan-mnist@2026-11-27T04-42', epochs: 1000, batchSize: 32, limit: 128 };
+    const long = { fineTuneFrom: 'dcgan-mnist@2026-12-06T04-16', epochs: 1000, batchSize: 32, limit: 128 };
     const first = (await startTraining(long)).data!.startTraining;
     // One training slot (GANQL_MAX_TRAINING_JOBS=1): the second waits.
     const second = (await startTraining({ ...long, epochs: 3 })).data!.startTraining;
@@ -394,8 +394,8 @@ describe('training over GraphQL', () => {
       [{ epochs: 1, learningRate: -0.001 }, 'learningRate: expected a number > 0 and <= 1, got -0.001'],
       [{ epochs: 1, name: '../escape' }, 'name: expected 1..64 letters, digits, ".", "_" or "-", starting with a letter or digit, got "../escape"'],
       [
-        { epochs: 1, fineTuneFrom: 'dcgan-mnist@2026-11-27T04-42', architecture: 'MLP' },
-        'architecture: expected "dcgan", the architecture of model dcgan-mnist@2026-11-27T04-42 to fine-tune, got "mlp"',
+        { epochs: 1, fineTuneFrom: 'dcgan-mnist@2026-12-06T04-16', architecture: 'MLP' },
+        'architecture: expected "dcgan", the architecture of model dcgan-mnist@2026-12-06T04-16 to fine-tune, got "mlp"',
       ],
       [{ epochs: 1, filters: 4 }, 'filters: expected an integer in 8..128, got 4'],
       [
@@ -403,8 +403,8 @@ describe('training over GraphQL', () => {
         'filters: expected architecture "dcgan" (the MLP networks have fixed layer widths), got architecture "mlp"',
       ],
       [
-        { epochs: 1, fineTuneFrom: 'dcgan-mnist@2026-11-27T04-42', filters: 64 },
-        'filters: expected 32, the filters of model dcgan-mnist@2026-11-27T04-42 to fine-tune (discriminatorFilters 32), got 64',
+        { epochs: 1, fineTuneFrom: 'dcgan-mnist@2026-12-06T04-16', filters: 32 },
+        'filters: expected 64, the filters of model dcgan-mnist@2026-12-06T04-16 to fine-tune (discriminatorFilters 64), got 32',
       ],
       [{ epochs: 1, generatorAverage: 0 }, 'generatorAverage: expected a rate in (0, 1] (0.001 = decay 0.999), got 0'],
       [

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrollsSideways, skipBrowserTests, startStudio, type Studio } from './browser';
 
 const KPLUSONE = 'mnist-kplusone@2026-12-05T09-36';
-const DCGAN = 'dcgan-mnist@2026-11-27T04-42';
+const DCGAN = 'dcgan-mnist@2026-12-06T04-16';
 
 interface Classification {
   label: string;

@@ -12,7 +12,7 @@ interface EvaluationOut {
   kid: { mean: number; std: number };
 }
 
-const SHIPPED = 'dcgan-mnist@2026-11-27T04-42';
+const SHIPPED = 'dcgan-mnist@2026-12-06T04-16';
 
 describe.skipIf(skipBrowserTests('evaluation'))('the studio evaluation page', () => {
   let studio: Studio;

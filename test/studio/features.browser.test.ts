@@ -4,7 +4,7 @@ import { pngBytes } from '../helpers/data-url';
 import { naturalWidths, scrollsSideways, shownPngs, skipBrowserTests, startStudio, type Studio } from './browser';
 
 const AUTOENCODER = 'mnist-autoencoder@2026-11-27T10-13';
-const DCGAN = 'dcgan-mnist@2026-11-27T04-42';
+const DCGAN = 'dcgan-mnist@2026-12-06T04-16';
 
 interface ProbeOut {
   positives: number;

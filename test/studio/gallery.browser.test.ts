@@ -32,7 +32,7 @@ describe.skipIf(skipBrowserTests('gallery'))('the studio gallery in a browser', 
     await studio.open(page, 'gallery');
     expect(await page.title()).toBe('ganql studio - Gallery');
     expect(await page.locator('.nav a[aria-current=page]').textContent()).toBe('Gallery');
-    await page.waitForSelector('select[name=modelId] option[value="dcgan-mnist@2026-11-27T04-42"]', { state: 'attached' });
+    await page.waitForSelector('select[name=modelId] option[value="dcgan-mnist@2026-12-06T04-16"]', { state: 'attached' });
 
     await generate(page, '7', '6');
     await page.waitForFunction(() => document.querySelectorAll('#gallery-grid img').length === 6);
@@ -42,11 +42,11 @@ describe.skipIf(skipBrowserTests('gallery'))('the studio gallery in a browser', 
     expect(await naturalWidths(page, '#gallery-grid img')).toEqual([28, 28, 28, 28, 28, 28]);
     // The same seed through the API gives the same images, in order.
     const api = await studio.server.gql<{ samples: Sample[] }>(
-      '{ samples(modelId: "dcgan-mnist@2026-11-27T04-42", count: 6, seed: 7) { id latent image { dataUrl } } }',
+      '{ samples(modelId: "dcgan-mnist@2026-12-06T04-16", count: 6, seed: 7) { id latent image { dataUrl } } }',
     );
     const shownImages = await shownPngs(studio, page, '#gallery-grid img');
     expect(shownImages.map((png) => png.toString('base64'))).toEqual(api.data!.samples.map((s) => pngBytes(s.image.dataUrl).toString('base64')));
-    expect(await page.textContent('#gallery-status')).toContain('6 samples of dcgan-mnist@2026-11-27T04-42, seed 7');
+    expect(await page.textContent('#gallery-status')).toContain('6 samples of dcgan-mnist@2026-12-06T04-16, seed 7');
 
     // Choose the third sample: its id is the stored sample that regenerates that very image.
     await page.click('#gallery-grid .sample-button >> nth=2');
@@ -198,7 +198,7 @@ describe.skipIf(skipBrowserTests('gallery (scopes)'))('the studio gallery where 
     expect(await page.textContent('#key-state')).toBe('key set');
     expect(await page.evaluate(() => localStorage.getItem('ganql.apiKey'))).toBe(key);
     // The page asks again with the key: the model list loads and the error goes.
-    await page.waitForSelector('select[name=modelId] option[value="dcgan-mnist@2026-11-27T04-42"]', { state: 'attached' });
+    await page.waitForSelector('select[name=modelId] option[value="dcgan-mnist@2026-12-06T04-16"]', { state: 'attached' });
     expect(await alert.count()).toBe(0);
     await generate(page, '3', '2');
     await page.waitForFunction(() => document.querySelectorAll('#gallery-grid img').length === 2);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pngBytes } from '../helpers/data-url';
 import { naturalWidths, scrollsSideways, shownPngs, skipBrowserTests, startStudio, type Studio } from './browser';
 
-const MODEL = 'dcgan-mnist@2026-11-27T04-42';
+const MODEL = 'dcgan-mnist@2026-12-06T04-16';
 
 interface Sample {
   id: string;
@@ -67,7 +67,7 @@ describe.skipIf(skipBrowserTests('latent explorer'))('the studio latent explorer
     expect(await naturalWidths(page, '#walk-strip img')).toEqual([28, 28, 28, 28, 28, 28]);
     const shown = (await shownPngs(studio, page, '#walk-strip img')).map((png) => png.toString('base64'));
     const api = await studio.server.gql<{ interpolate: { samples: Sample[] } }>(
-      'query($a: ID!, $b: ID!) { interpolate(modelId: "dcgan-mnist@2026-11-27T04-42", from: { sampleId: $a }, to: { sampleId: $b }, steps: 6, method: LINEAR) { samples { image { dataUrl } } } }',
+      'query($a: ID!, $b: ID!) { interpolate(modelId: "dcgan-mnist@2026-12-06T04-16", from: { sampleId: $a }, to: { sampleId: $b }, steps: 6, method: LINEAR) { samples { image { dataUrl } } } }',
       { a: pinned[0].id, b: pinned[3].id },
     );
     expect(shown).toEqual(api.data!.interpolate.samples.map((s) => b64(s.image.dataUrl)));

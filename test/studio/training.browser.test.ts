@@ -187,7 +187,7 @@ describe.skipIf(skipBrowserTests('training'))('the studio training page', () => 
   });
 
   it('takes the screenshot of a fine-tuning job after two epochs', async () => {
-    await fillTrainingForm(page, { from: 'dcgan-mnist@2026-11-27T04-42', epochs: '2', batchSize: '32', limit: '64', seed: '3', name: '' });
+    await fillTrainingForm(page, { from: 'dcgan-mnist@2026-12-06T04-16', epochs: '2', batchSize: '32', limit: '64', seed: '3', name: '' });
     await page.getByRole('button', { name: 'Start training' }).click();
     await page.waitForFunction(
       () =>

@@ -36,12 +36,12 @@ describe('ModelRegistry.add', () => {
   it('loads a version added while serving, records it, and refuses duplicates and folders outside the root', async () => {
     const before = tf.memory().numTensors;
     const registry = await ModelRegistry.load(modelsDir, db.prisma, createLogger('silent'));
-    expect(registry.list().map((m) => m.id)).toEqual(['dcgan-mnist@2026-11-27T04-42']);
+    expect(registry.list().map((m) => m.id)).toEqual(['dcgan-mnist@2026-12-06T04-16']);
     copyAs('dcgan-mnist-v2', 'v2');
     const added = await registry.add('dcgan-mnist-v2');
     expect(added).toMatchObject({ id: 'dcgan-mnist@v2', path: 'dcgan-mnist-v2' });
     expect(registry.get('dcgan-mnist@v2')).toBe(added);
-    expect(registry.list().map((m) => m.id)).toEqual(['dcgan-mnist@2026-11-27T04-42', 'dcgan-mnist@v2']);
+    expect(registry.list().map((m) => m.id)).toEqual(['dcgan-mnist@2026-12-06T04-16', 'dcgan-mnist@v2']);
     expect(await db.prisma.model.findUnique({ where: { id: 'dcgan-mnist@v2' } })).toMatchObject({
       version: 'v2',
       path: 'dcgan-mnist-v2',
@@ -53,7 +53,7 @@ describe('ModelRegistry.add', () => {
       return tf.max(
         tf.abs(
           tf.sub(
-            registry.getGenerating('dcgan-mnist@2026-11-27T04-42').generator.predict(z) as tf.Tensor,
+            registry.getGenerating('dcgan-mnist@2026-12-06T04-16').generator.predict(z) as tf.Tensor,
             registry.getGenerating(added.id).generator.predict(z) as tf.Tensor,
           ),
         ),

@@ -67,7 +67,7 @@ async function waitForJob(url: string, id: string, test: (job: JobOut) => boolea
 }
 
 const START = 'mutation($input: StartTrainingInput!) { startTraining(input: $input) { id state } }';
-const FINE_TUNE = { fineTuneFrom: 'dcgan-mnist@2026-11-27T04-42', batchSize: 32, limit: 64 };
+const FINE_TUNE = { fineTuneFrom: 'dcgan-mnist@2026-12-06T04-16', batchSize: 32, limit: 64 };
 
 describe('training jobs across restarts of the real process', () => {
   it('kill -9 mid-job: the next start resumes it from its checkpoint and it finishes; SIGTERM: INTERRUPTED, then resumed; resume off: INTERRUPTED saying so', async () => {

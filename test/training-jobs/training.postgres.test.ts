@@ -25,7 +25,7 @@ describe.skipIf(!pgServer)('training jobs on PostgreSQL (GANQL_TEST_POSTGRES_URL
 
   it('fine-tunes, streams, keeps an epoch, stores the sample grids (BYTEA) and serves the new versions', async () => {
     const started = await server.gql<{ startTraining: { id: string; state: string } }>(
-      'mutation { startTraining(input: { fineTuneFrom: "dcgan-mnist@2026-11-27T04-42", epochs: 2, keepEvery: 1, batchSize: 32, limit: 64 }) { id state } }',
+      'mutation { startTraining(input: { fineTuneFrom: "dcgan-mnist@2026-12-06T04-16", epochs: 2, keepEvery: 1, batchSize: 32, limit: 64 }) { id state } }',
     );
     expect(started.errors).toBeUndefined();
     const id = started.data!.startTraining.id;
