@@ -36,6 +36,8 @@ import { planExecutor } from '../src/inference/choose-executor';
 import { WorkerExecutor } from '../src/inference/worker-executor';
 import { loadServedGenerator } from '../src/models/served-generator';
 import { initBackend } from '../src/backend/backend';
+import { ONNX_ENGINE, type OnnxServing } from '../src/inference/onnx-sessions';
+import { loadOnnxRuntime } from '../src/onnx/onnx-runtime';
 import { numberArg, stringArg } from './lib/cli-args';
 import { checkInvariants } from './lib/db-invariants';
 import { timeExecutor } from './lib/forward-timing';
@@ -305,6 +307,7 @@ async function main(): Promise<void> {
     await idle(ganql.base);
     return r;
   };
+  const engine = await serverEngine(ganql.base);
   const rssBefore = rssOf(ganql.pid);
   let rssAfter: number;
   let health: HttpLoadResult | undefined;
@@ -353,8 +356,8 @@ async function main(): Promise<void> {
       rssAfter = rssOf(ganql.pid);
       await ganql.stop(); // the raw measurement gets the cores the server had
       const info = serverWorkers();
-      const raw = await rawForward(info, rawSeconds);
-      console.log(`${`raw forward b=64, ${info} workers`.padEnd(36)}${raw.toFixed(0).padStart(7)} img/s`);
+      const raw = await rawForward(info, rawSeconds, engine);
+      console.log(`${`raw forward b=64, ${info} workers, ${engine}`.padEnd(36)}${raw.toFixed(0).padStart(7)} img/s`);
       const ratio = (r.perSecond * 64) / raw;
       results.push([`samples(count: 64) >= ${TARGETS.samples64}x raw forward`, `${ratio.toFixed(2)}x`, ratio >= TARGETS.samples64]);
     } else {
@@ -387,15 +390,37 @@ function serverWorkers(): number {
   return plan.kind === 'workers' ? plan.workers : 1;
 }
 
-/** Raw generator throughput at batch 64 on `workers` inference worker threads (the server's executor). */
-async function rawForward(workers: number, seconds: number): Promise<number> {
+/** The engine the server computes generator batches on (serverInfo.backend): onnxruntime, or a tfjs backend. */
+async function serverEngine(base: string): Promise<string> {
+  const res = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ serverInfo { backend } }' }),
+  });
+  const body = (await res.json()) as { data?: { serverInfo: { backend: string } } };
+  if (!body.data) throw new Error(`serverInfo: expected data, got ${JSON.stringify(body)}`);
+  return body.data.serverInfo.backend;
+}
+
+/**
+ * Raw generator throughput at batch 64 on `workers` inference worker threads (the server's executor),
+ * on the server's engine: ONNX Runtime with the server's threads per worker when it serves on it.
+ */
+async function rawForward(workers: number, seconds: number, engine: string): Promise<number> {
   await initBackend({ order: ['wasm'] });
   const model = resolveBenchModel(defaultModelFolder(path.join(ROOT, 'models')));
   const generator = await loadServedGenerator(model.generatorDir);
   const latentSize = generator.inputs[0].shape[1];
   generator.dispose();
   if (typeof latentSize !== 'number') throw new Error(`generator input: expected [null, latentSize], got ${JSON.stringify(latentSize)}`);
-  const executor = await WorkerExecutor.create({ workers, models: [{ id: 'g', dir: model.generatorDir }] });
+  let onnx: OnnxServing | undefined;
+  // serverInfo names ONNX Runtime first when it serves the generators ("onnxruntime+wasm").
+  if (engine.split('+')[0] === ONNX_ENGINE) {
+    const loaded = loadOnnxRuntime();
+    if (!loaded.ok) throw new Error(`the server serves on ${engine}, but here ${loaded.reason}`);
+    onnx = { runtime: loaded.runtime, threads: Number(process.env.GANQL_ONNX_THREADS ?? 1), providers: ['cpu'], engine: ONNX_ENGINE };
+  }
+  const executor = await WorkerExecutor.create({ workers, models: [{ id: 'g', dir: model.generatorDir }], ...(onnx ? { onnx } : {}) });
   try {
     return (await timeExecutor(executor, 'g', latentSize, 64, seconds)).samplesPerSecond;
   } finally {
