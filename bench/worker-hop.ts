@@ -7,6 +7,10 @@
  *             transferred) and answering by postMessage, one call at a time and with two in flight;
  *   atomics   the same worker fed through a SharedArrayBuffer, each side woken by Atomics.notify and
  *             waiting with Atomics.waitAsync, two in flight (no structured clone, no MessagePort events).
+ *   ring      a worker that blocks in Atomics.wait on a ring of 8 shared slots and runs each batch
+ *             synchronously on onnxruntime-node's native session (its internal binding, skipping the
+ *             public API's setImmediate), 8 in flight; this thread collects every finished slot on one
+ *             wake-up. A sketch of the design a b=1 target of 0.9x asks for, not what ganql runs.
  *
  *   npx tsx bench/worker-hop.ts [--model models/dcgan-mnist] [--batch 1] [--seconds 2] [--rounds 3]
  *
@@ -54,6 +58,42 @@ const { file, options, latentSize, imageSize, batch, shared } = workerData;
 })();
 `;
 
+/** Slots of the ring row. */
+const RING = 8;
+
+/**
+ * The ring row's worker: ctl[0..RING) slot states (0 free, 1 request, 2 result), ctl[RING] results
+ * so far, ctl[RING + 1] set while this thread waits for one, ctl[RING + 2] set while the worker waits.
+ */
+const RING_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ort);
+const { binding, initOrt } = require(workerData.binding);
+const { file, options, latentSize, imageSize, batch, shared, ring, offset } = workerData;
+(async () => {
+  initOrt();
+  const session = new binding.InferenceSession();
+  await session.loadModel(file, options);
+  const ctl = new Int32Array(shared, 0, ring + 3);
+  const inputs = Array.from({ length: ring }, (_, k) => new Float32Array(shared, offset + k * batch * latentSize * 4, batch * latentSize));
+  const outputs = Array.from({ length: ring }, (_, k) => new Float32Array(shared, offset + ring * batch * latentSize * 4 + k * batch * imageSize * 4, batch * imageSize));
+  parentPort.postMessage('ready');
+  for (let slot = 0; ; slot = (slot + 1) % ring) {
+    while (Atomics.load(ctl, slot) !== 1) {
+      Atomics.store(ctl, ring + 2, 1);
+      if (Atomics.load(ctl, slot) !== 1) Atomics.wait(ctl, slot, Atomics.load(ctl, slot), 50);
+      Atomics.store(ctl, ring + 2, 0);
+    }
+    // A copy: the native binding does not take an array on shared memory.
+    const result = session.run({ latent: new ort.Tensor('float32', inputs[slot].slice(), [batch, latentSize]) }, { image: null }, {});
+    outputs[slot].set(result.image.data);
+    Atomics.store(ctl, slot, 2);
+    Atomics.add(ctl, ring, 1);
+    if (Atomics.load(ctl, ring + 1) === 1) Atomics.notify(ctl, ring);
+  }
+})();
+`;
+
 /** Atomics.waitAsync (V8, Node >= 16), which this project's TypeScript lib (ES2022) does not declare. */
 type WaitAsync = (array: Int32Array, index: number, value: number) => { async: boolean; value: Promise<unknown> | string };
 const waitAsync: WaitAsync = (array, index, value) => (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(array, index, value);
@@ -83,13 +123,33 @@ async function main(): Promise<void> {
     eval: true,
     workerData: { ort: require.resolve('onnxruntime-node'), file, options, latentSize, imageSize, batch, shared },
   });
+  // The ring row's buffer: the control words (padded to 8 bytes), then RING inputs, then RING outputs.
+  const ringOffset = Math.ceil(((RING + 3) * 4) / 8) * 8;
+  const ringShared = new SharedArrayBuffer(ringOffset + RING * batch * (latentSize + imageSize) * 4);
+  const ringWorker = new Worker(RING_WORKER, {
+    eval: true,
+    workerData: {
+      ort: require.resolve('onnxruntime-node'),
+      binding: require.resolve('onnxruntime-node/dist/binding'),
+      file,
+      options,
+      latentSize,
+      imageSize,
+      batch,
+      shared: ringShared,
+      ring: RING,
+      offset: ringOffset,
+    },
+  });
   // Atomics.waitAsync holds no reference on the event loop: this keeps the process alive meanwhile.
   const keepAlive = setInterval(() => undefined, 60_000);
   try {
-    await new Promise((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
+    for (const w of [worker, ringWorker]) {
+      await new Promise((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+    }
     const latents = Float32Array.from({ length: batch * latentSize }, (_, i) => Math.sin(i * 12.9898) * 1.5);
     const session = await ort.InferenceSession.create(file, options);
     const feed = { latent: new ort.Tensor('float32', latents, [batch, latentSize]) };
@@ -122,11 +182,51 @@ async function main(): Promise<void> {
       Atomics.store(state, slot, 0);
     };
 
+    const ctl = new Int32Array(ringShared, 0, RING + 3);
+    const ringInputs = Array.from({ length: RING }, (_, k) => new Float32Array(ringShared, ringOffset + k * batch * latentSize * 4, batch * latentSize));
+    const ringOutputs = Array.from(
+      { length: RING },
+      (_, k) => new Float32Array(ringShared, ringOffset + RING * batch * latentSize * 4 + k * batch * imageSize * 4, batch * imageSize),
+    );
+    const waiting = new Array<(() => void) | undefined>(RING);
+    let next = 0;
+    let collect = 0;
+    let seen = 0;
+    const byRing = (): Promise<void> =>
+      new Promise((resolve) => {
+        const slot = next;
+        next = (next + 1) % RING;
+        ringInputs[slot].set(latents);
+        waiting[slot] = resolve;
+        Atomics.store(ctl, slot, 1);
+        if (Atomics.load(ctl, RING + 2) === 1) Atomics.notify(ctl, slot);
+      });
+    // One collector: every result the worker finished since the last wake-up is taken on this one.
+    let collecting = true;
+    const collector = (async () => {
+      while (collecting) {
+        Atomics.store(ctl, RING + 1, 1);
+        const wait = waitAsync(ctl, RING, seen);
+        if (wait.async) await Promise.race([wait.value, new Promise((r) => setTimeout(r, 100))]);
+        Atomics.store(ctl, RING + 1, 0);
+        seen = Atomics.load(ctl, RING);
+        while (Atomics.load(ctl, collect) === 2) {
+          ringOutputs[collect].slice();
+          Atomics.store(ctl, collect, 0);
+          const resolve = waiting[collect];
+          waiting[collect] = undefined;
+          collect = (collect + 1) % RING;
+          resolve?.();
+        }
+      }
+    })();
+
     const rows: [string, (lane: number) => Promise<unknown>, number][] = [
       ['raw: onnxruntime-node on this thread', () => session.run(feed), 1],
       ['message: minimal worker, one at a time', byMessage, 1],
       ['message: minimal worker, two in flight', byMessage, 2],
       ['atomics: minimal worker, two in flight', byAtomics, 2],
+      [`ring: native run, ${RING} in flight`, byRing, RING],
     ];
     const best = rows.map(() => Infinity);
     for (let round = 0; round < rounds; round++) {
@@ -142,10 +242,13 @@ async function main(): Promise<void> {
     for (const [i, [name]] of rows.entries()) {
       console.log(`${name.padEnd(42)} ${best[i].toFixed(1).padStart(8)} us/call  ${(best[0] / best[i]).toFixed(2)}x raw`);
     }
+    collecting = false;
+    await collector;
     await session.release();
   } finally {
     clearInterval(keepAlive);
     await worker.terminate();
+    await ringWorker.terminate();
     rmSync(tmp, { recursive: true, force: true });
   }
 }
