@@ -38,11 +38,13 @@ import { loadServedGenerator } from '../src/models/served-generator';
 import { initBackend } from '../src/backend/backend';
 import { ONNX_ENGINE, type OnnxServing } from '../src/inference/onnx-sessions';
 import { loadOnnxRuntime } from '../src/onnx/onnx-runtime';
+import { loadConfig } from '../src/config/config';
 import { numberArg, stringArg } from './lib/cli-args';
 import { checkInvariants } from './lib/db-invariants';
 import { timeExecutor } from './lib/forward-timing';
 import { errorCount, quantile, runHttpWorker, type HttpLoadResult } from './lib/http-load';
 import { defaultModelFolder, resolveBenchModel } from './lib/model-dir';
+import { serverInfo } from './lib/server-info';
 
 const ROOT = path.resolve(__dirname, '..');
 const TRIVIAL = JSON.stringify({ query: '{ __typename }' });
@@ -172,14 +174,8 @@ function serverProcess(pid: number): number {
 /** Waits until the server's inference queue is empty: requests wrk cut off still run, and must not spill into the next measurement. */
 async function idle(base: string): Promise<void> {
   for (let quiet = 0; quiet < 2;) {
-    const res = await fetch(`${base}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ serverInfo { pool { queued } } }' }),
-    });
-    const body = (await res.json()) as { data?: { serverInfo: { pool: { queued: number } } } };
-    if (!body.data) throw new Error(`serverInfo: expected data, got ${JSON.stringify(body)}`);
-    quiet = body.data.serverInfo.pool.queued === 0 ? quiet + 1 : 0;
+    const { pool } = await serverInfo<{ pool: { queued: number } }>(base, 'pool { queued }');
+    quiet = pool.queued === 0 ? quiet + 1 : 0;
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -392,14 +388,7 @@ function serverWorkers(): number {
 
 /** The engine the server computes generator batches on (serverInfo.backend): onnxruntime, or a tfjs backend. */
 async function serverEngine(base: string): Promise<string> {
-  const res = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: '{ serverInfo { backend } }' }),
-  });
-  const body = (await res.json()) as { data?: { serverInfo: { backend: string } } };
-  if (!body.data) throw new Error(`serverInfo: expected data, got ${JSON.stringify(body)}`);
-  return body.data.serverInfo.backend;
+  return (await serverInfo<{ backend: string }>(base, 'backend')).backend;
 }
 
 /**
@@ -418,7 +407,8 @@ async function rawForward(workers: number, seconds: number, engine: string): Pro
   if (engine.split('+')[0] === ONNX_ENGINE) {
     const loaded = loadOnnxRuntime();
     if (!loaded.ok) throw new Error(`the server serves on ${engine}, but here ${loaded.reason}`);
-    onnx = { runtime: loaded.runtime, threads: Number(process.env.GANQL_ONNX_THREADS ?? 1), providers: ['cpu'], engine: ONNX_ENGINE };
+    // The server's threads per session, read from the same environment the same way (GANQL_ONNX_THREADS).
+    onnx = { runtime: loaded.runtime, threads: loadConfig(process.env).onnx.threads, providers: ['cpu'], engine: ONNX_ENGINE };
   }
   const executor = await WorkerExecutor.create({ workers, models: [{ id: 'g', dir: model.generatorDir }], ...(onnx ? { onnx } : {}) });
   try {

@@ -19,6 +19,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { numberArg, stringArg } from './lib/cli-args';
+import { serverInfo } from './lib/server-info';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -108,14 +109,7 @@ async function waitHealthy(base: string, child: ChildProcess, timeoutMs: number)
 }
 
 async function serverRuntime(base: string): Promise<string> {
-  const res = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: '{ serverInfo { runtime } }' }),
-  });
-  const body = (await res.json()) as { data?: { serverInfo: { runtime: string } } };
-  if (!body.data) throw new Error(`serverInfo: expected data, got ${JSON.stringify(body)}`);
-  return body.data.serverInfo.runtime;
+  return (await serverInfo<{ runtime: string }>(base, 'runtime')).runtime;
 }
 
 /** wrk's "Latency Distribution" value as milliseconds ("812.00us", "1.20ms", "2.01s"). */
