@@ -5,25 +5,20 @@
  *
  *   npx tsx scripts/scorer-classes.ts [--samples 10000] [--seed 0] [--scorer models/scorers/mnist-cnn] [models/dcgan-mnist ...]
  *
- * Each model folder's generator runs on `--samples` latents of `--seed` (as `samples(seed)` draws them); the
- * real row is the 1,000 held-out digits. Prints, per row: H(y), E[H(y|x)], exp of their difference,
- * the mean top probability and how many images the scorer files under each class.
+ * Each model folder's samples come as `npm run eval -- --model DIR --seed S` makes them; the real row
+ * is the dataset's 1,000 held-out digits (`--real`). Prints, per row: H(y), E[H(y|x)], exp of their
+ * difference, the mean top probability and how many images the scorer files under each class.
  */
 import path from 'node:path';
 import { initBackend } from '../src/backend/backend';
-import { loadMnist } from '../src/data/mnist';
+import { modelSource, readModel } from '../src/evaluation/eval.cli';
+import { scoreImages, splitSource, type ImageSource } from '../src/evaluation/evaluator';
+import { REFERENCE_DATASETS } from '../src/evaluation/reference-datasets';
 import { loadScorer, type Scorer } from '../src/evaluation/scorer';
-import { runGenerator } from '../src/inference/run-generator';
-import { generatorOf, readManifest } from '../src/models/manifest';
-import { loadServedGenerator } from '../src/models/served-generator';
-import { seededLatents } from '../src/samples/latents';
 import { numberArg, stringArg } from '../bench/lib/cli-args';
 
-/** Generators' and the dataset's pixels are in [-1, 1]. */
-const RANGE: [number, number] = [-1, 1];
-
-async function row(scorer: Scorer, name: string, images: Float32Array, n: number): Promise<string> {
-  const { probs } = await scorer.predict(images, n, [28, 28, 1], { range: RANGE });
+async function row(scorer: Scorer, name: string, source: ImageSource, n: number): Promise<string> {
+  const { probs } = await scoreImages(scorer, source, n);
   const k = probs.cols;
   const marginal = new Array<number>(k).fill(0);
   const counts = new Array<number>(k).fill(0);
@@ -51,20 +46,21 @@ async function main(): Promise<void> {
   await initBackend({ order: ['wasm'] });
   const scorer = await loadScorer(path.resolve(stringArg('scorer', 'models/scorers/mnist-cnn')));
   const models = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+  const dataset = REFERENCE_DATASETS.get(scorer.manifest.dataset);
+  if (dataset === undefined) throw new Error(`--scorer: expected a scorer of a dataset ganql loads, got one of ${scorer.manifest.dataset}`);
   console.log(`scorer ${path.basename(scorer.dir)}; ln ${scorer.manifest.classes} = ${Math.log(scorer.manifest.classes).toFixed(3)}`);
   console.log('| images | n | H(y) | E[H(y\\|x)] | exp(difference) | mean top p | images per class |');
   console.log('|---|---|---|---|---|---|---|');
-  const real = loadMnist({ split: 'test' });
-  console.log(await row(scorer, 'real held-out digits', real.images, real.count));
+  const real = await dataset.load('test');
+  console.log(await row(scorer, `real held-out ${dataset.name} images`, splitSource(real), real.count));
   for (const dir of models.length > 0 ? models : ['models/dcgan-mnist', 'models/mnist-mlp-gan']) {
-    const manifest = readManifest(path.resolve(dir));
-    const entry = generatorOf(manifest);
-    if (entry === undefined) throw new Error(`${dir}: expected a model with a generator, got one without`);
-    const generator = await loadServedGenerator(path.resolve(dir, entry.path));
-    const latents = new Float32Array(samples * entry.latentSize);
-    seededLatents(seed, samples, entry.latentSize).forEach((l, i) => latents.set(l, i * entry.latentSize));
-    console.log(await row(scorer, `${manifest.name}@${manifest.version} samples, seed ${seed}`, await runGenerator(generator, latents, samples), samples));
-    generator.dispose();
+    const { manifest, generator: entry } = readModel(path.resolve(dir));
+    const { source, dispose } = await modelSource(path.resolve(dir), manifest, entry, seed);
+    try {
+      console.log(await row(scorer, `${manifest.name}@${manifest.version} samples, seed ${seed}`, source, samples));
+    } finally {
+      dispose();
+    }
   }
   scorer.dispose();
 }

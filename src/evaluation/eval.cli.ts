@@ -127,7 +127,7 @@ function progressLine(label: string): { update(fraction: number): void; done(): 
 }
 
 /** A model folder to evaluate: its manifest and its generator, which it must have (the samples are what is scored). */
-function readModel(dir: string): { dir: string; manifest: ModelManifest; generator: GeneratorEntry } {
+export function readModel(dir: string): { dir: string; manifest: ModelManifest; generator: GeneratorEntry } {
   const manifest = readManifest(dir);
   const generator = generatorOf(manifest);
   if (generator === undefined) {
@@ -140,7 +140,12 @@ function readModel(dir: string): { dir: string; manifest: ModelManifest; generat
  * The generator of a model folder as an ImageSource of samples from seededLatents(seed), loaded as
  * the server loads it (batchnorm folded) and run as its executors run it, so the images are the server's.
  */
-async function modelSource(dir: string, manifest: ModelManifest, entry: GeneratorEntry, seed: number): Promise<{ source: ImageSource; dispose: () => void }> {
+export async function modelSource(
+  dir: string,
+  manifest: ModelManifest,
+  entry: GeneratorEntry,
+  seed: number,
+): Promise<{ source: ImageSource; dispose: () => void }> {
   const generator = await loadServedGenerator(path.join(dir, entry.path));
   const next = seededLatentStream(seed, entry.latentSize);
   const z = entry.latentSize;
