@@ -1,15 +1,18 @@
 /**
  * Where a V8 CPU profile's self time goes: by area of ganql's request path, then the top functions.
  *
- *   npx tsx bench/cpu-profile-summary.ts <file.cpuprofile | folder> [--top 25]
+ *   npx tsx bench/cpu-profile-summary.ts <file.cpuprofile | folder> [--top 25] [--from /router/]
  *
- * Samples before the first request (start-up: module loading, tsx compiling) are left out.
+ * Samples before the first request (start-up: module loading, tsx compiling) are left out: counting
+ * starts at the first sample inside a module whose URL contains --from (Express's router by default).
+ * The server answers /healthz while its models still load, so for a phase of one kind of request, name
+ * a module only that request reaches (`--from sample.service` for samples) to leave the loading out too.
  * A folder: its largest .cpuprofile (the server's main thread when written by bench/serving.ts
  * --cpu-prof; npm's and tsx's own processes write small ones beside it).
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { numberArg } from './lib/cli-args';
+import { numberArg, stringArg } from './lib/cli-args';
 
 interface ProfileNode {
   id: number;
@@ -60,17 +63,19 @@ function main(): void {
   const arg = process.argv[2];
   if (!arg || arg.startsWith('--')) throw new Error('usage: expected a .cpuprofile file or a folder of them, got none');
   const top = numberArg('top', 25, 1, 1000);
+  const from = stringArg('from', '/router/');
   const file = profilePath(arg);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  // Start-up (module loading, tsx compiling) is not the request path: count from the first sample inside Express's router.
+  // Start-up (module loading, tsx compiling) is not the request path: count from the first sample inside `from`.
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const inRouter = (id: number | undefined): boolean => {
-    for (; id !== undefined; id = parent.get(id)) if (byId.get(id)!.callFrame.url.includes('/router/')) return true;
+  const inFrom = (id: number | undefined): boolean => {
+    for (; id !== undefined; id = parent.get(id)) if (byId.get(id)!.callFrame.url.includes(from)) return true;
     return false;
   };
-  const first = profile.samples.findIndex((id) => inRouter(id));
+  const first = profile.samples.findIndex((id) => inFrom(id));
+  if (first < 0) throw new Error(`${file}: expected a sample inside a module matching --from ${JSON.stringify(from)}, got none`);
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => {
     if (i >= first) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));

@@ -17,7 +17,8 @@
  * wrk stops still complete and are recorded, unread, so more runs than answers is expected; fewer
  * would be an answer without its run). After each wrk run the bench waits for the server's inference
  * queue to empty, so cut-off requests do not spill into the next measurement. Prints each ratio with PASS or MISS (a MISS
- * does not fail the process) and the load average before and after.
+ * does not fail the process) and the load average before and after; under each measurement, how busy the CPUs were and
+ * who used them (the server's event loop, its other threads, the rest: bench/lib/cpu-use.ts).
  * --cpu-prof DIR: `npm start`'s compiled entry runs under `node --cpu-prof` (Node refuses it in NODE_OPTIONS)
  * and writes its profile to DIR when it stops; summarise it with `npx tsx bench/cpu-profile-summary.ts DIR`.
  */
@@ -40,6 +41,7 @@ import { ONNX_ENGINE, type OnnxServing } from '../src/inference/onnx-sessions';
 import { loadOnnxRuntime } from '../src/onnx/onnx-runtime';
 import { loadConfig } from '../src/config/config';
 import { numberArg, stringArg } from './lib/cli-args';
+import { cpuSnapshot, cpuUse, describeCpuUse, type CpuUse } from './lib/cpu-use';
 import { checkInvariants } from './lib/db-invariants';
 import { timeExecutor } from './lib/forward-timing';
 import { errorCount, quantile, runHttpWorker, type HttpLoadResult } from './lib/http-load';
@@ -135,6 +137,11 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Where the CPUs went during the measurement just printed: a ratio below target on a machine with no idle CPU is a CPU budget, not a wait. */
+function cpuLine(use: CpuUse, names: { main: string; others: string; rest: string }): void {
+  console.log(`${''.padEnd(2)}${describeCpuUse(use, names)}`);
 }
 
 /** Child processes of `pid`, from /proc (Linux). */
@@ -289,8 +296,10 @@ async function main(): Promise<void> {
     const peer = await startPeer();
     try {
       await runWrk(peer.url, TRIVIAL, connections, warmup, tmp);
+      const before = cpuSnapshot(process.pid);
       peerTrivial = await runWrk(peer.url, TRIVIAL, connections, seconds, tmp);
       line('bare Apollo 5 + Express 5, trivial', peerTrivial);
+      cpuLine(cpuUse(before, cpuSnapshot(process.pid)), { main: 'its thread', others: "this bench's other threads", rest: 'wrk and the rest' });
     } finally {
       await peer.stop();
     }
@@ -298,11 +307,16 @@ async function main(): Promise<void> {
 
   const ganql = await startGanqlProcess(tmp, cpuProfDir);
   const url = `${ganql.base}/graphql`;
+  const ganqlCpu: Record<string, CpuUse> = {};
   const wrkThenIdle = async (body: string, secs: number) => {
+    const before = cpuSnapshot(ganql.pid);
     const r = await runWrk(url, body, body === SAMPLES_64 ? connections64 : connections, secs, tmp);
+    ganqlCpu[body] = cpuUse(before, cpuSnapshot(ganql.pid));
     await idle(ganql.base);
     return r;
   };
+  const ganqlCpuLine = (body: string) =>
+    cpuLine(ganqlCpu[body], { main: 'its event loop', others: 'its other threads (inference workers, GC)', rest: 'wrk and the rest' });
   const engine = await serverEngine(ganql.base);
   const rssBefore = rssOf(ganql.pid);
   let rssAfter: number;
@@ -312,6 +326,7 @@ async function main(): Promise<void> {
       await wrkThenIdle(TRIVIAL, warmup);
       const r = await wrkThenIdle(TRIVIAL, seconds);
       line('ganql, trivial', r);
+      ganqlCpuLine(TRIVIAL);
       const ratio = r.perSecond / peerTrivial!.perSecond;
       results.push([`trivial query >= ${TARGETS.trivial}x bare Apollo`, `${ratio.toFixed(2)}x`, ratio >= TARGETS.trivial]);
     }
@@ -330,6 +345,7 @@ async function main(): Promise<void> {
       health = await probe;
       count(r, 1);
       line('ganql, samples(count: 1) with image', r);
+      ganqlCpuLine(SAMPLES_1);
       if (peerTrivial) {
         const ratio = r.perSecond / peerTrivial.perSecond;
         results.push([`samples(count: 1) >= ${TARGETS.samples1}x bare Apollo trivial`, `${ratio.toFixed(2)}x`, ratio >= TARGETS.samples1]);
@@ -349,11 +365,13 @@ async function main(): Promise<void> {
       const r = await wrkThenIdle(SAMPLES_64, seconds);
       count(r, 64);
       line('ganql, samples(count: 64) with images', { ...r, perSecond: r.perSecond * 64 }, 'img/s');
+      ganqlCpuLine(SAMPLES_64);
       rssAfter = rssOf(ganql.pid);
       await ganql.stop(); // the raw measurement gets the cores the server had
       const info = serverWorkers();
-      const raw = await rawForward(info, rawSeconds, engine);
+      const { samplesPerSecond: raw, cpu: rawCpu } = await rawForward(info, rawSeconds, engine);
       console.log(`${`raw forward b=64, ${info} workers, ${engine}`.padEnd(36)}${raw.toFixed(0).padStart(7)} img/s`);
+      cpuLine(rawCpu, { main: "this bench's event loop", others: 'its inference workers', rest: 'the rest' });
       const ratio = (r.perSecond * 64) / raw;
       results.push([`samples(count: 64) >= ${TARGETS.samples64}x raw forward`, `${ratio.toFixed(2)}x`, ratio >= TARGETS.samples64]);
     } else {
@@ -395,7 +413,7 @@ async function serverEngine(base: string): Promise<string> {
  * Raw generator throughput at batch 64 on `workers` inference worker threads (the server's executor),
  * on the server's engine: ONNX Runtime with the server's threads per worker when it serves on it.
  */
-async function rawForward(workers: number, seconds: number, engine: string): Promise<number> {
+async function rawForward(workers: number, seconds: number, engine: string): Promise<{ samplesPerSecond: number; cpu: CpuUse }> {
   await initBackend({ order: ['wasm'] });
   const model = resolveBenchModel(defaultModelFolder(path.join(ROOT, 'models')));
   const generator = await loadServedGenerator(model.generatorDir);
@@ -412,7 +430,9 @@ async function rawForward(workers: number, seconds: number, engine: string): Pro
   }
   const executor = await WorkerExecutor.create({ workers, models: [{ id: 'g', dir: model.generatorDir }], ...(onnx ? { onnx } : {}) });
   try {
-    return (await timeExecutor(executor, 'g', latentSize, 64, seconds)).samplesPerSecond;
+    const before = cpuSnapshot(process.pid);
+    const { samplesPerSecond } = await timeExecutor(executor, 'g', latentSize, 64, seconds);
+    return { samplesPerSecond, cpu: cpuUse(before, cpuSnapshot(process.pid)) };
   } finally {
     await executor.close();
   }

@@ -11,6 +11,9 @@
  *             synchronously on onnxruntime-node's native session (its internal binding, skipping the
  *             public API's setImmediate), 8 in flight; this thread collects every finished slot on one
  *             wake-up. A sketch of the design a b=1 target of 0.9x asks for, not what ganql runs.
+ * Then what waking a thread costs the one that wakes it: a worker's postMessage to this thread, back
+ * to back (this thread is busy taking them) and one per raw call's time (this thread sleeps in
+ * between, as it does when a worker answers one batch at a time).
  *
  *   npx tsx bench/worker-hop.ts [--model models/dcgan-mnist] [--batch 1] [--seconds 2] [--rounds 3]
  *
@@ -56,6 +59,21 @@ const { file, options, latentSize, imageSize, batch, shared } = workerData;
     Atomics.notify(state, slot);
   }
 })();
+`;
+
+/** Posts `count` numbers to the parent, each after busy-waiting `gapUs`, and answers the mean microseconds one postMessage took. */
+const WAKE_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { count, gapUs } = workerData;
+let spent = 0;
+for (let i = 0; i < count; i++) {
+  const start = performance.now();
+  while (performance.now() - start < gapUs / 1000);
+  const before = performance.now();
+  parentPort.postMessage(i);
+  spent += performance.now() - before;
+}
+parentPort.postMessage({ usPerPost: (spent * 1000) / count });
 `;
 
 /** Slots of the ring row. */
@@ -245,11 +263,30 @@ async function main(): Promise<void> {
     collecting = false;
     await collector;
     await session.release();
+    const [busy, asleep] = [await postCost(0, 20_000), await postCost(best[0], Math.ceil(2e6 / best[0]))];
+    console.log(
+      `wake: a worker's postMessage to this thread takes ${busy.toFixed(1)} us back to back, ${asleep.toFixed(1)} us one per ${best[0].toFixed(0)} us (this thread asleep in between)`,
+    );
   } finally {
     clearInterval(keepAlive);
     await worker.terminate();
     await ringWorker.terminate();
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Mean microseconds a worker's postMessage to this thread takes, one every `gapUs` (0: back to back). */
+async function postCost(gapUs: number, count: number): Promise<number> {
+  const worker = new Worker(WAKE_WORKER, { eval: true, workerData: { count, gapUs } });
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      worker.on('message', (m: number | { usPerPost: number }) => {
+        if (typeof m === 'object') resolve(m.usPerPost);
+      });
+      worker.once('error', reject);
+    });
+  } finally {
+    await worker.terminate();
   }
 }
 
