@@ -101,6 +101,7 @@ function makeTrainer(
     return new KPlusOneTrainer(generator, discriminator, images, labelled, {
       ...common,
       featureLayer: t.featureMatching.layer,
+      featureBatch: t.featureMatching.batch ?? 'step',
       unsupervisedWeight: K_PLUS_ONE_UNSUPERVISED_WEIGHT,
       averageRate: K_PLUS_ONE_AVERAGE_RATE,
       historicalAveraging: t.historicalAveraging,

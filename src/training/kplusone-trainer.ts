@@ -12,6 +12,7 @@ import { LabelledCycle, type LabelledBatch, type LabelledImages } from './labell
 import { featureExtractor, featureMatchingLoss } from './techniques/feature-matching';
 import { HistoricalAverage } from './techniques/historical-averaging';
 import { ParameterAverage } from './techniques/parameter-average';
+import type { FeatureMatchingBatch } from './training-spec';
 
 export interface KPlusOneTrainerOptions {
   /** Images per batch of each kind (labelled, unlabelled, generated); 100 as in the paper's code. */
@@ -26,6 +27,8 @@ export interface KPlusOneTrainerOptions {
   seed: number;
   /** D layer whose mean activations G matches (feature matching, always on in K+1 training). */
   featureLayer: string;
+  /** The real batch G's features are matched against (FeatureMatchingBatch). @default 'step' */
+  featureBatch?: FeatureMatchingBatch;
   /**
    * Weight of the unsupervised loss: 0.5 in the paper's code (its loss_unl carries 0.5 on both terms),
    * so L = L_supervised + 0.5 * (L_unlabelled + L_generated).
@@ -46,7 +49,8 @@ export interface KPlusOneTrainerOptions {
  * Semi-supervised GAN training with a K+1 discriminator (Salimans et al. 2016 sec 5). Per generator
  * step, k discriminator steps each minimise L_supervised on a labelled batch + w * (L_unlabelled on an
  * unlabelled real batch + L_generated on a generated batch) (k-plus-one.ts); then G minimises feature
- * matching between the unlabelled real batch and a fresh generated batch on `featureLayer`.
+ * matching between a real batch (the step's unlabelled one, or one of its own: `featureBatch`) and a
+ * fresh generated batch on `featureLayer`.
  * Only `labelled` feeds the supervised loss: the unlabelled images come without labels.
  * The models stay owned by the caller; dispose() frees the optimizers and running means.
  */
@@ -144,8 +148,9 @@ export class KPlusOneTrainer {
   /**
    * One generator step with its k discriminator steps. labelled/unlabelled: k batches each;
    * noise: k + 1 arrays of batchSize * latentSize. D's noise layers draw from stream `noiseStream`.
+   * G matches its features against `matchBatch`, or without one the last unlabelled batch.
    */
-  trainStep(labelledBatches: LabelledBatch[], unlabelledBatches: tf.Tensor4D[], noise: Float32Array[], noiseStream = 0): EpochStats {
+  trainStep(labelledBatches: LabelledBatch[], unlabelledBatches: tf.Tensor4D[], noise: Float32Array[], noiseStream = 0, matchBatch?: tf.Tensor4D): EpochStats {
     const { k, batchSize, unsupervisedWeight } = this.options;
     if (labelledBatches.length !== k || unlabelledBatches.length !== k || noise.length !== k + 1) {
       throw new Error(
@@ -200,8 +205,8 @@ export class KPlusOneTrainer {
       return this.gOptimizer.minimize(
         () => {
           const fake = this.runGenerator(z, true);
-          // The paper matches E f(x) on the unlabelled batch of the step.
-          const [realFeatures, fakeFeatures] = this.applyJointly(this.features, [unlabelledBatches[k - 1], fake]);
+          // E f(x) on the unlabelled batch of the step, or on a batch of its own (featureBatch 'separate').
+          const [realFeatures, fakeFeatures] = this.applyJointly(this.features, [matchBatch ?? unlabelledBatches[k - 1], fake]);
           // The mean over features, as the paper's code: with epsilon inside Adam's root the gradient's scale counts.
           const loss = featureMatchingLoss(realFeatures, fakeFeatures, 'mean');
           return this.gAverage === null ? loss : tf.add<tf.Scalar>(loss, tf.mul(this.gAverage.penalty(), haWeight));
@@ -221,6 +226,8 @@ export class KPlusOneTrainer {
   async trainEpoch(epoch: number, onStep?: (p: StepProgress) => void, maxSteps?: number, shouldStop?: () => boolean): Promise<EpochStats> {
     const { batchSize, k, seed } = this.options;
     const order = shuffledIndices(this.unlabelled.count, createPrng(seed * 7919 + epoch * 4 + 1));
+    // 'separate': G's real batches come from a second shuffle of the unlabelled images (the released code's trainx_unl2).
+    const matchOrder = this.options.featureBatch === 'separate' ? shuffledIndices(this.unlabelled.count, createPrng(seed * 7919 + epoch * 4 + 3)) : undefined;
     const noisePrng = createPrng(seed * 7919 + epoch * 4 + 2);
     const cycle = new LabelledCycle(this.labelled, this.unlabelled.shape, seed, epoch);
     const steps = Math.min(this.stepsPerEpoch(), maxSteps ?? Infinity);
@@ -245,10 +252,20 @@ export class KPlusOneTrainer {
         for (let j = 0; j < out.length; j++) out[j] = noisePrng.nextNormal();
         return out;
       });
+      let match: tf.Tensor4D | undefined;
+      if (matchOrder !== undefined) {
+        const real = new Float32Array(batchSize * this.imageSize);
+        for (let b = 0; b < batchSize; b++) {
+          const src = matchOrder[step * batchSize + b] * this.imageSize;
+          real.set(this.unlabelled.images.subarray(src, src + this.imageSize), b * this.imageSize);
+        }
+        match = tf.tensor4d(real, [batchSize, h, w, c]);
+      }
       let stats: EpochStats;
       try {
-        stats = this.trainStep(labelled, unlabelled, noise, epoch * 100_000 + step);
+        stats = this.trainStep(labelled, unlabelled, noise, epoch * 100_000 + step, match);
       } finally {
+        match?.dispose();
         tf.dispose(unlabelled);
         tf.dispose(labelled.flatMap((b) => [b.images, b.labels]));
       }

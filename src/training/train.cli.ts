@@ -6,7 +6,7 @@ import { formatSeconds, progressBar } from '../log/progress-bar';
 import type { ModelManifest } from '../models/manifest';
 import { DEFAULT_SCORERS_DIR } from './session-options';
 import { runTrainingSession } from './training-session';
-import { checkTrainingSpec, type TrainingSpec, type TrainingSpecInput, type TrainingTechniques } from './training-spec';
+import { checkTrainingSpec, type FeatureMatchingBatch, type TrainingSpec, type TrainingSpecInput, type TrainingTechniques } from './training-spec';
 
 /** Validated command line of `npm run train`: a checked spec and where the session writes. */
 export interface TrainArgs {
@@ -29,7 +29,7 @@ const USAGE =
   'usage: npm run train -- --epochs N --out DIR [--mode gan|kplusone|autoencoder|supervised] [--model dcgan|mlp (autoencoder, supervised: mlp)] ' +
   '[--dataset mnist|fashion-mnist] [--labels-per-class N (kplusone, supervised)] [--loss non-saturating|minimax] [--batch-size 64] [--seed 42] [--lr 0.0002] [--beta1 0.5] [--k 1] ' +
   '[--latent-size 100 (autoencoder: the code size)] [--limit N] [--keep-every N] [--name NAME] [--resume] [--fine-tune-from DIR] [--threads N (0: wasm only)] ' +
-  '[--label-smoothing 0.9] [--feature-matching LAYER (required in kplusone mode)] [--historical-averaging WEIGHT] ' +
+  '[--label-smoothing 0.9] [--feature-matching LAYER (required in kplusone mode)] [--feature-matching-batch step|separate (kplusone)] [--historical-averaging WEIGHT] ' +
   '[--minibatch-kernels B [--minibatch-kernel-dim 5]] [--virtual-batch-norm R] [--filters 32 (dcgan: 8..128)] [--generator-average RATE (e.g. 0.001)] ' +
   '[--eval-every N [--eval-samples 2000 (a multiple of 1000)] [--scorers-dir models/scorers]]\n' +
   "--eval-every: IS and FID every N epochs and at the last, with the dataset's scorer, on --eval-samples samples in splits of 1,000 " +
@@ -76,6 +76,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       'fine-tune-from',
       'label-smoothing',
       'feature-matching',
+      'feature-matching-batch',
       'historical-averaging',
       'minibatch-kernels',
       'minibatch-kernel-dim',
@@ -102,7 +103,11 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   const layer = args.get('feature-matching');
   if (layer !== undefined) {
     if (layer.trim() === '') throw new Error(`--feature-matching: expected a discriminator layer name, got ""`);
-    techniques.featureMatching = { layer };
+    const batch = args.get('feature-matching-batch');
+    // checkTrainingSpec says what it expected of the value.
+    techniques.featureMatching = batch === undefined ? { layer } : { layer, batch: batch as FeatureMatchingBatch };
+  } else if (args.has('feature-matching-batch')) {
+    throw new Error(`--feature-matching-batch: expected --feature-matching with it, got none\n${USAGE}`);
   }
   const haWeight = numberFlag(args, 'historical-averaging');
   if (haWeight !== undefined) techniques.historicalAveraging = { weight: haWeight };

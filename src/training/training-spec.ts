@@ -28,12 +28,23 @@ export const GENERATOR_LOSSES = ['non-saturating', 'minimax'] as const;
 /** 'non-saturating': G maximises log D(G(z)) (the paper's practical choice); 'minimax': G minimises log(1 - D(G(z))). */
 export type GeneratorLoss = (typeof GENERATOR_LOSSES)[number];
 
+export const FEATURE_MATCHING_BATCHES = ['step', 'separate'] as const;
+/**
+ * The real images whose mean features G matches in kplusone mode: 'step', the unlabelled batch of
+ * the discriminator step just taken; 'separate', a batch of its own, drawn from a second shuffle of the
+ * training images each epoch, as Salimans et al.'s released MNIST code does (`trainx_unl2`).
+ */
+export type FeatureMatchingBatch = (typeof FEATURE_MATCHING_BATCHES)[number];
+
 /** Salimans et al. 2016's switches; each absent = off. */
 export interface TrainingTechniques {
   /** One-sided label smoothing: D's target for real images, in (0, 1] (0.9 in the paper); fake targets stay 0. */
   labelSmoothing?: number;
-  /** Feature matching on this D layer (G's loss becomes ||E f(x) - E f(G(z))||^2). Always on in kplusone mode. */
-  featureMatching?: { layer: string };
+  /**
+   * Feature matching on this D layer (G's loss becomes ||E f(x) - E f(G(z))||^2). Always on in kplusone
+   * mode, where `batch` says which real images (default 'step'); other modes match D's real batch.
+   */
+  featureMatching?: { layer: string; batch?: FeatureMatchingBatch };
   /** Historical averaging: weight * ||theta - running mean||^2 added to both players' losses. */
   historicalAveraging?: { weight: number };
   /** Minibatch discrimination: a layer in D with `kernels` kernels of `kernelDim` rows. */
@@ -180,6 +191,11 @@ export function checkTrainingSpec(input: TrainingSpecInput): TrainingSpec {
     throw badInput('techniques.featureMatching: expected a discriminator layer in kplusone mode (the generator is trained by feature matching), got none');
   }
   checkCombination(mode, architecture, techniques);
+  if (mode !== 'kplusone' && techniques.featureMatching?.batch !== undefined) {
+    throw badInput(
+      `techniques.featureMatching.batch: expected it only in kplusone mode (${mode} mode matches D's own real batch), got ${JSON.stringify(techniques.featureMatching.batch)}`,
+    );
+  }
   return {
     mode,
     architecture,
@@ -322,7 +338,11 @@ function checkTechniques(t: TrainingTechniques): TrainingTechniques {
     if (typeof layer !== 'string' || layer.trim() === '') {
       throw badInput(`techniques.featureMatching.layer: expected a discriminator layer name, got ${JSON.stringify(layer)}`);
     }
-    out.featureMatching = { layer };
+    const batch = t.featureMatching.batch;
+    if (batch !== undefined && !(FEATURE_MATCHING_BATCHES as readonly unknown[]).includes(batch)) {
+      throw badInput(`techniques.featureMatching.batch: expected one of ${FEATURE_MATCHING_BATCHES.join(', ')}, got ${JSON.stringify(batch)}`);
+    }
+    out.featureMatching = batch === undefined ? { layer } : { layer, batch };
   }
   if (t.historicalAveraging !== undefined) {
     const w = t.historicalAveraging.weight;

@@ -377,7 +377,7 @@ describe('training over GraphQL', () => {
     const failedRuns = async () =>
       (
         await server.gql<{ runs: { totalCount: number; edges: { node: { errorCode: string; errorMessage: string; modelId: string | null } }[] } }>(
-          '{ runs(first: 20, filter: { kind: TRAIN, status: FAILED }) { totalCount edges { node { errorCode errorMessage modelId } } } }',
+          '{ runs(first: 30, filter: { kind: TRAIN, status: FAILED }) { totalCount edges { node { errorCode errorMessage modelId } } } }',
         )
       ).data!.runs;
     const before = (await failedRuns()).totalCount;
@@ -410,6 +410,10 @@ describe('training over GraphQL', () => {
       [
         { epochs: 1, ...kplusone, labelsPerClass: 1, generatorAverage: 0.001 },
         'generatorAverage: expected mode "gan" (the average is of a GAN generator), got mode "kplusone" with generatorAverage 0.001',
+      ],
+      [
+        { epochs: 1, techniques: { featureMatching: { layer: 'd_flatten', batch: 'SEPARATE' } } },
+        `techniques.featureMatching.batch: expected it only in kplusone mode (gan mode matches D's own real batch), got "separate"`,
       ],
       [{ epochs: 2, evalEvery: 3 }, 'evalEvery: expected an integer in 1..2, got 3'],
       [{ epochs: 1, evalEvery: 1, evalSamples: 1500 }, 'evalSamples: expected a multiple of 1000 in 1000..50000 (IS splits of 1000), got 1500'],

@@ -3,14 +3,18 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/backend';
 import { loadMnist } from '../../src/data/mnist';
 import { buildKPlusOneDiscriminator, buildKPlusOneGenerator, kPlusOneClassifierOf } from '../../src/models/kplusone-mlp';
-import { classificationError, KPlusOneTrainer } from '../../src/training/kplusone-trainer';
+import { classificationError, KPlusOneTrainer, type KPlusOneTrainerOptions } from '../../src/training/kplusone-trainer';
 import { selectLabelled, type LabelledImages } from '../../src/training/labelled-examples';
 
 const tiny = { latentSize: 8, discriminatorUnits: [16, 8], generatorUnits: [16], seed: 3 };
 const options = { batchSize: 8, learningRate: 0.003, beta1: 0.5, k: 1, seed: 11, featureLayer: 'd_hidden2', unsupervisedWeight: 0.5 };
 
 /** 2 steps of K+1 training on 16 digits with the first 4 labelled (by index); returns losses, D's logit kernel and the tensor count. */
-async function run(labels: Uint8Array, labelledIndices: number[]): Promise<{ stats: number[][]; kernel: Float32Array; tensors: number[] }> {
+async function run(
+  labels: Uint8Array,
+  labelledIndices: number[],
+  extra: Partial<KPlusOneTrainerOptions> = {},
+): Promise<{ stats: number[][]; kernel: Float32Array; tensors: number[] }> {
   const data = loadMnist({ split: 'train', limit: 16 });
   const g = buildKPlusOneGenerator(tiny);
   const d = buildKPlusOneDiscriminator(tiny);
@@ -20,7 +24,7 @@ async function run(labels: Uint8Array, labelledIndices: number[]): Promise<{ sta
     labels: Uint8Array.from(labelledIndices.map((i) => labels[i])),
     count: labelledIndices.length,
   };
-  const trainer = new KPlusOneTrainer(g, d, { images: data.images, count: data.count, shape: [28, 28, 1] }, labelled, options);
+  const trainer = new KPlusOneTrainer(g, d, { images: data.images, count: data.count, shape: [28, 28, 1] }, labelled, { ...options, ...extra });
   const stats: number[][] = [];
   const tensors: number[] = [];
   const epoch = await trainer.trainEpoch(0, (p) => {
@@ -55,6 +59,22 @@ describe('KPlusOneTrainer', () => {
     const b = await run(labels, [0, 1, 2, 3]);
     expect(b.stats).toEqual(a.stats);
     expect(Array.from(b.kernel)).toEqual(Array.from(a.kernel));
+  });
+
+  it("matches G's features against a batch of its own with featureBatch 'separate', and against the step's batch by default", async () => {
+    const before = tf.memory().numTensors;
+    const labels = loadMnist({ split: 'train', limit: 16 }).labels;
+    const byDefault = await run(labels, [0, 1, 2, 3]);
+    const step = await run(labels, [0, 1, 2, 3], { featureBatch: 'step' });
+    const separate = await run(labels, [0, 1, 2, 3], { featureBatch: 'separate' });
+    expect(step.stats).toEqual(byDefault.stats);
+    // The first D step sees the same batches either way; G's first step matches other real images.
+    expect(separate.stats[0][0]).toBe(byDefault.stats[0][0]);
+    expect(separate.stats[0][1]).not.toBe(byDefault.stats[0][1]);
+    expect(Number.isFinite(separate.stats[1][1]) && separate.stats[1][1] >= 0).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+    const again = await run(labels, [0, 1, 2, 3], { featureBatch: 'separate' });
+    expect(again.stats).toEqual(separate.stats);
   });
 
   it('feeds only the labelled examples to the supervised loss', async () => {

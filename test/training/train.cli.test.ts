@@ -75,7 +75,22 @@ describe('train CLI arguments', () => {
       'models/x',
     ]);
     expect(kPlusOne.spec).toMatchObject({ mode: 'kplusone', architecture: 'mlp', labelsPerClass: 10, techniques: { featureMatching: { layer: 'd_hidden5' } } });
+    expect(kPlusOne.spec.techniques.featureMatching?.batch).toBeUndefined();
     expect(kPlusOne.fineTuneFrom).toBe(path.resolve('models/x'));
+    const kPlusOneArgs = ['--mode', 'kplusone', '--labels-per-class', '10', '--feature-matching', 'd_hidden5', '--epochs', '3', '--out', 'k'];
+    expect(parseTrainArgs([...kPlusOneArgs, '--feature-matching-batch', 'separate']).spec.techniques.featureMatching).toEqual({
+      layer: 'd_hidden5',
+      batch: 'separate',
+    });
+    expect(() => parseTrainArgs([...kPlusOneArgs, '--feature-matching-batch', 'other'])).toThrow(
+      'techniques.featureMatching.batch: expected one of step, separate, got "other"',
+    );
+    expect(() => parseTrainArgs([...base, '--feature-matching-batch', 'separate'])).toThrow(
+      '--feature-matching-batch: expected --feature-matching with it, got none',
+    );
+    expect(() => parseTrainArgs([...base, '--feature-matching', 'd_flatten', '--feature-matching-batch', 'separate'])).toThrow(
+      `techniques.featureMatching.batch: expected it only in kplusone mode (gan mode matches D's own real batch), got "separate"`,
+    );
   });
 
   it("says what it expected and what it got, with checkTrainingSpec's messages", () => {

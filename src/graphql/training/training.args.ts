@@ -5,11 +5,12 @@ import {
   EVAL_SPLIT_SIZE,
   TRAINING_DEFAULTS,
   TRAINING_LIMITS,
+  type FeatureMatchingBatch,
   type GeneratorLoss,
   type TrainingArchitecture,
   type TrainingMode,
 } from '../../training/training-spec';
-import { GeneratorLossEnum, TrainingArchitectureEnum, TrainingJobStateEnum, TrainingModeEnum } from './training.type';
+import { FeatureMatchingBatchEnum, GeneratorLossEnum, TrainingArchitectureEnum, TrainingJobStateEnum, TrainingModeEnum } from './training.type';
 
 const range = (r: { min: number; max: number }): string => `${r.min}..${r.max}`;
 const L = TRAINING_LIMITS;
@@ -19,6 +20,9 @@ const D = TRAINING_DEFAULTS;
 export class FeatureMatchingInput {
   @Field(() => String, { description: 'A discriminator layer name; G matches its mean features on real and generated batches.' })
   layer!: string;
+
+  @Field(() => FeatureMatchingBatchEnum, { nullable: true, description: 'KPLUSONE mode only: which real batch. Default STEP.' })
+  batch?: FeatureMatchingBatch | null;
 }
 
 @InputType()

@@ -19,7 +19,10 @@ export function toTrainingRequest(input: StartTrainingInput): TrainingRequest {
 function toTechniques(t: TrainingTechniquesInput): Techniques {
   const out: Techniques = {};
   if (t.labelSmoothing !== null && t.labelSmoothing !== undefined) out.labelSmoothing = t.labelSmoothing;
-  if (t.featureMatching) out.featureMatching = { layer: t.featureMatching.layer };
+  if (t.featureMatching) {
+    const { layer, batch } = t.featureMatching;
+    out.featureMatching = batch === null || batch === undefined ? { layer } : { layer, batch };
+  }
   if (t.historicalAveraging) out.historicalAveraging = { weight: t.historicalAveraging.weight };
   if (t.minibatchDiscrimination) out.minibatchDiscrimination = { kernels: t.minibatchDiscrimination.kernels, kernelDim: t.minibatchDiscrimination.kernelDim };
   if (t.virtualBatchNorm) out.virtualBatchNorm = { referenceSize: t.virtualBatchNorm.referenceSize };
@@ -35,7 +38,8 @@ function toSpec(spec: Spec): TrainingSpec {
   const t = spec.techniques;
   const techniques: TrainingTechniques = {
     labelSmoothing: t.labelSmoothing ?? null,
-    featureMatching: t.featureMatching ?? null,
+    featureMatching:
+      t.featureMatching === undefined ? null : { layer: t.featureMatching.layer, batch: spec.mode === 'kplusone' ? (t.featureMatching.batch ?? 'step') : null },
     historicalAveraging: t.historicalAveraging ?? null,
     minibatchDiscrimination: t.minibatchDiscrimination ?? null,
     virtualBatchNorm: t.virtualBatchNorm ?? null,

@@ -2,7 +2,7 @@
 // progress events) is here, since they nest in one another and share the enums registered at the top.
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { TRAINING_JOB_STATES, type TrainingJobState } from '../../training-jobs/training-job.state';
-import type { GeneratorLoss, TrainingArchitecture, TrainingMode } from '../../training/training-spec';
+import type { FeatureMatchingBatch, GeneratorLoss, TrainingArchitecture, TrainingMode } from '../../training/training-spec';
 import { Image } from '../common/image.type';
 import { PageInfo } from '../runs/run.type';
 
@@ -13,9 +13,19 @@ export const TrainingModeEnum = { GAN: 'gan', KPLUSONE: 'kplusone', AUTOENCODER:
 >;
 export const TrainingArchitectureEnum = { DCGAN: 'dcgan', MLP: 'mlp' } as const satisfies Record<string, TrainingArchitecture>;
 export const GeneratorLossEnum = { NON_SATURATING: 'non-saturating', MINIMAX: 'minimax' } as const satisfies Record<string, GeneratorLoss>;
+export const FeatureMatchingBatchEnum = { STEP: 'step', SEPARATE: 'separate' } as const satisfies Record<string, FeatureMatchingBatch>;
 export const TrainingJobStateEnum = Object.fromEntries(TRAINING_JOB_STATES.map((s) => [s, s])) as { [S in TrainingJobState]: S };
 export const TrainingEventTypeEnum = { STATE: 'STATE', STEP: 'STEP', EPOCH: 'EPOCH', END: 'END' } as const;
 export type TrainingEventType = keyof typeof TrainingEventTypeEnum;
+
+registerEnumType(FeatureMatchingBatchEnum, {
+  name: 'FeatureMatchingBatch',
+  description: 'KPLUSONE mode: the real images whose mean features G matches.',
+  valuesConfig: {
+    STEP: { description: 'The unlabelled batch of the discriminator step just taken.' },
+    SEPARATE: { description: "A batch of its own, from a second shuffle of the training images each epoch, as Salimans et al.'s released MNIST code." },
+  },
+});
 
 registerEnumType(TrainingModeEnum, {
   name: 'TrainingMode',
@@ -82,6 +92,9 @@ registerEnumType(TrainingEventTypeEnum, {
 export class FeatureMatching {
   @Field(() => String, { description: 'The discriminator layer whose mean features G matches.' })
   layer!: string;
+
+  @Field(() => FeatureMatchingBatchEnum, { nullable: true, description: "KPLUSONE mode: the real images matched; null in GAN mode (D's own real batch)." })
+  batch!: FeatureMatchingBatch | null;
 }
 
 @ObjectType()
