@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrollsSideways, skipBrowserTests, startStudio, type Studio } from './browser';
 
-const KPLUSONE = 'mnist-kplusone@2026-12-05T09-36';
+const KPLUSONE = 'mnist-kplusone@2026-12-06T22-16';
 const DCGAN = 'dcgan-mnist@2026-12-06T04-16';
 
 interface Classification {
