@@ -231,20 +231,13 @@ export class KPlusOneTrainer {
     const noisePrng = createPrng(seed * 7919 + epoch * 4 + 2);
     const cycle = new LabelledCycle(this.labelled, this.unlabelled.shape, seed, epoch);
     const steps = Math.min(this.stepsPerEpoch(), maxSteps ?? Infinity);
-    const [h, w, c] = this.unlabelled.shape;
     const totals: EpochStats = { generator: 0, discriminator: 0, dAccuracyReal: 0, dAccuracyFake: 0, steps: 0 };
     for (let step = 0; step < steps && !(shouldStop?.() ?? false); step++) {
       const started = performance.now();
       const labelled: LabelledBatch[] = [];
       const unlabelled: tf.Tensor4D[] = [];
       for (let i = 0; i < k; i++) {
-        const real = new Float32Array(batchSize * this.imageSize);
-        const first = (step * k + i) * batchSize;
-        for (let b = 0; b < batchSize; b++) {
-          const src = order[first + b] * this.imageSize;
-          real.set(this.unlabelled.images.subarray(src, src + this.imageSize), b * this.imageSize);
-        }
-        unlabelled.push(tf.tensor4d(real, [batchSize, h, w, c]));
+        unlabelled.push(this.unlabelledBatch(order, (step * k + i) * batchSize));
         labelled.push(cycle.nextBatch(batchSize));
       }
       const noise = Array.from({ length: k + 1 }, () => {
@@ -252,15 +245,7 @@ export class KPlusOneTrainer {
         for (let j = 0; j < out.length; j++) out[j] = noisePrng.nextNormal();
         return out;
       });
-      let match: tf.Tensor4D | undefined;
-      if (matchOrder !== undefined) {
-        const real = new Float32Array(batchSize * this.imageSize);
-        for (let b = 0; b < batchSize; b++) {
-          const src = matchOrder[step * batchSize + b] * this.imageSize;
-          real.set(this.unlabelled.images.subarray(src, src + this.imageSize), b * this.imageSize);
-        }
-        match = tf.tensor4d(real, [batchSize, h, w, c]);
-      }
+      const match = matchOrder === undefined ? undefined : this.unlabelledBatch(matchOrder, step * batchSize);
       let stats: EpochStats;
       try {
         stats = this.trainStep(labelled, unlabelled, noise, epoch * 100_000 + step, match);
@@ -280,6 +265,17 @@ export class KPlusOneTrainer {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return meanStats(totals);
+  }
+
+  /** The batchSize unlabelled images at order[first], order[first + 1], ... as one tensor. */
+  private unlabelledBatch(order: ArrayLike<number>, first: number): tf.Tensor4D {
+    const { batchSize } = this.options;
+    const real = new Float32Array(batchSize * this.imageSize);
+    for (let b = 0; b < batchSize; b++) {
+      const src = order[first + b] * this.imageSize;
+      real.set(this.unlabelled.images.subarray(src, src + this.imageSize), b * this.imageSize);
+    }
+    return tf.tensor4d(real, [batchSize, ...this.unlabelled.shape]);
   }
 
   /** Runs fn (e.g. an evaluation) with D's parameters set to their moving average when averaging is on. */
