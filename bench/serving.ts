@@ -141,7 +141,7 @@ function freePort(): Promise<number> {
 
 /** Where the CPUs went during the measurement just printed: a ratio below target on a machine with no idle CPU is a CPU budget, not a wait. */
 function cpuLine(use: CpuUse, names: { main: string; others: string; rest: string }): void {
-  console.log(`${''.padEnd(2)}${describeCpuUse(use, names)}`);
+  console.log(`  ${describeCpuUse(use, names)}`);
 }
 
 /** Child processes of `pid`, from /proc (Linux). */
