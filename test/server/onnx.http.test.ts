@@ -87,19 +87,23 @@ describe.skipIf(skipReason !== undefined)('ganql with GANQL_BACKEND=onnxruntime,
 
   it("serves a training job's new version on onnxruntime, its generator and its classifier", async () => {
     const started = await server.gql<{ startTraining: { id: string } }>('mutation($input: StartTrainingInput!) { startTraining(input: $input) { id } }', {
-      input: { mode: 'KPLUSONE', architecture: 'MLP', labelsPerClass: 10, epochs: 1, batchSize: 100, limit: 300, seed: 5 },
+      input: {
+        ...{ mode: 'KPLUSONE', architecture: 'MLP', labelsPerClass: 10, epochs: 1, batchSize: 100, limit: 300, seed: 5 },
+        techniques: { featureMatching: { layer: 'd_hidden5', batch: 'SEPARATE' } },
+      },
     });
     expect(started.errors).toBeUndefined();
     const jobId = started.data!.startTraining.id;
-    let job: { state: string; modelId: string | null; error: string | null } | undefined;
+    let job: { state: string; modelId: string | null; error: string | null; spec: { techniques: { featureMatching: unknown } } } | undefined;
     for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
-      const body = await server.gql<{ trainingJob: NonNullable<typeof job> }>('query($id: ID!) { trainingJob(id: $id) { state modelId error } }', {
-        id: jobId,
-      });
+      const body = await server.gql<{ trainingJob: NonNullable<typeof job> }>(
+        'query($id: ID!) { trainingJob(id: $id) { state modelId error spec { techniques { featureMatching { layer batch } } } } }',
+        { id: jobId },
+      );
       job = body.data!.trainingJob;
       if (!['QUEUED', 'RUNNING'].includes(job.state)) break;
     }
-    expect(job).toMatchObject({ state: 'SUCCEEDED', error: null });
+    expect(job).toMatchObject({ state: 'SUCCEEDED', error: null, spec: { techniques: { featureMatching: { layer: 'd_hidden5', batch: 'SEPARATE' } } } });
     const newId = job!.modelId!;
     const body = await server.gql<ModelEngines>(ENGINES);
     expect(body.data!.models.find((m) => m.id === newId)!.engines).toEqual([
