@@ -59,7 +59,7 @@ describe.skipIf(skipReason !== undefined)('the shipped models exported to ONNX, 
   });
 
   it('finds the shipped models', () => {
-    expect(shipped.map((m) => m.manifest.name).sort()).toEqual(['dcgan-mnist', 'mnist-autoencoder', 'mnist-kplusone', 'mnist-mlp-gan']);
+    expect(shipped.map((m) => m.manifest.name).sort()).toEqual(['dcgan-fashion-mnist', 'dcgan-mnist', 'mnist-autoencoder', 'mnist-kplusone', 'mnist-mlp-gan']);
   });
 
   it.each(shipped.filter((m) => generatorOf(m.manifest) !== undefined))(

@@ -42,7 +42,8 @@ beforeAll(async () => {
   server = await startTestServer();
   const body = await server.gql<{ models: { id: string; latentSize: number }[] }>('{ models { id latentSize } }');
   expect(body.data!.models.length).toBeGreaterThan(0);
-  ({ id: modelId, latentSize } = body.data!.models[0]);
+  // The default model (samples without a modelId come from it).
+  ({ id: modelId, latentSize } = body.data!.models.find((m) => m.id.startsWith('dcgan-mnist@'))!);
   mainThreadTensors = tf.memory().numTensors;
 });
 

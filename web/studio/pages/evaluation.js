@@ -133,8 +133,8 @@ export function mount(root) {
   async function loadModels() {
     try {
       const data =
-        /** @type {{ models: Array<{ id: string, architecture: string, dataset: string, latentSize: number | null }>, scorers: Array<{ name: string, dataset: string }> }} */ (
-          await gql('query EvalModels { models { id architecture dataset latentSize } scorers { name dataset } }')
+        /** @type {{ models: Array<{ id: string, architecture: string, dataset: string, latentSize: number | null, aliases: string[] }>, scorers: Array<{ name: string, dataset: string }> }} */ (
+          await gql('query EvalModels { models { id architecture dataset latentSize aliases } scorers { name dataset } }')
         );
       // The evaluation scores samples: a version without a generator (latentSize null) has none.
       const generating = data.models.filter((m) => m.latentSize !== null);
@@ -143,9 +143,9 @@ export function mount(root) {
         el('option', { value: '' }, 'Default for the dataset'),
         ...data.scorers.map((s) => el('option', { value: s.name }, `${s.name} (${s.dataset})`)),
       );
-      // Start on a GAN version: K+1 models are classifiers first, and the list puts them anywhere.
-      const dcgan = generating.find((m) => m.architecture === 'dcgan');
-      if (dcgan) modelSelect.value = dcgan.id;
+      // Start on the server's default version, else on a DCGAN: K+1 models are classifiers first, and the list puts them anywhere.
+      const start = generating.find((m) => m.aliases.includes('default')) ?? generating.find((m) => m.architecture === 'dcgan');
+      if (start) modelSelect.value = start.id;
       await loadEvaluations();
     } catch (err) {
       modelSelect.replaceChildren(el('option', { value: '' }, 'No versions'));
