@@ -1,5 +1,6 @@
 // Over 300 lines: the whole `npm run eval` command (argument parsing, image sources, the run and its
 // printed report), so the one entry point reads top to bottom.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../backend/backend';
 import { createPrng } from '../data/prng';
@@ -12,6 +13,7 @@ import type { EvaluationMetric, MetricsOutput } from './compute-metrics';
 import { EVALUATION_LIMITS } from './evaluation.limits';
 import { computeReference, evaluateImages, parzenSets, splitSource, type ImageSource } from './evaluator';
 import { computeMetricsInThread } from './metrics-runner';
+import { NEAREST_FIGURE_MEASURED, NEAREST_FIGURE_SHOWN, nearestFigure, type NearestReport } from './nearest-figure';
 import { REFERENCE_DATASETS, type ReferenceDataset } from './reference-datasets';
 import { ScorerCatalog, type ScorerEntry } from './scorer-catalog';
 import { defaultScorer, scorerMisfit } from './scorer-fit';
@@ -35,16 +37,18 @@ export interface EvalArgs {
   scorersDir: string;
   /** Print the results as one JSON object on stdout instead of lines. */
   json: boolean;
+  /** Where to write the figure of images beside their nearest training images (with --model or --real). */
+  nearest: string | undefined;
 }
 
 export const USAGE =
   'usage: npm run eval -- (--model DIR | --real | --noise) [--dataset mnist] [--metrics is,fid,kid,parzen] [--samples 10000] ' +
-  '[--seed 0] [--splits 10] [--scorer NAME] [--scorers-dir models/scorers] [--json] ' +
+  '[--seed 0] [--splits 10] [--scorer NAME] [--scorers-dir models/scorers] [--nearest FILE.png] [--json] ' +
   '(with --real, parzen puts its windows on the first --samples training images: the ceiling of the protocol)';
 
 const METRIC_NAMES: Record<string, EvaluationMetric> = { is: 'INCEPTION_SCORE', fid: 'FID', kid: 'KID', parzen: 'PARZEN' };
 const FLAGS = ['real', 'noise', 'json'];
-const OPTIONS = ['model', 'dataset', 'metrics', 'samples', 'seed', 'splits', 'scorer', 'scorers-dir'];
+const OPTIONS = ['model', 'dataset', 'metrics', 'samples', 'seed', 'splits', 'scorer', 'scorers-dir', 'nearest'];
 
 export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   const args = parseFlags(argv, { options: OPTIONS, flags: FLAGS, defaults: { metrics: 'is', 'scorers-dir': 'models/scorers' }, usage: USAGE });
@@ -72,6 +76,11 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     throw new Error(`--dataset: expected one of ${[...REFERENCE_DATASETS.keys()].join(', ')}, got ${JSON.stringify(dataset)}`);
   }
   if (dataset !== undefined && subject.kind === 'model') throw new Error('--dataset: expected it only with --real or --noise (a model brings its own dataset)');
+  const nearest = args.get('nearest');
+  if (nearest !== undefined && subject.kind === 'noise')
+    throw new Error('--nearest: expected it with --model or --real, got --noise (noise has no nearest training image to show)');
+  if (nearest !== undefined && !nearest.toLowerCase().endsWith('.png'))
+    throw new Error(`--nearest: expected a .png file to write, got ${JSON.stringify(nearest)}`);
   return {
     subject,
     dataset,
@@ -82,6 +91,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     scorer: args.get('scorer'),
     scorersDir: args.required('scorers-dir'),
     json: args.has('json'),
+    nearest,
   };
 }
 
@@ -98,6 +108,8 @@ export interface EvalReport {
   metrics: EvaluationMetric[];
   output: MetricsOutput & { parzenSamples?: number };
   referenceImages: number | null;
+  /** With --nearest: the figure written and the distances to the nearest training images. */
+  nearest?: NearestReport;
   seconds: number;
 }
 
@@ -185,6 +197,7 @@ export async function runEval(argv: readonly string[], log: (msg: string) => voi
   if (!dataset && args.metrics.some((m) => m !== 'INCEPTION_SCORE')) {
     throw new Error(`--metrics: expected only is for dataset ${JSON.stringify(datasetName)}, whose images ganql cannot load, got ${args.metrics.join(',')}`);
   }
+  if (!dataset && args.nearest !== undefined) throw new Error(`--nearest: expected a dataset ganql can load, got ${JSON.stringify(datasetName)}`);
 
   const catalog = ScorerCatalog.load(args.scorersDir, (folder, reason) => log(`scorer ${folder} skipped: ${reason}`));
   const imageShape = manifest?.imageShape ?? dataset?.imageShape ?? [28, 28, 1];
@@ -286,6 +299,7 @@ export async function runEval(argv: readonly string[], log: (msg: string) => voi
     } finally {
       dispose();
     }
+    const nearest = args.nearest === undefined || !dataset ? undefined : await writeNearestFigure(args.nearest, dataset, model, args.seed, log);
     return {
       subject,
       dataset: datasetName,
@@ -297,11 +311,44 @@ export async function runEval(argv: readonly string[], log: (msg: string) => voi
       metrics: args.metrics,
       output,
       referenceImages: reference?.stats.count ?? null,
+      ...(nearest !== undefined ? { nearest } : {}),
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
     await catalog.dispose();
   }
+}
+
+/**
+ * --nearest: the model's first samples (seededLatents(seed), as scored) or, with --real, the first test
+ * images, each above its nearest training image, written to `file`; and the distances, beside those of
+ * held-out test images for a model.
+ */
+async function writeNearestFigure(
+  file: string,
+  dataset: ReferenceDataset,
+  model: ReturnType<typeof readModel> | undefined,
+  seed: number,
+  log: (msg: string) => void,
+): Promise<NearestReport> {
+  const [train, test] = [await dataset.load('train'), await dataset.load('test')];
+  const real = { images: test.images, count: test.count, range: test.range };
+  log(`nearest: ${NEAREST_FIGURE_MEASURED} images against the ${train.count} ${dataset.name} training images${model ? `, and as many test images` : ''}`);
+  let figure;
+  if (model) {
+    const made = await modelSource(model.dir, model.manifest, model.generator, seed);
+    try {
+      const samples = { images: await made.source.read(0, NEAREST_FIGURE_MEASURED), count: NEAREST_FIGURE_MEASURED, range: made.source.range };
+      figure = nearestFigure(samples, train, real);
+    } finally {
+      made.dispose();
+    }
+  } else {
+    figure = nearestFigure(real, train);
+  }
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  writeFileSync(file, figure.png);
+  return { figure: file, shown: NEAREST_FIGURE_SHOWN, subject: figure.subject, real: figure.real };
 }
 
 /** The report as lines for a terminal. */
@@ -316,6 +363,16 @@ export function formatReport(r: EvalReport): string {
     lines.push(
       `Parzen LL        ${o.parzen.mean.toFixed(1)} ± ${o.parzen.stdErr.toFixed(1)} nats (sigma ${o.parzen.sigma.toFixed(4)}, windows on ${o.parzenSamples} samples, pixels in [0, 1])`,
     );
+  }
+  if (r.nearest) {
+    const { subject, real } = r.nearest;
+    const describe = (d: typeof subject): string => `median ${d.median.toFixed(2)}, min ${d.min.toFixed(2)} over ${d.images} images`;
+    lines.push(`Nearest training image (pixel L2, pixels in [0, 1]): ${describe(subject)}; figure ${r.nearest.figure}`);
+    if (real) {
+      lines.push(
+        `  held-out test images: ${describe(real)}; ${((subject.closerThanRealMin ?? 0) * 100).toFixed(1)}% of the samples are closer to a training image than any of them`,
+      );
+    }
   }
   lines.push(`took ${formatSeconds(r.seconds)}`);
   return lines.join('\n');

@@ -1,5 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { decodePng } from '../../src/images/png';
 import { formatReport, parseEvalArgs, runEval } from '../../src/evaluation/eval.cli';
 
 describe('parseEvalArgs', () => {
@@ -14,6 +18,7 @@ describe('parseEvalArgs', () => {
       scorer: undefined,
       scorersDir: 'models/scorers',
       json: false,
+      nearest: undefined,
     });
     expect(parseEvalArgs(['--noise', '--json', '--splits=5'])).toMatchObject({
       subject: { kind: 'noise' },
@@ -37,6 +42,9 @@ describe('parseEvalArgs', () => {
     expect(() => parseEvalArgs(['--noise', '--samples', 'many'])).toThrow('--samples: expected an integer in 100..50000, got "many"');
     expect(() => parseEvalArgs(['--noise', '--json=yes'])).toThrow('--json: expected no value, got "yes"');
     expect(() => parseEvalArgs(['--noise', '--metrics'])).toThrow('--metrics: expected a value, got nothing');
+    expect(() => parseEvalArgs(['--noise', '--nearest', 'a.png'])).toThrow('--nearest: expected it with --model or --real, got --noise');
+    expect(() => parseEvalArgs(['--real', '--nearest', 'a.jpg'])).toThrow('--nearest: expected a .png file to write, got "a.jpg"');
+    expect(parseEvalArgs(['--real', '--nearest', 'figures/a.png']).nearest).toBe('figures/a.png');
   });
 });
 
@@ -85,5 +93,26 @@ describe('runEval', () => {
     expect(first.subject).toBe('model dcgan-mnist@2026-12-06T04-16 (models/dcgan-mnist)');
     expect(first.output.inceptionScore!.mean).toBeGreaterThan(3);
     expect(first.output.inceptionScore!.mean).toBeLessThan(10);
+  });
+
+  it('writes the shipped DCGAN samples beside their nearest training digits, and how far they are beside real held-out digits', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ganql-nearest-'));
+    try {
+      const file = path.join(dir, 'figures', 'nearest.png');
+      const report = await runEval(['--model', 'models/dcgan-mnist', '--samples', '100', '--splits', '1', '--nearest', file], () => undefined);
+      const { subject, real, shown, figure } = report.nearest!;
+      expect({ shown, figure }).toEqual({ shown: 16, figure: file });
+      // Eight columns, four rows (samples, neighbours, samples, neighbours) of 28-pixel images with 2-pixel gaps.
+      expect(decodePng(readFileSync(file))).toMatchObject({ width: 8 * 28 + 9 * 2, height: 4 * 28 + 5 * 2, channels: 1 });
+      expect(subject.images).toBe(256);
+      expect(real!.images).toBe(256);
+      // Neither copies of training digits (distance 0) nor noise (about 9 with pixels in [0, 1]).
+      expect(subject.min).toBeGreaterThan(0.5);
+      expect(subject.median).toBeLessThan(8);
+      expect(real!.closerThanRealMin).toBe(0);
+      expect(formatReport(report)).toMatch(/Nearest training image \(pixel L2, pixels in \[0, 1\]\): median \d+\.\d\d, min \d+\.\d\d over 256 images; figure /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { planSteps } from '../../scripts/lib/reproduce/plan';
+import { decodePng } from '../../src/images/png';
 import { reproduce } from '../../scripts/reproduce';
 
 // `npm run reproduce -- --quick`: every step of the plan (training, evaluation, tables, figure) on
@@ -21,7 +22,7 @@ describe('npm run reproduce --quick', () => {
 
     const doc = readFileSync(first.doc, 'utf8');
     const blocks = [...doc.matchAll(/<!-- reproduce:([\w-]+) -->([\s\S]*?)<!-- \/reproduce:\1 -->/g)];
-    expect(blocks.map((b) => b[1]).sort()).toEqual(['gan-scores', 'kplusone-fashion-mnist', 'kplusone-mnist', 'parzen', 'shipped-models']);
+    expect(blocks.map((b) => b[1]).sort()).toEqual(['gan-scores', 'kplusone-fashion-mnist', 'kplusone-mnist', 'nearest', 'parzen', 'shipped-models']);
     for (const [, name, body] of blocks) {
       // Label counts the quick plan does not train stay pending in Table 1; every other cell is filled.
       const rows = body.split('\n').filter((r) => r.startsWith('|') && !/^\|[-| ]+\|$/.test(r));
@@ -31,6 +32,9 @@ describe('npm run reproduce --quick', () => {
     const figure = readFileSync(path.join(out, 'figures', 'kplusone-mnist-curve.svg'), 'utf8');
     expect(figure).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
     expect(figure).toMatch(/<(polyline|path)\b/);
+    for (const model of ['dcgan-mnist', 'dcgan-fashion-mnist', 'mnist-mlp-gan']) {
+      expect(decodePng(readFileSync(path.join(out, 'figures', `${model}-nearest.png`))).width, model).toBe(8 * 28 + 9 * 2);
+    }
 
     const again: string[] = [];
     const second = await reproduce(['--quick', '--out', out, '--jobs', '2'], (l) => again.push(l));

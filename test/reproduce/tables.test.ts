@@ -44,7 +44,17 @@ describe('reproduce: the plan', () => {
     }
     const byId = new Map(steps.map((s) => [s.id, s]));
     expect(commandOf(byId.get('eval-dcgan-mnist')!, byId, { base: '/p', root: '/p' })).toBe(
-      'npm run eval -- --model models/dcgan-mnist --metrics is,fid,kid,parzen --samples 10000 --splits 10 --seed 0',
+      'npm run eval -- --model models/dcgan-mnist --metrics is,fid,kid,parzen --samples 10000 --splits 10 --seed 0 --nearest docs/figures/dcgan-mnist-nearest.png',
+    );
+    // Each shipped GAN's samples beside their nearest training images; the figure goes in the quick plan's output folder there.
+    expect(steps.filter((s) => s.kind === 'eval' && s.figure !== undefined).map((s) => s.id)).toEqual([
+      'eval-dcgan-mnist',
+      'eval-dcgan-fashion-mnist',
+      'eval-mnist-mlp-gan',
+    ]);
+    const quick = new Map(planSteps('quick').map((s) => [s.id, s]));
+    expect(commandOf(quick.get('eval-mnist-mlp-gan')!, quick, { base: '/tmp/q', root: '/p' })).toBe(
+      'npm run eval -- --model /tmp/q/models/mnist-mlp-gan --metrics is,fid,kid,parzen --samples 200 --splits 2 --seed 0 --nearest /tmp/q/figures/mnist-mlp-gan-nearest.png',
     );
   });
 });
@@ -73,7 +83,20 @@ function trained(id: string, testError: number, epochs = 3): TrainResult {
 
 describe('reproduce: the tables', () => {
   const steps = planSteps('full');
+  const summary = (median: number, min: number, closerThanRealMin: number | null) => ({ images: 256, median, min, closerThanRealMin });
+  const nearestEval = {
+    kind: 'eval',
+    id: 'eval-dcgan-mnist',
+    command: 'npm run eval -- --model models/dcgan-mnist --nearest docs/figures/dcgan-mnist-nearest.png',
+    report: {
+      samples: 10000,
+      scorer: 'mnist-cnn',
+      output: {},
+      nearest: { figure: 'docs/figures/dcgan-mnist-nearest.png', shown: 16, subject: summary(5.43, 1.88, 0.004), real: summary(4.63, 1.05, 0) },
+    },
+  } as unknown as StepResult;
   const results = new Map<string, StepResult>([
+    ['eval-dcgan-mnist', nearestEval],
     ['kplusone-mnist-l10-s1', trained('kplusone-mnist-l10-s1', 0.02)],
     ['kplusone-mnist-l10-s2', trained('kplusone-mnist-l10-s2', 0.03)],
     ['supervised-mnist-l10-s1', trained('supervised-mnist-l10-s1', 0.2)],
@@ -85,6 +108,16 @@ describe('reproduce: the tables', () => {
     expect(table).toContain('| 100 | 0.93 ± 0.065% | 2.50 ± 0.71% | 20.00% (1 run) | 17.50 points | 2/3 + 1/3 | 3 |');
     expect(table).toContain('| 20 | 16.77 ± 4.52% | pending | pending | pending | 0/3 + 0/3 | pending |');
     expect(rendered.blocks.get('parzen')).toContain('| Goodfellow et al., MNIST GAN samples (MNIST test set) | 225 ± 2 | (paper) | |');
+  });
+
+  it("puts each GAN's nearest-image distances beside the real images, links its figure, and leaves the others pending", () => {
+    const table = rendered.blocks.get('nearest')!;
+    expect(table).toContain(
+      '| `dcgan-mnist` | 5.43 / 1.88 | 4.63 / 1.05 | 0.4% | `npm run eval -- --model models/dcgan-mnist --nearest docs/figures/dcgan-mnist-nearest.png` |',
+    );
+    expect(table).toContain('| `mnist-mlp-gan` | pending | | | |');
+    expect(table).toContain('(figures/dcgan-mnist-nearest.png)');
+    expect(table).not.toContain('mnist-mlp-gan-nearest.png');
   });
 
   it('draws the 100-label learning curves', () => {

@@ -26,6 +26,8 @@ export interface EvalStep {
   /** The eval CLI's flags without --json; a model is named by the train step's out via `after`. */
   args: string[];
   after?: string;
+  /** With a model: where its samples beside their nearest training images go (`--nearest`), relative like a train step's out. */
+  figure?: string;
 }
 
 export type Step = TrainStep | EvalStep;
@@ -114,6 +116,8 @@ export function planSteps(mode: ReproduceMode): Step[] {
   const limit = s.limit !== undefined ? ['--limit', String(s.limit)] : [];
   const runs = (id: string): string => (mode === 'full' ? `runs/reproduce/${id}` : `runs/${id}`);
   const shippedOut = (name: string): string => `models/${name}`;
+  // Beside docs/research.md in the full plan (its figures/ folder), in the output folder's figures/ in the quick one.
+  const nearestFigure = (model: string): string => `${mode === 'full' ? 'docs/' : ''}figures/${model}-nearest.png`;
   const steps: Step[] = [];
   const evalArgs = (metrics: string): string[] => ['--metrics', metrics, '--samples', String(s.evalSamples), '--splits', String(s.evalSplits), '--seed', '0'];
 
@@ -168,6 +172,7 @@ export function planSteps(mode: ReproduceMode): Step[] {
       id: `eval-${id}`,
       args: evalArgs(dataset === 'mnist' ? 'is,fid,kid,parzen' : mode === 'full' ? 'is,fid,kid' : 'is'),
       after: id,
+      figure: nearestFigure(id),
     });
   }
   // Goodfellow et al.'s maxout MLP GAN, for the Parzen-window protocol.
@@ -178,7 +183,7 @@ export function planSteps(mode: ReproduceMode): Step[] {
     out: shippedOut('mnist-mlp-gan'),
     shipped: true,
   });
-  steps.push({ kind: 'eval', id: 'eval-mnist-mlp-gan', args: evalArgs('is,fid,kid,parzen'), after: 'mnist-mlp-gan' });
+  steps.push({ kind: 'eval', id: 'eval-mnist-mlp-gan', args: evalArgs('is,fid,kid,parzen'), after: 'mnist-mlp-gan', figure: nearestFigure('mnist-mlp-gan') });
   // The references: real held-out images (the Parzen windows then on training images) and uniform noise.
   steps.push({ kind: 'eval', id: 'eval-real-mnist', args: ['--real', '--dataset', 'mnist', ...evalArgs('is,fid,kid,parzen')] });
   // Quick: the Inception Score only on clothes, as FID would first score all 60,000 training images.

@@ -141,13 +141,20 @@ async function runTrain(step: TrainStep, options: RunnerOptions, command: string
   return { kind: 'train', id: step.id, command, out: path.relative(options.base, out), shipped: step.shipped, ...version };
 }
 
-async function runEval(step: EvalStep, options: RunnerOptions, command: string, steps: ReadonlyMap<string, Step>): Promise<EvalResult> {
+/** An eval step's flags as run: its model (the trained version's folder) first, its figure's file last. */
+function evalArgsOf(step: EvalStep, steps: ReadonlyMap<string, Step>, options: Pick<RunnerOptions, 'base' | 'root'>): string[] {
   const args = [...step.args];
   if (step.after !== undefined) {
     const trained = steps.get(step.after);
     if (trained?.kind !== 'train') throw new Error(`${step.id}: expected the training step ${step.after} before it, got none`);
     args.unshift('--model', folderArg(path.resolve(options.base, trained.out), options.root));
   }
+  if (step.figure !== undefined) args.push('--nearest', folderArg(path.resolve(options.base, step.figure), options.root));
+  return args;
+}
+
+async function runEval(step: EvalStep, options: RunnerOptions, command: string, steps: ReadonlyMap<string, Step>): Promise<EvalResult> {
+  const args = evalArgsOf(step, steps, options);
   options.log(`${step.id}: ${command}`);
   const stdout = await runScript(options.root, 'eval', [...args, '--json'], () => undefined);
   return { kind: 'eval', id: step.id, command, report: JSON.parse(stdout.trim().split('\n').pop() ?? '') as EvalReport };
@@ -155,14 +162,11 @@ async function runEval(step: EvalStep, options: RunnerOptions, command: string, 
 
 /** The step's command as a user would type it; an eval's names its model by the trained version's folder. */
 export function commandOf(step: Step, steps: ReadonlyMap<string, Step>, options: Pick<RunnerOptions, 'base' | 'root'>): string {
-  if (step.kind === 'eval' && step.after !== undefined) {
-    const trained = steps.get(step.after);
-    if (trained?.kind === 'train')
-      return stepCommand(
-        { ...step, args: ['--model', folderArg(path.resolve(options.base, trained.out), options.root), ...step.args] },
-        options.base,
-        options.root,
-      );
+  if (step.kind === 'eval') {
+    const trained = step.after === undefined ? undefined : steps.get(step.after);
+    // A model not in the plan: named as the step names it (the run fails with that reason).
+    if (step.after === undefined || trained?.kind === 'train')
+      return stepCommand({ ...step, args: evalArgsOf(step, steps, options) }, options.base, options.root);
   }
   return stepCommand(step, options.base, options.root);
 }

@@ -120,6 +120,35 @@ function scoresTable(ctx: Context): string {
   return lines.join('\n');
 }
 
+/**
+ * Each model's samples beside their nearest training images (Goodfellow et al. 2014, figure 2): the
+ * distances beside those of held-out real images, and the figure the evaluation wrote. `figureDir`:
+ * the figures' folder as the document links it.
+ */
+function nearestTable(ctx: Context, figureDir: string): string {
+  const lines = [
+    '| model | samples: median / min distance | held-out real images: median / min | samples closer than any real image | command |',
+    '|---|---|---|---|---|',
+  ];
+  const figures: string[] = [];
+  for (const step of ctx.steps) {
+    if (step.kind !== 'eval' || step.figure === undefined || step.after === undefined) continue;
+    const r = evaluation(ctx, step.id);
+    const nearest = r?.report.nearest;
+    if (!r || !nearest) {
+      lines.push(`| \`${step.after}\` | pending | | | |`);
+      continue;
+    }
+    const { subject, real } = nearest;
+    const closer = subject.closerThanRealMin === null ? '-' : `${(subject.closerThanRealMin * 100).toFixed(1)}%`;
+    const realCell = real ? `${real.median.toFixed(2)} / ${real.min.toFixed(2)}` : '-';
+    lines.push(`| \`${step.after}\` | ${subject.median.toFixed(2)} / ${subject.min.toFixed(2)} | ${realCell} | ${closer} | \`${r.command}\` |`);
+    const file = step.figure.split('/').pop() ?? step.figure;
+    figures.push(`![${step.after}: samples (rows 1 and 3) above their nearest training images (rows 2 and 4)](${figureDir}/${file})`);
+  }
+  return [lines.join('\n'), ...figures].join('\n\n');
+}
+
 function parzenTable(ctx: Context): string {
   const lines = [
     '| windows on | Parzen log-likelihood (nats) | sigma | command |',
@@ -242,6 +271,13 @@ export function renderResults(ctx: Context): Rendered {
   blocks.set(
     'parzen',
     parzenTable(ctx) + note('Sigma chosen on the first half of the held-out digits, the log-likelihood mean ± standard error on the second half.'),
+  );
+  blocks.set(
+    'nearest',
+    nearestTable(ctx, 'figures') +
+      note(
+        'Pixel L2 distance to the nearest training image, pixels in [0, 1], over the first 256 samples of the scored seed and the first 256 held-out test images; the figures show the first 16 samples.',
+      ),
   );
   const figures = new Map<string, string>();
   const curve = curveSvg(ctx, 'mnist', 10);
