@@ -98,7 +98,7 @@ export class InProcessExecutor implements Executor {
   /** The registry's generator with what loadModel added. */
   private served(modelId: string): ServedModel {
     return {
-      generator: this.registry.get(modelId).generator,
+      generator: this.registry.loaded(modelId).generator,
       classifier: this.classifiers.get(modelId),
       features: this.featureNetworks.get(modelId),
       onnx: this.onnxSessions.get(modelId),
@@ -118,8 +118,8 @@ export class InProcessExecutor implements Executor {
   async loadModel(spec: ModelSpec): Promise<void> {
     checkModelSpec(spec, 'InProcessExecutor.loadModel');
     if (this.loaded.has(spec.id)) throw new Error(`InProcessExecutor.loadModel: expected a model not loaded yet, got ${spec.id} again`);
-    // Throws NOT_FOUND naming the ids there are: the registry must hold the version first.
-    this.registry.get(spec.id);
+    // Throws NOT_FOUND: the registry must hold the version first (served, or being added or restored).
+    this.registry.loaded(spec.id);
     this.loaded.add(spec.id);
     try {
       if (spec.classifier !== undefined) this.classifiers.set(spec.id, await loadClassifier(spec.classifier));

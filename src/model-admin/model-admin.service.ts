@@ -263,15 +263,9 @@ export class ModelAdminService {
     }
   }
 
-  /** Serves an archived version here again: loaded into the registry, then the pool (undone if the pool cannot). */
+  /** Serves an archived version here again: loaded from its folder, then into the pool, then served (still archived if either fails). */
   private async loadHere(archived: ArchivedModel): Promise<void> {
-    const model = await this.registry.restore(archived.id);
-    try {
-      await this.pool.loadModel(modelSpec(model, this.registry.root));
-    } catch (error) {
-      this.registry.retire(archived.id, archived)?.generator?.dispose();
-      throw error;
-    }
+    await this.registry.restore(archived.id, (model) => this.pool.loadModel(modelSpec(model, this.registry.root)));
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

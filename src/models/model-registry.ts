@@ -65,6 +65,8 @@ export type ModelEntry = { served: true; model: LoadedModel } | { served: false;
 export class ModelRegistry {
   private readonly byId: Map<string, LoadedModel>;
   private readonly archived = new Map<string, ArchivedModel>();
+  /** Versions add or restore loaded and is preparing (the inference pool loading them): not served yet, their ids taken. */
+  private readonly pending = new Map<string, LoadedModel>();
   /** Alias name -> model id, as last read from the database (or set here). */
   private aliases = new Map<string, string>();
 
@@ -123,23 +125,39 @@ export class ModelRegistry {
 
   /**
    * Loads one more version while serving (a training job's result): `folder` is a sub-folder of the
-   * models root holding a manifest.json, loaded and recorded as `load` does. The version is in the
-   * registry once this resolves; the inference pool must still load it (InferencePool.loadModel)
-   * before it can be sampled. A duplicate id (an archived one included) or a broken folder throws and changes nothing.
+   * models root holding a manifest.json, loaded and recorded as `load` does. `prepare` (the inference
+   * pool loading it) runs before the version is served: until it resolves, requests do not see it
+   * (list, get) and only `loaded` finds it; if it throws, the version is dropped and its generator
+   * disposed. A duplicate id (an archived one or one being added included), a broken folder or a
+   * failed `prepare` throws and changes nothing.
    */
-  async add(folder: string): Promise<LoadedModel> {
+  async add(folder: string, prepare: (model: LoadedModel) => Promise<void> = async () => undefined): Promise<LoadedModel> {
     const relative = path.relative(this.root, path.resolve(this.root, folder));
     if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative) || relative.includes(path.sep)) {
       throw new Error(`ModelRegistry.add: expected a folder directly under ${this.root}, got ${JSON.stringify(folder)}`);
     }
-    const model = await loadVersion(this.root, relative, this.prisma, new Set([...this.byId.keys(), ...this.archived.keys()]));
+    const model = await loadVersion(this.root, relative, this.prisma, new Set([...this.byId.keys(), ...this.archived.keys(), ...this.pending.keys()]));
     // Checked again after the awaits: two adds of one id may have raced.
-    if (this.byId.has(model.id) || this.archived.has(model.id)) {
+    if (this.byId.has(model.id) || this.archived.has(model.id) || this.pending.has(model.id)) {
       model.generator?.dispose();
       throw new Error(`duplicate model id ${model.id}`);
     }
+    await this.prepared(model, prepare);
     this.byId.set(model.id, model);
     return model;
+  }
+
+  /** Holds `model` pending while `prepare` runs; disposes of its generator and rethrows if it fails. */
+  private async prepared(model: LoadedModel, prepare: (model: LoadedModel) => Promise<void>): Promise<void> {
+    this.pending.set(model.id, model);
+    try {
+      await prepare(model);
+    } catch (error) {
+      model.generator?.dispose();
+      throw error;
+    } finally {
+      this.pending.delete(model.id);
+    }
   }
 
   /** Versions recorded in the database (by other replicas sharing it) that this registry has not loaded, archived ones left out. */
@@ -161,6 +179,14 @@ export class ModelRegistry {
   /** Served versions. */
   get size(): number {
     return this.byId.size;
+  }
+
+  /**
+   * A served version, or one add or restore is preparing: for the inference pool, which loads a
+   * version before it is served (InProcessExecutor reads its generator here). NOT_FOUND otherwise.
+   */
+  loaded(id: string): LoadedModel {
+    return this.pending.get(id) ?? this.get(id);
   }
 
   /** The served model with this id; NOT_FOUND for an unknown id, and for an archived one saying so. */
@@ -264,17 +290,20 @@ export class ModelRegistry {
   }
 
   /**
-   * Loads an archived version from its folder again and serves it (after unarchiveModel); the pool
-   * must still load it. Throws, changing nothing, when its folder does not load.
+   * Loads an archived version from its folder again and serves it (after unarchiveModel) once
+   * `prepare` (the inference pool loading it) resolves; meanwhile it stays archived to requests.
+   * Throws, changing nothing, when its folder does not load or `prepare` fails.
    */
-  async restore(id: string): Promise<LoadedModel> {
+  async restore(id: string, prepare: (model: LoadedModel) => Promise<void> = async () => undefined): Promise<LoadedModel> {
     const archived = this.archived.get(id);
     if (archived === undefined) throw new Error(`ModelRegistry.restore: expected an archived model, got ${JSON.stringify(id)}`);
+    if (this.pending.has(id)) throw new Error(`ModelRegistry.restore: ${id} is being loaded already`);
     const model = await loadVersion(this.root, archived.path, this.prisma, new Set(this.byId.keys()));
     if (model.id !== id) {
       model.generator?.dispose();
       throw new Error(`${path.join(this.root, archived.path)}: expected model ${id}, got ${model.id}`);
     }
+    await this.prepared(model, prepare);
     this.archived.delete(id);
     this.byId.set(id, model);
     return model;
@@ -305,8 +334,9 @@ export class ModelRegistry {
   }
 
   dispose(): void {
-    for (const model of this.byId.values()) model.generator?.dispose();
+    for (const model of [...this.byId.values(), ...this.pending.values()]) model.generator?.dispose();
     this.byId.clear();
+    this.pending.clear();
   }
 }
 

@@ -28,8 +28,8 @@ export class ServedVersions {
     if (known) return known;
     this.adding.add(folder);
     try {
-      const model = await this.registry.add(folder);
-      await this.pool.loadModel(modelSpec(model, this.registry.root));
+      // Served once the pool has it: a request never sees a version the pool cannot compute yet.
+      const model = await this.registry.add(folder, (m) => this.pool.loadModel(modelSpec(m, this.registry.root)));
       logServing(this.log, model.id, this.pool.servingOf(model.id));
       return model;
     } finally {

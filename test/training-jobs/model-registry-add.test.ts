@@ -71,4 +71,52 @@ describe('ModelRegistry.add', () => {
     // Every generator the registry loaded is freed, the refused ones included.
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('serves an added or restored version only once its preparation (the pool loading it) is done, and drops it if that fails', async () => {
+    const before = tf.memory().numTensors;
+    const registry = await ModelRegistry.load(modelsDir, db.prisma, createLogger('silent'));
+    copyAs('dcgan-mnist-v3', 'v3');
+    let release = (): void => undefined;
+    let preparing = (): void => undefined;
+    const reached = new Promise<void>((resolve) => (preparing = resolve));
+    const seenWhilePreparing: unknown[] = [];
+    const adding = registry.add('dcgan-mnist-v3', async (model) => {
+      // Requests do not see it yet; the pool finds it.
+      seenWhilePreparing.push(
+        registry.list().some((m) => m.id === model.id),
+        registry.isServed(model.id),
+        registry.loaded(model.id) === model,
+      );
+      preparing();
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    await reached;
+    expect(seenWhilePreparing).toEqual([false, false, true]);
+    expect(() => registry.get('dcgan-mnist@v3')).toThrow('dcgan-mnist@v3');
+    // Its id is taken meanwhile.
+    copyAs('dcgan-mnist-v3-again', 'v3');
+    await expect(registry.add('dcgan-mnist-v3-again')).rejects.toThrow('duplicate model id dcgan-mnist@v3');
+    release();
+    expect((await adding).id).toBe('dcgan-mnist@v3');
+    expect(registry.get('dcgan-mnist@v3').path).toBe('dcgan-mnist-v3');
+
+    // A preparation that fails leaves nothing: not served, its id free, its generator freed.
+    copyAs('dcgan-mnist-v4', 'v4');
+    await expect(registry.add('dcgan-mnist-v4', () => Promise.reject(new Error('pool refused')))).rejects.toThrow('pool refused');
+    expect(registry.isServed('dcgan-mnist@v4')).toBe(false);
+    expect(() => registry.loaded('dcgan-mnist@v4')).toThrow('dcgan-mnist@v4');
+
+    // Restoring an archived version: archived to requests until its preparation is done, still archived if it fails.
+    registry.retire('dcgan-mnist@v3', { archivedAt: new Date(), archivedBy: 'test' })?.generator?.dispose();
+    await expect(registry.restore('dcgan-mnist@v3', () => Promise.reject(new Error('pool refused')))).rejects.toThrow('pool refused');
+    expect(registry.isArchived('dcgan-mnist@v3')).toBe(true);
+    const restored = await registry.restore('dcgan-mnist@v3', async (model) => {
+      expect(registry.isArchived(model.id)).toBe(true);
+      expect(registry.loaded(model.id)).toBe(model);
+    });
+    expect(registry.get('dcgan-mnist@v3')).toBe(restored);
+    expect(registry.isArchived('dcgan-mnist@v3')).toBe(false);
+    registry.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
