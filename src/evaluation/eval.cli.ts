@@ -198,6 +198,8 @@ export async function runEval(argv: readonly string[], log: (msg: string) => voi
     throw new Error(`--metrics: expected only is for dataset ${JSON.stringify(datasetName)}, whose images ganql cannot load, got ${args.metrics.join(',')}`);
   }
   if (!dataset && args.nearest !== undefined) throw new Error(`--nearest: expected a dataset ganql can load, got ${JSON.stringify(datasetName)}`);
+  // Its folder now: a path that cannot be written fails before the scoring, not after it.
+  if (args.nearest !== undefined) mkdirSync(path.dirname(path.resolve(args.nearest)), { recursive: true });
 
   const catalog = ScorerCatalog.load(args.scorersDir, (folder, reason) => log(`scorer ${folder} skipped: ${reason}`));
   const imageShape = manifest?.imageShape ?? dataset?.imageShape ?? [28, 28, 1];
@@ -346,7 +348,6 @@ async function writeNearestFigure(
   } else {
     figure = nearestFigure(real, train);
   }
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   writeFileSync(file, figure.png);
   return { figure: file, shown: NEAREST_FIGURE_SHOWN, subject: figure.subject, real: figure.real };
 }
