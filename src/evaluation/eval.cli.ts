@@ -11,10 +11,11 @@ import { loadServedGenerator } from '../models/served-generator';
 import { seededLatentStream } from '../samples/latents';
 import type { EvaluationMetric, MetricsOutput } from './compute-metrics';
 import { EVALUATION_LIMITS } from './evaluation.limits';
+import { DatasetCache } from './dataset-cache';
 import { computeReference, evaluateImages, parzenSets, splitSource, type ImageSource } from './evaluator';
 import { computeMetricsInThread } from './metrics-runner';
 import { NEAREST_FIGURE_MEASURED, NEAREST_FIGURE_SHOWN, nearestFigure, type NearestReport } from './nearest-figure';
-import { REFERENCE_DATASETS, type ReferenceDataset } from './reference-datasets';
+import { REFERENCE_DATASETS, type DatasetSplit, type ReferenceDataset, type SplitName } from './reference-datasets';
 import { ScorerCatalog, type ScorerEntry } from './scorer-catalog';
 import { defaultScorer, scorerMisfit } from './scorer-fit';
 import { parseFlags } from '../cli/flags';
@@ -201,6 +202,9 @@ export async function runEval(argv: readonly string[], log: (msg: string) => voi
   // Its folder now: a path that cannot be written fails before the scoring, not after it.
   if (args.nearest !== undefined) mkdirSync(path.dirname(path.resolve(args.nearest)), { recursive: true });
 
+  // Each split loaded once for the run: the reference, Parzen and the nearest images may all want the training split.
+  const splits = new DatasetCache();
+  const split = (name: SplitName): Promise<DatasetSplit> => splits.get(datasetName, name);
   const catalog = ScorerCatalog.load(args.scorersDir, (folder, reason) => log(`scorer ${folder} skipped: ${reason}`));
   const imageShape = manifest?.imageShape ?? dataset?.imageShape ?? [28, 28, 1];
   const subjectId = manifest ? `${manifest.name}@${manifest.version}` : datasetName;
@@ -225,16 +229,16 @@ export async function runEval(argv: readonly string[], log: (msg: string) => voi
   try {
     let reference;
     if (dataset && (args.metrics.includes('FID') || args.metrics.includes('KID'))) {
-      const train = await dataset.load('train');
+      const train = await split('train');
       const bar = progressLine('reference');
       reference = await computeReference(scorer, train, { onProgress: (done) => bar.update(done / train.count) });
       bar.done();
     }
-    const test = dataset && (args.subject.kind === 'real' || args.metrics.includes('PARZEN')) ? await dataset.load('test') : undefined;
+    const test = dataset && (args.subject.kind === 'real' || args.metrics.includes('PARZEN')) ? await split('test') : undefined;
     // --real scores the test images with the scorer's metrics; Parzen's windows then go on training
     // images instead (the test images are the protocol's validation and test points themselves).
     const realParzen = args.subject.kind === 'real' && args.metrics.includes('PARZEN');
-    const train = realParzen && dataset ? await dataset.load('train') : undefined;
+    const train = realParzen && dataset ? await split('train') : undefined;
     let source: ImageSource;
     let samples = args.samples;
     let subject: string;
@@ -301,7 +305,7 @@ export async function runEval(argv: readonly string[], log: (msg: string) => voi
     } finally {
       dispose();
     }
-    const nearest = args.nearest === undefined || !dataset ? undefined : await writeNearestFigure(args.nearest, dataset, model, args.seed, log);
+    const nearest = args.nearest === undefined || !dataset ? undefined : await writeNearestFigure(args.nearest, dataset.name, split, model, args.seed, log);
     return {
       subject,
       dataset: datasetName,
@@ -328,14 +332,14 @@ export async function runEval(argv: readonly string[], log: (msg: string) => voi
  */
 async function writeNearestFigure(
   file: string,
-  dataset: ReferenceDataset,
+  datasetName: string,
+  split: (name: SplitName) => Promise<DatasetSplit>,
   model: ReturnType<typeof readModel> | undefined,
   seed: number,
   log: (msg: string) => void,
 ): Promise<NearestReport> {
-  const [train, test] = [await dataset.load('train'), await dataset.load('test')];
-  const real = { images: test.images, count: test.count, range: test.range };
-  log(`nearest: ${NEAREST_FIGURE_MEASURED} images against the ${train.count} ${dataset.name} training images${model ? `, and as many test images` : ''}`);
+  const [train, real] = [await split('train'), await split('test')];
+  log(`nearest: ${NEAREST_FIGURE_MEASURED} images against the ${train.count} ${datasetName} training images${model ? `, and as many test images` : ''}`);
   let figure;
   if (model) {
     const made = await modelSource(model.dir, model.manifest, model.generator, seed);
